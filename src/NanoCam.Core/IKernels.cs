@@ -1,0 +1,111 @@
+namespace NanoCam;
+
+/// <summary>
+/// Every primitive the engine needs, each as a forward and backward pair. A backend (naive CPU, SIMD CPU, ILGPU)
+/// implements this and nothing else; layers, autodiff and explanations never ask which backend they run on.
+/// Conventions (llm.c's): outputs first, then inputs, then sizes; gradient buffers are named d+name, and
+/// backward kernels ACCUMULATE (+=) into them — the caller zeroes. Forward kernels overwrite their outputs.
+/// </summary>
+public interface IKernels
+{
+    /// <summary>"naive", "simd", "ilgpu-cuda", ...</summary>
+    string Name { get; }
+
+    // ---- storage ----
+    /// <summary>A zero-filled tensor in this backend's memory.</summary>
+    Tensor Allocate(Shape shape);
+    void Fill(Tensor tensor, float value);
+    /// <summary>destination = source (same size).</summary>
+    void Copy(Tensor destination, Tensor source);
+    /// <summary>destination += scale · source (same size).</summary>
+    void AddScaled(Tensor destination, Tensor source, float scale);
+
+    // ---- element-wise ----
+    /// <summary>output = f(input).</summary>
+    void ActivationForward(Activation kind, Tensor output, Tensor input, ActivationParams p);
+    /// <summary>dInput += f'(·) · dOutput; <paramref name="input"/> is the forward input, <paramref name="output"/> the forward output.</summary>
+    void ActivationBackward(Activation kind, Tensor dInput, Tensor dOutput, Tensor input, Tensor output, ActivationParams p);
+    /// <summary>dInput += rule(dOutput, input) for ReLU (standard, guided, deconvnet).</summary>
+    void ReluBackward(ReluBackwardRule rule, Tensor dInput, Tensor dOutput, Tensor input);
+    /// <summary>output = a ∘ b with NumPy broadcasting (output has the broadcast shape).</summary>
+    void BinaryForward(BinaryOp op, Tensor output, Tensor a, Tensor b);
+    /// <summary>dA += Σ_broadcast ∂(a∘b)/∂a · dOutput, same for dB; either may be null.</summary>
+    void BinaryBackward(BinaryOp op, Tensor? dA, Tensor? dB, Tensor dOutput, Tensor a, Tensor b);
+
+    // ---- convolution (NCHW; weight [K, C/groups, R, S]) ----
+    void Conv2dForward(Tensor output, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g);
+    void Conv2dBackwardInput(Tensor dInput, Tensor dOutput, Tensor weight, Conv2dGeometry g);
+    void Conv2dBackwardWeight(Tensor dWeight, Tensor dOutput, Tensor input, Conv2dGeometry g);
+    /// <summary>dBias[k] += Σ_{n,y,x} dOutput[n,k,y,x].</summary>
+    void Conv2dBackwardBias(Tensor dBias, Tensor dOutput);
+
+    // ---- matrix multiply ----
+    /// <summary>C = alpha·op(A)·op(B) + beta·C (see <see cref="GemmShape"/>).</summary>
+    void Gemm(Tensor c, Tensor a, Tensor b, GemmShape s);
+
+    // ---- pooling ----
+    /// <summary>output = max over each window; argmax holds the flat index (y·W + x) within the input plane, as a float (exact below 2^24).</summary>
+    void MaxPool2dForward(Tensor output, Tensor argmax, Tensor input, Pool2dGeometry g);
+    /// <summary>dInput[argmax] += dOutput.</summary>
+    void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor argmax, Pool2dGeometry g);
+    /// <summary>output = mean over each window; the divisor counts padded cells when countIncludePad.</summary>
+    void AvgPool2dForward(Tensor output, Tensor input, Pool2dGeometry g, bool countIncludePad);
+    void AvgPool2dBackward(Tensor dInput, Tensor dOutput, Pool2dGeometry g, bool countIncludePad);
+    /// <summary>output[n,c] = (1/HW) Σ_{y,x} input[n,c,y,x]; output is [N, C, 1, 1] or [N, C].</summary>
+    void GlobalAvgPoolForward(Tensor output, Tensor input);
+    void GlobalAvgPoolBackward(Tensor dInput, Tensor dOutput);
+
+    // ---- softmax family over the last axis of a [rows, classes] view ----
+    void SoftmaxForward(Tensor output, Tensor input, int rows, int classes);
+    /// <summary>dInput += y ∘ (dy − Σ dy∘y) per row.</summary>
+    void SoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int rows, int classes);
+    void LogSoftmaxForward(Tensor output, Tensor input, int rows, int classes);
+    /// <summary>dInput += dy − softmax · Σ dy per row.</summary>
+    void LogSoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int rows, int classes);
+    /// <summary>
+    /// Mean cross-entropy of logits [rows, classes] against integer labels (stored as floats): loss[0] = −(1/rows) Σ log softmax(logits)[label].
+    /// probabilities receives the softmax for the backward pass.
+    /// </summary>
+    void CrossEntropyForward(Tensor loss, Tensor probabilities, Tensor logits, Tensor labels, int rows, int classes);
+    /// <summary>dLogits += dLoss[0] · (probabilities − onehot(labels)) / rows.</summary>
+    void CrossEntropyBackward(Tensor dLogits, Tensor dLoss, Tensor probabilities, Tensor labels, int rows, int classes);
+
+    // ---- batch normalization over the channel axis of NCHW (or [N, C]) ----
+    /// <summary>
+    /// Training mode: normalize with the batch mean and biased variance, save mean and 1/sqrt(var + eps) for backward,
+    /// and update running statistics: running = (1 − momentum)·running + momentum·batch (unbiased variance, as PyTorch).
+    /// </summary>
+    void BatchNormForwardTraining(Tensor output, Tensor savedMean, Tensor savedInvStd, Tensor runningMean, Tensor runningVar,
+        Tensor input, Tensor gamma, Tensor beta, float momentum, float epsilon);
+    /// <summary>Inference mode: y = gamma·(x − runningMean)/sqrt(runningVar + eps) + beta.</summary>
+    void BatchNormForwardInference(Tensor output, Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float epsilon);
+    /// <summary>Backward of the training-mode forward: accumulates into dInput, dGamma, dBeta.</summary>
+    void BatchNormBackward(Tensor dInput, Tensor dGamma, Tensor dBeta, Tensor dOutput, Tensor input, Tensor gamma, Tensor savedMean, Tensor savedInvStd);
+
+    // ---- dropout ----
+    /// <summary>mask = keep/(1−p) with keep drawn from a counter-based hash of (seed, index); output = input ∘ mask.</summary>
+    void DropoutForward(Tensor output, Tensor mask, Tensor input, float probability, ulong seed);
+
+    // ---- layout ----
+    /// <summary>Copies input into output along <paramref name="axis"/> starting at <paramref name="offset"/> (concat).</summary>
+    void ConcatForward(Tensor output, Tensor input, int axis, int offset);
+    /// <summary>dInput += the slice of dOutput along axis at offset (concat backward).</summary>
+    void ConcatBackward(Tensor dInput, Tensor dOutput, int axis, int offset);
+
+    // ---- reductions ----
+    /// <summary>output[0] = scale · Σ input.</summary>
+    void Sum(Tensor output, Tensor input, float scale);
+    /// <summary>dInput += scale · dOutput[0] everywhere.</summary>
+    void SumBackward(Tensor dInput, Tensor dOutput, float scale);
+
+    // ---- optimizer updates (in place) ----
+    /// <summary>
+    /// SGD with momentum and L2 weight decay (PyTorch's rule): g = grad + wd·param; v = momentum·v + g; param −= lr·v.
+    /// </summary>
+    void SgdStep(Tensor parameter, Tensor gradient, Tensor velocity, float learningRate, float momentum, float weightDecay);
+    /// <summary>
+    /// Adam (Kingma &amp; Ba 2015, Alg. 1) with L2 weight decay: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
+    /// param −= lr · (m/(1−β1^t)) / (sqrt(v/(1−β2^t)) + eps).
+    /// </summary>
+    void AdamStep(Tensor parameter, Tensor gradient, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step);
+}
