@@ -4,7 +4,7 @@ namespace NanoCam;
 /// Sizes of one 2-D convolution over an NCHW batch. Output size per axis:
 /// out = floor((in + padBegin + padEnd − dilation·(kernel − 1) − 1) / stride) + 1.
 /// </summary>
-public sealed record Conv2dGeometry(
+public readonly record struct Conv2dGeometry(
     int Batch, int InputChannels, int InputHeight, int InputWidth,
     int OutputChannels, int KernelHeight, int KernelWidth,
     int StrideHeight = 1, int StrideWidth = 1,

@@ -55,13 +55,13 @@ public interface IKernels
     void GlobalAvgPoolForward(Tensor output, Tensor input);
     void GlobalAvgPoolBackward(Tensor dInput, Tensor dOutput);
 
-    // ---- softmax family over the last axis of a [rows, classes] view ----
-    void SoftmaxForward(Tensor output, Tensor input, int rows, int classes);
-    /// <summary>dInput += y ∘ (dy − Σ dy∘y) per row.</summary>
-    void SoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int rows, int classes);
-    void LogSoftmaxForward(Tensor output, Tensor input, int rows, int classes);
-    /// <summary>dInput += dy − softmax · Σ dy per row.</summary>
-    void LogSoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int rows, int classes);
+    // ---- softmax family along one axis: element (o, c, i) sits at (o·classes + c)·inner + i ----
+    void SoftmaxForward(Tensor output, Tensor input, int outer, int classes, int inner);
+    /// <summary>dInput += y ∘ (dy − Σ_c dy∘y) along the class axis.</summary>
+    void SoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner);
+    void LogSoftmaxForward(Tensor output, Tensor input, int outer, int classes, int inner);
+    /// <summary>dInput += dy − softmax · Σ_c dy along the class axis (output is the log-softmax).</summary>
+    void LogSoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner);
     /// <summary>
     /// Mean cross-entropy of logits [rows, classes] against integer labels (stored as floats): loss[0] = −(1/rows) Σ log softmax(logits)[label].
     /// probabilities receives the softmax for the backward pass.
@@ -77,10 +77,14 @@ public interface IKernels
     /// </summary>
     void BatchNormForwardTraining(Tensor output, Tensor savedMean, Tensor savedInvStd, Tensor runningMean, Tensor runningVar,
         Tensor input, Tensor gamma, Tensor beta, float momentum, float epsilon);
-    /// <summary>Inference mode: y = gamma·(x − runningMean)/sqrt(runningVar + eps) + beta.</summary>
-    void BatchNormForwardInference(Tensor output, Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float epsilon);
-    /// <summary>Backward of the training-mode forward: accumulates into dInput, dGamma, dBeta.</summary>
-    void BatchNormBackward(Tensor dInput, Tensor dGamma, Tensor dBeta, Tensor dOutput, Tensor input, Tensor gamma, Tensor savedMean, Tensor savedInvStd);
+    /// <summary>Inference mode: y = gamma·(x − runningMean)·invStd + beta with invStd = 1/sqrt(runningVar + eps), written to savedInvStd for backward.</summary>
+    void BatchNormForwardInference(Tensor output, Tensor savedInvStd, Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float epsilon);
+    /// <summary>
+    /// Accumulates into dInput, dGamma, dBeta (each may be null). With batchStatistics (training mode) mean and invStd
+    /// depend on the input, so dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy∘x̂)); without (inference), they are constants and dx = γ·invStd·dy.
+    /// dGamma = Σ dy∘x̂, dBeta = Σ dy, with x̂ = (x − mean)·invStd, sums over N, H, W.
+    /// </summary>
+    void BatchNormBackward(Tensor? dInput, Tensor? dGamma, Tensor? dBeta, Tensor dOutput, Tensor input, Tensor gamma, Tensor mean, Tensor invStd, bool batchStatistics);
 
     // ---- dropout ----
     /// <summary>mask = keep/(1−p) with keep drawn from a counter-based hash of (seed, index); output = input ∘ mask.</summary>

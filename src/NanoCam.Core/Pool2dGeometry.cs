@@ -4,7 +4,7 @@ namespace NanoCam;
 /// Sizes of one 2-D pooling window sweep over an NCHW batch. With ceil mode the output size rounds up,
 /// but a window that would start inside the end padding is dropped (the PyTorch and ONNX rule).
 /// </summary>
-public sealed record Pool2dGeometry(
+public readonly record struct Pool2dGeometry(
     int Batch, int Channels, int InputHeight, int InputWidth,
     int KernelHeight, int KernelWidth,
     int StrideHeight, int StrideWidth,

@@ -32,6 +32,9 @@ public sealed class Tensor
 
     public int Size => Shape.Size;
 
+    /// <summary>Which backward pass last zeroed Grad (so a tensor read by several nodes is zeroed once).</summary>
+    internal int GradGeneration { get; set; }
+
     /// <summary>Host array behind this tensor; throws for a tensor that lives on a device.</summary>
     public float[] Data => Buffer is CpuBuffer cpu
         ? cpu.Array

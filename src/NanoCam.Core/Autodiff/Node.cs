@@ -1,0 +1,73 @@
+namespace NanoCam.Autodiff;
+
+/// <summary>
+/// One recorded operation: it owns its output tensor (reused from step to step when the shape is unchanged)
+/// and knows how to push the output's gradient back to its inputs (its backward rule, in the same file as its forward).
+/// </summary>
+public abstract class Node
+{
+    private Tensor[] _inputs = [];
+
+    /// <summary>Operation kind, the key for backward-rule overrides ("Relu", "Conv2d", ...).</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>The tensor this node computed.</summary>
+    public Tensor Output { get; private set; } = null!;
+
+    /// <summary>The tensors this node read, in argument order.</summary>
+    public ReadOnlySpan<Tensor> Inputs => _inputs;
+
+    /// <summary>Accumulates ∂L/∂input into each input's Grad from Output.Grad.</summary>
+    public abstract void Backward(IKernels kernels);
+
+    /// <summary>Records the inputs (reusing the array when the count is unchanged).</summary>
+    protected void SetInputs(Tensor a) { Resize(1); _inputs[0] = a; }
+    protected void SetInputs(Tensor a, Tensor b) { Resize(2); _inputs[0] = a; _inputs[1] = b; }
+    protected void SetInputs(Tensor a, Tensor b, Tensor? c) { Resize(c is null ? 2 : 3); _inputs[0] = a; _inputs[1] = b; if (c is not null) _inputs[2] = c; }
+    protected void SetInputs(ReadOnlySpan<Tensor> inputs) { Resize(inputs.Length); inputs.CopyTo(_inputs); }
+
+    private void Resize(int count)
+    {
+        if (_inputs.Length != count) _inputs = new Tensor[count];
+    }
+
+    /// <summary>
+    /// Makes Output a tensor of the given shape, reusing last step's buffer when the shape matches, and marks
+    /// whether it needs a gradient (any input does, and the tape records gradients).
+    /// </summary>
+    protected Tensor EnsureOutput(Tape tape, ReadOnlySpan<int> dims)
+    {
+        if (Output is null || !Output.Shape.Dims.SequenceEqual(dims) || Output.Buffer is null || !ReferenceEquals(OutputKernels, tape.Kernels))
+        {
+            Output = tape.Kernels.Allocate(new Shape(dims.ToArray()));
+            OutputKernels = tape.Kernels;
+        }
+        Output.Name = null;
+        Output.RequiresGrad = tape.GradEnabled && AnyInputRequiresGrad();
+        return Output;
+    }
+
+    /// <summary>Makes Output a view of <paramref name="source"/>'s buffer with another shape (reshape, flatten).</summary>
+    protected Tensor EnsureViewOutput(Tape tape, Tensor source, ReadOnlySpan<int> dims)
+    {
+        if (Output is null || !ReferenceEquals(Output.Buffer, source.Buffer) || !Output.Shape.Dims.SequenceEqual(dims))
+            Output = new Tensor(new Shape(dims.ToArray()), source.Buffer);
+        Output.Name = null;
+        Output.RequiresGrad = tape.GradEnabled && AnyInputRequiresGrad();
+        return Output;
+    }
+
+    private IKernels? OutputKernels { get; set; }
+
+    private bool AnyInputRequiresGrad()
+    {
+        foreach (var input in _inputs)
+            if (input.RequiresGrad) return true;
+        return false;
+    }
+
+    /// <summary>The gradient buffer of <paramref name="input"/> if it needs one, else null.</summary>
+    protected static Tensor? GradOf(Tensor input) => input.RequiresGrad ? input.Grad : null;
+
+    public override string ToString() => $"{Kind} → {Output}";
+}

@@ -1,0 +1,179 @@
+namespace NanoCam.Autodiff;
+
+/// <summary>
+/// Reverse-mode autodiff: the forward pass records each operation as a <see cref="Node"/> in order;
+/// <see cref="Backward"/> walks them in reverse, each node pushing its output's gradient to its inputs.
+/// A tensor used twice receives the sum of both gradients, because backward rules accumulate.
+///
+/// Storage reuse: <see cref="Reset"/> rewinds the tape, and the next forward pass reuses the nodes (and their
+/// output buffers) of the previous pass in order, so a steady training loop allocates nothing. The price:
+/// a tensor computed in one pass is overwritten by the next pass — copy what must outlive it.
+/// </summary>
+public sealed class Tape
+{
+    private readonly List<Node> _nodes = [];
+    private readonly Dictionary<string, Tensor> _named = [];
+    private readonly Dictionary<string, Action<Tensor>> _forwardHooks = [];
+    private readonly Dictionary<string, BackwardRule> _backwardRules = [];
+    private readonly HashSet<string> _gradientTargets = [];
+    private int _count;
+    private int _generation;
+    private ulong _pass;
+    private ulong _draws;
+
+    public Tape(IKernels kernels) => Kernels = kernels;
+
+    /// <summary>The backend every recorded operation runs on.</summary>
+    public IKernels Kernels { get; }
+
+    /// <summary>False for no-grad inference: outputs never require gradients and <see cref="Backward"/> refuses to run.</summary>
+    public bool GradEnabled { get; set; } = true;
+
+    /// <summary>Modules read this: dropout drops and batch norm uses batch statistics only in training.</summary>
+    public bool Training { get; set; }
+
+    /// <summary>The nodes recorded since the last <see cref="Reset"/>, in forward order.</summary>
+    public IReadOnlyList<Node> Nodes => _nodes.GetRange(0, _count);
+
+    /// <summary>Number of nodes recorded since the last <see cref="Reset"/>.</summary>
+    public int Count => _count;
+
+    /// <summary>The tensors published under a name in this pass (module outputs, ONNX tensor names).</summary>
+    public IReadOnlyDictionary<string, Tensor> Named => _named;
+
+    /// <summary>Rewinds the tape for a new forward pass (keeping nodes and buffers for reuse).</summary>
+    public void Reset()
+    {
+        _count = 0;
+        _named.Clear();
+        _pass++;
+        _draws = 0;
+    }
+
+    /// <summary>Seed of the random draws made by operations (dropout masks); with the pass count it fixes every mask.</summary>
+    public ulong Seed { get; set; }
+
+    /// <summary>A fresh seed for one random operation of this pass, determined by (Seed, pass, draw).</summary>
+    public ulong NextRandomSeed() => CounterRng.Hash(Seed, (_pass << 24) + _draws++);
+
+    /// <summary>The node for the next operation: last pass's node at this position when it has the same type.</summary>
+    public T Next<T>() where T : Node, new()
+    {
+        T node;
+        if (_count < _nodes.Count && _nodes[_count] is T reused) node = reused;
+        else
+        {
+            node = new T();
+            if (_count < _nodes.Count)
+            {
+                // The graph changed shape: drop the stale tail.
+                _nodes.RemoveRange(_count, _nodes.Count - _count);
+            }
+            _nodes.Add(node);
+        }
+        _count++;
+        return node;
+    }
+
+    /// <summary>
+    /// Gives <paramref name="tensor"/> a name for this pass, so that hooks can read it and its gradient;
+    /// runs the forward hook registered for that name (which may read or modify the tensor in place).
+    /// </summary>
+    public Tensor Publish(Tensor tensor, string name)
+    {
+        tensor.Name = name;
+        _named[name] = tensor;
+        if (_gradientTargets.Contains(name) && GradEnabled) tensor.RequiresGrad = true;
+        if (_forwardHooks.TryGetValue(name, out var hook)) hook(tensor);
+        return tensor;
+    }
+
+    /// <summary>The tensor published under <paramref name="name"/> in this pass; its Grad holds ∂L/∂it after backward.</summary>
+    public Tensor Find(string name) =>
+        _named.TryGetValue(name, out var t) ? t
+        : throw new KeyNotFoundException($"no tensor named '{name}' in this forward pass; known names: {string.Join(", ", _named.Keys.Take(40))}{(_named.Count > 40 ? ", ..." : "")}");
+
+    /// <summary>Runs <paramref name="hook"/> on the tensor named <paramref name="name"/> right after it is computed.</summary>
+    public void AddForwardHook(string name, Action<Tensor> hook) => _forwardHooks[name] = hook;
+
+    public void RemoveForwardHook(string name) => _forwardHooks.Remove(name);
+
+    /// <summary>
+    /// Makes backward compute the gradient at the named tensor even when nothing upstream of it is trainable
+    /// (Grad-CAM on a frozen network needs ∂y/∂A at the target layer, nothing more).
+    /// </summary>
+    public void RequireGradient(string name) => _gradientTargets.Add(name);
+
+    public void ClearRequiredGradients() => _gradientTargets.Clear();
+
+    /// <summary>Replaces the backward rule of every node of <paramref name="kind"/> (null restores the node's own rule).</summary>
+    public void OverrideBackward(string kind, BackwardRule? rule)
+    {
+        if (rule is null) _backwardRules.Remove(kind);
+        else _backwardRules[kind] = rule;
+    }
+
+    /// <summary>Backward from a scalar loss: seeds ∂L/∂L = 1.</summary>
+    public void Backward(Tensor loss)
+    {
+        if (loss.Size != 1) throw new ArgumentException($"backward from a non-scalar tensor of shape {loss.Shape} needs an explicit seed gradient");
+        BeginBackward(loss);
+        Kernels.Fill(loss.Grad!, 1f);
+        Walk(loss);
+    }
+
+    /// <summary>
+    /// Backward from any tensor with an explicit seed ∂L/∂output (e.g. a one-hot on the logits for class c,
+    /// which makes L = y^c as Grad-CAM needs).
+    /// </summary>
+    public void Backward(Tensor output, Tensor seedGradient)
+    {
+        if (seedGradient.Shape != output.Shape)
+            throw new ArgumentException($"seed gradient has shape {seedGradient.Shape} but the output has shape {output.Shape}");
+        BeginBackward(output);
+        Kernels.Copy(output.Grad!, seedGradient);
+        Walk(output);
+    }
+
+    private void BeginBackward(Tensor root)
+    {
+        if (!GradEnabled) throw new InvalidOperationException("this tape runs without gradients (no-grad mode): nothing was recorded to differentiate");
+        if (!root.RequiresGrad) throw new InvalidOperationException($"{root} does not depend on any tensor that requires a gradient");
+        _generation++;
+        // Zero every non-parameter gradient this pass touches; parameters accumulate until the optimizer zeroes them.
+        for (int i = 0; i < _count; i++)
+        {
+            var node = _nodes[i];
+            ZeroGradient(node.Output);
+            foreach (var input in node.Inputs) ZeroGradient(input);
+        }
+    }
+
+    private void ZeroGradient(Tensor tensor)
+    {
+        if (!tensor.RequiresGrad) return;
+        if (tensor.Grad is null || tensor.Grad.Shape != tensor.Shape)
+        {
+            tensor.Grad = Kernels.Allocate(tensor.Shape);
+            tensor.GradGeneration = _generation;
+            return;
+        }
+        if (tensor.IsParameter || tensor.GradGeneration == _generation) return;
+        Kernels.Fill(tensor.Grad, 0f);
+        tensor.GradGeneration = _generation;
+    }
+
+    private void Walk(Tensor root)
+    {
+        int last = _count - 1;
+        while (last >= 0 && !ReferenceEquals(_nodes[last].Output, root)) last--;
+        if (last < 0) throw new InvalidOperationException($"{root} was not computed on this tape in this pass");
+        for (int i = last; i >= 0; i--)
+        {
+            var node = _nodes[i];
+            if (!node.Output.RequiresGrad) continue;
+            if (_backwardRules.TryGetValue(node.Kind, out var rule)) rule(node, Kernels);
+            else node.Backward(Kernels);
+        }
+    }
+}

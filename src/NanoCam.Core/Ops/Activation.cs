@@ -1,0 +1,59 @@
+using NanoCam.Autodiff;
+
+namespace NanoCam.Ops;
+
+public static partial class TapeOps
+{
+    /// <summary>y = max(x, 0).</summary>
+    public static Tensor Relu(this Tape tape, Tensor input) => tape.Activation(NanoCam.Activation.Relu, input, default);
+
+    /// <summary>y = x if x &gt; 0 else alpha·x.</summary>
+    public static Tensor LeakyRelu(this Tape tape, Tensor input, float alpha = 0.01f) => tape.Activation(NanoCam.Activation.LeakyRelu, input, new ActivationParams(Alpha: alpha));
+
+    /// <summary>y = 1 / (1 + e^−x).</summary>
+    public static Tensor Sigmoid(this Tape tape, Tensor input) => tape.Activation(NanoCam.Activation.Sigmoid, input, default);
+
+    /// <summary>y = min(max(x, low), high).</summary>
+    public static Tensor Clip(this Tape tape, Tensor input, float low, float high) => tape.Activation(NanoCam.Activation.Clip, input, new ActivationParams(Low: low, High: high));
+
+    public static Tensor Activation(this Tape tape, Activation kind, Tensor input, ActivationParams parameters) =>
+        tape.Next<ActivationNode>().Forward(tape, kind, input, parameters);
+}
+
+/// <summary>
+/// An element-wise activation. Its Kind is the activation's name, so a backward-rule override can target
+/// "Relu" alone (Guided Backprop, Deconvnet: see <see cref="ReluRule"/>).
+/// </summary>
+public sealed class ActivationNode : Node
+{
+    private static readonly string[] KindNames = Enum.GetNames<Activation>();
+
+    public override string Kind => KindNames[(int)Function];
+    public Activation Function { get; private set; }
+    public ActivationParams Parameters { get; private set; }
+    public Tensor Input => Inputs[0];
+
+    internal Tensor Forward(Tape tape, Activation kind, Tensor input, ActivationParams parameters)
+    {
+        Function = kind;
+        Parameters = parameters;
+        SetInputs(input);
+        var output = EnsureOutput(tape, input.Shape.Dims);
+        tape.Kernels.ActivationForward(kind, output, input, parameters);
+        return output;
+    }
+
+    public override void Backward(IKernels kernels)
+    {
+        if (GradOf(Input) is not { } dInput) return;
+        if (Function == Activation.Relu) kernels.ReluBackward(ReluBackwardRule.Standard, dInput, Output.Grad!, Input);
+        else kernels.ActivationBackward(Function, dInput, Output.Grad!, Input, Output, Parameters);
+    }
+
+    /// <summary>A backward rule for every ReLU of a tape: <c>tape.OverrideBackward("Relu", ActivationNode.ReluRule(ReluBackwardRule.Guided))</c>.</summary>
+    public static BackwardRule ReluRule(ReluBackwardRule rule) => (node, kernels) =>
+    {
+        var relu = (ActivationNode)node;
+        if (GradOf(relu.Input) is { } dInput) kernels.ReluBackward(rule, dInput, relu.Output.Grad!, relu.Input);
+    };
+}

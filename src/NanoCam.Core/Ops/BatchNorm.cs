@@ -1,0 +1,63 @@
+using NanoCam.Autodiff;
+
+namespace NanoCam.Ops;
+
+public static partial class TapeOps
+{
+    /// <summary>
+    /// Batch normalization over the channel axis (Ioffe &amp; Szegedy 2015, Alg. 1): y = γ·(x − μ)/sqrt(σ² + ε) + β.
+    /// In training, μ and σ² are the batch's and the running statistics are updated; otherwise the running ones are used.
+    /// </summary>
+    public static Tensor BatchNorm(this Tape tape, Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+        bool training, float momentum = 0.1f, float epsilon = 1e-5f)
+    {
+        if (input.Shape.Rank is not (2 or 4)) throw new ArgumentException($"batch norm: input must be [N, C, H, W] or [N, C], got {input.Shape}");
+        int channels = input.Shape[1];
+        CheckPerChannel(gamma, "scale", input);
+        CheckPerChannel(beta, "bias", input);
+        CheckPerChannel(runningMean, "running mean", input);
+        CheckPerChannel(runningVar, "running variance", input);
+        return tape.Next<BatchNormNode>().Forward(tape, input, gamma, beta, runningMean, runningVar, training, momentum, epsilon);
+    }
+
+    private static void CheckPerChannel(Tensor t, string what, Tensor input)
+    {
+        if (t.Shape.Rank != 1 || t.Shape[0] != input.Shape[1])
+            throw new ArgumentException($"batch norm: {what} has shape {t.Shape} but the input {input.Shape} has {input.Shape[1]} channels");
+    }
+}
+
+/// <summary>Batch normalization; backward in both modes (inference mode treats the statistics as constants).</summary>
+public sealed class BatchNormNode : Node
+{
+    private Tensor? _mean, _invStd;
+    private Tensor _runningMean = null!;
+
+    public override string Kind => "BatchNorm";
+    public bool Training { get; private set; }
+    public Tensor Input => Inputs[0];
+    public Tensor Gamma => Inputs[1];
+    public Tensor Beta => Inputs[2];
+
+    internal Tensor Forward(Tape tape, Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, bool training, float momentum, float epsilon)
+    {
+        Training = training;
+        _runningMean = runningMean;
+        SetInputs(input, gamma, beta);
+        var output = EnsureOutput(tape, input.Shape.Dims);
+        if (_invStd is null || _invStd.Shape != gamma.Shape)
+        {
+            _mean = tape.Kernels.Allocate(gamma.Shape);
+            _invStd = tape.Kernels.Allocate(gamma.Shape);
+        }
+        if (training)
+            tape.Kernels.BatchNormForwardTraining(output, _mean!, _invStd, runningMean, runningVar, input, gamma, beta, momentum, epsilon);
+        else
+            tape.Kernels.BatchNormForwardInference(output, _invStd, input, gamma, beta, runningMean, runningVar, epsilon);
+        return output;
+    }
+
+    public override void Backward(IKernels kernels) =>
+        kernels.BatchNormBackward(GradOf(Input), GradOf(Gamma), GradOf(Beta), Output.Grad!, Input, Gamma,
+            Training ? _mean! : _runningMean, _invStd!, batchStatistics: Training);
+}

@@ -1,0 +1,68 @@
+using NanoCam.Autodiff;
+
+namespace NanoCam.Ops;
+
+public static partial class TapeOps
+{
+    /// <summary>a + b with NumPy broadcasting (a bias [C,1,1] over [N,C,H,W], for example).</summary>
+    public static Tensor Add(this Tape tape, Tensor a, Tensor b) => tape.Binary(BinaryOp.Add, a, b);
+    public static Tensor Sub(this Tape tape, Tensor a, Tensor b) => tape.Binary(BinaryOp.Sub, a, b);
+    public static Tensor Mul(this Tape tape, Tensor a, Tensor b) => tape.Binary(BinaryOp.Mul, a, b);
+    public static Tensor Div(this Tape tape, Tensor a, Tensor b) => tape.Binary(BinaryOp.Div, a, b);
+
+    public static Tensor Binary(this Tape tape, BinaryOp op, Tensor a, Tensor b) =>
+        tape.Next<BinaryNode>().Forward(tape, op, a, b);
+
+    /// <summary>The NumPy broadcast of two shapes: align on the right; each pair of sizes must be equal or one of them 1.</summary>
+    public static int[] BroadcastShape(Shape a, Shape b, string op = "broadcast")
+    {
+        int rank = Math.Max(a.Rank, b.Rank);
+        var dims = new int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            int da = i < rank - a.Rank ? 1 : a[i - (rank - a.Rank)];
+            int db = i < rank - b.Rank ? 1 : b[i - (rank - b.Rank)];
+            if (da != db && da != 1 && db != 1)
+                throw new ArgumentException($"{op}: shapes {a} and {b} do not broadcast (axis {i}: {da} vs {db})");
+            dims[i] = da == 1 ? db : da;
+        }
+        return dims;
+    }
+}
+
+/// <summary>Element-wise a∘b with broadcasting; backward sums the gradient over the broadcast axes of each operand.</summary>
+public sealed class BinaryNode : Node
+{
+    private static readonly string[] KindNames = Enum.GetNames<BinaryOp>();
+    private int[] _dims = [];
+    private Shape? _lastA, _lastB;
+
+    public override string Kind => KindNames[(int)Op];
+    public BinaryOp Op { get; private set; }
+    public Tensor A => Inputs[0];
+    public Tensor B => Inputs[1];
+
+    internal Tensor Forward(Tape tape, BinaryOp op, Tensor a, Tensor b)
+    {
+        Op = op;
+        SetInputs(a, b);
+        // Recompute the broadcast shape only when an operand's shape changed (keeps steady steps allocation-free).
+        if (Output is null || a.Shape != _lastA || b.Shape != _lastB)
+        {
+            _dims = TapeOps.BroadcastShape(a.Shape, b.Shape, KindNames[(int)op].ToLowerInvariant());
+            _lastA = a.Shape;
+            _lastB = b.Shape;
+        }
+        var output = EnsureOutput(tape, _dims);
+        tape.Kernels.BinaryForward(op, output, a, b);
+        return output;
+    }
+
+
+    public override void Backward(IKernels kernels)
+    {
+        var dA = GradOf(A);
+        var dB = GradOf(B);
+        if (dA is not null || dB is not null) kernels.BinaryBackward(Op, dA, dB, Output.Grad!, A, B);
+    }
+}

@@ -1,0 +1,111 @@
+using NanoCam.Autodiff;
+
+namespace NanoCam.Ops;
+
+public static partial class TapeOps
+{
+    /// <summary>y = max over each kernel×kernel window.</summary>
+    public static Tensor MaxPool2d(this Tape tape, Tensor input, int kernel, int stride, int padding = 0, bool ceilMode = false) =>
+        tape.MaxPool2d(input, Pool2dGeometry.For(input.Shape, kernel, stride, padding, ceilMode));
+
+    public static Tensor MaxPool2d(this Tape tape, Tensor input, Pool2dGeometry geometry) =>
+        tape.Next<MaxPool2dNode>().Forward(tape, input, geometry);
+
+    /// <summary>y = mean over each window; the divisor counts padding cells when <paramref name="countIncludePad"/>.</summary>
+    public static Tensor AvgPool2d(this Tape tape, Tensor input, int kernel, int stride, int padding = 0, bool ceilMode = false, bool countIncludePad = true) =>
+        tape.AvgPool2d(input, Pool2dGeometry.For(input.Shape, kernel, stride, padding, ceilMode), countIncludePad);
+
+    public static Tensor AvgPool2d(this Tape tape, Tensor input, Pool2dGeometry geometry, bool countIncludePad) =>
+        tape.Next<AvgPool2dNode>().Forward(tape, input, geometry, countIncludePad);
+
+    /// <summary>
+    /// Global average pooling, F^k = (1/Z) Σ_{x,y} A^k(x,y) (CAM paper, Sec. 2): [N,C,H,W] → [N,C,1,1], or [N,C] when !keepSpatial.
+    /// </summary>
+    public static Tensor GlobalAvgPool(this Tape tape, Tensor input, bool keepSpatial = true)
+    {
+        if (input.Shape.Rank != 4) throw new ArgumentException($"global average pool: input must be [N, C, H, W], got {input.Shape}");
+        return tape.Next<GlobalAvgPoolNode>().Forward(tape, input, keepSpatial);
+    }
+
+    /// <summary>Global max pooling: [N,C,H,W] → [N,C,1,1].</summary>
+    public static Tensor GlobalMaxPool(this Tape tape, Tensor input)
+    {
+        if (input.Shape.Rank != 4) throw new ArgumentException($"global max pool: input must be [N, C, H, W], got {input.Shape}");
+        var s = input.Shape;
+        return tape.MaxPool2d(input, new Pool2dGeometry(s[0], s[1], s[2], s[3], s[2], s[3], 1, 1));
+    }
+}
+
+/// <summary>Max pooling; backward routes each output gradient to the input cell that won the max.</summary>
+public sealed class MaxPool2dNode : Node
+{
+    private Tensor? _argmax;
+
+    public override string Kind => "MaxPool2d";
+    public Pool2dGeometry Geometry { get; private set; }
+    public Tensor Input => Inputs[0];
+    /// <summary>Flat index (y·W + x) in the input plane of each output's maximum.</summary>
+    public Tensor Argmax => _argmax!;
+
+    internal Tensor Forward(Tape tape, Tensor input, Pool2dGeometry g)
+    {
+        if (input.Shape != g.InputShape) throw new ArgumentException($"max pool: input has shape {input.Shape} but the geometry expects {g.InputShape}");
+        Geometry = g;
+        SetInputs(input);
+        var output = EnsureOutput(tape, [g.Batch, g.Channels, g.OutputHeight, g.OutputWidth]);
+        if (_argmax is null || _argmax.Shape != output.Shape) _argmax = tape.Kernels.Allocate(output.Shape);
+        tape.Kernels.MaxPool2dForward(output, _argmax, input, g);
+        return output;
+    }
+
+    public override void Backward(IKernels kernels)
+    {
+        if (GradOf(Input) is { } dInput) kernels.MaxPool2dBackward(dInput, Output.Grad!, _argmax!, Geometry);
+    }
+}
+
+/// <summary>Average pooling; backward spreads each output gradient evenly over its window (divided by the same count).</summary>
+public sealed class AvgPool2dNode : Node
+{
+    public override string Kind => "AvgPool2d";
+    public Pool2dGeometry Geometry { get; private set; }
+    public bool CountIncludePad { get; private set; }
+    public Tensor Input => Inputs[0];
+
+    internal Tensor Forward(Tape tape, Tensor input, Pool2dGeometry g, bool countIncludePad)
+    {
+        if (input.Shape != g.InputShape) throw new ArgumentException($"average pool: input has shape {input.Shape} but the geometry expects {g.InputShape}");
+        Geometry = g;
+        CountIncludePad = countIncludePad;
+        SetInputs(input);
+        var output = EnsureOutput(tape, [g.Batch, g.Channels, g.OutputHeight, g.OutputWidth]);
+        tape.Kernels.AvgPool2dForward(output, input, g, countIncludePad);
+        return output;
+    }
+
+    public override void Backward(IKernels kernels)
+    {
+        if (GradOf(Input) is { } dInput) kernels.AvgPool2dBackward(dInput, Output.Grad!, Geometry, CountIncludePad);
+    }
+}
+
+/// <summary>Global average pooling; backward: ∂F^k/∂A^k(x,y) = 1/Z for every position.</summary>
+public sealed class GlobalAvgPoolNode : Node
+{
+    public override string Kind => "GlobalAvgPool";
+    public Tensor Input => Inputs[0];
+
+    internal Tensor Forward(Tape tape, Tensor input, bool keepSpatial)
+    {
+        SetInputs(input);
+        var s = input.Shape;
+        var output = keepSpatial ? EnsureOutput(tape, [s[0], s[1], 1, 1]) : EnsureOutput(tape, [s[0], s[1]]);
+        tape.Kernels.GlobalAvgPoolForward(output, input);
+        return output;
+    }
+
+    public override void Backward(IKernels kernels)
+    {
+        if (GradOf(Input) is { } dInput) kernels.GlobalAvgPoolBackward(dInput, Output.Grad!);
+    }
+}
