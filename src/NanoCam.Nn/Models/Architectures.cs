@@ -1,0 +1,38 @@
+using NanoCam.Nn.Modules;
+
+namespace NanoCam.Nn.Models;
+
+/// <summary>The GAP-CNN family by name: what <c>nanocam train --arch NAME</c> builds.</summary>
+public static class Architectures
+{
+    public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
+    {
+        ["gapcnn"] = "conv 3×3 C→32, pool, 32→64, pool, 64→128, GAP, FC (the benchmark network; MNIST)",
+        ["vgg"] = "VGG-style: conv 3×3 C→16, pool, 16→32, pool, 32→64, 64→128 (no pooling after, as the CAM paper keeps resolution), GAP, FC",
+        ["resnet"] = "ResNet-style with BatchNorm: stem conv 3×3 C→16 + BN, residual blocks 16, 32 (stride 2), 64 (stride 2), GAP, FC",
+    };
+
+    public static GapCnn Create(string name, int inputChannels, int classes, int seed)
+    {
+        var rng = new Random(seed);
+        Conv2d Conv(int cin, int cout) => new(cin, cout, 3, padding: 1, rng: rng);
+        return name switch
+        {
+            "gapcnn" => new GapCnn(new Sequential(
+                Conv(inputChannels, 32), new ReLU(), new MaxPool2d(2),
+                Conv(32, 64), new ReLU(), new MaxPool2d(2),
+                Conv(64, 128), new ReLU()), 128, classes, rng),
+            "vgg" => new GapCnn(new Sequential(
+                Conv(inputChannels, 16), new ReLU(), new MaxPool2d(2),
+                Conv(16, 32), new ReLU(), new MaxPool2d(2),
+                Conv(32, 64), new ReLU(),
+                Conv(64, 128), new ReLU()), 128, classes, rng),
+            "resnet" => new GapCnn(new Sequential(
+                new Conv2d(inputChannels, 16, 3, padding: 1, bias: false, rng: rng), new BatchNorm2d(16), new ReLU(),
+                new ResidualBlock(16, 16, 1, rng),
+                new ResidualBlock(16, 32, 2, rng),
+                new ResidualBlock(32, 64, 2, rng)), 64, classes, rng),
+            _ => throw new ArgumentException($"unknown architecture '{name}' (known: {string.Join(", ", Descriptions.Keys)})"),
+        };
+    }
+}

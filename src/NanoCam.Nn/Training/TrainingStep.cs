@@ -1,0 +1,58 @@
+using NanoCam.Autodiff;
+using NanoCam.Nn.Modules;
+using NanoCam.Nn.Optim;
+using NanoCam.Ops;
+
+namespace NanoCam.Nn.Training;
+
+/// <summary>Thrown when the loss stops being a finite number; the message says where.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);
+
+/// <summary>
+/// One optimization step of a classifier: forward, mean cross-entropy, backward, update. The tape and every buffer
+/// are reused, so after the first step with a given batch shape a step allocates nothing.
+/// </summary>
+public sealed class TrainingStep
+{
+    private readonly Module _model;
+    private readonly Optimizer _optimizer;
+    private readonly Tape _tape;
+    private float[] _logits = [];
+
+    public TrainingStep(Module model, Optimizer optimizer, IKernels kernels, ulong seed = 0)
+    {
+        _model = model;
+        _optimizer = optimizer;
+        _tape = new Tape(kernels) { Seed = seed, Training = true };
+    }
+
+    /// <summary>Runs one step; returns the batch's mean loss and how many predictions were right.</summary>
+    public (float Loss, int Correct) Run(Tensor images, Tensor labels)
+    {
+        _tape.Reset();
+        var logits = _model.Call(_tape, images);
+        var loss = _tape.CrossEntropy(logits, labels);
+        float lossValue = ReadScalar(loss);
+        if (!float.IsFinite(lossValue)) throw new TrainingDivergedException($"the loss became {lossValue} at optimizer step {_optimizer.StepCount + 1}");
+        _tape.Backward(loss);
+        _optimizer.Step();
+        _optimizer.ZeroGrad();
+        return (lossValue, CountCorrect(logits, labels));
+    }
+
+    private int CountCorrect(Tensor logits, Tensor labels)
+    {
+        int rows = logits.Shape[0], classes = logits.Shape[1];
+        if (_logits.Length < logits.Size + rows) _logits = new float[logits.Size + rows];
+        logits.Buffer.CopyTo(_logits.AsSpan(0, logits.Size));
+        labels.Buffer.CopyTo(_logits.AsSpan(logits.Size, rows));
+        return Metrics.CountCorrect(_logits.AsSpan(0, logits.Size), _logits.AsSpan(logits.Size, rows), rows, classes);
+    }
+
+    internal static float ReadScalar(Tensor t)
+    {
+        Span<float> value = stackalloc float[1];
+        t.Buffer.CopyTo(value);
+        return value[0];
+    }
+}
