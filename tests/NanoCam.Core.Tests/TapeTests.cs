@@ -1,0 +1,122 @@
+using NanoCam.Autodiff;
+using NanoCam.Cpu.Naive;
+using NanoCam.Ops;
+
+namespace NanoCam.Core.Tests;
+
+public class TapeTests
+{
+    private readonly IKernels _kernels = new NaiveKernels();
+
+    [Fact]
+    public void SmallCnn_GradientsOfEveryInputAndParameter_MatchFiniteDifferences()
+    {
+        var rng = new Random(1);
+        var image = TapeGradientCheck.Random(rng, 2, 2, 7, 6);
+        var w1 = TapeGradientCheck.Random(rng, 3, 2, 3, 3);
+        var b1 = TapeGradientCheck.Random(rng, 3);
+        var w2 = TapeGradientCheck.Random(rng, 4, 3);
+        var b2 = TapeGradientCheck.Random(rng, 4);
+        Tensor Forward(Tape t)
+        {
+            var a = t.LeakyRelu(t.Conv2d(image, w1, b1, stride: 1, padding: 1), 0.1f);
+            var p = t.AvgPool2d(a, 2, 2, ceilMode: true);
+            var g = t.GlobalAvgPool(p, keepSpatial: false);
+            return t.Add(t.MatMul(g, w2, transposeB: true), b2);
+        }
+        TapeGradientCheck.Check(_kernels, Forward, [image, w1, b1, w2, b2]);
+    }
+
+    [Fact]
+    public void TensorUsedTwice_ReceivesTheSumOfBothGradients()
+    {
+        // y = x·x + x, so ∂Σy/∂x = 2x + 1 exactly.
+        var x = Tensor.FromArray([1.5f, -2f, 0.25f], 3);
+        x.RequiresGrad = true;
+        var tape = new Tape(_kernels);
+        var y = tape.Add(tape.Mul(x, x), x);
+        tape.Backward(tape.Sum(y));
+        Assert.Equal([4f, -3f, 1.5f], x.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void ResidualBranch_MatchesFiniteDifferences()
+    {
+        var rng = new Random(2);
+        var x = TapeGradientCheck.Random(rng, 1, 2, 5, 5);
+        var w = TapeGradientCheck.Random(rng, 2, 2, 3, 3);
+        Tensor Forward(Tape t) => t.Sigmoid(t.Add(t.Conv2d(x, w, null, padding: 1), x));
+        TapeGradientCheck.Check(_kernels, Forward, [x, w]);
+    }
+
+    [Fact]
+    public void SoftmaxConcatReshapeBatchNorm_MatchFiniteDifferences()
+    {
+        var rng = new Random(3);
+        var a = TapeGradientCheck.Random(rng, 2, 2, 3, 3);
+        var b = TapeGradientCheck.Random(rng, 2, 1, 3, 3);
+        var gamma = TapeGradientCheck.Random(rng, 3);
+        var beta = TapeGradientCheck.Random(rng, 3);
+        var mean = Tensor.Zeros(3);
+        var variance = Tensor.FromArray([1f, 1f, 1f], 3);
+        Tensor Forward(Tape t)
+        {
+            var c = t.Concat([a, b], axis: 1);
+            var n = t.BatchNorm(c, gamma, beta, mean, variance, training: true, momentum: 0f);
+            return t.Softmax(t.Reshape(n, [2, 27]), axis: 1);
+        }
+        TapeGradientCheck.Check(_kernels, Forward, [a, b, gamma, beta], tolerance: 5e-3f);
+    }
+
+    [Fact]
+    public void NoGrad_RecordsNoGradientsAndRefusesBackward()
+    {
+        var x = Tensor.FromArray([1f, -1f], 2);
+        x.RequiresGrad = true;
+        var tape = new Tape(_kernels) { GradEnabled = false };
+        var y = tape.Relu(x);
+        Assert.False(y.RequiresGrad);
+        Assert.Throws<InvalidOperationException>(() => tape.Backward(tape.Sum(y)));
+    }
+
+    [Fact]
+    public void NamedTensor_ExposesActivationAndGradient_AndForwardHookCanEditIt()
+    {
+        var x = Tensor.FromArray([1f, 2f, 3f], 1, 3);
+        var w = Tensor.FromArray([1f, 0f, 0f, 0f, 1f, 1f], 2, 3);
+        var tape = new Tape(_kernels);
+        tape.RequireGradient("hidden");
+        tape.AddForwardHook("hidden", t => t.Span[0] = 10f); // hidden = [10, 2, 3]
+        var hidden = tape.Publish(tape.Relu(x), "hidden");
+        var logits = tape.MatMul(hidden, w, transposeB: true); // [10, 5]
+        Assert.Equal([10f, 5f], logits.ToArray());
+        // Seed ∂L/∂logits = one-hot(class 1): L = y^1 = h1 + h2, so ∂L/∂hidden = [0, 1, 1].
+        tape.Backward(logits, Tensor.FromArray([0f, 1f], 1, 2));
+        Assert.Equal([0f, 1f, 1f], tape.Find("hidden").Grad!.ToArray());
+    }
+
+    [Fact]
+    public void GuidedReluOverride_ZeroesNegativeGradients()
+    {
+        var x = Tensor.FromArray([1f, -1f, 2f, 3f], 4);
+        x.RequiresGrad = true;
+        var tape = new Tape(_kernels);
+        tape.OverrideBackward("Relu", ActivationNode.ReluRule(ReluBackwardRule.Guided));
+        var y = tape.Relu(x);
+        tape.Backward(y, Tensor.FromArray([1f, 1f, -1f, 2f], 4));
+        // Guided: pass dy only where x > 0 and dy > 0.
+        Assert.Equal([1f, 0f, 0f, 2f], x.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void Reset_ReusesNodesAndBuffers()
+    {
+        var x = Tensor.FromArray([1f, -2f], 2);
+        var tape = new Tape(_kernels);
+        var first = tape.Relu(x);
+        tape.Reset();
+        var second = tape.Relu(x);
+        Assert.Same(first, second);
+        Assert.Equal(1, tape.Count);
+    }
+}
