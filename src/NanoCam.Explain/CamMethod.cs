@@ -1,0 +1,33 @@
+namespace NanoCam.Explain;
+
+/// <summary>
+/// A CAM-family method. The shared part — capture at the layer, weighting, ReLU, upsampling, normalization,
+/// batching — lives in <see cref="CamExplainer"/>; a method only says how to weigh the channels
+/// (and, for per-position methods, how to combine them).
+/// </summary>
+public abstract class CamMethod
+{
+    /// <summary>The name used on the command line ("gradcam", "gradcam++", …).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Whether the method reads ∂y^c/∂A (false for CAM, Eigen-CAM, Score-CAM, …: no backward pass is run).</summary>
+    public virtual bool UsesGradients => true;
+
+    /// <summary>+1, or −1 for counterfactual explanations (the gradients of −y^c).</summary>
+    public virtual float GradientSign => 1f;
+
+    /// <summary>Whether the combined map goes through ReLU (Grad-CAM eq. 2); Eigen-CAM-like projections may opt out.</summary>
+    public virtual bool AppliesRelu => true;
+
+    /// <summary>Fills weights [N, K]: the coefficient of A^k for each image (w_k^c, α_k^c, …).</summary>
+    public abstract void ChannelWeights(CamContext context, Span<float> weights);
+
+    /// <summary>Combines the channels of image n into map [h, w]; default Σ_k weights[k]·A^k (CAM eq. 3, Grad-CAM eq. 2).</summary>
+    public virtual void Combine(CamContext context, int n, ReadOnlySpan<float> weights, Span<float> map) =>
+        MapOps.WeightedSum(context.Capture, n, weights, map);
+
+    /// <summary>Whether <see cref="ChannelWeights"/> is meaningful (false for methods that weigh every position).</summary>
+    public virtual bool HasChannelWeights => true;
+
+    public override string ToString() => Name;
+}

@@ -1,0 +1,34 @@
+using NanoCam.Autodiff;
+
+namespace NanoCam.Explain;
+
+/// <summary>
+/// A classifier that explanation methods can run: it records its forward pass on a tape, publishing every
+/// intermediate under a name (the candidate target layers), and returns the class scores y^c before any softmax.
+/// </summary>
+public interface IExplainable
+{
+    /// <summary>Class scores [N, classes], pre-softmax (Grad-CAM differentiates y^c, not the probability).</summary>
+    Tensor Scores(Tape tape, Tensor input);
+
+    /// <summary>Number of classes.</summary>
+    int Classes { get; }
+
+    /// <summary>Class names, or null when unknown.</summary>
+    IReadOnlyList<string>? ClassNames { get; }
+
+    /// <summary>The CAM head when the network ends in GAP + a linear classifier; null when it does not.</summary>
+    CamHead? CamHead { get; }
+
+    /// <summary>The default target layer: the last named tensor with a spatial (H×W) output.</summary>
+    string DefaultLayer { get; }
+}
+
+/// <summary>
+/// Where CAM reads its class weights: the feature layer A (published name) and w [classes, channels] such that
+/// y^c = Σ_k w_k^c · GAP(A^k) + b_c (CAM paper, eq. 1–2).
+/// </summary>
+public sealed record CamHead(string FeatureLayer, float[] Weights, int Classes, int Channels, float[]? Bias)
+{
+    public float Weight(int cls, int channel) => Weights[cls * Channels + channel];
+}

@@ -1,0 +1,21 @@
+namespace NanoCam.Explain;
+
+/// <summary>
+/// What one forward (+ backward) pass left at the target layer, copied to the host: activations A [N, K, h, w]
+/// and, when gradients were requested, ∂y^c/∂A with the same layout; and the class scores y [N, classes].
+/// </summary>
+public sealed record LayerCapture(string Layer, int Batch, int Channels, int Height, int Width,
+    float[] Activations, float[]? Gradients, float[] Scores, int Classes, int[] TargetClasses)
+{
+    public int Plane => Height * Width;
+
+    public ReadOnlySpan<float> ActivationPlane(int n, int k) => Activations.AsSpan((n * Channels + k) * Plane, Plane);
+
+    public ReadOnlySpan<float> GradientPlane(int n, int k) =>
+        Gradients is null ? throw new InvalidOperationException("no gradients were captured") : Gradients.AsSpan((n * Channels + k) * Plane, Plane);
+
+    public ReadOnlySpan<float> ScoresOf(int n) => Scores.AsSpan(n * Classes, Classes);
+
+    /// <summary>y^c of image n for its target class.</summary>
+    public float TargetScore(int n) => Scores[n * Classes + TargetClasses[n]];
+}
