@@ -1,0 +1,104 @@
+namespace NanoCam.Cpu.Naive;
+
+public sealed partial class NaiveKernels
+{
+    // Batch normalization (Ioffe & Szegedy 2015, Alg. 1) per channel c over all (n, spatial) positions:
+    //   x̂ = (x − μ_c)·invStd_c,  y = γ_c·x̂ + β_c,  invStd_c = 1/sqrt(σ²_c + ε).
+
+    public void BatchNormForwardTraining(Tensor output, Tensor savedMean, Tensor savedInvStd, Tensor runningMean, Tensor runningVar,
+        Tensor input, Tensor gamma, Tensor beta, float momentum, float epsilon)
+    {
+        var (batch, channels, plane) = BatchNormDims(input);
+        var x = input.Span;
+        int count = batch * plane;
+        for (int c = 0; c < channels; c++)
+        {
+            double sum = 0, squares = 0;
+            for (int n = 0; n < batch; n++)
+            for (int i = 0; i < plane; i++)
+            {
+                double v = x[(n * channels + c) * plane + i];
+                sum += v;
+            }
+            double mean = sum / count;
+            for (int n = 0; n < batch; n++)
+            for (int i = 0; i < plane; i++)
+            {
+                double d = x[(n * channels + c) * plane + i] - mean;
+                squares += d * d;
+            }
+            double variance = squares / count;
+            savedMean.Span[c] = (float)mean;
+            savedInvStd.Span[c] = (float)(1 / Math.Sqrt(variance + epsilon));
+            // Running statistics use the unbiased variance, as PyTorch does.
+            double unbiased = count > 1 ? squares / (count - 1) : variance;
+            runningMean.Span[c] = (float)((1 - momentum) * runningMean.Span[c] + momentum * mean);
+            runningVar.Span[c] = (float)((1 - momentum) * runningVar.Span[c] + momentum * unbiased);
+        }
+        Normalize(output, input, gamma, beta, savedMean, savedInvStd);
+    }
+
+    public void BatchNormForwardInference(Tensor output, Tensor savedInvStd, Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float epsilon)
+    {
+        var (_, channels, _) = BatchNormDims(input);
+        for (int c = 0; c < channels; c++) savedInvStd.Span[c] = 1f / MathF.Sqrt(runningVar.Span[c] + epsilon);
+        Normalize(output, input, gamma, beta, runningMean, savedInvStd);
+    }
+
+    private static void Normalize(Tensor output, Tensor input, Tensor gamma, Tensor beta, Tensor mean, Tensor invStd)
+    {
+        var (batch, channels, plane) = BatchNormDims(input);
+        var x = input.Span;
+        var y = output.Span;
+        for (int n = 0; n < batch; n++)
+        for (int c = 0; c < channels; c++)
+        {
+            float scale = gamma.Span[c] * invStd.Span[c];
+            float shift = beta.Span[c] - mean.Span[c] * scale;
+            for (int i = 0; i < plane; i++)
+            {
+                int at = (n * channels + c) * plane + i;
+                y[at] = x[at] * scale + shift;
+            }
+        }
+    }
+
+    public void BatchNormBackward(Tensor? dInput, Tensor? dGamma, Tensor? dBeta, Tensor dOutput, Tensor input, Tensor gamma, Tensor mean, Tensor invStd, bool batchStatistics)
+    {
+        var (batch, channels, plane) = BatchNormDims(input);
+        var x = input.Span;
+        var dy = dOutput.Span;
+        int count = batch * plane;
+        for (int c = 0; c < channels; c++)
+        {
+            float mu = mean.Span[c], s = invStd.Span[c];
+            double sumDy = 0, sumDyXhat = 0;
+            for (int n = 0; n < batch; n++)
+            for (int i = 0; i < plane; i++)
+            {
+                int at = (n * channels + c) * plane + i;
+                sumDy += dy[at];
+                sumDyXhat += dy[at] * (x[at] - mu) * s;
+            }
+            if (dGamma is not null) dGamma.Span[c] += (float)sumDyXhat;
+            if (dBeta is not null) dBeta.Span[c] += (float)sumDy;
+            if (dInput is null) continue;
+            var dx = dInput.Span;
+            float meanDy = (float)(sumDy / count), meanDyXhat = (float)(sumDyXhat / count);
+            for (int n = 0; n < batch; n++)
+            for (int i = 0; i < plane; i++)
+            {
+                int at = (n * channels + c) * plane + i;
+                float xhat = (x[at] - mu) * s;
+                // dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)) in training; γ·invStd·dy with fixed statistics.
+                dx[at] += batchStatistics ? gamma.Span[c] * s * (dy[at] - meanDy - xhat * meanDyXhat) : gamma.Span[c] * s * dy[at];
+            }
+        }
+    }
+
+    private static (int Batch, int Channels, int Plane) BatchNormDims(Tensor input)
+    {
+        if (input.Shape.Rank < 2) throw new ArgumentException($"batch norm: input {input.Shape} needs at least [N, C]");
+        return (input.Shape[0], input.Shape[1], input.Shape.Product(2, input.Shape.Rank));
+    }
+}

@@ -1,0 +1,149 @@
+namespace NanoCam.Cpu.Naive;
+
+public sealed partial class NaiveKernels
+{
+    // Window (oy, ox) covers input rows iy = oy·sh − pt + r·dh for r < kh (likewise columns).
+
+    public void MaxPool2dForward(Tensor output, Tensor argmax, Tensor input, Pool2dGeometry g)
+    {
+        Check.Shape(output, g.OutputShape, "maxpool2d", "output");
+        Check.Shape(input, g.InputShape, "maxpool2d", "input");
+        var y = output.Span;
+        var am = argmax.Span;
+        var x = input.Span;
+        int oh = g.OutputHeight, ow = g.OutputWidth, plane = g.InputHeight * g.InputWidth;
+        for (int nc = 0; nc < g.Batch * g.Channels; nc++)
+        for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++)
+        {
+            float best = float.NegativeInfinity;
+            int bestIndex = -1;
+            for (int r = 0; r < g.KernelHeight; r++)
+            {
+                int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
+                if ((uint)iy >= (uint)g.InputHeight) continue;
+                for (int s = 0; s < g.KernelWidth; s++)
+                {
+                    int ix = ox * g.StrideWidth - g.PadLeft + s * g.DilationWidth;
+                    if ((uint)ix >= (uint)g.InputWidth) continue;
+                    float v = x[nc * plane + iy * g.InputWidth + ix];
+                    // First maximum wins; NaN propagates (as PyTorch).
+                    if (v > best || bestIndex < 0 || float.IsNaN(v) && !float.IsNaN(best)) { best = v; bestIndex = iy * g.InputWidth + ix; }
+                }
+            }
+            int o = (nc * oh + oy) * ow + ox;
+            y[o] = best;
+            am[o] = bestIndex;
+        }
+    }
+
+    /// <summary>The gradient goes to the cell that won the max.</summary>
+    public void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor argmax, Pool2dGeometry g)
+    {
+        var dx = dInput.Span;
+        var dy = dOutput.Span;
+        var am = argmax.Span;
+        int outPlane = g.OutputHeight * g.OutputWidth, plane = g.InputHeight * g.InputWidth;
+        for (int nc = 0; nc < g.Batch * g.Channels; nc++)
+        for (int o = 0; o < outPlane; o++)
+        {
+            int index = (int)am[nc * outPlane + o];
+            if (index >= 0) dx[nc * plane + index] += dy[nc * outPlane + o];
+        }
+    }
+
+    public void AvgPool2dForward(Tensor output, Tensor input, Pool2dGeometry g, bool countIncludePad)
+    {
+        Check.Shape(output, g.OutputShape, "avgpool2d", "output");
+        Check.Shape(input, g.InputShape, "avgpool2d", "input");
+        var y = output.Span;
+        var x = input.Span;
+        int oh = g.OutputHeight, ow = g.OutputWidth, plane = g.InputHeight * g.InputWidth;
+        for (int nc = 0; nc < g.Batch * g.Channels; nc++)
+        for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++)
+        {
+            float sum = 0;
+            for (int r = 0; r < g.KernelHeight; r++)
+            {
+                int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
+                if ((uint)iy >= (uint)g.InputHeight) continue;
+                for (int s = 0; s < g.KernelWidth; s++)
+                {
+                    int ix = ox * g.StrideWidth - g.PadLeft + s * g.DilationWidth;
+                    if ((uint)ix < (uint)g.InputWidth) sum += x[nc * plane + iy * g.InputWidth + ix];
+                }
+            }
+            y[(nc * oh + oy) * ow + ox] = sum / AvgPoolDivisor(g, oy, ox, countIncludePad);
+        }
+    }
+
+    public void AvgPool2dBackward(Tensor dInput, Tensor dOutput, Pool2dGeometry g, bool countIncludePad)
+    {
+        var dx = dInput.Span;
+        var dy = dOutput.Span;
+        int oh = g.OutputHeight, ow = g.OutputWidth, plane = g.InputHeight * g.InputWidth;
+        for (int nc = 0; nc < g.Batch * g.Channels; nc++)
+        for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++)
+        {
+            float share = dy[(nc * oh + oy) * ow + ox] / AvgPoolDivisor(g, oy, ox, countIncludePad);
+            for (int r = 0; r < g.KernelHeight; r++)
+            {
+                int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
+                if ((uint)iy >= (uint)g.InputHeight) continue;
+                for (int s = 0; s < g.KernelWidth; s++)
+                {
+                    int ix = ox * g.StrideWidth - g.PadLeft + s * g.DilationWidth;
+                    if ((uint)ix < (uint)g.InputWidth) dx[nc * plane + iy * g.InputWidth + ix] += share;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The number of cells averaged by window (oy, ox): with countIncludePad, the taps inside the padded input
+    /// [−padBegin, size + padEnd) (a ceil-mode window hanging past the padding does not count the overhang, as PyTorch and ONNX);
+    /// without, only the taps inside the input.
+    /// </summary>
+    public static int AvgPoolDivisor(Pool2dGeometry g, int oy, int ox, bool countIncludePad)
+    {
+        int rows = 0, cols = 0;
+        for (int r = 0; r < g.KernelHeight; r++)
+        {
+            int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
+            if (countIncludePad ? iy >= -g.PadTop && iy < g.InputHeight + g.PadBottom : (uint)iy < (uint)g.InputHeight) rows++;
+        }
+        for (int s = 0; s < g.KernelWidth; s++)
+        {
+            int ix = ox * g.StrideWidth - g.PadLeft + s * g.DilationWidth;
+            if (countIncludePad ? ix >= -g.PadLeft && ix < g.InputWidth + g.PadRight : (uint)ix < (uint)g.InputWidth) cols++;
+        }
+        return Math.Max(1, rows * cols);
+    }
+
+    public void GlobalAvgPoolForward(Tensor output, Tensor input)
+    {
+        var y = output.Span;
+        var x = input.Span;
+        int planes = input.Shape[0] * input.Shape[1], plane = input.Shape.Product(2, input.Shape.Rank);
+        if (y.Length != planes) throw new ArgumentException($"global average pool: output {output.Shape} does not match input {input.Shape}");
+        for (int p = 0; p < planes; p++)
+        {
+            float sum = 0;
+            for (int i = 0; i < plane; i++) sum += x[p * plane + i];
+            y[p] = sum / plane;
+        }
+    }
+
+    /// <summary>Each of the H·W cells receives dy/(H·W).</summary>
+    public void GlobalAvgPoolBackward(Tensor dInput, Tensor dOutput)
+    {
+        var dx = dInput.Span;
+        var dy = dOutput.Span;
+        int planes = dInput.Shape[0] * dInput.Shape[1], plane = dInput.Shape.Product(2, dInput.Shape.Rank);
+        for (int p = 0; p < planes; p++)
+        for (int i = 0; i < plane; i++)
+            dx[p * plane + i] += dy[p] / plane;
+    }
+}

@@ -1,0 +1,115 @@
+namespace NanoCam.Cpu.Naive;
+
+public sealed partial class NaiveKernels
+{
+    // Element (o, c, i) of an [outer, classes, inner] view sits at (o·classes + c)·inner + i.
+
+    /// <summary>y_c = e^{x_c − max} / Σ_j e^{x_j − max} (max subtracted for stability).</summary>
+    public void SoftmaxForward(Tensor output, Tensor input, int outer, int classes, int inner)
+    {
+        var y = output.Span;
+        var x = input.Span;
+        for (int o = 0; o < outer; o++)
+        for (int i = 0; i < inner; i++)
+        {
+            int start = o * classes * inner + i;
+            float max = float.NegativeInfinity;
+            for (int c = 0; c < classes; c++) max = MathF.Max(max, x[start + c * inner]);
+            float sum = 0;
+            for (int c = 0; c < classes; c++) sum += y[start + c * inner] = MathF.Exp(x[start + c * inner] - max);
+            for (int c = 0; c < classes; c++) y[start + c * inner] /= sum;
+        }
+    }
+
+    /// <summary>dx_c += y_c · (dy_c − Σ_j dy_j y_j).</summary>
+    public void SoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner)
+    {
+        var dx = dInput.Span;
+        var dy = dOutput.Span;
+        var y = output.Span;
+        for (int o = 0; o < outer; o++)
+        for (int i = 0; i < inner; i++)
+        {
+            int start = o * classes * inner + i;
+            float dot = 0;
+            for (int c = 0; c < classes; c++) dot += dy[start + c * inner] * y[start + c * inner];
+            for (int c = 0; c < classes; c++) dx[start + c * inner] += y[start + c * inner] * (dy[start + c * inner] - dot);
+        }
+    }
+
+    /// <summary>y_c = x_c − max − log Σ_j e^{x_j − max}.</summary>
+    public void LogSoftmaxForward(Tensor output, Tensor input, int outer, int classes, int inner)
+    {
+        var y = output.Span;
+        var x = input.Span;
+        for (int o = 0; o < outer; o++)
+        for (int i = 0; i < inner; i++)
+        {
+            int start = o * classes * inner + i;
+            float max = float.NegativeInfinity;
+            for (int c = 0; c < classes; c++) max = MathF.Max(max, x[start + c * inner]);
+            float sum = 0;
+            for (int c = 0; c < classes; c++) sum += MathF.Exp(x[start + c * inner] - max);
+            float logSum = max + MathF.Log(sum);
+            for (int c = 0; c < classes; c++) y[start + c * inner] = x[start + c * inner] - logSum;
+        }
+    }
+
+    /// <summary>dx_c += dy_c − e^{y_c} · Σ_j dy_j.</summary>
+    public void LogSoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner)
+    {
+        var dx = dInput.Span;
+        var dy = dOutput.Span;
+        var y = output.Span;
+        for (int o = 0; o < outer; o++)
+        for (int i = 0; i < inner; i++)
+        {
+            int start = o * classes * inner + i;
+            float sum = 0;
+            for (int c = 0; c < classes; c++) sum += dy[start + c * inner];
+            for (int c = 0; c < classes; c++) dx[start + c * inner] += dy[start + c * inner] - MathF.Exp(y[start + c * inner]) * sum;
+        }
+    }
+
+    public void CrossEntropyForward(Tensor loss, Tensor probabilities, Tensor logits, Tensor labels, int rows, int classes)
+    {
+        SoftmaxForward(probabilities, logits, rows, classes, 1);
+        var l = labels.Span;
+        double total = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            int label = LabelAt(l, r, classes);
+            // −log p_label, computed from the logits (log-sum-exp) so a tiny probability does not become −∞.
+            var x = logits.Span.Slice(r * classes, classes);
+            float max = float.NegativeInfinity;
+            foreach (var v in x) max = MathF.Max(max, v);
+            double sum = 0;
+            foreach (var v in x) sum += Math.Exp(v - max);
+            total += max + Math.Log(sum) - x[label];
+        }
+        loss.Span[0] = (float)(total / rows);
+    }
+
+    public void CrossEntropyBackward(Tensor dLogits, Tensor dLoss, Tensor probabilities, Tensor labels, int rows, int classes)
+    {
+        var dx = dLogits.Span;
+        var p = probabilities.Span;
+        var l = labels.Span;
+        float scale = dLoss.Span[0] / rows;
+        for (int r = 0; r < rows; r++)
+        {
+            int label = LabelAt(l, r, classes);
+            for (int c = 0; c < classes; c++)
+                dx[r * classes + c] += scale * (p[r * classes + c] - (c == label ? 1 : 0));
+        }
+    }
+
+    internal static int LabelAt(ReadOnlySpan<float> labels, int row, int classes)
+    {
+        float value = labels[row];
+        int label = (int)value;
+        if (label != value || (uint)label >= (uint)classes)
+            throw new ArgumentException($"cross-entropy: label {value} of row {row} is not a class index in [0, {classes})");
+        return label;
+    }
+}
