@@ -17,6 +17,8 @@ public sealed class Tape
     private readonly Dictionary<string, BackwardRule> _backwardRules = [];
     private readonly HashSet<string> _gradientTargets = [];
     private int _count;
+    // Process-wide so that a tensor shared by two tapes is never mistaken for already zeroed.
+    private static int s_generation;
     private int _generation;
     private ulong _pass;
     private ulong _draws;
@@ -139,7 +141,7 @@ public sealed class Tape
     {
         if (!GradEnabled) throw new InvalidOperationException("this tape runs without gradients (no-grad mode): nothing was recorded to differentiate");
         if (!root.RequiresGrad) throw new InvalidOperationException($"{root} does not depend on any tensor that requires a gradient");
-        _generation++;
+        _generation = Interlocked.Increment(ref s_generation);
         // Zero every non-parameter gradient this pass touches; parameters accumulate until the optimizer zeroes them.
         for (int i = 0; i < _count; i++)
         {
