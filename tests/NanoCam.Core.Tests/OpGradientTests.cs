@@ -29,10 +29,15 @@ public class OpGradientTests
 
     [Theory]
     [InlineData("naive", 1, 0, 1, 1)]
+    [InlineData("simd", 1, 0, 1, 1)]
     [InlineData("naive", 2, 1, 1, 1)]
+    [InlineData("simd", 2, 1, 1, 1)]
     [InlineData("naive", 1, 2, 2, 1)]
+    [InlineData("simd", 1, 2, 2, 1)]
     [InlineData("naive", 2, 1, 2, 2)]
+    [InlineData("simd", 2, 1, 2, 2)]
     [InlineData("naive", 1, 1, 1, 6)]
+    [InlineData("simd", 1, 1, 1, 6)]
     public void Conv2d_MatchesFiniteDifferences_WithStridePaddingDilationGroups(string backend, int stride, int padding, int dilation, int groups)
     {
         // groups = 6 with 6 input channels is depthwise (one filter per channel, two per channel here: 12 outputs).
@@ -67,8 +72,11 @@ public class OpGradientTests
 
     [Theory]
     [InlineData("naive", 2, 2, 0, false)]
+    [InlineData("simd", 2, 2, 0, false)]
     [InlineData("naive", 3, 2, 1, true)]
+    [InlineData("simd", 3, 2, 1, true)]
     [InlineData("naive", 3, 3, 1, false)]
+    [InlineData("simd", 3, 3, 1, false)]
     public void MaxPool2d_MatchesFiniteDifferences(string backend, int kernel, int stride, int padding, bool ceilMode)
     {
         var input = Distinct(8, 2, 3, 7, 6);
@@ -77,9 +85,13 @@ public class OpGradientTests
 
     [Theory]
     [InlineData("naive", true, false)]
+    [InlineData("simd", true, false)]
     [InlineData("naive", false, false)]
+    [InlineData("simd", false, false)]
     [InlineData("naive", true, true)]
+    [InlineData("simd", true, true)]
     [InlineData("naive", false, true)]
+    [InlineData("simd", false, true)]
     public void AvgPool2d_MatchesFiniteDifferences_EitherPaddingCount(string backend, bool countIncludePad, bool ceilMode)
     {
         var input = R(9, 2, 3, 7, 6);

@@ -1,0 +1,74 @@
+namespace NanoCam.Cpu.Simd.Conv;
+
+/// <summary>
+/// im2col and its adjoint col2im for one image and one channel group: the patch matrix
+/// col[(c·R + r)·S + s, oy·OW + ox] = x[c, oy·sh − pt + r·dh, ox·sw − pl + s·dw] (0 outside), so convolution is
+/// W[Kg, Cg·R·S] × col[Cg·R·S, OH·OW]. col2im adds each column entry back to the input cell it was read from.
+/// </summary>
+public static unsafe class Im2Col
+{
+    public static void Gather(float* col, float* image, int channels, in Conv2dGeometry g)
+    {
+        int oh = g.OutputHeight, ow = g.OutputWidth, h = g.InputHeight, w = g.InputWidth;
+        for (int c = 0; c < channels; c++)
+        for (int r = 0; r < g.KernelHeight; r++)
+        for (int s = 0; s < g.KernelWidth; s++)
+        {
+            float* row = col + (long)((c * g.KernelHeight + r) * g.KernelWidth + s) * oh * ow;
+            float* plane = image + (long)c * h * w;
+            int dx = s * g.DilationWidth - g.PadLeft;
+            // Output columns whose input column ox·sw + dx is inside [0, w).
+            int first = dx >= 0 ? 0 : (-dx + g.StrideWidth - 1) / g.StrideWidth;
+            int last = w - 1 - dx < 0 ? -1 : Math.Min(ow - 1, (w - 1 - dx) / g.StrideWidth);
+            for (int oy = 0; oy < oh; oy++)
+            {
+                float* dst = row + oy * ow;
+                int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
+                if ((uint)iy >= (uint)h || last < first)
+                {
+                    new Span<float>(dst, ow).Clear();
+                    continue;
+                }
+                float* src = plane + iy * w + dx;
+                for (int ox = 0; ox < first; ox++) dst[ox] = 0;
+                if (g.StrideWidth == 1) new ReadOnlySpan<float>(src + first, last - first + 1).CopyTo(new Span<float>(dst + first, last - first + 1));
+                else for (int ox = first; ox <= last; ox++) dst[ox] = src[ox * g.StrideWidth];
+                for (int ox = last + 1; ox < ow; ox++) dst[ox] = 0;
+            }
+        }
+    }
+
+    public static void ScatterAdd(float* image, float* col, int channels, in Conv2dGeometry g)
+    {
+        int oh = g.OutputHeight, ow = g.OutputWidth, h = g.InputHeight, w = g.InputWidth;
+        for (int c = 0; c < channels; c++)
+        for (int r = 0; r < g.KernelHeight; r++)
+        for (int s = 0; s < g.KernelWidth; s++)
+        {
+            float* row = col + (long)((c * g.KernelHeight + r) * g.KernelWidth + s) * oh * ow;
+            float* plane = image + (long)c * h * w;
+            int dx = s * g.DilationWidth - g.PadLeft;
+            int first = dx >= 0 ? 0 : (-dx + g.StrideWidth - 1) / g.StrideWidth;
+            int last = w - 1 - dx < 0 ? -1 : Math.Min(ow - 1, (w - 1 - dx) / g.StrideWidth);
+            if (last < first) continue;
+            for (int oy = 0; oy < oh; oy++)
+            {
+                int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
+                if ((uint)iy >= (uint)h) continue;
+                float* src = row + oy * ow;
+                float* dst = plane + iy * w + dx;
+                if (g.StrideWidth == 1)
+                {
+                    var d = new Span<float>(dst + first, last - first + 1);
+                    System.Numerics.Tensors.TensorPrimitives.Add(d, new ReadOnlySpan<float>(src + first, last - first + 1), d);
+                }
+                else for (int ox = first; ox <= last; ox++) dst[ox * g.StrideWidth] += src[ox];
+            }
+        }
+    }
+
+    /// <summary>A 1×1, stride-1, unpadded convolution reads the image itself as its patch matrix.</summary>
+    public static bool IsIdentity(in Conv2dGeometry g) =>
+        g.KernelHeight == 1 && g.KernelWidth == 1 && g.StrideHeight == 1 && g.StrideWidth == 1
+        && g.PadTop == 0 && g.PadLeft == 0 && g.PadBottom == 0 && g.PadRight == 0;
+}

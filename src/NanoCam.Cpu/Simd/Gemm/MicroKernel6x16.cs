@@ -1,0 +1,71 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace NanoCam.Cpu.Simd.Gemm;
+
+/// <summary>AVX2 + FMA micro-kernel: 6×16 tile in twelve 256-bit accumulators (6 rows × 2 vectors), 2 loads + 6 broadcasts per step.</summary>
+public readonly unsafe struct MicroKernel6x16 : IMicroKernel
+{
+    public static int Mr => 6;
+    public static int Nr => 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate, int rows, int cols)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00); c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10); c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20); c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30); c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(a4, b0, c40); c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(a5, b0, c50); c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
+            a += 6;
+            b += 16;
+        }
+        if (rows == 6 && cols == 16)
+        {
+            var va = Vector256.Create(alpha);
+            Store(c, va, c00, c01, accumulate);
+            Store(c + ldc, va, c10, c11, accumulate);
+            Store(c + 2 * ldc, va, c20, c21, accumulate);
+            Store(c + 3 * ldc, va, c30, c31, accumulate);
+            Store(c + 4 * ldc, va, c40, c41, accumulate);
+            Store(c + 5 * ldc, va, c50, c51, accumulate);
+            return;
+        }
+        // Edge tile: spill to a local tile and copy the valid part (scalar tail: exact, no over-write).
+        float* tile = stackalloc float[6 * 16];
+        c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
+        c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
+        c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
+        for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            c[i * ldc + j] = alpha * tile[i * 16 + j] + (accumulate ? c[i * ldc + j] : 0);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* c, Vector256<float> alpha, Vector256<float> lo, Vector256<float> hi, bool accumulate)
+    {
+        if (accumulate)
+        {
+            Vector256.FusedMultiplyAdd(alpha, lo, Vector256.Load(c)).Store(c);
+            Vector256.FusedMultiplyAdd(alpha, hi, Vector256.Load(c + 8)).Store(c + 8);
+        }
+        else
+        {
+            (alpha * lo).Store(c);
+            (alpha * hi).Store(c + 8);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using NanoCam.Cpu.Naive;
+
+namespace NanoCam.Cpu.Simd;
+
+public sealed partial class SimdKernels
+{
+    public void ActivationForward(Activation kind, Tensor output, Tensor input, ActivationParams p)
+    {
+        Check.SameSize(output, input, kind.ToString());
+        var x = input.Span;
+        var y = output.Span;
+        switch (kind)
+        {
+            case Activation.Relu: TensorPrimitives.Max(x, 0f, y); break;
+            case Activation.Sigmoid: TensorPrimitives.Sigmoid(x, y); break;
+            case Activation.Clip: TensorPrimitives.Clamp(x, p.Low, p.High, y); break;
+            case Activation.Identity: x.CopyTo(y); break;
+            default:
+                // leaky ReLU: max(x, αx) for 0 ≤ α ≤ 1, else the reference loop.
+                if (p.Alpha is >= 0 and <= 1)
+                {
+                    TensorPrimitives.Multiply(x, p.Alpha, y);
+                    TensorPrimitives.Max(x, y, y);
+                }
+                else Reference.ActivationForward(kind, output, input, p);
+                break;
+        }
+    }
+
+    public void ActivationBackward(Activation kind, Tensor dInput, Tensor dOutput, Tensor input, Tensor output, ActivationParams p)
+    {
+        if (kind == Activation.Relu) ReluBackward(ReluBackwardRule.Standard, dInput, dOutput, input);
+        else Reference.ActivationBackward(kind, dInput, dOutput, input, output, p);
+    }
+
+    /// <summary>dx += dy · [x &gt; 0] (and [dy &gt; 0] for guided), as masks over 8 lanes, scalar tail.</summary>
+    public void ReluBackward(ReluBackwardRule rule, Tensor dInput, Tensor dOutput, Tensor input)
+    {
+        if (rule == ReluBackwardRule.Deconvnet)
+        {
+            Reference.ReluBackward(rule, dInput, dOutput, input);
+            return;
+        }
+        var dx = dInput.Span;
+        var dy = dOutput.Span;
+        var x = input.Span;
+        bool guided = rule == ReluBackwardRule.Guided;
+        int i = 0;
+        for (; i <= dx.Length - 8; i += 8)
+        {
+            var vx = Vector256.Create(x.Slice(i, 8));
+            var vdy = Vector256.Create(dy.Slice(i, 8));
+            var mask = Vector256.GreaterThan(vx, Vector256<float>.Zero);
+            if (guided) mask &= Vector256.GreaterThan(vdy, Vector256<float>.Zero);
+            (Vector256.Create(dx.Slice(i, 8)) + (vdy & mask)).CopyTo(dx.Slice(i, 8));
+        }
+        for (; i < dx.Length; i++)
+            if (x[i] > 0 && (!guided || dy[i] > 0)) dx[i] += dy[i];
+    }
+
+    public void BinaryForward(BinaryOp op, Tensor output, Tensor a, Tensor b)
+    {
+        if (a.Shape == b.Shape && output.Size == a.Size)
+        {
+            var y = output.Span;
+            switch (op)
+            {
+                case BinaryOp.Add: TensorPrimitives.Add(a.Span, b.Span, y); break;
+                case BinaryOp.Sub: TensorPrimitives.Subtract(a.Span, b.Span, y); break;
+                case BinaryOp.Mul: TensorPrimitives.Multiply(a.Span, b.Span, y); break;
+                default: TensorPrimitives.Divide(a.Span, b.Span, y); break;
+            }
+            return;
+        }
+        Reference.BinaryForward(op, output, a, b);
+    }
+
+    public void BinaryBackward(BinaryOp op, Tensor? dA, Tensor? dB, Tensor dOutput, Tensor a, Tensor b)
+    {
+        if (a.Shape == b.Shape && op is BinaryOp.Add or BinaryOp.Sub)
+        {
+            if (dA is not null) TensorPrimitives.Add(dA.Span, dOutput.Span, dA.Span);
+            if (dB is not null)
+            {
+                if (op == BinaryOp.Add) TensorPrimitives.Add(dB.Span, dOutput.Span, dB.Span);
+                else TensorPrimitives.Subtract(dB.Span, dOutput.Span, dB.Span);
+            }
+            return;
+        }
+        Reference.BinaryBackward(op, dA, dB, dOutput, a, b);
+    }
+}

@@ -1,0 +1,55 @@
+using System.Runtime.Intrinsics;
+
+namespace NanoCam.Cpu.Simd;
+
+public sealed partial class SimdKernels
+{
+    // Pooling, global average pooling and batch normalization: the reference loops (memory-bound, a few percent of a
+    // CNN step); the optimizer updates below are vectorized because they touch every parameter every step.
+
+    public void MaxPool2dForward(Tensor output, Tensor argmax, Tensor input, Pool2dGeometry g) => Reference.MaxPool2dForward(output, argmax, input, g);
+    public void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor argmax, Pool2dGeometry g) => Reference.MaxPool2dBackward(dInput, dOutput, argmax, g);
+    public void AvgPool2dForward(Tensor output, Tensor input, Pool2dGeometry g, bool countIncludePad) => Reference.AvgPool2dForward(output, input, g, countIncludePad);
+    public void AvgPool2dBackward(Tensor dInput, Tensor dOutput, Pool2dGeometry g, bool countIncludePad) => Reference.AvgPool2dBackward(dInput, dOutput, g, countIncludePad);
+    public void GlobalAvgPoolForward(Tensor output, Tensor input) => Reference.GlobalAvgPoolForward(output, input);
+    public void GlobalAvgPoolBackward(Tensor dInput, Tensor dOutput) => Reference.GlobalAvgPoolBackward(dInput, dOutput);
+
+    public void BatchNormForwardTraining(Tensor output, Tensor savedMean, Tensor savedInvStd, Tensor runningMean, Tensor runningVar,
+        Tensor input, Tensor gamma, Tensor beta, float momentum, float epsilon) =>
+        Reference.BatchNormForwardTraining(output, savedMean, savedInvStd, runningMean, runningVar, input, gamma, beta, momentum, epsilon);
+
+    public void BatchNormForwardInference(Tensor output, Tensor savedInvStd, Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float epsilon) =>
+        Reference.BatchNormForwardInference(output, savedInvStd, input, gamma, beta, runningMean, runningVar, epsilon);
+
+    public void BatchNormBackward(Tensor? dInput, Tensor? dGamma, Tensor? dBeta, Tensor dOutput, Tensor input, Tensor gamma, Tensor mean, Tensor invStd, bool batchStatistics) =>
+        Reference.BatchNormBackward(dInput, dGamma, dBeta, dOutput, input, gamma, mean, invStd, batchStatistics);
+
+    /// <summary>PyTorch's SGD (see <see cref="IKernels.SgdStep"/>), eight lanes at a time, scalar tail.</summary>
+    public void SgdStep(Tensor parameter, Tensor gradient, Tensor velocity, float learningRate, float momentum, float weightDecay)
+    {
+        var w = parameter.Span;
+        var g = gradient.Span;
+        var v = velocity.Span;
+        var lr = Vector256.Create(learningRate);
+        var mu = Vector256.Create(momentum);
+        var wd = Vector256.Create(weightDecay);
+        int i = 0;
+        for (; i <= w.Length - 8; i += 8)
+        {
+            var wi = Vector256.Create(w.Slice(i, 8));
+            var gi = Vector256.FusedMultiplyAdd(wd, wi, Vector256.Create(g.Slice(i, 8)));
+            var vi = Vector256.FusedMultiplyAdd(mu, Vector256.Create(v.Slice(i, 8)), gi);
+            vi.CopyTo(v.Slice(i, 8));
+            (wi - lr * vi).CopyTo(w.Slice(i, 8));
+        }
+        for (; i < w.Length; i++)
+        {
+            float gi = g[i] + weightDecay * w[i];
+            v[i] = momentum * v[i] + gi;
+            w[i] -= learningRate * v[i];
+        }
+    }
+
+    public void AdamStep(Tensor parameter, Tensor gradient, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step) =>
+        Reference.AdamStep(parameter, gradient, m, v, learningRate, beta1, beta2, epsilon, weightDecay, step);
+}

@@ -1,0 +1,49 @@
+using System.Numerics.Tensors;
+using NanoCam.Cpu.Naive;
+using NanoCam.Cpu.Simd.Gemm;
+using NanoCam.Cpu.Threading;
+
+namespace NanoCam.Cpu.Simd;
+
+/// <summary>
+/// The fast CPU backend: packed, cache-blocked GEMM with an AVX2/FMA micro-kernel; convolution as im2col + GEMM
+/// (1×1 stride-1 convolutions skip im2col); element-wise work through TensorPrimitives and Vector256 loops; every
+/// heavy kernel split across a fixed thread pool. Ops whose cost is negligible in a CNN (softmax over classes,
+/// cross-entropy, dropout masks, concat copies, general broadcasting) run the naive reference code, so there is one
+/// definition of their arithmetic. One instance serves one thread of control at a time (it owns scratch buffers).
+/// </summary>
+public sealed partial class SimdKernels : IKernels, IDisposable
+{
+    private static readonly NaiveKernels Reference = NaiveKernels.Instance;
+    private readonly CpuThreadPool _pool;
+    private readonly SimdGemm<MicroKernel6x16> _gemm = new();
+    private readonly GemmWorkspace _workspace = new();
+
+    /// <param name="threads">Worker threads, the caller included (default: every core). One thread is fully deterministic.</param>
+    public SimdKernels(int threads = 0)
+    {
+        _pool = new CpuThreadPool(threads <= 0 ? Environment.ProcessorCount : threads);
+    }
+
+    public string Name => "simd";
+
+    public int Threads => _pool.Threads;
+
+    public Tensor Allocate(Shape shape) => Tensor.Zeros(shape);
+
+    public void Fill(Tensor tensor, float value) => tensor.Span.Fill(value);
+
+    public void Copy(Tensor destination, Tensor source)
+    {
+        Check.SameSize(destination, source, "copy");
+        source.Span.CopyTo(destination.Span);
+    }
+
+    public void AddScaled(Tensor destination, Tensor source, float scale)
+    {
+        Check.SameSize(destination, source, "add-scaled");
+        TensorPrimitives.MultiplyAdd(source.Span, scale, destination.Span, destination.Span);
+    }
+
+    public void Dispose() => _pool.Dispose();
+}

@@ -1,0 +1,156 @@
+using NanoCam.Cpu.Naive;
+using NanoCam.Cpu.Simd;
+
+namespace NanoCam.Cpu.Tests;
+
+/// <summary>The SIMD backend against the naive reference, kernel by kernel, on random and odd sizes (tails, edge tiles).</summary>
+public class SimdAgreementTests
+{
+    private static readonly NaiveKernels Naive = NaiveKernels.Instance;
+    private static readonly SimdKernels Simd1 = new(threads: 1);
+    private static readonly SimdKernels Simd2 = new(threads: 2);
+
+    private static Tensor Random(Random rng, params int[] dims)
+    {
+        var t = Tensor.Zeros(dims);
+        var s = t.Span;
+        for (int i = 0; i < s.Length; i++) s[i] = (float)(rng.NextDouble() * 2 - 1);
+        return t;
+    }
+
+    private static Tensor Clone(Tensor t) => Tensor.FromArray(t.ToArray(), t.Shape.ToArray());
+
+    /// <summary>|a − b| ≤ tol·(1 + max|b|) elementwise: the reference sums in a different order.</summary>
+    private static void AssertClose(Tensor expected, Tensor actual, float tolerance, string what)
+    {
+        var e = expected.ToArray();
+        var a = actual.ToArray();
+        float scale = 1 + e.Select(MathF.Abs).DefaultIfEmpty(0).Max();
+        for (int i = 0; i < e.Length; i++)
+            Assert.True(MathF.Abs(e[i] - a[i]) <= tolerance * scale, $"{what}: element {i}: naive {e[i]:G7}, simd {a[i]:G7}");
+    }
+
+    public static TheoryData<int, int, int, bool, bool> GemmCases => new()
+    {
+        { 1, 1, 1, false, false }, { 7, 13, 5, false, false }, { 6, 16, 256, false, false }, { 37, 45, 300, true, false },
+        { 100, 17, 513, false, true }, { 61, 129, 77, true, true }, { 200, 300, 64, false, false }, { 3, 1000, 9, false, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(GemmCases))]
+    public void Gemm_AgreesWithNaive_ForOddSizesAndTransposes(int m, int n, int k, bool ta, bool tb)
+    {
+        var rng = new Random(m * 1000 + n + k);
+        var a = ta ? Random(rng, k, m) : Random(rng, m, k);
+        var b = tb ? Random(rng, n, k) : Random(rng, k, n);
+        var c0 = Random(rng, m, n);
+        foreach (var (alpha, beta) in new[] { (1f, 0f), (0.5f, 1f), (-2f, 0.25f) })
+        foreach (var simd in new[] { Simd1, Simd2 })
+        {
+            var s = new GemmShape(m, n, k, ta, tb, alpha, beta);
+            var expected = Clone(c0);
+            var actual = Clone(c0);
+            Naive.Gemm(expected, a, b, s);
+            simd.Gemm(actual, a, b, s);
+            AssertClose(expected, actual, 1e-5f * MathF.Sqrt(k), $"gemm {m}×{n}×{k} tA={ta} tB={tb} α={alpha} β={beta} threads={simd.Threads}");
+        }
+    }
+
+    [Fact]
+    public void Gemm_BatchedWithBroadcastOperand_AgreesWithNaive()
+    {
+        var rng = new Random(3);
+        var a = Random(rng, 3, 5, 7);
+        var b = Random(rng, 7, 4);
+        var s = new GemmShape(5, 4, 7, Batch: 3, BatchStrideA: 35, BatchStrideB: 0, BatchStrideC: 20);
+        var expected = Tensor.Zeros(3, 5, 4);
+        var actual = Tensor.Zeros(3, 5, 4);
+        Naive.Gemm(expected, a, b, s);
+        Simd2.Gemm(actual, a, b, s);
+        AssertClose(expected, actual, 1e-5f, "batched gemm");
+    }
+
+    public static TheoryData<int, int, int, int, int, int, int, int, int, int> ConvCases => new()
+    {
+        // batch, C, H, W, K, R, stride, pad, dilation, groups
+        { 1, 3, 9, 7, 5, 3, 1, 1, 1, 1 },
+        { 3, 4, 11, 10, 6, 3, 2, 1, 1, 2 },
+        { 2, 6, 8, 9, 6, 3, 1, 2, 2, 6 },
+        { 5, 8, 7, 7, 16, 1, 1, 0, 1, 1 },
+        { 2, 5, 13, 6, 7, 5, 3, 2, 1, 1 },
+        { 4, 3, 6, 6, 9, 1, 2, 0, 1, 1 },
+        { 1, 16, 12, 12, 32, 3, 1, 1, 1, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ConvCases))]
+    public void Conv2d_ForwardAndBothBackwards_AgreeWithNaive(int n, int c, int h, int w, int k, int r, int stride, int pad, int dilation, int groups)
+    {
+        var rng = new Random(n + c * 7 + h * 31 + k * 101);
+        var input = Random(rng, n, c, h, w);
+        var weight = Random(rng, k, c / groups, r, r + (r > 1 ? -1 : 0));
+        var bias = Random(rng, k);
+        var g = Conv2dGeometry.For(input.Shape, weight.Shape, (stride, stride), (pad, pad, pad, pad + 1 > 2 ? pad : pad + 1), (dilation, dilation), groups);
+        var dOutput = Random(rng, g.OutputShape.ToArray());
+        foreach (var simd in new[] { Simd1, Simd2 })
+        {
+            string tag = $"conv {g} threads={simd.Threads}";
+            var yn = Tensor.Zeros(g.OutputShape); var ys = Tensor.Zeros(g.OutputShape);
+            Naive.Conv2dForward(yn, input, weight, bias, g);
+            simd.Conv2dForward(ys, input, weight, bias, g);
+            AssertClose(yn, ys, 1e-5f, "forward " + tag);
+
+            // Backward kernels accumulate: start from the same non-zero gradient.
+            var dxn = Random(new Random(1), input.Shape.ToArray()); var dxs = Clone(dxn);
+            Naive.Conv2dBackwardInput(dxn, dOutput, weight, g);
+            simd.Conv2dBackwardInput(dxs, dOutput, weight, g);
+            AssertClose(dxn, dxs, 1e-5f, "backward input " + tag);
+
+            var dwn = Random(new Random(2), weight.Shape.ToArray()); var dws = Clone(dwn);
+            Naive.Conv2dBackwardWeight(dwn, dOutput, input, g);
+            simd.Conv2dBackwardWeight(dws, dOutput, input, g);
+            AssertClose(dwn, dws, 1e-5f, "backward weight " + tag);
+
+            var dbn = Random(new Random(3), k); var dbs = Clone(dbn);
+            Naive.Conv2dBackwardBias(dbn, dOutput);
+            simd.Conv2dBackwardBias(dbs, dOutput);
+            AssertClose(dbn, dbs, 1e-5f, "backward bias " + tag);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(1003)]
+    public void ElementwiseAndOptimizer_AgreeWithNaive_IncludingTails(int size)
+    {
+        var rng = new Random(size);
+        var x = Random(rng, size);
+        var dy = Random(rng, size);
+        foreach (var kind in Enum.GetValues<Activation>())
+        {
+            var p = new ActivationParams(Alpha: 0.1f, Low: -0.3f, High: 0.6f);
+            var yn = Tensor.Zeros(size); var ys = Tensor.Zeros(size);
+            Naive.ActivationForward(kind, yn, x, p);
+            Simd2.ActivationForward(kind, ys, x, p);
+            AssertClose(yn, ys, 1e-6f, $"{kind} forward");
+            var dn = Random(new Random(4), size); var ds = Clone(dn);
+            Naive.ActivationBackward(kind, dn, dy, x, yn, p);
+            Simd2.ActivationBackward(kind, ds, dy, x, ys, p);
+            AssertClose(dn, ds, 1e-6f, $"{kind} backward");
+        }
+        foreach (var rule in Enum.GetValues<ReluBackwardRule>())
+        {
+            var dn = Random(new Random(5), size); var ds = Clone(dn);
+            Naive.ReluBackward(rule, dn, dy, x);
+            Simd2.ReluBackward(rule, ds, dy, x);
+            AssertClose(dn, ds, 0, $"relu backward {rule}");
+        }
+        var (wn, vn) = (Clone(x), Random(new Random(6), size));
+        var (ws, vs) = (Clone(x), Clone(vn));
+        Naive.SgdStep(wn, dy, vn, 0.1f, 0.9f, 1e-4f);
+        Simd2.SgdStep(ws, dy, vs, 0.1f, 0.9f, 1e-4f);
+        AssertClose(wn, ws, 1e-6f, "sgd parameter");
+        AssertClose(vn, vs, 1e-6f, "sgd velocity");
+    }
+}
