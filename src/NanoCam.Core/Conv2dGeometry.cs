@@ -21,6 +21,10 @@ public readonly record struct Conv2dGeometry(
     public Shape WeightShape => new(OutputChannels, InputChannelsPerGroup, KernelHeight, KernelWidth);
     public Shape OutputShape => new(Batch, OutputChannels, OutputHeight, OutputWidth);
 
+    public int InputSize => Batch * InputChannels * InputHeight * InputWidth;
+    public int WeightSize => OutputChannels * InputChannelsPerGroup * KernelHeight * KernelWidth;
+    public int OutputSize => Batch * OutputChannels * OutputHeight * OutputWidth;
+
     /// <summary>Multiply-adds × 2 of the forward pass.</summary>
     public double Flops => 2.0 * Batch * OutputChannels * OutputHeight * OutputWidth * InputChannelsPerGroup * KernelHeight * KernelWidth;
 

@@ -15,6 +15,9 @@ public readonly record struct Pool2dGeometry(
     public int OutputWidth => OutputSize(InputWidth, KernelWidth, StrideWidth, PadLeft, PadRight, DilationWidth);
 
     public Shape InputShape => new(Batch, Channels, InputHeight, InputWidth);
+
+    /// <summary>Whether <paramref name="s"/> is this sweep's input shape (without allocating a Shape).</summary>
+    public bool IsInputShape(Shape s) => s.Rank == 4 && s[0] == Batch && s[1] == Channels && s[2] == InputHeight && s[3] == InputWidth;
     public Shape OutputShape => new(Batch, Channels, OutputHeight, OutputWidth);
 
     private int OutputSize(int input, int kernel, int stride, int padBegin, int padEnd, int dilation)

@@ -30,7 +30,7 @@ public static class ImageCodec
         if (result is null || result.Data is null || result.Width <= 0 || result.Height <= 0)
             throw new InvalidDataException($"cannot read image {name}: decoder returned no pixels");
         var pixels = new float[result.Width * result.Height * 3];
-        for (int i = 0; i < pixels.Length; i++) pixels[i] = result.Data[i] * (1f / 255f);
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = result.Data[i] / 255f;
         return new RgbImage(result.Width, result.Height, pixels);
     }
 

@@ -49,7 +49,7 @@ public sealed class MaxPool2dNode : Node
 
     internal Tensor Forward(Tape tape, Tensor input, Pool2dGeometry g)
     {
-        if (input.Shape != g.InputShape) throw new ArgumentException($"max pool: input has shape {input.Shape} but the geometry expects {g.InputShape}");
+        if (!g.IsInputShape(input.Shape)) throw new ArgumentException($"max pool: input has shape {input.Shape} but the geometry expects {g.InputShape}");
         Geometry = g;
         SetInputs(input);
         var output = EnsureOutput(tape, [g.Batch, g.Channels, g.OutputHeight, g.OutputWidth]);
@@ -74,7 +74,7 @@ public sealed class AvgPool2dNode : Node
 
     internal Tensor Forward(Tape tape, Tensor input, Pool2dGeometry g, bool countIncludePad)
     {
-        if (input.Shape != g.InputShape) throw new ArgumentException($"average pool: input has shape {input.Shape} but the geometry expects {g.InputShape}");
+        if (!g.IsInputShape(input.Shape)) throw new ArgumentException($"average pool: input has shape {input.Shape} but the geometry expects {g.InputShape}");
         Geometry = g;
         CountIncludePad = countIncludePad;
         SetInputs(input);

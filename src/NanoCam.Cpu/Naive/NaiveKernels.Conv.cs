@@ -106,8 +106,9 @@ public sealed partial class NaiveKernels
 
     private static void CheckConv(Conv2dGeometry g, Tensor output, Tensor input, Tensor weight)
     {
-        Check.Shape(output, g.OutputShape, "conv2d", "output");
-        Check.Shape(input, g.InputShape, "conv2d", "input");
-        Check.Shape(weight, g.WeightShape, "conv2d", "weight");
+        // Sizes only (no Shape allocated on the hot path); the message builds the expected shapes.
+        if (output.Size != g.OutputSize) throw new ArgumentException($"conv2d: output has shape {output.Shape}, expected {g.OutputShape}");
+        if (input.Size != g.InputSize) throw new ArgumentException($"conv2d: input has shape {input.Shape}, expected {g.InputShape}");
+        if (weight.Size != g.WeightSize) throw new ArgumentException($"conv2d: weight has shape {weight.Shape}, expected {g.WeightShape}");
     }
 }

@@ -4,7 +4,7 @@ public sealed partial class NaiveKernels
 {
     public void ActivationForward(Activation kind, Tensor output, Tensor input, ActivationParams p)
     {
-        Check.SameSize(output, input, kind.ToString());
+        Check.SameSize(output, input, "activation");
         var y = output.Span;
         var x = input.Span;
         for (int i = 0; i < x.Length; i++) y[i] = Activate(kind, x[i], p);

@@ -50,8 +50,9 @@ public sealed partial class NaiveKernels
             for (int c = 0; c < classes; c++) max = MathF.Max(max, x[start + c * inner]);
             float sum = 0;
             for (int c = 0; c < classes; c++) sum += MathF.Exp(x[start + c * inner] - max);
-            float logSum = max + MathF.Log(sum);
-            for (int c = 0; c < classes; c++) y[start + c * inner] = x[start + c * inner] - logSum;
+            // (x − max) − log Σ: subtracting max first keeps precision when |x| is large.
+            float logSum = MathF.Log(sum);
+            for (int c = 0; c < classes; c++) y[start + c * inner] = x[start + c * inner] - max - logSum;
         }
     }
 

@@ -67,7 +67,7 @@ public sealed unsafe partial class SimdKernels
         if (pass == ConvPass.BackwardWeight)
         {
             // Reduce the per-chunk weight gradients in chunk order (deterministic for a given thread count).
-            var dWeight = new Span<float>(w, g.WeightShape.Size);
+            var dWeight = new Span<float>(w, g.WeightSize);
             for (int c = 0; c < chunks; c++) TensorPrimitives.Add(dWeight, _convScratch[c].PartialWeightGradient(dWeight.Length), dWeight);
         }
     }
@@ -122,7 +122,7 @@ public sealed unsafe partial class SimdKernels
             for (int i = 0; i < chunks; i++) grown[i] = i < _convScratch.Length ? _convScratch[i] : new ConvScratch();
             _convScratch = grown;
         }
-        for (int i = 0; i < chunks; i++) _convScratch[i].PreparePartial(chunks > 1 && partialWeights ? g.WeightShape.Size : 0);
+        for (int i = 0; i < chunks; i++) _convScratch[i].PreparePartial(chunks > 1 && partialWeights ? g.WeightSize : 0);
     }
 
     /// <summary>Per-chunk scratch: its own GEMM (job objects), packing workspace, patch matrix and partial dW.</summary>
@@ -187,8 +187,9 @@ public sealed unsafe partial class SimdKernels
 
     private static void CheckConv(Conv2dGeometry g, Tensor output, Tensor input, Tensor weight)
     {
-        Check.Shape(output, g.OutputShape, "conv2d", "output");
-        Check.Shape(input, g.InputShape, "conv2d", "input");
-        Check.Shape(weight, g.WeightShape, "conv2d", "weight");
+        // Sizes only (no Shape allocated on the hot path); the message builds the expected shapes.
+        if (output.Size != g.OutputSize) throw new ArgumentException($"conv2d: output has shape {output.Shape}, expected {g.OutputShape}");
+        if (input.Size != g.InputSize) throw new ArgumentException($"conv2d: input has shape {input.Shape}, expected {g.InputShape}");
+        if (weight.Size != g.WeightSize) throw new ArgumentException($"conv2d: weight has shape {weight.Shape}, expected {g.WeightShape}");
     }
 }

@@ -8,7 +8,7 @@ public sealed partial class SimdKernels
 {
     public void ActivationForward(Activation kind, Tensor output, Tensor input, ActivationParams p)
     {
-        Check.SameSize(output, input, kind.ToString());
+        Check.SameSize(output, input, "activation");
         var x = input.Span;
         var y = output.Span;
         switch (kind)
@@ -74,7 +74,49 @@ public sealed partial class SimdKernels
             }
             return;
         }
+        if (a.Size == output.Size && BroadcastBlock.Of(output.Shape, b.Shape) is { } block)
+        {
+            // b repeats along outer and inner: one vector op per contiguous run of equal b values (inner > 1)
+            // or per row of b (inner = 1).
+            var av = a.Span;
+            var bv = b.Span;
+            var y = output.Span;
+            for (int o = 0; o < block.Outer; o++)
+            for (int m = 0; m < block.Middle; m++)
+            {
+                int start = (o * block.Middle + m) * block.Inner;
+                if (block.Inner == 1 && m == 0)
+                {
+                    Apply(op, av.Slice(start, block.Middle), bv, y.Slice(start, block.Middle));
+                    break;
+                }
+                Apply(op, av.Slice(start, block.Inner), bv[m], y.Slice(start, block.Inner));
+            }
+            return;
+        }
         Reference.BinaryForward(op, output, a, b);
+    }
+
+    private static void Apply(BinaryOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(a, b, y); break;
+            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
+            case BinaryOp.Mul: TensorPrimitives.Multiply(a, b, y); break;
+            default: TensorPrimitives.Divide(a, b, y); break;
+        }
+    }
+
+    private static void Apply(BinaryOp op, ReadOnlySpan<float> a, float b, Span<float> y)
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(a, b, y); break;
+            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
+            case BinaryOp.Mul: TensorPrimitives.Multiply(a, b, y); break;
+            default: TensorPrimitives.Divide(a, b, y); break;
+        }
     }
 
     public void BinaryBackward(BinaryOp op, Tensor? dA, Tensor? dB, Tensor dOutput, Tensor a, Tensor b)
@@ -86,6 +128,29 @@ public sealed partial class SimdKernels
             {
                 if (op == BinaryOp.Add) TensorPrimitives.Add(dB.Span, dOutput.Span, dB.Span);
                 else TensorPrimitives.Subtract(dB.Span, dOutput.Span, dB.Span);
+            }
+            return;
+        }
+        if (op is BinaryOp.Add or BinaryOp.Sub && a.Size == dOutput.Size && BroadcastBlock.Of(dOutput.Shape, b.Shape) is { } block)
+        {
+            // ∂(a ± b)/∂a = 1; ∂/∂b = ±Σ over the repeated (outer, inner) positions.
+            var dy = dOutput.Span;
+            if (dA is not null) TensorPrimitives.Add(dA.Span, dy, dA.Span);
+            if (dB is null) return;
+            var db = dB.Span;
+            float sign = op == BinaryOp.Add ? 1 : -1;
+            for (int o = 0; o < block.Outer; o++)
+            for (int m = 0; m < block.Middle; m++)
+            {
+                int start = (o * block.Middle + m) * block.Inner;
+                if (block.Inner == 1)
+                {
+                    if (m > 0) break;
+                    if (sign > 0) TensorPrimitives.Add(db, dy.Slice(start, block.Middle), db);
+                    else TensorPrimitives.Subtract(db, dy.Slice(start, block.Middle), db);
+                    break;
+                }
+                db[m] += sign * TensorPrimitives.Sum(dy.Slice(start, block.Inner));
             }
             return;
         }

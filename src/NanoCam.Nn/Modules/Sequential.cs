@@ -18,7 +18,8 @@ public sealed class Sequential : Module
     public override Tensor Forward(Tape tape, Tensor input)
     {
         var x = input;
-        foreach (var (_, child) in Children) x = child.Call(tape, x);
+        // An index loop: foreach over the interface would box an enumerator every step.
+        for (int i = 0; i < Children.Count; i++) x = Children[i].Module.Call(tape, x);
         return x;
     }
 }

@@ -32,8 +32,8 @@ public abstract class Optimizer
     /// <summary>Zeroes every parameter's gradient (parameters accumulate across backward passes until this).</summary>
     public void ZeroGrad()
     {
-        foreach (var p in Parameters)
-            if (p.Value.Grad is not null) Kernels.Fill(p.Value.Grad, 0f);
+        for (int i = 0; i < Parameters.Count; i++)
+            if (Parameters[i].Value.Grad is { } grad) Kernels.Fill(grad, 0f);
     }
 
     protected abstract void Update(int index, Tensor parameter, Tensor gradient);

@@ -1,0 +1,183 @@
+using System.Buffers.Binary;
+using Google.Protobuf;
+using NanoCam.Onnx.Protos;
+
+namespace NanoCam.Onnx;
+
+/// <summary>Decodes ONNX TensorProto messages (typed fields, raw_data, external data) into <see cref="OnnxValue"/>s.</summary>
+public static class OnnxTensors
+{
+    /// <summary>Reads a serialized TensorProto file (the input_*.pb / output_*.pb of the ONNX node tests).</summary>
+    public static OnnxValue ReadTensorFile(string path)
+    {
+        TensorProto proto;
+        try { proto = TensorProto.Parser.ParseFrom(File.ReadAllBytes(path)); }
+        catch (InvalidProtocolBufferException ex) { throw new InvalidDataException($"{path}: not a valid ONNX TensorProto ({ex.Message})", ex); }
+        return Decode(proto, Path.GetDirectoryName(Path.GetFullPath(path)), path);
+    }
+
+    /// <summary>
+    /// Decodes one tensor. FLOAT16 / BFLOAT16 / DOUBLE become float32 tensors; integer and BOOL types become host integers.
+    /// <paramref name="baseDirectory"/> resolves external-data locations; <paramref name="source"/> names the file in errors.
+    /// </summary>
+    public static OnnxValue Decode(TensorProto proto, string? baseDirectory, string source)
+    {
+        var what = $"{source}: tensor '{proto.Name}'";
+        var dims = new int[proto.Dims.Count];
+        long count = 1;
+        for (int i = 0; i < dims.Length; i++)
+        {
+            long d = proto.Dims[i];
+            if (d < 0 || d > int.MaxValue) throw new InvalidDataException($"{what} has an invalid dimension {d}");
+            dims[i] = (int)d;
+            count *= d;
+            if (count > int.MaxValue) throw new InvalidDataException($"{what} is too large ({string.Join("×", proto.Dims)})");
+        }
+        int n = (int)count;
+        var type = (OnnxDataType)proto.DataType;
+        var raw = proto.DataLocation == TensorProto.Types.DataLocation.External
+            ? ReadExternal(proto, baseDirectory, what)
+            : proto.HasRawData ? proto.RawData.Span : ReadOnlySpan<byte>.Empty;
+        bool hasRaw = proto.DataLocation == TensorProto.Types.DataLocation.External || proto.HasRawData;
+
+        switch (type)
+        {
+            case OnnxDataType.Float:
+            case OnnxDataType.Float16:
+            case OnnxDataType.BFloat16:
+            case OnnxDataType.Double:
+                return OnnxValue.FromTensor(Tensor.FromArray(DecodeFloats(proto, type, raw, hasRaw, n, what), dims), type);
+            case OnnxDataType.Int64 or OnnxDataType.Int32 or OnnxDataType.Int16 or OnnxDataType.Int8
+                or OnnxDataType.UInt8 or OnnxDataType.UInt16 or OnnxDataType.UInt32 or OnnxDataType.UInt64 or OnnxDataType.Bool:
+                return OnnxValue.FromIntegers(DecodeIntegers(proto, type, raw, hasRaw, n, what), dims, type);
+            default:
+                throw new NotSupportedException($"{what} has element type {type.ToString().ToUpperInvariant()}, which NanoCam does not import");
+        }
+    }
+
+    private static float[] DecodeFloats(TensorProto proto, OnnxDataType type, ReadOnlySpan<byte> raw, bool hasRaw, int n, string what)
+    {
+        var values = new float[n];
+        if (hasRaw)
+        {
+            int width = type switch { OnnxDataType.Float => 4, OnnxDataType.Double => 8, _ => 2 };
+            CheckLength(raw.Length, (long)n * width, what);
+            for (int i = 0; i < n; i++)
+            {
+                var bytes = raw.Slice(i * width, width);
+                values[i] = type switch
+                {
+                    OnnxDataType.Float => BinaryPrimitives.ReadSingleLittleEndian(bytes),
+                    OnnxDataType.Double => (float)BinaryPrimitives.ReadDoubleLittleEndian(bytes),
+                    OnnxDataType.Float16 => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(bytes)),
+                    _ => BFloat16ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes)),
+                };
+            }
+            return values;
+        }
+        switch (type)
+        {
+            case OnnxDataType.Float:
+                CheckLength(proto.FloatData.Count, n, what);
+                proto.FloatData.CopyTo(values, 0);
+                break;
+            case OnnxDataType.Double:
+                CheckLength(proto.DoubleData.Count, n, what);
+                for (int i = 0; i < n; i++) values[i] = (float)proto.DoubleData[i];
+                break;
+            default:
+                // FLOAT16 / BFLOAT16 in int32_data: the low 16 bits of each entry are the value's bits.
+                CheckLength(proto.Int32Data.Count, n, what);
+                for (int i = 0; i < n; i++)
+                {
+                    var bits = (ushort)proto.Int32Data[i];
+                    values[i] = type == OnnxDataType.Float16 ? (float)BitConverter.UInt16BitsToHalf(bits) : BFloat16ToSingle(bits);
+                }
+                break;
+        }
+        return values;
+    }
+
+    private static long[] DecodeIntegers(TensorProto proto, OnnxDataType type, ReadOnlySpan<byte> raw, bool hasRaw, int n, string what)
+    {
+        var values = new long[n];
+        if (hasRaw)
+        {
+            int width = type switch
+            {
+                OnnxDataType.Int64 or OnnxDataType.UInt64 => 8,
+                OnnxDataType.Int32 or OnnxDataType.UInt32 => 4,
+                OnnxDataType.Int16 or OnnxDataType.UInt16 => 2,
+                _ => 1,
+            };
+            CheckLength(raw.Length, (long)n * width, what);
+            for (int i = 0; i < n; i++)
+            {
+                var b = raw.Slice(i * width, width);
+                values[i] = type switch
+                {
+                    OnnxDataType.Int64 => BinaryPrimitives.ReadInt64LittleEndian(b),
+                    OnnxDataType.UInt64 => (long)BinaryPrimitives.ReadUInt64LittleEndian(b),
+                    OnnxDataType.Int32 => BinaryPrimitives.ReadInt32LittleEndian(b),
+                    OnnxDataType.UInt32 => BinaryPrimitives.ReadUInt32LittleEndian(b),
+                    OnnxDataType.Int16 => BinaryPrimitives.ReadInt16LittleEndian(b),
+                    OnnxDataType.UInt16 => BinaryPrimitives.ReadUInt16LittleEndian(b),
+                    OnnxDataType.Int8 => (sbyte)b[0],
+                    _ => b[0],
+                };
+            }
+            return values;
+        }
+        if (type == OnnxDataType.Int64)
+        {
+            CheckLength(proto.Int64Data.Count, n, what);
+            proto.Int64Data.CopyTo(values, 0);
+        }
+        else if (type is OnnxDataType.UInt32 or OnnxDataType.UInt64)
+        {
+            CheckLength(proto.Uint64Data.Count, n, what);
+            for (int i = 0; i < n; i++) values[i] = (long)proto.Uint64Data[i];
+        }
+        else
+        {
+            CheckLength(proto.Int32Data.Count, n, what);
+            for (int i = 0; i < n; i++) values[i] = proto.Int32Data[i];
+        }
+        return values;
+    }
+
+    private static void CheckLength(long actual, long expected, string what)
+    {
+        if (actual != expected)
+            throw new InvalidDataException($"{what} holds {actual} data units but its shape needs {expected} (truncated or corrupted file?)");
+    }
+
+    private static float BFloat16ToSingle(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
+
+    private static byte[] ReadExternal(TensorProto proto, string? baseDirectory, string what)
+    {
+        string? location = null;
+        long offset = 0, length = -1;
+        foreach (var entry in proto.ExternalData)
+        {
+            switch (entry.Key)
+            {
+                case "location": location = entry.Value; break;
+                case "offset": offset = long.Parse(entry.Value, System.Globalization.CultureInfo.InvariantCulture); break;
+                case "length": length = long.Parse(entry.Value, System.Globalization.CultureInfo.InvariantCulture); break;
+            }
+        }
+        if (location is null) throw new InvalidDataException($"{what} is stored externally but names no 'location'");
+        var path = Path.Combine(baseDirectory ?? ".", location);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{what} is stored in the external data file '{location}', which was not found (looked for {path})", path);
+        using var stream = File.OpenRead(path);
+        if (length < 0) length = stream.Length - offset;
+        if (offset < 0 || offset + length > stream.Length)
+            throw new InvalidDataException($"{what}: external data range [{offset}, {offset + length}) lies outside '{location}' ({stream.Length} bytes)");
+        var bytes = new byte[length];
+        stream.Seek(offset, SeekOrigin.Begin);
+        stream.ReadExactly(bytes);
+        return bytes;
+    }
+}
