@@ -1,3 +1,8 @@
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
+using NanoCam.Benchmarks.Infrastructure;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// Every benchmark class in this assembly; pick with --filter (see benchmarks/README.md). The GFLOP/s column is added
+// here so that every run, whatever its filter or job, reports it next to Mean and Allocated.
+var config = DefaultConfig.Instance.AddColumn(GflopsColumn.Instance);
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);

@@ -19,7 +19,7 @@ public sealed class ShapesDataset : Dataset
     private readonly long _seed;
     private readonly float _minExtent, _maxExtent;
 
-    public ShapesDataset(int count, int seed, float minObjectSize = 14, float maxObjectSize = 30)
+    public ShapesDataset(int count, int seed, float minObjectSize = 18, float maxObjectSize = 32)
     {
         if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count), "count must be positive");
         if (minObjectSize < 8 || maxObjectSize > 40 || minObjectSize > maxObjectSize)

@@ -9,6 +9,9 @@ namespace NanoCam.Explain;
 /// </summary>
 public sealed class CamExplainer(IExplainable model, IKernels kernels)
 {
+    /// <summary>The name of the input in a capture made by <see cref="CaptureAtInput"/>.</summary>
+    public const string InputLayer = "input";
+
     public IExplainable Model { get; } = model;
     public IKernels Kernels { get; } = kernels;
 
@@ -16,50 +19,133 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     public List<string> Warnings { get; } = [];
 
     /// <summary>Explains every image of <paramref name="input"/> [N, C, H, W] with <paramref name="method"/>.</summary>
-    public CamResult Explain(CamMethod method, Tensor input, CamTarget target, string? layer = null)
+    public CamResult Explain(CamMethod method, Tensor input, CamTarget target, string? layer = null, ExplainOptions? options = null)
     {
+        options ??= ExplainOptions.Default;
         Warnings.Clear();
         layer ??= Model.DefaultLayer;
-        var capture = Capture(input, layer, target, method.UsesGradients, method.GradientSign);
+        var result = ExplainUnnormalized(method, input, target, layer, options);
+        if (options.AugmentFlip)
+        {
+            // Test-time augmentation: explain the mirrored image for the same classes, mirror its map back, average.
+            var mirroredTarget = target is RankTarget ? new ImageClassTarget(result.Capture.TargetClasses) : target;
+            var mirrored = ExplainUnnormalized(method, MapOps.FlipHorizontal(input, Kernels), mirroredTarget, layer, options);
+            int plane = result.InputHeight * result.InputWidth;
+            var mirroredBack = new float[plane];
+            for (int n = 0; n < result.Batch; n++)
+            {
+                MapOps.FlipHorizontal(mirrored.Upsampled.AsSpan(n * plane, plane), result.InputHeight, result.InputWidth, mirroredBack);
+                var averaged = result.Upsampled.AsSpan(n * plane, plane);
+                for (int p = 0; p < plane; p++) averaged[p] = 0.5f * (averaged[p] + mirroredBack[p]);
+            }
+        }
+        return Finish(method, result, options);
+    }
+
+    /// <summary>Capture, weights, combination, ReLU and upsampling; <see cref="Finish"/> normalizes.</summary>
+    private CamResult ExplainUnnormalized(CamMethod method, Tensor input, CamTarget target, string layer, ExplainOptions options)
+    {
+        if (input.Shape.Rank != 4) throw new ArgumentException($"explain: input must be [N, C, H, W], got {input.Shape}");
+        var capture = method.Capture(this, input, layer, target);
         var context = new CamContext(capture, Model, input, this, target);
         int n = capture.Batch, k = capture.Channels, plane = capture.Plane;
         int height = input.Shape[2], width = input.Shape[3];
 
         var weights = new float[n * k];
         method.ChannelWeights(context, weights);
+        if (options.EigenSmooth && !method.HasChannelWeights)
+            Warnings.Add($"{method.Name}: eigen-smoothing needs channel weights, and this method weighs positions; it was skipped");
         var weighted = new float[n * plane];
         var map = new float[n * plane];
         var upsampled = new float[n * height * width];
-        var normalized = new float[n * height * width];
-        var flat = new bool[n];
         for (int i = 0; i < n; i++)
         {
             var sum = weighted.AsSpan(i * plane, plane);
             method.Combine(context, i, weights.AsSpan(i * k, k), sum);
+            if (options.EigenSmooth && method.HasChannelWeights) EigenSmooth(capture, i, weights.AsSpan(i * k, k), sum);
             var raw = map.AsSpan(i * plane, plane);
             if (method.AppliesRelu) MapOps.Relu(sum, raw); else sum.CopyTo(raw);
-            var up = upsampled.AsSpan(i * height * width, height * width);
-            MapOps.Upsample(raw, capture.Height, capture.Width, up, height, width);
-            flat[i] = !MapOps.MinMaxNormalize(up, normalized.AsSpan(i * height * width, height * width));
-            if (flat[i]) Warnings.Add($"{method.Name}: the map of image {i} (class {capture.TargetClasses[i]}) is flat (max = min); it is returned as zeros");
+            MapOps.Upsample(raw, capture.Height, capture.Width, upsampled.AsSpan(i * height * width, height * width), height, width);
         }
-        return new CamResult(method.Name, capture, method.HasChannelWeights ? weights : null, weighted, map, upsampled, normalized, height, width, flat);
+        return new CamResult(method.Name, capture, method.HasChannelWeights ? weights : null, weighted, map, upsampled,
+            new float[n * height * width], height, width, new bool[n]);
+    }
+
+    /// <summary>
+    /// Eigen-smoothing (as pytorch-grad-cam's eigen_smooth): replaces Σ_k w_k A^k by the projection of the weighted
+    /// channels w_k A^k on their first principal component, keeping only the dominant spatial pattern.
+    /// </summary>
+    private static void EigenSmooth(LayerCapture capture, int n, ReadOnlySpan<float> weights, Span<float> sum)
+    {
+        int k = capture.Channels, plane = capture.Plane;
+        var channels = new float[k * plane];
+        for (int c = 0; c < k; c++)
+        {
+            var a = capture.ActivationPlane(n, c);
+            for (int p = 0; p < plane; p++) channels[c * plane + p] = weights[c] * a[p];
+        }
+        MapOps.PrincipalProjection(channels, k, plane, new float[k], sum);
+    }
+
+    /// <summary>
+    /// The normalization policy: min–max to [0, 1] per image, a flat map (max = min) becomes zeros with a warning.
+    /// With <see cref="ExplainOptions.Raw"/> the map is returned unscaled (ReLU and upsampling only) so that maps
+    /// keep their magnitude across images and methods; flat maps are still reported.
+    /// </summary>
+    private CamResult Finish(CamMethod method, CamResult result, ExplainOptions options)
+    {
+        int plane = result.InputHeight * result.InputWidth;
+        for (int i = 0; i < result.Batch; i++)
+        {
+            var up = result.Upsampled.AsSpan(i * plane, plane);
+            var normalized = result.Normalized.AsSpan(i * plane, plane);
+            result.FlatMaps[i] = !MapOps.MinMaxNormalize(up, normalized);
+            if (options.Raw) up.CopyTo(normalized);
+            if (result.FlatMaps[i])
+                Warnings.Add($"{method.Name}: the map of image {i} (class {result.Capture.TargetClasses[i]}) is flat (max = min); {(options.Raw ? "it is returned unscaled" : "it is returned as zeros")}");
+        }
+        return result;
     }
 
     /// <summary>
     /// One forward pass (and, with gradients, one backward pass from the target scores) capturing the named layer.
     /// <paramref name="gradientSign"/> −1 differentiates −y^c (counterfactual explanations).
     /// </summary>
-    public LayerCapture Capture(Tensor input, string layer, CamTarget target, bool withGradients, float gradientSign = 1f)
+    public LayerCapture Capture(Tensor input, string layer, CamTarget target, bool withGradients, float gradientSign = 1f) =>
+        Pass(input, [layer], target, withGradients, gradientSign, atInput: false, configure: null);
+
+    /// <summary>
+    /// One forward and backward pass that captures the input x and ∂y^c/∂x as a layer named <see cref="InputLayer"/>
+    /// ([N, C, H, W]), with <paramref name="layers"/> captured in the same pass as <see cref="LayerCapture.Additional"/>.
+    /// <paramref name="configure"/> may change the tape first (Guided Backprop overrides the ReLU backward rule).
+    /// </summary>
+    public LayerCapture CaptureAtInput(Tensor input, CamTarget target, IReadOnlyList<string>? layers = null, Action<Tape>? configure = null) =>
+        Pass(input, [.. layers ?? []], target, withGradients: true, gradientSign: 1f, atInput: true, configure);
+
+    private LayerCapture Pass(Tensor input, string[] layers, CamTarget target, bool withGradients, float gradientSign, bool atInput, Action<Tape>? configure)
     {
         if (input.Shape.Rank != 4) throw new ArgumentException($"explain: input must be [N, C, H, W], got {input.Shape}");
         var tape = new Tape(Kernels) { GradEnabled = withGradients };
-        if (withGradients) tape.RequireGradient(layer);
-        var scores = Model.Scores(tape, input);
-        if (!tape.Named.TryGetValue(layer, out var activations))
-            throw new ArgumentException($"layer '{layer}' does not exist in this model");
-        if (activations.Shape.Rank != 4)
-            throw new ArgumentException($"layer '{layer}' is not spatial: its output has shape {activations.Shape}, CAM needs [N, K, h, w]");
+        configure?.Invoke(tape);
+        if (withGradients) foreach (var layer in layers) tape.RequireGradient(layer);
+        Tensor x = input;
+        if (atInput)
+        {
+            // A copy of the input that asks for its gradient, so the caller's tensor is left as it was.
+            x = Kernels.Allocate(input.Shape);
+            x.Buffer.CopyFrom(input.ToArray());
+            x.RequiresGrad = true;
+        }
+        var scores = Model.Scores(tape, x);
+        var published = new Tensor[layers.Length];
+        for (int l = 0; l < layers.Length; l++)
+        {
+            if (!tape.Named.TryGetValue(layers[l], out var activations))
+                throw new ArgumentException($"layer '{layers[l]}' does not exist in this model");
+            if (activations.Shape.Rank != 4)
+                throw new ArgumentException($"layer '{layers[l]}' is not spatial: its output has shape {activations.Shape}, CAM needs [N, K, h, w]");
+            published[l] = activations;
+        }
 
         int n = scores.Shape[0], classes = scores.Shape[1];
         var hostScores = scores.ToArray();
@@ -71,24 +157,50 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
             targets[i] = target.ClassFor(i, row);
             target.Seed(i, row, seed.AsSpan(i * classes, classes));
         }
-        var hostActivations = activations.ToArray();
-        float[]? gradients = null;
+        var hostActivations = published.Select(a => a.ToArray()).ToArray();
+        var gradients = new float[]?[layers.Length];
+        float[]? inputGradient = null;
         if (withGradients)
         {
             if (gradientSign != 1f) for (int i = 0; i < seed.Length; i++) seed[i] *= gradientSign;
             var seedTensor = Kernels.Allocate(scores.Shape);
             seedTensor.Buffer.CopyFrom(seed);
             tape.Backward(scores, seedTensor);
-            gradients = activations.Grad!.ToArray();
+            for (int l = 0; l < layers.Length; l++) gradients[l] = published[l].Grad!.ToArray();
+            if (atInput) inputGradient = x.Grad!.ToArray();
         }
-        var s = activations.Shape;
-        return new LayerCapture(layer, s[0], s[1], s[2], s[3], hostActivations, gradients, hostScores, classes, targets);
+
+        LayerCapture Make(string name, Shape s, float[] values, float[]? grads) =>
+            new(name, s[0], s[1], s[2], s[3], values, grads, hostScores, classes, targets);
+        var captured = layers.Select((name, l) => Make(name, published[l].Shape, hostActivations[l], gradients[l])).ToArray();
+        if (atInput) return Make(InputLayer, input.Shape, input.ToArray(), inputGradient) with { Additional = captured };
+        return captured[0];
     }
 
     /// <summary>Class scores of a batch without recording gradients (used by the masked-input methods).</summary>
-    public float[] ScoresOf(Tensor input)
+    public float[] ScoresOf(Tensor input) => ScoresOf(input, null);
+
+    /// <summary>Class scores of a batch without gradients; <paramref name="configure"/> may install forward hooks first.</summary>
+    public float[] ScoresOf(Tensor input, Action<Tape>? configure)
     {
         var tape = new Tape(Kernels) { GradEnabled = false };
+        configure?.Invoke(tape);
         return Model.Scores(tape, input).ToArray();
     }
+}
+
+/// <summary>Options of one explanation call: the normalization policy and test-time smoothing.</summary>
+/// <param name="Raw">Skip min–max normalization: <see cref="CamResult.Normalized"/> holds the unscaled upsampled map.</param>
+/// <param name="AugmentFlip">Also explain the horizontally mirrored image, mirror its map back and average the two.</param>
+/// <param name="EigenSmooth">Replace Σ_k w_k A^k by the first principal component of the weighted channels.</param>
+public sealed record ExplainOptions(bool Raw = false, bool AugmentFlip = false, bool EigenSmooth = false)
+{
+    /// <summary>Normalized maps, no augmentation, no smoothing.</summary>
+    public static ExplainOptions Default { get; } = new();
+}
+
+/// <summary>A fixed class per image (the classes found by a first pass, reused for the mirrored pass).</summary>
+internal sealed record ImageClassTarget(int[] Classes) : CamTarget
+{
+    public override int ClassFor(int image, ReadOnlySpan<float> scores) => Classes[image];
 }

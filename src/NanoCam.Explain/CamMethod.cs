@@ -19,6 +19,13 @@ public abstract class CamMethod
     /// <summary>Whether the combined map goes through ReLU (Grad-CAM eq. 2); Eigen-CAM-like projections may opt out.</summary>
     public virtual bool AppliesRelu => true;
 
+    /// <summary>
+    /// The pass that feeds the method: by default one forward (+ backward) pass capturing <paramref name="layer"/>.
+    /// Methods that read somewhere else (FullGrad reads the input and every convolution output) override it.
+    /// </summary>
+    public virtual LayerCapture Capture(CamExplainer explainer, Tensor input, string layer, CamTarget target) =>
+        explainer.Capture(input, layer, target, UsesGradients, GradientSign);
+
     /// <summary>Fills weights [N, K]: the coefficient of A^k for each image (w_k^c, α_k^c, …).</summary>
     public abstract void ChannelWeights(CamContext context, Span<float> weights);
 

@@ -9,6 +9,9 @@ public sealed record LayerCapture(string Layer, int Batch, int Channels, int Hei
 {
     public int Plane => Height * Width;
 
+    /// <summary>Further layers captured in the same pass (FullGrad reads every convolution output beside the input).</summary>
+    public IReadOnlyList<LayerCapture> Additional { get; init; } = [];
+
     public ReadOnlySpan<float> ActivationPlane(int n, int k) => Activations.AsSpan((n * Channels + k) * Plane, Plane);
 
     public ReadOnlySpan<float> GradientPlane(int n, int k) =>

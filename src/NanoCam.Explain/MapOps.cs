@@ -59,4 +59,122 @@ public static class MapOps
         for (int i = 0; i < input.Length; i++) output[i] = (input[i] - min) * scale;
         return true;
     }
+    /// <summary>Adds N(0, σ²) noise to every value (Box–Muller on <paramref name="rng"/>, two draws per value).</summary>
+    public static void AddGaussianNoise(Random rng, Span<float> values, float sigma)
+    {
+        if (sigma == 0f) return;
+        for (int i = 0; i < values.Length; i++)
+        {
+            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+            values[i] += sigma * (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
+        }
+    }
+
+    /// <summary>softmax(logits)[index] = e^{z_index − max} / Σ_j e^{z_j − max}.</summary>
+    public static float SoftmaxAt(ReadOnlySpan<float> logits, int index)
+    {
+        float max = float.NegativeInfinity;
+        foreach (var z in logits) max = MathF.Max(max, z);
+        double sum = 0;
+        foreach (var z in logits) sum += Math.Exp(z - max);
+        return (float)(Math.Exp(logits[index] - max) / sum);
+    }
+
+    /// <summary>destination[y, x] = source[y, W − 1 − x] for one [H, W] plane.</summary>
+    public static void FlipHorizontal(ReadOnlySpan<float> source, int height, int width, Span<float> destination)
+    {
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+                destination[y * width + x] = source[y * width + width - 1 - x];
+    }
+
+    /// <summary>The images [N, C, H, W] mirrored left–right, as a new tensor of <paramref name="kernels"/>.</summary>
+    public static Tensor FlipHorizontal(Tensor images, IKernels kernels)
+    {
+        var source = images.ToArray();
+        var mirrored = new float[source.Length];
+        int height = images.Shape[2], width = images.Shape[3], plane = height * width;
+        for (int offset = 0; offset < source.Length; offset += plane)
+            FlipHorizontal(source.AsSpan(offset, plane), height, width, mirrored.AsSpan(offset, plane));
+        var result = kernels.Allocate(images.Shape);
+        result.Buffer.CopyFrom(mirrored);
+        return result;
+    }
+
+    /// <summary>
+    /// The first principal component of K channel planes [K, hw] (Eigen-CAM, Muhammad &amp; Yeasin 2020, eq. 4–5):
+    /// with X the centred hw×K matrix (each channel minus its spatial mean), <paramref name="direction"/> = v₁, the
+    /// top eigenvector of XᵀX (the first right singular vector of X, by power iteration), and
+    /// <paramref name="projection"/> = X·v₁ [hw]. An eigenvector's sign is arbitrary: it is chosen so that the
+    /// projection correlates positively with Σ_k A^k (the mean activation). A zero matrix gives zeros.
+    /// </summary>
+    public static void PrincipalProjection(ReadOnlySpan<float> channels, int channelCount, int plane, Span<float> direction, Span<float> projection)
+    {
+        int k = channelCount;
+        var centred = new double[k * plane];
+        for (int c = 0; c < k; c++)
+        {
+            var a = channels.Slice(c * plane, plane);
+            double mean = 0;
+            foreach (var value in a) mean += value;
+            mean /= plane;
+            for (int p = 0; p < plane; p++) centred[c * plane + p] = a[p] - mean;
+        }
+        var covariance = new double[k * k]; // XᵀX
+        for (int i = 0; i < k; i++)
+            for (int j = i; j < k; j++)
+            {
+                double dot = 0;
+                for (int p = 0; p < plane; p++) dot += centred[i * plane + p] * centred[j * plane + p];
+                covariance[i * k + j] = covariance[j * k + i] = dot;
+            }
+        // Start from the column of the largest-variance channel: it has a component along v₁ unless XᵀX is degenerate.
+        int start = 0;
+        for (int i = 1; i < k; i++) if (covariance[i * k + i] > covariance[start * k + start]) start = i;
+        var v = new double[k];
+        var next = new double[k];
+        for (int i = 0; i < k; i++) v[i] = covariance[i * k + start];
+        if (!Normalize(v))
+        {
+            direction.Clear();
+            projection.Clear();
+            return;
+        }
+        for (int iteration = 0; iteration < 1000; iteration++)
+        {
+            for (int i = 0; i < k; i++)
+            {
+                double sum = 0;
+                for (int j = 0; j < k; j++) sum += covariance[i * k + j] * v[j];
+                next[i] = sum;
+            }
+            if (!Normalize(next)) break;
+            double change = 0;
+            for (int i = 0; i < k; i++) change = Math.Max(change, Math.Abs(next[i] - v[i]));
+            (v, next) = (next, v);
+            if (change < 1e-12) break;
+        }
+        var proj = new double[plane];
+        double correlation = 0;
+        for (int p = 0; p < plane; p++)
+        {
+            double sum = 0, mean = 0;
+            for (int c = 0; c < k; c++) { sum += centred[c * plane + p] * v[c]; mean += channels[c * plane + p]; }
+            proj[p] = sum;
+            correlation += sum * mean;
+        }
+        double sign = correlation < 0 ? -1 : 1;
+        for (int c = 0; c < k; c++) direction[c] = (float)(sign * v[c]);
+        for (int p = 0; p < plane; p++) projection[p] = (float)(sign * proj[p]);
+    }
+
+    private static bool Normalize(double[] v)
+    {
+        double norm = 0;
+        foreach (var x in v) norm += x * x;
+        norm = Math.Sqrt(norm);
+        if (!(norm > 0)) return false;
+        for (int i = 0; i < v.Length; i++) v[i] /= norm;
+        return true;
+    }
 }

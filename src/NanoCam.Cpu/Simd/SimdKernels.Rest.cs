@@ -4,8 +4,8 @@ namespace NanoCam.Cpu.Simd;
 
 public sealed partial class SimdKernels
 {
-    // Pooling, global average pooling and batch normalization: the reference loops (memory-bound, a few percent of a
-    // CNN step); the optimizer updates below are vectorized because they touch every parameter every step.
+    // Pooling and global average pooling: the reference loops (memory-bound, a few percent of a CNN step); the
+    // optimizer updates below are vectorized because they touch every parameter every step.
 
     public void MaxPool2dForward(Tensor output, Tensor argmax, Tensor input, Pool2dGeometry g) => Reference.MaxPool2dForward(output, argmax, input, g);
     public void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor argmax, Pool2dGeometry g) => Reference.MaxPool2dBackward(dInput, dOutput, argmax, g);
@@ -13,16 +13,6 @@ public sealed partial class SimdKernels
     public void AvgPool2dBackward(Tensor dInput, Tensor dOutput, Pool2dGeometry g, bool countIncludePad) => Reference.AvgPool2dBackward(dInput, dOutput, g, countIncludePad);
     public void GlobalAvgPoolForward(Tensor output, Tensor input) => Reference.GlobalAvgPoolForward(output, input);
     public void GlobalAvgPoolBackward(Tensor dInput, Tensor dOutput) => Reference.GlobalAvgPoolBackward(dInput, dOutput);
-
-    public void BatchNormForwardTraining(Tensor output, Tensor savedMean, Tensor savedInvStd, Tensor runningMean, Tensor runningVar,
-        Tensor input, Tensor gamma, Tensor beta, float momentum, float epsilon) =>
-        Reference.BatchNormForwardTraining(output, savedMean, savedInvStd, runningMean, runningVar, input, gamma, beta, momentum, epsilon);
-
-    public void BatchNormForwardInference(Tensor output, Tensor savedInvStd, Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float epsilon) =>
-        Reference.BatchNormForwardInference(output, savedInvStd, input, gamma, beta, runningMean, runningVar, epsilon);
-
-    public void BatchNormBackward(Tensor? dInput, Tensor? dGamma, Tensor? dBeta, Tensor dOutput, Tensor input, Tensor gamma, Tensor mean, Tensor invStd, bool batchStatistics) =>
-        Reference.BatchNormBackward(dInput, dGamma, dBeta, dOutput, input, gamma, mean, invStd, batchStatistics);
 
     /// <summary>PyTorch's SGD (see <see cref="IKernels.SgdStep"/>), eight lanes at a time, scalar tail.</summary>
     public void SgdStep(Tensor parameter, Tensor gradient, Tensor velocity, float learningRate, float momentum, float weightDecay)

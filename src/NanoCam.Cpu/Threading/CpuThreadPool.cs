@@ -92,6 +92,6 @@ public sealed class CpuThreadPool : IDisposable
     public void Dispose()
     {
         _disposed = true;
-        _start.Release(_workers.Length);
+        if (_workers.Length > 0) _start.Release(_workers.Length);
     }
 }

@@ -8,7 +8,7 @@ public static class Architectures
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
     {
         ["gapcnn"] = "conv 3×3 C→32, pool, 32→64, pool, 64→128, GAP, FC (the benchmark network; MNIST)",
-        ["vgg"] = "VGG-style: conv 3×3 C→16, pool, 16→32, pool, 32→64, 64→128 (no pooling after, as the CAM paper keeps resolution), GAP, FC",
+        ["vgg"] = "VGG-style with BatchNorm: conv-BN-ReLU 3×3 C→16, pool, 16→32, pool, 32→64, 64→128 dilated ×2 (no pooling after: the CAM paper keeps the last maps large; dilation widens the receptive field to 34 px), GAP, FC",
         ["resnet"] = "ResNet-style with BatchNorm: stem conv 3×3 C→16 + BN, residual blocks 16, 32 (stride 2), 64 (stride 2), GAP, FC",
     };
 
@@ -23,10 +23,10 @@ public static class Architectures
                 Conv(32, 64), new ReLU(), new MaxPool2d(2),
                 Conv(64, 128), new ReLU()), 128, classes, rng),
             "vgg" => new GapCnn(new Sequential(
-                Conv(inputChannels, 16), new ReLU(), new MaxPool2d(2),
-                Conv(16, 32), new ReLU(), new MaxPool2d(2),
-                Conv(32, 64), new ReLU(),
-                Conv(64, 128), new ReLU()), 128, classes, rng),
+                Conv(inputChannels, 16), new BatchNorm2d(16), new ReLU(), new MaxPool2d(2),
+                Conv(16, 32), new BatchNorm2d(32), new ReLU(), new MaxPool2d(2),
+                Conv(32, 64), new BatchNorm2d(64), new ReLU(),
+                new Conv2d(64, 128, 3, padding: 2, dilation: 2, rng: rng), new BatchNorm2d(128), new ReLU()), 128, classes, rng),
             "resnet" => new GapCnn(new Sequential(
                 new Conv2d(inputChannels, 16, 3, padding: 1, bias: false, rng: rng), new BatchNorm2d(16), new ReLU(),
                 new ResidualBlock(16, 16, 1, rng),

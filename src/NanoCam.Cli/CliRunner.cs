@@ -1,0 +1,50 @@
+using System.CommandLine;
+
+namespace NanoCam.Cli;
+
+/// <summary>Runs a verb and turns every expected failure into one line on stderr and a non-zero exit code.</summary>
+public static class CliRunner
+{
+    public static int Invoke(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        try
+        {
+            return parse.Invoke();
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            Console.Error.WriteLine($"nanocam: error: {Describe(e)}");
+            return 1;
+        }
+    }
+
+    /// <summary>Wraps a verb's body so that bad input gets one clear line instead of a stack trace.</summary>
+    public static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            Console.Error.WriteLine($"nanocam: error: {Describe(e)}");
+            return 1;
+        }
+    }
+
+    private static bool IsUserError(Exception e) => e is not (OutOfMemoryException or StackOverflowException or AccessViolationException);
+
+    private static string Describe(Exception e)
+    {
+        var inner = e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : e;
+        if (inner is System.Reflection.TargetInvocationException { InnerException: { } ti }) inner = ti;
+        var message = inner.Message.ReplaceLineEndings(" ");
+        return inner switch
+        {
+            FileNotFoundException or DirectoryNotFoundException or ArgumentException or InvalidDataException or FormatException
+                or InvalidOperationException or IOException or UnauthorizedAccessException or KeyNotFoundException => message,
+            _ => $"{message} ({inner.GetType().Name})",
+        };
+    }
+}

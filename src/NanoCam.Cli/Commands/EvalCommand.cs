@@ -1,0 +1,70 @@
+using System.CommandLine;
+using System.Text.Json;
+using NanoCam.Cli.Shared;
+using NanoCam.Data;
+using Spectre.Console;
+
+namespace NanoCam.Cli.Commands;
+
+/// <summary><c>nanocam eval</c>: accuracy, per-class accuracy, confusion matrix, and CAM localization accuracy.</summary>
+public static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = CliOptions.Required<string>("--model", "checkpoint (.safetensors with its .json beside it)");
+        var data = CliOptions.Make("--data", $"evaluation data: {DataSpec.ValidForms}", "shapes");
+        var split = CliOptions.Make("--split", "split of --data (train|test)", "test");
+        var localization = CliOptions.Make("--localization", "also report CAM-paper localization accuracy (needs boxes: the shapes data set)", false);
+        var json = CliOptions.Make("--json", "print one JSON object as the last line", false);
+        var threads = CliOptions.Threads();
+        var device = CliOptions.Device();
+        var command = new Command("eval", "Evaluate a trained model: accuracy, per-class accuracy, confusion matrix, localization")
+        {
+            model, data, split, localization, json, threads, device,
+        };
+        command.SetAction(p => CliRunner.Guard(() =>
+        {
+            var trained = TrainedModel.Load(p.GetValue(model)!);
+            var dataset = DataSpec.Parse(p.GetValue(data)!, p.GetValue(split)!);
+            var report = Evaluation.Run(trained.Network, trained.Metadata, dataset, Backends.Create(p.GetValue(device)!, p.GetValue(threads)), p.GetValue(localization));
+            Print(report);
+            if (p.GetValue(json)) Console.WriteLine(Json(report));
+            return 0;
+        }));
+        return command;
+    }
+
+    public static void Print(EvaluationReport report)
+    {
+        Console.WriteLine($"accuracy {100 * report.Accuracy:F2}% ({report.Correct}/{report.Examples})");
+        if (report.LocalizationAccuracy is { } loc)
+            Console.WriteLine($"localization accuracy {100 * loc:F2}% ({report.LocalizationHits}/{report.LocalizationExamples}; CAM ≥ 20% of max, largest component, IoU ≥ 0.5 and right class)");
+        int classes = report.ClassNames.Count;
+        if (classes > 20) return;
+        var table = new Table().AddColumn("true \\ predicted");
+        for (int c = 0; c < classes; c++) table.AddColumn(Markup.Escape(report.ClassNames[c]));
+        table.AddColumn("class acc");
+        for (int t = 0; t < classes; t++)
+        {
+            var row = new List<string> { Markup.Escape(report.ClassNames[t]) };
+            for (int c = 0; c < classes; c++) row.Add(report.Confusion[t, c].ToString());
+            row.Add($"{100 * report.ClassAccuracy(t):F1}%");
+            table.AddRow(row.ToArray());
+        }
+        AnsiConsole.Write(table);
+    }
+
+    public static string Json(EvaluationReport report)
+    {
+        var perClass = new Dictionary<string, double>();
+        for (int c = 0; c < report.ClassNames.Count; c++) perClass[report.ClassNames[c]] = report.ClassAccuracy(c);
+        var values = new Dictionary<string, object?>
+        {
+            ["accuracy"] = report.Accuracy,
+            ["examples"] = report.Examples,
+            ["per_class_accuracy"] = perClass,
+        };
+        if (report.LocalizationAccuracy is { } loc) values["localization_accuracy"] = loc;
+        return JsonSerializer.Serialize(values);
+    }
+}

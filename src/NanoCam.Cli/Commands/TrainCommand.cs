@@ -1,0 +1,60 @@
+using System.CommandLine;
+using NanoCam.Cli.Shared;
+using NanoCam.Data;
+using NanoCam.Nn.Models;
+
+namespace NanoCam.Cli.Commands;
+
+/// <summary><c>nanocam train</c>: trains a GAP-CNN and writes the best epoch's checkpoint (+ its JSON description).</summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var arch = CliOptions.Make("--arch", $"architecture: {string.Join(", ", Architectures.Descriptions.Keys)}", "vgg");
+        var data = CliOptions.Make("--data", $"training data: {DataSpec.ValidForms}", "shapes");
+        var split = CliOptions.Make("--split", "split of --data to train on (train|test)", "train");
+        var validation = CliOptions.Make("--validation", "data to pick the best epoch on (same forms as --data; 'none' to skip)", "auto");
+        var epochs = CliOptions.Make("--epochs", "epochs", 6);
+        var batch = CliOptions.Make("--batch", "batch size", 64);
+        var optimizer = CliOptions.Make("--optimizer", "sgd (momentum 0.9) or adam", "adam");
+        var lr = CliOptions.Make("--lr", "base learning rate", 2e-3f);
+        var schedule = CliOptions.Make("--schedule", "learning-rate schedule: constant, step, cosine", "cosine");
+        var weightDecay = CliOptions.Make("--weight-decay", "L2 weight decay", 1e-4f);
+        var augment = CliOptions.Make("--augment", "random crop (pad 4) and horizontal flip", false);
+        var seed = CliOptions.Make("--seed", "seed for initialization, shuffling and augmentation", 1);
+        var threads = CliOptions.Threads();
+        var device = CliOptions.Device();
+        var output = CliOptions.Make("--out", "checkpoint to write (a .json description is written beside it)", "model.safetensors");
+        var resume = CliOptions.Make<string?>("--resume", "continue from this checkpoint", null);
+
+        var command = new Command("train", "Train a GAP-CNN (conv features → global average pooling → one FC layer), the network CAM needs")
+        {
+            arch, data, split, validation, epochs, batch, optimizer, lr, schedule, weightDecay, augment, seed, threads, device, output, resume,
+        };
+        command.SetAction(p => CliRunner.Guard(() =>
+        {
+            var trainData = DataSpec.Parse(p.GetValue(data)!, p.GetValue(split)!);
+            var validationSpec = p.GetValue(validation)!;
+            Dataset? validationData = validationSpec switch
+            {
+                "none" => null,
+                // auto: the test split of the embedded data set; other formats validate on nothing unless told.
+                "auto" => p.GetValue(data)!.StartsWith("shapes", StringComparison.Ordinal) ? DataSpec.Parse("shapes", "test") : null,
+                _ => DataSpec.Parse(validationSpec, "test"),
+            };
+            var plan = new TrainingPlan
+            {
+                Architecture = p.GetValue(arch)!, Train = trainData, Validation = validationData, DataSpec = p.GetValue(data)!,
+                Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch), Optimizer = p.GetValue(optimizer)!, LearningRate = p.GetValue(lr),
+                Schedule = p.GetValue(schedule)!, WeightDecay = p.GetValue(weightDecay), Augment = p.GetValue(augment), Seed = p.GetValue(seed),
+                Output = p.GetValue(output)!, Resume = p.GetValue(resume),
+            };
+            if (plan.Epochs < 1 || plan.BatchSize < 1) throw new ArgumentException("--epochs and --batch must be at least 1");
+            var kernels = Backends.Create(p.GetValue(device)!, p.GetValue(threads));
+            var model = new TrainingSession(plan, kernels).Run();
+            Console.WriteLine($"wrote {plan.Output} and {ModelMetadata.PathFor(plan.Output)} (epoch {model.Metadata.Epoch}, accuracy {100 * model.Metadata.Accuracy:F2}%)");
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,82 @@
+using NanoCam.Autodiff;
+using NanoCam.Data;
+using NanoCam.Explain;
+using NanoCam.Explain.Methods;
+using NanoCam.Explain.Metrics;
+using NanoCam.Nn.Models;
+using NanoCam.Nn.Training;
+
+namespace NanoCam.Cli.Shared;
+
+/// <summary>Accuracy, per-class accuracy, confusion matrix and (when boxes are known) CAM localization accuracy.</summary>
+public sealed class EvaluationReport
+{
+    public required int Examples { get; init; }
+    public required int Correct { get; init; }
+    /// <summary>confusion[true, predicted].</summary>
+    public required int[,] Confusion { get; init; }
+    public required IReadOnlyList<string> ClassNames { get; init; }
+    public int? LocalizationHits { get; init; }
+    public int? LocalizationExamples { get; init; }
+
+    public double Accuracy => Examples == 0 ? 0 : (double)Correct / Examples;
+    public double? LocalizationAccuracy => LocalizationHits is { } hits && LocalizationExamples is > 0 ? (double)hits / LocalizationExamples.Value : null;
+
+    public double ClassAccuracy(int c)
+    {
+        int total = 0;
+        for (int p = 0; p < ClassNames.Count; p++) total += Confusion[c, p];
+        return total == 0 ? 0 : (double)Confusion[c, c] / total;
+    }
+}
+
+/// <summary>Runs a trained GAP-CNN over a dataset in batches (no gradients recorded).</summary>
+public static class Evaluation
+{
+    public static EvaluationReport Run(GapCnn model, ModelMetadata metadata, Dataset data, IKernels kernels, bool localization, int batchSize = 100)
+    {
+        if (data.Channels != metadata.InputChannels || data.Height != metadata.InputHeight || data.Width != metadata.InputWidth)
+            throw new ArgumentException($"the data's images are {data.Channels}×{data.Height}×{data.Width} but the model expects {metadata.InputChannels}×{metadata.InputHeight}×{metadata.InputWidth}");
+        int classes = metadata.Classes.Length;
+        var loader = new DataLoader(data, batchSize, DataLoaderOptions.Evaluation with { Mean = metadata.Mean, Std = metadata.Std });
+        var confusion = new int[classes, classes];
+        int correct = 0, hits = 0, boxed = 0;
+        var tape = new Tape(kernels) { GradEnabled = false };
+        var explainer = new CamExplainer(new ModuleExplainable(model), kernels);
+        var cam = new Cam();
+        foreach (var batch in loader.Epoch(0))
+        {
+            tape.Reset();
+            var scores = model.Call(tape, batch.Images).ToArray();
+            var labels = batch.Labels.ToArray();
+            var predicted = new int[batch.Count];
+            for (int i = 0; i < batch.Count; i++)
+            {
+                predicted[i] = Metrics.ArgMax(scores.AsSpan(i * classes, classes));
+                int truth = (int)labels[i];
+                if (truth >= classes) throw new ArgumentException($"example {batch.Indices[i]} has label {truth} but the model knows {classes} classes");
+                confusion[truth, predicted[i]]++;
+                if (predicted[i] == truth) correct++;
+            }
+            if (!localization) continue;
+            // CAM of the predicted class (CAM paper, Sec. 3.1): box of the largest component above 20% of the max.
+            var result = explainer.Explain(cam, batch.Images, CamTarget.TopPrediction());
+            for (int i = 0; i < batch.Count; i++)
+            {
+                if (data.GetBox(batch.Indices[i]) is not { } truthBox) continue;
+                boxed++;
+                var box = Localization.BoxFromMap(result.NormalizedOf(i), data.Height, data.Width);
+                if (Localization.IsHit(predicted[i], (int)labels[i], box, ToExclusive(truthBox))) hits++;
+            }
+        }
+        if (localization && boxed == 0) throw new ArgumentException($"--localization needs ground-truth boxes, and {data.Description} has none (the embedded 'shapes' data set has them)");
+        return new EvaluationReport
+        {
+            Examples = data.Count, Correct = correct, Confusion = confusion, ClassNames = metadata.Classes,
+            LocalizationHits = localization ? hits : null, LocalizationExamples = localization ? boxed : null,
+        };
+    }
+
+    /// <summary>Data boxes have inclusive corners; metric boxes are half-open.</summary>
+    public static Explain.Metrics.Box ToExclusive(Data.Box b) => new(b.X0, b.Y0, b.X1 + 1, b.Y1 + 1);
+}

@@ -1,0 +1,51 @@
+using System.CommandLine;
+using NanoCam.Explain;
+using NanoCam.Imaging;
+using NanoCam.Onnx;
+
+namespace NanoCam.Cli.Shared;
+
+/// <summary>A model to explain or run — a NanoCam checkpoint or an .onnx graph — with the way to turn an image into its input.</summary>
+public sealed class LoadedModel
+{
+    private LoadedModel(IExplainable explainable, Func<RgbImage, (Tensor, RgbImage)> prepare, IReadOnlyList<int> inputShape)
+    {
+        Explainable = explainable;
+        Prepare = prepare;
+        InputShape = inputShape;
+    }
+
+    public IExplainable Explainable { get; }
+
+    /// <summary>Image → (input tensor [1,C,H,W], the image as the model sees it, for overlays).</summary>
+    public Func<RgbImage, (Tensor Input, RgbImage Shown)> Prepare { get; }
+
+    public IReadOnlyList<int> InputShape { get; }
+
+    public static LoadedModel Open(string path, string? labels, Preprocessing.Options preprocessing, ParseResult p)
+    {
+        if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            var onnx = new OnnxExplainable(OnnxModel.Load(path), OnnxExplainable.LoadLabels(labels));
+            var shape = onnx.InputShape;
+            var pre = preprocessing.Read(p, shape[^1]);
+            return new LoadedModel(onnx, image => pre.Apply(image), shape);
+        }
+        var trained = TrainedModel.Load(path);
+        var m = trained.Metadata;
+        return new LoadedModel(new ModuleExplainable(trained.Network, m.Classes), image =>
+        {
+            var resized = image.Width == m.InputWidth && image.Height == m.InputHeight ? image : Resize.Bilinear(image, m.InputWidth, m.InputHeight);
+            return (ImageInput.FromImage(resized, m), resized);
+        }, [1, m.InputChannels, m.InputHeight, m.InputWidth]);
+    }
+
+    /// <summary>A ready tensor from .npy: it must have exactly the model's input shape.</summary>
+    public Tensor LoadInput(string npyPath)
+    {
+        var (data, shape) = Npy.Read(npyPath);
+        if (!shape.SequenceEqual(InputShape))
+            throw new ArgumentException($"input '{npyPath}' has shape [{string.Join(", ", shape)}] but the model expects [{string.Join(", ", InputShape)}]");
+        return Tensor.FromArray(data, shape);
+    }
+}

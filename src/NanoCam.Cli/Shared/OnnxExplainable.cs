@@ -1,0 +1,61 @@
+using NanoCam.Autodiff;
+using NanoCam.Explain;
+using NanoCam.Onnx;
+
+namespace NanoCam.Cli.Shared;
+
+/// <summary>
+/// An imported ONNX classifier as an explainable model: scores are the pre-softmax values (the Softmax's input when the
+/// graph ends in one), every tensor name of the graph is a candidate layer, and CAM reads its class weights from the FC
+/// after GAP or a 1×1 conv classifier before GAP (SqueezeNet's conv10).
+/// </summary>
+public sealed class OnnxExplainable : IExplainable
+{
+    private readonly OnnxModel _model;
+    private readonly OnnxCamHead? _head;
+
+    public OnnxExplainable(OnnxModel model, IReadOnlyList<string>? classNames)
+    {
+        _model = model;
+        _head = model.FindCamHead(out var reason);
+        CamHeadReason = reason;
+        var tape = new Tape(Cpu.Naive.NaiveKernels.Instance) { GradEnabled = false };
+        var layers = model.DescribeLayers(tape);
+        // Default layer: the last tensor with a spatial output (before any pooling to 1×1).
+        DefaultLayer = layers.SelectMany(l => l.Outputs.Zip(l.OutputShapes))
+            .LastOrDefault(o => o.Second is { Length: 4 } s && s[2] * s[3] > 1).First
+            ?? throw new ArgumentException($"{model.Source} has no layer with a spatial output to explain");
+        var scores = _model.Scores(new Tape(Cpu.Naive.NaiveKernels.Instance) { GradEnabled = false }, Tensor.Zeros(InputShape));
+        Classes = scores.Shape[1];
+        if (classNames is not null && classNames.Count != Classes)
+            throw new ArgumentException($"the label file has {classNames.Count} names but the model has {Classes} classes");
+        ClassNames = classNames;
+    }
+
+    public OnnxModel Model => _model;
+
+    /// <summary>[1, C, H, W] from the graph's declared input (unknown sizes as 1).</summary>
+    public int[] InputShape => _model.Inputs[0].Dims.Select(d => d < 0 ? 1 : d).ToArray();
+
+    public Tensor Scores(Tape tape, Tensor input) => _model.Scores(tape, input);
+
+    public int Classes { get; }
+
+    public IReadOnlyList<string>? ClassNames { get; }
+
+    public string CamHeadReason { get; }
+
+    public CamHead? CamHead => _head is null ? null : new CamHead(_head.FeatureLayer, _head.Weights, _head.Classes, _head.Channels, _head.Bias);
+
+    public string DefaultLayer { get; }
+
+    public static IReadOnlyList<string>? LoadLabels(string? path)
+    {
+        if (path is null) return null;
+        if (!File.Exists(path)) throw new FileNotFoundException($"label file '{path}' not found");
+        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            return System.Text.Json.JsonSerializer.Deserialize<string[]>(File.ReadAllText(path))
+                ?? throw new InvalidDataException($"label file '{path}' is not a JSON array of names");
+        return File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
+    }
+}

@@ -1,0 +1,72 @@
+using NanoCam.Nn.Modules;
+
+namespace NanoCam.Explain.Methods;
+
+/// <summary>
+/// FullGrad (Srinivas &amp; Fleuret 2019, eq. 7): S(x) = ψ(∇_x y^c ⊙ x) + Σ_l Σ_k ψ(∇_{b_l} y^c ⊙ b_l)_k, where
+/// ψ = absolute value, bilinear upsampling to the input and min–max normalization, applied to each channel.
+/// For a convolution Z_l = W * X + b_l the bias-gradient of channel k at position ij is ∂y^c/∂Z_l[k, ij] · b_l[k]
+/// (the bias is shared over positions, so its per-position contributions are these products).
+/// Implemented for <see cref="ModuleExplainable"/>: every <see cref="Conv2d"/> with a bias contributes; biases of
+/// batch normalization and of the final linear layer (not spatial) are left out. The map lives at the input's
+/// resolution: the capture is the input (x, ∂y^c/∂x) with the convolution outputs as its additional layers.
+/// </summary>
+public sealed class FullGrad : PerPositionCam
+{
+    public override string Name => "fullgrad";
+
+    protected override float Term(float activation, float gradient) => MathF.Abs(activation * gradient);
+
+    public override LayerCapture Capture(CamExplainer explainer, Tensor input, string layer, CamTarget target)
+    {
+        if (explainer.Model is not ModuleExplainable module)
+            throw new NotSupportedException("fullgrad: needs the biases of every convolution, available for NanoCam modules (ModuleExplainable) only");
+        var convolutions = BiasedConvolutions(module).Select(c => c.Path).ToArray();
+        return explainer.CaptureAtInput(input, target, convolutions);
+    }
+
+    /// <summary>The convolutions with a bias, in the order the model lists them.</summary>
+    public static IEnumerable<Conv2d> BiasedConvolutions(ModuleExplainable model) =>
+        model.Model.Modules().OfType<Conv2d>().Where(c => c.Bias is not null);
+
+    public override void Combine(CamContext context, int n, ReadOnlySpan<float> weights, Span<float> map)
+    {
+        var input = context.Capture;
+        int height = input.Height, width = input.Width, plane = height * width;
+        var contribution = new float[plane];
+        var normalized = new float[plane];
+        var total = new float[plane];
+        void Add(ReadOnlySpan<float> term, int termHeight, int termWidth)
+        {
+            // ψ: |·| was applied by the caller; upsample, normalize, accumulate.
+            MapOps.Upsample(term, termHeight, termWidth, contribution, height, width);
+            MapOps.MinMaxNormalize(contribution, normalized);
+            for (int p = 0; p < plane; p++) total[p] += normalized[p];
+        }
+
+        var term = new float[plane];
+        for (int c = 0; c < input.Channels; c++)
+        {
+            // ψ(∇_x y^c ⊙ x), channel c
+            var x = input.ActivationPlane(n, c);
+            var g = input.GradientPlane(n, c);
+            for (int p = 0; p < plane; p++) term[p] = Term(x[p], g[p]);
+            Add(term, height, width);
+        }
+        var module = (ModuleExplainable)context.Model;
+        var biases = BiasedConvolutions(module).ToDictionary(c => c.Path, c => c.Bias!.Value.ToArray());
+        foreach (var layer in input.Additional)
+        {
+            // ψ(∂y^c/∂Z_l ⊙ b_l), channel k
+            var bias = biases[layer.Layer];
+            var layerTerm = new float[layer.Plane];
+            for (int k = 0; k < layer.Channels; k++)
+            {
+                var g = layer.GradientPlane(n, k);
+                for (int p = 0; p < layer.Plane; p++) layerTerm[p] = Term(bias[k], g[p]);
+                Add(layerTerm, layer.Height, layer.Width);
+            }
+        }
+        total.CopyTo(map);
+    }
+}

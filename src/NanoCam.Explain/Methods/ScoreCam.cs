@@ -1,0 +1,119 @@
+namespace NanoCam.Explain.Methods;
+
+/// <summary>
+/// Base of the masked-input methods (Score-CAM and its variants): every channel A^k becomes a mask
+/// M_k = s(Up(A^k)) — upsampled to the input and min–max scaled to [0, 1] (Score-CAM eq. 6–7; a flat channel gives
+/// a zero mask) — and the weight of channel k is the softmax score of the target class for inputs built from x ⊙ M_k.
+/// The masked inputs run through the model without gradients, <see cref="BatchSize"/> at a time.
+/// </summary>
+public abstract class MaskedInputCam(int batchSize) : CamMethod
+{
+    public override bool UsesGradients => false;
+
+    /// <summary>Masked images per forward pass.</summary>
+    public int BatchSize { get; } = batchSize >= 1 ? batchSize : throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");
+
+    /// <summary>Forward passes per channel (the variants average several inputs per mask).</summary>
+    protected virtual int PassesPerChannel => 1;
+
+    /// <summary>Writes input number <paramref name="pass"/> for mask <paramref name="mask"/> [H, W] of channel k of image <paramref name="image"/> [C, H, W].</summary>
+    protected abstract void MaskedInput(int n, int k, int pass, ReadOnlySpan<float> image, ReadOnlySpan<float> mask, Span<float> output);
+
+    public override void ChannelWeights(CamContext context, Span<float> weights)
+    {
+        var c = context.Capture;
+        int height = context.InputHeight, width = context.InputWidth, passes = PassesPerChannel;
+        var masks = new float[c.Batch * c.Channels * height * width];
+        for (int n = 0; n < c.Batch; n++)
+            for (int k = 0; k < c.Channels; k++)
+                ChannelMask(c, n, k, masks.AsSpan((n * c.Channels + k) * height * width, height * width), height, width);
+        int count = c.Batch * c.Channels * passes;
+        var scores = context.ScoresOf(count, BatchSize, (index, output) =>
+        {
+            int pass = index % passes, channel = index / passes, n = channel / c.Channels, k = channel % c.Channels;
+            MaskedInput(n, k, pass, context.InputImage(n), masks.AsSpan(channel * height * width, height * width), output);
+        });
+        for (int n = 0; n < c.Batch; n++)
+            for (int k = 0; k < c.Channels; k++)
+            {
+                // w_k^c = mean over passes of softmax(f(masked input))_c  (Score-CAM eq. 8 with one pass)
+                float sum = 0f;
+                for (int pass = 0; pass < passes; pass++)
+                {
+                    int index = (n * c.Channels + k) * passes + pass;
+                    sum += MapOps.SoftmaxAt(scores.AsSpan(index * c.Classes, c.Classes), c.TargetClasses[n]);
+                }
+                weights[n * c.Channels + k] = sum / passes;
+            }
+    }
+
+    /// <summary>M_k = (Up(A^k) − min) / (max − min), zeros for a flat channel (Score-CAM eq. 6–7).</summary>
+    public static void ChannelMask(LayerCapture capture, int n, int k, Span<float> mask, int height, int width)
+    {
+        var upsampled = new float[height * width];
+        MapOps.Upsample(capture.ActivationPlane(n, k), capture.Height, capture.Width, upsampled, height, width);
+        MapOps.MinMaxNormalize(upsampled, mask);
+    }
+
+    /// <summary>output[c, p] = image[c, p] · scale · mask[p] for every input channel c.</summary>
+    protected static void Multiply(ReadOnlySpan<float> image, ReadOnlySpan<float> mask, float scale, Span<float> output)
+    {
+        for (int offset = 0; offset < image.Length; offset += mask.Length)
+            for (int p = 0; p < mask.Length; p++) output[offset + p] = image[offset + p] * scale * mask[p];
+    }
+}
+
+/// <summary>
+/// Score-CAM (Wang et al. 2020, eq. 8): w_k^c = softmax(f(x ⊙ M_k))_c, map = ReLU(Σ_k w_k^c A^k) — a channel is worth
+/// the confidence that the input it highlights alone earns. Needs no gradient; K forward passes per image.
+/// </summary>
+public sealed class ScoreCam(int batchSize = 32) : MaskedInputCam(batchSize)
+{
+    public override string Name => "scorecam";
+
+    protected override void MaskedInput(int n, int k, int pass, ReadOnlySpan<float> image, ReadOnlySpan<float> mask, Span<float> output) =>
+        Multiply(image, mask, 1f, output);
+}
+
+/// <summary>
+/// SS-CAM (Wang et al. 2020b, "smoothed Score-CAM", noise on the mask): w_k^c = (1/S) Σ_s softmax(f(x ⊙ (M_k + ε_s)))_c,
+/// ε_s ~ N(0, σ²) per pixel. The noise for (image n, channel k, sample s) comes from <c>new Random(<see cref="NoiseSeed"/>)</c>.
+/// σ = 0 gives Score-CAM.
+/// </summary>
+public sealed class SmoothedScoreCam(int samples = 10, float sigma = 0.3f, int seed = 0, int batchSize = 32) : MaskedInputCam(batchSize)
+{
+    public override string Name => "sscam";
+
+    public int Samples { get; } = samples >= 1 ? samples : throw new ArgumentOutOfRangeException(nameof(samples), samples, "at least one sample");
+    public float Sigma { get; } = sigma;
+    public int Seed { get; } = seed;
+
+    protected override int PassesPerChannel => Samples;
+
+    /// <summary>The seed of the noise added to mask k of image n for sample s.</summary>
+    public int NoiseSeed(int n, int k, int sample) => unchecked(Seed * 1_000_003 + (n * 65_537 + k) * 977 + sample);
+
+    protected override void MaskedInput(int n, int k, int pass, ReadOnlySpan<float> image, ReadOnlySpan<float> mask, Span<float> output)
+    {
+        var noisy = mask.ToArray();
+        MapOps.AddGaussianNoise(new Random(NoiseSeed(n, k, pass)), noisy, Sigma);
+        Multiply(image, noisy, 1f, output);
+    }
+}
+
+/// <summary>
+/// IS-CAM (Naidu et al. 2020, integrated Score-CAM): the mask is scaled along a path from 0 to M_k in
+/// <see cref="Steps"/> steps and the scores are averaged, w_k^c = (1/m) Σ_{i=1}^{m} softmax(f(x ⊙ (i/m)·M_k))_c —
+/// a Riemann sum of the score along the path, as integrated gradients integrates the gradient. m = 1 gives Score-CAM.
+/// </summary>
+public sealed class IntegratedScoreCam(int steps = 10, int batchSize = 32) : MaskedInputCam(batchSize)
+{
+    public override string Name => "iscam";
+
+    public int Steps { get; } = steps >= 1 ? steps : throw new ArgumentOutOfRangeException(nameof(steps), steps, "at least one step");
+
+    protected override int PassesPerChannel => Steps;
+
+    protected override void MaskedInput(int n, int k, int pass, ReadOnlySpan<float> image, ReadOnlySpan<float> mask, Span<float> output) =>
+        Multiply(image, mask, (pass + 1f) / Steps, output);
+}

@@ -1,0 +1,23 @@
+using System.Diagnostics;
+
+namespace NanoCam.Cli.Tests;
+
+/// <summary>Runs the built nanocam tool in a child process (as a user would) and captures its output.</summary>
+internal static class CliHarness
+{
+    public static string SharedData => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/data"));
+
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "nanocam.dll");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(dll);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["NO_COLOR"] = "1";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(300_000)) { process.Kill(true); throw new TimeoutException($"nanocam {string.Join(' ', args)} did not finish in 5 minutes"); }
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
