@@ -56,6 +56,8 @@ public sealed class OnnxExplainable : IExplainable
         if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
             return System.Text.Json.JsonSerializer.Deserialize<string[]>(File.ReadAllText(path))
                 ?? throw new InvalidDataException($"label file '{path}' is not a JSON array of names");
-        return File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
+        // One name per line; an "index,name" line (imagenet_labels.txt) keeps the part after the index.
+        return File.ReadAllLines(path).Where(l => l.Length > 0)
+            .Select(l => l.IndexOf(',') is > 0 and var comma && int.TryParse(l.AsSpan(0, comma), out _) ? l[(comma + 1)..] : l).ToArray();
     }
 }
