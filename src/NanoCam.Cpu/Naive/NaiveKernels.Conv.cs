@@ -8,7 +8,7 @@ public sealed partial class NaiveKernels
 
     public void Conv2dForward(Tensor output, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g)
     {
-        CheckConv(g, output, input, weight);
+        Check.Conv(g, output, input, weight);
         var y = output.Span;
         var x = input.Span;
         var w = weight.Span;
@@ -43,7 +43,7 @@ public sealed partial class NaiveKernels
     /// <summary>∂L/∂x: every input cell collects dy·w from each output position whose window covered it.</summary>
     public void Conv2dBackwardInput(Tensor dInput, Tensor dOutput, Tensor weight, Conv2dGeometry g)
     {
-        CheckConv(g, dOutput, dInput, weight);
+        Check.Conv(g, dOutput, dInput, weight);
         float[] dx = dInput.Data, dy = dOutput.Data, w = weight.Data;
         ForEachTap(g, (n, k, oy, ox, c, r, s, iy, ix) =>
         {
@@ -56,7 +56,7 @@ public sealed partial class NaiveKernels
     /// <summary>∂L/∂w[k,c,r,s] = Σ_{n,oy,ox} dy[n,k,oy,ox] · x[n, c, iy, ix].</summary>
     public void Conv2dBackwardWeight(Tensor dWeight, Tensor dOutput, Tensor input, Conv2dGeometry g)
     {
-        CheckConv(g, dOutput, input, dWeight);
+        Check.Conv(g, dOutput, input, dWeight);
         float[] dw = dWeight.Data, dy = dOutput.Data, x = input.Data;
         ForEachTap(g, (n, k, oy, ox, c, r, s, iy, ix) =>
         {
@@ -104,11 +104,4 @@ public sealed partial class NaiveKernels
         }
     }
 
-    private static void CheckConv(Conv2dGeometry g, Tensor output, Tensor input, Tensor weight)
-    {
-        // Sizes only (no Shape allocated on the hot path); the message builds the expected shapes.
-        if (output.Size != g.OutputSize) throw new ArgumentException($"conv2d: output has shape {output.Shape}, expected {g.OutputShape}");
-        if (input.Size != g.InputSize) throw new ArgumentException($"conv2d: input has shape {input.Shape}, expected {g.InputShape}");
-        if (weight.Size != g.WeightSize) throw new ArgumentException($"conv2d: weight has shape {weight.Shape}, expected {g.WeightShape}");
-    }
 }

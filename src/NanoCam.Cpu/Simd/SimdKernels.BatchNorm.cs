@@ -10,7 +10,7 @@ public sealed partial class SimdKernels
     public void BatchNormForwardTraining(Tensor output, Tensor savedMean, Tensor savedInvStd, Tensor runningMean, Tensor runningVar,
         Tensor input, Tensor gamma, Tensor beta, float momentum, float epsilon)
     {
-        var (batch, channels, plane) = BatchNormDims(input);
+        var (batch, channels, plane) = Check.BatchNormLayout(input);
         var x = input.Span;
         int count = batch * plane;
         for (int c = 0; c < channels; c++)
@@ -44,7 +44,7 @@ public sealed partial class SimdKernels
 
     public void BatchNormForwardInference(Tensor output, Tensor savedInvStd, Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float epsilon)
     {
-        var (_, channels, _) = BatchNormDims(input);
+        var (_, channels, _) = Check.BatchNormLayout(input);
         for (int c = 0; c < channels; c++) savedInvStd.Span[c] = 1f / MathF.Sqrt(runningVar.Span[c] + epsilon);
         Normalize(output, input, gamma, beta, runningMean, savedInvStd);
     }
@@ -52,7 +52,7 @@ public sealed partial class SimdKernels
     /// <summary>y = x·(γ·invStd) + (β − μ·γ·invStd), two vector passes per plane.</summary>
     private static void Normalize(Tensor output, Tensor input, Tensor gamma, Tensor beta, Tensor mean, Tensor invStd)
     {
-        var (batch, channels, plane) = BatchNormDims(input);
+        var (batch, channels, plane) = Check.BatchNormLayout(input);
         var x = input.Span;
         var y = output.Span;
         for (int n = 0; n < batch; n++)
@@ -69,7 +69,7 @@ public sealed partial class SimdKernels
 
     public void BatchNormBackward(Tensor? dInput, Tensor? dGamma, Tensor? dBeta, Tensor dOutput, Tensor input, Tensor gamma, Tensor mean, Tensor invStd, bool batchStatistics)
     {
-        var (batch, channels, plane) = BatchNormDims(input);
+        var (batch, channels, plane) = Check.BatchNormLayout(input);
         var x = input.Span;
         var dy = dOutput.Span;
         int count = batch * plane;
@@ -107,9 +107,4 @@ public sealed partial class SimdKernels
         }
     }
 
-    private static (int Batch, int Channels, int Plane) BatchNormDims(Tensor input)
-    {
-        if (input.Shape.Rank < 2) throw new ArgumentException($"batch norm: input {input.Shape} needs at least [N, C]");
-        return (input.Shape[0], input.Shape[1], input.Shape.Product(2, input.Shape.Rank));
-    }
 }

@@ -23,21 +23,21 @@ public sealed unsafe partial class SimdKernels
 
     public void Conv2dForward(Tensor output, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g)
     {
-        CheckConv(g, output, input, weight);
+        Check.Conv(g, output, input, weight);
         fixed (float* y = output.Data, x = input.Data, w = weight.Data, b = bias is null ? null : bias.Data)
             RunConv(ConvPass.Forward, g, y, x, w, bias is null ? null : b);
     }
 
     public void Conv2dBackwardInput(Tensor dInput, Tensor dOutput, Tensor weight, Conv2dGeometry g)
     {
-        CheckConv(g, dOutput, dInput, weight);
+        Check.Conv(g, dOutput, dInput, weight);
         fixed (float* dy = dOutput.Data, dx = dInput.Data, w = weight.Data)
             RunConv(ConvPass.BackwardInput, g, dy, dx, w, null);
     }
 
     public void Conv2dBackwardWeight(Tensor dWeight, Tensor dOutput, Tensor input, Conv2dGeometry g)
     {
-        CheckConv(g, dOutput, input, dWeight);
+        Check.Conv(g, dOutput, input, dWeight);
         fixed (float* dy = dOutput.Data, x = input.Data, dw = dWeight.Data)
             RunConv(ConvPass.BackwardWeight, g, dy, x, dw, null);
     }
@@ -185,11 +185,4 @@ public sealed unsafe partial class SimdKernels
         }
     }
 
-    private static void CheckConv(Conv2dGeometry g, Tensor output, Tensor input, Tensor weight)
-    {
-        // Sizes only (no Shape allocated on the hot path); the message builds the expected shapes.
-        if (output.Size != g.OutputSize) throw new ArgumentException($"conv2d: output has shape {output.Shape}, expected {g.OutputShape}");
-        if (input.Size != g.InputSize) throw new ArgumentException($"conv2d: input has shape {input.Shape}, expected {g.InputShape}");
-        if (weight.Size != g.WeightSize) throw new ArgumentException($"conv2d: weight has shape {weight.Shape}, expected {g.WeightShape}");
-    }
 }
