@@ -13,8 +13,7 @@ public sealed partial class NaiveKernels
         for (int i = 0; i < inner; i++)
         {
             int start = o * classes * inner + i;
-            float max = float.NegativeInfinity;
-            for (int c = 0; c < classes; c++) max = MathF.Max(max, x[start + c * inner]);
+            float max = ClassMax(x, start, classes, inner);
             float sum = 0;
             for (int c = 0; c < classes; c++) sum += y[start + c * inner] = MathF.Exp(x[start + c * inner] - max);
             for (int c = 0; c < classes; c++) y[start + c * inner] /= sum;
@@ -46,8 +45,7 @@ public sealed partial class NaiveKernels
         for (int i = 0; i < inner; i++)
         {
             int start = o * classes * inner + i;
-            float max = float.NegativeInfinity;
-            for (int c = 0; c < classes; c++) max = MathF.Max(max, x[start + c * inner]);
+            float max = ClassMax(x, start, classes, inner);
             float sum = 0;
             for (int c = 0; c < classes; c++) sum += MathF.Exp(x[start + c * inner] - max);
             // (x − max) − log Σ: subtracting max first keeps precision when |x| is large.
@@ -103,6 +101,14 @@ public sealed partial class NaiveKernels
             for (int c = 0; c < classes; c++)
                 dx[r * classes + c] += scale * (p[r * classes + c] - (c == label ? 1 : 0));
         }
+    }
+
+    /// <summary>max_c x[start + c·inner], subtracted before exponentiating so e^x cannot overflow.</summary>
+    private static float ClassMax(ReadOnlySpan<float> x, int start, int classes, int inner)
+    {
+        float max = float.NegativeInfinity;
+        for (int c = 0; c < classes; c++) max = MathF.Max(max, x[start + c * inner]);
+        return max;
     }
 
     internal static int LabelAt(ReadOnlySpan<float> labels, int row, int classes)
