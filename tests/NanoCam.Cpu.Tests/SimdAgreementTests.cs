@@ -1,5 +1,6 @@
 using NanoCam.Cpu.Naive;
 using NanoCam.Cpu.Simd;
+using NanoCam.Cpu.Simd.Gemm;
 
 namespace NanoCam.Cpu.Tests;
 
@@ -9,6 +10,13 @@ public class SimdAgreementTests
     private static readonly NaiveKernels Naive = NaiveKernels.Instance;
     private static readonly SimdKernels Simd1 = new(threads: 1);
     private static readonly SimdKernels Simd2 = new(threads: 2);
+
+    /// <summary>Both micro-kernels (AVX2 forced, AVX-512 forced: each runs everywhere, fast or not) at 1 and 2 threads.</summary>
+    private static readonly SimdKernels[] EveryGemmPath =
+    [
+        new(threads: 1, MicroKernelChoice.Avx2), new(threads: 2, MicroKernelChoice.Avx2),
+        new(threads: 1, MicroKernelChoice.Avx512), new(threads: 2, MicroKernelChoice.Avx512),
+    ];
 
     private static Tensor Random(Random rng, params int[] dims)
     {
@@ -34,6 +42,8 @@ public class SimdAgreementTests
     {
         { 1, 1, 1, false, false }, { 7, 13, 5, false, false }, { 6, 16, 256, false, false }, { 37, 45, 300, true, false },
         { 100, 17, 513, false, true }, { 61, 129, 77, true, true }, { 200, 300, 64, false, false }, { 3, 1000, 9, false, false },
+        { 12, 32, 256, false, false }, { 25, 65, 257, true, false }, { 97, 611, 300, false, false }, { 13, 33, 7, false, true },
+        { 64, 3136 / 8, 576, false, false },
     };
 
     [Theory]
@@ -45,14 +55,14 @@ public class SimdAgreementTests
         var b = tb ? Random(rng, n, k) : Random(rng, k, n);
         var c0 = Random(rng, m, n);
         foreach (var (alpha, beta) in new[] { (1f, 0f), (0.5f, 1f), (-2f, 0.25f) })
-        foreach (var simd in new[] { Simd1, Simd2 })
+        foreach (var simd in EveryGemmPath)
         {
             var s = new GemmShape(m, n, k, ta, tb, alpha, beta);
             var expected = Clone(c0);
             var actual = Clone(c0);
             Naive.Gemm(expected, a, b, s);
             simd.Gemm(actual, a, b, s);
-            AssertClose(expected, actual, 1e-5f * MathF.Sqrt(k), $"gemm {m}×{n}×{k} tA={ta} tB={tb} α={alpha} β={beta} threads={simd.Threads}");
+            AssertClose(expected, actual, 1e-5f * MathF.Sqrt(k), $"gemm {m}×{n}×{k} tA={ta} tB={tb} α={alpha} β={beta} threads={simd.Threads} {simd.MicroKernel}");
         }
     }
 
@@ -80,6 +90,9 @@ public class SimdAgreementTests
         { 2, 5, 13, 6, 7, 5, 3, 2, 1, 1 },
         { 4, 3, 6, 6, 9, 1, 2, 0, 1, 1 },
         { 1, 16, 12, 12, 32, 3, 1, 1, 1, 1 },
+        { 1, 20, 15, 17, 25, 3, 1, 1, 1, 1 },
+        { 1, 9, 40, 37, 14, 3, 2, 1, 1, 1 },
+        { 2, 7, 19, 23, 13, 5, 1, 2, 2, 1 },
     };
 
     [Theory]
@@ -92,9 +105,9 @@ public class SimdAgreementTests
         var bias = Random(rng, k);
         var g = Conv2dGeometry.For(input.Shape, weight.Shape, (stride, stride), (pad, pad, pad, pad + 1 > 2 ? pad : pad + 1), (dilation, dilation), groups);
         var dOutput = Random(rng, g.OutputShape.ToArray());
-        foreach (var simd in new[] { Simd1, Simd2 })
+        foreach (var simd in EveryGemmPath)
         {
-            string tag = $"conv {g} threads={simd.Threads}";
+            string tag = $"conv {g} threads={simd.Threads} {simd.MicroKernel}";
             var yn = Tensor.Zeros(g.OutputShape); var ys = Tensor.Zeros(g.OutputShape);
             Naive.Conv2dForward(yn, input, weight, bias, g);
             simd.Conv2dForward(ys, input, weight, bias, g);
@@ -116,6 +129,16 @@ public class SimdAgreementTests
             simd.Conv2dBackwardBias(dbs, dOutput);
             AssertClose(dbn, dbs, 1e-5f, "backward bias " + tag);
         }
+    }
+
+    [Fact]
+    public void MicroKernelChoice_AutoPicksAvx512ExactlyWhenVector512RunsInHardware()
+    {
+        var expected = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? MicroKernelChoice.Avx512 : MicroKernelChoice.Avx2;
+        Assert.Equal(expected, Simd1.MicroKernel);
+        Assert.Equal(MicroKernelChoice.Avx2, EveryGemmPath[0].MicroKernel);
+        Assert.Equal("6x16", PackedGemm.Create(MicroKernelChoice.Avx2).Tile);
+        Assert.Equal("12x32", PackedGemm.Create(MicroKernelChoice.Avx512).Tile);
     }
 
     [Theory]

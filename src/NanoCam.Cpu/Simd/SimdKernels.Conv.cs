@@ -10,7 +10,7 @@ namespace NanoCam.Cpu.Simd;
 public sealed unsafe partial class SimdKernels
 {
     // Convolution per image and group as GEMMs over the patch matrix (see Im2Col):
-    //   forward          Y_g[Kg, OHW]     = W_g[Kg, CgRS] · col[CgRS, OHW]  (+ bias per row)
+    //   forward          Y_g[Kg, OHW]     = W_g[Kg, CgRS] · col[CgRS, OHW]  (+ bias per row; col packed from x on the fly)
     //   backward input   dcol[CgRS, OHW]  = W_gᵀ · dY_g,   dX += col2im(dcol)
     //   backward weight  dW_g[Kg, CgRS]  += dY_g · colᵀ
     // A batch of at least two images is split across threads image by image (each chunk with its own GEMM and
@@ -77,7 +77,7 @@ public sealed unsafe partial class SimdKernels
         int cg = g.InputChannelsPerGroup, kg = g.OutputChannelsPerGroup, ohw = g.OutputHeight * g.OutputWidth, hw = g.InputHeight * g.InputWidth;
         int crs = cg * g.KernelHeight * g.KernelWidth;
         bool identity = Im2Col.IsIdentity(g);
-        float* col = identity ? null : scratch.Col((long)crs * ohw);
+        float* col = identity || pass == ConvPass.Forward ? null : scratch.Col((long)crs * ohw);
         for (int group = 0; group < g.Groups; group++)
         {
             float* x = image + ((long)n * g.InputChannels + group * cg) * hw;
@@ -87,11 +87,11 @@ public sealed unsafe partial class SimdKernels
             {
                 case ConvPass.Forward:
                 {
-                    float* patches = identity ? x : col;
-                    if (!identity) Im2Col.Gather(col, x, cg, g);
+                    float beta = bias != null ? 1f : 0f;
                     if (bias != null)
                         for (int k = 0; k < kg; k++) new Span<float>(y + (long)k * ohw, ohw).Fill(bias[group * kg + k]);
-                    scratch.Gemm.Multiply(y, ohw, wg, crs, patches, ohw, kg, ohw, crs, false, false, 1f, bias != null ? 1f : 0f, scratch.Workspace, pool);
+                    if (identity) scratch.Gemm.Multiply(y, ohw, wg, crs, x, ohw, kg, ohw, crs, false, false, 1f, beta, scratch.Workspace, pool);
+                    else scratch.Gemm.MultiplyIm2Col(y, ohw, wg, crs, kg, x, g, cg, 1f, beta, scratch.Workspace, pool);
                     break;
                 }
                 case ConvPass.BackwardInput:
@@ -119,20 +119,20 @@ public sealed unsafe partial class SimdKernels
         if (_convScratch.Length < chunks)
         {
             var grown = new ConvScratch[chunks];
-            for (int i = 0; i < chunks; i++) grown[i] = i < _convScratch.Length ? _convScratch[i] : new ConvScratch();
+            for (int i = 0; i < chunks; i++) grown[i] = i < _convScratch.Length ? _convScratch[i] : new ConvScratch(MicroKernel);
             _convScratch = grown;
         }
         for (int i = 0; i < chunks; i++) _convScratch[i].PreparePartial(chunks > 1 && partialWeights ? g.WeightSize : 0);
     }
 
     /// <summary>Per-chunk scratch: its own GEMM (job objects), packing workspace, patch matrix and partial dW.</summary>
-    private sealed class ConvScratch
+    private sealed class ConvScratch(MicroKernelChoice microKernel)
     {
         private float[] _col = [];
         private float[] _partial = [];
         private int _partialLength;
 
-        public SimdGemm<MicroKernel6x16> Gemm { get; } = new();
+        public IPackedGemm Gemm { get; } = PackedGemm.Create(microKernel);
         public GemmWorkspace Workspace { get; } = new();
         public bool HasPartial => _partialLength > 0;
         public float* PartialWeightPointer => Pointer(_partial);

@@ -6,7 +6,8 @@ using NanoCam.Cpu.Threading;
 namespace NanoCam.Cpu.Simd;
 
 /// <summary>
-/// The fast CPU backend: packed, cache-blocked GEMM with an AVX2/FMA micro-kernel; convolution as im2col + GEMM
+/// The fast CPU backend: packed, cache-blocked GEMM with an AVX-512 (12×32) or AVX2 (6×16) FMA micro-kernel;
+/// convolution forward as implicit GEMM (patches packed straight from the image), backward through im2col + GEMM
 /// (1×1 stride-1 convolutions skip im2col); element-wise work through TensorPrimitives and Vector256 loops; every
 /// heavy kernel split across a fixed thread pool. Ops whose cost is negligible in a CNN (softmax over classes,
 /// cross-entropy, dropout masks, concat copies, general broadcasting) run the naive reference code, so there is one
@@ -16,18 +17,24 @@ public sealed partial class SimdKernels : IKernels, IDisposable
 {
     private static readonly NaiveKernels Reference = NaiveKernels.Instance;
     private readonly CpuThreadPool _pool;
-    private readonly SimdGemm<MicroKernel6x16> _gemm = new();
+    private readonly IPackedGemm _gemm;
     private readonly GemmWorkspace _workspace = new();
 
     /// <param name="threads">Worker threads, the caller included (default: every core). One thread is fully deterministic.</param>
-    public SimdKernels(int threads = 0)
+    /// <param name="microKernel">The GEMM register tile (default: the widest the CPU runs in hardware).</param>
+    public SimdKernels(int threads = 0, MicroKernelChoice microKernel = MicroKernelChoice.Auto)
     {
         _pool = new CpuThreadPool(threads <= 0 ? Environment.ProcessorCount : threads);
+        MicroKernel = PackedGemm.Resolve(microKernel);
+        _gemm = PackedGemm.Create(MicroKernel);
     }
 
     public string Name => "simd";
 
     public int Threads => _pool.Threads;
+
+    /// <summary>The micro-kernel every GEMM and convolution of this instance runs.</summary>
+    public MicroKernelChoice MicroKernel { get; }
 
     public Tensor Allocate(Shape shape) => Tensor.Zeros(shape);
 

@@ -1,30 +1,51 @@
+using NanoCam.Cpu.Simd.Conv;
 using NanoCam.Cpu.Threading;
 
 namespace NanoCam.Cpu.Simd.Gemm;
 
 /// <summary>
 /// Cache-blocked, packed matrix multiply (the Goto/BLIS loop nest): C = alpha·op(A)·op(B) + beta·C.
-///   for jc in N by Nc:  for pc in K by Kc:  pack op(B)[pc.., jc..] into Nr-column panels (stays in L3/L2)
-///     for ic in M by Mc-blocks: pack op(A)[ic.., pc..] into Mr-row panels (L2)
-///       for each Nr panel × Mr panel: the micro-kernel accumulates an Mr×Nr tile in registers (L1 streams).
-/// Transposes are absorbed by the packing, so the micro-kernel sees one layout. Threads split the (row block, column
-/// block) tiles of each (jc, pc) step; each tile's arithmetic is fixed, so results do not depend on scheduling.
+///   for jc in N by Nc:  for pc in K by kc:  pack op(B)[pc.., jc..] into Nr-column panels (L2/L3)
+///     for ic in M by row blocks: pack op(A)[ic.., pc..] into Mr-row panels
+///       tasks of (row range, column-panel range): the micro-kernel accumulates Mr×Nr tiles in registers.
+/// Inside a task the A micro-panel (Mr·kc) stays in L1 while the task's B panels stream from L2.
+/// Transposes are absorbed by the packing, so the micro-kernel sees one layout; B may also be the implicit im2col
+/// matrix of a convolution (<see cref="IPanelSource"/>). Threads split packing panels and compute tasks; each tile's
+/// arithmetic is fixed, so results do not depend on scheduling.
 /// </summary>
-public sealed unsafe class SimdGemm<TKernel> where TKernel : IMicroKernel
+public sealed unsafe class SimdGemm<TKernel> : IPackedGemm where TKernel : IMicroKernel
 {
-    private const int Kc = 256;
+    private const int KcMax = 256;   // depth of one packed block: A micro-panel Mr·kc and B micro-panel Nr·kc fit L1
     private const int Nc = 4096;
-    private const int McTask = 96;   // rows per compute task (a multiple of Mr for both kernels)
-    private const int NcTask = 256;  // columns per compute task
+    private const int RowsPerTask = 96;
+    private const int ColumnsPerTask = 256;
     private const int MaxPackedRows = 3072;
 
     private readonly PackAJob _packA = new();
-    private readonly PackBJob _packB = new();
+    private readonly PackBJob<MatrixPanels> _packMatrix = new();
+    private readonly PackBJob<Im2ColPanels> _packIm2Col = new();
     private readonly ComputeJob _compute = new();
 
-    /// <summary>One matrix of the batch: a, b, c point at its first elements; lda/ldb/ldc are row lengths as stored.</summary>
+    public string Tile => $"{TKernel.Mr}x{TKernel.Nr}";
+
     public void Multiply(float* c, int ldc, float* a, int lda, float* b, int ldb, int m, int n, int k,
         bool transposeA, bool transposeB, float alpha, float beta, GemmWorkspace workspace, CpuThreadPool? pool)
+    {
+        _packMatrix.Source = new MatrixPanels(b, ldb, transposeB);
+        Run(c, ldc, a, lda, transposeA, m, n, k, alpha, beta, _packMatrix, workspace, pool);
+    }
+
+    public void MultiplyIm2Col(float* c, int ldc, float* a, int lda, int m, float* image, in Conv2dGeometry g, int channels,
+        float alpha, float beta, GemmWorkspace workspace, CpuThreadPool? pool)
+    {
+        _packIm2Col.Source = new Im2ColPanels(image, g);
+        Run(c, ldc, a, lda, false, m, g.OutputHeight * g.OutputWidth, channels * g.KernelHeight * g.KernelWidth,
+            alpha, beta, _packIm2Col, workspace, pool);
+    }
+
+    private void Run<TSource>(float* c, int ldc, float* a, int lda, bool transposeA, int m, int n, int k,
+        float alpha, float beta, PackBJob<TSource> packB, GemmWorkspace workspace, CpuThreadPool? pool)
+        where TSource : struct, IPanelSource
     {
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0)
@@ -33,34 +54,37 @@ public sealed unsafe class SimdGemm<TKernel> where TKernel : IMicroKernel
             return;
         }
         int mr = TKernel.Mr, nr = TKernel.Nr;
+        int threads = pool?.Threads ?? 1;
+        // Equal K blocks (576 = 3 × 192, not 256 + 256 + 64): no short block that pays a full pass over C.
+        int kBlocks = (k + KcMax - 1) / KcMax, kcStep = (k + kBlocks - 1) / kBlocks;
         for (int jc = 0; jc < n; jc += Nc)
         {
             int nb = Math.Min(Nc, n - jc);
             int panelsB = (nb + nr - 1) / nr;
-            for (int pc = 0; pc < k; pc += Kc)
+            for (int pc = 0; pc < k; pc += kcStep)
             {
-                int kc = Math.Min(Kc, k - pc);
+                int kc = Math.Min(kcStep, k - pc);
                 // beta applies once, on the first K block; later blocks accumulate.
                 if (pc == 0 && beta != 0 && beta != 1) ScaleC(c + jc, ldc, m, nb, beta);
                 bool accumulate = pc > 0 || beta != 0;
                 float* packedB = workspace.PackedB(panelsB * nr * kc);
-                _packB.Set(packedB, b, ldb, transposeB, pc, jc, kc, nb, nr);
-                Run(pool, panelsB, _packB);
+                packB.Set(packedB, pc, jc, kc, nb, nr);
+                Parallel(pool, panelsB, packB);
                 for (int ic = 0; ic < m; ic += MaxPackedRows)
                 {
                     int mb = Math.Min(MaxPackedRows, m - ic);
                     int panelsA = (mb + mr - 1) / mr;
                     float* packedA = workspace.PackedA(panelsA * mr * kc);
                     _packA.Set(packedA, a, lda, transposeA, ic, pc, kc, mb, mr);
-                    Run(pool, panelsA, _packA);
-                    _compute.Set(packedA, packedB, c + ic * ldc + jc, ldc, mb, nb, kc, alpha, accumulate);
-                    Run(pool, _compute.Tasks, _compute);
+                    Parallel(pool, panelsA, _packA);
+                    _compute.Set(packedA, packedB, c + ic * ldc + jc, ldc, mb, nb, kc, alpha, accumulate, threads);
+                    Parallel(pool, _compute.Tasks, _compute);
                 }
             }
         }
     }
 
-    private static void Run(CpuThreadPool? pool, int count, IParallelBody body)
+    private static void Parallel(CpuThreadPool? pool, int count, IParallelBody body)
     {
         if (pool is null) for (int i = 0; i < count; i++) body.Execute(i);
         else pool.For(count, body);
@@ -94,6 +118,17 @@ public sealed unsafe class SimdGemm<TKernel> where TKernel : IMicroKernel
         {
             int mr = _mr, kc = _kc, first = panel * mr, valid = Math.Min(mr, _rows - first);
             float* dst = _dst + panel * mr * kc;
+            if (_transposed)
+            {
+                // op(A)[i, p] = A[p, i]: each packed step is a contiguous run of the stored row p.
+                for (int p = 0; p < kc; p++)
+                {
+                    float* d = dst + p * mr;
+                    PanelCopy.Copy(d, _a + (long)(_pc + p) * _lda + _ic + first, valid);
+                    PanelCopy.Zero(d + valid, mr - valid);
+                }
+                return;
+            }
             for (int i = 0; i < mr; i++)
             {
                 if (i >= valid)
@@ -101,99 +136,76 @@ public sealed unsafe class SimdGemm<TKernel> where TKernel : IMicroKernel
                     for (int p = 0; p < kc; p++) dst[p * mr + i] = 0;
                     continue;
                 }
-                int row = _ic + first + i;
-                if (_transposed)
-                {
-                    float* src = _a + (long)_pc * _lda + row;
-                    for (int p = 0; p < kc; p++) dst[p * mr + i] = src[(long)p * _lda];
-                }
-                else
-                {
-                    float* src = _a + (long)row * _lda + _pc;
-                    for (int p = 0; p < kc; p++) dst[p * mr + i] = src[p];
-                }
+                float* src = _a + (long)(_ic + first + i) * _lda + _pc;
+                for (int p = 0; p < kc; p++) dst[p * mr + i] = src[p];
             }
         }
     }
 
-    /// <summary>Packs op(B)[pc + p, jc + panel·Nr + j] to dst[panel][p·Nr + j], zero-padding missing columns.</summary>
-    private sealed class PackBJob : IParallelBody
+    /// <summary>Packs op(B)[pc.., jc + panel·Nr..] from the source into dst[panel][p·Nr + j].</summary>
+    private sealed class PackBJob<TSource> : IParallelBody where TSource : struct, IPanelSource
     {
-        private float* _dst, _b;
-        private int _ldb, _pc, _jc, _kc, _cols, _nr;
-        private bool _transposed;
+        private float* _dst;
+        private int _pc, _jc, _kc, _cols, _nr;
 
-        public void Set(float* dst, float* b, int ldb, bool transposed, int pc, int jc, int kc, int cols, int nr)
+        public TSource Source;
+
+        public void Set(float* dst, int pc, int jc, int kc, int cols, int nr)
         {
             _dst = dst;
-            _b = b;
-            (_ldb, _transposed, _pc, _jc, _kc, _cols, _nr) = (ldb, transposed, pc, jc, kc, cols, nr);
+            (_pc, _jc, _kc, _cols, _nr) = (pc, jc, kc, cols, nr);
         }
 
         public void Execute(int panel)
         {
-            int nr = _nr, kc = _kc, first = panel * nr, valid = Math.Min(nr, _cols - first);
-            float* dst = _dst + panel * nr * kc;
-            if (!_transposed)
-            {
-                for (int p = 0; p < kc; p++)
-                {
-                    float* src = _b + (long)(_pc + p) * _ldb + _jc + first;
-                    float* d = dst + p * nr;
-                    if (valid == nr) new ReadOnlySpan<float>(src, nr).CopyTo(new Span<float>(d, nr));
-                    else
-                    {
-                        for (int j = 0; j < valid; j++) d[j] = src[j];
-                        for (int j = valid; j < nr; j++) d[j] = 0;
-                    }
-                }
-                return;
-            }
-            for (int j = 0; j < nr; j++)
-            {
-                if (j >= valid)
-                {
-                    for (int p = 0; p < kc; p++) dst[p * nr + j] = 0;
-                    continue;
-                }
-                float* src = _b + (long)(_jc + first + j) * _ldb + _pc;
-                for (int p = 0; p < kc; p++) dst[p * nr + j] = src[p];
-            }
+            int first = panel * _nr;
+            Source.Pack(_dst + (long)panel * _nr * _kc, _pc, _kc, _jc + first, Math.Min(_nr, _cols - first), _nr);
         }
     }
 
-    /// <summary>One task: a McTask×NcTask block of C, micro-kernel tile by tile.</summary>
+    /// <summary>
+    /// One task: a block of C rows × a range of B panels, micro-kernel tile by tile. Column ranges are split evenly
+    /// and their number rounded up to a multiple of the thread count, so two threads get equal work.
+    /// </summary>
     private sealed class ComputeJob : IParallelBody
     {
         private float* _a, _b, _c;
-        private int _ldc, _rows, _cols, _kc, _rowTasks;
+        private int _ldc, _rows, _cols, _kc, _rowTasks, _columnTasks, _panels, _rowsPerTask;
         private float _alpha;
         private bool _accumulate;
 
         public int Tasks { get; private set; }
 
-        public void Set(float* packedA, float* packedB, float* c, int ldc, int rows, int cols, int kc, float alpha, bool accumulate)
+        public void Set(float* packedA, float* packedB, float* c, int ldc, int rows, int cols, int kc, float alpha, bool accumulate, int threads)
         {
             _a = packedA;
             _b = packedB;
             _c = c;
             (_ldc, _rows, _cols, _kc, _alpha, _accumulate) = (ldc, rows, cols, kc, alpha, accumulate);
-            _rowTasks = (rows + McTask - 1) / McTask;
-            Tasks = _rowTasks * ((cols + NcTask - 1) / NcTask);
+            int mr = TKernel.Mr, nr = TKernel.Nr;
+            _rowsPerTask = (RowsPerTask + mr - 1) / mr * mr;
+            _rowTasks = (rows + _rowsPerTask - 1) / _rowsPerTask;
+            _panels = (cols + nr - 1) / nr;
+            _columnTasks = Math.Max(1, (cols + ColumnsPerTask - 1) / ColumnsPerTask);
+            while (threads > 1 && _rowTasks * _columnTasks % threads != 0 && _columnTasks < _panels) _columnTasks++;
+            Tasks = _rowTasks * _columnTasks;
         }
 
         public void Execute(int task)
         {
             int mr = TKernel.Mr, nr = TKernel.Nr;
-            int i0 = task % _rowTasks * McTask, j0 = task / _rowTasks * NcTask;
-            int i1 = Math.Min(_rows, i0 + McTask), j1 = Math.Min(_cols, j0 + NcTask);
-            for (int j = j0; j < j1; j += nr)
+            int rowTask = task % _rowTasks, columnTask = task / _rowTasks;
+            int i0 = rowTask * _rowsPerTask, i1 = Math.Min(_rows, i0 + _rowsPerTask);
+            int p0 = (int)((long)_panels * columnTask / _columnTasks), p1 = (int)((long)_panels * (columnTask + 1) / _columnTasks);
+            for (int i = i0; i < i1; i += mr)
             {
-                float* bPanel = _b + (long)(j / nr) * nr * _kc;
-                for (int i = i0; i < i1; i += mr)
+                float* aPanel = _a + (long)(i / mr) * mr * _kc;
+                int rows = Math.Min(mr, _rows - i);
+                for (int panel = p0; panel < p1; panel++)
                 {
-                    TKernel.Run(_kc, _a + (long)(i / mr) * mr * _kc, bPanel, _c + (long)i * _ldc + j, _ldc, _alpha, _accumulate,
-                        Math.Min(mr, _rows - i), Math.Min(nr, _cols - j));
+                    int j = panel * nr;
+                    TKernel.Run(_kc, aPanel, _b + (long)panel * nr * _kc, _c + (long)i * _ldc + j, _ldc, _alpha, _accumulate,
+                        rows, Math.Min(nr, _cols - j));
                 }
             }
         }
