@@ -42,8 +42,8 @@ public class SimdAgreementTests
     {
         { 1, 1, 1, false, false }, { 7, 13, 5, false, false }, { 6, 16, 256, false, false }, { 37, 45, 300, true, false },
         { 100, 17, 513, false, true }, { 61, 129, 77, true, true }, { 200, 300, 64, false, false }, { 3, 1000, 9, false, false },
-        { 12, 32, 256, false, false }, { 25, 65, 257, true, false }, { 97, 611, 300, false, false }, { 13, 33, 7, false, true },
-        { 64, 3136 / 8, 576, false, false },
+        { 8, 48, 256, false, false }, { 25, 65, 257, true, false }, { 97, 611, 300, false, false }, { 13, 33, 7, false, true },
+        { 64, 3136 / 8, 576, false, false }, { 301, 99, 600, true, false }, { 300, 130, 70, false, true },
     };
 
     [Theory]
@@ -138,7 +138,7 @@ public class SimdAgreementTests
         Assert.Equal(expected, Simd1.MicroKernel);
         Assert.Equal(MicroKernelChoice.Avx2, EveryGemmPath[0].MicroKernel);
         Assert.Equal("6x16", PackedGemm.Create(MicroKernelChoice.Avx2).Tile);
-        Assert.Equal("12x32", PackedGemm.Create(MicroKernelChoice.Avx512).Tile);
+        Assert.Equal("8x48", PackedGemm.Create(MicroKernelChoice.Avx512).Tile);
     }
 
     [Theory]

@@ -6,7 +6,7 @@ using NanoCam.Cpu.Threading;
 namespace NanoCam.Cpu.Simd;
 
 /// <summary>
-/// The fast CPU backend: packed, cache-blocked GEMM with an AVX-512 (12×32) or AVX2 (6×16) FMA micro-kernel;
+/// The fast CPU backend: packed, cache-blocked GEMM with an AVX-512 (8×48) or AVX2 (6×16) FMA micro-kernel;
 /// convolution forward as implicit GEMM (patches packed straight from the image), backward through im2col + GEMM
 /// (1×1 stride-1 convolutions skip im2col); element-wise work through TensorPrimitives and Vector256 loops; every
 /// heavy kernel split across a fixed thread pool. Ops whose cost is negligible in a CNN (softmax over classes,

@@ -9,14 +9,14 @@ public enum MicroKernelChoice
     Auto,
     /// <summary>The 256-bit 6×16 tile (any x64 CPU with AVX2 + FMA).</summary>
     Avx2,
-    /// <summary>The 512-bit 12×32 tile (runs anywhere, but is only fast with AVX-512).</summary>
+    /// <summary>The 512-bit 8×48 tile (runs anywhere, but is only fast with AVX-512).</summary>
     Avx512,
 }
 
 /// <summary>The packed GEMM loop nest with its micro-kernel bound, behind one non-generic face.</summary>
 public unsafe interface IPackedGemm
 {
-    /// <summary>The tile the loop nest drives, e.g. "12x32".</summary>
+    /// <summary>The tile the loop nest drives, e.g. "8x48".</summary>
     string Tile { get; }
 
     /// <summary>C[m×n] = alpha·op(A)·op(B) + beta·C; lda/ldb/ldc are row lengths as stored.</summary>
@@ -33,7 +33,7 @@ public static class PackedGemm
 {
     public static IPackedGemm Create(MicroKernelChoice choice) => Resolve(choice) switch
     {
-        MicroKernelChoice.Avx512 => new SimdGemm<MicroKernel12x32>(),
+        MicroKernelChoice.Avx512 => new SimdGemm<MicroKernel8x48>(),
         _ => new SimdGemm<MicroKernel6x16>(),
     };
 

@@ -20,11 +20,21 @@ public sealed unsafe class SimdGemm<TKernel> : IPackedGemm where TKernel : IMicr
     private const int RowsPerTask = 96;
     private const int ColumnsPerTask = 256;
     private const int MaxPackedRows = 3072;
+    private const int NarrowRows = 256;      // up to this many rows of C: A packed whole, B packed inside the compute tasks
+    private const int SerialPackA = 1 << 16; // elements of A below which the caller packs it alone (no barrier)
 
     private readonly PackAJob _packA = new();
     private readonly PackBJob<MatrixPanels> _packMatrix = new();
     private readonly PackBJob<Im2ColPanels> _packIm2Col = new();
     private readonly ComputeJob _compute = new();
+    private readonly NarrowJob<MatrixPanels> _narrowMatrix;
+    private readonly NarrowJob<Im2ColPanels> _narrowIm2Col;
+
+    public SimdGemm()
+    {
+        _narrowMatrix = new NarrowJob<MatrixPanels>(_packMatrix);
+        _narrowIm2Col = new NarrowJob<Im2ColPanels>(_packIm2Col);
+    }
 
     public string Tile => $"{TKernel.Mr}x{TKernel.Nr}";
 
@@ -32,7 +42,7 @@ public sealed unsafe class SimdGemm<TKernel> : IPackedGemm where TKernel : IMicr
         bool transposeA, bool transposeB, float alpha, float beta, GemmWorkspace workspace, CpuThreadPool? pool)
     {
         _packMatrix.Source = new MatrixPanels(b, ldb, transposeB);
-        Run(c, ldc, a, lda, transposeA, m, n, k, alpha, beta, _packMatrix, workspace, pool);
+        Run(c, ldc, a, lda, transposeA, m, n, k, alpha, beta, _packMatrix, _narrowMatrix, workspace, pool);
     }
 
     public void MultiplyIm2Col(float* c, int ldc, float* a, int lda, int m, float* image, in Conv2dGeometry g, int channels,
@@ -40,11 +50,11 @@ public sealed unsafe class SimdGemm<TKernel> : IPackedGemm where TKernel : IMicr
     {
         _packIm2Col.Source = new Im2ColPanels(image, g);
         Run(c, ldc, a, lda, false, m, g.OutputHeight * g.OutputWidth, channels * g.KernelHeight * g.KernelWidth,
-            alpha, beta, _packIm2Col, workspace, pool);
+            alpha, beta, _packIm2Col, _narrowIm2Col, workspace, pool);
     }
 
     private void Run<TSource>(float* c, int ldc, float* a, int lda, bool transposeA, int m, int n, int k,
-        float alpha, float beta, PackBJob<TSource> packB, GemmWorkspace workspace, CpuThreadPool? pool)
+        float alpha, float beta, PackBJob<TSource> packB, NarrowJob<TSource> narrow, GemmWorkspace workspace, CpuThreadPool? pool)
         where TSource : struct, IPanelSource
     {
         if (m == 0 || n == 0) return;
@@ -61,6 +71,23 @@ public sealed unsafe class SimdGemm<TKernel> : IPackedGemm where TKernel : IMicr
         {
             int nb = Math.Min(Nc, n - jc);
             int panelsB = (nb + nr - 1) / nr;
+            if (m <= NarrowRows)
+            {
+                // Few rows (a convolution's output channels): pack all of A, then one parallel region in which every
+                // task packs its own B panels block by block and keeps its C columns hot across the K blocks.
+                if (beta != 0 && beta != 1) ScaleC(c + jc, ldc, m, nb, beta);
+                int panelsA = (m + mr - 1) / mr;
+                float* packedA = workspace.PackedA(panelsA * mr * k);
+                for (int pc = 0; pc < k; pc += kcStep)
+                {
+                    _packA.Set(packedA + (long)panelsA * mr * pc, a, lda, transposeA, 0, pc, Math.Min(kcStep, k - pc), m, mr);
+                    Parallel((long)m * k < SerialPackA ? null : pool, panelsA, _packA);
+                }
+                packB.Set(workspace.PackedB(panelsB * nr * kcStep), 0, jc, 0, nb, nr);
+                narrow.Set(packedA, c + jc, ldc, m, nb, k, kcStep, alpha, beta != 0, threads);
+                Parallel(pool, narrow.Tasks, narrow);
+                continue;
+            }
             for (int pc = 0; pc < k; pc += kcStep)
             {
                 int kc = Math.Min(kcStep, k - pc);
@@ -156,11 +183,78 @@ public sealed unsafe class SimdGemm<TKernel> : IPackedGemm where TKernel : IMicr
             (_pc, _jc, _kc, _cols, _nr) = (pc, jc, kc, cols, nr);
         }
 
-        public void Execute(int panel)
+        public void Execute(int panel) => Pack(panel, _pc, _kc, _kc);
+
+        /// <summary>Packs one panel for K block [pc, pc + kc) at panel·Nr·stride in the buffer, whatever Set said of K.</summary>
+        public float* Pack(int panel, int pc, int kc, int stride)
         {
             int first = panel * _nr;
-            Source.Pack(_dst + (long)panel * _nr * _kc, _pc, _kc, _jc + first, Math.Min(_nr, _cols - first), _nr);
+            float* dst = _dst + (long)panel * _nr * stride;
+            Source.Pack(dst, pc, kc, _jc + first, Math.Min(_nr, _cols - first), _nr);
+            return dst;
         }
+
+        public float* Panel(int panel, int stride) => _dst + (long)panel * _nr * stride;
+    }
+
+    /// <summary>
+    /// The narrow-A schedule: a task owns a range of B panels (all rows of C) for the whole of K; per K block it packs
+    /// its panels, then runs every row panel across them (A micro-panel in L1, the task's B panels in L2).
+    /// </summary>
+    private sealed class NarrowJob<TSource>(PackBJob<TSource> packB) : IParallelBody where TSource : struct, IPanelSource
+    {
+        private float* _a, _c;
+        private int _ldc, _rows, _cols, _k, _kcStep, _columnTasks, _panels;
+        private float _alpha;
+        private bool _accumulateFirst;
+
+        public int Tasks => _columnTasks;
+
+        public void Set(float* packedA, float* c, int ldc, int rows, int cols, int k, int kcStep, float alpha, bool accumulateFirst, int threads)
+        {
+            _a = packedA;
+            _c = c;
+            (_ldc, _rows, _cols, _k, _kcStep, _alpha, _accumulateFirst) = (ldc, rows, cols, k, kcStep, alpha, accumulateFirst);
+            _panels = (cols + TKernel.Nr - 1) / TKernel.Nr;
+            _columnTasks = BalancedTasks(1, _panels, cols, threads);
+        }
+
+        public void Execute(int task)
+        {
+            int mr = TKernel.Mr, nr = TKernel.Nr;
+            int panelsA = (_rows + mr - 1) / mr;
+            int p0 = (int)((long)_panels * task / _columnTasks), p1 = (int)((long)_panels * (task + 1) / _columnTasks);
+            for (int pc = 0; pc < _k; pc += _kcStep)
+            {
+                int kc = Math.Min(_kcStep, _k - pc);
+                // Panels sit kcStep deep whatever this block's kc, so tasks in different K blocks never overlap.
+                for (int panel = p0; panel < p1; panel++) packB.Pack(panel, pc, kc, _kcStep);
+                bool accumulate = pc > 0 || _accumulateFirst;
+                float* aBlock = _a + (long)panelsA * mr * pc;
+                for (int i = 0; i < _rows; i += mr)
+                {
+                    float* aPanel = aBlock + (long)(i / mr) * mr * kc;
+                    int rows = Math.Min(mr, _rows - i);
+                    for (int panel = p0; panel < p1; panel++)
+                    {
+                        int j = panel * nr;
+                        TKernel.Run(kc, aPanel, packB.Panel(panel, _kcStep), _c + (long)i * _ldc + j, _ldc, _alpha, accumulate,
+                            rows, Math.Min(nr, _cols - j));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Column ranges per row range: about ColumnsPerTask columns each, their count times rowTasks rounded up to a multiple
+    /// of the thread count so two threads get equal work.
+    /// </summary>
+    private static int BalancedTasks(int rowTasks, int panels, int cols, int threads)
+    {
+        int columnTasks = Math.Max(1, (cols + ColumnsPerTask - 1) / ColumnsPerTask);
+        while (threads > 1 && rowTasks * columnTasks % threads != 0 && columnTasks < panels) columnTasks++;
+        return columnTasks;
     }
 
     /// <summary>
@@ -186,8 +280,7 @@ public sealed unsafe class SimdGemm<TKernel> : IPackedGemm where TKernel : IMicr
             _rowsPerTask = (RowsPerTask + mr - 1) / mr * mr;
             _rowTasks = (rows + _rowsPerTask - 1) / _rowsPerTask;
             _panels = (cols + nr - 1) / nr;
-            _columnTasks = Math.Max(1, (cols + ColumnsPerTask - 1) / ColumnsPerTask);
-            while (threads > 1 && _rowTasks * _columnTasks % threads != 0 && _columnTasks < _panels) _columnTasks++;
+            _columnTasks = BalancedTasks(_rowTasks, _panels, cols, threads);
             Tasks = _rowTasks * _columnTasks;
         }
 
