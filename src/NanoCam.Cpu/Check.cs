@@ -21,6 +21,13 @@ internal static class Check
         if (weight.Size != g.WeightSize) throw new ArgumentException($"conv2d: weight has shape {weight.Shape}, expected {g.WeightShape}");
     }
 
+    /// <summary>Pooling operands against their geometry (sizes only: nothing allocated on the hot path).</summary>
+    public static void Pool(Pool2dGeometry g, Tensor output, Tensor input, string op)
+    {
+        if (output.Size != g.Batch * g.Channels * g.OutputHeight * g.OutputWidth) throw new ArgumentException($"{op}: output has shape {output.Shape}, expected {g.OutputShape}");
+        if (!g.IsInputShape(input.Shape)) throw new ArgumentException($"{op}: input has shape {input.Shape}, expected {g.InputShape}");
+    }
+
     /// <summary>Batch norm sees NCHW (or [N, C]) as N × C planes of H·W values.</summary>
     public static (int Batch, int Channels, int Plane) BatchNormLayout(Tensor input)
     {

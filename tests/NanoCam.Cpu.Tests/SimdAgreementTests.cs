@@ -131,6 +131,55 @@ public class SimdAgreementTests
         }
     }
 
+    public static TheoryData<int, int, int, int, int, int, int, bool> PoolCases => new()
+    {
+        // batch, C, H, W, kernel, stride, pad, ceil mode
+        { 2, 3, 28, 28, 2, 2, 0, false },   // the training-step case: vector windows only
+        { 3, 5, 15, 37, 2, 2, 0, false },   // 18 windows per row: two vector steps and a scalar tail; odd last row unused
+        { 2, 3, 9, 40, 2, 2, 0, true },     // ceil mode: a last row of half windows
+        { 2, 4, 11, 13, 3, 2, 1, true },    // padded, overlapping windows: the general rule
+        { 1, 2, 7, 5, 2, 1, 0, false },     // stride 1
+    };
+
+    [Theory]
+    [MemberData(nameof(PoolCases))]
+    public void MaxPoolAndGlobalAvgPool_AgreeWithNaive_ExactlyIncludingArgmaxAndNaN(int n, int c, int h, int w, int kernel, int stride, int pad, bool ceil)
+    {
+        var rng = new Random(n * 31 + h * 7 + w);
+        var input = Random(rng, n, c, h, w);
+        var x = input.Span;
+        // Ties (first maximum wins) and NaNs (NaN wins, the first NaN stays).
+        for (int i = 0; i < x.Length; i += 11) x[i] = x[i + 1 < x.Length ? i + 1 : i];
+        for (int i = 5; i < x.Length; i += 97) x[i] = float.NaN;
+        var g = Pool2dGeometry.For(input.Shape, kernel, stride, pad, ceil);
+        var dOutput = Random(rng, g.OutputShape.ToArray());
+        foreach (var simd in new[] { Simd1, Simd2 })
+        {
+            string tag = $"pool {g} threads={simd.Threads}";
+            var (yn, an) = (Tensor.Zeros(g.OutputShape), Tensor.Zeros(g.OutputShape));
+            var (ys, @as) = (Tensor.Zeros(g.OutputShape), Tensor.Zeros(g.OutputShape));
+            Naive.MaxPool2dForward(yn, an, input, g);
+            simd.MaxPool2dForward(ys, @as, input, g);
+            Assert.Equal(an.ToArray(), @as.ToArray());
+            Assert.Equal(yn.ToArray(), ys.ToArray());
+
+            var dxn = Random(new Random(7), input.Shape.ToArray()); var dxs = Clone(dxn);
+            Naive.MaxPool2dBackward(dxn, dOutput, an, g);
+            simd.MaxPool2dBackward(dxs, dOutput, @as, g);
+            AssertClose(dxn, dxs, 0, "max backward " + tag);
+
+            var clean = Random(rng, n, c, h, w);
+            var (gn, gs) = (Tensor.Zeros(n, c, 1, 1), Tensor.Zeros(n, c, 1, 1));
+            Naive.GlobalAvgPoolForward(gn, clean);
+            simd.GlobalAvgPoolForward(gs, clean);
+            AssertClose(gn, gs, 1e-6f, "global average pool " + tag);
+            var dgn = Random(new Random(8), clean.Shape.ToArray()); var dgs = Clone(dgn);
+            Naive.GlobalAvgPoolBackward(dgn, gn);
+            simd.GlobalAvgPoolBackward(dgs, gn);
+            AssertClose(dgn, dgs, 0, "global average pool backward " + tag);
+        }
+    }
+
     [Fact]
     public void MicroKernelChoice_AutoPicksAvx512ExactlyWhenVector512RunsInHardware()
     {

@@ -6,8 +6,7 @@ public sealed partial class NaiveKernels
 
     public void MaxPool2dForward(Tensor output, Tensor argmax, Tensor input, Pool2dGeometry g)
     {
-        if (output.Size != g.Batch * g.Channels * g.OutputHeight * g.OutputWidth) throw new ArgumentException($"maxpool2d: output has shape {output.Shape}, expected {g.OutputShape}");
-        if (!g.IsInputShape(input.Shape)) throw new ArgumentException($"maxpool2d: input has shape {input.Shape}, expected {g.InputShape}");
+        Check.Pool(g, output, input, "maxpool2d");
         var y = output.Span;
         var am = argmax.Span;
         var x = input.Span;
@@ -54,8 +53,7 @@ public sealed partial class NaiveKernels
 
     public void AvgPool2dForward(Tensor output, Tensor input, Pool2dGeometry g, bool countIncludePad)
     {
-        if (output.Size != g.Batch * g.Channels * g.OutputHeight * g.OutputWidth) throw new ArgumentException($"avgpool2d: output has shape {output.Shape}, expected {g.OutputShape}");
-        if (!g.IsInputShape(input.Shape)) throw new ArgumentException($"avgpool2d: input has shape {input.Shape}, expected {g.InputShape}");
+        Check.Pool(g, output, input, "avgpool2d");
         var y = output.Span;
         var x = input.Span;
         int oh = g.OutputHeight, ow = g.OutputWidth, plane = g.InputHeight * g.InputWidth;

@@ -4,15 +4,12 @@ namespace NanoCam.Cpu.Simd;
 
 public sealed partial class SimdKernels
 {
-    // Pooling and global average pooling: the reference loops (memory-bound, a few percent of a CNN step); the
-    // optimizer updates below are vectorized because they touch every parameter every step.
+    // Average pooling: the reference loops (not on any training path we measure); max pooling and global average
+    // pooling live in SimdKernels.Pooling.cs. The optimizer updates below are vectorized because they touch every
+    // parameter every step.
 
-    public void MaxPool2dForward(Tensor output, Tensor argmax, Tensor input, Pool2dGeometry g) => Reference.MaxPool2dForward(output, argmax, input, g);
-    public void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor argmax, Pool2dGeometry g) => Reference.MaxPool2dBackward(dInput, dOutput, argmax, g);
     public void AvgPool2dForward(Tensor output, Tensor input, Pool2dGeometry g, bool countIncludePad) => Reference.AvgPool2dForward(output, input, g, countIncludePad);
     public void AvgPool2dBackward(Tensor dInput, Tensor dOutput, Pool2dGeometry g, bool countIncludePad) => Reference.AvgPool2dBackward(dInput, dOutput, g, countIncludePad);
-    public void GlobalAvgPoolForward(Tensor output, Tensor input) => Reference.GlobalAvgPoolForward(output, input);
-    public void GlobalAvgPoolBackward(Tensor dInput, Tensor dOutput) => Reference.GlobalAvgPoolBackward(dInput, dOutput);
 
     /// <summary>PyTorch's SGD (see <see cref="IKernels.SgdStep"/>), eight lanes at a time, scalar tail.</summary>
     public void SgdStep(Tensor parameter, Tensor gradient, Tensor velocity, float learningRate, float momentum, float weightDecay)

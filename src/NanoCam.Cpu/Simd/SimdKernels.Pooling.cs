@@ -1,0 +1,180 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using NanoCam.Cpu.Threading;
+
+namespace NanoCam.Cpu.Simd;
+
+public sealed unsafe partial class SimdKernels
+{
+    // Max pooling and global average pooling, split across the pool by planes (n, c): each plane's outputs and input
+    // gradient are its own, so the split changes nothing in the result. Max pooling keeps the reference's rule
+    // exactly (window order r then s, first maximum wins, NaN wins and stays), so values and argmax indices match it.
+
+    private enum PoolPass { MaxForward, MaxBackward, GapForward, GapBackward }
+
+    private readonly PoolJob _poolJob = new();
+
+    public void MaxPool2dForward(Tensor output, Tensor argmax, Tensor input, Pool2dGeometry g)
+    {
+        Check.Pool(g, output, input, "maxpool2d");
+        Check.SameSize(argmax, output, "maxpool2d argmax");
+        fixed (float* y = output.Data, am = argmax.Data, x = input.Data)
+            RunPool(PoolPass.MaxForward, g, g.Batch * g.Channels, g.InputHeight * g.InputWidth, x, y, am);
+    }
+
+    public void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor argmax, Pool2dGeometry g)
+    {
+        Check.Pool(g, dOutput, dInput, "maxpool2d backward");
+        fixed (float* dx = dInput.Data, dy = dOutput.Data, am = argmax.Data)
+            RunPool(PoolPass.MaxBackward, g, g.Batch * g.Channels, g.InputHeight * g.InputWidth, dx, dy, am);
+    }
+
+    public void GlobalAvgPoolForward(Tensor output, Tensor input)
+    {
+        int planes = input.Shape[0] * input.Shape[1], plane = input.Shape.Product(2, input.Shape.Rank);
+        if (output.Size != planes) throw new ArgumentException($"global average pool: output {output.Shape} does not match input {input.Shape}");
+        fixed (float* y = output.Data, x = input.Data)
+            RunPool(PoolPass.GapForward, default, planes, plane, x, y, null);
+    }
+
+    /// <summary>Each of the H·W cells receives dy/(H·W).</summary>
+    public void GlobalAvgPoolBackward(Tensor dInput, Tensor dOutput)
+    {
+        int planes = dInput.Shape[0] * dInput.Shape[1], plane = dInput.Shape.Product(2, dInput.Shape.Rank);
+        if (dOutput.Size != planes) throw new ArgumentException($"global average pool backward: dOutput {dOutput.Shape} does not match dInput {dInput.Shape}");
+        fixed (float* dx = dInput.Data, dy = dOutput.Data)
+            RunPool(PoolPass.GapBackward, default, planes, plane, dx, dy, null);
+    }
+
+    private void RunPool(PoolPass pass, in Pool2dGeometry g, int planes, int plane, float* image, float* pooled, float* argmax)
+    {
+        _poolJob.Set(pass, g, planes, plane, image, pooled, argmax, Math.Min(planes, Threads * 4));
+        _pool.For(_poolJob.Tasks, _poolJob);
+    }
+
+    /// <summary>Planes [task·P/tasks, (task+1)·P/tasks) of one pooling pass.</summary>
+    private sealed class PoolJob : IParallelBody
+    {
+        private PoolPass _pass;
+        private Pool2dGeometry _g;
+        private int _planes, _plane;
+        private float* _image, _pooled, _argmax;
+
+        public int Tasks { get; private set; }
+
+        public void Set(PoolPass pass, in Pool2dGeometry g, int planes, int plane, float* image, float* pooled, float* argmax, int tasks)
+        {
+            (_pass, _g, _planes, _plane, Tasks) = (pass, g, planes, plane, tasks);
+            _image = image;
+            _pooled = pooled;
+            _argmax = argmax;
+        }
+
+        public void Execute(int task)
+        {
+            int first = (int)((long)_planes * task / Tasks), end = (int)((long)_planes * (task + 1) / Tasks);
+            int outPlane = _pass is PoolPass.MaxForward or PoolPass.MaxBackward ? _g.OutputHeight * _g.OutputWidth : 1;
+            for (int p = first; p < end; p++)
+            {
+                float* x = _image + (long)p * _plane, y = _pooled + (long)p * outPlane, am = _argmax + (long)p * outPlane;
+                switch (_pass)
+                {
+                    case PoolPass.MaxForward: MaxPlane(x, y, am, _g); break;
+                    case PoolPass.MaxBackward:
+                        for (int o = 0; o < outPlane; o++)
+                        {
+                            int index = (int)am[o];
+                            if (index >= 0) x[index] += y[o];
+                        }
+                        break;
+                    case PoolPass.GapForward: *y = TensorPrimitives.Sum(new ReadOnlySpan<float>(x, _plane)) / _plane; break;
+                    default:
+                    {
+                        var dx = new Span<float>(x, _plane);
+                        TensorPrimitives.Add(dx, *y / _plane, dx);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>One plane; 2×2 stride-2 unpadded windows eight at a time, every other window by the general rule.</summary>
+    private static void MaxPlane(float* x, float* y, float* am, in Pool2dGeometry g)
+    {
+        int w = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth;
+        bool pairs = g is { KernelHeight: 2, KernelWidth: 2, StrideHeight: 2, StrideWidth: 2, PadTop: 0, PadLeft: 0, DilationHeight: 1, DilationWidth: 1 }
+            && 2 * oh <= g.InputHeight && 2 * ow <= w && Vector256.IsHardwareAccelerated;
+        for (int oy = 0; oy < oh; oy++)
+        {
+            int ox = pairs ? MaxPairs(x + 2 * oy * w, w, 2 * oy * w, y + oy * ow, am + oy * ow, ow) : 0;
+            for (; ox < ow; ox++) MaxWindow(x, g, oy, ox, out y[oy * ow + ox], out am[oy * ow + ox]);
+        }
+    }
+
+    /// <summary>The reference rule for window (oy, ox): taps in order, the first maximum wins, a NaN wins over numbers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaxWindow(float* x, in Pool2dGeometry g, int oy, int ox, out float best, out float argmax)
+    {
+        best = float.NegativeInfinity;
+        int bestIndex = -1;
+        for (int r = 0; r < g.KernelHeight; r++)
+        {
+            int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
+            if ((uint)iy >= (uint)g.InputHeight) continue;
+            for (int s = 0; s < g.KernelWidth; s++)
+            {
+                int ix = ox * g.StrideWidth - g.PadLeft + s * g.DilationWidth;
+                if ((uint)ix >= (uint)g.InputWidth) continue;
+                float v = x[iy * g.InputWidth + ix];
+                if (v > best || bestIndex < 0 || float.IsNaN(v) && !float.IsNaN(best)) { best = v; bestIndex = iy * g.InputWidth + ix; }
+            }
+        }
+        argmax = bestIndex;
+    }
+
+    /// <summary>
+    /// 2×2 stride-2 windows on input rows (top, top + w), eight outputs per step: the 16 inputs of each row split into
+    /// even columns (tap s = 0) and odd (s = 1), then the four taps fold in reference order. Returns the windows done.
+    /// </summary>
+    private static int MaxPairs(float* top, int w, int topIndex, float* y, float* am, int ow)
+    {
+        var even = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        var lanes = Vector256.Create(0f, 2, 4, 6, 8, 10, 12, 14);
+        var one = Vector256<float>.One;
+        var row = Vector256.Create((float)w);
+        int ox = 0;
+        for (; ox + 8 <= ow; ox += 8)
+        {
+            var (a, b) = Deinterleave(Vector256.Load(top + 2 * ox), Vector256.Load(top + 2 * ox + 8), even);
+            var (c, d) = Deinterleave(Vector256.Load(top + w + 2 * ox), Vector256.Load(top + w + 2 * ox + 8), even);
+            var first = Vector256.Create((float)(topIndex + 2 * ox)) + lanes;
+            var (best, index) = (a, first);
+            Take(ref best, ref index, b, first + one);
+            Take(ref best, ref index, c, first + row);
+            Take(ref best, ref index, d, first + row + one);
+            best.Store(y + ox);
+            index.Store(am + ox);
+        }
+        return ox;
+    }
+
+    /// <summary>(t0, t1) = 16 consecutive floats → (even-indexed 8, odd-indexed 8).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(Vector256<float> t0, Vector256<float> t1, Vector256<int> even)
+    {
+        var p0 = Vector256.Shuffle(t0, even);
+        var p1 = Vector256.Shuffle(t1, even);
+        return (Vector256.Create(p0.GetLower(), p1.GetLower()), Vector256.Create(p0.GetUpper(), p1.GetUpper()));
+    }
+
+    /// <summary>Lanes where v beats best (greater, or NaN over a number) take v and its index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(ref Vector256<float> best, ref Vector256<float> bestIndex, Vector256<float> v, Vector256<float> index)
+    {
+        var wins = Vector256.GreaterThan(v, best) | (~Vector256.Equals(v, v) & Vector256.Equals(best, best));
+        best = Vector256.ConditionalSelect(wins, v, best);
+        bestIndex = Vector256.ConditionalSelect(wins, index, bestIndex);
+    }
+}
