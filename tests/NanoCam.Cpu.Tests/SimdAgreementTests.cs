@@ -93,6 +93,7 @@ public class SimdAgreementTests
         { 1, 20, 15, 17, 25, 3, 1, 1, 1, 1 },
         { 1, 9, 40, 37, 14, 3, 2, 1, 1, 1 },
         { 2, 7, 19, 23, 13, 5, 1, 2, 2, 1 },
+        { 45, 6, 7, 7, 10, 3, 1, 1, 1, 2 },  // blocks of 20 images (1024 columns ÷ 49), the last one short
     };
 
     [Theory]

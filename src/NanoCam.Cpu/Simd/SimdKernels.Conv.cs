@@ -18,6 +18,9 @@ public sealed unsafe partial class SimdKernels
 
     private enum ConvPass { Forward, BackwardInput, BackwardWeight }
 
+    /// <summary>Output columns (images × OH·OW) one GEMM aims for when feature maps are small.</summary>
+    private const int BlockColumns = 1024;
+
     private readonly ConvJob _convJob = new();
     private ConvScratch[] _convScratch = [];
 
@@ -60,7 +63,7 @@ public sealed unsafe partial class SimdKernels
         _convJob.Set(this, pass, g, output, image, w, bias, chunks);
         if (chunks == 1)
         {
-            for (int n = 0; n < g.Batch; n++) ConvImage(pass, g, n, output, image, w, bias, _convScratch[0], _pool);
+            ConvImages(pass, g, 0, g.Batch, output, image, w, bias, _convScratch[0], _pool);
             return;
         }
         _pool.For(chunks, _convJob);
@@ -72,44 +75,114 @@ public sealed unsafe partial class SimdKernels
         }
     }
 
-    private static void ConvImage(ConvPass pass, in Conv2dGeometry g, int n, float* output, float* image, float* w, float* bias, ConvScratch scratch, CpuThreadPool? pool)
+    /// <summary>Images [first, end) of one pass, in blocks of about <see cref="BlockColumns"/> output columns.</summary>
+    private static void ConvImages(ConvPass pass, in Conv2dGeometry g, int first, int end, float* output, float* image, float* w, float* bias, ConvScratch scratch, CpuThreadPool? pool)
+    {
+        int block = Math.Max(1, BlockColumns / (g.OutputHeight * g.OutputWidth));
+        for (int n = first; n < end; n += block)
+        {
+            int images = Math.Min(block, end - n);
+            for (int group = 0; group < g.Groups; group++)
+            {
+                if (images == 1) ConvImage(pass, g, n, group, output, image, w, bias, scratch, pool);
+                else ConvBlock(pass, g, n, images, group, output, image, w, bias, scratch, pool);
+            }
+        }
+    }
+
+    /// <summary>One image and group: its GEMMs read and write the tensors in place.</summary>
+    private static void ConvImage(ConvPass pass, in Conv2dGeometry g, int n, int group, float* output, float* image, float* w, float* bias, ConvScratch scratch, CpuThreadPool? pool)
     {
         int cg = g.InputChannelsPerGroup, kg = g.OutputChannelsPerGroup, ohw = g.OutputHeight * g.OutputWidth, hw = g.InputHeight * g.InputWidth;
         int crs = cg * g.KernelHeight * g.KernelWidth;
         bool identity = Im2Col.IsIdentity(g);
-        float* col = identity || pass == ConvPass.Forward ? null : scratch.Col((long)crs * ohw);
-        for (int group = 0; group < g.Groups; group++)
+        float* x = image + ((long)n * g.InputChannels + group * cg) * hw;
+        float* y = output + ((long)n * g.OutputChannels + group * kg) * ohw;
+        float* wg = w + (long)group * kg * crs;
+        switch (pass)
         {
-            float* x = image + ((long)n * g.InputChannels + group * cg) * hw;
-            float* y = output + ((long)n * g.OutputChannels + group * kg) * ohw;
-            float* wg = w + (long)group * kg * crs;
-            switch (pass)
+            case ConvPass.Forward:
             {
-                case ConvPass.Forward:
+                float beta = bias != null ? 1f : 0f;
+                if (bias != null)
+                    for (int k = 0; k < kg; k++) new Span<float>(y + (long)k * ohw, ohw).Fill(bias[group * kg + k]);
+                if (identity) scratch.Gemm.Multiply(y, ohw, wg, crs, x, ohw, kg, ohw, crs, false, false, 1f, beta, scratch.Workspace, pool);
+                else scratch.Gemm.MultiplyIm2Col(y, ohw, wg, crs, false, kg, x, g, cg, 0, 1, 1f, beta, scratch.Workspace, pool);
+                break;
+            }
+            case ConvPass.BackwardInput:
+                if (identity) scratch.Gemm.Multiply(x, ohw, wg, crs, y, ohw, crs, ohw, kg, true, false, 1f, 1f, scratch.Workspace, pool);
+                else
                 {
-                    float beta = bias != null ? 1f : 0f;
-                    if (bias != null)
-                        for (int k = 0; k < kg; k++) new Span<float>(y + (long)k * ohw, ohw).Fill(bias[group * kg + k]);
-                    if (identity) scratch.Gemm.Multiply(y, ohw, wg, crs, x, ohw, kg, ohw, crs, false, false, 1f, beta, scratch.Workspace, pool);
-                    else scratch.Gemm.MultiplyIm2Col(y, ohw, wg, crs, kg, x, g, cg, 1f, beta, scratch.Workspace, pool);
-                    break;
+                    float* col = scratch.Col((long)crs * ohw);
+                    scratch.Gemm.Multiply(col, ohw, wg, crs, y, ohw, crs, ohw, kg, true, false, 1f, 0f, scratch.Workspace, pool);
+                    Im2Col.ScatterAdd(x, col, cg, g);
                 }
-                case ConvPass.BackwardInput:
-                    if (identity) scratch.Gemm.Multiply(x, ohw, wg, crs, y, ohw, crs, ohw, kg, true, false, 1f, 1f, scratch.Workspace, pool);
-                    else
-                    {
-                        scratch.Gemm.Multiply(col, ohw, wg, crs, y, ohw, crs, ohw, kg, true, false, 1f, 0f, scratch.Workspace, pool);
-                        Im2Col.ScatterAdd(x, col, cg, g);
-                    }
-                    break;
-                default:
+                break;
+            default:
+            {
+                float* patches = identity ? x : scratch.Col((long)crs * ohw);
+                if (!identity) Im2Col.Gather(patches, x, cg, g);
+                float* dw = scratch.HasPartial ? scratch.PartialWeightPointer + (long)group * kg * crs : wg;
+                scratch.Gemm.Multiply(dw, crs, y, ohw, patches, ohw, kg, crs, ohw, false, true, 1f, 1f, scratch.Workspace, pool);
+                break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A block of images and one group as single GEMMs over images·OH·OW columns (small feature maps would give each
+    /// image a GEMM too thin to run at speed):
+    ///   forward          Yb[Kg, B·OHW]    = W_g · im2col(x block)        then scattered to NCHW with the bias
+    ///   backward input   dcol[CgRS, B·OHW] = W_gᵀ · dY block (read as [Kg, B·OHW])   then col2im image by image
+    ///   backward weight  dW_g += dYb[Kg, B·OHW] · colᵀ                   dY block and col gathered side by side
+    /// </summary>
+    private static void ConvBlock(ConvPass pass, in Conv2dGeometry g, int n, int images, int group, float* output, float* image, float* w, float* bias, ConvScratch scratch, CpuThreadPool? pool)
+    {
+        int cg = g.InputChannelsPerGroup, kg = g.OutputChannelsPerGroup, ohw = g.OutputHeight * g.OutputWidth, hw = g.InputHeight * g.InputWidth;
+        int crs = cg * g.KernelHeight * g.KernelWidth, columns = images * ohw;
+        long imageStride = (long)g.InputChannels * hw, outputStride = (long)g.OutputChannels * ohw;
+        float* x = image + ((long)n * g.InputChannels + group * cg) * hw;
+        float* y = output + ((long)n * g.OutputChannels + group * kg) * ohw;
+        float* wg = w + (long)group * kg * crs;
+        // dY of the block read as a [Kg, B·OHW] matrix: a 1×1 "convolution" over the dY planes.
+        var planes = new Conv2dGeometry(images, kg, g.OutputHeight, g.OutputWidth, kg, KernelHeight: 1, KernelWidth: 1);
+        switch (pass)
+        {
+            case ConvPass.Forward:
+            {
+                float* yb = scratch.Col((long)kg * columns);
+                scratch.Gemm.MultiplyIm2Col(yb, columns, wg, crs, false, kg, x, g, cg, imageStride, images, 1f, 0f, scratch.Workspace, pool);
+                for (int i = 0; i < images; i++)
+                for (int k = 0; k < kg; k++)
                 {
-                    float* patches = identity ? x : col;
-                    if (!identity) Im2Col.Gather(col, x, cg, g);
-                    float* dw = scratch.HasPartial ? scratch.PartialWeightPointer + (long)group * kg * crs : wg;
-                    scratch.Gemm.Multiply(dw, crs, y, ohw, patches, ohw, kg, crs, ohw, false, true, 1f, 1f, scratch.Workspace, pool);
-                    break;
+                    var src = new ReadOnlySpan<float>(yb + (long)k * columns + i * ohw, ohw);
+                    var dst = new Span<float>(y + i * outputStride + (long)k * ohw, ohw);
+                    if (bias != null) TensorPrimitives.Add(src, bias[group * kg + k], dst);
+                    else src.CopyTo(dst);
                 }
+                break;
+            }
+            case ConvPass.BackwardInput:
+            {
+                float* dcol = scratch.Col((long)crs * columns);
+                scratch.Gemm.MultiplyIm2Col(dcol, columns, wg, crs, true, crs, y, planes, kg, outputStride, images, 1f, 0f, scratch.Workspace, pool);
+                for (int i = 0; i < images; i++) Im2Col.ScatterAdd(x + i * imageStride, dcol + i * ohw, cg, g, columns);
+                break;
+            }
+            default:
+            {
+                float* col = scratch.Col((long)crs * columns);
+                float* dyb = scratch.Rows((long)kg * columns);
+                for (int i = 0; i < images; i++)
+                {
+                    Im2Col.Gather(col + i * ohw, x + i * imageStride, cg, g, columns);
+                    for (int k = 0; k < kg; k++)
+                        new ReadOnlySpan<float>(y + i * outputStride + (long)k * ohw, ohw).CopyTo(new Span<float>(dyb + (long)k * columns + i * ohw, ohw));
+                }
+                float* dw = scratch.HasPartial ? scratch.PartialWeightPointer + (long)group * kg * crs : wg;
+                scratch.Gemm.Multiply(dw, crs, dyb, columns, col, columns, kg, crs, columns, false, true, 1f, 1f, scratch.Workspace, pool);
+                break;
             }
         }
     }
@@ -129,6 +202,7 @@ public sealed unsafe partial class SimdKernels
     private sealed class ConvScratch(MicroKernelChoice microKernel)
     {
         private float[] _col = [];
+        private float[] _rows = [];
         private float[] _partial = [];
         private int _partialLength;
 
@@ -137,10 +211,16 @@ public sealed unsafe partial class SimdKernels
         public bool HasPartial => _partialLength > 0;
         public float* PartialWeightPointer => Pointer(_partial);
 
-        public float* Col(long length)
+        /// <summary>The patch matrix (or a block's output) scratch.</summary>
+        public float* Col(long length) => Ensure(ref _col, length);
+
+        /// <summary>A block's dY rows gathered side by side.</summary>
+        public float* Rows(long length) => Ensure(ref _rows, length);
+
+        private static float* Ensure(ref float[] buffer, long length)
         {
-            if (_col.Length < length) _col = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
-            return Pointer(_col);
+            if (buffer.Length < length) buffer = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
+            return Pointer(buffer);
         }
 
         public void PreparePartial(int length)
@@ -181,7 +261,7 @@ public sealed unsafe partial class SimdKernels
         {
             int first = (int)((long)_g.Batch * chunk / _chunks), end = (int)((long)_g.Batch * (chunk + 1) / _chunks);
             var scratch = _owner._convScratch[chunk];
-            for (int n = first; n < end; n++) ConvImage(_pass, _g, n, _output, _image, _w, _bias, scratch, null);
+            ConvImages(_pass, _g, first, end, _output, _image, _w, _bias, scratch, null);
         }
     }
 

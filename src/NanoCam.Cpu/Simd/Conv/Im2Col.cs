@@ -4,17 +4,18 @@ namespace NanoCam.Cpu.Simd.Conv;
 /// im2col and its adjoint col2im for one image and one channel group: the patch matrix
 /// col[(c·R + r)·S + s, oy·OW + ox] = x[c, oy·sh − pt + r·dh, ox·sw − pl + s·dw] (0 outside), so convolution is
 /// W[Kg, Cg·R·S] × col[Cg·R·S, OH·OW]. col2im adds each column entry back to the input cell it was read from.
+/// Rows of col lie rowStride floats apart (OH·OW by default; more when several images share one col side by side).
 /// </summary>
 public static unsafe class Im2Col
 {
-    public static void Gather(float* col, float* image, int channels, in Conv2dGeometry g)
+    public static void Gather(float* col, float* image, int channels, in Conv2dGeometry g, long rowStride = 0)
     {
         int oh = g.OutputHeight, ow = g.OutputWidth, h = g.InputHeight, w = g.InputWidth;
         for (int c = 0; c < channels; c++)
         for (int r = 0; r < g.KernelHeight; r++)
         for (int s = 0; s < g.KernelWidth; s++)
         {
-            float* row = col + (long)((c * g.KernelHeight + r) * g.KernelWidth + s) * oh * ow;
+            float* row = col + ((c * g.KernelHeight + r) * g.KernelWidth + s) * (rowStride > 0 ? rowStride : (long)oh * ow);
             float* plane = image + (long)c * h * w;
             int dx = s * g.DilationWidth - g.PadLeft;
             // Output columns whose input column ox·sw + dx is inside [0, w).
@@ -38,14 +39,14 @@ public static unsafe class Im2Col
         }
     }
 
-    public static void ScatterAdd(float* image, float* col, int channels, in Conv2dGeometry g)
+    public static void ScatterAdd(float* image, float* col, int channels, in Conv2dGeometry g, long rowStride = 0)
     {
         int oh = g.OutputHeight, ow = g.OutputWidth, h = g.InputHeight, w = g.InputWidth;
         for (int c = 0; c < channels; c++)
         for (int r = 0; r < g.KernelHeight; r++)
         for (int s = 0; s < g.KernelWidth; s++)
         {
-            float* row = col + (long)((c * g.KernelHeight + r) * g.KernelWidth + s) * oh * ow;
+            float* row = col + ((c * g.KernelHeight + r) * g.KernelWidth + s) * (rowStride > 0 ? rowStride : (long)oh * ow);
             float* plane = image + (long)c * h * w;
             int dx = s * g.DilationWidth - g.PadLeft;
             int first = dx >= 0 ? 0 : (-dx + g.StrideWidth - 1) / g.StrideWidth;

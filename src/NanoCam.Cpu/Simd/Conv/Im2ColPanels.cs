@@ -3,28 +3,34 @@ using NanoCam.Cpu.Simd.Gemm;
 namespace NanoCam.Cpu.Simd.Conv;
 
 /// <summary>
-/// The patch matrix of one image and channel group (see <see cref="Im2Col"/>) as a GEMM operand that is never
-/// stored: each Nr-column panel is gathered straight from the image into the GEMM's packed-B layout (implicit GEMM).
-/// Row q = (c·R + r)·S + s, column j = oy·OW + ox.
+/// The patch matrix of a run of images (one channel group each; see <see cref="Im2Col"/>) as a GEMM operand that is
+/// never stored: each Nr-column panel is gathered straight from the images into the GEMM's packed-B layout (implicit
+/// GEMM). Row q = (c·R + r)·S + s, column j = (n·OH + oy)·OW + ox; image n starts imageStride floats after image n − 1.
+/// With a 1×1 geometry this is a stack of NCHW planes read as one [C, N·H·W] matrix.
 /// </summary>
-public readonly unsafe struct Im2ColPanels(float* image, Conv2dGeometry g) : IPanelSource
+public readonly unsafe struct Im2ColPanels(float* image, Conv2dGeometry g, long imageStride) : IPanelSource
 {
     public void Pack(float* dst, int pc, int kc, int col, int valid, int nr)
     {
-        int ow = g.OutputWidth, h = g.InputHeight, w = g.InputWidth, sw = g.StrideWidth;
+        int oh = g.OutputHeight, ow = g.OutputWidth, h = g.InputHeight, w = g.InputWidth, sw = g.StrideWidth;
         int kh = g.KernelHeight, kw = g.KernelWidth;
         for (int p = 0; p < kc; p++)
         {
             int q = pc + p, s = q % kw, r = q / kw % kh, c = q / (kw * kh);
-            float* plane = image + (long)c * h * w;
             float* d = dst + p * nr;
             int dx = s * g.DilationWidth - g.PadLeft, dy = r * g.DilationHeight - g.PadTop;
             // Output columns whose input column ox·sw + dx lies inside [0, w) (as in Im2Col.Gather).
             int first = dx >= 0 ? 0 : (-dx + sw - 1) / sw;
             int last = w - 1 - dx < 0 ? -1 : Math.Min(ow - 1, (w - 1 - dx) / sw);
-            int oy = col / ow, ox = col % ow;
+            int n = col / (oh * ow), oy = col % (oh * ow) / ow, ox = col % ow;
+            float* plane = image + n * imageStride + (long)c * h * w;
             for (int j = 0; j < valid; oy++, ox = 0)
             {
+                if (oy == oh)
+                {
+                    oy = 0;
+                    plane += imageStride;
+                }
                 int run = Math.Min(valid - j, ow - ox), end = ox + run;
                 int iy = oy * g.StrideHeight + dy;
                 int lo = Math.Max(ox, first), hi = Math.Min(end, last + 1);

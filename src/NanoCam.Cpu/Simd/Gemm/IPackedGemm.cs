@@ -23,9 +23,12 @@ public unsafe interface IPackedGemm
     void Multiply(float* c, int ldc, float* a, int lda, float* b, int ldb, int m, int n, int k,
         bool transposeA, bool transposeB, float alpha, float beta, GemmWorkspace workspace, CpuThreadPool? pool);
 
-    /// <summary>C[m × OH·OW] = alpha·A[m × C·R·S]·im2col(image) + beta·C for one image and group of <paramref name="g"/> (implicit GEMM).</summary>
-    void MultiplyIm2Col(float* c, int ldc, float* a, int lda, int m, float* image, in Conv2dGeometry g, int channels,
-        float alpha, float beta, GemmWorkspace workspace, CpuThreadPool? pool);
+    /// <summary>
+    /// C[m × images·OH·OW] = alpha·op(A)[m × C·R·S]·im2col(images) + beta·C (implicit GEMM): <paramref name="channels"/>
+    /// channels of each image under geometry <paramref name="g"/>, the images imageStride floats apart.
+    /// </summary>
+    void MultiplyIm2Col(float* c, int ldc, float* a, int lda, bool transposeA, int m, float* image, in Conv2dGeometry g, int channels,
+        long imageStride, int images, float alpha, float beta, GemmWorkspace workspace, CpuThreadPool? pool);
 }
 
 /// <summary>Builds the packed GEMM for a <see cref="MicroKernelChoice"/>.</summary>

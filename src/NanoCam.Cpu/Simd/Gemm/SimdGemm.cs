@@ -45,11 +45,11 @@ public sealed unsafe class SimdGemm<TKernel> : IPackedGemm where TKernel : IMicr
         Run(c, ldc, a, lda, transposeA, m, n, k, alpha, beta, _packMatrix, _narrowMatrix, workspace, pool);
     }
 
-    public void MultiplyIm2Col(float* c, int ldc, float* a, int lda, int m, float* image, in Conv2dGeometry g, int channels,
-        float alpha, float beta, GemmWorkspace workspace, CpuThreadPool? pool)
+    public void MultiplyIm2Col(float* c, int ldc, float* a, int lda, bool transposeA, int m, float* image, in Conv2dGeometry g, int channels,
+        long imageStride, int images, float alpha, float beta, GemmWorkspace workspace, CpuThreadPool? pool)
     {
-        _packIm2Col.Source = new Im2ColPanels(image, g);
-        Run(c, ldc, a, lda, false, m, g.OutputHeight * g.OutputWidth, channels * g.KernelHeight * g.KernelWidth,
+        _packIm2Col.Source = new Im2ColPanels(image, g, imageStride);
+        Run(c, ldc, a, lda, transposeA, m, images * g.OutputHeight * g.OutputWidth, channels * g.KernelHeight * g.KernelWidth,
             alpha, beta, _packIm2Col, _narrowIm2Col, workspace, pool);
     }
 
