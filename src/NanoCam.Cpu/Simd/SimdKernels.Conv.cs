@@ -21,6 +21,9 @@ public sealed unsafe partial class SimdKernels
     /// <summary>Output columns (images × OH·OW) one GEMM aims for when feature maps are small.</summary>
     private const int BlockColumns = 1024;
 
+    /// <summary>Patch rows (Cg·R·S) up to which a block's weight gradient is dot products rather than a GEMM (a first layer: 1·3·3).</summary>
+    private const int FewPatchRows = 16;
+
     private readonly ConvJob _convJob = new();
     private ConvScratch[] _convScratch = [];
 
@@ -84,7 +87,8 @@ public sealed unsafe partial class SimdKernels
             int images = Math.Min(block, end - n);
             for (int group = 0; group < g.Groups; group++)
             {
-                if (images == 1) ConvImage(pass, g, n, group, output, image, w, bias, scratch, pool);
+                bool dots = pass == ConvPass.BackwardWeight && g.InputChannelsPerGroup * g.KernelHeight * g.KernelWidth <= FewPatchRows;
+                if (images == 1 && !dots) ConvImage(pass, g, n, group, output, image, w, bias, scratch, pool);
                 else ConvBlock(pass, g, n, images, group, output, image, w, bias, scratch, pool);
             }
         }
@@ -181,7 +185,15 @@ public sealed unsafe partial class SimdKernels
                         new ReadOnlySpan<float>(y + i * outputStride + (long)k * ohw, ohw).CopyTo(new Span<float>(dyb + (long)k * columns + i * ohw, ohw));
                 }
                 float* dw = scratch.HasPartial ? scratch.PartialWeightPointer + (long)group * kg * crs : wg;
-                scratch.Gemm.Multiply(dw, crs, dyb, columns, col, columns, kg, crs, columns, false, true, 1f, 1f, scratch.Workspace, pool);
+                if (crs <= FewPatchRows)
+                {
+                    // dW[k, q] += Σ_j dYb[k, j]·col[q, j]: a handful of long dot products (a GEMM with N = CgRS this
+                    // small would spend most of its tile on padding).
+                    for (int k = 0; k < kg; k++)
+                    for (int q = 0; q < crs; q++)
+                        dw[k * crs + q] += TensorPrimitives.Dot(new ReadOnlySpan<float>(dyb + (long)k * columns, columns), new ReadOnlySpan<float>(col + (long)q * columns, columns));
+                }
+                else scratch.Gemm.Multiply(dw, crs, dyb, columns, col, columns, kg, crs, columns, false, true, 1f, 1f, scratch.Workspace, pool);
                 break;
             }
         }

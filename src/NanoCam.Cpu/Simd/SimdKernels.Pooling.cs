@@ -108,8 +108,15 @@ public sealed unsafe partial class SimdKernels
             && 2 * oh <= g.InputHeight && 2 * ow <= w && Vector256.IsHardwareAccelerated;
         for (int oy = 0; oy < oh; oy++)
         {
-            int ox = pairs ? MaxPairs(x + 2 * oy * w, w, 2 * oy * w, y + oy * ow, am + oy * ow, ow) : 0;
-            for (; ox < ow; ox++) MaxWindow(x, g, oy, ox, out y[oy * ow + ox], out am[oy * ow + ox]);
+            if (pairs)
+            {
+                int ox = MaxPairs(x + 2 * oy * w, w, 2 * oy * w, y + oy * ow, am + oy * ow, ow);
+                for (; ox < ow; ox++) MaxPair(x + 2 * oy * w, w, 2 * oy * w, ox, out y[oy * ow + ox], out am[oy * ow + ox]);
+            }
+            else
+            {
+                for (int ox = 0; ox < ow; ox++) MaxWindow(x, g, oy, ox, out y[oy * ow + ox], out am[oy * ow + ox]);
+            }
         }
     }
 
@@ -132,6 +139,26 @@ public sealed unsafe partial class SimdKernels
             }
         }
         argmax = bestIndex;
+    }
+
+    /// <summary>One 2×2 stride-2 window, all four taps inside: the reference rule without its bounds checks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaxPair(float* top, int w, int topIndex, int ox, out float best, out float argmax)
+    {
+        float* p = top + 2 * ox;
+        int index = topIndex + 2 * ox;
+        best = p[0];
+        int bestIndex = index;
+        Fold(ref best, ref bestIndex, p[1], index + 1);
+        Fold(ref best, ref bestIndex, p[w], index + w);
+        Fold(ref best, ref bestIndex, p[w + 1], index + w + 1);
+        argmax = bestIndex;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Fold(ref float best, ref int bestIndex, float v, int index)
+    {
+        if (v > best || float.IsNaN(v) && !float.IsNaN(best)) (best, bestIndex) = (v, index);
     }
 
     /// <summary>

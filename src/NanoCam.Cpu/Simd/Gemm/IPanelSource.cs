@@ -25,8 +25,11 @@ public readonly unsafe struct MatrixPanels(float* b, int ldb, bool transposed) :
             }
             return;
         }
-        // op(B)[p, j] = B[j, p]: walk each stored row of B once, scattering it down one panel column.
-        for (int j = 0; j < valid; j++)
+        // op(B)[p, j] = B[j, p]: eight stored rows at a time through an 8×8 transpose, the rest scattered down one
+        // panel column each.
+        int full = valid / 8 * 8;
+        for (int j = 0; j < full; j += 8) PanelTranspose.Rows8(dst + j, nr, b + (long)(col + j) * ldb + pc, ldb, kc);
+        for (int j = full; j < valid; j++)
         {
             float* src = b + (long)(col + j) * ldb + pc;
             for (int p = 0; p < kc; p++) dst[p * nr + j] = src[p];

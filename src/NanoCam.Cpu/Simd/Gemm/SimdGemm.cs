@@ -156,7 +156,9 @@ public sealed unsafe class SimdGemm<TKernel> : IPackedGemm where TKernel : IMicr
                 }
                 return;
             }
-            for (int i = 0; i < mr; i++)
+            int full = valid / 8 * 8;
+            for (int i = 0; i < full; i += 8) PanelTranspose.Rows8(dst + i, mr, _a + (long)(_ic + first + i) * _lda + _pc, _lda, kc);
+            for (int i = full; i < mr; i++)
             {
                 if (i >= valid)
                 {
