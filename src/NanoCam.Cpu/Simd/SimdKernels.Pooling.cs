@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using NanoCam.Cpu.Threading;
 
 namespace NanoCam.Cpu.Simd;
@@ -105,12 +106,12 @@ public sealed unsafe partial class SimdKernels
     {
         int w = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth;
         bool pairs = g is { KernelHeight: 2, KernelWidth: 2, StrideHeight: 2, StrideWidth: 2, PadTop: 0, PadLeft: 0, DilationHeight: 1, DilationWidth: 1 }
-            && 2 * oh <= g.InputHeight && 2 * ow <= w && Vector256.IsHardwareAccelerated;
+            && 2 * oh <= g.InputHeight && 2 * ow <= w;
         for (int oy = 0; oy < oh; oy++)
         {
             if (pairs)
             {
-                int ox = MaxPairs(x + 2 * oy * w, w, 2 * oy * w, y + oy * ow, am + oy * ow, ow);
+                int ox = Avx2.IsSupported ? MaxPairs(x + 2 * oy * w, w, 2 * oy * w, y + oy * ow, am + oy * ow, ow) : 0;
                 for (; ox < ow; ox++) MaxPair(x + 2 * oy * w, w, 2 * oy * w, ox, out y[oy * ow + ox], out am[oy * ow + ox]);
             }
             else
@@ -191,8 +192,8 @@ public sealed unsafe partial class SimdKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(Vector256<float> t0, Vector256<float> t1, Vector256<int> even)
     {
-        var p0 = Vector256.Shuffle(t0, even);
-        var p1 = Vector256.Shuffle(t1, even);
+        var p0 = Avx2.PermuteVar8x32(t0, even);
+        var p1 = Avx2.PermuteVar8x32(t1, even);
         return (Vector256.Create(p0.GetLower(), p1.GetLower()), Vector256.Create(p0.GetUpper(), p1.GetUpper()));
     }
 
