@@ -120,13 +120,13 @@ public sealed unsafe partial class SimdKernels
                 {
                     float* col = scratch.Col((long)crs * ohw);
                     scratch.Gemm.Multiply(col, ohw, wg, crs, y, ohw, crs, ohw, kg, true, false, 1f, 0f, scratch.Workspace, pool);
-                    Im2Col.ScatterAdd(x, col, cg, g);
+                    scratch.Patches.Run(scatter: true, col, x, cg, g, pool);
                 }
                 break;
             default:
             {
                 float* patches = identity ? x : scratch.Col((long)crs * ohw);
-                if (!identity) Im2Col.Gather(patches, x, cg, g);
+                if (!identity) scratch.Patches.Run(scatter: false, patches, x, cg, g, pool);
                 float* dw = scratch.HasPartial ? scratch.PartialWeightPointer + (long)group * kg * crs : wg;
                 scratch.Gemm.Multiply(dw, crs, y, ohw, patches, ohw, kg, crs, ohw, false, true, 1f, 1f, scratch.Workspace, pool);
                 break;
@@ -219,6 +219,7 @@ public sealed unsafe partial class SimdKernels
         private int _partialLength;
 
         public IPackedGemm Gemm { get; } = PackedGemm.Create(microKernel);
+        public Im2ColJob Patches { get; } = new();
         public GemmWorkspace Workspace { get; } = new();
         public bool HasPartial => _partialLength > 0;
         public float* PartialWeightPointer => Pointer(_partial);
@@ -246,6 +247,34 @@ public sealed unsafe partial class SimdKernels
         public ReadOnlySpan<float> PartialWeightGradient(int length) => _partial.AsSpan(0, length);
 
         private static float* Pointer(float[] array) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+    }
+
+    /// <summary>im2col or col2im of one image split by input channels (each channel owns its rows of col and its plane).</summary>
+    private sealed class Im2ColJob : IParallelBody
+    {
+        private bool _scatter;
+        private float* _col, _image;
+        private int _channels, _tasks;
+        private Conv2dGeometry _g;
+
+        public void Run(bool scatter, float* col, float* image, int channels, in Conv2dGeometry g, CpuThreadPool? pool)
+        {
+            _scatter = scatter;
+            _col = col;
+            _image = image;
+            (_channels, _g) = (channels, g);
+            _tasks = pool is null ? 1 : Math.Min(channels, pool.Threads * 4);
+            if (pool is null) Execute(0);
+            else pool.For(_tasks, this);
+        }
+
+        public void Execute(int task)
+        {
+            int c0 = (int)((long)_channels * task / _tasks), c1 = (int)((long)_channels * (task + 1) / _tasks);
+            long rows = (long)_g.KernelHeight * _g.KernelWidth * _g.OutputHeight * _g.OutputWidth, plane = (long)_g.InputHeight * _g.InputWidth;
+            if (_scatter) Im2Col.ScatterAdd(_image + c0 * plane, _col + c0 * rows, c1 - c0, _g);
+            else Im2Col.Gather(_col + c0 * rows, _image + c0 * plane, c1 - c0, _g);
+        }
     }
 
     /// <summary>Images [chunk·B/chunks, (chunk+1)·B/chunks) of one pass, on one thread with that chunk's scratch.</summary>
