@@ -15,25 +15,34 @@ public sealed partial class NaiveKernels
         for (int oy = 0; oy < oh; oy++)
         for (int ox = 0; ox < ow; ox++)
         {
-            float best = float.NegativeInfinity;
-            int bestIndex = -1;
-            for (int r = 0; r < g.KernelHeight; r++)
-            {
-                int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
-                if ((uint)iy >= (uint)g.InputHeight) continue;
-                for (int s = 0; s < g.KernelWidth; s++)
-                {
-                    int ix = ox * g.StrideWidth - g.PadLeft + s * g.DilationWidth;
-                    if ((uint)ix >= (uint)g.InputWidth) continue;
-                    float v = x[nc * plane + iy * g.InputWidth + ix];
-                    // First maximum wins; NaN propagates (as PyTorch).
-                    if (v > best || bestIndex < 0 || float.IsNaN(v) && !float.IsNaN(best)) { best = v; bestIndex = iy * g.InputWidth + ix; }
-                }
-            }
+            var (best, bestIndex) = MaxWindow(x.Slice(nc * plane, plane), g, oy, ox);
             int o = (nc * oh + oy) * ow + ox;
             y[o] = best;
             am[o] = bestIndex;
         }
+    }
+
+    /// <summary>
+    /// The maximum of window (oy, ox) of one plane and its index iy·W + ix: taps in order (r, then s), the first maximum
+    /// wins, a NaN wins over numbers and stays (as PyTorch); (−∞, −1) for a window with no tap inside the input.
+    /// </summary>
+    internal static (float Best, int Index) MaxWindow(ReadOnlySpan<float> plane, in Pool2dGeometry g, int oy, int ox)
+    {
+        float best = float.NegativeInfinity;
+        int bestIndex = -1;
+        for (int r = 0; r < g.KernelHeight; r++)
+        {
+            int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
+            if ((uint)iy >= (uint)g.InputHeight) continue;
+            for (int s = 0; s < g.KernelWidth; s++)
+            {
+                int ix = ox * g.StrideWidth - g.PadLeft + s * g.DilationWidth;
+                if ((uint)ix >= (uint)g.InputWidth) continue;
+                float v = plane[iy * g.InputWidth + ix];
+                if (v > best || bestIndex < 0 || float.IsNaN(v) && !float.IsNaN(best)) { best = v; bestIndex = iy * g.InputWidth + ix; }
+            }
+        }
+        return (best, bestIndex);
     }
 
     /// <summary>The gradient goes to the cell that won the max.</summary>

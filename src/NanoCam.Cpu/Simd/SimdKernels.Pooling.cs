@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using NanoCam.Cpu.Naive;
 using NanoCam.Cpu.Threading;
 
 namespace NanoCam.Cpu.Simd;
@@ -116,30 +117,15 @@ public sealed unsafe partial class SimdKernels
             }
             else
             {
-                for (int ox = 0; ox < ow; ox++) MaxWindow(x, g, oy, ox, out y[oy * ow + ox], out am[oy * ow + ox]);
+                var plane = new ReadOnlySpan<float>(x, g.InputHeight * w);
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    var (best, index) = NaiveKernels.MaxWindow(plane, g, oy, ox);
+                    y[oy * ow + ox] = best;
+                    am[oy * ow + ox] = index;
+                }
             }
         }
-    }
-
-    /// <summary>The reference rule for window (oy, ox): taps in order, the first maximum wins, a NaN wins over numbers.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MaxWindow(float* x, in Pool2dGeometry g, int oy, int ox, out float best, out float argmax)
-    {
-        best = float.NegativeInfinity;
-        int bestIndex = -1;
-        for (int r = 0; r < g.KernelHeight; r++)
-        {
-            int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
-            if ((uint)iy >= (uint)g.InputHeight) continue;
-            for (int s = 0; s < g.KernelWidth; s++)
-            {
-                int ix = ox * g.StrideWidth - g.PadLeft + s * g.DilationWidth;
-                if ((uint)ix >= (uint)g.InputWidth) continue;
-                float v = x[iy * g.InputWidth + ix];
-                if (v > best || bestIndex < 0 || float.IsNaN(v) && !float.IsNaN(best)) { best = v; bestIndex = iy * g.InputWidth + ix; }
-            }
-        }
-        argmax = bestIndex;
     }
 
     /// <summary>One 2×2 stride-2 window, all four taps inside: the reference rule without its bounds checks.</summary>
