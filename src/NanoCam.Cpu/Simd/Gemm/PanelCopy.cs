@@ -9,14 +9,22 @@ public static unsafe class PanelCopy
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Copy(float* dst, float* src, int length)
     {
-        int i = 0;
-        for (; i + 16 <= length; i += 16) Vector512.Store(Vector512.Load(src + i), dst + i);
-        if (i + 8 <= length)
+        if (length >= 16)
         {
-            Vector256.Store(Vector256.Load(src + i), dst + i);
-            i += 8;
+            // Whole vectors, then one more ending exactly at length (overlapping the last: no scalar tail, and
+            // nothing read or written outside [0, length)).
+            int i = 0;
+            for (; i + 16 <= length; i += 16) Vector512.Store(Vector512.Load(src + i), dst + i);
+            if (i < length) Vector512.Store(Vector512.Load(src + length - 16), dst + length - 16);
+            return;
         }
-        for (; i < length; i++) dst[i] = src[i];
+        if (length >= 8)
+        {
+            Vector256.Store(Vector256.Load(src), dst);
+            Vector256.Store(Vector256.Load(src + length - 8), dst + length - 8);
+            return;
+        }
+        for (int i = 0; i < length; i++) dst[i] = src[i];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
