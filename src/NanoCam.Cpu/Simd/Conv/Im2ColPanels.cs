@@ -13,17 +13,20 @@ public readonly unsafe struct Im2ColPanels(float* image, Conv2dGeometry g, long 
     public void Pack(float* dst, int pc, int kc, int col, int valid, int nr)
     {
         int oh = g.OutputHeight, ow = g.OutputWidth, h = g.InputHeight, w = g.InputWidth, sw = g.StrideWidth;
-        int kh = g.KernelHeight, kw = g.KernelWidth;
-        for (int p = 0; p < kc; p++)
+        int kh = g.KernelHeight, kw = g.KernelWidth, sh = g.StrideHeight;
+        // Where the panel starts (image n0, output row oy0, column ox0): the same for every p.
+        int n0 = col / (oh * ow), oy0 = col % (oh * ow) / ow, ox0 = col % ow;
+        // Row q = (c·R + r)·S + s, advanced incrementally from pc.
+        int s = pc % kw, r = pc / kw % kh, c = pc / (kw * kh);
+        for (int p = 0; p < kc; p++, s = s + 1 == kw ? 0 : s + 1, r = s != 0 ? r : r + 1 == kh ? 0 : r + 1, c = s != 0 || r != 0 ? c : c + 1)
         {
-            int q = pc + p, s = q % kw, r = q / kw % kh, c = q / (kw * kh);
             float* d = dst + p * nr;
             int dx = s * g.DilationWidth - g.PadLeft, dy = r * g.DilationHeight - g.PadTop;
             // Output columns whose input column ox·sw + dx lies inside [0, w) (as in Im2Col.Gather).
             int first = dx >= 0 ? 0 : (-dx + sw - 1) / sw;
             int last = w - 1 - dx < 0 ? -1 : Math.Min(ow - 1, (w - 1 - dx) / sw);
-            int n = col / (oh * ow), oy = col % (oh * ow) / ow, ox = col % ow;
-            float* plane = image + n * imageStride + (long)c * h * w;
+            int oy = oy0, ox = ox0;
+            float* plane = image + n0 * imageStride + (long)c * h * w;
             for (int j = 0; j < valid; oy++, ox = 0)
             {
                 if (oy == oh)
@@ -32,7 +35,7 @@ public readonly unsafe struct Im2ColPanels(float* image, Conv2dGeometry g, long 
                     plane += imageStride;
                 }
                 int run = Math.Min(valid - j, ow - ox), end = ox + run;
-                int iy = oy * g.StrideHeight + dy;
+                int iy = oy * sh + dy;
                 int lo = Math.Max(ox, first), hi = Math.Min(end, last + 1);
                 if ((uint)iy >= (uint)h || lo >= hi)
                 {

@@ -9,8 +9,27 @@ public readonly unsafe struct MicroKernel6x16 : IMicroKernel
     public static int Mr => 6;
     public static int Nr => 16;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Run(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate, int rows, int cols)
+    {
+        if (rows == 6 && cols == 16) Tile(kc, a, b, c, ldc, alpha, accumulate);
+        else Edge(kc, a, b, c, ldc, alpha, accumulate, rows, cols);
+    }
+
+    /// <summary>Edge tile: the full tile into a local buffer, then the valid part (scalar: exact, no over-write).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Edge(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate, int rows, int cols)
+    {
+        float* tile = stackalloc float[6 * 16];
+        Tile(kc, a, b, tile, 16, 1f, false);
+        for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            c[i * ldc + j] = alpha * tile[i * 16 + j] + (accumulate ? c[i * ldc + j] : 0);
+    }
+
+    // Kept free of stack buffers: the JIT then holds every accumulator in a register across the loop.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -33,25 +52,13 @@ public readonly unsafe struct MicroKernel6x16 : IMicroKernel
             a += 6;
             b += 16;
         }
-        if (rows == 6 && cols == 16)
-        {
-            var va = Vector256.Create(alpha);
-            Store(c, va, c00, c01, accumulate);
-            Store(c + ldc, va, c10, c11, accumulate);
-            Store(c + 2 * ldc, va, c20, c21, accumulate);
-            Store(c + 3 * ldc, va, c30, c31, accumulate);
-            Store(c + 4 * ldc, va, c40, c41, accumulate);
-            Store(c + 5 * ldc, va, c50, c51, accumulate);
-            return;
-        }
-        // Edge tile: spill to a local tile and copy the valid part (scalar tail: exact, no over-write).
-        float* tile = stackalloc float[6 * 16];
-        c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
-        c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
-        c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
-        for (int i = 0; i < rows; i++)
-        for (int j = 0; j < cols; j++)
-            c[i * ldc + j] = alpha * tile[i * 16 + j] + (accumulate ? c[i * ldc + j] : 0);
+        var va = Vector256.Create(alpha);
+        Store(c, va, c00, c01, accumulate);
+        Store(c + ldc, va, c10, c11, accumulate);
+        Store(c + 2 * ldc, va, c20, c21, accumulate);
+        Store(c + 3 * ldc, va, c30, c31, accumulate);
+        Store(c + 4 * ldc, va, c40, c41, accumulate);
+        Store(c + 5 * ldc, va, c50, c51, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

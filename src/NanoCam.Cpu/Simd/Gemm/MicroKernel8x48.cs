@@ -3,14 +3,33 @@ using System.Runtime.Intrinsics;
 
 namespace NanoCam.Cpu.Simd.Gemm;
 
-/// <summary>AVX-512 micro-kernel: 8×48 tile in 24 512-bit accumulators (8 rows × 3 vectors), 3 loads + 8 broadcasts per step.</summary>
+/// <summary>AVX-512 + FMA micro-kernel: 8×48 tile in 24 512-bit accumulators (8 rows × 3 vectors), 3 loads + 8 broadcasts per step.</summary>
 public readonly unsafe struct MicroKernel8x48 : IMicroKernel
 {
     public static int Mr => 8;
     public static int Nr => 48;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Run(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate, int rows, int cols)
+    {
+        if (rows == 8 && cols == 48) Tile(kc, a, b, c, ldc, alpha, accumulate);
+        else Edge(kc, a, b, c, ldc, alpha, accumulate, rows, cols);
+    }
+
+    /// <summary>Edge tile: the full tile into a local buffer, then the valid part (scalar: exact, no over-write).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Edge(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate, int rows, int cols)
+    {
+        float* tile = stackalloc float[8 * 48];
+        Tile(kc, a, b, tile, 48, 1f, false);
+        for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            c[i * ldc + j] = alpha * tile[i * 48 + j] + (accumulate ? c[i * ldc + j] : 0);
+    }
+
+    // Kept free of stack buffers: the JIT then holds every accumulator in a register across the loop.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate)
     {
         Vector512<float> c0_0 = default, c0_1 = default, c0_2 = default;
         Vector512<float> c1_0 = default, c1_1 = default, c1_2 = default;
@@ -36,48 +55,15 @@ public readonly unsafe struct MicroKernel8x48 : IMicroKernel
             a += 8;
             b += 48;
         }
-        if (rows == 8 && cols == 48)
-        {
-            var va = Vector512.Create(alpha);
-            Store(c + 0 * ldc + 0, va, c0_0, accumulate);
-            Store(c + 0 * ldc + 16, va, c0_1, accumulate);
-            Store(c + 0 * ldc + 32, va, c0_2, accumulate);
-            Store(c + 1 * ldc + 0, va, c1_0, accumulate);
-            Store(c + 1 * ldc + 16, va, c1_1, accumulate);
-            Store(c + 1 * ldc + 32, va, c1_2, accumulate);
-            Store(c + 2 * ldc + 0, va, c2_0, accumulate);
-            Store(c + 2 * ldc + 16, va, c2_1, accumulate);
-            Store(c + 2 * ldc + 32, va, c2_2, accumulate);
-            Store(c + 3 * ldc + 0, va, c3_0, accumulate);
-            Store(c + 3 * ldc + 16, va, c3_1, accumulate);
-            Store(c + 3 * ldc + 32, va, c3_2, accumulate);
-            Store(c + 4 * ldc + 0, va, c4_0, accumulate);
-            Store(c + 4 * ldc + 16, va, c4_1, accumulate);
-            Store(c + 4 * ldc + 32, va, c4_2, accumulate);
-            Store(c + 5 * ldc + 0, va, c5_0, accumulate);
-            Store(c + 5 * ldc + 16, va, c5_1, accumulate);
-            Store(c + 5 * ldc + 32, va, c5_2, accumulate);
-            Store(c + 6 * ldc + 0, va, c6_0, accumulate);
-            Store(c + 6 * ldc + 16, va, c6_1, accumulate);
-            Store(c + 6 * ldc + 32, va, c6_2, accumulate);
-            Store(c + 7 * ldc + 0, va, c7_0, accumulate);
-            Store(c + 7 * ldc + 16, va, c7_1, accumulate);
-            Store(c + 7 * ldc + 32, va, c7_2, accumulate);
-            return;
-        }
-        // Edge tile: spill to a local tile and copy the valid part (scalar tail: exact, no over-write).
-        float* tile = stackalloc float[8 * 48];
-        c0_0.Store(tile + 0); c0_1.Store(tile + 16); c0_2.Store(tile + 32);
-        c1_0.Store(tile + 48); c1_1.Store(tile + 64); c1_2.Store(tile + 80);
-        c2_0.Store(tile + 96); c2_1.Store(tile + 112); c2_2.Store(tile + 128);
-        c3_0.Store(tile + 144); c3_1.Store(tile + 160); c3_2.Store(tile + 176);
-        c4_0.Store(tile + 192); c4_1.Store(tile + 208); c4_2.Store(tile + 224);
-        c5_0.Store(tile + 240); c5_1.Store(tile + 256); c5_2.Store(tile + 272);
-        c6_0.Store(tile + 288); c6_1.Store(tile + 304); c6_2.Store(tile + 320);
-        c7_0.Store(tile + 336); c7_1.Store(tile + 352); c7_2.Store(tile + 368);
-        for (int i = 0; i < rows; i++)
-        for (int j = 0; j < cols; j++)
-            c[i * ldc + j] = alpha * tile[i * 48 + j] + (accumulate ? c[i * ldc + j] : 0);
+        var va = Vector512.Create(alpha);
+        Store(c + 0 * ldc + 0, va, c0_0, accumulate); Store(c + 0 * ldc + 16, va, c0_1, accumulate); Store(c + 0 * ldc + 32, va, c0_2, accumulate);
+        Store(c + 1 * ldc + 0, va, c1_0, accumulate); Store(c + 1 * ldc + 16, va, c1_1, accumulate); Store(c + 1 * ldc + 32, va, c1_2, accumulate);
+        Store(c + 2 * ldc + 0, va, c2_0, accumulate); Store(c + 2 * ldc + 16, va, c2_1, accumulate); Store(c + 2 * ldc + 32, va, c2_2, accumulate);
+        Store(c + 3 * ldc + 0, va, c3_0, accumulate); Store(c + 3 * ldc + 16, va, c3_1, accumulate); Store(c + 3 * ldc + 32, va, c3_2, accumulate);
+        Store(c + 4 * ldc + 0, va, c4_0, accumulate); Store(c + 4 * ldc + 16, va, c4_1, accumulate); Store(c + 4 * ldc + 32, va, c4_2, accumulate);
+        Store(c + 5 * ldc + 0, va, c5_0, accumulate); Store(c + 5 * ldc + 16, va, c5_1, accumulate); Store(c + 5 * ldc + 32, va, c5_2, accumulate);
+        Store(c + 6 * ldc + 0, va, c6_0, accumulate); Store(c + 6 * ldc + 16, va, c6_1, accumulate); Store(c + 6 * ldc + 32, va, c6_2, accumulate);
+        Store(c + 7 * ldc + 0, va, c7_0, accumulate); Store(c + 7 * ldc + 16, va, c7_1, accumulate); Store(c + 7 * ldc + 32, va, c7_2, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
