@@ -23,8 +23,13 @@ public readonly unsafe struct Im2ColPanels(float* image, Conv2dGeometry g, long 
             float* d = dst + p * nr;
             int dx = s * g.DilationWidth - g.PadLeft, dy = r * g.DilationHeight - g.PadTop;
             // Output columns whose input column ox·sw + dx lies inside [0, w) (as in Im2Col.Gather).
-            int first = dx >= 0 ? 0 : (-dx + sw - 1) / sw;
-            int last = w - 1 - dx < 0 ? -1 : Math.Min(ow - 1, (w - 1 - dx) / sw);
+            int first, last;
+            if (sw == 1) (first, last) = (Math.Max(0, -dx), Math.Min(ow - 1, w - 1 - dx));
+            else
+            {
+                first = dx >= 0 ? 0 : (-dx + sw - 1) / sw;
+                last = w - 1 - dx < 0 ? -1 : Math.Min(ow - 1, (w - 1 - dx) / sw);
+            }
             int oy = oy0, ox = ox0;
             float* plane = image + n0 * imageStride + (long)c * h * w;
             for (int j = 0; j < valid; oy++, ox = 0)

@@ -201,7 +201,7 @@ public sealed unsafe class SimdGemm<TKernel> : IPackedGemm where TKernel : IMicr
 
     /// <summary>
     /// The narrow-A schedule: a task owns a range of B panels (all rows of C) for the whole of K; per K block it packs
-    /// its panels, then runs every row panel across them (A micro-panel in L1, the task's B panels in L2).
+    /// its panels, then runs every row panel down each B panel (the B micro-panel stays in L1, A streams from L2).
     /// </summary>
     private sealed class NarrowJob<TSource>(PackBJob<TSource> packB) : IParallelBody where TSource : struct, IPanelSource
     {
@@ -233,16 +233,13 @@ public sealed unsafe class SimdGemm<TKernel> : IPackedGemm where TKernel : IMicr
                 for (int panel = p0; panel < p1; panel++) packB.Pack(panel, pc, kc, _kcStep);
                 bool accumulate = pc > 0 || _accumulateFirst;
                 float* aBlock = _a + (long)panelsA * mr * pc;
-                for (int i = 0; i < _rows; i += mr)
+                for (int panel = p0; panel < p1; panel++)
                 {
-                    float* aPanel = aBlock + (long)(i / mr) * mr * kc;
-                    int rows = Math.Min(mr, _rows - i);
-                    for (int panel = p0; panel < p1; panel++)
-                    {
-                        int j = panel * nr;
-                        TKernel.Run(kc, aPanel, packB.Panel(panel, _kcStep), _c + (long)i * _ldc + j, _ldc, _alpha, accumulate,
-                            rows, Math.Min(nr, _cols - j));
-                    }
+                    int j = panel * nr, cols = Math.Min(nr, _cols - j);
+                    float* bPanel = packB.Panel(panel, _kcStep);
+                    for (int i = 0; i < _rows; i += mr)
+                        TKernel.Run(kc, aBlock + (long)(i / mr) * mr * kc, bPanel, _c + (long)i * _ldc + j, _ldc, _alpha, accumulate,
+                            Math.Min(mr, _rows - i), cols);
                 }
             }
         }
