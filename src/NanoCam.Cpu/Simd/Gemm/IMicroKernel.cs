@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace NanoCam.Cpu.Simd.Gemm;
 
 /// <summary>
@@ -10,7 +12,34 @@ public unsafe interface IMicroKernel
     static abstract int Nr { get; }
 
     /// <summary>
-    /// tile = Σ_p a[p·Mr + i] · b[p·Nr + j]; then C[i·ldc + j] = alpha·tile + (accumulate ? C : 0) for i &lt; rows, j &lt; cols.
+    /// A full tile: tile = Σ_p a[p·Mr + i] · b[p·Nr + j]; then C[i·ldc + j] = alpha·tile + (accumulate ? C : 0) for
+    /// every i &lt; Mr, j &lt; Nr. Edge tiles go through <see cref="MicroTile.Run{TKernel}"/>.
     /// </summary>
-    static abstract void Run(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate, int rows, int cols);
+    static abstract void Tile(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate);
+}
+
+/// <summary>Runs a micro-kernel on a tile of C that may be cut short by the matrix edge.</summary>
+public static unsafe class MicroTile
+{
+    /// <summary>As <see cref="IMicroKernel.Tile"/>, for the rows × cols corner of the tile that lies inside C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Run<TKernel>(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate, int rows, int cols)
+        where TKernel : IMicroKernel
+    {
+        if (rows == TKernel.Mr && cols == TKernel.Nr) TKernel.Tile(kc, a, b, c, ldc, alpha, accumulate);
+        else Edge<TKernel>(kc, a, b, c, ldc, alpha, accumulate, rows, cols);
+    }
+
+    /// <summary>Edge tile: the full tile into a local buffer, then the valid part (scalar: exact, no over-write).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Edge<TKernel>(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate, int rows, int cols)
+        where TKernel : IMicroKernel
+    {
+        int nr = TKernel.Nr;
+        float* tile = stackalloc float[TKernel.Mr * nr];
+        TKernel.Tile(kc, a, b, tile, nr, 1f, false);
+        for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            c[i * ldc + j] = alpha * tile[i * nr + j] + (accumulate ? c[i * ldc + j] : 0);
+    }
 }

@@ -9,27 +9,9 @@ public readonly unsafe struct MicroKernel6x16 : IMicroKernel
     public static int Mr => 6;
     public static int Nr => 16;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate, int rows, int cols)
-    {
-        if (rows == 6 && cols == 16) Tile(kc, a, b, c, ldc, alpha, accumulate);
-        else Edge(kc, a, b, c, ldc, alpha, accumulate, rows, cols);
-    }
-
-    /// <summary>Edge tile: the full tile into a local buffer, then the valid part (scalar: exact, no over-write).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Edge(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate, int rows, int cols)
-    {
-        float* tile = stackalloc float[6 * 16];
-        Tile(kc, a, b, tile, 16, 1f, false);
-        for (int i = 0; i < rows; i++)
-        for (int j = 0; j < cols; j++)
-            c[i * ldc + j] = alpha * tile[i * 16 + j] + (accumulate ? c[i * ldc + j] : 0);
-    }
-
     // Kept free of stack buffers: the JIT then holds every accumulator in a register across the loop.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate)
+    public static void Tile(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;

@@ -9,27 +9,9 @@ public readonly unsafe struct MicroKernel8x48 : IMicroKernel
     public static int Mr => 8;
     public static int Nr => 48;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate, int rows, int cols)
-    {
-        if (rows == 8 && cols == 48) Tile(kc, a, b, c, ldc, alpha, accumulate);
-        else Edge(kc, a, b, c, ldc, alpha, accumulate, rows, cols);
-    }
-
-    /// <summary>Edge tile: the full tile into a local buffer, then the valid part (scalar: exact, no over-write).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Edge(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate, int rows, int cols)
-    {
-        float* tile = stackalloc float[8 * 48];
-        Tile(kc, a, b, tile, 48, 1f, false);
-        for (int i = 0; i < rows; i++)
-        for (int j = 0; j < cols; j++)
-            c[i * ldc + j] = alpha * tile[i * 48 + j] + (accumulate ? c[i * ldc + j] : 0);
-    }
-
     // Kept free of stack buffers: the JIT then holds every accumulator in a register across the loop.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate)
+    public static void Tile(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate)
     {
         Vector512<float> c0_0 = default, c0_1 = default, c0_2 = default;
         Vector512<float> c1_0 = default, c1_1 = default, c1_2 = default;

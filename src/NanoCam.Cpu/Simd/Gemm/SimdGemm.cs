@@ -238,7 +238,7 @@ public sealed unsafe class SimdGemm<TKernel> : IPackedGemm where TKernel : IMicr
                     int j = panel * nr, cols = Math.Min(nr, _cols - j);
                     float* bPanel = packB.Panel(panel, _kcStep);
                     for (int i = 0; i < _rows; i += mr)
-                        TKernel.Run(kc, aBlock + (long)(i / mr) * mr * kc, bPanel, _c + (long)i * _ldc + j, _ldc, _alpha, accumulate,
+                        MicroTile.Run<TKernel>(kc, aBlock + (long)(i / mr) * mr * kc, bPanel, _c + (long)i * _ldc + j, _ldc, _alpha, accumulate,
                             Math.Min(mr, _rows - i), cols);
                 }
             }
@@ -296,7 +296,7 @@ public sealed unsafe class SimdGemm<TKernel> : IPackedGemm where TKernel : IMicr
                 for (int panel = p0; panel < p1; panel++)
                 {
                     int j = panel * nr;
-                    TKernel.Run(_kc, aPanel, _b + (long)panel * nr * _kc, _c + (long)i * _ldc + j, _ldc, _alpha, _accumulate,
+                    MicroTile.Run<TKernel>(_kc, aPanel, _b + (long)panel * nr * _kc, _c + (long)i * _ldc + j, _ldc, _alpha, _accumulate,
                         rows, Math.Min(nr, _cols - j));
                 }
             }
