@@ -16,10 +16,14 @@ public sealed class IlgpuDevice : IDisposable
     public static readonly string[] Names = ["cuda", "opencl", "ilgpu-cpu"];
 
     /// <summary>
-    /// The simulated CPU device: 64 warps of 4 threads, so a group of 16×16 threads (the tiled kernels' shape) fits.
-    /// Each simulated thread is an OS thread, so the CPU accelerator is for tests, not speed.
+    /// Threads per group of the simulated CPU device by default: ILGPU's own default (4 warps of 4). Every simulated
+    /// thread is an OS thread and every launch a rendezvous of them, so fewer threads launch much faster; the tiled
+    /// kernels (16×16 groups) need <see cref="TiledGroupSize"/>.
     /// </summary>
-    internal static readonly CPUDevice SimulatedCpu = new(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 64, numMultiprocessors: 1);
+    public const int DefaultSimulatedGroupSize = 16;
+
+    /// <summary>Threads per group the shared-memory tiled GEMM and convolution use.</summary>
+    public const int TiledGroupSize = 256;
 
     private IlgpuDevice(string name, Context context, Accelerator accelerator)
     {
@@ -39,13 +43,15 @@ public sealed class IlgpuDevice : IDisposable
     public string Description => Accelerator.Name;
 
     /// <summary>Creates the asked device or throws an ArgumentException that says why it is not present.</summary>
-    public static IlgpuDevice Create(string name)
+    /// <paramref name="simulatedGroupSize"/> sizes the groups of ILGPU's CPU accelerator (a multiple of 4); GPUs ignore it.
+    public static IlgpuDevice Create(string name, int simulatedGroupSize = DefaultSimulatedGroupSize)
     {
         switch (name)
         {
             case "ilgpu-cpu":
             {
-                var context = Context.Create(b => b.CPU(SimulatedCpu).EnableAlgorithms());
+                var simulated = new CPUDevice(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: Math.Max(1, simulatedGroupSize / 4), numMultiprocessors: 1);
+                var context = Context.Create(b => b.CPU(simulated).EnableAlgorithms());
                 return new IlgpuDevice(name, context, context.GetDevices<CPUDevice>()[0].CreateAccelerator(context));
             }
             case "cuda":

@@ -8,7 +8,7 @@ public sealed partial class IlgpuKernels
         Tensor input, Tensor gamma, Tensor beta, float momentum, float epsilon)
     {
         var (batch, channels, plane) = BatchNormLayout(input);
-        _kernels.BatchNormStatistics(BlockReduce.Config(channels), View(savedMean), View(savedInvStd), View(runningMean), View(runningVar),
+        _kernels.BatchNormStatistics(Reduce(channels), View(savedMean), View(savedInvStd), View(runningMean), View(runningVar),
             View(input), batch, channels, plane, momentum, epsilon);
         _kernels.BatchNormNormalize(input.Size, View(output), View(input), View(gamma), View(beta), View(savedMean), View(savedInvStd), channels, plane);
     }
@@ -24,7 +24,7 @@ public sealed partial class IlgpuKernels
     {
         var (batch, channels, plane) = BatchNormLayout(input);
         var sums = Scratch(2 * channels);
-        _kernels.BatchNormGradientSums(BlockReduce.Config(channels), sums, ViewOrNone(dGamma), ViewOrNone(dBeta), View(dOutput), View(input),
+        _kernels.BatchNormGradientSums(Reduce(channels), sums, ViewOrNone(dGamma), ViewOrNone(dBeta), View(dOutput), View(input),
             View(mean), View(invStd), batch, channels, plane, dGamma is null ? 0 : 1, dBeta is null ? 0 : 1);
         if (dInput is not null)
             _kernels.BatchNormInputGradient(input.Size, View(dInput), View(dOutput), View(input), View(gamma), View(mean), View(invStd), sums,

@@ -7,6 +7,11 @@ public sealed partial class IlgpuKernels
     public void Conv2dForward(Tensor output, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g)
     {
         CheckConv(g, output, input, weight);
+        if (!UsesTiledKernels)
+        {
+            _kernels.ConvForwardDirect(g.OutputSize, View(output), View(input), View(weight), ViewOrNone(bias), bias is null ? 0 : 1, g);
+            return;
+        }
         _kernels.ConvForward(TiledProduct.Config(g.OutputChannelsPerGroup, g.Batch * g.OutputHeight * g.OutputWidth, g.Groups),
             View(output), View(input), View(weight), ViewOrNone(bias), bias is null ? 0 : 1, g);
     }
@@ -40,6 +45,11 @@ public sealed partial class IlgpuKernels
     public void Gemm(Tensor c, Tensor a, Tensor b, GemmShape s)
     {
         if (s.M == 0 || s.N == 0 || s.Batch == 0) return;
+        if (!UsesTiledKernels)
+        {
+            _kernels.GemmDirect(s.Batch * s.M * s.N, View(c), View(a), View(b), GemmArgs.From(s));
+            return;
+        }
         _kernels.Gemm(TiledProduct.Config(s.M, s.N, s.Batch), View(c), View(a), View(b), GemmArgs.From(s));
     }
 }

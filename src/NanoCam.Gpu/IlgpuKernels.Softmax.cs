@@ -8,22 +8,22 @@ public sealed partial class IlgpuKernels
 {
     public void SoftmaxForward(Tensor output, Tensor input, int outer, int classes, int inner)
     {
-        if (outer * inner > 0) _kernels.SoftmaxForward(BlockReduce.Config(outer * inner), View(output), View(input), classes, inner);
+        if (outer * inner > 0) _kernels.SoftmaxForward(Reduce(outer * inner), View(output), View(input), classes, inner);
     }
 
     public void SoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner)
     {
-        if (outer * inner > 0) _kernels.SoftmaxBackward(BlockReduce.Config(outer * inner), View(dInput), View(dOutput), View(output), classes, inner);
+        if (outer * inner > 0) _kernels.SoftmaxBackward(Reduce(outer * inner), View(dInput), View(dOutput), View(output), classes, inner);
     }
 
     public void LogSoftmaxForward(Tensor output, Tensor input, int outer, int classes, int inner)
     {
-        if (outer * inner > 0) _kernels.LogSoftmaxForward(BlockReduce.Config(outer * inner), View(output), View(input), classes, inner);
+        if (outer * inner > 0) _kernels.LogSoftmaxForward(Reduce(outer * inner), View(output), View(input), classes, inner);
     }
 
     public void LogSoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner)
     {
-        if (outer * inner > 0) _kernels.LogSoftmaxBackward(BlockReduce.Config(outer * inner), View(dInput), View(dOutput), View(output), classes, inner);
+        if (outer * inner > 0) _kernels.LogSoftmaxBackward(Reduce(outer * inner), View(dInput), View(dOutput), View(output), classes, inner);
     }
 
     /// <summary>
@@ -34,8 +34,8 @@ public sealed partial class IlgpuKernels
     {
         var rowLoss = Scratch(rows);
         _badRow.View.MemSetToZero(Accelerator.DefaultStream);
-        _kernels.CrossEntropyRows(BlockReduce.Config(rows), rowLoss, View(probabilities), _badRow.View, View(logits), View(labels), classes);
-        _kernels.Sum(BlockReduce.Config(1), View(loss), rowLoss, rows, 1f / rows);
+        _kernels.CrossEntropyRows(Reduce(rows), rowLoss, View(probabilities), _badRow.View, View(logits), View(labels), classes);
+        _kernels.Sum(Reduce(1), View(loss), rowLoss, rows, 1f / rows);
         Span<int> flag = stackalloc int[1];
         _badRow.View.CopyToCPU(Accelerator.DefaultStream, flag);
         Accelerator.DefaultStream.Synchronize();
@@ -53,7 +53,7 @@ public sealed partial class IlgpuKernels
     }
 
     public void Sum(Tensor output, Tensor input, float scale) =>
-        _kernels.Sum(BlockReduce.Config(1), View(output), View(input), input.Size, scale);
+        _kernels.Sum(Reduce(1), View(output), View(input), input.Size, scale);
 
     public void SumBackward(Tensor dInput, Tensor dOutput, float scale)
     {

@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using NanoCam.Gpu.Kernels;
 
 namespace NanoCam.Gpu;
 
@@ -15,20 +16,32 @@ public sealed partial class IlgpuKernels : IKernels, IDisposable
     private readonly bool _ownsDevice;
     private GpuBuffer? _scratch;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _badRow;
+    private readonly int _reduceGroupSize;
 
-    /// <summary>Uses <paramref name="device"/>; disposes it with this kernel set when <paramref name="ownsDevice"/>.</summary>
-    public IlgpuKernels(IlgpuDevice device, bool ownsDevice = false)
+    /// <summary>
+    /// Uses <paramref name="device"/>; disposes it with this kernel set when <paramref name="ownsDevice"/>.
+    /// <paramref name="tiled"/> picks the shared-memory tiled GEMM and convolution (default: on GPUs, not on the CPU
+    /// accelerator, where each group barrier is an OS-thread rendezvous and the direct kernels are far faster).
+    /// </summary>
+    public IlgpuKernels(IlgpuDevice device, bool ownsDevice = false, bool? tiled = null)
     {
         Device = device;
+        UsesTiledKernels = tiled ?? device.Accelerator.AcceleratorType != AcceleratorType.CPU;
+        if (UsesTiledKernels && device.Accelerator.MaxNumThreadsPerGroup < IlgpuDevice.TiledGroupSize)
+            throw new ArgumentException($"the tiled kernels need groups of {IlgpuDevice.TiledGroupSize} threads; {device.Description} allows {device.Accelerator.MaxNumThreadsPerGroup}");
+        _reduceGroupSize = BlockReduce.GroupSize(device.Accelerator.MaxNumThreadsPerGroup);
         _ownsDevice = ownsDevice;
         _kernels = new KernelCache(device.Accelerator);
         _badRow = device.Accelerator.Allocate1D<int>(1);
     }
 
     /// <summary>Opens "cuda", "opencl" or "ilgpu-cpu" (see <see cref="IlgpuDevice.Create"/>) and owns it.</summary>
-    public static IlgpuKernels Create(string device) => new(IlgpuDevice.Create(device), ownsDevice: true);
+    public static IlgpuKernels Create(string device, bool? tiled = null) => new(IlgpuDevice.Create(device), ownsDevice: true, tiled);
 
     public IlgpuDevice Device { get; }
+
+    /// <summary>Whether GEMM and the convolution forward run as shared-memory tiled kernels (else one thread per output).</summary>
+    public bool UsesTiledKernels { get; }
 
     public string Name => "ilgpu-" + (Device.Name == "ilgpu-cpu" ? "cpu" : Device.Name);
 
@@ -57,6 +70,9 @@ public sealed partial class IlgpuKernels : IKernels, IDisposable
         SameSize(destination, source, "add-scaled");
         if (source.Size > 0) _kernels.AddScaled(source.Size, View(destination), View(source), scale);
     }
+
+    /// <summary>One reduction group per line (row, channel) of the accelerator's reduction group size.</summary>
+    private KernelConfig Reduce(int groups) => BlockReduce.Config(groups, _reduceGroupSize);
 
     /// <summary>A tensor's device memory as a kernel argument; a host tensor here is a bug at an edge, so it is named.</summary>
     private static ArrayView<float> View(Tensor tensor) => tensor.Buffer is GpuBuffer gpu

@@ -44,6 +44,11 @@ internal sealed class KernelCache(Accelerator accelerator)
     private Action<KernelConfig, V, V, V, V, int, Conv2dGeometry>? _convForward;
     public Action<KernelConfig, V, V, V, V, int, Conv2dGeometry> ConvForward =>
         _convForward ??= accelerator.LoadStreamKernel<V, V, V, V, int, Conv2dGeometry>(ConvKernels.ForwardTiled);
+    private Action<Index1D, V, V, V, V, int, Conv2dGeometry>? _convForwardDirect;
+    public Action<Index1D, V, V, V, V, int, Conv2dGeometry> ConvForwardDirect =>
+        _convForwardDirect ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, V, V, V, V, int, Conv2dGeometry>(ConvKernels.ForwardDirect);
+    private Action<Index1D, V, V, V, GemmArgs>? _gemmDirect;
+    public Action<Index1D, V, V, V, GemmArgs> GemmDirect => _gemmDirect ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, V, V, V, GemmArgs>(GemmKernels.Direct);
     private Action<Index1D, V, V, V, Conv2dGeometry>? _convBackwardInput;
     public Action<Index1D, V, V, V, Conv2dGeometry> ConvBackwardInput =>
         _convBackwardInput ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, V, V, V, Conv2dGeometry>(ConvKernels.BackwardInput);

@@ -48,5 +48,8 @@ public abstract class ConvParityTests(string device) : ParityTest(device)
     }
 }
 
-/// <summary>Runs <see cref="ConvParityTests"/> on ILGPU's CPU accelerator.</summary>
+/// <summary>Runs <see cref="ConvParityTests"/> on ILGPU's CPU accelerator with the direct (one thread per output) kernels.</summary>
 public sealed class ConvParityOnCpuAccelerator() : ConvParityTests("ilgpu-cpu");
+
+/// <summary>Runs <see cref="ConvParityTests"/> on ILGPU's CPU accelerator with the shared-memory tiled kernels the GPUs use.</summary>
+public sealed class ConvParityOnCpuAcceleratorTiled() : ConvParityTests("ilgpu-cpu/tiled");

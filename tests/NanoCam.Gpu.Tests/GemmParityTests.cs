@@ -45,5 +45,8 @@ public abstract class GemmParityTests(string device) : ParityTest(device)
     }
 }
 
-/// <summary>Runs <see cref="GemmParityTests"/> on ILGPU's CPU accelerator.</summary>
+/// <summary>Runs <see cref="GemmParityTests"/> on ILGPU's CPU accelerator with the direct (one thread per output) kernels.</summary>
 public sealed class GemmParityOnCpuAccelerator() : GemmParityTests("ilgpu-cpu");
+
+/// <summary>Runs <see cref="GemmParityTests"/> on ILGPU's CPU accelerator with the shared-memory tiled kernels the GPUs use.</summary>
+public sealed class GemmParityOnCpuAcceleratorTiled() : GemmParityTests("ilgpu-cpu/tiled");

@@ -1,17 +1,28 @@
 namespace NanoCam.Gpu.Tests;
 
-/// <summary>One ILGPU kernel set per device name for the whole test process, so each kernel compiles once per accelerator.</summary>
+/// <summary>
+/// One ILGPU device and kernel set per name for the whole test process, so each kernel compiles once per accelerator.
+/// A name is "cuda", "opencl" or "ilgpu-cpu", optionally with "/tiled" or "/direct" to force the GEMM and convolution
+/// variant (by default the tiled kernels run on GPUs and the direct ones on the CPU accelerator).
+/// </summary>
 public static class TestDevices
 {
+    private static readonly Dictionary<string, IlgpuDevice> Devices = [];
     private static readonly Dictionary<string, IlgpuKernels> Opened = [];
     private static readonly Lock Gate = new();
 
-    public static IlgpuKernels Get(string device)
+    public static IlgpuKernels Get(string name)
     {
         lock (Gate)
         {
-            if (!Opened.TryGetValue(device, out var kernels)) Opened[device] = kernels = IlgpuKernels.Create(device);
-            return kernels;
+            if (Opened.TryGetValue(name, out var kernels)) return kernels;
+            var parts = name.Split('/');
+            bool? tiled = parts.Length == 1 ? null : parts[1] == "tiled";
+            // The tiled kernels' 16×16 groups need a simulated CPU device with wide groups; a GPU has them anyway.
+            string key = parts[0] + (tiled == true ? "/wide" : "");
+            if (!Devices.TryGetValue(key, out var device))
+                Devices[key] = device = IlgpuDevice.Create(parts[0], tiled == true ? IlgpuDevice.TiledGroupSize : IlgpuDevice.DefaultSimulatedGroupSize);
+            return Opened[name] = new IlgpuKernels(device, ownsDevice: false, tiled);
         }
     }
 }

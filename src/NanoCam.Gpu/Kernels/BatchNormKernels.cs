@@ -18,10 +18,10 @@ internal static class BatchNormKernels
         var scratch = SharedMemory.Allocate<float>(BlockReduce.Threads);
         int c = Grid.IdxX, count = batch * plane;
         float sum = 0;
-        for (int e = Group.IdxX; e < count; e += BlockReduce.Threads) sum += input[At(e, c, channels, plane)];
+        for (int e = Group.IdxX; e < count; e += Group.DimX) sum += input[At(e, c, channels, plane)];
         float mean = BlockReduce.Sum(scratch, sum) / count;
         float squares = 0;
-        for (int e = Group.IdxX; e < count; e += BlockReduce.Threads)
+        for (int e = Group.IdxX; e < count; e += Group.DimX)
         {
             float d = input[At(e, c, channels, plane)] - mean;
             squares += d * d;
@@ -58,7 +58,7 @@ internal static class BatchNormKernels
         var scratch = SharedMemory.Allocate<float>(BlockReduce.Threads);
         int c = Grid.IdxX, count = batch * plane;
         float mu = mean[c], s = invStd[c], sumDy = 0, sumDyXhat = 0;
-        for (int e = Group.IdxX; e < count; e += BlockReduce.Threads)
+        for (int e = Group.IdxX; e < count; e += Group.DimX)
         {
             int at = At(e, c, channels, plane);
             sumDy += dOutput[at];

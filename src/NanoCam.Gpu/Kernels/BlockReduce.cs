@@ -4,22 +4,30 @@ using ILGPU.Algorithms;
 namespace NanoCam.Gpu.Kernels;
 
 /// <summary>
-/// Tree reductions across one group of <see cref="Threads"/> threads through shared memory: each thread contributes a
-/// partial value, log2(Threads) halving steps combine them, every thread gets the result. The caller allocates the
-/// shared scratch (Threads floats) in the kernel itself.
+/// Tree reductions across one group (a power of two, at most <see cref="Threads"/> threads) through shared memory:
+/// each thread contributes a partial value, log2(group size) halving steps combine them, every thread gets the result.
+/// The caller allocates the shared scratch (Threads floats) in the kernel itself and strides its loops by Group.DimX.
 /// </summary>
 internal static class BlockReduce
 {
     public const int Threads = 128;
 
-    public static KernelConfig Config(int groups) => new(new Index3D(groups, 1, 1), new Index3D(Threads, 1, 1));
+    /// <summary>The largest power of two ≤ min(Threads, the accelerator's group limit).</summary>
+    public static int GroupSize(int maxThreadsPerGroup)
+    {
+        int size = 1;
+        while (size * 2 <= Math.Min(Threads, maxThreadsPerGroup)) size *= 2;
+        return size;
+    }
+
+    public static KernelConfig Config(int groups, int groupSize) => new(new Index3D(groups, 1, 1), new Index3D(groupSize, 1, 1));
 
     public static float Sum(ArrayView<float> scratch, float value)
     {
         int t = Group.IdxX;
         scratch[t] = value;
         Group.Barrier();
-        for (int half = Threads / 2; half > 0; half /= 2)
+        for (int half = Group.DimX / 2; half > 0; half /= 2)
         {
             if (t < half) scratch[t] += scratch[t + half];
             Group.Barrier();
@@ -34,7 +42,7 @@ internal static class BlockReduce
         int t = Group.IdxX;
         scratch[t] = value;
         Group.Barrier();
-        for (int half = Threads / 2; half > 0; half /= 2)
+        for (int half = Group.DimX / 2; half > 0; half /= 2)
         {
             if (t < half) scratch[t] = XMath.Max(scratch[t], scratch[t + half]);
             Group.Barrier();

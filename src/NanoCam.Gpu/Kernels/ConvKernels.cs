@@ -51,6 +51,37 @@ internal static class ConvKernels
         }
     }
 
+    /// <summary>
+    /// Forward as the definition, one thread per output cell and no shared memory: the variant for ILGPU's CPU
+    /// accelerator, where every group barrier of the tiled kernel is a rendezvous of OS threads.
+    /// </summary>
+    public static void ForwardDirect(Index1D index, ArrayView<float> output, ArrayView<float> input, ArrayView<float> weight, ArrayView<float> bias,
+        int hasBias, Conv2dGeometry g)
+    {
+        int i = index;
+        int oh = g.OutputHeight, ow = g.OutputWidth;
+        int ox = i % ow, t = i / ow;
+        int oy = t % oh;
+        t /= oh;
+        int k = t % g.OutputChannels, n = t / g.OutputChannels;
+        int kpg = g.OutputChannels / g.Groups, cpg = g.InputChannels / g.Groups, c0 = k / kpg * cpg;
+        float sum = hasBias != 0 ? bias[k] : 0f;
+        for (int c = 0; c < cpg; c++)
+        for (int r = 0; r < g.KernelHeight; r++)
+        {
+            int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
+            if (iy < 0 || iy >= g.InputHeight) continue;
+            for (int s = 0; s < g.KernelWidth; s++)
+            {
+                int ix = ox * g.StrideWidth - g.PadLeft + s * g.DilationWidth;
+                if (ix < 0 || ix >= g.InputWidth) continue;
+                sum += input[((n * g.InputChannels + c0 + c) * g.InputHeight + iy) * g.InputWidth + ix]
+                     * weight[((k * cpg + c) * g.KernelHeight + r) * g.KernelWidth + s];
+            }
+        }
+        output[i] = sum;
+    }
+
     /// <summary>Element (q, column) of the im2col matrix of one group: the input cell tap q of output position column reads, or 0.</summary>
     private static float Im2col(ArrayView<float> input, Conv2dGeometry g, int firstChannel, int q, int depth, int column, int columns)
     {

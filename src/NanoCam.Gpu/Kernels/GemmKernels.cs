@@ -54,4 +54,16 @@ internal static class GemmKernels
             c[at] = s.Beta == 0 ? product : product + s.Beta * c[at];
         }
     }
+
+    /// <summary>One thread per element of C, no shared memory: the variant for ILGPU's CPU accelerator (see ConvKernels.ForwardDirect).</summary>
+    public static void Direct(Index1D index, ArrayView<float> c, ArrayView<float> a, ArrayView<float> b, GemmArgs s)
+    {
+        int flat = index, plane = s.M * s.N, batch = flat / plane, at = flat - batch * plane, i = at / s.N, j = at - i * s.N;
+        int oa = s.OffsetA + batch * s.BatchStrideA, ob = s.OffsetB + batch * s.BatchStrideB, oc = s.OffsetC + batch * s.BatchStrideC;
+        float sum = 0;
+        for (int p = 0; p < s.K; p++)
+            sum += a[oa + (s.TransposeA != 0 ? p * s.M + i : i * s.K + p)] * b[ob + (s.TransposeB != 0 ? j * s.K + p : p * s.N + j)];
+        float product = s.Alpha * sum;
+        c[oc + i * s.N + j] = s.Beta == 0 ? product : product + s.Beta * c[oc + i * s.N + j];
+    }
 }

@@ -10,7 +10,7 @@ internal static class ReductionKernels
     {
         var scratch = SharedMemory.Allocate<float>(BlockReduce.Threads);
         float sum = 0;
-        for (int i = Group.IdxX; i < length; i += BlockReduce.Threads) sum += input[i];
+        for (int i = Group.IdxX; i < length; i += Group.DimX) sum += input[i];
         sum = BlockReduce.Sum(scratch, sum);
         if (Group.IdxX == 0) output[0] = scale * sum;
     }

@@ -17,17 +17,17 @@ internal static class SoftmaxKernels
         var scratch = SharedMemory.Allocate<float>(BlockReduce.Threads);
         int start = Start(Grid.IdxX, classes, inner);
         float max = float.NegativeInfinity;
-        for (int c = Group.IdxX; c < classes; c += BlockReduce.Threads) max = XMath.Max(max, input[start + c * inner]);
+        for (int c = Group.IdxX; c < classes; c += Group.DimX) max = XMath.Max(max, input[start + c * inner]);
         max = BlockReduce.Max(scratch, max);
         float sum = 0;
-        for (int c = Group.IdxX; c < classes; c += BlockReduce.Threads)
+        for (int c = Group.IdxX; c < classes; c += Group.DimX)
         {
             float e = XMath.Exp(input[start + c * inner] - max);
             output[start + c * inner] = e;
             sum += e;
         }
         sum = BlockReduce.Sum(scratch, sum);
-        for (int c = Group.IdxX; c < classes; c += BlockReduce.Threads) output[start + c * inner] /= sum;
+        for (int c = Group.IdxX; c < classes; c += Group.DimX) output[start + c * inner] /= sum;
     }
 
     /// <summary>dx_c += y_c · (dy_c − Σ_j dy_j y_j).</summary>
@@ -36,9 +36,9 @@ internal static class SoftmaxKernels
         var scratch = SharedMemory.Allocate<float>(BlockReduce.Threads);
         int start = Start(Grid.IdxX, classes, inner);
         float dot = 0;
-        for (int c = Group.IdxX; c < classes; c += BlockReduce.Threads) dot += dOutput[start + c * inner] * output[start + c * inner];
+        for (int c = Group.IdxX; c < classes; c += Group.DimX) dot += dOutput[start + c * inner] * output[start + c * inner];
         dot = BlockReduce.Sum(scratch, dot);
-        for (int c = Group.IdxX; c < classes; c += BlockReduce.Threads)
+        for (int c = Group.IdxX; c < classes; c += Group.DimX)
         {
             int at = start + c * inner;
             dInput[at] += output[at] * (dOutput[at] - dot);
@@ -51,12 +51,12 @@ internal static class SoftmaxKernels
         var scratch = SharedMemory.Allocate<float>(BlockReduce.Threads);
         int start = Start(Grid.IdxX, classes, inner);
         float max = float.NegativeInfinity;
-        for (int c = Group.IdxX; c < classes; c += BlockReduce.Threads) max = XMath.Max(max, input[start + c * inner]);
+        for (int c = Group.IdxX; c < classes; c += Group.DimX) max = XMath.Max(max, input[start + c * inner]);
         max = BlockReduce.Max(scratch, max);
         float sum = 0;
-        for (int c = Group.IdxX; c < classes; c += BlockReduce.Threads) sum += XMath.Exp(input[start + c * inner] - max);
+        for (int c = Group.IdxX; c < classes; c += Group.DimX) sum += XMath.Exp(input[start + c * inner] - max);
         float logSum = XMath.Log(BlockReduce.Sum(scratch, sum));
-        for (int c = Group.IdxX; c < classes; c += BlockReduce.Threads) output[start + c * inner] = input[start + c * inner] - max - logSum;
+        for (int c = Group.IdxX; c < classes; c += Group.DimX) output[start + c * inner] = input[start + c * inner] - max - logSum;
     }
 
     /// <summary>dx_c += dy_c − e^{y_c} · Σ_j dy_j.</summary>
@@ -65,9 +65,9 @@ internal static class SoftmaxKernels
         var scratch = SharedMemory.Allocate<float>(BlockReduce.Threads);
         int start = Start(Grid.IdxX, classes, inner);
         float sum = 0;
-        for (int c = Group.IdxX; c < classes; c += BlockReduce.Threads) sum += dOutput[start + c * inner];
+        for (int c = Group.IdxX; c < classes; c += Group.DimX) sum += dOutput[start + c * inner];
         sum = BlockReduce.Sum(scratch, sum);
-        for (int c = Group.IdxX; c < classes; c += BlockReduce.Threads)
+        for (int c = Group.IdxX; c < classes; c += Group.DimX)
         {
             int at = start + c * inner;
             dInput[at] += dOutput[at] - XMath.Exp(output[at]) * sum;
@@ -84,17 +84,17 @@ internal static class SoftmaxKernels
         var scratch = SharedMemory.Allocate<float>(BlockReduce.Threads);
         int row = Grid.IdxX, start = row * classes;
         float max = float.NegativeInfinity;
-        for (int c = Group.IdxX; c < classes; c += BlockReduce.Threads) max = XMath.Max(max, logits[start + c]);
+        for (int c = Group.IdxX; c < classes; c += Group.DimX) max = XMath.Max(max, logits[start + c]);
         max = BlockReduce.Max(scratch, max);
         float sum = 0;
-        for (int c = Group.IdxX; c < classes; c += BlockReduce.Threads)
+        for (int c = Group.IdxX; c < classes; c += Group.DimX)
         {
             float e = XMath.Exp(logits[start + c] - max);
             probabilities[start + c] = e;
             sum += e;
         }
         sum = BlockReduce.Sum(scratch, sum);
-        for (int c = Group.IdxX; c < classes; c += BlockReduce.Threads) probabilities[start + c] /= sum;
+        for (int c = Group.IdxX; c < classes; c += Group.DimX) probabilities[start + c] /= sum;
         if (Group.IdxX != 0) return;
         float value = labels[row];
         int label = (int)value;
