@@ -36,7 +36,8 @@ public abstract class LayoutParityTests(string device) : ParityTest(device)
     {
         var rng = new Random(length);
         Tensor?[] args = [Tensor.Zeros(1), Random(rng, length), Random(rng, length), Host([1.5f], 1)];
-        Agree($"sum of {length}", 1e-6f, args, (k, a) => k.Sum(a[0]!, a[1]!, 0.25f), 0);
+        // A float sum of ~10⁴ terms (in a different order than the naive double sum) rounds at a few 1e-6 of the total.
+        Agree($"sum of {length}", 1e-5f, args, (k, a) => k.Sum(a[0]!, a[1]!, 0.25f), 0);
         Agree($"sum backward of {length}", 1e-6f, args, (k, a) => k.SumBackward(a[2]!, a[3]!, -2f), 2);
     }
 }

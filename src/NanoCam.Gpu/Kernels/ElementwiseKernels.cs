@@ -89,7 +89,6 @@ internal readonly record struct BinaryTargets(int HasA, int HasB, int DirectA, i
 internal readonly struct BroadcastIndex
 {
     public const int MaxRank = 6;
-    private readonly int _rank;
     private readonly int _d0, _d1, _d2, _d3, _d4, _d5;
     private readonly int _a0, _a1, _a2, _a3, _a4, _a5;
     private readonly int _b0, _b1, _b2, _b3, _b4, _b5;
@@ -105,7 +104,6 @@ internal readonly struct BroadcastIndex
         Strides(output, b, "b", sb);
         // Right-align into the six slots: axis i of the output goes to slot MaxRank − rank + i.
         for (int i = 0; i < rank; i++) d[MaxRank - rank + i] = output[i];
-        _rank = MaxRank;
         (_d0, _d1, _d2, _d3, _d4, _d5) = (d[0], d[1], d[2], d[3], d[4], d[5]);
         (_a0, _a1, _a2, _a3, _a4, _a5) = (sa[0], sa[1], sa[2], sa[3], sa[4], sa[5]);
         (_b0, _b1, _b2, _b3, _b4, _b5) = (sb[0], sb[1], sb[2], sb[3], sb[4], sb[5]);

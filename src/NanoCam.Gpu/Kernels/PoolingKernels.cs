@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Algorithms;
 
 namespace NanoCam.Gpu.Kernels;
 
@@ -31,8 +32,7 @@ internal static class PoolingKernels
                 int ix = ox * g.StrideWidth - g.PadLeft + s * g.DilationWidth;
                 if (ix < 0 || ix >= g.InputWidth) continue;
                 float v = input[plane * planeSize + iy * g.InputWidth + ix];
-                bool vNaN = v != v, bestNaN = best != best;
-                if (v > best || bestIndex < 0 || vNaN && !bestNaN) { best = v; bestIndex = iy * g.InputWidth + ix; }
+                if (v > best || bestIndex < 0 || XMath.IsNaN(v) && !XMath.IsNaN(best)) { best = v; bestIndex = iy * g.InputWidth + ix; }
             }
         }
         output[o] = best;

@@ -13,7 +13,7 @@ namespace NanoCam.Gpu.Tests;
 /// update) and every explanation method, from identical models and inputs, with the data crossing the host/device edge
 /// only where the engine stages it.
 /// </summary>
-public sealed class EngineOnDeviceTests() : ParityTest("ilgpu-cpu")
+public abstract class EngineParityTests(string device) : ParityTest(device)
 {
     private static (Tensor Images, Tensor Labels) Batch(int count, int classes, int height, int width, int seed)
     {
@@ -28,7 +28,7 @@ public sealed class EngineOnDeviceTests() : ParityTest("ilgpu-cpu")
     [InlineData("vgg", "sgd")]
     [InlineData("resnet", "sgd")]
     [InlineData("gapcnn", "adam")]
-    public void TrainingSteps_OnCpuAccelerator_MatchNaive(string architecture, string optimizerName)
+    public void TrainingSteps_OnDevice_MatchNaive(string architecture, string optimizerName)
     {
         var (images, labels) = Batch(3, 4, 13, 11, seed: 5);
         var onHost = Architectures.Create(architecture, 3, 4, seed: 9);
@@ -58,7 +58,7 @@ public sealed class EngineOnDeviceTests() : ParityTest("ilgpu-cpu")
 
     [Theory]
     [MemberData(nameof(Methods))]
-    public void EveryCamMethod_OnCpuAccelerator_MatchesNaive(string method)
+    public void EveryCamMethod_OnDevice_MatchesNaive(string method)
     {
         var (hostMap, deviceMap) = (Explain(Naive, method), Explain(Gpu, method));
         AssertClose(Tensor.FromArray(hostMap.Upsampled, hostMap.Upsampled.Length), Tensor.FromArray(deviceMap.Upsampled, deviceMap.Upsampled.Length), 1e-4f, $"{method} map");
@@ -66,7 +66,7 @@ public sealed class EngineOnDeviceTests() : ParityTest("ilgpu-cpu")
     }
 
     [Fact]
-    public void GuidedBackpropAndGuidedGradCam_OnCpuAccelerator_MatchNaive()
+    public void GuidedBackpropAndGuidedGradCam_OnDevice_MatchNaive()
     {
         var (model, input) = Subject();
         var (hostExplainer, deviceExplainer) = (new CamExplainer(new ModuleExplainable(model), Naive), DeviceExplainer(model));
@@ -113,3 +113,6 @@ public sealed class EngineOnDeviceTests() : ParityTest("ilgpu-cpu")
         return explainer.Explain(CamMethods.Create(method), input, CamTarget.TopPrediction());
     }
 }
+
+/// <summary>Runs <see cref="EngineParityTests"/> on ILGPU's CPU accelerator.</summary>
+public sealed class EngineParityOnCpuAccelerator() : EngineParityTests("ilgpu-cpu");
