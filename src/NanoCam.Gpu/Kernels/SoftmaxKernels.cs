@@ -11,23 +11,24 @@ internal static class SoftmaxKernels
 {
     private static int Start(int line, int classes, int inner) => line / inner * classes * inner + line % inner;
 
+    /// <summary>max_c x and Σ_c e^{x_c − max} along one line (max subtracted so e^x cannot overflow), combined across the group.</summary>
+    private static (float Max, float Sum) MaxAndExpSum(ArrayView<float> scratch, ArrayView<float> input, int start, int classes, int inner)
+    {
+        float max = float.NegativeInfinity;
+        for (int c = Group.IdxX; c < classes; c += Group.DimX) max = XMath.Max(max, input[start + c * inner]);
+        max = BlockReduce.Max(scratch, max);
+        float sum = 0;
+        for (int c = Group.IdxX; c < classes; c += Group.DimX) sum += XMath.Exp(input[start + c * inner] - max);
+        return (max, BlockReduce.Sum(scratch, sum));
+    }
+
     /// <summary>y_c = e^{x_c − max} / Σ_j e^{x_j − max}.</summary>
     public static void Forward(ArrayView<float> output, ArrayView<float> input, int classes, int inner)
     {
         var scratch = SharedMemory.Allocate<float>(BlockReduce.Threads);
         int start = Start(Grid.IdxX, classes, inner);
-        float max = float.NegativeInfinity;
-        for (int c = Group.IdxX; c < classes; c += Group.DimX) max = XMath.Max(max, input[start + c * inner]);
-        max = BlockReduce.Max(scratch, max);
-        float sum = 0;
-        for (int c = Group.IdxX; c < classes; c += Group.DimX)
-        {
-            float e = XMath.Exp(input[start + c * inner] - max);
-            output[start + c * inner] = e;
-            sum += e;
-        }
-        sum = BlockReduce.Sum(scratch, sum);
-        for (int c = Group.IdxX; c < classes; c += Group.DimX) output[start + c * inner] /= sum;
+        var (max, sum) = MaxAndExpSum(scratch, input, start, classes, inner);
+        for (int c = Group.IdxX; c < classes; c += Group.DimX) output[start + c * inner] = XMath.Exp(input[start + c * inner] - max) / sum;
     }
 
     /// <summary>dx_c += y_c · (dy_c − Σ_j dy_j y_j).</summary>
@@ -50,12 +51,8 @@ internal static class SoftmaxKernels
     {
         var scratch = SharedMemory.Allocate<float>(BlockReduce.Threads);
         int start = Start(Grid.IdxX, classes, inner);
-        float max = float.NegativeInfinity;
-        for (int c = Group.IdxX; c < classes; c += Group.DimX) max = XMath.Max(max, input[start + c * inner]);
-        max = BlockReduce.Max(scratch, max);
-        float sum = 0;
-        for (int c = Group.IdxX; c < classes; c += Group.DimX) sum += XMath.Exp(input[start + c * inner] - max);
-        float logSum = XMath.Log(BlockReduce.Sum(scratch, sum));
+        var (max, sum) = MaxAndExpSum(scratch, input, start, classes, inner);
+        float logSum = XMath.Log(sum);
         for (int c = Group.IdxX; c < classes; c += Group.DimX) output[start + c * inner] = input[start + c * inner] - max - logSum;
     }
 
@@ -83,18 +80,8 @@ internal static class SoftmaxKernels
     {
         var scratch = SharedMemory.Allocate<float>(BlockReduce.Threads);
         int row = Grid.IdxX, start = row * classes;
-        float max = float.NegativeInfinity;
-        for (int c = Group.IdxX; c < classes; c += Group.DimX) max = XMath.Max(max, logits[start + c]);
-        max = BlockReduce.Max(scratch, max);
-        float sum = 0;
-        for (int c = Group.IdxX; c < classes; c += Group.DimX)
-        {
-            float e = XMath.Exp(logits[start + c] - max);
-            probabilities[start + c] = e;
-            sum += e;
-        }
-        sum = BlockReduce.Sum(scratch, sum);
-        for (int c = Group.IdxX; c < classes; c += Group.DimX) probabilities[start + c] /= sum;
+        var (max, sum) = MaxAndExpSum(scratch, logits, start, classes, 1);
+        for (int c = Group.IdxX; c < classes; c += Group.DimX) probabilities[start + c] = XMath.Exp(logits[start + c] - max) / sum;
         if (Group.IdxX != 0) return;
         float value = labels[row];
         int label = (int)value;
