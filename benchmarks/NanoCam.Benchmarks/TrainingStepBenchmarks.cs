@@ -84,6 +84,7 @@ internal sealed class GapCnnStep
     {
         const int batch = TrainingStepBenchmarks.Batch, size = TrainingStepBenchmarks.ImageSize, classes = TrainingStepBenchmarks.Classes;
         var model = Architectures.Create("gapcnn", inputChannels: 1, classes: classes, seed: 42);
+        model.MoveTo(kernels); // onto the device for the ILGPU kernels; a no-op on the CPU
         var optimizer = new Sgd(kernels, model.TrainableParameters(), learningRate: 0.01f, momentum: 0.9f);
         _step = new TrainingStep(model, optimizer, kernels);
         _images = Tensor.FromArray(BenchmarkData.Uniform(batch * size * size, seed: 1, low: 0f, high: 1f), batch, 1, size, size);

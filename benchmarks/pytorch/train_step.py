@@ -29,6 +29,17 @@ def gap_cnn(in_channels: int = 1, classes: int = 10) -> nn.Module:
     )
 
 
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor, labels: torch.Tensor) -> None:
+    """Forward, mean cross-entropy, backward, update, zero the gradients; reads the loss and the count of correct predictions, as NanoCam's step does."""
+    logits = model(images)
+    loss = F.cross_entropy(logits, labels)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    loss.item()
+    (logits.argmax(dim=1) == labels).sum().item()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
@@ -49,13 +60,7 @@ def main() -> None:
     labels = torch.randint(0, 10, (args.batch,))
 
     def step() -> None:
-        logits = model(images)
-        loss = F.cross_entropy(logits, labels)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-        loss.item()
-        (logits.argmax(dim=1) == labels).sum().item()
+        train_step(model, optimizer, images, labels)
 
     for _ in range(args.warmup):
         step()

@@ -128,7 +128,8 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         var tape = new Tape(Kernels) { GradEnabled = withGradients };
         configure?.Invoke(tape);
         if (withGradients) foreach (var layer in layers) tape.RequireGradient(layer);
-        Tensor x = input;
+        // Host inputs (decoded images, masked copies) enter a device backend here, once per pass.
+        Tensor x = atInput ? input : Kernels.Stage(input);
         if (atInput)
         {
             // A copy of the input that asks for its gradient, so the caller's tensor is left as it was.
@@ -185,7 +186,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     {
         var tape = new Tape(Kernels) { GradEnabled = false };
         configure?.Invoke(tape);
-        return Model.Scores(tape, input).ToArray();
+        return Model.Scores(tape, Kernels.Stage(input)).ToArray();
     }
 }
 

@@ -18,12 +18,14 @@ public static class CamCommand
         var saveMap = CliOptions.Make<string?>("--save-map", "also write the map as .npy (float32, H×W at the input resolution, min–max scaled to [0,1])", null);
         var colormap = CliOptions.Make("--colormap", $"colour map: {string.Join(", ", ColorMaps.Names)}", "jet");
         var threads = CliOptions.Threads();
-        var command = new Command("cam", "Class activation map (Zhou et al. 2016) of a GAP-CNN for one image") { model, image, cls, output, saveMap, colormap, threads };
+        var device = CliOptions.Device();
+        var command = new Command("cam", "Class activation map (Zhou et al. 2016) of a GAP-CNN for one image") { model, image, cls, output, saveMap, colormap, threads, device };
         command.SetAction(p => CliRunner.Guard(() =>
         {
             var trained = TrainedModel.Load(p.GetValue(model)!);
             var (input, resized) = ImageInput.Load(p.GetValue(image)!, trained.Metadata);
-            var kernels = Backends.Create("cpu", p.GetValue(threads));
+            var kernels = Backends.Create(p.GetValue(device)!, p.GetValue(threads));
+            trained.Network.MoveTo(kernels);
             var explainer = new CamExplainer(new ModuleExplainable(trained.Network, trained.Metadata.Classes), kernels);
             var target = p.GetValue(cls) is { } k ? CamTarget.Class(k) : CamTarget.TopPrediction();
             var colormapName = p.GetValue(colormap)!;

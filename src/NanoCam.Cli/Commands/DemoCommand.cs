@@ -23,21 +23,22 @@ public static class DemoCommand
         var trainCount = CliOptions.Make("--train-images", "generated training images", DataSpec.ShapesTrainCount);
         var examples = CliOptions.Make("--examples", "test images shown on the page", 24);
         var threads = CliOptions.Threads();
+        var device = CliOptions.Device();
         var seed = CliOptions.Make("--seed", "seed", 1);
         var command = new Command("demo", "Train a GAP-CNN on the embedded shapes data set and show where it looks (CAM)")
         {
-            output, json, epochs, trainCount, examples, threads, seed,
+            output, json, epochs, trainCount, examples, threads, device, seed,
         };
         command.SetAction(p => CliRunner.Guard(() => Run(p.GetValue(output)!, p.GetValue(json), p.GetValue(epochs), p.GetValue(trainCount),
-            p.GetValue(examples), p.GetValue(threads), p.GetValue(seed))));
+            p.GetValue(examples), p.GetValue(threads), p.GetValue(device)!, p.GetValue(seed))));
         return command;
     }
 
-    private static int Run(string outDir, bool json, int epochs, int trainCount, int examples, int threads, int seed)
+    private static int Run(string outDir, bool json, int epochs, int trainCount, int examples, int threads, string device, int seed)
     {
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(outDir);
-        var kernels = Backends.Create("cpu", threads);
+        var kernels = Backends.Create(device, threads);
         var train = new ShapesDataset(trainCount, DataSpec.ShapesTrainSeed);
         var test = new ShapesDataset(DataSpec.ShapesTestCount, DataSpec.ShapesTestSeed);
         var checkpoint = Path.Combine(outDir, "model.safetensors");

@@ -29,10 +29,11 @@ public static class ExplainCommand
         var colormap = CliOptions.Make("--colormap", $"colour map: {string.Join(", ", ColorMaps.Names)}", "jet");
         var labels = CliOptions.Make<string?>("--labels", "class names, one per line (or a JSON array), for ONNX models", null);
         var threads = CliOptions.Threads();
+        var device = CliOptions.Device();
         var preprocessing = new Preprocessing.Options();
         var command = new Command("explain", "Explain a prediction with a CAM-family method (Grad-CAM and family, Guided Backprop)")
         {
-            model, image, input, method, layer, cls, output, saveMap, raw, augment, eigen, colormap, labels, threads,
+            model, image, input, method, layer, cls, output, saveMap, raw, augment, eigen, colormap, labels, threads, device,
         };
         preprocessing.AddTo(command);
         command.SetAction(p => CliRunner.Guard(() =>
@@ -43,9 +44,12 @@ public static class ExplainCommand
                 throw new ArgumentException($"unknown method '{methodName}' (known: {string.Join(", ", AllMethods)}, all)");
             var colormapName = p.GetValue(colormap)!;
             var colors = ColorMaps.Get(colormapName);
+            Backends.RequireHostForOnnx(p.GetValue(model)!, p.GetValue(device)!);
+            var kernels = Backends.Create(p.GetValue(device)!, p.GetValue(threads));
             var loaded = LoadedModel.Open(p.GetValue(model)!, p.GetValue(labels), preprocessing, p);
+            if (loaded.Explainable is ModuleExplainable module) module.Model.MoveTo(kernels);
             var (tensor, shown) = ReadInput(loaded, p.GetValue(image), p.GetValue(input));
-            var explainer = new CamExplainer(loaded.Explainable, Backends.Create("cpu", p.GetValue(threads)));
+            var explainer = new CamExplainer(loaded.Explainable, kernels);
             var target = p.GetValue(cls) is { } k ? CamTarget.Class(k) : CamTarget.TopPrediction();
             string layerName = p.GetValue(layer) ?? loaded.Explainable.DefaultLayer;
             var options = new ExplainOptions(p.GetValue(raw), p.GetValue(augment), p.GetValue(eigen));

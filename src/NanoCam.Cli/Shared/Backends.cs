@@ -1,18 +1,27 @@
 using NanoCam.Cpu.Naive;
 using NanoCam.Cpu.Simd;
+using NanoCam.Gpu;
 
 namespace NanoCam.Cli.Shared;
 
 /// <summary>Picks the kernel set for --device and --threads.</summary>
 public static class Backends
 {
-    public const string DeviceHelp = "cpu (SIMD kernels, the default), naive (scalar reference kernels)";
+    public const string DeviceHelp = "cpu (SIMD kernels, the default), naive (scalar reference kernels), cuda or opencl (ILGPU on a GPU), ilgpu-cpu (ILGPU's CPU simulator, for testing)";
 
+    /// <summary>The kernel set; an ILGPU device that is not present fails with one line that says why.</summary>
     public static IKernels Create(string device, int threads) => device switch
     {
         "cpu" or "simd" => new SimdKernels(threads),
         "naive" => NaiveKernels.Instance,
-        "cuda" or "opencl" or "ilgpu-cpu" => throw new ArgumentException($"device '{device}' is not available in this build: the ILGPU backend is not implemented yet (use --device cpu)"),
+        "cuda" or "opencl" or "ilgpu-cpu" => IlgpuKernels.Create(device),
         _ => throw new ArgumentException($"unknown device '{device}' (known: {DeviceHelp})"),
     };
+
+    /// <summary>ONNX graphs keep their weights and constants as host tensors, so they run on the CPU backends only.</summary>
+    public static void RequireHostForOnnx(string model, string device)
+    {
+        if (model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) && device is not ("cpu" or "simd" or "naive"))
+            throw new ArgumentException($"--device {device}: ONNX models run on the CPU backends only (their graphs hold host tensors); use --device cpu");
+    }
 }

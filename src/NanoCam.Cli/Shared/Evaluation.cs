@@ -44,10 +44,12 @@ public static class Evaluation
         var tape = new Tape(kernels) { GradEnabled = false };
         var explainer = new CamExplainer(new ModuleExplainable(model), kernels);
         var cam = new Cam();
+        model.MoveTo(kernels);
+        Tensor? staged = null;
         foreach (var batch in loader.Epoch(0))
         {
             tape.Reset();
-            var scores = model.Call(tape, batch.Images).ToArray();
+            var scores = model.Call(tape, kernels.Stage(batch.Images, ref staged)).ToArray();
             var labels = batch.Labels.ToArray();
             var predicted = new int[batch.Count];
             for (int i = 0; i < batch.Count; i++)

@@ -60,6 +60,7 @@ public sealed class TrainingSession(TrainingPlan plan, IKernels kernels)
             firstEpoch = previous.Metadata.Epoch;
         }
 
+        network.MoveTo(kernels); // the parameters live where the kernels run (a no-op on the CPU)
         var loader = new DataLoader(train, plan.BatchSize, new DataLoaderOptions
         {
             Seed = plan.Seed, Mean = metadata.Mean, Std = metadata.Std, DropLast = train.Count > plan.BatchSize,

@@ -69,11 +69,16 @@ public abstract class Module
             foreach (var m in child.Modules()) yield return m;
     }
 
-    /// <summary>Moves every parameter into <paramref name="kernels"/>' memory (a no-op copy for the CPU backends).</summary>
+    /// <summary>
+    /// Moves every parameter and buffer into <paramref name="kernels"/>' memory; one already on that side of the
+    /// host/device edge stays as it is (so this is a no-op for the CPU backends, and calling it twice copies once).
+    /// </summary>
     public void MoveTo(IKernels kernels)
     {
+        bool toHost = kernels.AllocatesOnHost();
         foreach (var (_, p) in NamedParameters())
         {
+            if (p.Value.IsOnHost == toHost) continue;
             var moved = kernels.Allocate(p.Value.Shape);
             moved.Buffer.CopyFrom(p.Value.ToArray());
             p.Replace(moved);

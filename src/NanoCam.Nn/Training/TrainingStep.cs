@@ -17,18 +17,26 @@ public sealed class TrainingStep
     private readonly Module _model;
     private readonly Optimizer _optimizer;
     private readonly Tape _tape;
+    private readonly IKernels _kernels;
     private float[] _logits = [];
+    private Tensor? _images, _labels;
 
     public TrainingStep(Module model, Optimizer optimizer, IKernels kernels, ulong seed = 0)
     {
         _model = model;
         _optimizer = optimizer;
+        _kernels = kernels;
         _tape = new Tape(kernels) { Seed = seed, Training = true };
     }
 
-    /// <summary>Runs one step; returns the batch's mean loss and how many predictions were right.</summary>
+    /// <summary>
+    /// Runs one step; returns the batch's mean loss and how many predictions were right. Host batches are copied into
+    /// reused device tensors when the kernels live on a device (the model must have been moved there: Module.MoveTo).
+    /// </summary>
     public (float Loss, int Correct) Run(Tensor images, Tensor labels)
     {
+        images = _kernels.Stage(images, ref _images);
+        labels = _kernels.Stage(labels, ref _labels);
         _tape.Reset();
         var logits = _model.Call(_tape, images);
         var loss = _tape.CrossEntropy(logits, labels);
