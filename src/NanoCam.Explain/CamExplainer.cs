@@ -180,6 +180,32 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     /// <summary>Class scores of a batch without recording gradients (used by the masked-input methods).</summary>
     public float[] ScoresOf(Tensor input) => ScoresOf(input, null);
 
+    /// <summary>
+    /// Class scores [count, classes] of <paramref name="count"/> images [C, H, W], built one at a time by
+    /// <paramref name="fillImage"/>(index, image) and run through the model <paramref name="batchSize"/> at a time
+    /// without gradients (masked, ablated or perturbed inputs: Score-CAM, Ablation-CAM, the deletion metric).
+    /// <paramref name="beforeBatch"/>(first index, batch length, tape) may install forward hooks for that batch.
+    /// </summary>
+    public float[] ScoresOf(int count, int batchSize, int channels, int height, int width,
+        Action<int, Span<float>> fillImage, Action<int, int, Tape>? beforeBatch = null)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");
+        int classes = Model.Classes, size = channels * height * width;
+        var scores = new float[count * classes];
+        var batch = new float[Math.Min(batchSize, Math.Max(count, 1)) * size];
+        for (int first = 0; first < count; first += batchSize)
+        {
+            int length = Math.Min(batchSize, count - first);
+            var images = batch.AsSpan(0, length * size);
+            for (int b = 0; b < length; b++) fillImage(first + b, images.Slice(b * size, size));
+            var tensor = Kernels.Allocate(new Shape([length, channels, height, width]));
+            tensor.Buffer.CopyFrom(images);
+            var batchScores = ScoresOf(tensor, beforeBatch is null ? null : tape => beforeBatch(first, length, tape));
+            batchScores.AsSpan().CopyTo(scores.AsSpan(first * classes, length * classes));
+        }
+        return scores;
+    }
+
     /// <summary>Class scores of a batch without gradients; <paramref name="configure"/> may install forward hooks first.</summary>
     public float[] ScoresOf(Tensor input, Action<Tape>? configure)
     {
