@@ -125,7 +125,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     private LayerCapture Pass(Tensor input, string[] layers, CamTarget target, bool withGradients, float gradientSign, bool atInput, Action<Tape>? configure)
     {
         if (input.Shape.Rank != 4) throw new ArgumentException($"explain: input must be [N, C, H, W], got {input.Shape}");
-        var tape = new Tape(Kernels) { GradEnabled = withGradients };
+        var tape = new Tape(Kernels) { GradEnabled = withGradients, ParameterGradients = false };
         configure?.Invoke(tape);
         if (withGradients) foreach (var layer in layers) tape.RequireGradient(layer);
         Tensor x = input;
