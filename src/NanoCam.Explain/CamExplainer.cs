@@ -125,8 +125,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     private LayerCapture Pass(Tensor input, string[] layers, CamTarget target, bool withGradients, float gradientSign, bool atInput, Action<Tape>? configure)
     {
         if (input.Shape.Rank != 4) throw new ArgumentException($"explain: input must be [N, C, H, W], got {input.Shape}");
-        var tape = new Tape(Kernels) { GradEnabled = withGradients, ParameterGradients = false };
-        configure?.Invoke(tape);
+        var tape = TapeFor(withGradients, configure);
         if (withGradients) foreach (var layer in layers) tape.RequireGradient(layer);
         Tensor x = input;
         if (atInput)
@@ -209,9 +208,31 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     /// <summary>Class scores of a batch without gradients; <paramref name="configure"/> may install forward hooks first.</summary>
     public float[] ScoresOf(Tensor input, Action<Tape>? configure)
     {
-        var tape = new Tape(Kernels) { GradEnabled = false };
-        configure?.Invoke(tape);
+        var tape = TapeFor(withGradients: false, configure);
         return Model.Scores(tape, input).ToArray();
+    }
+
+    // The tape of every pass without hooks or rule overrides, rewound and reused so that repeated explanations
+    // allocate no new activation buffers (every result is copied to the host before the next pass).
+    private Tape? _reusedTape;
+
+    /// <summary>
+    /// A tape for one pass, parameters frozen (explanations need no ∂y/∂W): the reused one, rewound, or — when
+    /// <paramref name="configure"/> installs hooks or backward rules — a fresh one, so that they never outlive the pass.
+    /// </summary>
+    private Tape TapeFor(bool withGradients, Action<Tape>? configure)
+    {
+        if (configure is not null)
+        {
+            var fresh = new Tape(Kernels) { GradEnabled = withGradients, ParameterGradients = false };
+            configure(fresh);
+            return fresh;
+        }
+        var tape = _reusedTape ??= new Tape(Kernels) { ParameterGradients = false };
+        tape.Reset();
+        tape.ClearRequiredGradients();
+        tape.GradEnabled = withGradients;
+        return tape;
     }
 }
 

@@ -1,0 +1,77 @@
+using BenchmarkDotNet.Attributes;
+using NanoCam.Benchmarks.Infrastructure;
+using NanoCam.Cpu.Simd;
+using NanoCam.Explain;
+
+namespace NanoCam.Benchmarks.Explain;
+
+/// <summary>
+/// torch-cam's latency table: every explanation method on a 224×224 network (<see cref="CamBenchmarkNetwork.Vgg224"/>,
+/// target layer "features", 128×14×14), batch 1 and 16, one thread. "forward" is one no-grad forward pass, the
+/// baseline of the Overhead and × forward columns. Score-CAM, SS-CAM, IS-CAM and Ablation-CAM run their masked or
+/// ablated passes 32 images per forward pass. For mean ± std over 100 runs, see benchmarks/README.md.
+/// </summary>
+[MemoryDiagnoser]
+public class CamLatencyBenchmarks
+{
+    public const int ImageSize = 224;
+
+    [ParamsSource(nameof(Methods))]
+    public string Algorithm { get; set; } = OverheadColumn.ForwardMethod;
+
+    public static IEnumerable<string> Methods => CamBenchmarkNetwork.AllMethods;
+
+    [Params(1, 16)]
+    public int Batch { get; set; }
+
+    [Params(1)]
+    public int Threads { get; set; }
+
+    private SimdKernels _kernels = null!;
+    private CamExplainer _explainer = null!;
+    private Tensor _input = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _kernels = new SimdKernels(Threads);
+        _explainer = new CamExplainer(new ModuleExplainable(CamBenchmarkNetwork.Vgg224()), _kernels);
+        _input = BenchmarkData.UniformTensor(3, Batch, 3, ImageSize, ImageSize);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => SimdLifetime.Release(_kernels);
+
+    [Benchmark]
+    public float Run() => CamBenchmarkNetwork.Run(_explainer, Algorithm, _input);
+}
+
+/// <summary>
+/// The third target: a whole batch-1 Grad-CAM (forward with the tape recording, backward from y^c to the
+/// layer, the map) on the shipped MNIST GAP-CNN (weights/mnist-gapcnn.safetensors, 1×28×28, layer "features"
+/// 128×7×7) at one thread, under 1 ms; CAM and the forward pass beside it.
+/// </summary>
+[MemoryDiagnoser]
+public class GapCnnGradCamBenchmarks
+{
+    [Params("forward", "cam", "gradcam")]
+    public string Algorithm { get; set; } = OverheadColumn.ForwardMethod;
+
+    private SimdKernels _kernels = null!;
+    private CamExplainer _explainer = null!;
+    private Tensor _input = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _kernels = new SimdKernels(1);
+        _explainer = new CamExplainer(new ModuleExplainable(CamBenchmarkNetwork.ShippedMnistGapCnn()), _kernels);
+        _input = BenchmarkData.UniformTensor(4, 1, 1, 28, 28);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => SimdLifetime.Release(_kernels);
+
+    [Benchmark]
+    public float Run() => CamBenchmarkNetwork.Run(_explainer, Algorithm, _input);
+}
