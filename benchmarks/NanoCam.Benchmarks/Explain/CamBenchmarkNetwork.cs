@@ -44,8 +44,12 @@ internal static class CamBenchmarkNetwork
         throw new FileNotFoundException($"{relativePath} not found above {AppContext.BaseDirectory}");
     }
 
-    /// <summary>The methods timed: the forward-only baseline, every CAM-family method, and the two guided methods.</summary>
-    public static IEnumerable<string> AllMethods => [OverheadForward, .. CamMethods.Names, "guided-backprop", "guided-gradcam"];
+    /// <summary>The methods that run hundreds of forward passes per image (masked or ablated inputs, batched 32 to a pass).</summary>
+    public static readonly string[] MaskedMethods = ["scorecam", "sscam", "iscam", "ablationcam"];
+
+    /// <summary>The forward-only baseline, then every other CAM-family method and the two guided methods.</summary>
+    public static IEnumerable<string> FastMethods =>
+        [OverheadForward, .. CamMethods.Names.Except(MaskedMethods), "guided-backprop", "guided-gradcam"];
 
     private const string OverheadForward = Infrastructure.OverheadColumn.ForwardMethod;
 
