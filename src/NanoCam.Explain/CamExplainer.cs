@@ -212,26 +212,21 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         return Model.Scores(tape, input).ToArray();
     }
 
-    // The tape of every pass without hooks or rule overrides, rewound and reused so that repeated explanations
-    // allocate no new activation buffers (every result is copied to the host before the next pass).
-    private Tape? _reusedTape;
+    // Two tapes, rewound and reused so that repeated explanations allocate no new activation buffers (every result is
+    // copied to the host before the next pass): one for plain passes, one for passes with hooks or rule overrides
+    // (which are cleared before each pass, so they never outlive it). Two, so that the plain nodes stay in place.
+    private Tape? _plainTape, _configuredTape;
 
-    /// <summary>
-    /// A tape for one pass, parameters frozen (explanations need no ∂y/∂W): the reused one, rewound, or — when
-    /// <paramref name="configure"/> installs hooks or backward rules — a fresh one, so that they never outlive the pass.
-    /// </summary>
+    /// <summary>A rewound tape for one pass, parameters frozen (explanations need no ∂y/∂W), configured by <paramref name="configure"/>.</summary>
     private Tape TapeFor(bool withGradients, Action<Tape>? configure)
     {
-        if (configure is not null)
-        {
-            var fresh = new Tape(Kernels) { GradEnabled = withGradients, ParameterGradients = false };
-            configure(fresh);
-            return fresh;
-        }
-        var tape = _reusedTape ??= new Tape(Kernels) { ParameterGradients = false };
+        ref var cached = ref configure is null ? ref _plainTape : ref _configuredTape;
+        var tape = cached ??= new Tape(Kernels) { ParameterGradients = false };
         tape.Reset();
         tape.ClearRequiredGradients();
+        tape.ClearHooksAndOverrides();
         tape.GradEnabled = withGradients;
+        configure?.Invoke(tape);
         return tape;
     }
 }

@@ -15,7 +15,11 @@ public sealed class ExplainerReuseTests
         var reused = TestNets.Explainer(model);
         reused.Explain(new GradCamPlusPlus(), TestNets.ImageOf(images, 1), CamTarget.Class(2), "features.1");
         reused.Explain(new ScoreCam(batchSize: 3), images, CamTarget.TopPrediction(), "features.3");
-        GuidedBackprop.Explain(reused, images, CamTarget.TopPrediction());
+        var guided = GuidedBackprop.Explain(reused, images, CamTarget.TopPrediction());
+        reused.Explain(new AblationCam(batchSize: 3), images, CamTarget.Class(1), "features.1");
+        var guidedAgain = GuidedBackprop.Explain(reused, images, CamTarget.TopPrediction());
+        Assert.Equal(GuidedBackprop.Explain(TestNets.Explainer(model), images, CamTarget.TopPrediction()).Values, guidedAgain.Values);
+        Assert.Equal(guided.Values, guidedAgain.Values);
         reused.Explain(new Cam(), images, CamTarget.TopPrediction());
         var again = reused.Explain(new GradCam(), images, CamTarget.TopPrediction(), "features.1");
 

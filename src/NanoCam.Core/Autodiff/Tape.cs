@@ -115,6 +115,13 @@ public sealed class Tape
 
     public void ClearRequiredGradients() => _gradientTargets.Clear();
 
+    /// <summary>Removes every forward hook and backward-rule override, so that a rewound tape can serve another kind of pass.</summary>
+    public void ClearHooksAndOverrides()
+    {
+        _forwardHooks.Clear();
+        _backwardRules.Clear();
+    }
+
     /// <summary>Replaces the backward rule of every node of <paramref name="kind"/> (null restores the node's own rule).</summary>
     public void OverrideBackward(string kind, BackwardRule? rule)
     {
