@@ -192,14 +192,17 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         int classes = Model.Classes, size = channels * height * width;
         var scores = new float[count * classes];
         var batch = new float[Math.Min(batchSize, Math.Max(count, 1)) * size];
+        Tensor? tensor = null;
         for (int first = 0; first < count; first += batchSize)
         {
             int length = Math.Min(batchSize, count - first);
             var images = batch.AsSpan(0, length * size);
             for (int b = 0; b < length; b++) fillImage(first + b, images.Slice(b * size, size));
-            var tensor = Kernels.Allocate(new Shape([length, channels, height, width]));
+            if (tensor is null || tensor.Shape[0] != length) tensor = Kernels.Allocate(new Shape([length, channels, height, width]));
             tensor.Buffer.CopyFrom(images);
-            var batchScores = ScoresOf(tensor, beforeBatch is null ? null : tape => beforeBatch(first, length, tape));
+            // Always through the configured tape (a no-op configuration when there are no hooks): its batch-sized
+            // buffers then stay apart from those of the capture pass on the plain tape, and neither is reallocated.
+            var batchScores = ScoresOf(tensor, tape => beforeBatch?.Invoke(first, length, tape));
             batchScores.AsSpan().CopyTo(scores.AsSpan(first * classes, length * classes));
         }
         return scores;
