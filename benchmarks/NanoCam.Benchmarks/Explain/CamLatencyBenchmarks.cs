@@ -2,8 +2,38 @@ using BenchmarkDotNet.Attributes;
 using NanoCam.Benchmarks.Infrastructure;
 using NanoCam.Cpu.Simd;
 using NanoCam.Explain;
+using NanoCam.Nn.Models;
 
 namespace NanoCam.Benchmarks.Explain;
+
+/// <summary>
+/// What every explanation benchmark shares: one SIMD backend, an explainer over a network, a fixed input, and the one
+/// timed call — <see cref="Algorithm"/> (a method name, or "forward" for the baseline) on that input.
+/// </summary>
+[MemoryDiagnoser]
+public abstract class ExplanationBenchmark
+{
+    /// <summary>The method timed ("forward": one no-grad forward pass, the baseline of the Overhead columns).</summary>
+    public abstract string Algorithm { get; set; }
+
+    private SimdKernels _kernels = null!;
+    private CamExplainer _explainer = null!;
+    private Tensor _input = null!;
+
+    /// <summary>Builds the backend, the explainer and the input; called by each subclass's [GlobalSetup].</summary>
+    protected void Build(int threads, GapCnn network, Tensor input)
+    {
+        _kernels = new SimdKernels(threads);
+        _explainer = new CamExplainer(new ModuleExplainable(network), _kernels);
+        _input = input;
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => SimdLifetime.Release(_kernels);
+
+    [Benchmark]
+    public float Run() => CamBenchmarkNetwork.Run(_explainer, Algorithm, _input);
+}
 
 /// <summary>
 /// torch-cam's latency table: every explanation method but the masked-input ones on a 224×224 network
@@ -11,13 +41,12 @@ namespace NanoCam.Benchmarks.Explain;
 /// "forward" is one no-grad forward pass, the baseline of the Overhead and × forward columns. For mean ± std over
 /// 100 runs, see benchmarks/README.md.
 /// </summary>
-[MemoryDiagnoser]
-public class CamLatencyBenchmarks
+public class CamLatencyBenchmarks : ExplanationBenchmark
 {
     public const int ImageSize = 224;
 
     [ParamsSource(nameof(Methods))]
-    public string Algorithm { get; set; } = OverheadColumn.ForwardMethod;
+    public override string Algorithm { get; set; } = OverheadColumn.ForwardMethod;
 
     public static IEnumerable<string> Methods => CamBenchmarkNetwork.FastMethods;
 
@@ -27,23 +56,9 @@ public class CamLatencyBenchmarks
     [Params(1)]
     public int Threads { get; set; }
 
-    private SimdKernels _kernels = null!;
-    private CamExplainer _explainer = null!;
-    private Tensor _input = null!;
 
     [GlobalSetup]
-    public void Setup()
-    {
-        _kernels = new SimdKernels(Threads);
-        _explainer = new CamExplainer(new ModuleExplainable(CamBenchmarkNetwork.Vgg224()), _kernels);
-        _input = BenchmarkData.UniformTensor(3, Batch, 3, ImageSize, ImageSize);
-    }
-
-    [GlobalCleanup]
-    public void Cleanup() => SimdLifetime.Release(_kernels);
-
-    [Benchmark]
-    public float Run() => CamBenchmarkNetwork.Run(_explainer, Algorithm, _input);
+    public void Setup() => Build(Threads, CamBenchmarkNetwork.Vgg224(), BenchmarkData.UniformTensor(3, Batch, 3, ImageSize, ImageSize));
 }
 
 /// <summary>
@@ -52,33 +67,18 @@ public class CamLatencyBenchmarks
 /// (SS-CAM and IS-CAM about 15 s on the 2-core machine), so the iterations are few and fixed; at batch 16 a run costs
 /// 16 times as many passes, already batched, so it is not timed here.
 /// </summary>
-[MemoryDiagnoser]
 [WarmupCount(1)]
 [IterationCount(3)]
-public class MaskedCamLatencyBenchmarks
+public class MaskedCamLatencyBenchmarks : ExplanationBenchmark
 {
     [ParamsSource(nameof(Methods))]
-    public string Algorithm { get; set; } = OverheadColumn.ForwardMethod;
+    public override string Algorithm { get; set; } = OverheadColumn.ForwardMethod;
 
     public static IEnumerable<string> Methods => [OverheadColumn.ForwardMethod, .. CamBenchmarkNetwork.MaskedMethods];
 
-    private SimdKernels _kernels = null!;
-    private CamExplainer _explainer = null!;
-    private Tensor _input = null!;
 
     [GlobalSetup]
-    public void Setup()
-    {
-        _kernels = new SimdKernels(1);
-        _explainer = new CamExplainer(new ModuleExplainable(CamBenchmarkNetwork.Vgg224()), _kernels);
-        _input = BenchmarkData.UniformTensor(3, 1, 3, CamLatencyBenchmarks.ImageSize, CamLatencyBenchmarks.ImageSize);
-    }
-
-    [GlobalCleanup]
-    public void Cleanup() => SimdLifetime.Release(_kernels);
-
-    [Benchmark]
-    public float Run() => CamBenchmarkNetwork.Run(_explainer, Algorithm, _input);
+    public void Setup() => Build(1, CamBenchmarkNetwork.Vgg224(), BenchmarkData.UniformTensor(3, 1, 3, CamLatencyBenchmarks.ImageSize, CamLatencyBenchmarks.ImageSize));
 }
 
 /// <summary>
@@ -86,27 +86,12 @@ public class MaskedCamLatencyBenchmarks
 /// layer, the map) on the shipped MNIST GAP-CNN (weights/mnist-gapcnn.safetensors, 1×28×28, layer "features"
 /// 128×7×7) at one thread, under 1 ms; CAM and the forward pass beside it.
 /// </summary>
-[MemoryDiagnoser]
-public class GapCnnGradCamBenchmarks
+public class GapCnnGradCamBenchmarks : ExplanationBenchmark
 {
     [Params("forward", "cam", "gradcam")]
-    public string Algorithm { get; set; } = OverheadColumn.ForwardMethod;
+    public override string Algorithm { get; set; } = OverheadColumn.ForwardMethod;
 
-    private SimdKernels _kernels = null!;
-    private CamExplainer _explainer = null!;
-    private Tensor _input = null!;
 
     [GlobalSetup]
-    public void Setup()
-    {
-        _kernels = new SimdKernels(1);
-        _explainer = new CamExplainer(new ModuleExplainable(CamBenchmarkNetwork.ShippedMnistGapCnn()), _kernels);
-        _input = BenchmarkData.UniformTensor(4, 1, 1, 28, 28);
-    }
-
-    [GlobalCleanup]
-    public void Cleanup() => SimdLifetime.Release(_kernels);
-
-    [Benchmark]
-    public float Run() => CamBenchmarkNetwork.Run(_explainer, Algorithm, _input);
+    public void Setup() => Build(1, CamBenchmarkNetwork.ShippedMnistGapCnn(), BenchmarkData.UniformTensor(4, 1, 1, 28, 28));
 }
