@@ -29,22 +29,6 @@ public sealed record CamContext(LayerCapture Capture, IExplainable Model, Tensor
     /// without gradients (the masked-input passes of Score-CAM, the ablated passes of Ablation-CAM).
     /// <paramref name="beforeBatch"/>(first index, batch length, tape) may install forward hooks for that batch.
     /// </summary>
-    public float[] ScoresOf(int count, int batchSize, Action<int, Span<float>> fillImage, Action<int, int, Tape>? beforeBatch = null)
-    {
-        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");
-        int classes = Capture.Classes, size = ImageSize;
-        var scores = new float[count * classes];
-        var batch = new float[Math.Min(batchSize, Math.Max(count, 1)) * size];
-        for (int first = 0; first < count; first += batchSize)
-        {
-            int length = Math.Min(batchSize, count - first);
-            var images = batch.AsSpan(0, length * size);
-            for (int b = 0; b < length; b++) fillImage(first + b, images.Slice(b * size, size));
-            var tensor = Explainer.Kernels.Allocate(new Shape([length, InputChannels, InputHeight, InputWidth]));
-            tensor.Buffer.CopyFrom(images);
-            var batchScores = Explainer.ScoresOf(tensor, beforeBatch is null ? null : tape => beforeBatch(first, length, tape));
-            batchScores.AsSpan().CopyTo(scores.AsSpan(first * classes, length * classes));
-        }
-        return scores;
-    }
+    public float[] ScoresOf(int count, int batchSize, Action<int, Span<float>> fillImage, Action<int, int, Tape>? beforeBatch = null) =>
+        Explainer.ScoresOf(count, batchSize, InputChannels, InputHeight, InputWidth, fillImage, beforeBatch);
 }

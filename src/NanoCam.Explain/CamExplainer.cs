@@ -125,8 +125,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     private LayerCapture Pass(Tensor input, string[] layers, CamTarget target, bool withGradients, float gradientSign, bool atInput, Action<Tape>? configure)
     {
         if (input.Shape.Rank != 4) throw new ArgumentException($"explain: input must be [N, C, H, W], got {input.Shape}");
-        var tape = new Tape(Kernels) { GradEnabled = withGradients };
-        configure?.Invoke(tape);
+        var tape = TapeFor(withGradients, configure);
         if (withGradients) foreach (var layer in layers) tape.RequireGradient(layer);
         // Host inputs (decoded images, masked copies) enter a device backend here, once per pass.
         Tensor x = atInput ? input : Kernels.Stage(input);
@@ -181,12 +180,58 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     /// <summary>Class scores of a batch without recording gradients (used by the masked-input methods).</summary>
     public float[] ScoresOf(Tensor input) => ScoresOf(input, null);
 
+    /// <summary>
+    /// Class scores [count, classes] of <paramref name="count"/> images [C, H, W], built one at a time by
+    /// <paramref name="fillImage"/>(index, image) and run through the model <paramref name="batchSize"/> at a time
+    /// without gradients (masked, ablated or perturbed inputs: Score-CAM, Ablation-CAM, the deletion metric).
+    /// <paramref name="beforeBatch"/>(first index, batch length, tape) may install forward hooks for that batch.
+    /// </summary>
+    public float[] ScoresOf(int count, int batchSize, int channels, int height, int width,
+        Action<int, Span<float>> fillImage, Action<int, int, Tape>? beforeBatch = null)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");
+        int classes = Model.Classes, size = channels * height * width;
+        var scores = new float[count * classes];
+        var batch = new float[Math.Min(batchSize, Math.Max(count, 1)) * size];
+        Tensor? tensor = null;
+        for (int first = 0; first < count; first += batchSize)
+        {
+            int length = Math.Min(batchSize, count - first);
+            var images = batch.AsSpan(0, length * size);
+            for (int b = 0; b < length; b++) fillImage(first + b, images.Slice(b * size, size));
+            if (tensor is null || tensor.Shape[0] != length) tensor = Kernels.Allocate(new Shape([length, channels, height, width]));
+            tensor.Buffer.CopyFrom(images);
+            // Always through the configured tape (a no-op configuration when there are no hooks): its batch-sized
+            // buffers then stay apart from those of the capture pass on the plain tape, and neither is reallocated.
+            var batchScores = ScoresOf(tensor, tape => beforeBatch?.Invoke(first, length, tape));
+            batchScores.AsSpan().CopyTo(scores.AsSpan(first * classes, length * classes));
+        }
+        return scores;
+    }
+
     /// <summary>Class scores of a batch without gradients; <paramref name="configure"/> may install forward hooks first.</summary>
     public float[] ScoresOf(Tensor input, Action<Tape>? configure)
     {
-        var tape = new Tape(Kernels) { GradEnabled = false };
-        configure?.Invoke(tape);
+        var tape = TapeFor(withGradients: false, configure);
         return Model.Scores(tape, Kernels.Stage(input)).ToArray();
+    }
+
+    // Two tapes, rewound and reused so that repeated explanations allocate no new activation buffers (every result is
+    // copied to the host before the next pass): one for plain passes, one for passes with hooks or rule overrides
+    // (which are cleared before each pass, so they never outlive it). Two, so that the plain nodes stay in place.
+    private Tape? _plainTape, _configuredTape;
+
+    /// <summary>A rewound tape for one pass, parameters frozen (explanations need no ∂y/∂W), configured by <paramref name="configure"/>.</summary>
+    private Tape TapeFor(bool withGradients, Action<Tape>? configure)
+    {
+        ref var cached = ref configure is null ? ref _plainTape : ref _configuredTape;
+        var tape = cached ??= new Tape(Kernels) { ParameterGradients = false };
+        tape.Reset();
+        tape.ClearRequiredGradients();
+        tape.ClearHooksAndOverrides();
+        tape.GradEnabled = withGradients;
+        configure?.Invoke(tape);
+        return tape;
     }
 }
 

@@ -70,6 +70,16 @@ public static class MapOps
         }
     }
 
+    /// <summary>probabilities[c] = e^{z_c − max} / Σ_j e^{z_j − max} for one row of class scores (may be the same span).</summary>
+    public static void Softmax(ReadOnlySpan<float> logits, Span<float> probabilities)
+    {
+        float max = float.NegativeInfinity;
+        foreach (var z in logits) max = MathF.Max(max, z);
+        double sum = 0;
+        foreach (var z in logits) sum += Math.Exp(z - max);
+        for (int c = 0; c < logits.Length; c++) probabilities[c] = (float)(Math.Exp(logits[c] - max) / sum);
+    }
+
     /// <summary>softmax(logits)[index] = e^{z_index − max} / Σ_j e^{z_j − max}.</summary>
     public static float SoftmaxAt(ReadOnlySpan<float> logits, int index)
     {

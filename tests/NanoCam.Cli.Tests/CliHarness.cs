@@ -7,6 +7,9 @@ internal static class CliHarness
 {
     public static string SharedData => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/data"));
 
+    /// <summary>The repository's shipped checkpoints (weights/*.safetensors with their .json).</summary>
+    public static string Weights => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../weights"));
+
     public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "nanocam.dll");

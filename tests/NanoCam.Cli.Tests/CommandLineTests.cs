@@ -17,6 +17,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("explain", "--method")]
     [InlineData("layers", "--model")]
     [InlineData("predict", "--labels")]
+    [InlineData("evaluate-explanations", "--methods")]
     public void EveryVerb_HasHelpListingItsOptionsWithDefaults(string verb, string option)
     {
         var (code, stdout, _) = CliHarness.Run(verb, "--help");

@@ -28,6 +28,40 @@ public class TapeTests
     }
 
     [Fact]
+    public void FrozenParameters_GetNoGradient_AndTheInputGradientIsUnchanged()
+    {
+        var rng = new Random(4);
+        var image = TapeGradientCheck.Random(rng, 1, 2, 5, 5);
+        Tensor Parameter(Tensor t) => new(t.Shape, t.Buffer) { IsParameter = true };
+        var w1 = Parameter(TapeGradientCheck.Random(rng, 3, 2, 3, 3));
+        var w2 = Parameter(TapeGradientCheck.Random(rng, 2, 3));
+        float[] InputGradient(bool parameterGradients, out int differentiated)
+        {
+            var x = Tensor.FromArray(image.ToArray(), 1, 2, 5, 5);
+            x.RequiresGrad = true;
+            foreach (var p in new[] { w1, w2 }) { p.RequiresGrad = true; p.Grad = null; }
+            var tape = new Tape(_kernels) { ParameterGradients = parameterGradients };
+            var features = tape.Relu(tape.Conv2d(x, w1, null, padding: 1));
+            var scores = tape.MatMul(tape.GlobalAvgPool(features, keepSpatial: false), w2, transposeB: true);
+            tape.Backward(tape.Sum(scores));
+            differentiated = tape.Nodes.Count(n => n.Output.RequiresGrad);
+            return x.Grad!.ToArray();
+        }
+        var reference = InputGradient(parameterGradients: true, out int all);
+        Assert.NotNull(w1.Grad);
+        var frozen = InputGradient(parameterGradients: false, out int withFrozen);
+        Assert.Null(w1.Grad); // never allocated: no ∂L/∂W was computed
+        Assert.Null(w2.Grad);
+        Assert.Equal(all, withFrozen); // every node still lies on the path from x
+        Assert.Equal(reference, frozen);
+
+        // With no input needing a gradient, a frozen network records nothing to differentiate.
+        var tape = new Tape(_kernels) { ParameterGradients = false };
+        var y = tape.Conv2d(image, w1, null, padding: 1);
+        Assert.False(y.RequiresGrad);
+    }
+
+    [Fact]
     public void TensorUsedTwice_ReceivesTheSumOfBothGradients()
     {
         // y = x·x + x, so ∂Σy/∂x = 2x + 1 exactly.

@@ -35,8 +35,7 @@ public static class Evaluation
 {
     public static EvaluationReport Run(GapCnn model, ModelMetadata metadata, Dataset data, IKernels kernels, bool localization, int batchSize = 100)
     {
-        if (data.Channels != metadata.InputChannels || data.Height != metadata.InputHeight || data.Width != metadata.InputWidth)
-            throw new ArgumentException($"the data's images are {data.Channels}×{data.Height}×{data.Width} but the model expects {metadata.InputChannels}×{metadata.InputHeight}×{metadata.InputWidth}");
+        CheckImageSize(metadata, data);
         int classes = metadata.Classes.Length;
         var loader = new DataLoader(data, batchSize, DataLoaderOptions.Evaluation with { Mean = metadata.Mean, Std = metadata.Std });
         var confusion = new int[classes, classes];
@@ -77,6 +76,13 @@ public static class Evaluation
             Examples = data.Count, Correct = correct, Confusion = confusion, ClassNames = metadata.Classes,
             LocalizationHits = localization ? hits : null, LocalizationExamples = localization ? boxed : null,
         };
+    }
+
+    /// <summary>The data's images must have the size the model was trained on.</summary>
+    public static void CheckImageSize(ModelMetadata metadata, Dataset data)
+    {
+        if (data.Channels != metadata.InputChannels || data.Height != metadata.InputHeight || data.Width != metadata.InputWidth)
+            throw new ArgumentException($"the data's images are {data.Channels}×{data.Height}×{data.Width} but the model expects {metadata.InputChannels}×{metadata.InputHeight}×{metadata.InputWidth}");
     }
 
     /// <summary>Data boxes have inclusive corners; metric boxes are half-open.</summary>

@@ -5,12 +5,8 @@ public static class Predictions
 {
     public static float[] Softmax(ReadOnlySpan<float> scores)
     {
-        float max = float.NegativeInfinity;
-        foreach (var s in scores) max = MathF.Max(max, s);
         var p = new float[scores.Length];
-        double sum = 0;
-        for (int i = 0; i < p.Length; i++) sum += p[i] = MathF.Exp(scores[i] - max);
-        for (int i = 0; i < p.Length; i++) p[i] = (float)(p[i] / sum);
+        Explain.MapOps.Softmax(scores, p);
         return p;
     }
 

@@ -43,6 +43,7 @@ public abstract class Node
             OutputKernels = tape.Kernels;
         }
         Output.Name = null;
+        _parameterGradients = tape.ParameterGradients;
         Output.RequiresGrad = tape.GradEnabled && AnyInputRequiresGrad();
         return Output;
     }
@@ -53,21 +54,28 @@ public abstract class Node
         if (Output is null || !ReferenceEquals(Output.Buffer, source.Buffer) || !Output.Shape.Dims.SequenceEqual(dims))
             Output = new Tensor(new Shape(dims.ToArray()), source.Buffer);
         Output.Name = null;
+        _parameterGradients = tape.ParameterGradients;
         Output.RequiresGrad = tape.GradEnabled && AnyInputRequiresGrad();
         return Output;
     }
 
     private IKernels? OutputKernels { get; set; }
 
+    // The tape's Tape.ParameterGradients when this node was recorded.
+    private bool _parameterGradients = true;
+
     private bool AnyInputRequiresGrad()
     {
         foreach (var input in _inputs)
-            if (input.RequiresGrad) return true;
+            if (NeedsGradient(input)) return true;
         return false;
     }
 
+    /// <summary>Whether backward must produce ∂L/∂input: it asks for one, and it is not a parameter frozen by the tape.</summary>
+    private bool NeedsGradient(Tensor input) => input.RequiresGrad && (_parameterGradients || !input.IsParameter);
+
     /// <summary>The gradient buffer of <paramref name="input"/> if it needs one, else null.</summary>
-    protected static Tensor? GradOf(Tensor input) => input.RequiresGrad ? input.Grad : null;
+    protected Tensor? GradOf(Tensor input) => NeedsGradient(input) ? input.Grad : null;
 
     public override string ToString() => $"{Kind} → {Output}";
 }

@@ -31,6 +31,13 @@ public sealed class Tape
     /// <summary>False for no-grad inference: outputs never require gradients and <see cref="Backward"/> refuses to run.</summary>
     public bool GradEnabled { get; set; } = true;
 
+    /// <summary>
+    /// False: parameters are constants on this tape — backward computes no ∂L/∂W and leaves their Grad untouched, and
+    /// a node whose only differentiable inputs are parameters is not differentiated at all. Explanations set it: they
+    /// need ∂y^c/∂A at a layer (or ∂y^c/∂x), and the weight gradients would cost as much as the forward pass.
+    /// </summary>
+    public bool ParameterGradients { get; set; } = true;
+
     /// <summary>Modules read this: dropout drops and batch norm uses batch statistics only in training.</summary>
     public bool Training { get; set; }
 
@@ -108,6 +115,13 @@ public sealed class Tape
 
     public void ClearRequiredGradients() => _gradientTargets.Clear();
 
+    /// <summary>Removes every forward hook and backward-rule override, so that a rewound tape can serve another kind of pass.</summary>
+    public void ClearHooksAndOverrides()
+    {
+        _forwardHooks.Clear();
+        _backwardRules.Clear();
+    }
+
     /// <summary>Replaces the backward rule of every node of <paramref name="kind"/> (null restores the node's own rule).</summary>
     public void OverrideBackward(string kind, BackwardRule? rule)
     {
@@ -153,7 +167,7 @@ public sealed class Tape
 
     private void ZeroGradient(Tensor tensor)
     {
-        if (!tensor.RequiresGrad) return;
+        if (!tensor.RequiresGrad || (tensor.IsParameter && !ParameterGradients)) return;
         if (tensor.Grad is null || tensor.Grad.Shape != tensor.Shape)
         {
             tensor.Grad = Kernels.Allocate(tensor.Shape);

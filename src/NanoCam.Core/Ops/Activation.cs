@@ -54,6 +54,6 @@ public sealed class ActivationNode : Node
     public static BackwardRule ReluRule(ReluBackwardRule rule) => (node, kernels) =>
     {
         var relu = (ActivationNode)node;
-        if (GradOf(relu.Input) is { } dInput) kernels.ReluBackward(rule, dInput, relu.Output.Grad!, relu.Input);
+        if (relu.GradOf(relu.Input) is { } dInput) kernels.ReluBackward(rule, dInput, relu.Output.Grad!, relu.Input);
     };
 }

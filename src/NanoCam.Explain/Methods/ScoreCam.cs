@@ -79,6 +79,11 @@ public sealed class ScoreCam(int batchSize = 32) : MaskedInputCam(batchSize)
 /// SS-CAM (Wang et al. 2020b, "smoothed Score-CAM", noise on the mask): w_k^c = (1/S) Σ_s softmax(f(x ⊙ (M_k + ε_s)))_c,
 /// ε_s ~ N(0, σ²) per pixel. The noise for (image n, channel k, sample s) comes from <c>new Random(<see cref="NoiseSeed"/>)</c>.
 /// σ = 0 gives Score-CAM.
+/// Checked against the paper: the noise goes on the normalized, upsampled mask (the paper's first variant; its second
+/// adds it to the input), one fresh draw per sample, and the scores are averaged over the samples — as torch-cam's
+/// SSCAM does. Our defaults differ: torch-cam draws S = 35 samples with σ = 2, which on a mask in [0, 1] buries the
+/// mask in noise and costs 35·K passes per image; we use S = 10, σ = 0.3 (both settable). The score is Score-CAM's
+/// softmax probability of the class (torch-cam takes the pre-softmax score minus the baseline's, then a softmax over channels).
 /// </summary>
 public sealed class SmoothedScoreCam(int samples = 10, float sigma = 0.3f, int seed = 0, int batchSize = 32) : MaskedInputCam(batchSize)
 {
@@ -105,6 +110,11 @@ public sealed class SmoothedScoreCam(int samples = 10, float sigma = 0.3f, int s
 /// IS-CAM (Naidu et al. 2020, integrated Score-CAM): the mask is scaled along a path from 0 to M_k in
 /// <see cref="Steps"/> steps and the scores are averaged, w_k^c = (1/m) Σ_{i=1}^{m} softmax(f(x ⊙ (i/m)·M_k))_c —
 /// a Riemann sum of the score along the path, as integrated gradients integrates the gradient. m = 1 gives Score-CAM.
+/// A deliberate difference from the reference implementation: torch-cam's ISCAM (whose docstring gives the paper's mask
+/// as M_i = Σ_{j&lt;i} (j/N)·M_k) accumulates the scale, coefficient Σ_{j≤i} j/N, so its last inputs are x ⊙ M_k
+/// multiplied by up to (N + 1)/2 — 5.5 at N = 10, far outside the range of the images the network was trained on. We
+/// keep the straight path from 0 to x ⊙ M_k that the paper's integration (after Sundararajan et al.) describes: scales
+/// 1/m, 2/m, …, 1, each input within the image's own range. Both average the m scores.
 /// </summary>
 public sealed class IntegratedScoreCam(int steps = 10, int batchSize = 32) : MaskedInputCam(batchSize)
 {

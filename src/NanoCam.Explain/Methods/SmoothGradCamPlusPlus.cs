@@ -6,6 +6,9 @@ namespace NanoCam.Explain.Methods;
 /// D² = (1/S) Σ_s (∂S^c/∂A)², D³ = (1/S) Σ_s (∂S^c/∂A)³ (eq. 8–10), then
 /// α_ij^kc = D²_ij / (2 D²_ij + Σ_ab A^k_ab D³_ij) and w_k^c = Σ_ij α_ij^kc ReLU(D¹_ij), with A^k of the clean image.
 /// The noise of sample s is drawn from <c>new Random(Seed + s)</c>, image after image, value after value.
+/// Checked against the paper: D¹, D² and D³ are each averaged over the samples (eq. 8–10: the mean of the squares and
+/// of the cubes, not the square and cube of the mean), as torch-cam's SmoothGradCAMpp also does; A^k is the clean
+/// image's, as in torch-cam (the paper's equations leave it unsampled).
 /// </summary>
 public sealed class SmoothGradCamPlusPlus(int samples = 8, float sigma = 0.2f, int seed = 0) : CamMethod
 {
