@@ -2,6 +2,7 @@ using Google.Protobuf;
 using NanoCam.Autodiff;
 using NanoCam.Cpu.Naive;
 using NanoCam.Onnx.Protos;
+using static NanoCam.Onnx.Tests.TestGraphs;
 
 namespace NanoCam.Onnx.Tests;
 
@@ -81,7 +82,7 @@ public sealed class OperatorSemanticsTests
         clip.Attribute.Add(new AttributeProto { Name = "min", Type = AttributeProto.Types.AttributeType.Float, F = -1f });
         clip.Attribute.Add(new AttributeProto { Name = "max", Type = AttributeProto.Types.AttributeType.Float, F = 1f });
         var softmax = Node("Softmax", ["c"], ["y"]);
-        var graph = Graph([clip, softmax], ("x", [1, 2, 2]), "y");
+        var graph = Graph([clip, softmax], "x", "y");
         var model = Load(graph, 9);
         var y = model.Run(new Tape(new NaiveKernels()) { GradEnabled = false }, Tensor.FromArray([-3f, 0.5f, 2f, 0f], 1, 2, 2)).ToArray();
         float[] clipped = [-1f, 0.5f, 1f, 0f];
@@ -104,7 +105,7 @@ public sealed class OperatorSemanticsTests
             w.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "weights.bin" });
             w.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = "8" });
             w.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = "12" });
-            var graph = Graph([Node("Mul", ["x", "w"], ["y"])], ("x", [3]), "y");
+            var graph = Graph([Node("Mul", ["x", "w"], ["y"])], "x", "y");
             graph.Initializer.Add(w);
             var path = Path.Combine(dir.FullName, "model.onnx");
             File.WriteAllBytes(path, Model(graph, 13).ToByteArray());
@@ -118,50 +119,5 @@ public sealed class OperatorSemanticsTests
     {
         var size = new Shape(dims).Size;
         return Tensor.FromArray(Enumerable.Range(0, size).Select(i => MathF.Sin(i * step) + 0.1f).ToArray(), dims);
-    }
-
-    private static AttributeProto Ints(string name, params long[] values)
-    {
-        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
-        a.Ints.AddRange(values);
-        return a;
-    }
-
-    private static NodeProto Node(string opType, string[] inputs, string[] outputs)
-    {
-        var node = new NodeProto { OpType = opType, Name = opType.ToLowerInvariant() };
-        node.Input.AddRange(inputs);
-        node.Output.AddRange(outputs);
-        return node;
-    }
-
-    private static GraphProto Graph(NodeProto[] nodes, (string Name, int[] Dims) input, string output)
-    {
-        var graph = new GraphProto { Name = "test" };
-        graph.Node.AddRange(nodes);
-        graph.Input.Add(new ValueInfoProto { Name = input.Name });
-        graph.Output.Add(new ValueInfoProto { Name = output });
-        return graph;
-    }
-
-    private static ModelProto Model(GraphProto graph, int opset)
-    {
-        var model = new ModelProto { IrVersion = 7, Graph = graph };
-        model.OpsetImport.Add(new OperatorSetIdProto { Version = opset });
-        return model;
-    }
-
-    private static OnnxModel Load(GraphProto graph, int opset) => OnnxModel.Load(Model(graph, opset).ToByteArray(), "test-model");
-
-    /// <summary>Runs one node whose inputs are all graph inputs.</summary>
-    private static Tensor Run(NodeProto node, int opset, params (string Name, Tensor Value)[] inputs)
-    {
-        var graph = new GraphProto { Name = "test" };
-        graph.Node.Add(node);
-        foreach (var (name, _) in inputs) graph.Input.Add(new ValueInfoProto { Name = name });
-        graph.Output.Add(new ValueInfoProto { Name = node.Output[0] });
-        var model = Load(graph, opset);
-        var tape = new Tape(new NaiveKernels()) { GradEnabled = false };
-        return model.Run(tape, inputs.ToDictionary(i => i.Name, i => OnnxValue.FromTensor(i.Value)))[node.Output[0]].Tensor!;
     }
 }
