@@ -78,7 +78,7 @@ internal static partial class OnnxOperators
         var value = Required(node, inputs, 0);
         var x = value.Tensor ?? ExactFloats(node, value);
         var axes = PoolAxes(node, x);
-        bool wantIndices = node.Outputs.Count > 1 && node.Outputs[1].Length > 0;
+        bool wantIndices = node.IsOutputUsed(1);
         var stages = wantIndices ? new List<(Pool2dGeometry Geometry, float[] Argmax)>() : null;
         var y = PoolSeparably(tape, x, axes, node.Int("ceil_mode", 0) != 0, (input, g) =>
         {

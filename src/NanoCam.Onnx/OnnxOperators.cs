@@ -340,11 +340,12 @@ internal static partial class OnnxOperators
         var x = Required(node, inputs, 0);
         bool training = node.Opset >= 12 && Optional(inputs, 2) is { } mode && mode.ToInt64Array() is [not 0];
         var y = training && x.Tensor is { } t ? tape.Dropout(t, Optional(inputs, 1) is { } r ? Scalar(r) : 0.5f, training: true) : null;
+        bool wantMask = node.IsOutputUsed(1);
         // Inference, or ratio 0 (where tape.Dropout records nothing and returns its input): identity, every element kept.
         if (y is null || ReferenceEquals(y, x.Tensor))
-            return [Identity(tape, x), OnnxValue.FromIntegers(Enumerable.Repeat(1L, x.Size).ToArray(), x.Dims, OnnxDataType.Bool)];
-        var keep = ((DropoutNode)tape.Nodes[tape.Count - 1]).Mask.ToArray().Select(m => m != 0f ? 1L : 0L).ToArray();
-        return [OnnxValue.FromTensor(y), OnnxValue.FromIntegers(keep, x.Dims, OnnxDataType.Bool)];
+            return [Identity(tape, x), wantMask ? OnnxValue.FromIntegers(Enumerable.Repeat(1L, x.Size).ToArray(), x.Dims, OnnxDataType.Bool) : null];
+        var keep = wantMask ? ((DropoutNode)tape.Nodes[tape.Count - 1]).Mask.ToArray().Select(m => m != 0f ? 1L : 0L).ToArray() : null;
+        return [OnnxValue.FromTensor(y), keep is null ? null : OnnxValue.FromIntegers(keep, x.Dims, OnnxDataType.Bool)];
     }
 
     // ---- shapes --------------------------------------------------------------------------------------------------
