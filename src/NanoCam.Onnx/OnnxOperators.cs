@@ -49,7 +49,7 @@ internal static partial class OnnxOperators
                 "Identity" => [Identity(tape, Required(node, inputs, 0))],
                 "Constant" => [Constant(node)],
                 "Shape" => [Shape(node, inputs)],
-                "Gather" => [Gather(node, inputs)],
+                "Gather" => [Gather(tape, node, inputs)],
                 "Unsqueeze" => [Unsqueeze(tape, node, inputs)],
                 "Squeeze" => [Squeeze(tape, node, inputs)],
                 _ => throw new NotSupportedException($"unsupported ONNX operator {node.OpType} (node {node.Name}, opset {node.Opset})"),
@@ -450,13 +450,20 @@ internal static partial class OnnxOperators
         return OnnxValue.FromIntegers(values, [values.Length]);
     }
 
-    /// <summary>Gather on integer data (shape vectors): out = data.shape[:axis] + indices.shape + data.shape[axis+1:].</summary>
-    private static OnnxValue Gather(OnnxNode node, IReadOnlyList<OnnxValue?> inputs)
+    /// <summary>
+    /// Gather: out = data.shape[:axis] + indices.shape + data.shape[axis+1:]. Float data runs on the tape (differentiable);
+    /// integer data (shape vectors) is folded on the host.
+    /// </summary>
+    private static OnnxValue Gather(Tape tape, OnnxNode node, IReadOnlyList<OnnxValue?> inputs)
     {
         var data = Required(node, inputs, 0);
         var indices = Required(node, inputs, 1);
-        if (data.IsFloat)
-            throw new NotSupportedException($"ONNX node {node.Name} (Gather): gathering from float tensors is not supported (only integer shape values are folded)");
+        if (data.Tensor is { } t)
+        {
+            int a = t.Shape.Axis((int)node.Int("axis", 0));
+            var picked = tape.Gather(t, a, indices.ToInt64Array().Select(i => checked((int)i)).ToArray());
+            return OnnxValue.FromTensor(tape.Reshape(picked, [.. t.Shape.Dims[..a], .. indices.Dims, .. t.Shape.Dims[(a + 1)..]]));
+        }
         int rank = data.Dims.Length;
         int axis = (int)node.Int("axis", 0);
         if (axis < 0) axis += rank;

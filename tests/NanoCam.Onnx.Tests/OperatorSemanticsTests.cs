@@ -115,6 +115,23 @@ public sealed class OperatorSemanticsTests
         finally { dir.Delete(recursive: true); }
     }
 
+    [Fact]
+    public void Gather_OnFloatData_WithATwoByTwoIndexTensor_InsertsItsShapeAtTheAxis()
+    {
+        // data [2, 4, 3], indices [[3, -4], [1, 3]] along axis 1 → [2, 2, 2, 3]; -4 is index 0.
+        var data = Ramp([2, 4, 3], 0.3f);
+        var graph = Graph([Node("Gather", ["data", "indices"], ["y"], ("axis", 1))], "data", "y");
+        graph.Initializer.Add(Int64Tensor("indices", [2, 2], [3, -4, 1, 3]));
+        var y = Load(graph, 13).Run(new Tape(new NaiveKernels()) { GradEnabled = false }, data);
+        Assert.Equal([2, 2, 2, 3], y.Shape.ToArray());
+        int[,] picked = { { 3, 0 }, { 1, 3 } };
+        for (int o = 0; o < 2; o++)
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 2; c++)
+                    for (int i = 0; i < 3; i++)
+                        Assert.Equal(data[o, picked[r, c], i], y[o, r, c, i]);
+    }
+
     private static Tensor Ramp(int[] dims, float step)
     {
         var size = new Shape(dims).Size;
