@@ -99,7 +99,7 @@ public class SqueezeNetBenchmarks : IFlopCounted
         {
             if (node.OpType != "Conv") continue;
             var weight = model.Parameters[node.Inputs[1]].Shape;
-            var output = layer.OutputShapes[0];
+            var output = layer.OutputShapes[0]!;
             flops += 2.0 * weight.Size * output[2] * output[3] * output[0];
         }
         return flops;

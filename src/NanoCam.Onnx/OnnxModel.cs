@@ -11,8 +11,11 @@ public sealed record OnnxGraphInput(string Name, OnnxDataType ElementType, IRead
     public override string ToString() => $"{Name}: {ElementType.ToString().ToUpperInvariant()}[{string.Join(", ", Dims.Select(d => d < 0 ? "?" : d.ToString()))}]";
 }
 
-/// <summary>One node with the shapes its outputs had in a forward pass (for `nanocam layers`).</summary>
-public sealed record OnnxLayerInfo(string OpType, string Name, IReadOnlyList<string> Outputs, IReadOnlyList<int[]> OutputShapes);
+/// <summary>
+/// One node with the shapes its outputs had in a forward pass (for `nanocam layers`); null for an optional output
+/// that nothing reads and so was not computed (a Dropout mask).
+/// </summary>
+public sealed record OnnxLayerInfo(string OpType, string Name, IReadOnlyList<string> Outputs, IReadOnlyList<int[]?> OutputShapes);
 
 /// <summary>
 /// An ONNX model imported onto NanoCam: float initializers become parameter tensors under their ONNX names, and
@@ -206,7 +209,7 @@ public sealed class OnnxModel
         var layers = new List<OnnxLayerInfo>();
         Evaluate(tape, new Dictionary<string, OnnxValue> { [Inputs[0].Name] = OnnxValue.FromTensor(input) },
             (node, values) => layers.Add(new OnnxLayerInfo(node.OpType, node.Name, node.Outputs,
-                values.Select(v => v?.Dims ?? []).ToArray())));
+                values.Select(v => v?.Dims).ToArray())));
         return layers;
     }
 
