@@ -28,7 +28,7 @@ public sealed class ImporterTests(ITestOutputHelper output)
 
         var layers = model.DescribeLayers(NoGradTape());
         Assert.Equal(model.Nodes.Count, layers.Count);
-        Assert.Equal([1, 10], layers[^1].OutputShapes[0]);
+        Assert.Equal([1, 10], layers[^1].OutputShapes[0]!);
         Assert.Null(model.OutputBeforeSoftmax);
         Assert.Null(model.FindCamHead(out var reason));
         Assert.Contains("GlobalAveragePool", reason);
