@@ -43,7 +43,8 @@ public static class CliRunner
         return inner switch
         {
             FileNotFoundException or DirectoryNotFoundException or ArgumentException or InvalidDataException or FormatException
-                or InvalidOperationException or IOException or UnauthorizedAccessException or KeyNotFoundException => message,
+                or InvalidOperationException or IOException or UnauthorizedAccessException or KeyNotFoundException
+                or NotSupportedException => message,
             _ => $"{message} ({inner.GetType().Name})",
         };
     }

@@ -11,8 +11,11 @@ public sealed record OnnxGraphInput(string Name, OnnxDataType ElementType, IRead
     public override string ToString() => $"{Name}: {ElementType.ToString().ToUpperInvariant()}[{string.Join(", ", Dims.Select(d => d < 0 ? "?" : d.ToString()))}]";
 }
 
-/// <summary>One node with the shapes its outputs had in a forward pass (for `nanocam layers`).</summary>
-public sealed record OnnxLayerInfo(string OpType, string Name, IReadOnlyList<string> Outputs, IReadOnlyList<int[]> OutputShapes);
+/// <summary>
+/// One node with the shapes its outputs had in a forward pass (for `nanocam layers`); null for an optional output
+/// that nothing reads and so was not computed (a Dropout mask).
+/// </summary>
+public sealed record OnnxLayerInfo(string OpType, string Name, IReadOnlyList<string> Outputs, IReadOnlyList<int[]?> OutputShapes);
 
 /// <summary>
 /// An ONNX model imported onto NanoCam: float initializers become parameter tensors under their ONNX names, and
@@ -24,6 +27,8 @@ public sealed class OnnxModel
     private readonly Dictionary<string, Tensor> _parameters;
     private readonly Dictionary<string, OnnxValue> _constants;
     private readonly Dictionary<string, OnnxNode> _producers = [];
+    // Every initializer as a graph value, built once: each pass starts its environment from a copy.
+    private readonly Dictionary<string, OnnxValue> _initializerValues;
 
     private OnnxModel(string source, ModelProto model, IReadOnlyList<OnnxNode> nodes, Dictionary<string, Tensor> parameters,
         Dictionary<string, OnnxValue> constants, IReadOnlyList<OnnxGraphInput> inputs, IReadOnlyList<string> outputs)
@@ -41,6 +46,8 @@ public sealed class OnnxModel
         foreach (var node in nodes)
             foreach (var output in node.Outputs)
                 if (output.Length > 0) _producers[output] = node;
+        _initializerValues = new Dictionary<string, OnnxValue>(constants);
+        foreach (var (name, p) in parameters) _initializerValues[name] = OnnxValue.FromTensor(p);
         OutputBeforeSoftmax = FindOutputBeforeSoftmax();
     }
 
@@ -161,6 +168,8 @@ public sealed class OnnxModel
         var outputs = graph.Output.Select(o => o.Name).ToList();
         foreach (var o in outputs)
             if (!defined.Contains(o)) throw new InvalidDataException($"{source}: graph output '{o}' is never computed");
+        var read = new HashSet<string>(nodes.SelectMany(n => n.Inputs).Concat(outputs));
+        foreach (var node in nodes) node.MarkUsedOutputs(read);
         return new OnnxModel(source, model, nodes, parameters, constants, inputs, outputs);
     }
 
@@ -200,14 +209,13 @@ public sealed class OnnxModel
         var layers = new List<OnnxLayerInfo>();
         Evaluate(tape, new Dictionary<string, OnnxValue> { [Inputs[0].Name] = OnnxValue.FromTensor(input) },
             (node, values) => layers.Add(new OnnxLayerInfo(node.OpType, node.Name, node.Outputs,
-                values.Select(v => v?.Dims ?? []).ToArray())));
+                values.Select(v => v?.Dims).ToArray())));
         return layers;
     }
 
     private Dictionary<string, OnnxValue> Evaluate(Tape tape, IReadOnlyDictionary<string, OnnxValue> inputs, Action<OnnxNode, OnnxValue?[]>? onNode)
     {
-        var env = new Dictionary<string, OnnxValue>(_constants);
-        foreach (var (name, p) in _parameters) env[name] = OnnxValue.FromTensor(p);
+        var env = new Dictionary<string, OnnxValue>(_initializerValues);
         foreach (var declared in Inputs)
         {
             if (!inputs.TryGetValue(declared.Name, out var value))

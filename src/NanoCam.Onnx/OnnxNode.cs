@@ -37,6 +37,17 @@ public sealed class OnnxNode
 
     public IReadOnlyList<string> Outputs { get; }
 
+    private bool[] _outputUsed = [];
+
+    /// <summary>
+    /// Whether output <paramref name="index"/> is read by a later node or is a graph output. Operators skip optional
+    /// outputs nobody reads (SqueezeNet's Dropout mask would otherwise cost a 692 KB array per forward).
+    /// </summary>
+    public bool IsOutputUsed(int index) => index < _outputUsed.Length && _outputUsed[index];
+
+    internal void MarkUsedOutputs(IReadOnlySet<string> read) =>
+        _outputUsed = [.. Outputs.Select(o => o.Length > 0 && read.Contains(o))];
+
     public IEnumerable<string> AttributeNames => _attributes.Keys;
 
     public bool HasAttribute(string name) => _attributes.ContainsKey(name);

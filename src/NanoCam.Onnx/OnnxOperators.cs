@@ -7,7 +7,7 @@ namespace NanoCam.Onnx;
 /// ONNX operator semantics on NanoCam: each operator maps its inputs and attributes onto tape operations
 /// (float tensors, differentiable) or folds them on the host (integer shape arithmetic: Shape, Gather, Unsqueeze, …).
 /// </summary>
-internal static class OnnxOperators
+internal static partial class OnnxOperators
 {
     private static readonly HashSet<string> Supported =
     [
@@ -49,7 +49,7 @@ internal static class OnnxOperators
                 "Identity" => [Identity(tape, Required(node, inputs, 0))],
                 "Constant" => [Constant(node)],
                 "Shape" => [Shape(node, inputs)],
-                "Gather" => [Gather(node, inputs)],
+                "Gather" => [Gather(tape, node, inputs)],
                 "Unsqueeze" => [Unsqueeze(tape, node, inputs)],
                 "Squeeze" => [Squeeze(tape, node, inputs)],
                 _ => throw new NotSupportedException($"unsupported ONNX operator {node.OpType} (node {node.Name}, opset {node.Opset})"),
@@ -134,7 +134,7 @@ internal static class OnnxOperators
     {
         int spatial = x.Shape.Rank - 2;
         if (spatial is not (1 or 2))
-            throw new NotSupportedException($"ONNX node {node.Name} ({node.OpType}): {spatial}-D spatial input {x.Shape} is not supported (1-D and 2-D only)");
+            throw new NotSupportedException($"ONNX node {node.Name} ({node.OpType}): {spatial}-D spatial input {x.Shape} is not supported (1-D and 2-D convolution only)");
         return spatial;
     }
 
@@ -158,70 +158,6 @@ internal static class OnnxOperators
         }
         var g = Conv2dGeometry.For(x.Shape, w.Shape, (strides[0], strides[1]), (begin[0], begin[1], end[0], end[1]), (dilations[0], dilations[1]), groups);
         return OnnxValue.FromTensor(tape.Conv2d(x, w, bias, g));
-    }
-
-    private static Pool2dGeometry PoolGeometry(OnnxNode node, Tensor x4, int spatial, out bool lifted)
-    {
-        lifted = spatial == 1;
-        var kernel = IntsOr(node, "kernel_shape", spatial, 1);
-        if (!node.HasAttribute("kernel_shape")) throw new ArgumentException("kernel_shape is required");
-        var strides = IntsOr(node, "strides", spatial, 1);
-        var dilations = IntsOr(node, "dilations", spatial, 1);
-        var sizes = lifted ? new[] { x4.Shape[3] } : new[] { x4.Shape[2], x4.Shape[3] };
-        var (begin, end) = Padding(node, sizes, kernel, strides, dilations);
-        bool ceil = node.Int("ceil_mode", 0) != 0;
-        return lifted
-            ? Pool2dGeometry.For(x4.Shape, (1, kernel[0]), (1, strides[0]), (0, begin[0], 0, end[0]), (1, dilations[0]), ceil)
-            : Pool2dGeometry.For(x4.Shape, (kernel[0], kernel[1]), (strides[0], strides[1]), (begin[0], begin[1], end[0], end[1]), (dilations[0], dilations[1]), ceil);
-    }
-
-    private static Tensor Unlift(Tape tape, Tensor y, bool lifted) =>
-        lifted ? tape.Reshape(y, [y.Shape[0], y.Shape[1], y.Shape[3]]) : y;
-
-    private static OnnxValue?[] MaxPool(Tape tape, OnnxNode node, IReadOnlyList<OnnxValue?> inputs)
-    {
-        var x = Float(node, inputs, 0);
-        int spatial = SpatialRank(node, x);
-        var x4 = spatial == 1 ? Lift1d(tape, x) : x;
-        var g = PoolGeometry(node, x4, spatial, out bool lifted);
-        var y = tape.MaxPool2d(x4, g);
-        OnnxValue? indices = null;
-        if (node.Outputs.Count > 1 && node.Outputs[1].Length > 0)
-        {
-            // ONNX Indices: flat offsets into the whole input tensor, row-major (storage_order 0) or column-major within each plane.
-            var pool = (MaxPool2dNode)tape.Nodes[tape.Count - 1];
-            var argmax = pool.Argmax.ToArray();
-            bool columnMajor = node.Int("storage_order", 0) != 0;
-            int plane = g.InputHeight * g.InputWidth, outPlane = g.OutputHeight * g.OutputWidth;
-            var values = new long[argmax.Length];
-            for (int i = 0; i < values.Length; i++)
-            {
-                int within = (int)argmax[i], row = within / g.InputWidth, col = within % g.InputWidth;
-                long offset = (long)(i / outPlane) * plane;
-                values[i] = offset + (columnMajor ? col * g.InputHeight + row : within);
-            }
-            indices = OnnxValue.FromIntegers(values, Unlift(tape, y, lifted).Shape.ToArray());
-        }
-        return [OnnxValue.FromTensor(Unlift(tape, y, lifted)), indices];
-    }
-
-    private static OnnxValue AveragePool(Tape tape, OnnxNode node, IReadOnlyList<OnnxValue?> inputs)
-    {
-        var x = Float(node, inputs, 0);
-        int spatial = SpatialRank(node, x);
-        var x4 = spatial == 1 ? Lift1d(tape, x) : x;
-        var g = PoolGeometry(node, x4, spatial, out bool lifted);
-        var y = tape.AvgPool2d(x4, g, countIncludePad: node.Int("count_include_pad", 0) != 0);
-        return OnnxValue.FromTensor(Unlift(tape, y, lifted));
-    }
-
-    private static OnnxValue GlobalPool(Tape tape, OnnxNode node, IReadOnlyList<OnnxValue?> inputs, bool average)
-    {
-        var x = Float(node, inputs, 0);
-        int spatial = SpatialRank(node, x);
-        var x4 = spatial == 1 ? Lift1d(tape, x) : x;
-        var y = average ? tape.GlobalAvgPool(x4, keepSpatial: true) : tape.GlobalMaxPool(x4);
-        return OnnxValue.FromTensor(spatial == 1 ? tape.Reshape(y, [y.Shape[0], y.Shape[1], 1]) : y);
     }
 
     // ---- dense ---------------------------------------------------------------------------------------------------
@@ -394,14 +330,22 @@ internal static class OnnxOperators
             OnnxValue.FromTensor(Tensor.FromArray(runningMean, channels)), OnnxValue.FromTensor(Tensor.FromArray(runningVar, channels))];
     }
 
-    /// <summary>Dropout at inference is the identity; the optional mask output is all true.</summary>
+    /// <summary>
+    /// Dropout: at inference the identity with an all-true mask. With training_mode (an input from opset 12 on) it is
+    /// inverted dropout, y = x·keep/(1 − ratio), keep drawn per element from the tape's counter-based generator
+    /// (<see cref="Tape.Seed"/>; the node's seed attribute cannot reproduce another runtime's draws, so it is not read).
+    /// </summary>
     private static OnnxValue?[] Dropout(Tape tape, OnnxNode node, IReadOnlyList<OnnxValue?> inputs)
     {
         var x = Required(node, inputs, 0);
-        if (node.Opset >= 12 && Optional(inputs, 2) is { } mode && mode.ToInt64Array() is [not 0])
-            throw new NotSupportedException($"ONNX node {node.Name} (Dropout): training_mode=true is not supported by the importer (inference only)");
-        var mask = OnnxValue.FromIntegers(Enumerable.Repeat(1L, x.Size).ToArray(), x.Dims, OnnxDataType.Bool);
-        return [Identity(tape, x), mask];
+        bool training = node.Opset >= 12 && Optional(inputs, 2) is { } mode && mode.ToInt64Array() is [not 0];
+        var y = training && x.Tensor is { } t ? tape.Dropout(t, Optional(inputs, 1) is { } r ? Scalar(r) : 0.5f, training: true) : null;
+        bool wantMask = node.IsOutputUsed(1);
+        // Inference, or ratio 0 (where tape.Dropout records nothing and returns its input): identity, every element kept.
+        if (y is null || ReferenceEquals(y, x.Tensor))
+            return [Identity(tape, x), wantMask ? OnnxValue.FromIntegers(Enumerable.Repeat(1L, x.Size).ToArray(), x.Dims, OnnxDataType.Bool) : null];
+        var keep = wantMask ? ((DropoutNode)tape.Nodes[tape.Count - 1]).Mask.ToArray().Select(m => m != 0f ? 1L : 0L).ToArray() : null;
+        return [OnnxValue.FromTensor(y), keep is null ? null : OnnxValue.FromIntegers(keep, x.Dims, OnnxDataType.Bool)];
     }
 
     // ---- shapes --------------------------------------------------------------------------------------------------
@@ -506,13 +450,20 @@ internal static class OnnxOperators
         return OnnxValue.FromIntegers(values, [values.Length]);
     }
 
-    /// <summary>Gather on integer data (shape vectors): out = data.shape[:axis] + indices.shape + data.shape[axis+1:].</summary>
-    private static OnnxValue Gather(OnnxNode node, IReadOnlyList<OnnxValue?> inputs)
+    /// <summary>
+    /// Gather: out = data.shape[:axis] + indices.shape + data.shape[axis+1:]. Float data runs on the tape (differentiable);
+    /// integer data (shape vectors) is folded on the host.
+    /// </summary>
+    private static OnnxValue Gather(Tape tape, OnnxNode node, IReadOnlyList<OnnxValue?> inputs)
     {
         var data = Required(node, inputs, 0);
         var indices = Required(node, inputs, 1);
-        if (data.IsFloat)
-            throw new NotSupportedException($"ONNX node {node.Name} (Gather): gathering from float tensors is not supported (only integer shape values are folded)");
+        if (data.Tensor is { } t)
+        {
+            int a = t.Shape.Axis((int)node.Int("axis", 0));
+            var picked = tape.Gather(t, a, indices.ToInt64Array().Select(i => checked((int)i)).ToArray());
+            return OnnxValue.FromTensor(tape.Reshape(picked, [.. t.Shape.Dims[..a], .. indices.Dims, .. t.Shape.Dims[(a + 1)..]]));
+        }
         int rank = data.Dims.Length;
         int axis = (int)node.Int("axis", 0);
         if (axis < 0) axis += rank;

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using NanoCam.Autodiff;
 using NanoCam.Cpu.Naive;
 using NanoCam.Onnx.Protos;
+using static NanoCam.Onnx.Tests.TestGraphs;
 using Xunit.Abstractions;
 
 namespace NanoCam.Onnx.Tests;
@@ -27,7 +28,7 @@ public sealed class ImporterTests(ITestOutputHelper output)
 
         var layers = model.DescribeLayers(NoGradTape());
         Assert.Equal(model.Nodes.Count, layers.Count);
-        Assert.Equal([1, 10], layers[^1].OutputShapes[0]);
+        Assert.Equal([1, 10], layers[^1].OutputShapes[0]!);
         Assert.Null(model.OutputBeforeSoftmax);
         Assert.Null(model.FindCamHead(out var reason));
         Assert.Contains("GlobalAveragePool", reason);
@@ -154,52 +155,5 @@ public sealed class ImporterTests(ITestOutputHelper output)
         float gap0 = Enumerable.Range(0, 9).Sum(i => i * 0.1f) / 9, gap1 = Enumerable.Range(9, 9).Sum(i => i * 0.1f) / 9;
         for (int c = 0; c < 3; c++)
             Assert.Equal(head.Weights[c * 2] * gap0 + head.Weights[c * 2 + 1] * gap1 + head.Bias![c], scores[c], 1e-5f);
-    }
-
-    // ---- tiny model builders --------------------------------------------------------------------------------------
-
-    private static OnnxModel Load(GraphProto graph, int opset)
-    {
-        var model = new ModelProto { IrVersion = 8, Graph = graph, ProducerName = "NanoCam tests" };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
-        return OnnxModel.Load(model.ToByteArray(), "test-model", Path.GetTempPath());
-    }
-
-    private static ValueInfoProto FloatInfo(string name, params int[] dims)
-    {
-        var shape = new TensorShapeProto();
-        foreach (var d in dims) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)OnnxDataType.Float, Shape = shape } } };
-    }
-
-    private static NodeProto Node(string opType, string name, string[] inputs, string[] outputs, params (string Name, object Value)[] attributes)
-    {
-        var node = new NodeProto { OpType = opType, Name = name };
-        node.Input.AddRange(inputs);
-        node.Output.AddRange(outputs);
-        foreach (var (attributeName, value) in attributes)
-            node.Attribute.Add(value switch
-            {
-                int i => new AttributeProto { Name = attributeName, Type = AttributeProto.Types.AttributeType.Int, I = i },
-                float f => new AttributeProto { Name = attributeName, Type = AttributeProto.Types.AttributeType.Float, F = f },
-                _ => throw new ArgumentException(attributeName),
-            });
-        return node;
-    }
-
-    private static TensorProto Int64Tensor(string name, int[] dims, long[] values)
-    {
-        var t = new TensorProto { Name = name, DataType = (int)OnnxDataType.Int64 };
-        t.Dims.AddRange(dims.Select(d => (long)d));
-        t.Int64Data.AddRange(values);
-        return t;
-    }
-
-    private static TensorProto FloatTensor(string name, int[] dims, float[] values)
-    {
-        var t = new TensorProto { Name = name, DataType = (int)OnnxDataType.Float };
-        t.Dims.AddRange(dims.Select(d => (long)d));
-        t.FloatData.AddRange(values);
-        return t;
     }
 }

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using NanoCam.Autodiff;
 using NanoCam.Cpu.Naive;
 using NanoCam.Onnx.Protos;
+using static NanoCam.Onnx.Tests.TestGraphs;
 
 namespace NanoCam.Onnx.Tests;
 
@@ -81,7 +82,7 @@ public sealed class OperatorSemanticsTests
         clip.Attribute.Add(new AttributeProto { Name = "min", Type = AttributeProto.Types.AttributeType.Float, F = -1f });
         clip.Attribute.Add(new AttributeProto { Name = "max", Type = AttributeProto.Types.AttributeType.Float, F = 1f });
         var softmax = Node("Softmax", ["c"], ["y"]);
-        var graph = Graph([clip, softmax], ("x", [1, 2, 2]), "y");
+        var graph = Graph([clip, softmax], "x", "y");
         var model = Load(graph, 9);
         var y = model.Run(new Tape(new NaiveKernels()) { GradEnabled = false }, Tensor.FromArray([-3f, 0.5f, 2f, 0f], 1, 2, 2)).ToArray();
         float[] clipped = [-1f, 0.5f, 1f, 0f];
@@ -104,7 +105,7 @@ public sealed class OperatorSemanticsTests
             w.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "weights.bin" });
             w.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = "8" });
             w.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = "12" });
-            var graph = Graph([Node("Mul", ["x", "w"], ["y"])], ("x", [3]), "y");
+            var graph = Graph([Node("Mul", ["x", "w"], ["y"])], "x", "y");
             graph.Initializer.Add(w);
             var path = Path.Combine(dir.FullName, "model.onnx");
             File.WriteAllBytes(path, Model(graph, 13).ToByteArray());
@@ -114,54 +115,26 @@ public sealed class OperatorSemanticsTests
         finally { dir.Delete(recursive: true); }
     }
 
+    [Fact]
+    public void Gather_OnFloatData_WithATwoByTwoIndexTensor_InsertsItsShapeAtTheAxis()
+    {
+        // data [2, 4, 3], indices [[3, -4], [1, 3]] along axis 1 → [2, 2, 2, 3]; -4 is index 0.
+        var data = Ramp([2, 4, 3], 0.3f);
+        var graph = Graph([Node("Gather", ["data", "indices"], ["y"], ("axis", 1))], "data", "y");
+        graph.Initializer.Add(Int64Tensor("indices", [2, 2], [3, -4, 1, 3]));
+        var y = Load(graph, 13).Run(new Tape(new NaiveKernels()) { GradEnabled = false }, data);
+        Assert.Equal([2, 2, 2, 3], y.Shape.ToArray());
+        int[,] picked = { { 3, 0 }, { 1, 3 } };
+        for (int o = 0; o < 2; o++)
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 2; c++)
+                    for (int i = 0; i < 3; i++)
+                        Assert.Equal(data[o, picked[r, c], i], y[o, r, c, i]);
+    }
+
     private static Tensor Ramp(int[] dims, float step)
     {
         var size = new Shape(dims).Size;
         return Tensor.FromArray(Enumerable.Range(0, size).Select(i => MathF.Sin(i * step) + 0.1f).ToArray(), dims);
-    }
-
-    private static AttributeProto Ints(string name, params long[] values)
-    {
-        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
-        a.Ints.AddRange(values);
-        return a;
-    }
-
-    private static NodeProto Node(string opType, string[] inputs, string[] outputs)
-    {
-        var node = new NodeProto { OpType = opType, Name = opType.ToLowerInvariant() };
-        node.Input.AddRange(inputs);
-        node.Output.AddRange(outputs);
-        return node;
-    }
-
-    private static GraphProto Graph(NodeProto[] nodes, (string Name, int[] Dims) input, string output)
-    {
-        var graph = new GraphProto { Name = "test" };
-        graph.Node.AddRange(nodes);
-        graph.Input.Add(new ValueInfoProto { Name = input.Name });
-        graph.Output.Add(new ValueInfoProto { Name = output });
-        return graph;
-    }
-
-    private static ModelProto Model(GraphProto graph, int opset)
-    {
-        var model = new ModelProto { IrVersion = 7, Graph = graph };
-        model.OpsetImport.Add(new OperatorSetIdProto { Version = opset });
-        return model;
-    }
-
-    private static OnnxModel Load(GraphProto graph, int opset) => OnnxModel.Load(Model(graph, opset).ToByteArray(), "test-model");
-
-    /// <summary>Runs one node whose inputs are all graph inputs.</summary>
-    private static Tensor Run(NodeProto node, int opset, params (string Name, Tensor Value)[] inputs)
-    {
-        var graph = new GraphProto { Name = "test" };
-        graph.Node.Add(node);
-        foreach (var (name, _) in inputs) graph.Input.Add(new ValueInfoProto { Name = name });
-        graph.Output.Add(new ValueInfoProto { Name = node.Output[0] });
-        var model = Load(graph, opset);
-        var tape = new Tape(new NaiveKernels()) { GradEnabled = false };
-        return model.Run(tape, inputs.ToDictionary(i => i.Name, i => OnnxValue.FromTensor(i.Value)))[node.Output[0]].Tensor!;
     }
 }

@@ -27,23 +27,6 @@ public sealed class SqueezeNetFixture
 public sealed class SqueezeNetTests(SqueezeNetFixture squeezeNet, ITestOutputHelper output) : IClassFixture<SqueezeNetFixture>
 {
     [Fact]
-    public void Fp32Model_OnFish_MatchesTheWindowsMlReferenceOutputs()
-    {
-        var fp16Reference = TestData.ReadIndexValue(TestData.Path("models", "reference", "Squeezenet_fp16_fish_input_CPU.csv"));
-        var fp32Reference = TestData.ReadIndexValue(TestData.Path("models", "reference", "Squeezenet_fish_input_CPU.csv"));
-        var actual = squeezeNet.FishFp32;
-        Assert.Equal(1000, actual.Length);
-        double vsFp16 = MaxAbsDiff(actual, fp16Reference), vsFp32 = MaxAbsDiff(actual, fp32Reference);
-        output.WriteLine($"fish: top-1 {TestData.TopK(actual, 1)[0]} ({actual[0]:F6}), top-2 389 ({actual[389]:F6}); " +
-                         $"max |Δ| {vsFp16:E2} vs the fp16-weights reference, {vsFp32:E2} vs the original fp32 reference");
-        Assert.Equal([0, 389], TestData.TopK(actual, 2));
-        // The reference was computed from the same (fp16-rounded) weights by Windows ML; it is printed with 6 decimals.
-        Assert.True(vsFp16 <= 2e-4, $"max |Δ| {vsFp16} vs Squeezenet_fp16_fish_input_CPU.csv");
-        // The other reference used the unrounded weights, so only its ranking and approximate values agree.
-        Assert.True(vsFp32 <= 3e-3, $"max |Δ| {vsFp32} vs Squeezenet_fish_input_CPU.csv");
-    }
-
-    [Fact]
     public void Fp16Model_WidensToFloat32_AndGivesTheSameTop5()
     {
         Assert.All(squeezeNet.Fp16.Parameters, p => Assert.Equal(squeezeNet.Fp32.Parameters[p.Key].ToArray(), p.Value.ToArray()));

@@ -37,6 +37,22 @@ internal static class TestData
         return values;
     }
 
+    /// <summary>
+    /// A shared photo as SqueezeNet's input [1, 3, H, W]: planar, channel order BGR, raw 0–255 values, no mean/std
+    /// (the decoder's [0, 1] values times 255, rounded back to the file's bytes).
+    /// </summary>
+    public static Tensor BgrImage(string name)
+    {
+        var image = Imaging.ImageCodec.Load(Path("images", name));
+        int plane = image.Width * image.Height;
+        var rgb = new float[3 * plane];
+        image.ToPlanar(rgb);
+        var bgr = new float[3 * plane];
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < plane; i++) bgr[c * plane + i] = MathF.Round(rgb[(2 - c) * plane + i] * 255f);
+        return Tensor.FromArray(bgr, 1, 3, image.Height, image.Width);
+    }
+
     public static int[] TopK(float[] values, int k) =>
         values.Select((v, i) => (v, i)).OrderByDescending(p => p.v).Take(k).Select(p => p.i).ToArray();
 }

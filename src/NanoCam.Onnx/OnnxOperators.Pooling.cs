@@ -1,0 +1,172 @@
+using NanoCam.Autodiff;
+using NanoCam.Ops;
+
+namespace NanoCam.Onnx;
+
+/// <summary>MaxPool, AveragePool and the global pools over any number of spatial axes, on NanoCam's 2-D pooling ops.</summary>
+internal static partial class OnnxOperators
+{
+    /// <summary>One spatial axis of a pooling sweep, with auto_pad already resolved into explicit padding.</summary>
+    private readonly record struct PoolAxis(int Size, int Kernel, int Stride, int Dilation, int PadBegin, int PadEnd)
+    {
+        /// <summary>An axis of size 1 pooled with a 1-wide window: what lifting 1-D input to 2-D adds.</summary>
+        public static readonly PoolAxis Unit = new(1, 1, 1, 1, 0, 0);
+    }
+
+    private static PoolAxis[] PoolAxes(OnnxNode node, Tensor x)
+    {
+        int spatial = x.Shape.Rank - 2;
+        if (spatial < 1) throw new ArgumentException($"input {x.Shape} has no spatial axis (expected [N, C, d1, …])");
+        if (!node.HasAttribute("kernel_shape")) throw new ArgumentException("kernel_shape is required");
+        var sizes = x.Shape.Dims[2..].ToArray();
+        var kernel = IntsOr(node, "kernel_shape", spatial, 1);
+        var strides = IntsOr(node, "strides", spatial, 1);
+        var dilations = IntsOr(node, "dilations", spatial, 1);
+        var (begin, end) = Padding(node, sizes, kernel, strides, dilations);
+        var axes = new PoolAxis[spatial];
+        for (int i = 0; i < spatial; i++) axes[i] = new PoolAxis(sizes[i], kernel[i], strides[i], dilations[i], begin[i], end[i]);
+        return axes;
+    }
+
+    /// <summary>
+    /// Pools [N, C, d1, …, dk] over its k spatial axes with NanoCam's 2-D pooling ops (so backward comes with them).
+    /// A window is the product of one set of taps per axis, so both pools separate exactly:
+    /// max over the window = max_a (max over the other axes), and the average's divisor (taps inside the input, or
+    /// inside the padded input with count_include_pad) is the product of the per-axis counts, so
+    /// mean over the window = mean_a (mean over the other axes). The last two axes are pooled as one 2-D sweep over
+    /// [N, C·d1⋯d(k−2), d(k−1), dk]; each earlier axis a then as a (kernel_a × 1) sweep over [1, outer, d_a, inner].
+    /// 1-D input is lifted to height 1. <paramref name="pool2d"/> runs one 2-D sweep.
+    /// </summary>
+    private static Tensor PoolSeparably(Tape tape, Tensor x, PoolAxis[] axes, bool ceil, Func<Tensor, Pool2dGeometry, Tensor> pool2d)
+    {
+        int batch = x.Shape[0], channels = x.Shape[1], spatial = axes.Length;
+        if (spatial == 1) axes = [PoolAxis.Unit, axes[0]];
+        int rank = axes.Length;
+        var sizes = axes.Select(a => a.Size).ToArray();
+        var (h, w) = (axes[rank - 2], axes[rank - 1]);
+        var planes = x.Shape.Rank == 4 ? x : tape.Reshape(x, [batch, channels * Product(sizes, 0, rank - 2), h.Size, w.Size]);
+        var g = Pool2dGeometry.For(planes.Shape, (h.Kernel, w.Kernel), (h.Stride, w.Stride),
+            (h.PadBegin, w.PadBegin, h.PadEnd, w.PadEnd), (h.Dilation, w.Dilation), ceil);
+        var y = pool2d(planes, g);
+        sizes[rank - 2] = g.OutputHeight;
+        sizes[rank - 1] = g.OutputWidth;
+        for (int a = rank - 3; a >= 0; a--)
+        {
+            var axis = axes[a];
+            var view = tape.Reshape(y, [1, batch * channels * Product(sizes, 0, a), axis.Size, Product(sizes, a + 1, rank)]);
+            var ga = Pool2dGeometry.For(view.Shape, (axis.Kernel, 1), (axis.Stride, 1), (axis.PadBegin, 0, axis.PadEnd, 0), (axis.Dilation, 1), ceil);
+            y = pool2d(view, ga);
+            sizes[a] = ga.OutputHeight;
+        }
+        int[] output = spatial == 1 ? [batch, channels, sizes[1]] : [batch, channels, .. sizes];
+        return y.Shape.Dims.SequenceEqual(output) ? y : tape.Reshape(y, output);
+    }
+
+    private static int Product(int[] values, int start, int end)
+    {
+        int product = 1;
+        for (int i = start; i < end; i++) product *= values[i];
+        return product;
+    }
+
+    /// <summary>
+    /// MaxPool on float input, or on integer input whose values float32 holds exactly (|v| ≤ 2^24: UINT8, INT8, …),
+    /// which is then exact, since the maximum is one of the inputs. The optional second output holds ONNX Indices.
+    /// </summary>
+    private static OnnxValue?[] MaxPool(Tape tape, OnnxNode node, IReadOnlyList<OnnxValue?> inputs)
+    {
+        var value = Required(node, inputs, 0);
+        var x = value.Tensor ?? ExactFloats(node, value);
+        var axes = PoolAxes(node, x);
+        bool wantIndices = node.IsOutputUsed(1);
+        var stages = wantIndices ? new List<(Pool2dGeometry Geometry, float[] Argmax)>() : null;
+        var y = PoolSeparably(tape, x, axes, node.Int("ceil_mode", 0) != 0, (input, g) =>
+        {
+            var pooled = tape.MaxPool2d(input, g);
+            stages?.Add((g, ((MaxPool2dNode)tape.Nodes[tape.Count - 1]).Argmax.ToArray()));
+            return pooled;
+        });
+        var indices = stages is null ? null
+            : OnnxValue.FromIntegers(Indices(stages, axes, y.Shape.ToArray(), columnMajor: node.Int("storage_order", 0) != 0), y.Shape.ToArray());
+        var pooledValue = value.IsFloat ? OnnxValue.FromTensor(y)
+            : OnnxValue.FromIntegers(y.ToArray().Select(v => (long)v).ToArray(), y.Shape.ToArray(), value.ElementType);
+        return [pooledValue, indices];
+    }
+
+    /// <summary>Integer data as float32, refused when a value is too large for float32 to hold exactly.</summary>
+    private static Tensor ExactFloats(OnnxNode node, OnnxValue value)
+    {
+        const long exact = 1L << 24;
+        if (value.Integers!.Any(v => v is > exact or < -exact))
+            throw new NotSupportedException($"ONNX node {node.Name} ({node.OpType}): {value} holds integers beyond ±2^24, which float32 cannot represent exactly");
+        return value.AsTensor();
+    }
+
+    /// <summary>
+    /// ONNX MaxPool Indices: the flat offset of each maximum in the whole input tensor, the spatial part row-major
+    /// (storage_order 0) or column-major (1). The first sweep's argmax is an offset y·W + x within one plane of the last
+    /// two axes; each later sweep along axis a picks, per output, the input row along a whose offset it keeps.
+    /// </summary>
+    private static long[] Indices(List<(Pool2dGeometry Geometry, float[] Argmax)> stages, PoolAxis[] axes, int[] outputDims, bool columnMajor)
+    {
+        var first = stages[0];
+        int plane = first.Geometry.InputHeight * first.Geometry.InputWidth, outPlane = first.Geometry.OutputHeight * first.Geometry.OutputWidth;
+        int leadingCount = first.Geometry.Batch * first.Geometry.Channels / (outputDims[0] * outputDims[1]);
+        // offset[i]: the maximum's row-major offset within the spatial volume d1⋯dk of its (n, c).
+        var offset = new long[first.Argmax.Length];
+        for (int i = 0; i < offset.Length; i++)
+            offset[i] = (long)(i / outPlane % leadingCount) * plane + (long)first.Argmax[i];
+        foreach (var (g, argmax) in stages.Skip(1))
+        {
+            int inner = g.InputWidth, rowsIn = g.InputHeight, rowsOut = g.OutputHeight;
+            var next = new long[argmax.Length];
+            for (int i = 0; i < next.Length; i++)
+            {
+                int outer = i / (rowsOut * inner), column = i % inner;
+                int row = (int)argmax[i] / inner;
+                next[i] = offset[((long)outer * rowsIn + row) * inner + column];
+            }
+            offset = next;
+        }
+        var sizes = axes.Select(a => (long)a.Size).ToArray();
+        long volume = sizes.Aggregate(1L, (p, s) => p * s);
+        int perPlane = offset.Length / (outputDims[0] * outputDims[1]);
+        var result = new long[offset.Length];
+        for (int i = 0; i < result.Length; i++)
+            result[i] = i / perPlane * volume + (columnMajor ? ColumnMajor(offset[i], sizes) : offset[i]);
+        return result;
+    }
+
+    /// <summary>A row-major offset within a volume of the given sizes, re-expressed column-major (first axis fastest).</summary>
+    private static long ColumnMajor(long rowMajor, long[] sizes)
+    {
+        long result = 0, stride = 1;
+        var coordinates = new long[sizes.Length];
+        for (int i = sizes.Length - 1; i >= 0; i--) { coordinates[i] = rowMajor % sizes[i]; rowMajor /= sizes[i]; }
+        for (int i = 0; i < sizes.Length; i++) { result += coordinates[i] * stride; stride *= sizes[i]; }
+        return result;
+    }
+
+    private static OnnxValue AveragePool(Tape tape, OnnxNode node, IReadOnlyList<OnnxValue?> inputs)
+    {
+        var x = Float(node, inputs, 0);
+        bool countIncludePad = node.Int("count_include_pad", 0) != 0;
+        var y = PoolSeparably(tape, x, PoolAxes(node, x), node.Int("ceil_mode", 0) != 0,
+            (input, g) => tape.AvgPool2d(input, g, countIncludePad));
+        return OnnxValue.FromTensor(y);
+    }
+
+    /// <summary>Global pools over every spatial axis: [N, C, d1, …] is seen as [N, C, d1⋯dk, 1]; the output is [N, C, 1, …, 1].</summary>
+    private static OnnxValue GlobalPool(Tape tape, OnnxNode node, IReadOnlyList<OnnxValue?> inputs, bool average)
+    {
+        var x = Float(node, inputs, 0);
+        int rank = x.Shape.Rank;
+        if (rank < 3) throw new ArgumentException($"input {x.Shape} has no spatial axis (expected [N, C, d1, …])");
+        var x4 = rank == 4 ? x : tape.Reshape(x, [x.Shape[0], x.Shape[1], x.Shape.Product(2, rank), 1]);
+        var y = average ? tape.GlobalAvgPool(x4, keepSpatial: true) : tape.GlobalMaxPool(x4);
+        if (rank == 4) return OnnxValue.FromTensor(y);
+        var dims = Enumerable.Repeat(1, rank).ToArray();
+        (dims[0], dims[1]) = (x.Shape[0], x.Shape[1]);
+        return OnnxValue.FromTensor(tape.Reshape(y, dims));
+    }
+}
