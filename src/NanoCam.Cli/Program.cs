@@ -10,4 +10,5 @@ root.Subcommands.Add(CamCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
 root.Subcommands.Add(LayersCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(WalkthroughCommand.Create());
 return CliRunner.Invoke(root, args);
