@@ -68,9 +68,10 @@ public static class WalkthroughFigures
         return html.Append("</table>").ToString();
     }
 
-    /// <summary>An image with a caption, as the markup of one figure.</summary>
-    public static string Figure(RgbImage image, string caption, int displayScale) =>
-        $"<figure>{HtmlPage.ImageTag(image, caption, displayScale)}<figcaption>{HtmlPage.Escape(caption)}</figcaption></figure>";
+    /// <summary>An image with a caption of one or more lines, as the markup of one figure.</summary>
+    public static string Figure(RgbImage image, int displayScale, params string[] captionLines) =>
+        $"<figure>{HtmlPage.ImageTag(image, string.Join(", ", captionLines), displayScale)}" +
+        $"<figcaption>{string.Join("<br>", captionLines.Select(HtmlPage.Escape))}</figcaption></figure>";
 
     private static string Hex(Rgb c) =>
         $"#{(int)MathF.Round(Math.Clamp(c.R, 0f, 1f) * 255):x2}{(int)MathF.Round(Math.Clamp(c.G, 0f, 1f) * 255):x2}{(int)MathF.Round(Math.Clamp(c.B, 0f, 1f) * 255):x2}";

@@ -51,15 +51,15 @@ public static class WalkthroughPage
 
     private static void Input(HtmlPage page, RgbImage shown, Shape inputShape)
     {
-        page.AddHeading("1. The input x");
+        page.AddHtml("<h2>1. The input <i>x</i></h2>");
         page.AddHtml($"<p>The image as the network sees it, {shown.Width}×{shown.Height} pixels; it enters the network as a tensor of shape " +
             $"{inputShape} (normalized with the model's mean and standard deviation).</p>");
-        page.AddHtml($"<div class=\"row\">{Figure(shown, "input x", Scale(shown.Width, 192))}</div>");
+        page.AddHtml($"<div class=\"row\">{Figure(shown, Scale(shown.Width, 192), "input x")}</div>");
     }
 
     private static void FeatureMaps(HtmlPage page, WalkthroughResult walk, int[] order, ColorMap colors)
     {
-        page.AddHeading("2. Feature maps A^k at the target layer");
+        page.AddHtml("<h2>2. Feature maps <i>A<sup>k</sup></i> at the target layer</h2>");
         page.AddHtml($"<p>A forward pass stops at <code>{HtmlPage.Escape(walk.Layer)}</code>: <i>K</i> = {walk.Channels} channels, each a " +
             $"{walk.Height}×{walk.Width} map <i>A<sup>k</sup></i> (so <i>Z</i> = <i>h</i>·<i>w</i> = {walk.Z} positions). Shown: the " +
             $"{PositiveChannelsShown} channels with the largest weight {Weight(walk.Method == "cam")} and the {NegativeChannelsShown} with the most negative one. " +
@@ -71,7 +71,7 @@ public static class WalkthroughPage
         {
             var a = walk.Activation(k);
             var (min, max) = Range(a);
-            figures.Append(Figure(Heat(a, walk.Width, walk.Height, colors), $"k = {k}, weight {Cell(walk.Weights[k])}, A in [{Cell(min)}, {Cell(max)}]", scale));
+            figures.Append(Figure(Heat(a, walk.Width, walk.Height, colors), scale, $"k = {k}", $"{(walk.Method == "cam" ? "w" : "α")} = {Cell(walk.Weights[k])}", $"A ∈ [{Cell(min)}, {Cell(max)}]"));
         }
         page.AddHtml(figures.Append("</div>").ToString());
     }
@@ -79,7 +79,7 @@ public static class WalkthroughPage
     private static void Weights(HtmlPage page, WalkthroughResult walk, int[] order)
     {
         bool cam = walk.Method == "cam";
-        page.AddHeading(cam ? "3. Channel weights w_k^c (CAM)" : "3. Channel weights α_k^c (Grad-CAM)");
+        page.AddHtml($"<h2>3. Channel weights {Weight(cam)} ({(cam ? "CAM" : "Grad-CAM")})</h2>");
         var sorted = order.Select(k => walk.Weights[k]).ToArray();
         var highlighted = new HashSet<int>(ShownPositions(sorted.Length));
         string formula = cam
@@ -123,9 +123,9 @@ public static class WalkthroughPage
             "<span class=\"src\"><code>MapOps.Upsample</code>, <code>MapOps.MinMaxNormalize</code>, src/NanoCam.Explain/MapOps.cs</span></p>");
         int target = 192;
         page.AddHtml("<div class=\"row\">" +
-            Figure(Heat(walk.Map, walk.Width, walk.Height, min, max, colors), $"after ReLU, {walk.Width}×{walk.Height}: [{Cell(min)}, {Cell(max)}]", Scale(walk.Width, target)) +
-            Figure(Heat(walk.Upsampled, width, height, min, max, colors), $"bilinear, {width}×{height}: [{Cell(upMin)}, {Cell(upMax)}]", Scale(width, target)) +
-            Figure(Heat(walk.Normalized, width, height, 0f, 1f, colors), "min–max scaled to [0, 1]", Scale(width, target)) +
+            Figure(Heat(walk.Map, walk.Width, walk.Height, min, max, colors), Scale(walk.Width, target), $"after ReLU, {walk.Width}×{walk.Height}", $"values in [{Cell(min)}, {Cell(max)}]") +
+            Figure(Heat(walk.Upsampled, width, height, min, max, colors), Scale(width, target), $"bilinear, {width}×{height}", $"values in [{Cell(upMin)}, {Cell(upMax)}]") +
+            Figure(Heat(walk.Normalized, width, height, 0f, 1f, colors), Scale(width, target), "min–max scaled", "values in [0, 1]") +
             "</div>");
     }
 
@@ -135,7 +135,7 @@ public static class WalkthroughPage
         page.AddHtml("<p>Half image, half colour map: red where the map is near 1, the regions that raised the score of class <i>c</i>.</p>");
         var blended = Overlay.Blend(shown, walk.Normalized.ToArray(), walk.Result.InputWidth, walk.Result.InputHeight, colors);
         int scale = Scale(shown.Width, 192);
-        page.AddHtml($"<div class=\"row\">{Figure(shown, "input", scale)}{Figure(blended, walk.Method == "cam" ? "CAM overlay" : "Grad-CAM overlay", scale)}</div>");
+        page.AddHtml($"<div class=\"row\">{Figure(shown, scale, "input")}{Figure(blended, scale, walk.Method == "cam" ? "CAM overlay" : "Grad-CAM overlay")}</div>");
     }
 
     private static void CamBesideGradCam(HtmlPage page, WalkthroughResult walk, CamGradCamComparison comparison, ColorMap colors)
@@ -151,8 +151,8 @@ public static class WalkthroughPage
         var (camMin, camMax) = Range(camSum);
         var (gradMin, gradMax) = Range(gradSum);
         page.AddHtml("<div class=\"row\">" +
-            Figure(Heat(comparison.Cam.MapOf(0), walk.Width, walk.Height, colors), $"CAM Σ w·A: [{Cell(camMin)}, {Cell(camMax)}]", scale) +
-            Figure(Heat(comparison.GradCam.MapOf(0), walk.Width, walk.Height, colors), $"Grad-CAM Σ α·A: [{Cell(gradMin)}, {Cell(gradMax)}]", scale) +
+            Figure(Heat(comparison.Cam.MapOf(0), walk.Width, walk.Height, colors), scale, "CAM: ReLU(Σ_k w_k A^k)", $"before ReLU in [{Cell(camMin)}, {Cell(camMax)}]") +
+            Figure(Heat(comparison.GradCam.MapOf(0), walk.Width, walk.Height, colors), scale, "Grad-CAM: ReLU(Σ_k α_k A^k)", $"before ReLU in [{Cell(gradMin)}, {Cell(gradMax)}]") +
             "</div>");
         bool constant = Math.Abs(comparison.MaxChannelRatio - comparison.MinChannelRatio) <= 1e-3 * comparison.ExpectedRatio;
         page.AddHtml("<table class=\"numbers\">" +
