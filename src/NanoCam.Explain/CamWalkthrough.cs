@@ -20,7 +20,7 @@ public static class CamWalkthrough
     /// </summary>
     public static WalkthroughResult Run(CamExplainer explainer, Tensor image, string method = "cam", CamTarget? target = null, string? layer = null)
     {
-        if (!Methods.Contains(method)) throw new ArgumentException($"walkthrough: method must be cam or gradcam, got '{method}'");
+        CheckMethod(explainer.Model, method);
         if (image.Shape.Rank != 4 || image.Shape[0] != 1) throw new ArgumentException($"walkthrough: explains one image [1, C, H, W], got {image.Shape}");
         var head = explainer.Model.CamHead;
         layer ??= head?.FeatureLayer ?? explainer.Model.DefaultLayer;
@@ -35,6 +35,17 @@ public static class CamWalkthrough
         var other = explainer.Explain(CamMethods.Create(method == "cam" ? "gradcam" : "cam"), image, sameClass, layer);
         var (cam, gradCam) = method == "cam" ? (result, other) : (other, result);
         return new WalkthroughResult(method, result, head, Decompose(capture, head), Compare(cam, gradCam), warnings);
+    }
+
+    /// <summary>
+    /// Refuses, before any pass is run, a method other than cam and gradcam, and CAM on a model without a
+    /// GAP → linear head (CAM reads its weights from that head).
+    /// </summary>
+    public static void CheckMethod(IExplainable model, string method)
+    {
+        if (!Methods.Contains(method)) throw new ArgumentException($"walkthrough: method must be cam or gradcam, got '{method}'");
+        if (method == "cam" && model.CamHead is null)
+            throw new InvalidOperationException("cam: this network has no global-average-pooling + linear classifier head; use --method gradcam");
     }
 
     /// <summary>

@@ -33,10 +33,11 @@ public static class WalkthroughCommand
         {
             string methodName = p.GetValue(method)!;
             if (!CamWalkthrough.Methods.Contains(methodName))
-                throw new ArgumentException($"--method must be cam or gradcam, got '{methodName}' (other methods: nanocam explain)");
+                throw new ArgumentException($"--method must be cam or gradcam, got '{methodName}' (the other methods: nanocam explain)");
             var colors = ColorMaps.Get(p.GetValue(colormap)!);
             string modelPath = p.GetValue(model)!, imagePath = p.GetValue(image)!;
             var loaded = LoadedModel.Open(modelPath, p.GetValue(labels), preprocessing, p);
+            CamWalkthrough.CheckMethod(loaded.Explainable, methodName);
             var (input, shown) = loaded.Prepare(ImageCodec.Load(imagePath));
             var explainer = new CamExplainer(loaded.Explainable, Backends.Create("cpu", p.GetValue(threads)));
             var target = p.GetValue(cls) is { } k ? CamTarget.Class(k) : CamTarget.TopPrediction();

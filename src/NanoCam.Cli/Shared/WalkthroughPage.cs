@@ -94,6 +94,23 @@ public static class WalkthroughPage
         var (min, max) = Range(walk.Weights);
         page.AddHtml($"<div class=\"side\"><div>{SvgBarChart.Render(sorted, highlighted, $"the {sorted.Length} channels, sorted by weight (dark: the maps shown above)")}</div>" +
             $"<div class=\"formula\">{formula}<p>Largest {Number(max)} (channel {order[0]}), smallest {Number(min)} (channel {order[^1]}).</p></div></div>");
+        if (!cam) Gradients(page, walk, order);
+    }
+
+    /// <summary>Grad-CAM only: the gradient maps ∂y^c/∂A^k of the top channels, whose averages are their weights.</summary>
+    private static void Gradients(HtmlPage page, WalkthroughResult walk, int[] order)
+    {
+        page.AddHtml("<p>Where the weights come from: the gradient ∂<i>y<sup>c</sup></i>/∂<i>A<sup>k</sup></i> of the first channels above, " +
+            "one value per position (red positive, blue negative, white 0); the average of each grid is its <i>α<sub>k</sub><sup>c</sup></i>. " +
+            "On a GAP network every position holds the same value, <i>w<sub>k</sub><sup>c</sup></i>/<i>Z</i>.</p>");
+        var grids = new StringBuilder("<div class=\"side\">");
+        foreach (int k in order.Take(2))
+        {
+            double mean = 0;
+            foreach (var g in walk.Gradient(k)) mean += g;
+            grids.Append(NumberGrid(walk.Gradient(k), walk.Width, walk.Height, $"∂y^c/∂A^k, k = {k}: mean {Number(mean / walk.Z)} = α_k^c"));
+        }
+        page.AddHtml(grids.Append("</div>").ToString());
     }
 
     private static void WeightedSum(HtmlPage page, WalkthroughResult walk)
@@ -141,7 +158,7 @@ public static class WalkthroughPage
     private static void CamBesideGradCam(HtmlPage page, WalkthroughResult walk, CamGradCamComparison comparison, ColorMap colors)
     {
         page.AddHeading("7. CAM and Grad-CAM side by side");
-        page.AddHtml("<p>This layer feeds global average pooling and one linear layer, so <i>y<sup>c</sup></i> = Σ<sub>k</sub> <i>w<sub>k</sub><sup>c</sup></i> (1/<i>Z</i>) Σ<sub>ij</sub> <i>A<sup>k</sup><sub>ij</sub></i> + <i>b<sub>c</sub></i> " +
+        page.AddHtml("<p>This layer feeds the classifier through global average pooling. When the head is pooling followed by one linear layer, <i>y<sup>c</sup></i> = Σ<sub>k</sub> <i>w<sub>k</sub><sup>c</sup></i> (1/<i>Z</i>) Σ<sub>ij</sub> <i>A<sup>k</sup><sub>ij</sub></i> + <i>b<sub>c</sub></i> " +
             "and therefore ∂<i>y<sup>c</sup></i>/∂<i>A<sup>k</sup><sub>ij</sub></i> = <i>w<sub>k</sub><sup>c</sup></i>/<i>Z</i> at every position: " +
             "<i>α<sub>k</sub><sup>c</sup></i> = <i>w<sub>k</sub><sup>c</sup></i>/<i>Z</i>. Grad-CAM is CAM times the constant 1/<i>Z</i>; after min–max scaling the two maps are identical. " +
             "<span class=\"src\"><code>CamWalkthrough.Compare</code>, src/NanoCam.Explain/CamWalkthrough.cs</span></p>");
@@ -154,16 +171,18 @@ public static class WalkthroughPage
             Figure(Heat(comparison.Cam.MapOf(0), walk.Width, walk.Height, colors), scale, "CAM: ReLU(Σ_k w_k A^k)", $"before ReLU in [{Cell(camMin)}, {Cell(camMax)}]") +
             Figure(Heat(comparison.GradCam.MapOf(0), walk.Width, walk.Height, colors), scale, "Grad-CAM: ReLU(Σ_k α_k A^k)", $"before ReLU in [{Cell(gradMin)}, {Cell(gradMax)}]") +
             "</div>");
-        bool constant = Math.Abs(comparison.MaxChannelRatio - comparison.MinChannelRatio) <= 1e-3 * comparison.ExpectedRatio;
+        bool asExpected = new[] { comparison.MapRatio, comparison.MinChannelRatio, comparison.MaxChannelRatio }
+            .All(r => Math.Abs(r - comparison.ExpectedRatio) <= 1e-3 * comparison.ExpectedRatio);
         page.AddHtml("<table class=\"numbers\">" +
             $"<tr><th>Grad-CAM / CAM</th><th>value</th></tr>" +
             $"<tr><td>expected 1/<i>Z</i> = 1/{comparison.Z}</td><td class=\"ratio-expected\">{Number(comparison.ExpectedRatio)}</td></tr>" +
             $"<tr><td>measured on the maps (least squares over the {comparison.Z} positions)</td><td class=\"ratio-measured\">{Number(comparison.MapRatio)}</td></tr>" +
             $"<tr><td>measured per channel, <i>α<sub>k</sub><sup>c</sup></i> / <i>w<sub>k</sub><sup>c</sup></i></td><td>{Number(comparison.MinChannelRatio)} … {Number(comparison.MaxChannelRatio)}</td></tr>" +
             "</table>");
-        if (!constant)
-            page.AddHtml("<p class=\"warn\">Here the ratio is not one constant: the head is not exactly pooling followed by a linear layer " +
-                "(for example a ReLU sits between the classifier and the pooling, as in SqueezeNet), so the gradient differs between positions.</p>");
+        if (!asExpected)
+            page.AddHtml("<p class=\"warn\">Here the measured ratio is not 1/<i>Z</i>: the head is not exactly pooling followed by one linear layer. " +
+                "(SqueezeNet, for one, has a ReLU between its 1×1 classifier and the pooling; the gradient then flows only through the positions " +
+                "where the class map is positive, so <i>α<sub>k</sub><sup>c</sup></i> = <i>w<sub>k</sub><sup>c</sup></i> · (positive positions) / <i>Z</i>².)</p>");
     }
 
     private static void ClassScore(HtmlPage page, WalkthroughResult walk, ScoreDecomposition score)
