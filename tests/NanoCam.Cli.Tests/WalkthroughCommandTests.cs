@@ -66,10 +66,11 @@ public sealed class WalkthroughCommandTests : IDisposable
         // Every value of the 16×16 grids is printed, in order, before and after ReLU.
         var cells = System.Text.RegularExpressions.Regex.Matches(html, "<td style=\"background:#[0-9a-f]{6};color:#[0-9a-f]{3}\">([^<]*)</td>").Select(m => m.Groups[1].Value).ToList();
         Assert.Equal(2 * 256, cells.Count);
+        int before = WalkthroughFigures.Decimals(walk.WeightedSum), after = WalkthroughFigures.Decimals(walk.Map);
         for (int p = 0; p < 256; p++)
         {
-            Assert.Equal(WalkthroughFigures.Cell(walk.WeightedSum[p]), cells[p]);
-            Assert.Equal(WalkthroughFigures.Cell(walk.Map[p]), cells[256 + p]);
+            Assert.Equal(WalkthroughFigures.Cell(walk.WeightedSum[p], before), cells[p]);
+            Assert.Equal(WalkthroughFigures.Cell(walk.Map[p], after), cells[256 + p]);
         }
     }
 

@@ -10,9 +10,19 @@ public static class WalkthroughFigures
     /// <summary>A scalar as the page prints it (6 significant digits, invariant culture).</summary>
     public static string Number(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
 
-    /// <summary>A grid cell's number (3 significant digits; whole numbers from 1000 up).</summary>
-    public static string Cell(float value) =>
-        MathF.Abs(value) >= 1000 ? value.ToString("F0", CultureInfo.InvariantCulture) : value.ToString("G3", CultureInfo.InvariantCulture);
+    /// <summary>Decimals that give the largest |value| of a grid three significant digits (0 to 8).</summary>
+    public static int Decimals(ReadOnlySpan<float> values)
+    {
+        float largest = 0f;
+        foreach (var v in values) largest = MathF.Max(largest, MathF.Abs(v));
+        return largest > 0 ? Math.Clamp(2 - (int)MathF.Floor(MathF.Log10(largest)), 0, 8) : 0;
+    }
+
+    /// <summary>A grid cell's number with a fixed number of decimals (one grid, one format).</summary>
+    public static string Cell(float value, int decimals) => value.ToString("F" + decimals, CultureInfo.InvariantCulture);
+
+    /// <summary>A range bound or a weight in a caption (3 significant digits).</summary>
+    public static string Short(float value) => value.ToString("G3", CultureInfo.InvariantCulture);
 
     /// <summary>A display scale that makes a side of <paramref name="side"/> pixels about <paramref name="target"/> pixels on screen.</summary>
     public static int Scale(int side, int target) => Math.Max(1, target / Math.Max(side, 1));
@@ -49,6 +59,7 @@ public static class WalkthroughFigures
     {
         float largest = 0f;
         foreach (var v in map) largest = MathF.Max(largest, MathF.Abs(v));
+        int decimals = Decimals(map);
         var html = new StringBuilder("<table class=\"grid\">");
         html.Append($"<caption>{HtmlPage.Escape(caption)}</caption>");
         for (int y = 0; y < height; y++)
@@ -61,7 +72,7 @@ public static class WalkthroughFigures
                 var tint = v >= 0 ? new Rgb(0.70f, 0.09f, 0.17f) : new Rgb(0.13f, 0.40f, 0.67f);
                 var background = Rgb.Lerp(Rgb.White, tint, t);
                 string ink = t > 0.55f ? "#fff" : "#000";
-                html.Append($"<td style=\"background:{Hex(background)};color:{ink}\">{Cell(v)}</td>");
+                html.Append($"<td style=\"background:{Hex(background)};color:{ink}\">{Cell(v, decimals)}</td>");
             }
             html.Append("</tr>");
         }

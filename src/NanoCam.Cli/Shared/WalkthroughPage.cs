@@ -66,14 +66,22 @@ public static class WalkthroughPage
             "Each map is coloured over its own range (printed under it), blue = its minimum, red = its maximum. " +
             "<span class=\"src\">Captured by <code>CamExplainer.Capture</code> in src/NanoCam.Explain/CamExplainer.cs.</span></p>");
         int scale = Scale(walk.Width, 96);
-        var figures = new StringBuilder("<div class=\"row\">");
-        foreach (int k in ShownPositions(order.Length).Select(i => order[i]))
+        var positions = ShownPositions(order.Length);
+        foreach (var (label, group) in new[]
         {
-            var a = walk.Activation(k);
-            var (min, max) = Range(a);
-            figures.Append(Figure(Heat(a, walk.Width, walk.Height, colors), scale, $"k = {k}", $"{(walk.Method == "cam" ? "w" : "α")} = {Cell(walk.Weights[k])}", $"A ∈ [{Cell(min)}, {Cell(max)}]"));
+            ("largest weights: these channels raise the score where they are active", positions.Where(i => i < PositiveChannelsShown)),
+            ("most negative weights: these channels lower it", positions.Where(i => i >= PositiveChannelsShown)),
+        })
+        {
+            var figures = new StringBuilder($"<p class=\"group\">{HtmlPage.Escape(label)}</p><div class=\"row\">");
+            foreach (int k in group.Select(i => order[i]))
+            {
+                var a = walk.Activation(k);
+                var (min, max) = Range(a);
+                figures.Append(Figure(Heat(a, walk.Width, walk.Height, colors), scale, $"k = {k}", $"{(walk.Method == "cam" ? "w" : "α")} = {Short(walk.Weights[k])}", $"A ∈ [{Short(min)}, {Short(max)}]"));
+            }
+            page.AddHtml(figures.Append("</div>").ToString());
         }
-        page.AddHtml(figures.Append("</div>").ToString());
     }
 
     private static void Weights(HtmlPage page, WalkthroughResult walk, int[] order)
@@ -92,7 +100,7 @@ public static class WalkthroughPage
               "its spatial average is the weight of the channel. " +
               "<span class=\"src\"><code>GradCam.ChannelWeights</code>, src/NanoCam.Explain/Methods/GradCam.cs</span></p>";
         var (min, max) = Range(walk.Weights);
-        page.AddHtml($"<div class=\"side\"><div>{SvgBarChart.Render(sorted, highlighted, $"the {sorted.Length} channels, sorted by weight (dark: the maps shown above)")}</div>" +
+        page.AddHtml($"<div class=\"side\"><div>{SvgBarChart.Render(sorted, highlighted, $"the {sorted.Length} channels, sorted by weight (dark: the maps shown above)", width: 520)}</div>" +
             $"<div class=\"formula\">{formula}<p>Largest {Number(max)} (channel {order[0]}), smallest {Number(min)} (channel {order[^1]}).</p></div></div>");
         if (!cam) Gradients(page, walk, order);
     }
@@ -140,8 +148,8 @@ public static class WalkthroughPage
             "<span class=\"src\"><code>MapOps.Upsample</code>, <code>MapOps.MinMaxNormalize</code>, src/NanoCam.Explain/MapOps.cs</span></p>");
         int target = 192;
         page.AddHtml("<div class=\"row\">" +
-            Figure(Heat(walk.Map, walk.Width, walk.Height, min, max, colors), Scale(walk.Width, target), $"after ReLU, {walk.Width}×{walk.Height}", $"values in [{Cell(min)}, {Cell(max)}]") +
-            Figure(Heat(walk.Upsampled, width, height, min, max, colors), Scale(width, target), $"bilinear, {width}×{height}", $"values in [{Cell(upMin)}, {Cell(upMax)}]") +
+            Figure(Heat(walk.Map, walk.Width, walk.Height, min, max, colors), Scale(walk.Width, target), $"after ReLU, {walk.Width}×{walk.Height}", $"values in [{Short(min)}, {Short(max)}]") +
+            Figure(Heat(walk.Upsampled, width, height, min, max, colors), Scale(width, target), $"bilinear, {width}×{height}", $"values in [{Short(upMin)}, {Short(upMax)}]") +
             Figure(Heat(walk.Normalized, width, height, 0f, 1f, colors), Scale(width, target), "min–max scaled", "values in [0, 1]") +
             "</div>");
     }
@@ -168,8 +176,8 @@ public static class WalkthroughPage
         var (camMin, camMax) = Range(camSum);
         var (gradMin, gradMax) = Range(gradSum);
         page.AddHtml("<div class=\"row\">" +
-            Figure(Heat(comparison.Cam.MapOf(0), walk.Width, walk.Height, colors), scale, "CAM: ReLU(Σ_k w_k A^k)", $"before ReLU in [{Cell(camMin)}, {Cell(camMax)}]") +
-            Figure(Heat(comparison.GradCam.MapOf(0), walk.Width, walk.Height, colors), scale, "Grad-CAM: ReLU(Σ_k α_k A^k)", $"before ReLU in [{Cell(gradMin)}, {Cell(gradMax)}]") +
+            Figure(Heat(comparison.Cam.MapOf(0), walk.Width, walk.Height, colors), scale, "CAM: ReLU(Σ_k w_k A^k)", $"before ReLU in [{Short(camMin)}, {Short(camMax)}]") +
+            Figure(Heat(comparison.GradCam.MapOf(0), walk.Width, walk.Height, colors), scale, "Grad-CAM: ReLU(Σ_k α_k A^k)", $"before ReLU in [{Short(gradMin)}, {Short(gradMax)}]") +
             "</div>");
         bool asExpected = new[] { comparison.MapRatio, comparison.MinChannelRatio, comparison.MaxChannelRatio }
             .All(r => Math.Abs(r - comparison.ExpectedRatio) <= 1e-3 * comparison.ExpectedRatio);
@@ -201,7 +209,7 @@ public static class WalkthroughPage
         rows.Append($"<tr><td colspan=\"3\">+ bias <i>b<sub>c</sub></i></td><td class=\"score-bias\">{Number(score.Bias)}</td></tr>");
         rows.Append($"<tr><th colspan=\"3\"><i>y<sup>c</sup></i> recomputed from the maps</th><th class=\"score-recomputed\">{Number(score.Recomputed)}</th></tr>");
         rows.Append($"<tr><th colspan=\"3\"><i>y<sup>c</sup></i> from the network's forward pass</th><th class=\"score-network\">{Number(score.NetworkScore)}</th></tr>");
-        rows.Append($"<tr><td colspan=\"3\">relative difference</td><td>{score.RelativeError.ToString("E2", System.Globalization.CultureInfo.InvariantCulture)}</td></tr></table>");
+        rows.Append($"<tr><td colspan=\"3\">relative difference</td><td>{score.RelativeError.ToString("0.00E+0", System.Globalization.CultureInfo.InvariantCulture)}</td></tr></table>");
         page.AddHtml(rows.ToString());
         if (score.RelativeError > 1e-4)
             page.AddHtml("<p class=\"warn\">The two differ: the head is not pooling followed by one linear layer, so the score is not a weighted sum of the pooled maps.</p>");
@@ -214,9 +222,10 @@ public static class WalkthroughPage
         ".src { color: #666; font-size: 0.85em; }\n" +
         ".warn { color: #8a4b00; }\n" +
         ".side { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; margin-bottom: 1em; }\n" +
-        ".formula { max-width: 30em; }\n" +
-        "table.grid { border-collapse: collapse; font-size: 10px; font-family: monospace; }\n" +
-        "table.grid td { border: 1px solid #ddd; padding: 1px 2px; min-width: 2.6em; text-align: right; }\n" +
+        ".formula { max-width: 28em; }\n" +
+        ".group { margin: 0.4em 0; font-size: 0.9em; color: #444; }\n" +
+        "table.grid { border-collapse: collapse; font-size: 10px; font-family: monospace; margin-bottom: 0.5em; }\n" +
+        "table.grid td { border: 1px solid #ddd; padding: 1px 2px; text-align: right; }\n" +
         "table.grid caption { font-family: sans-serif; font-size: 12px; padding: 4px; }\n" +
         "table.numbers td, table.numbers th { text-align: right; }\n";
 }
