@@ -38,11 +38,8 @@ public static class WalkthroughFigures
     }
 
     /// <summary>A map coloured over its own range [min, max].</summary>
-    public static RgbImage Heat(ReadOnlySpan<float> map, int width, int height, ColorMap colors)
-    {
-        var (min, max) = Range(map);
-        return Heat(map, width, height, min, max, colors);
-    }
+    public static RgbImage Heat(ReadOnlySpan<float> map, int width, int height, ColorMap colors) =>
+        Overlay.Colorize(Overlay.Normalize(map), width, height, colors);
 
     public static (float Min, float Max) Range(ReadOnlySpan<float> values)
     {

@@ -53,7 +53,7 @@ public static class WalkthroughPage
     {
         page.AddHtml("<h2>1. The input <i>x</i></h2>");
         page.AddHtml($"<p>The image as the network sees it, {shown.Width}×{shown.Height} pixels; it enters the network as a tensor of shape " +
-            $"{inputShape} (normalized with the model's mean and standard deviation).</p>");
+            $"{inputShape} after the model's preprocessing (resizing, scaling, mean and standard deviation).</p>");
         page.AddHtml($"<div class=\"row\">{Figure(shown, Scale(shown.Width, 192), "input x")}</div>");
     }
 
@@ -113,11 +113,7 @@ public static class WalkthroughPage
             "On a GAP network every position holds the same value, <i>w<sub>k</sub><sup>c</sup></i>/<i>Z</i>.</p>");
         var grids = new StringBuilder("<div class=\"side\">");
         foreach (int k in order.Take(2))
-        {
-            double mean = 0;
-            foreach (var g in walk.Gradient(k)) mean += g;
-            grids.Append(NumberGrid(walk.Gradient(k), walk.Width, walk.Height, $"∂y^c/∂A^k, k = {k}: mean {Number(mean / walk.Z)} = α_k^c"));
-        }
+            grids.Append(NumberGrid(walk.Gradient(k), walk.Width, walk.Height, $"∂y^c/∂A^k, k = {k}: its average α_k^c = {Number(walk.Weights[k])}"));
         page.AddHtml(grids.Append("</div>").ToString());
     }
 
