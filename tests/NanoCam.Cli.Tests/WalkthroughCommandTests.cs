@@ -103,7 +103,8 @@ public sealed class WalkthroughCommandTests : IDisposable
         var html = File.ReadAllText(Path.Combine(outDir, "index.html"));
         foreach (var section in Sections(gap: true)) Assert.Contains(section, html);
         Assert.Contains("Grad-CAM step by step: class 8 (8)", html);
-        Assert.Contains("∂y^c/∂A^k, k = ", html);
+        Assert.Contains("∂y^c/∂A^k for k = ", html);
+        Assert.Contains("Here all 49 values are equal", html);
         Assert.Contains($"class=\"ratio-expected\">{WalkthroughFigures.Number(1.0 / 49)}<", html); // 28 → 14 → 7
         Assert.DoesNotContain("the measured ratio is not 1/", html);
     }

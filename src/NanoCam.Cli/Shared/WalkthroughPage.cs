@@ -105,16 +105,17 @@ public static class WalkthroughPage
         if (!cam) Gradients(page, walk, order);
     }
 
-    /// <summary>Grad-CAM only: the gradient maps ∂y^c/∂A^k of the top channels, whose averages are their weights.</summary>
+    /// <summary>Grad-CAM only: the gradient map ∂y^c/∂A^k of the channel with the largest weight, whose average is that weight.</summary>
     private static void Gradients(HtmlPage page, WalkthroughResult walk, int[] order)
     {
-        page.AddHtml("<p>Where the weights come from: the gradient ∂<i>y<sup>c</sup></i>/∂<i>A<sup>k</sup></i> of the first channels above, " +
-            "one value per position (red positive, blue negative, white 0); the average of each grid is its <i>α<sub>k</sub><sup>c</sup></i>. " +
-            "On a GAP network every position holds the same value, <i>w<sub>k</sub><sup>c</sup></i>/<i>Z</i>.</p>");
-        var grids = new StringBuilder("<div class=\"side\">");
-        foreach (int k in order.Take(2))
-            grids.Append(NumberGrid(walk.Gradient(k), walk.Width, walk.Height, $"∂y^c/∂A^k, k = {k}: its average α_k^c = {Number(walk.Weights[k])}"));
-        page.AddHtml(grids.Append("</div>").ToString());
+        int k = order[0];
+        var (min, max) = Range(walk.Gradient(k));
+        string constant = min == max
+            ? $" Here all {walk.Z} values are equal: on a GAP network ∂<i>y<sup>c</sup></i>/∂<i>A<sup>k</sup><sub>ij</sub></i> = <i>w<sub>k</sub><sup>c</sup></i>/<i>Z</i> at every position."
+            : "";
+        page.AddHtml($"<p>Where the weight comes from, for channel {k} (the largest): the gradient ∂<i>y<sup>c</sup></i>/∂<i>A<sup>k</sup></i>, one value per position " +
+            $"(red positive, blue negative, white 0). Its average over the grid is <i>α<sub>k</sub><sup>c</sup></i> = {Number(walk.Weights[k])}.{constant}</p>");
+        page.AddHtml(NumberGrid(walk.Gradient(k), walk.Width, walk.Height, $"∂y^c/∂A^k for k = {k}"));
     }
 
     private static void WeightedSum(HtmlPage page, WalkthroughResult walk)
