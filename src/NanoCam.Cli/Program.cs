@@ -11,4 +11,5 @@ root.Subcommands.Add(ExplainCommand.Create());
 root.Subcommands.Add(EvaluateExplanationsCommand.Create());
 root.Subcommands.Add(LayersCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(WalkthroughCommand.Create());
 return CliRunner.Invoke(root, args);

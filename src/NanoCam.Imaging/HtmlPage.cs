@@ -7,6 +7,7 @@ namespace NanoCam.Imaging;
 public sealed class HtmlPage
 {
     private readonly StringBuilder _body = new();
+    private readonly StringBuilder _style = new();
 
     public HtmlPage(string title) => Title = title ?? "";
 
@@ -22,6 +23,20 @@ public sealed class HtmlPage
     public HtmlPage AddParagraph(string text)
     {
         _body.Append($"<p>{Escape(text)}</p>\n");
+        return this;
+    }
+
+    /// <summary>Adds markup as it is (inline SVG, a formula, a number grid): the caller builds it and escapes its text with <see cref="Escape"/>.</summary>
+    public HtmlPage AddHtml(string markup)
+    {
+        _body.Append(markup).Append('\n');
+        return this;
+    }
+
+    /// <summary>Adds CSS rules after the page's own (for the classes used by <see cref="AddHtml"/> markup).</summary>
+    public HtmlPage AddStyle(string css)
+    {
+        _style.Append(css).Append('\n');
         return this;
     }
 
@@ -61,7 +76,7 @@ public sealed class HtmlPage
     /// <summary>The whole document.</summary>
     public string Render() =>
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n" +
-        $"<title>{Escape(Title)}</title>\n<style>\n{Css}</style>\n</head>\n<body>\n<h1>{Escape(Title)}</h1>\n" +
+        $"<title>{Escape(Title)}</title>\n<style>\n{Css}{_style}</style>\n</head>\n<body>\n<h1>{Escape(Title)}</h1>\n" +
         _body + "</body>\n</html>\n";
 
     /// <summary>Writes the page atomically (PATH.tmp then rename).</summary>
@@ -78,7 +93,8 @@ public sealed class HtmlPage
     private void AppendFigure(RgbImage image, string caption, int displayScale) =>
         _body.Append($"<figure>{ImageTag(image, caption, displayScale)}<figcaption>{Escape(caption)}</figcaption></figure>\n");
 
-    private static string Escape(string text) => WebUtility.HtmlEncode(text);
+    /// <summary>Text made safe for HTML content and attribute values.</summary>
+    public static string Escape(string text) => WebUtility.HtmlEncode(text);
 
     private const string Css =
         "body { font-family: sans-serif; margin: 2em; color: #222; }\n" +
