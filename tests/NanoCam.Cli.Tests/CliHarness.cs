@@ -7,6 +7,9 @@ internal static class CliHarness
 {
     public static string SharedData => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/data"));
 
+    /// <summary>The repository root (the test binaries sit in tests/NanoCam.Cli.Tests/bin/CONFIG/TFM/).</summary>
+    public static string RepoRoot => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../"));
+
     public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "nanocam.dll");
