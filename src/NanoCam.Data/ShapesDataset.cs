@@ -5,8 +5,9 @@ namespace NanoCam.Data;
 /// <summary>
 /// The embedded default dataset: 64×64 RGB scenes generated on demand, each with one target shape (circle, square,
 /// triangle, cross, star, ring) of random size, angle, colour and position over a textured, noisy background with
-/// small clutter (short lines and dots). Example i depends only on Hash(seed, i), so any index can be generated alone,
-/// on any thread, with identical results.
+/// small clutter (short lines and dots). The size is the equal-area diameter: every class covers the same range of
+/// areas, so the amount of background is no clue to the class. Example i depends only on Hash(seed, i), so any index
+/// can be generated alone, on any thread, with identical results.
 /// </summary>
 public sealed class ShapesDataset : Dataset
 {
@@ -16,20 +17,36 @@ public sealed class ShapesDataset : Dataset
     private const int Plane = ImageSide * ImageSide;
     private static readonly string[] Names = ["circle", "square", "triangle", "cross", "star", "ring"];
 
-    private readonly long _seed;
-    private readonly float _minExtent, _maxExtent;
+    // Area of each shape at extent s, as a multiple of s² (the proportions used in RasterizeTarget and BoundingRadius).
+    private static readonly float[] AreaPerExtentSquared =
+    [
+        MathF.PI / 4,                                          // circle of diameter s
+        0.8f * 0.8f,                                           // square of side 0.8 s
+        3 * MathF.Sqrt(3) / 4 * 0.55f * 0.55f,                 // equilateral triangle, circumradius 0.55 s
+        2 * 0.32f - 0.32f * 0.32f,                             // cross: two 1 × 0.32 bars minus their overlap
+        5 * 0.55f * (0.45f * 0.55f) * MathF.Sin(MathF.PI / 5), // star: 10 triangles ½·R·r·sin 36°, R = 0.55 s, r = 0.45 R
+        MathF.PI * (0.25f - 0.28f * 0.28f),                    // ring: outer radius 0.5 s, inner 0.28 s
+    ];
 
-    public ShapesDataset(int count, int seed, float minObjectSize = 18, float maxObjectSize = 32)
+    private readonly long _seed;
+    private readonly float _minSize, _maxSize;
+
+    /// <param name="minObjectSize">Smallest target, as the diameter of the disc of equal area (pixels).</param>
+    /// <param name="maxObjectSize">Largest target, as the diameter of the disc of equal area (pixels).</param>
+    public ShapesDataset(int count, int seed, float minObjectSize = 20, float maxObjectSize = 32)
     {
         if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count), "count must be positive");
-        if (minObjectSize < 8 || maxObjectSize > 40 || minObjectSize > maxObjectSize)
-            throw new ArgumentOutOfRangeException(nameof(minObjectSize), $"object sizes must satisfy 8 ≤ min ≤ max ≤ 40, got {minObjectSize}..{maxObjectSize}");
+        if (minObjectSize < 8 || maxObjectSize > MaxObjectSize || minObjectSize > maxObjectSize)
+            throw new ArgumentOutOfRangeException(nameof(minObjectSize), $"object sizes must satisfy 8 ≤ min ≤ max ≤ {MaxObjectSize}, got {minObjectSize}..{maxObjectSize}");
         Count = count;
         Seed = seed;
         _seed = seed;
-        _minExtent = minObjectSize;
-        _maxExtent = maxObjectSize;
+        _minSize = minObjectSize;
+        _maxSize = maxObjectSize;
     }
+
+    /// <summary>Largest allowed size (equal-area diameter): the thinnest shapes (star, triangle) then still fit the image.</summary>
+    public const float MaxObjectSize = 34;
 
     /// <summary>The class names, in label order.</summary>
     public static IReadOnlyList<string> ShapeNames => Names;
@@ -114,7 +131,9 @@ public sealed class ShapesDataset : Dataset
     private Target DrawTarget(ref SplitMix64 rng)
     {
         int kind = rng.NextInt(Names.Length);
-        float extent = rng.NextFloat(_minExtent, _maxExtent);
+        // Equal area π/4·size² = AreaPerExtentSquared·extent²  ⇒  extent = size·√(π/4 / AreaPerExtentSquared).
+        float size = rng.NextFloat(_minSize, _maxSize);
+        float extent = size * MathF.Sqrt(MathF.PI / 4 / AreaPerExtentSquared[kind]);
         float angle = rng.NextFloat(0, 2 * MathF.PI);
         float reach = BoundingRadius(kind, extent) + 1;
         var center = new Vector2(rng.NextFloat(reach, ImageSide - reach), rng.NextFloat(reach, ImageSide - reach));
@@ -159,20 +178,31 @@ public sealed class ShapesDataset : Dataset
             }
     }
 
-    // base + ramp·((x, y) − centre)·(cos φ, sin φ)/64 + amplitude·sin(2π(fx·x + fy·y)/64 + phase): a low-frequency texture.
+    // base + ramp·((x, y) − centre)·(cos φ, sin φ)/64 + Σ_j amplitude_j·sin(2π f_j·(x, y)/64 + phase_j): a slow colour ramp
+    // under two crossed plane waves of 3–8 cycles per image, so that flat colour means an object, never the background.
     private static void PaintBackground(ref SplitMix64 rng, Vector3 baseColor, Span<float> chw)
     {
         Vector3 ramp = new(rng.NextFloat(-0.3f, 0.3f), rng.NextFloat(-0.3f, 0.3f), rng.NextFloat(-0.3f, 0.3f));
         float rampAngle = rng.NextFloat(0, 2 * MathF.PI);
-        Vector3 amplitude = new(rng.NextFloat(0, 0.1f), rng.NextFloat(0, 0.1f), rng.NextFloat(0, 0.1f));
-        float fx = rng.NextFloat(-3, 3), fy = rng.NextFloat(-3, 3), phase = rng.NextFloat(0, 2 * MathF.PI);
         float rx = MathF.Cos(rampAngle) / ImageSide, ry = MathF.Sin(rampAngle) / ImageSide;
+        Span<Vector3> amplitude = stackalloc Vector3[2];
+        Span<Vector2> frequency = stackalloc Vector2[2];
+        Span<float> phase = stackalloc float[2];
+        float direction = rng.NextFloat(0, MathF.PI);
+        for (int j = 0; j < 2; j++)
+        {
+            amplitude[j] = new(rng.NextFloat(0.04f, 0.12f), rng.NextFloat(0.04f, 0.12f), rng.NextFloat(0.04f, 0.12f));
+            float cycles = rng.NextFloat(3, 8), angle = direction + j * MathF.PI / 2 + rng.NextFloat(-0.4f, 0.4f);
+            frequency[j] = 2 * MathF.PI * cycles / ImageSide * new Vector2(MathF.Cos(angle), MathF.Sin(angle));
+            phase[j] = rng.NextFloat(0, 2 * MathF.PI);
+        }
         for (int y = 0; y < ImageSide; y++)
             for (int x = 0; x < ImageSide; x++)
             {
                 float t = (x - 31.5f) * rx + (y - 31.5f) * ry;
-                float wave = MathF.Sin(2 * MathF.PI * (fx * x + fy * y) / ImageSide + phase);
-                Vector3 value = baseColor + ramp * t + amplitude * wave;
+                Vector3 value = baseColor + ramp * t
+                    + amplitude[0] * MathF.Sin(frequency[0].X * x + frequency[0].Y * y + phase[0])
+                    + amplitude[1] * MathF.Sin(frequency[1].X * x + frequency[1].Y * y + phase[1]);
                 int p = y * ImageSide + x;
                 chw[p] = value.X;
                 chw[Plane + p] = value.Y;

@@ -7,8 +7,11 @@ internal static class CliHarness
 {
     public static string SharedData => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/data"));
 
+    /// <summary>The repository root (the test binaries sit in tests/NanoCam.Cli.Tests/bin/CONFIG/TFM/).</summary>
+    public static string RepoRoot => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../"));
+
     /// <summary>The repository's shipped checkpoints (weights/*.safetensors with their .json).</summary>
-    public static string Weights => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../weights"));
+    public static string Weights => Path.Combine(RepoRoot, "weights");
 
     public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
     {

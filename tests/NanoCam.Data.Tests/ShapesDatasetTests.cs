@@ -43,7 +43,9 @@ public class ShapesDatasetTests
             Assert.InRange(box.Y0, 0, box.Y1);
             Assert.InRange(box.X1, box.X0, 63);
             Assert.InRange(box.Y1, box.Y0, 63);
-            Assert.InRange(Math.Max(box.Width, box.Height), 9, 36);
+            // Equal-area diameters 20–32 px: from an unrotated square of side 0.8·√(π/4/0.64)·20 ≈ 18 px to a star of
+            // circumradius 0.55·1.40·32 ≈ 25 px (a box side of at most 50 px).
+            Assert.InRange(Math.Max(box.Width, box.Height), 17, 50);
 
             shapes.GetMask(i, mask);
             bool Target(int x, int y) => mask[y * 64 + x] >= 0.5f;
@@ -56,6 +58,27 @@ public class ShapesDatasetTests
                 for (int x = 0; x < 64; x++)
                     if (Target(x, y)) Assert.True(box.Contains(x, y), $"image {i}: target pixel ({x},{y}) outside {box}");
         }
+    }
+
+    [Fact]
+    public void EveryClass_CoversTheSameAreas_SoTheAmountOfBackgroundIsNoClue()
+    {
+        // Size D (the equal-area diameter) is uniform in [20, 32]: area π/4·D², mean π/4·E[D²] = π/4·(32³ − 20³)/(3·12) ≈ 540 px².
+        var shapes = new ShapesDataset(1200, seed: 4);
+        var mask = new float[64 * 64];
+        var sum = new double[6];
+        var count = new int[6];
+        for (int i = 0; i < shapes.Count; i++)
+        {
+            shapes.GetMask(i, mask);
+            double area = mask.Sum();
+            Assert.InRange(area, 0.95 * Math.PI / 4 * 20 * 20, 1.05 * Math.PI / 4 * 32 * 32);
+            sum[shapes.GetLabel(i)] += area;
+            count[shapes.GetLabel(i)]++;
+        }
+        double expected = Math.PI / 4 * (32.0 * 32 * 32 - 20.0 * 20 * 20) / (3 * 12);
+        for (int c = 0; c < 6; c++)
+            Assert.True(Math.Abs(sum[c] / count[c] / expected - 1) < 0.08, $"{shapes.ClassNames[c]}: mean area {sum[c] / count[c]:F0} px², expected {expected:F0}");
     }
 
     [Fact]

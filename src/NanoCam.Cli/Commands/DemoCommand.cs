@@ -42,9 +42,10 @@ public static class DemoCommand
         var train = new ShapesDataset(trainCount, DataSpec.ShapesTrainSeed);
         var test = new ShapesDataset(DataSpec.ShapesTestCount, DataSpec.ShapesTestSeed);
         var checkpoint = Path.Combine(outDir, "model.safetensors");
+        // No validation pass per epoch: the test split is used once, at the end, and never to pick an epoch.
         var plan = new TrainingPlan
         {
-            Architecture = "vgg", Train = train, Validation = test, DataSpec = "shapes", Epochs = epochs, Seed = seed, Output = checkpoint,
+            Architecture = "vgg", Train = train, Validation = null, DataSpec = "shapes", Epochs = epochs, Seed = seed, Output = checkpoint,
             BatchSize = 16, Optimizer = "adam", LearningRate = 3e-3f, Schedule = "cosine",
         };
         var model = new TrainingSession(plan, kernels).Run();
