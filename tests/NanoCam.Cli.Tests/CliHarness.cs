@@ -5,7 +5,19 @@ namespace NanoCam.Cli.Tests;
 /// <summary>Runs the built nanocam tool in a child process (as a user would) and captures its output.</summary>
 internal static class CliHarness
 {
-    public static string SharedData => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/data"));
+    /// <summary>shared/data: NANOCAM_DATA, else the first shared/data folder beside or above the test binaries (CI: ../shared beside the clone).</summary>
+    public static string SharedData { get; } = FindSharedData();
+
+    private static string FindSharedData()
+    {
+        if (Environment.GetEnvironmentVariable("NANOCAM_DATA") is { Length: > 0 } env && Directory.Exists(env)) return Path.GetFullPath(env);
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "data");
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        return Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/data"));
+    }
 
     /// <summary>The repository root (the test binaries sit in tests/NanoCam.Cli.Tests/bin/CONFIG/TFM/).</summary>
     public static string RepoRoot => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../"));
