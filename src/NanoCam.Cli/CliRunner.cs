@@ -8,6 +8,13 @@ public static class CliRunner
     public static int Invoke(RootCommand root, string[] args)
     {
         var parse = root.Parse(args);
+        // A command line that does not parse (unknown verb or option, a value of the wrong type, a missing required
+        // option) gets one line, like every other bad input, instead of the usage text; bare `nanocam` still shows it.
+        if (parse.Errors.Count > 0 && args.Length > 0)
+        {
+            Console.Error.WriteLine($"nanocam: error: {DescribeParseErrors(parse)}");
+            return 2;
+        }
         try
         {
             return parse.Invoke();
@@ -31,6 +38,14 @@ public static class CliRunner
             Console.Error.WriteLine($"nanocam: error: {Describe(e)}");
             return 1;
         }
+    }
+
+    /// <summary>The parser's messages on one line, with where to read the verb's options.</summary>
+    private static string DescribeParseErrors(ParseResult parse)
+    {
+        var messages = string.Join("; ", parse.Errors.Select(e => e.Message.ReplaceLineEndings(" ").Trim()).Distinct());
+        var path = parse.CommandResult.Command is RootCommand ? "nanocam" : $"nanocam {parse.CommandResult.Command.Name}";
+        return $"{messages} (see '{path} --help')";
     }
 
     private static bool IsUserError(Exception e) => e is not (OutOfMemoryException or StackOverflowException or AccessViolationException);

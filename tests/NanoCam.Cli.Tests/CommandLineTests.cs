@@ -80,6 +80,22 @@ public sealed class CommandLineTests : IDisposable
         Assert.False(File.Exists(overlay));
     }
 
+    [Theory]
+    [InlineData(new[] { "train", "--epochs", "abc" }, "'abc'", "nanocam train --help")]
+    [InlineData(new[] { "frobnicate" }, "'frobnicate'", "nanocam --help")]
+    [InlineData(new[] { "eval", "--model", "m.safetensors", "--bogus" }, "'--bogus'", "nanocam eval --help")]
+    [InlineData(new[] { "cam", "--image", "x.png" }, "--model", "nanocam cam --help")]
+    public void CommandLineThatDoesNotParse_GetsOneLine_NotTheUsageText(string[] args, string named, string pointer)
+    {
+        var (code, stdout, stderr) = CliHarness.Run(args);
+        Assert.Equal(2, code);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.StartsWith("nanocam: error: ", stderr);
+        Assert.Contains(named, stderr);
+        Assert.Contains(pointer, stderr);
+        Assert.DoesNotContain("Usage:", stdout);
+    }
+
     [Fact]
     public void CorruptCheckpoint_NamesTheFile_WithoutAStackTrace()
     {
