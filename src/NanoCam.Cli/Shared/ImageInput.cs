@@ -23,8 +23,8 @@ public static class ImageInput
         for (int c = 0; c < m.InputChannels; c++)
         for (int i = 0; i < plane; i++)
         {
-            // One channel: the luminance (ITU-R BT.601 weights), as MNIST-style data is gray.
-            float v = m.InputChannels == 1 ? 0.299f * rgb[i] + 0.587f * rgb[plane + i] + 0.114f * rgb[2 * plane + i] : rgb[c * plane + i];
+            // One channel: the luminance, as MNIST-style data is gray.
+            float v = m.InputChannels == 1 ? Rgb.Luma(rgb[i], rgb[plane + i], rgb[2 * plane + i]) : rgb[c * plane + i];
             x[c * plane + i] = (v - m.Mean[c]) / m.Std[c];
         }
         return input;

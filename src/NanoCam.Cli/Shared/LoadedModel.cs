@@ -28,7 +28,7 @@ public sealed class LoadedModel
         {
             var onnx = new OnnxExplainable(OnnxModel.Load(path), OnnxExplainable.LoadLabels(labels));
             var shape = onnx.InputShape;
-            var pre = preprocessing.Read(p, shape[^1]);
+            var pre = preprocessing.Read(p, shape[^1], shape[1] > 0 ? shape[1] : 3);
             return new LoadedModel(onnx, image => pre.Apply(image), shape);
         }
         var trained = TrainedModel.Load(path);
