@@ -14,16 +14,48 @@ public sealed unsafe partial class SimdKernels
     // ox + ⌊t / stride⌋. Stride 1 reads the plane itself. Columns whose window hangs over the left or right edge,
     // and rows of windows with no tap inside, run the reference rule one window at a time.
 
-    /// <summary>A plane seen through its stride phases: <see cref="Tap"/> points at tap t of window column 0 in input row iy.</summary>
+    /// <summary>A plane seen through its stride phases: <see cref="Column"/> is the offset of tap t of window column 0 in input row 0.</summary>
     private readonly struct PhasedPlane(float* data, int rowLength, int phaseSize, int stride)
     {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public float* Tap(int iy, int t)
+        public float* Data => data;
+        public int RowLength => rowLength;
+
+        public long Column(int t)
         {
             int phase = (t % stride + stride) % stride;
-            return data + (long)phase * phaseSize + (long)iy * rowLength + (t - phase) / stride;
+            return (long)phase * phaseSize + (t - phase) / stride;
         }
     }
+
+    /// <summary>
+    /// The taps of window row oy that fall inside the input (r then s order; columns assumed inside): each one's
+    /// offset in the phased plane and its flat input index iy·W + t (<paramref name="columns"/>[s] is tap s's
+    /// <see cref="PhasedPlane.Column"/>). Returns how many.
+    /// </summary>
+    private static int RowTaps(in PhasedPlane phases, in Pool2dGeometry g, int oy, ReadOnlySpan<long> columns, Span<long> offsets, Span<float> indices)
+    {
+        int count = 0;
+        for (int r = 0; r < g.KernelHeight; r++)
+        {
+            int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
+            if ((uint)iy >= (uint)g.InputHeight) continue;
+            for (int s = 0; s < g.KernelWidth; s++)
+            {
+                offsets[count] = columns[s] + (long)iy * phases.RowLength;
+                indices[count++] = iy * g.InputWidth + s * g.DilationWidth - g.PadLeft;
+            }
+        }
+        return count;
+    }
+
+    /// <summary>Each tap's <see cref="PhasedPlane.Column"/>, s = 0 … kw−1.</summary>
+    private static void TapColumns(in PhasedPlane phases, in Pool2dGeometry g, Span<long> columns)
+    {
+        for (int s = 0; s < g.KernelWidth; s++) columns[s] = phases.Column(s * g.DilationWidth - g.PadLeft);
+    }
+
+    /// <summary>Tap lists of one window row: on the stack for ordinary windows, on the heap for huge ones.</summary>
+    private const int StackTaps = 256;
 
     [ThreadStatic] private static float[]? t_phases;
 
@@ -72,69 +104,87 @@ public sealed unsafe partial class SimdKernels
     /// <summary>Max pooling of one plane by the general rule: window order r then s, first maximum wins, NaN wins and stays.</summary>
     private static void MaxWindows(float* x, float* y, float* am, in Pool2dGeometry g)
     {
-        int oh = g.OutputHeight, ow = g.OutputWidth, w = g.InputWidth;
+        int oh = g.OutputHeight, ow = g.OutputWidth, w = g.InputWidth, taps = g.KernelHeight * g.KernelWidth;
         var (first, end) = InteriorColumns(g);
         var plane = new ReadOnlySpan<float>(x, g.InputHeight * w);
         bool vector = Vector256.IsHardwareAccelerated && end - first >= 8;
         var phases = vector ? Phases(x, g) : default;
         var lanes = Vector256.Create(0f, 1, 2, 3, 4, 5, 6, 7) * g.StrideWidth;
+        bool wide = Vector512.IsHardwareAccelerated && end - first >= 16;
+        var lanes16 = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) * g.StrideWidth;
+        Span<long> offsets = taps <= StackTaps ? stackalloc long[taps] : new long[taps];
+        Span<float> indices = taps <= StackTaps ? stackalloc float[taps] : new float[taps];
+        Span<long> columns = g.KernelWidth <= StackTaps ? stackalloc long[g.KernelWidth] : new long[g.KernelWidth];
+        if (vector) TapColumns(phases, g, columns);
         for (int oy = 0; oy < oh; oy++)
         {
             float* yRow = y + oy * ow, amRow = am + oy * ow;
-            bool anyRow = false;
-            for (int r = 0; r < g.KernelHeight && !anyRow; r++)
-                anyRow = (uint)(oy * g.StrideHeight - g.PadTop + r * g.DilationHeight) < (uint)g.InputHeight;
-            int vectorEnd = vector && anyRow ? end : first;
+            int count = vector ? RowTaps(phases, g, oy, columns, offsets, indices) : 0;
+            int vectorEnd = count > 0 ? end : first;
             for (int ox = 0; ox < ow; ox++)
             {
                 if (ox == first && vectorEnd > first) ox = vectorEnd;
                 if (ox >= ow) break;
                 (yRow[ox], amRow[ox]) = NaiveKernels.MaxWindow(plane, g, oy, ox);
             }
-            if (vectorEnd <= first) continue;
-            // Steps of eight from the first interior column; the last step is moved back to end exactly at the
-            // interior's end (it recomputes a few windows, which changes nothing).
-            for (int ox = first; ; ox += 8)
+            if (count == 0) continue;
+            // Steps of sixteen (or eight) from the first interior column; the last step is moved back to end exactly
+            // at the interior's end (it recomputes a few windows, which changes nothing).
+            int step = wide ? 16 : 8;
+            for (int ox = first; ; ox += step)
             {
-                if (ox > end - 8) ox = end - 8;
-                MaxEight(phases, g, oy, ox, lanes + Vector256.Create((float)(ox * g.StrideWidth)), out var best, out var index);
-                best.Store(yRow + ox);
-                index.Store(amRow + ox);
-                if (ox == end - 8) break;
+                if (ox > end - step) ox = end - step;
+                float* p = phases.Data + ox;
+                float column = ox * g.StrideWidth;
+                if (wide) MaxSixteen(p, offsets[..count], indices, lanes16 + Vector512.Create(column), yRow + ox, amRow + ox);
+                else MaxEight(p, offsets[..count], indices, lanes + Vector256.Create(column), yRow + ox, amRow + ox);
+                if (ox == end - step) break;
             }
         }
     }
 
-    /// <summary>Windows (oy, ox … ox+7), all columns inside; <paramref name="columns"/> holds stride·(ox + lane).</summary>
+    /// <summary>Eight neighbouring windows: taps at p + offsets[i], flat index <paramref name="at"/> + indices[i].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MaxEight(in PhasedPlane phases, in Pool2dGeometry g, int oy, int ox, Vector256<float> columns,
-        out Vector256<float> best, out Vector256<float> index)
+    private static void MaxEight(float* p, ReadOnlySpan<long> offsets, ReadOnlySpan<float> indices, Vector256<float> at, float* y, float* am)
     {
-        best = default;
-        index = default;
-        bool started = false;
-        for (int r = 0; r < g.KernelHeight; r++)
+        var best = Vector256.Load(p + offsets[0]);
+        var index = at + Vector256.Create(indices[0]);
+        for (int i = 1; i < offsets.Length; i++)
+            Take(ref best, ref index, Vector256.Load(p + offsets[i]), at + Vector256.Create(indices[i]));
+        best.Store(y);
+        index.Store(am);
+    }
+
+    /// <summary>As <see cref="MaxEight"/>, sixteen windows in one 512-bit register.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaxSixteen(float* p, ReadOnlySpan<long> offsets, ReadOnlySpan<float> indices, Vector512<float> at, float* y, float* am)
+    {
+        var best = Vector512.Load(p + offsets[0]);
+        var index = at + Vector512.Create(indices[0]);
+        for (int i = 1; i < offsets.Length; i++)
         {
-            int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
-            if ((uint)iy >= (uint)g.InputHeight) continue;
-            for (int s = 0; s < g.KernelWidth; s++)
-            {
-                int t = s * g.DilationWidth - g.PadLeft;
-                var v = Vector256.Load(phases.Tap(iy, t) + ox);
-                var at = columns + Vector256.Create((float)(iy * g.InputWidth + t));
-                if (!started) (best, index, started) = (v, at, true);
-                else Take(ref best, ref index, v, at);
-            }
+            var v = Vector512.Load(p + offsets[i]);
+            // v wins where it is greater, or NaN while best is not: ¬(v ≤ best) holds for greater or unordered,
+            // and best = best excludes a NaN best (which stays).
+            var wins = ~Vector512.LessThanOrEqual(v, best) & Vector512.Equals(best, best);
+            best = Vector512.ConditionalSelect(wins, v, best);
+            index = Vector512.ConditionalSelect(wins, at + Vector512.Create(indices[i]), index);
         }
+        best.Store(y);
+        index.Store(am);
     }
 
     /// <summary>Average pooling of one plane: the reference's sum (order r then s, from 0) and divisor, eight windows at a time.</summary>
     private static void AvgWindows(float* x, float* y, in Pool2dGeometry g, bool countIncludePad)
     {
-        int oh = g.OutputHeight, ow = g.OutputWidth;
+        int oh = g.OutputHeight, ow = g.OutputWidth, taps = g.KernelHeight * g.KernelWidth;
         var (first, end) = InteriorColumns(g);
         bool vector = Vector256.IsHardwareAccelerated && end - first >= 8;
         var phases = vector ? Phases(x, g) : default;
+        Span<long> offsets = taps <= StackTaps ? stackalloc long[taps] : new long[taps];
+        Span<float> indices = taps <= StackTaps ? stackalloc float[taps] : new float[taps];
+        Span<long> columns = g.KernelWidth <= StackTaps ? stackalloc long[g.KernelWidth] : new long[g.KernelWidth];
+        if (vector) TapColumns(phases, g, columns);
         for (int oy = 0; oy < oh; oy++)
         {
             float* yRow = y + oy * ow;
@@ -147,17 +197,13 @@ public sealed unsafe partial class SimdKernels
             }
             if (vectorEnd <= first) continue;
             var divisor = Vector256.Create((float)NaiveKernels.AvgPoolDivisor(g, oy, first, countIncludePad));
+            int count = RowTaps(phases, g, oy, columns, offsets, indices);
             for (int ox = first; ; ox += 8)
             {
                 if (ox > end - 8) ox = end - 8;
+                float* p = phases.Data + ox;
                 var sum = Vector256<float>.Zero;
-                for (int r = 0; r < g.KernelHeight; r++)
-                {
-                    int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
-                    if ((uint)iy >= (uint)g.InputHeight) continue;
-                    for (int s = 0; s < g.KernelWidth; s++)
-                        sum += Vector256.Load(phases.Tap(iy, s * g.DilationWidth - g.PadLeft) + ox);
-                }
+                for (int i = 0; i < count; i++) sum += Vector256.Load(p + offsets[i]);
                 (sum / divisor).Store(yRow + ox);
                 if (ox == end - 8) break;
             }

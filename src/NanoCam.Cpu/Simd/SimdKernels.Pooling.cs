@@ -197,7 +197,8 @@ public sealed unsafe partial class SimdKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Take(ref Vector256<float> best, ref Vector256<float> bestIndex, Vector256<float> v, Vector256<float> index)
     {
-        var wins = Vector256.GreaterThan(v, best) | (~Vector256.Equals(v, v) & Vector256.Equals(best, best));
+        // ¬(v ≤ best) holds where v is greater or either is NaN; best = best then keeps a NaN best.
+        var wins = ~Vector256.LessThanOrEqual(v, best) & Vector256.Equals(best, best);
         best = Vector256.ConditionalSelect(wins, v, best);
         bestIndex = Vector256.ConditionalSelect(wins, index, bestIndex);
     }
