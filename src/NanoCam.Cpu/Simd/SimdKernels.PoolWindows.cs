@@ -83,16 +83,20 @@ public sealed unsafe partial class SimdKernels
         for (int iy = 0; iy < h; iy++)
         {
             float* row = x + (long)iy * w;
-            int j = 0;
-            if (stride == 2 && Avx2.IsSupported)
+            int j = 0, pairs = w / 2;
+            if (stride == 2 && Avx2.IsSupported && pairs >= 8)
             {
+                // Columns (2j, 2j + 1) for j < W/2, eight j per step, the last step moved back to end at W/2.
                 var even = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
-                for (; 2 * j + 16 <= w; j += 8)
+                for (; ; j += 8)
                 {
+                    if (j > pairs - 8) j = pairs - 8;
                     var (a, b) = Deinterleave(Vector256.Load(row + 2 * j), Vector256.Load(row + 2 * j + 8), even);
                     a.Store(phases + iy * length + j);
                     b.Store(phases + phaseSize + iy * length + j);
+                    if (j == pairs - 8) break;
                 }
+                j = pairs;
             }
             for (; j < length; j++)
                 for (int p = 0; p < stride && p + stride * j < w; p++)
@@ -128,50 +132,78 @@ public sealed unsafe partial class SimdKernels
                 (yRow[ox], amRow[ox]) = NaiveKernels.MaxWindow(plane, g, oy, ox);
             }
             if (count == 0) continue;
-            // Steps of sixteen (or eight) from the first interior column; the last step is moved back to end exactly
-            // at the interior's end (it recomputes a few windows, which changes nothing).
-            int step = wide ? 16 : 8;
-            for (int ox = first; ; ox += step)
+            // Each step computes two vectors of windows, [ox, ox + lanes) and [ox + second, ox + second + lanes), as
+            // two independent compare-and-select chains (one chain alone waits on its own latency at every tap).
+            // Steps start at the first interior column; the last is moved back to end exactly at the interior's end
+            // and, when the interior is shorter than two vectors, the second vector overlaps the first (recomputing
+            // a window changes nothing).
+            int width = wide ? 16 : 8, span = Math.Min(2 * width, end - first), second = span - width;
+            for (int ox = first; ; ox += span)
             {
-                if (ox > end - step) ox = end - step;
+                if (ox > end - span) ox = end - span;
                 float* p = phases.Data + ox;
                 float column = ox * g.StrideWidth;
-                if (wide) MaxSixteen(p, offsets[..count], indices, lanes16 + Vector512.Create(column), yRow + ox, amRow + ox);
-                else MaxEight(p, offsets[..count], indices, lanes + Vector256.Create(column), yRow + ox, amRow + ox);
-                if (ox == end - step) break;
+                if (wide)
+                    MaxSixteens(p, second, offsets[..count], indices, lanes16 + Vector512.Create(column), second * g.StrideWidth, yRow + ox, amRow + ox);
+                else
+                    MaxEights(p, second, offsets[..count], indices, lanes + Vector256.Create(column), second * g.StrideWidth, yRow + ox, amRow + ox);
+                if (ox == end - span) break;
             }
         }
     }
 
-    /// <summary>Eight neighbouring windows: taps at p + offsets[i], flat index <paramref name="at"/> + indices[i].</summary>
+    /// <summary>
+    /// Windows [0, 8) and [second, second + 8) from <paramref name="p"/>: tap i at p + offsets[i], flat index
+    /// <paramref name="at"/> + indices[i] (the second vector's indices lie <paramref name="columnShift"/> further on).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MaxEight(float* p, ReadOnlySpan<long> offsets, ReadOnlySpan<float> indices, Vector256<float> at, float* y, float* am)
+    private static void MaxEights(float* p, int second, ReadOnlySpan<long> offsets, ReadOnlySpan<float> indices, Vector256<float> at, int columnShift, float* y, float* am)
     {
-        var best = Vector256.Load(p + offsets[0]);
-        var index = at + Vector256.Create(indices[0]);
-        for (int i = 1; i < offsets.Length; i++)
-            Take(ref best, ref index, Vector256.Load(p + offsets[i]), at + Vector256.Create(indices[i]));
-        best.Store(y);
-        index.Store(am);
-    }
-
-    /// <summary>As <see cref="MaxEight"/>, sixteen windows in one 512-bit register.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MaxSixteen(float* p, ReadOnlySpan<long> offsets, ReadOnlySpan<float> indices, Vector512<float> at, float* y, float* am)
-    {
-        var best = Vector512.Load(p + offsets[0]);
-        var index = at + Vector512.Create(indices[0]);
+        var at2 = at + Vector256.Create((float)columnShift);
+        float* q = p + second;
+        var (best, best2) = (Vector256.Load(p + offsets[0]), Vector256.Load(q + offsets[0]));
+        var tap = Vector256.Create(indices[0]);
+        var (index, index2) = (at + tap, at2 + tap);
         for (int i = 1; i < offsets.Length; i++)
         {
-            var v = Vector512.Load(p + offsets[i]);
-            // v wins where it is greater, or NaN while best is not: ¬(v ≤ best) holds for greater or unordered,
-            // and best = best excludes a NaN best (which stays).
-            var wins = ~Vector512.LessThanOrEqual(v, best) & Vector512.Equals(best, best);
-            best = Vector512.ConditionalSelect(wins, v, best);
-            index = Vector512.ConditionalSelect(wins, at + Vector512.Create(indices[i]), index);
+            tap = Vector256.Create(indices[i]);
+            Take(ref best, ref index, Vector256.Load(p + offsets[i]), at + tap);
+            Take(ref best2, ref index2, Vector256.Load(q + offsets[i]), at2 + tap);
         }
         best.Store(y);
         index.Store(am);
+        best2.Store(y + second);
+        index2.Store(am + second);
+    }
+
+    /// <summary>As <see cref="MaxEights"/>, with sixteen windows per 512-bit vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaxSixteens(float* p, int second, ReadOnlySpan<long> offsets, ReadOnlySpan<float> indices, Vector512<float> at, int columnShift, float* y, float* am)
+    {
+        var at2 = at + Vector512.Create((float)columnShift);
+        float* q = p + second;
+        var (best, best2) = (Vector512.Load(p + offsets[0]), Vector512.Load(q + offsets[0]));
+        var tap = Vector512.Create(indices[0]);
+        var (index, index2) = (at + tap, at2 + tap);
+        for (int i = 1; i < offsets.Length; i++)
+        {
+            tap = Vector512.Create(indices[i]);
+            Take(ref best, ref index, Vector512.Load(p + offsets[i]), at + tap);
+            Take(ref best2, ref index2, Vector512.Load(q + offsets[i]), at2 + tap);
+        }
+        best.Store(y);
+        index.Store(am);
+        best2.Store(y + second);
+        index2.Store(am + second);
+    }
+
+    /// <summary>As the 256-bit <see cref="Take(ref Vector256{float}, ref Vector256{float}, Vector256{float}, Vector256{float})"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(ref Vector512<float> best, ref Vector512<float> bestIndex, Vector512<float> v, Vector512<float> index)
+    {
+        var wins = ~Vector512.LessThanOrEqual(v, best) & Vector512.Equals(best, best);
+        best = Vector512.ConditionalSelect(wins, v, best);
+        bestIndex = Vector512.ConditionalSelect(wins, index, bestIndex);
     }
 
     /// <summary>Average pooling of one plane: the reference's sum (order r then s, from 0) and divisor, eight windows at a time.</summary>
