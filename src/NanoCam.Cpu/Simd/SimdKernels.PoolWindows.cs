@@ -7,7 +7,7 @@ namespace NanoCam.Cpu.Simd;
 
 public sealed unsafe partial class SimdKernels
 {
-    // General pooling windows (any kernel, stride, padding, dilation, ceil mode), eight output columns per step.
+    // General pooling windows (any kernel, stride, padding, dilation, ceil mode), in vectors of eight output columns.
     // Window (oy, ox) reads input column ix = stride·ox + t for tap s, with t = s·dilation − padLeft. The plane is
     // first split into its stride phases: phase p holds columns p, p + stride, p + 2·stride, … of every row, so
     // tap s of eight neighbouring windows is eight consecutive floats of phase (t mod stride), starting at
@@ -114,8 +114,6 @@ public sealed unsafe partial class SimdKernels
         bool vector = Vector256.IsHardwareAccelerated && end - first >= 8;
         var phases = vector ? Phases(x, g) : default;
         var lanes = Vector256.Create(0f, 1, 2, 3, 4, 5, 6, 7) * g.StrideWidth;
-        bool wide = Vector512.IsHardwareAccelerated && end - first >= 16;
-        var lanes16 = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) * g.StrideWidth;
         Span<long> offsets = taps <= StackTaps ? stackalloc long[taps] : new long[taps];
         Span<float> indices = taps <= StackTaps ? stackalloc float[taps] : new float[taps];
         Span<long> columns = g.KernelWidth <= StackTaps ? stackalloc long[g.KernelWidth] : new long[g.KernelWidth];
@@ -132,21 +130,19 @@ public sealed unsafe partial class SimdKernels
                 (yRow[ox], amRow[ox]) = NaiveKernels.MaxWindow(plane, g, oy, ox);
             }
             if (count == 0) continue;
-            // Each step computes two vectors of windows, [ox, ox + lanes) and [ox + second, ox + second + lanes), as
+            // Each step computes two vectors of windows, [ox, ox + 8) and [ox + second, ox + second + 8), as
             // two independent compare-and-select chains (one chain alone waits on its own latency at every tap).
             // Steps start at the first interior column; the last is moved back to end exactly at the interior's end
             // and, when the interior is shorter than two vectors, the second vector overlaps the first (recomputing
             // a window changes nothing).
-            int width = wide ? 16 : 8, span = Math.Min(2 * width, end - first), second = span - width;
+            // (Sixteen-lane AVX-512 vectors measured no faster here than two eight-lane chains.)
+            int span = Math.Min(16, end - first), second = span - 8;
             for (int ox = first; ; ox += span)
             {
                 if (ox > end - span) ox = end - span;
                 float* p = phases.Data + ox;
-                float column = ox * g.StrideWidth;
-                if (wide)
-                    MaxSixteens(p, second, offsets[..count], indices, lanes16 + Vector512.Create(column), second * g.StrideWidth, yRow + ox, amRow + ox);
-                else
-                    MaxEights(p, second, offsets[..count], indices, lanes + Vector256.Create(column), second * g.StrideWidth, yRow + ox, amRow + ox);
+                var at = lanes + Vector256.Create((float)(ox * g.StrideWidth));
+                MaxEights(p, second, offsets[..count], indices, at, second * g.StrideWidth, yRow + ox, amRow + ox);
                 if (ox == end - span) break;
             }
         }
@@ -176,39 +172,10 @@ public sealed unsafe partial class SimdKernels
         index2.Store(am + second);
     }
 
-    /// <summary>As <see cref="MaxEights"/>, with sixteen windows per 512-bit vector.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MaxSixteens(float* p, int second, ReadOnlySpan<long> offsets, ReadOnlySpan<float> indices, Vector512<float> at, int columnShift, float* y, float* am)
-    {
-        var at2 = at + Vector512.Create((float)columnShift);
-        float* q = p + second;
-        var (best, best2) = (Vector512.Load(p + offsets[0]), Vector512.Load(q + offsets[0]));
-        var tap = Vector512.Create(indices[0]);
-        var (index, index2) = (at + tap, at2 + tap);
-        for (int i = 1; i < offsets.Length; i++)
-        {
-            tap = Vector512.Create(indices[i]);
-            Take(ref best, ref index, Vector512.Load(p + offsets[i]), at + tap);
-            Take(ref best2, ref index2, Vector512.Load(q + offsets[i]), at2 + tap);
-        }
-        best.Store(y);
-        index.Store(am);
-        best2.Store(y + second);
-        index2.Store(am + second);
-    }
-
-    /// <summary>As the 256-bit <see cref="Take(ref Vector256{float}, ref Vector256{float}, Vector256{float}, Vector256{float})"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Take(ref Vector512<float> best, ref Vector512<float> bestIndex, Vector512<float> v, Vector512<float> index)
-    {
-        var wins = ~Vector512.LessThanOrEqual(v, best) & Vector512.Equals(best, best);
-        best = Vector512.ConditionalSelect(wins, v, best);
-        bestIndex = Vector512.ConditionalSelect(wins, index, bestIndex);
-    }
-
     /// <summary>Average pooling of one plane: the reference's sum (order r then s, from 0) and divisor, eight windows at a time.</summary>
     private static void AvgWindows(float* x, float* y, in Pool2dGeometry g, bool countIncludePad)
     {
+        var plane = new ReadOnlySpan<float>(x, g.InputHeight * g.InputWidth);
         int oh = g.OutputHeight, ow = g.OutputWidth, taps = g.KernelHeight * g.KernelWidth;
         var (first, end) = InteriorColumns(g);
         bool vector = Vector256.IsHardwareAccelerated && end - first >= 8;
@@ -225,7 +192,7 @@ public sealed unsafe partial class SimdKernels
             {
                 if (ox == first && vectorEnd > first) ox = vectorEnd;
                 if (ox >= ow) break;
-                yRow[ox] = AvgWindow(x, g, oy, ox, countIncludePad);
+                yRow[ox] = NaiveKernels.AvgWindow(plane, g, oy, ox, countIncludePad);
             }
             if (vectorEnd <= first) continue;
             var divisor = Vector256.Create((float)NaiveKernels.AvgPoolDivisor(g, oy, first, countIncludePad));
@@ -240,23 +207,6 @@ public sealed unsafe partial class SimdKernels
                 if (ox == end - 8) break;
             }
         }
-    }
-
-    /// <summary>One window's mean by the reference rule.</summary>
-    private static float AvgWindow(float* x, in Pool2dGeometry g, int oy, int ox, bool countIncludePad)
-    {
-        float sum = 0;
-        for (int r = 0; r < g.KernelHeight; r++)
-        {
-            int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
-            if ((uint)iy >= (uint)g.InputHeight) continue;
-            for (int s = 0; s < g.KernelWidth; s++)
-            {
-                int ix = ox * g.StrideWidth - g.PadLeft + s * g.DilationWidth;
-                if ((uint)ix < (uint)g.InputWidth) sum += x[iy * g.InputWidth + ix];
-            }
-        }
-        return sum / NaiveKernels.AvgPoolDivisor(g, oy, ox, countIncludePad);
     }
 
     /// <summary>
