@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 
 namespace NanoCam.Cpu.Simd;
 
-/// <summary>Ops over class vectors, masks and copies: the reference arithmetic (see the class summary).</summary>
+/// <summary>Ops over class vectors and masks: the reference arithmetic (see the class summary); concat as block copies.</summary>
 public sealed partial class SimdKernels
 {
     public void SoftmaxForward(Tensor output, Tensor input, int outer, int classes, int inner) => Reference.SoftmaxForward(output, input, outer, classes, inner);
