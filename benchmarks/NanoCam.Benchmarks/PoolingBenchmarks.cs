@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using NanoCam.Benchmarks.Infrastructure;
+using NanoCam.Benchmarks.Onnx;
 using NanoCam.Cpu.Naive;
 using NanoCam.Cpu.Simd;
 
@@ -49,6 +50,65 @@ public class PoolingBenchmarks : IFlopCounted
         double outputs = (double)g.Batch * g.Channels * g.OutputHeight * g.OutputWidth;
         return method.EndsWith("Backward", StringComparison.Ordinal) ? outputs : outputs * g.KernelHeight * g.KernelWidth;
     }
+}
+
+/// <summary>
+/// SqueezeNet v1.1's pool1: 3×3 stride-2 ceil-mode max pooling over [1, 64, 111, 111] (overlapping windows, the general
+/// path): SIMD and naive forward against ONNX Runtime's MaxPool at the same thread count. Ratio is against ONNX Runtime.
+/// </summary>
+[MemoryDiagnoser]
+public class MaxPool3x3Benchmarks : IFlopCounted
+{
+    public static readonly Pool2dGeometry Geometry = Pool2dGeometry.For(new Shape(1, 64, 111, 111), kernel: 3, stride: 2, ceilMode: true);
+
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    private PoolOperands _x = null!;
+    private SimdKernels? _simd;
+    private OrtSingleNode? _onnxRuntime;
+
+    [GlobalSetup(Targets = [nameof(SimdMaxForward), nameof(NaiveMaxForward)])]
+    public void Setup()
+    {
+        _x = new PoolOperands(Geometry, NaiveKernels.Instance);
+        _simd = new SimdKernels(Threads);
+    }
+
+    [GlobalSetup(Target = nameof(OnnxRuntimeMaxForward))]
+    public void SetupOnnxRuntime()
+    {
+        var g = Geometry;
+        _x = new PoolOperands(g, NaiveKernels.Instance);
+        var expected = _x.Output.ToArray();
+        Array.Clear(_x.Output.Data);
+        _onnxRuntime = new OrtSingleNode(SingleNodeModel.MaxPool(g), Threads,
+            [("X", _x.Input.Data, [g.Batch, g.Channels, g.InputHeight, g.InputWidth])],
+            ("Y", _x.Output.Data, [g.Batch, g.Channels, g.OutputHeight, g.OutputWidth]));
+        _onnxRuntime.Run();
+        // Prove the hand-built ONNX model pools the same windows before it is timed.
+        float error = BenchmarkData.RelativeError(_x.Output.Span, expected);
+        if (error > 0f) throw new InvalidOperationException($"ONNX Runtime MaxPool disagrees with NanoCam's (relative error {error})");
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        SimdLifetime.Release(_simd);
+        _onnxRuntime?.Dispose();
+    }
+
+    [Benchmark(Baseline = true)]
+    public void OnnxRuntimeMaxForward() => _onnxRuntime!.Run();
+
+    [Benchmark]
+    public void SimdMaxForward() => _simd!.MaxPool2dForward(_x.Output, _x.Argmax, _x.Input, Geometry);
+
+    [Benchmark]
+    public void NaiveMaxForward() => NaiveKernels.Instance.MaxPool2dForward(_x.Output, _x.Argmax, _x.Input, Geometry);
+
+    public static double FlopsPerInvocation(string method, IReadOnlyDictionary<string, object?> parameters) =>
+        PoolingBenchmarks.PoolOperations(method, Geometry);
 }
 
 /// <summary>The naive reference pooling kernels on the same tensors as <see cref="PoolingBenchmarks"/>.</summary>

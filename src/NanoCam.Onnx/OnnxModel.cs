@@ -27,8 +27,10 @@ public sealed class OnnxModel
     private readonly Dictionary<string, Tensor> _parameters;
     private readonly Dictionary<string, OnnxValue> _constants;
     private readonly Dictionary<string, OnnxNode> _producers = [];
-    // Every initializer as a graph value, built once: each pass starts its environment from a copy.
+    // Every initializer as a graph value, built once and shared by every pass.
     private readonly Dictionary<string, OnnxValue> _initializerValues;
+    // Graph inputs plus node outputs: the size of one pass's environment.
+    private readonly int _valueCount;
 
     private OnnxModel(string source, ModelProto model, IReadOnlyList<OnnxNode> nodes, Dictionary<string, Tensor> parameters,
         Dictionary<string, OnnxValue> constants, IReadOnlyList<OnnxGraphInput> inputs, IReadOnlyList<string> outputs)
@@ -49,6 +51,7 @@ public sealed class OnnxModel
         _initializerValues = new Dictionary<string, OnnxValue>(constants);
         foreach (var (name, p) in parameters) _initializerValues[name] = OnnxValue.FromTensor(p);
         OutputBeforeSoftmax = FindOutputBeforeSoftmax();
+        _valueCount = inputs.Count + nodes.Sum(n => n.Outputs.Count);
     }
 
     /// <summary>The file (or label) the model was read from.</summary>
@@ -215,7 +218,9 @@ public sealed class OnnxModel
 
     private Dictionary<string, OnnxValue> Evaluate(Tape tape, IReadOnlyDictionary<string, OnnxValue> inputs, Action<OnnxNode, OnnxValue?[]>? onNode)
     {
-        var env = new Dictionary<string, OnnxValue>(_initializerValues);
+        // Node outputs and graph inputs; initializers are read from _initializerValues (copying them every pass cost
+        // a dictionary of every parameter per forward).
+        var env = new Dictionary<string, OnnxValue>(_valueCount);
         foreach (var declared in Inputs)
         {
             if (!inputs.TryGetValue(declared.Name, out var value))
@@ -224,15 +229,17 @@ public sealed class OnnxModel
             env[declared.Name] = value;
             if (value.Tensor is { } t) tape.Publish(t, declared.Name);
         }
-        foreach (var name in inputs.Keys)
-            if (!Inputs.Any(i => i.Name == name))
-                throw new ArgumentException($"{Source}: '{name}' is not a graph input (inputs: {string.Join(", ", Inputs.Select(i => i.Name))})");
+        // Every declared input was given, so only a larger dictionary can hold a name that is not an input.
+        if (inputs.Count != Inputs.Count)
+            foreach (var name in inputs.Keys)
+                if (!Inputs.Any(i => i.Name == name))
+                    throw new ArgumentException($"{Source}: '{name}' is not a graph input (inputs: {string.Join(", ", Inputs.Select(i => i.Name))})");
 
         var args = new List<OnnxValue?>();
         foreach (var node in Nodes)
         {
             args.Clear();
-            foreach (var name in node.Inputs) args.Add(name.Length == 0 ? null : env[name]);
+            foreach (var name in node.Inputs) args.Add(name.Length == 0 ? null : Value(env, name));
             var results = OnnxOperators.Execute(tape, node, args);
             for (int i = 0; i < node.Outputs.Count && i < results.Length; i++)
             {
@@ -244,9 +251,12 @@ public sealed class OnnxModel
             onNode?.Invoke(node, results);
         }
         var outputs = new Dictionary<string, OnnxValue>();
-        foreach (var name in OutputNames) outputs[name] = env[name];
+        foreach (var name in OutputNames) outputs[name] = Value(env, name);
         return outputs;
     }
+
+    private OnnxValue Value(Dictionary<string, OnnxValue> env, string name) =>
+        env.TryGetValue(name, out var value) ? value : _initializerValues[name];
 
     private static void CheckInputShape(OnnxGraphInput declared, OnnxValue value)
     {

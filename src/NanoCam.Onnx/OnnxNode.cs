@@ -48,6 +48,12 @@ public sealed class OnnxNode
     internal void MarkUsedOutputs(IReadOnlySet<string> read) =>
         _outputUsed = [.. Outputs.Select(o => o.Length > 0 && read.Contains(o))];
 
+    /// <summary>
+    /// What an operator worked out from the attributes for the input shapes it last saw (a convolution's geometry),
+    /// kept so that the next pass with the same shapes skips the attribute parsing; the operator checks the shapes.
+    /// </summary>
+    internal object? Plan { get; set; }
+
     public IEnumerable<string> AttributeNames => _attributes.Keys;
 
     public bool HasAttribute(string name) => _attributes.ContainsKey(name);

@@ -138,11 +138,16 @@ internal static partial class OnnxOperators
         return spatial;
     }
 
+    /// <summary>A 2-D convolution's geometry for one pair of input and weight shapes.</summary>
+    private sealed record ConvPlan(Shape Input, Shape Weight, Conv2dGeometry Geometry);
+
     private static OnnxValue Conv(Tape tape, OnnxNode node, IReadOnlyList<OnnxValue?> inputs)
     {
         var x = Float(node, inputs, 0);
         var w = Float(node, inputs, 1);
         var bias = Optional(inputs, 2)?.Tensor;
+        if (node.Plan is ConvPlan plan && plan.Input == x.Shape && plan.Weight == w.Shape)
+            return OnnxValue.FromTensor(tape.Conv2d(x, w, bias, plan.Geometry));
         int spatial = SpatialRank(node, x);
         var kernel = w.Shape.Dims[2..].ToArray();
         var strides = IntsOr(node, "strides", spatial, 1);
@@ -157,6 +162,7 @@ internal static partial class OnnxOperators
             return OnnxValue.FromTensor(tape.Reshape(y1, [y1.Shape[0], y1.Shape[1], y1.Shape[3]]));
         }
         var g = Conv2dGeometry.For(x.Shape, w.Shape, (strides[0], strides[1]), (begin[0], begin[1], end[0], end[1]), (dilations[0], dilations[1]), groups);
+        node.Plan = new ConvPlan(x.Shape, w.Shape, g);
         return OnnxValue.FromTensor(tape.Conv2d(x, w, bias, g));
     }
 

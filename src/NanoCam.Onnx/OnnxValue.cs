@@ -13,10 +13,12 @@ public enum OnnxDataType
 /// </summary>
 public sealed class OnnxValue
 {
-    private OnnxValue(OnnxDataType type, int[] dims, Tensor? tensor, long[]? integers)
+    private int[]? _dims;
+
+    private OnnxValue(OnnxDataType type, int[]? dims, Tensor? tensor, long[]? integers)
     {
         ElementType = type;
-        Dims = dims;
+        _dims = dims;
         Tensor = tensor;
         Integers = integers;
     }
@@ -24,7 +26,8 @@ public sealed class OnnxValue
     /// <summary>The ONNX element type this value had in the file (FLOAT16 and DOUBLE are held widened/narrowed as float32).</summary>
     public OnnxDataType ElementType { get; }
 
-    public int[] Dims { get; }
+    /// <summary>The dimensions (a float tensor's are read from its shape on first use: most values never need them as an array).</summary>
+    public int[] Dims => _dims ??= Tensor!.Shape.ToArray();
 
     /// <summary>The float32 tensor, or null for an integer value.</summary>
     public Tensor? Tensor { get; }
@@ -37,7 +40,7 @@ public sealed class OnnxValue
     public int Size => Tensor?.Size ?? Integers!.Length;
 
     public static OnnxValue FromTensor(Tensor tensor, OnnxDataType type = OnnxDataType.Float) =>
-        new(type, tensor.Shape.ToArray(), tensor, null);
+        new(type, null, tensor, null);
 
     public static OnnxValue FromIntegers(long[] values, int[] dims, OnnxDataType type = OnnxDataType.Int64)
     {

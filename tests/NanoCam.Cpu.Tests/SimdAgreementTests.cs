@@ -181,6 +181,86 @@ public class SimdAgreementTests
         }
     }
 
+    /// <summary>
+    /// Random geometries (kernel, stride, dilation, asymmetric padding, ceil mode, widths that leave vector tails and
+    /// edge windows): max pooling must match the reference exactly, values and argmax, with ties, NaNs and −∞ planted;
+    /// average pooling's forward exactly (same summation order and divisor), its backward to rounding.
+    /// </summary>
+    [Fact]
+    public void MaxAndAvgPool_AnyGeometry_AgreeWithNaive()
+    {
+        var rng = new Random(2026);
+        for (int trial = 0; trial < 80; trial++)
+        {
+            int kh = rng.Next(1, 5), kw = rng.Next(1, 5), sh = rng.Next(1, 4), sw = rng.Next(1, 4), dh = rng.Next(1, 3), dw = rng.Next(1, 3);
+            int pt = rng.Next(0, kh), pl = rng.Next(0, kw), pb = rng.Next(0, kh), pr = rng.Next(0, kw);
+            int h = rng.Next((kh - 1) * dh + 1, 30), w = rng.Next((kw - 1) * dw + 1, 70);
+            bool ceil = rng.Next(2) == 1;
+            // ONNX requires padding smaller than the (dilated) window; the reference handles a window with no tap too.
+            var g = Pool2dGeometry.For(new Shape(rng.Next(1, 3), rng.Next(1, 4), h, w), (kh, kw), (sh, sw), (pt, pl, pb, pr), (dh, dw), ceil);
+            var input = Random(rng, g.InputShape.ToArray());
+            var x = input.Span;
+            for (int i = 0; i + 1 < x.Length; i += 7) x[i] = x[i + 1];
+            for (int i = 3; i < x.Length; i += 61) x[i] = float.NaN;
+            for (int i = 11; i < x.Length; i += 43) x[i] = float.NegativeInfinity;
+            var dOutput = Random(rng, g.OutputShape.ToArray());
+            foreach (var simd in new[] { Simd1, Simd2 })
+            {
+                string tag = $"trial {trial} {g} threads={simd.Threads}";
+                var (yn, an, ys, @as) = (Tensor.Zeros(g.OutputShape), Tensor.Zeros(g.OutputShape), Tensor.Zeros(g.OutputShape), Tensor.Zeros(g.OutputShape));
+                Naive.MaxPool2dForward(yn, an, input, g);
+                simd.MaxPool2dForward(ys, @as, input, g);
+                Assert.True(an.ToArray().SequenceEqual(@as.ToArray()), "max argmax " + tag);
+                Assert.True(yn.ToArray().SequenceEqual(ys.ToArray()), "max values " + tag);
+                var dxn = Random(new Random(trial), input.Shape.ToArray()); var dxs = Clone(dxn);
+                Naive.MaxPool2dBackward(dxn, dOutput, an, g);
+                simd.MaxPool2dBackward(dxs, dOutput, @as, g);
+                AssertClose(dxn, dxs, 0, "max backward " + tag);
+
+                var clean = Random(new Random(trial + 1), g.InputShape.ToArray());
+                foreach (bool countIncludePad in new[] { false, true })
+                {
+                    var (mn, ms) = (Tensor.Zeros(g.OutputShape), Tensor.Zeros(g.OutputShape));
+                    Naive.AvgPool2dForward(mn, clean, g, countIncludePad);
+                    simd.AvgPool2dForward(ms, clean, g, countIncludePad);
+                    Assert.True(mn.ToArray().SequenceEqual(ms.ToArray()), $"avg forward countIncludePad={countIncludePad} " + tag);
+                    var dan = Random(new Random(trial + 2), input.Shape.ToArray()); var das = Clone(dan);
+                    Naive.AvgPool2dBackward(dan, dOutput, g, countIncludePad);
+                    simd.AvgPool2dBackward(das, dOutput, g, countIncludePad);
+                    AssertClose(dan, das, 1e-6f, $"avg backward countIncludePad={countIncludePad} " + tag);
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Concat_AgreesWithNaive_ForwardAndBackward(int axis)
+    {
+        var rng = new Random(axis);
+        var a = Random(rng, 2, 3, 5, 7);
+        var dims = a.Shape.ToArray();
+        dims[axis] = 4;
+        var b = Random(rng, dims);
+        var outDims = a.Shape.ToArray();
+        outDims[axis] += 4;
+        var (yn, ys) = (Tensor.Zeros(outDims), Tensor.Zeros(outDims));
+        foreach (var (k, y) in new (IKernels, Tensor)[] { (Naive, yn), (Simd1, ys) })
+        {
+            k.ConcatForward(y, a, axis, 0);
+            k.ConcatForward(y, b, axis, a.Shape[axis]);
+        }
+        Assert.Equal(yn.ToArray(), ys.ToArray());
+        var dy = Random(rng, outDims);
+        var dbn = Random(new Random(5), dims); var dbs = Clone(dbn);
+        Naive.ConcatBackward(dbn, dy, axis, a.Shape[axis]);
+        Simd1.ConcatBackward(dbs, dy, axis, a.Shape[axis]);
+        Assert.Equal(dbn.ToArray(), dbs.ToArray());
+        Assert.Throws<ArgumentException>(() => Simd1.ConcatForward(ys, b, axis, a.Shape[axis] + 1));
+    }
+
     [Fact]
     public void MicroKernelChoice_AutoPicksAvx512ExactlyWhenVector512RunsInHardware()
     {

@@ -37,6 +37,17 @@ public static class SingleNodeModel
         .Message(11, input => ValueInfo(input, "X", g.Batch, g.InputChannels, g.InputHeight, g.InputWidth))
         .Message(12, output => ValueInfo(output, "Y", g.Batch, g.OutputChannels, g.OutputHeight, g.OutputWidth)));
 
+    /// <summary>Y = MaxPool(X) over NCHW with the geometry's kernel, strides, pads, dilations and ceil mode (Y only, no Indices).</summary>
+    public static byte[] MaxPool(Pool2dGeometry g) => Model(graph => graph
+        .Message(1, node => Node(node, "MaxPool", ["X"], ["Y"],
+            attribute => IntsAttribute(attribute, "kernel_shape", g.KernelHeight, g.KernelWidth),
+            attribute => IntsAttribute(attribute, "strides", g.StrideHeight, g.StrideWidth),
+            attribute => IntsAttribute(attribute, "pads", g.PadTop, g.PadLeft, g.PadBottom, g.PadRight),
+            attribute => IntsAttribute(attribute, "dilations", g.DilationHeight, g.DilationWidth),
+            attribute => IntAttribute(attribute, "ceil_mode", g.CeilMode ? 1 : 0)))
+        .Message(11, input => ValueInfo(input, "X", g.Batch, g.Channels, g.InputHeight, g.InputWidth))
+        .Message(12, output => ValueInfo(output, "Y", g.Batch, g.Channels, g.OutputHeight, g.OutputWidth)));
+
     private static byte[] Model(Action<ProtoWriter> graph) => new ProtoWriter()
         .Varint(1, IrVersion)
         .String(2, "nanocam-benchmarks")

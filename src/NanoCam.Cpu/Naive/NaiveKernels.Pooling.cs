@@ -69,20 +69,24 @@ public sealed partial class NaiveKernels
         for (int nc = 0; nc < g.Batch * g.Channels; nc++)
         for (int oy = 0; oy < oh; oy++)
         for (int ox = 0; ox < ow; ox++)
+            y[(nc * oh + oy) * ow + ox] = AvgWindow(x.Slice(nc * plane, plane), g, oy, ox, countIncludePad);
+    }
+
+    /// <summary>The mean of window (oy, ox) of one plane: taps inside the input summed from 0 in order (r, then s), over <see cref="AvgPoolDivisor"/>.</summary>
+    internal static float AvgWindow(ReadOnlySpan<float> plane, in Pool2dGeometry g, int oy, int ox, bool countIncludePad)
+    {
+        float sum = 0;
+        for (int r = 0; r < g.KernelHeight; r++)
         {
-            float sum = 0;
-            for (int r = 0; r < g.KernelHeight; r++)
+            int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
+            if ((uint)iy >= (uint)g.InputHeight) continue;
+            for (int s = 0; s < g.KernelWidth; s++)
             {
-                int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
-                if ((uint)iy >= (uint)g.InputHeight) continue;
-                for (int s = 0; s < g.KernelWidth; s++)
-                {
-                    int ix = ox * g.StrideWidth - g.PadLeft + s * g.DilationWidth;
-                    if ((uint)ix < (uint)g.InputWidth) sum += x[nc * plane + iy * g.InputWidth + ix];
-                }
+                int ix = ox * g.StrideWidth - g.PadLeft + s * g.DilationWidth;
+                if ((uint)ix < (uint)g.InputWidth) sum += plane[iy * g.InputWidth + ix];
             }
-            y[(nc * oh + oy) * ow + ox] = sum / AvgPoolDivisor(g, oy, ox, countIncludePad);
         }
+        return sum / AvgPoolDivisor(g, oy, ox, countIncludePad);
     }
 
     public void AvgPool2dBackward(Tensor dInput, Tensor dOutput, Pool2dGeometry g, bool countIncludePad)

@@ -9,11 +9,12 @@ namespace NanoCam.Cpu.Simd;
 
 public sealed unsafe partial class SimdKernels
 {
-    // Max pooling and global average pooling, split across the pool by planes (n, c): each plane's outputs and input
+    // Max, average and global average pooling, split across the pool by planes (n, c): each plane's outputs and input
     // gradient are its own, so the split changes nothing in the result. Max pooling keeps the reference's rule
-    // exactly (window order r then s, first maximum wins, NaN wins and stays), so values and argmax indices match it.
+    // exactly (window order r then s, first maximum wins, NaN wins and stays), so values and argmax indices match it;
+    // average pooling sums each window in the reference's order, so its forward matches it exactly too.
 
-    private enum PoolPass { MaxForward, MaxBackward, GapForward, GapBackward }
+    private enum PoolPass { MaxForward, MaxBackward, AvgForward, AvgBackward, GapForward, GapBackward }
 
     private readonly PoolJob _poolJob = new();
 
@@ -30,6 +31,20 @@ public sealed unsafe partial class SimdKernels
         Check.Pool(g, dOutput, dInput, "maxpool2d backward");
         fixed (float* dx = dInput.Data, dy = dOutput.Data, am = argmax.Data)
             RunPool(PoolPass.MaxBackward, g, g.Batch * g.Channels, g.InputHeight * g.InputWidth, dx, dy, am);
+    }
+
+    public void AvgPool2dForward(Tensor output, Tensor input, Pool2dGeometry g, bool countIncludePad)
+    {
+        Check.Pool(g, output, input, "avgpool2d");
+        fixed (float* y = output.Data, x = input.Data)
+            RunPool(PoolPass.AvgForward, g, g.Batch * g.Channels, g.InputHeight * g.InputWidth, x, y, null, countIncludePad);
+    }
+
+    public void AvgPool2dBackward(Tensor dInput, Tensor dOutput, Pool2dGeometry g, bool countIncludePad)
+    {
+        Check.Pool(g, dOutput, dInput, "avgpool2d backward");
+        fixed (float* dx = dInput.Data, dy = dOutput.Data)
+            RunPool(PoolPass.AvgBackward, g, g.Batch * g.Channels, g.InputHeight * g.InputWidth, dx, dy, null, countIncludePad);
     }
 
     public void GlobalAvgPoolForward(Tensor output, Tensor input)
@@ -49,9 +64,9 @@ public sealed unsafe partial class SimdKernels
             RunPool(PoolPass.GapBackward, default, planes, plane, dx, dy, null);
     }
 
-    private void RunPool(PoolPass pass, in Pool2dGeometry g, int planes, int plane, float* image, float* pooled, float* argmax)
+    private void RunPool(PoolPass pass, in Pool2dGeometry g, int planes, int plane, float* image, float* pooled, float* argmax, bool countIncludePad = false)
     {
-        _poolJob.Set(pass, g, planes, plane, image, pooled, argmax, Math.Min(planes, Threads * 4));
+        _poolJob.Set(pass, g, planes, plane, image, pooled, argmax, countIncludePad, Math.Min(planes, Threads * 4));
         _pool.For(_poolJob.Tasks, _poolJob);
     }
 
@@ -62,12 +77,13 @@ public sealed unsafe partial class SimdKernels
         private Pool2dGeometry _g;
         private int _planes, _plane;
         private float* _image, _pooled, _argmax;
+        private bool _countIncludePad;
 
         public int Tasks { get; private set; }
 
-        public void Set(PoolPass pass, in Pool2dGeometry g, int planes, int plane, float* image, float* pooled, float* argmax, int tasks)
+        public void Set(PoolPass pass, in Pool2dGeometry g, int planes, int plane, float* image, float* pooled, float* argmax, bool countIncludePad, int tasks)
         {
-            (_pass, _g, _planes, _plane, Tasks) = (pass, g, planes, plane, tasks);
+            (_pass, _g, _planes, _plane, _countIncludePad, Tasks) = (pass, g, planes, plane, countIncludePad, tasks);
             _image = image;
             _pooled = pooled;
             _argmax = argmax;
@@ -76,7 +92,7 @@ public sealed unsafe partial class SimdKernels
         public void Execute(int task)
         {
             int first = (int)((long)_planes * task / Tasks), end = (int)((long)_planes * (task + 1) / Tasks);
-            int outPlane = _pass is PoolPass.MaxForward or PoolPass.MaxBackward ? _g.OutputHeight * _g.OutputWidth : 1;
+            int outPlane = _pass is PoolPass.GapForward or PoolPass.GapBackward ? 1 : _g.OutputHeight * _g.OutputWidth;
             for (int p = first; p < end; p++)
             {
                 float* x = _image + (long)p * _plane, y = _pooled + (long)p * outPlane, am = _argmax + (long)p * outPlane;
@@ -90,6 +106,8 @@ public sealed unsafe partial class SimdKernels
                             if (index >= 0) x[index] += y[o];
                         }
                         break;
+                    case PoolPass.AvgForward: AvgWindows(x, y, _g, _countIncludePad); break;
+                    case PoolPass.AvgBackward: AvgWindowsBackward(x, y, _g, _countIncludePad); break;
                     case PoolPass.GapForward: *y = TensorPrimitives.Sum(new ReadOnlySpan<float>(x, _plane)) / _plane; break;
                     default:
                     {
@@ -102,29 +120,21 @@ public sealed unsafe partial class SimdKernels
         }
     }
 
-    /// <summary>One plane; 2×2 stride-2 unpadded windows eight at a time, every other window by the general rule.</summary>
+    /// <summary>One plane; 2×2 stride-2 unpadded windows eight at a time by pairs of rows, every other window by <see cref="MaxWindows"/>.</summary>
     private static void MaxPlane(float* x, float* y, float* am, in Pool2dGeometry g)
     {
         int w = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth;
         bool pairs = g is { KernelHeight: 2, KernelWidth: 2, StrideHeight: 2, StrideWidth: 2, PadTop: 0, PadLeft: 0, DilationHeight: 1, DilationWidth: 1 }
             && 2 * oh <= g.InputHeight && 2 * ow <= w;
+        if (!pairs)
+        {
+            MaxWindows(x, y, am, g);
+            return;
+        }
         for (int oy = 0; oy < oh; oy++)
         {
-            if (pairs)
-            {
-                int ox = Avx2.IsSupported ? MaxPairs(x + 2 * oy * w, w, 2 * oy * w, y + oy * ow, am + oy * ow, ow) : 0;
-                for (; ox < ow; ox++) MaxPair(x + 2 * oy * w, w, 2 * oy * w, ox, out y[oy * ow + ox], out am[oy * ow + ox]);
-            }
-            else
-            {
-                var plane = new ReadOnlySpan<float>(x, g.InputHeight * w);
-                for (int ox = 0; ox < ow; ox++)
-                {
-                    var (best, index) = NaiveKernels.MaxWindow(plane, g, oy, ox);
-                    y[oy * ow + ox] = best;
-                    am[oy * ow + ox] = index;
-                }
-            }
+            int ox = Avx2.IsSupported ? MaxPairs(x + 2 * oy * w, w, 2 * oy * w, y + oy * ow, am + oy * ow, ow) : 0;
+            for (; ox < ow; ox++) MaxPair(x + 2 * oy * w, w, 2 * oy * w, ox, out y[oy * ow + ox], out am[oy * ow + ox]);
         }
     }
 
@@ -187,7 +197,8 @@ public sealed unsafe partial class SimdKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Take(ref Vector256<float> best, ref Vector256<float> bestIndex, Vector256<float> v, Vector256<float> index)
     {
-        var wins = Vector256.GreaterThan(v, best) | (~Vector256.Equals(v, v) & Vector256.Equals(best, best));
+        // ¬(v ≤ best) holds where v is greater or either is NaN; best = best then keeps a NaN best.
+        var wins = ~Vector256.LessThanOrEqual(v, best) & Vector256.Equals(best, best);
         best = Vector256.ConditionalSelect(wins, v, best);
         bestIndex = Vector256.ConditionalSelect(wins, index, bestIndex);
     }

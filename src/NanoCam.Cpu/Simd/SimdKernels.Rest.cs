@@ -4,12 +4,8 @@ namespace NanoCam.Cpu.Simd;
 
 public sealed partial class SimdKernels
 {
-    // Average pooling: the reference loops (not on any training path we measure); max pooling and global average
-    // pooling live in SimdKernels.Pooling.cs. The optimizer updates below are vectorized because they touch every
+    // Pooling lives in SimdKernels.Pooling.cs. The optimizer updates below are vectorized because they touch every
     // parameter every step.
-
-    public void AvgPool2dForward(Tensor output, Tensor input, Pool2dGeometry g, bool countIncludePad) => Reference.AvgPool2dForward(output, input, g, countIncludePad);
-    public void AvgPool2dBackward(Tensor dInput, Tensor dOutput, Pool2dGeometry g, bool countIncludePad) => Reference.AvgPool2dBackward(dInput, dOutput, g, countIncludePad);
 
     /// <summary>PyTorch's SGD (see <see cref="IKernels.SgdStep"/>), eight lanes at a time, scalar tail.</summary>
     public void SgdStep(Tensor parameter, Tensor gradient, Tensor velocity, float learningRate, float momentum, float weightDecay)

@@ -10,7 +10,7 @@ namespace NanoCam.Cpu.Simd;
 /// convolution forward as implicit GEMM (patches packed straight from the image), backward through im2col + GEMM
 /// (1×1 stride-1 convolutions skip im2col); element-wise work through TensorPrimitives and Vector256 loops; every
 /// heavy kernel split across a fixed thread pool. Ops whose cost is negligible in a CNN (softmax over classes,
-/// cross-entropy, dropout masks, concat copies, general broadcasting) run the naive reference code, so there is one
+/// cross-entropy, dropout masks, general broadcasting) run the naive reference code, so there is one
 /// definition of their arithmetic. One instance serves one thread of control at a time (it owns scratch buffers).
 /// </summary>
 public sealed partial class SimdKernels : IKernels, IDisposable
