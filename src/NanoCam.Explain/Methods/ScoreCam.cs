@@ -50,9 +50,8 @@ public abstract class MaskedInputCam(int batchSize) : CamMethod
     /// <summary>M_k = (Up(A^k) − min) / (max − min), zeros for a flat channel (Score-CAM eq. 6–7).</summary>
     public static void ChannelMask(LayerCapture capture, int n, int k, Span<float> mask, int height, int width)
     {
-        var upsampled = new float[height * width];
-        MapOps.Upsample(capture.ActivationPlane(n, k), capture.Height, capture.Width, upsampled, height, width);
-        MapOps.MinMaxNormalize(upsampled, mask);
+        MapOps.Upsample(capture.ActivationPlane(n, k), capture.Height, capture.Width, mask, height, width);
+        MapOps.MinMaxNormalize(mask, mask); // in place: min and max are read before any value is written
     }
 
     /// <summary>output[c, p] = image[c, p] · scale · mask[p] for every input channel c.</summary>
@@ -100,9 +99,13 @@ public sealed class SmoothedScoreCam(int samples = 10, float sigma = 0.3f, int s
 
     protected override void MaskedInput(int n, int k, int pass, ReadOnlySpan<float> image, ReadOnlySpan<float> mask, Span<float> output)
     {
-        var noisy = mask.ToArray();
+        // The noisy mask is built in the output's last plane (no allocation per pass), then every input channel is
+        // multiplied by it, the last one in place: output[C−1, p] is read before it is overwritten.
+        var noisy = output[^mask.Length..];
+        mask.CopyTo(noisy);
         MapOps.AddGaussianNoise(new Random(NoiseSeed(n, k, pass)), noisy, Sigma);
-        Multiply(image, noisy, 1f, output);
+        for (int offset = 0; offset < image.Length; offset += mask.Length)
+            for (int p = 0; p < mask.Length; p++) output[offset + p] = image[offset + p] * noisy[p];
     }
 }
 
