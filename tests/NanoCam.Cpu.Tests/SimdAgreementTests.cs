@@ -135,11 +135,14 @@ public class SimdAgreementTests
     public static TheoryData<int, int, int, int, int, int, int, bool> PoolCases => new()
     {
         // batch, C, H, W, kernel, stride, pad, ceil mode
-        { 2, 3, 28, 28, 2, 2, 0, false },   // the training-step case: vector windows only
+        { 2, 3, 28, 28, 2, 2, 0, false },   // the training-step case: one vector step and a 6-window masked step
         { 3, 5, 15, 37, 2, 2, 0, false },   // 18 windows per row: two vector steps and a scalar tail; odd last row unused
         { 2, 3, 9, 40, 2, 2, 0, true },     // ceil mode: a last row of half windows
         { 2, 4, 11, 13, 3, 2, 1, true },    // padded, overlapping windows: the general rule
         { 1, 2, 7, 5, 2, 1, 0, false },     // stride 1
+        { 2, 3, 14, 14, 2, 2, 0, false },   // 7 windows per row: the masked step alone (the training step's second pool)
+        { 1, 2, 6, 6, 2, 2, 0, false },     // 3 windows: masked loads end exactly at the end of the tensor
+        { 2, 2, 4, 30, 2, 2, 0, false },    // 15 windows: one vector step and a 7-window masked step
     };
 
     [Theory]
