@@ -94,6 +94,7 @@ public class SimdAgreementTests
         { 1, 9, 40, 37, 14, 3, 2, 1, 1, 1 },
         { 2, 7, 19, 23, 13, 5, 1, 2, 2, 1 },
         { 45, 6, 7, 7, 10, 3, 1, 1, 1, 2 },  // blocks of 20 images (1024 columns ÷ 49), the last one short
+        { 6, 9, 14, 14, 11, 3, 1, 1, 1, 1 }, // a block of 5 images (1024 ÷ 196), then one image alone
     };
 
     [Theory]

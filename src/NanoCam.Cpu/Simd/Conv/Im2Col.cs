@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using NanoCam.Cpu.Simd.Gemm;
+
 namespace NanoCam.Cpu.Simd.Conv;
 
 /// <summary>
@@ -32,7 +36,7 @@ public static unsafe class Im2Col
                 }
                 float* src = plane + iy * w + dx;
                 for (int ox = 0; ox < first; ox++) dst[ox] = 0;
-                if (g.StrideWidth == 1) new ReadOnlySpan<float>(src + first, last - first + 1).CopyTo(new Span<float>(dst + first, last - first + 1));
+                if (g.StrideWidth == 1) PanelCopy.Copy(dst + first, src + first, last - first + 1);
                 else for (int ox = first; ox <= last; ox++) dst[ox] = src[ox * g.StrideWidth];
                 for (int ox = last + 1; ox < ow; ox++) dst[ox] = 0;
             }
@@ -58,14 +62,24 @@ public static unsafe class Im2Col
                 if ((uint)iy >= (uint)h) continue;
                 float* src = row + oy * ow;
                 float* dst = plane + iy * w + dx;
-                if (g.StrideWidth == 1)
-                {
-                    var d = new Span<float>(dst + first, last - first + 1);
-                    System.Numerics.Tensors.TensorPrimitives.Add(d, new ReadOnlySpan<float>(src + first, last - first + 1), d);
-                }
+                if (g.StrideWidth == 1) AddRow(dst + first, src + first, last - first + 1);
                 else for (int ox = first; ox <= last; ox++) dst[ox * g.StrideWidth] += src[ox];
             }
         }
+    }
+
+    /// <summary>dst[i] += src[i] for i &lt; length: a row of a few to a few dozen floats, inline (a library call costs more).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRow(float* dst, float* src, int length)
+    {
+        int i = 0;
+        for (; i + 8 <= length; i += 8) (Vector256.Load(dst + i) + Vector256.Load(src + i)).Store(dst + i);
+        if (i + 4 <= length)
+        {
+            (Vector128.Load(dst + i) + Vector128.Load(src + i)).Store(dst + i);
+            i += 4;
+        }
+        for (; i < length; i++) dst[i] += src[i];
     }
 
     /// <summary>A 1×1, stride-1, unpadded convolution reads the image itself as its patch matrix.</summary>
