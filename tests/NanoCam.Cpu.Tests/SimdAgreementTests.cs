@@ -95,6 +95,7 @@ public class SimdAgreementTests
         { 2, 7, 19, 23, 13, 5, 1, 2, 2, 1 },
         { 45, 6, 7, 7, 10, 3, 1, 1, 1, 2 },  // blocks of 20 images (1024 columns ÷ 49), the last one short
         { 6, 9, 14, 14, 11, 3, 1, 1, 1, 1 }, // a block of 5 images (1024 ÷ 196), then one image alone
+        { 3, 1, 28, 28, 10, 3, 1, 1, 1, 1 }, // a first layer: weight gradient as row dots, one image per block (4 + 4 + 2 rows)
     };
 
     [Theory]

@@ -177,17 +177,16 @@ public sealed unsafe partial class SimdKernels
             default:
             {
                 float* col = scratch.Col((long)crs * columns);
-                float* dyb = scratch.Rows((long)kg * columns);
                 for (int i = 0; i < images; i++) Im2Col.Gather(col + i * ohw, x + i * imageStride, cg, g, columns);
-                GatherRows(dyb, y, images, kg, ohw, outputStride);
+                // One image's dY planes already are the [Kg, OHW] matrix.
+                float* dyb = images == 1 ? y : scratch.Rows((long)kg * columns);
+                if (images > 1) GatherRows(dyb, y, images, kg, ohw, outputStride);
                 float* dw = scratch.HasPartial ? scratch.PartialWeightPointer + (long)group * kg * crs : wg;
                 if (crs <= FewPatchRows)
                 {
                     // dW[k, q] += Σ_j dYb[k, j]·col[q, j]: a handful of long dot products (a GEMM with N = CgRS this
                     // small would spend most of its tile on padding).
-                    for (int k = 0; k < kg; k++)
-                    for (int q = 0; q < crs; q++)
-                        dw[k * crs + q] += TensorPrimitives.Dot(new ReadOnlySpan<float>(dyb + (long)k * columns, columns), new ReadOnlySpan<float>(col + (long)q * columns, columns));
+                    RowDots.Accumulate(dw, dyb, kg, col, crs, columns);
                 }
                 else scratch.Gemm.Multiply(dw, crs, dyb, columns, col, columns, kg, crs, columns, false, true, 1f, 1f, scratch.Workspace, pool);
                 break;
