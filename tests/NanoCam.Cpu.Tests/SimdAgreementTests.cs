@@ -18,7 +18,7 @@ public class SimdAgreementTests
         new(threads: 1, MicroKernelChoice.Avx512), new(threads: 2, MicroKernelChoice.Avx512),
     ];
 
-    private static Tensor Random(Random rng, params int[] dims)
+    internal static Tensor Random(Random rng, params int[] dims)
     {
         var t = Tensor.Zeros(dims);
         var s = t.Span;
@@ -26,10 +26,10 @@ public class SimdAgreementTests
         return t;
     }
 
-    private static Tensor Clone(Tensor t) => Tensor.FromArray(t.ToArray(), t.Shape.ToArray());
+    internal static Tensor Clone(Tensor t) => Tensor.FromArray(t.ToArray(), t.Shape.ToArray());
 
     /// <summary>|a − b| ≤ tol·(1 + max|b|) elementwise: the reference sums in a different order.</summary>
-    private static void AssertClose(Tensor expected, Tensor actual, float tolerance, string what)
+    internal static void AssertClose(Tensor expected, Tensor actual, float tolerance, string what)
     {
         var e = expected.ToArray();
         var a = actual.ToArray();

@@ -14,6 +14,11 @@ public static unsafe class Im2Col
 {
     public static void Gather(float* col, float* image, int channels, in Conv2dGeometry g, long rowStride = 0)
     {
+        if (g is { StrideHeight: 1, StrideWidth: 1, DilationHeight: 1, DilationWidth: 1 } && g.OutputHeight == g.InputHeight && g.OutputWidth == g.InputWidth)
+        {
+            GatherSamePadding(col, image, channels, g, rowStride > 0 ? rowStride : (long)g.InputHeight * g.InputWidth);
+            return;
+        }
         int oh = g.OutputHeight, ow = g.OutputWidth, h = g.InputHeight, w = g.InputWidth;
         for (int c = 0; c < channels; c++)
         for (int r = 0; r < g.KernelHeight; r++)
@@ -40,6 +45,35 @@ public static unsafe class Im2Col
                 else for (int ox = first; ox <= last; ox++) dst[ox] = src[ox * g.StrideWidth];
                 for (int ox = last + 1; ox < ow; ox++) dst[ox] = 0;
             }
+        }
+    }
+
+    /// <summary>
+    /// im2col of a stride-1 "same" convolution (output H×W = input H×W): each patch row is the channel plane shifted by
+    /// (r − pt, s − pl), so its in-range rows are one contiguous copy; the few cells that wrapped across a row edge
+    /// (and the rows shifted out) are then zeroed.
+    /// </summary>
+    private static void GatherSamePadding(float* col, float* image, int channels, in Conv2dGeometry g, long rowStride)
+    {
+        int h = g.InputHeight, w = g.InputWidth, plane = h * w;
+        for (int c = 0; c < channels; c++)
+        for (int r = 0; r < g.KernelHeight; r++)
+        for (int s = 0; s < g.KernelWidth; s++)
+        {
+            float* row = col + ((c * g.KernelHeight + r) * g.KernelWidth + s) * rowStride;
+            float* src = image + (long)c * plane;
+            int dy = r - g.PadTop, dx = s - g.PadLeft, shift = dy * w + dx;
+            // Output rows whose input row oy + dy lies inside [0, h).
+            int oy0 = Math.Clamp(-dy, 0, h), oy1 = Math.Clamp(h - dy, oy0, h);
+            PanelCopy.Zero(row, oy0 * w);
+            PanelCopy.Zero(row + oy1 * w, (h - oy1) * w);
+            // row[j] = src[j + shift] over those rows, clipped to the plane (the clipped cells are wrapped ones).
+            int lo = Math.Max(oy0 * w, -shift), hi = Math.Min(oy1 * w, plane - shift);
+            if (hi > lo) new ReadOnlySpan<float>(src + lo + shift, hi - lo).CopyTo(new Span<float>(row + lo, hi - lo));
+            // Columns whose input column ox + dx falls outside [0, w) read the neighbouring row: zero them.
+            int z0 = dx < 0 ? 0 : Math.Max(0, w - dx), z1 = dx < 0 ? Math.Min(w, -dx) : w;
+            for (int oy = oy0; oy < oy1; oy++)
+                for (int ox = z0; ox < z1; ox++) row[oy * w + ox] = 0;
         }
     }
 
