@@ -77,8 +77,56 @@ public static unsafe class Im2Col
         }
     }
 
+    /// <summary>Cells a patch row of <see cref="ScatterAddSamePadding"/> may wrap onto (rows × columns shifted out), kept on the stack.</summary>
+    private const int MaxWrappedCells = 1024;
+
+    /// <summary>
+    /// col2im of a stride-1 "same" convolution, the adjoint of <see cref="GatherSamePadding"/>: each patch row is added
+    /// to the shifted plane as one contiguous run. The cells its wrapped entries land on are saved before and put back
+    /// after, so every cell receives exactly the additions, in the same order, as <see cref="ScatterAdd"/>'s row loop.
+    /// </summary>
+    private static void ScatterAddSamePadding(float* image, float* col, int channels, in Conv2dGeometry g, long rowStride)
+    {
+        int h = g.InputHeight, w = g.InputWidth, plane = h * w;
+        float* saved = stackalloc float[MaxWrappedCells];
+        for (int c = 0; c < channels; c++)
+        for (int r = 0; r < g.KernelHeight; r++)
+        for (int s = 0; s < g.KernelWidth; s++)
+        {
+            float* row = col + ((c * g.KernelHeight + r) * g.KernelWidth + s) * rowStride;
+            float* dst = image + (long)c * plane;
+            int dy = r - g.PadTop, dx = s - g.PadLeft, shift = dy * w + dx;
+            int oy0 = Math.Clamp(-dy, 0, h), oy1 = Math.Clamp(h - dy, oy0, h);
+            int lo = Math.Max(oy0 * w, -shift), hi = Math.Min(oy1 * w, plane - shift);
+            if (hi <= lo) continue;
+            int z0 = dx < 0 ? 0 : Math.Max(0, w - dx), z1 = dx < 0 ? Math.Min(w, -dx) : w;
+            int count = 0;
+            for (int oy = oy0; oy < oy1; oy++)
+            for (int ox = z0; ox < z1; ox++)
+            {
+                int p = oy * w + ox + shift;
+                if ((uint)p < (uint)plane) saved[count++] = dst[p];
+            }
+            var run = new Span<float>(dst + lo + shift, hi - lo);
+            System.Numerics.Tensors.TensorPrimitives.Add(run, new ReadOnlySpan<float>(row + lo, hi - lo), run);
+            count = 0;
+            for (int oy = oy0; oy < oy1; oy++)
+            for (int ox = z0; ox < z1; ox++)
+            {
+                int p = oy * w + ox + shift;
+                if ((uint)p < (uint)plane) dst[p] = saved[count++];
+            }
+        }
+    }
+
     public static void ScatterAdd(float* image, float* col, int channels, in Conv2dGeometry g, long rowStride = 0)
     {
+        if (g is { StrideHeight: 1, StrideWidth: 1, DilationHeight: 1, DilationWidth: 1 } && g.OutputHeight == g.InputHeight && g.OutputWidth == g.InputWidth
+            && g.InputHeight * Math.Max(g.PadLeft, g.KernelWidth - 1 - g.PadLeft) <= MaxWrappedCells)
+        {
+            ScatterAddSamePadding(image, col, channels, g, rowStride > 0 ? rowStride : (long)g.InputHeight * g.InputWidth);
+            return;
+        }
         int oh = g.OutputHeight, ow = g.OutputWidth, h = g.InputHeight, w = g.InputWidth;
         for (int c = 0; c < channels; c++)
         for (int r = 0; r < g.KernelHeight; r++)
