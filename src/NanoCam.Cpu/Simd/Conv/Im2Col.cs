@@ -55,26 +55,48 @@ public static unsafe class Im2Col
     /// </summary>
     private static void GatherSamePadding(float* col, float* image, int channels, in Conv2dGeometry g, long rowStride)
     {
-        int h = g.InputHeight, w = g.InputWidth, plane = h * w;
+        int h = g.InputHeight, w = g.InputWidth;
         for (int c = 0; c < channels; c++)
         for (int r = 0; r < g.KernelHeight; r++)
         for (int s = 0; s < g.KernelWidth; s++)
         {
             float* row = col + ((c * g.KernelHeight + r) * g.KernelWidth + s) * rowStride;
-            float* src = image + (long)c * plane;
-            int dy = r - g.PadTop, dx = s - g.PadLeft, shift = dy * w + dx;
-            // Output rows whose input row oy + dy lies inside [0, h).
-            int oy0 = Math.Clamp(-dy, 0, h), oy1 = Math.Clamp(h - dy, oy0, h);
-            PanelCopy.Zero(row, oy0 * w);
-            PanelCopy.Zero(row + oy1 * w, (h - oy1) * w);
-            // row[j] = src[j + shift] over those rows, clipped to the plane (the clipped cells are wrapped ones).
-            int lo = Math.Max(oy0 * w, -shift), hi = Math.Min(oy1 * w, plane - shift);
-            if (hi > lo) new ReadOnlySpan<float>(src + lo + shift, hi - lo).CopyTo(new Span<float>(row + lo, hi - lo));
-            // Columns whose input column ox + dx falls outside [0, w) read the neighbouring row: zero them.
-            int z0 = dx < 0 ? 0 : Math.Max(0, w - dx), z1 = dx < 0 ? Math.Min(w, -dx) : w;
-            for (int oy = oy0; oy < oy1; oy++)
-                for (int ox = z0; ox < z1; ox++) row[oy * w + ox] = 0;
+            float* src = image + (long)c * h * w;
+            var t = new PlaneShift(g, r, s);
+            PanelCopy.Zero(row, t.FirstRow * w);
+            PanelCopy.Zero(row + t.EndRow * w, (h - t.EndRow) * w);
+            if (t.Hi > t.Lo) new ReadOnlySpan<float>(src + t.Lo + t.Shift, t.Hi - t.Lo).CopyTo(new Span<float>(row + t.Lo, t.Hi - t.Lo));
+            for (int oy = t.FirstRow; oy < t.EndRow; oy++)
+                for (int ox = t.WrapFirst; ox < t.WrapEnd; ox++) row[oy * w + ox] = 0;
         }
+    }
+
+    /// <summary>
+    /// Patch row (r, s) of a stride-1 "same" convolution as a shift of its channel plane: row cell j reads plane cell
+    /// j + Shift, for output rows [FirstRow, EndRow) (the others fall outside the plane), as one run [Lo, Hi) clipped to
+    /// the plane; columns [WrapFirst, WrapEnd) of those rows wrap across a row edge onto the neighbouring row.
+    /// </summary>
+    private readonly struct PlaneShift
+    {
+        public PlaneShift(in Conv2dGeometry g, int r, int s)
+        {
+            int h = g.InputHeight, w = g.InputWidth, dy = r - g.PadTop, dx = s - g.PadLeft;
+            Shift = dy * w + dx;
+            FirstRow = Math.Clamp(-dy, 0, h);
+            EndRow = Math.Clamp(h - dy, FirstRow, h);
+            Lo = Math.Max(FirstRow * w, -Shift);
+            Hi = Math.Min(EndRow * w, h * w - Shift);
+            WrapFirst = dx < 0 ? 0 : Math.Max(0, w - dx);
+            WrapEnd = dx < 0 ? Math.Min(w, -dx) : w;
+        }
+
+        public int Shift { get; }
+        public int FirstRow { get; }
+        public int EndRow { get; }
+        public int Lo { get; }
+        public int Hi { get; }
+        public int WrapFirst { get; }
+        public int WrapEnd { get; }
     }
 
     /// <summary>Cells a patch row of <see cref="ScatterAddSamePadding"/> may wrap onto (rows × columns shifted out), kept on the stack.</summary>
@@ -95,25 +117,22 @@ public static unsafe class Im2Col
         {
             float* row = col + ((c * g.KernelHeight + r) * g.KernelWidth + s) * rowStride;
             float* dst = image + (long)c * plane;
-            int dy = r - g.PadTop, dx = s - g.PadLeft, shift = dy * w + dx;
-            int oy0 = Math.Clamp(-dy, 0, h), oy1 = Math.Clamp(h - dy, oy0, h);
-            int lo = Math.Max(oy0 * w, -shift), hi = Math.Min(oy1 * w, plane - shift);
-            if (hi <= lo) continue;
-            int z0 = dx < 0 ? 0 : Math.Max(0, w - dx), z1 = dx < 0 ? Math.Min(w, -dx) : w;
+            var t = new PlaneShift(g, r, s);
+            if (t.Hi <= t.Lo) continue;
             int count = 0;
-            for (int oy = oy0; oy < oy1; oy++)
-            for (int ox = z0; ox < z1; ox++)
+            for (int oy = t.FirstRow; oy < t.EndRow; oy++)
+            for (int ox = t.WrapFirst; ox < t.WrapEnd; ox++)
             {
-                int p = oy * w + ox + shift;
+                int p = oy * w + ox + t.Shift;
                 if ((uint)p < (uint)plane) saved[count++] = dst[p];
             }
-            var run = new Span<float>(dst + lo + shift, hi - lo);
-            System.Numerics.Tensors.TensorPrimitives.Add(run, new ReadOnlySpan<float>(row + lo, hi - lo), run);
+            var run = new Span<float>(dst + t.Lo + t.Shift, t.Hi - t.Lo);
+            System.Numerics.Tensors.TensorPrimitives.Add(run, new ReadOnlySpan<float>(row + t.Lo, t.Hi - t.Lo), run);
             count = 0;
-            for (int oy = oy0; oy < oy1; oy++)
-            for (int ox = z0; ox < z1; ox++)
+            for (int oy = t.FirstRow; oy < t.EndRow; oy++)
+            for (int ox = t.WrapFirst; ox < t.WrapEnd; ox++)
             {
-                int p = oy * w + ox + shift;
+                int p = oy * w + ox + t.Shift;
                 if ((uint)p < (uint)plane) dst[p] = saved[count++];
             }
         }
