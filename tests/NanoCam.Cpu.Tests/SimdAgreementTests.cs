@@ -18,7 +18,7 @@ public class SimdAgreementTests
         new(threads: 1, MicroKernelChoice.Avx512), new(threads: 2, MicroKernelChoice.Avx512),
     ];
 
-    private static Tensor Random(Random rng, params int[] dims)
+    internal static Tensor Random(Random rng, params int[] dims)
     {
         var t = Tensor.Zeros(dims);
         var s = t.Span;
@@ -26,10 +26,10 @@ public class SimdAgreementTests
         return t;
     }
 
-    private static Tensor Clone(Tensor t) => Tensor.FromArray(t.ToArray(), t.Shape.ToArray());
+    internal static Tensor Clone(Tensor t) => Tensor.FromArray(t.ToArray(), t.Shape.ToArray());
 
     /// <summary>|a − b| ≤ tol·(1 + max|b|) elementwise: the reference sums in a different order.</summary>
-    private static void AssertClose(Tensor expected, Tensor actual, float tolerance, string what)
+    internal static void AssertClose(Tensor expected, Tensor actual, float tolerance, string what)
     {
         var e = expected.ToArray();
         var a = actual.ToArray();
@@ -94,6 +94,8 @@ public class SimdAgreementTests
         { 1, 9, 40, 37, 14, 3, 2, 1, 1, 1 },
         { 2, 7, 19, 23, 13, 5, 1, 2, 2, 1 },
         { 45, 6, 7, 7, 10, 3, 1, 1, 1, 2 },  // blocks of 20 images (1024 columns ÷ 49), the last one short
+        { 6, 9, 14, 14, 11, 3, 1, 1, 1, 1 }, // a block of 5 images (1024 ÷ 196), then one image alone
+        { 3, 1, 28, 28, 10, 3, 1, 1, 1, 1 }, // a first layer: weight gradient as row dots, one image per block (4 + 4 + 2 rows)
     };
 
     [Theory]
@@ -135,11 +137,14 @@ public class SimdAgreementTests
     public static TheoryData<int, int, int, int, int, int, int, bool> PoolCases => new()
     {
         // batch, C, H, W, kernel, stride, pad, ceil mode
-        { 2, 3, 28, 28, 2, 2, 0, false },   // the training-step case: vector windows only
+        { 2, 3, 28, 28, 2, 2, 0, false },   // the training-step case: one vector step and a 6-window masked step
         { 3, 5, 15, 37, 2, 2, 0, false },   // 18 windows per row: two vector steps and a scalar tail; odd last row unused
         { 2, 3, 9, 40, 2, 2, 0, true },     // ceil mode: a last row of half windows
         { 2, 4, 11, 13, 3, 2, 1, true },    // padded, overlapping windows: the general rule
         { 1, 2, 7, 5, 2, 1, 0, false },     // stride 1
+        { 2, 3, 14, 14, 2, 2, 0, false },   // 7 windows per row: the masked step alone (the training step's second pool)
+        { 1, 2, 6, 6, 2, 2, 0, false },     // 3 windows: masked loads end exactly at the end of the tensor
+        { 2, 2, 4, 30, 2, 2, 0, false },    // 15 windows: one vector step and a 7-window masked step
     };
 
     [Theory]

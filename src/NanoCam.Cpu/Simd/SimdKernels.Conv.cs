@@ -138,7 +138,7 @@ public sealed unsafe partial class SimdKernels
     /// A block of images and one group as single GEMMs over images·OH·OW columns (small feature maps would give each
     /// image a GEMM too thin to run at speed):
     ///   forward          Yb[Kg, B·OHW]    = W_g · im2col(x block)        then scattered to NCHW with the bias
-    ///   backward input   dcol[CgRS, B·OHW] = W_gᵀ · dY block (read as [Kg, B·OHW])   then col2im image by image
+    ///   backward input   dcol[CgRS, B·OHW] = W_gᵀ · dYb[Kg, B·OHW]     dY block gathered side by side, then col2im image by image
     ///   backward weight  dW_g += dYb[Kg, B·OHW] · colᵀ                   dY block and col gathered side by side
     /// </summary>
     private static void ConvBlock(ConvPass pass, in Conv2dGeometry g, int n, int images, int group, float* output, float* image, float* w, float* bias, ConvScratch scratch, CpuThreadPool? pool)
@@ -149,8 +149,6 @@ public sealed unsafe partial class SimdKernels
         float* x = image + ((long)n * g.InputChannels + group * cg) * hw;
         float* y = output + ((long)n * g.OutputChannels + group * kg) * ohw;
         float* wg = w + (long)group * kg * crs;
-        // dY of the block read as a [Kg, B·OHW] matrix: a 1×1 "convolution" over the dY planes.
-        var planes = new Conv2dGeometry(images, kg, g.OutputHeight, g.OutputWidth, kg, KernelHeight: 1, KernelWidth: 1);
         switch (pass)
         {
             case ConvPass.Forward:
@@ -170,33 +168,39 @@ public sealed unsafe partial class SimdKernels
             case ConvPass.BackwardInput:
             {
                 float* dcol = scratch.Col((long)crs * columns);
-                scratch.Gemm.MultiplyIm2Col(dcol, columns, wg, crs, true, crs, y, planes, kg, outputStride, images, 1f, 0f, scratch.Workspace, pool);
+                float* dyb = scratch.Rows((long)kg * columns);
+                GatherRows(dyb, y, images, kg, ohw, outputStride);
+                scratch.Gemm.Multiply(dcol, columns, wg, crs, dyb, columns, crs, columns, kg, true, false, 1f, 0f, scratch.Workspace, pool);
                 for (int i = 0; i < images; i++) Im2Col.ScatterAdd(x + i * imageStride, dcol + i * ohw, cg, g, columns);
                 break;
             }
             default:
             {
                 float* col = scratch.Col((long)crs * columns);
-                float* dyb = scratch.Rows((long)kg * columns);
-                for (int i = 0; i < images; i++)
-                {
-                    Im2Col.Gather(col + i * ohw, x + i * imageStride, cg, g, columns);
-                    for (int k = 0; k < kg; k++)
-                        new ReadOnlySpan<float>(y + i * outputStride + (long)k * ohw, ohw).CopyTo(new Span<float>(dyb + (long)k * columns + i * ohw, ohw));
-                }
+                for (int i = 0; i < images; i++) Im2Col.Gather(col + i * ohw, x + i * imageStride, cg, g, columns);
+                // One image's dY planes already are the [Kg, OHW] matrix.
+                float* dyb = images == 1 ? y : scratch.Rows((long)kg * columns);
+                if (images > 1) GatherRows(dyb, y, images, kg, ohw, outputStride);
                 float* dw = scratch.HasPartial ? scratch.PartialWeightPointer + (long)group * kg * crs : wg;
                 if (crs <= FewPatchRows)
                 {
                     // dW[k, q] += Σ_j dYb[k, j]·col[q, j]: a handful of long dot products (a GEMM with N = CgRS this
                     // small would spend most of its tile on padding).
-                    for (int k = 0; k < kg; k++)
-                    for (int q = 0; q < crs; q++)
-                        dw[k * crs + q] += TensorPrimitives.Dot(new ReadOnlySpan<float>(dyb + (long)k * columns, columns), new ReadOnlySpan<float>(col + (long)q * columns, columns));
+                    RowDots.Accumulate(dw, dyb, kg, col, crs, columns);
                 }
                 else scratch.Gemm.Multiply(dw, crs, dyb, columns, col, columns, kg, crs, columns, false, true, 1f, 1f, scratch.Workspace, pool);
                 break;
             }
         }
+    }
+
+    /// <summary>The block's dY planes side by side: rows[k, i·OHW + j] = dY[image i, channel k, j] (a plain matrix the GEMM packs in long runs).</summary>
+    private static void GatherRows(float* rows, float* dy, int images, int channels, int ohw, long outputStride)
+    {
+        int columns = images * ohw;
+        for (int i = 0; i < images; i++)
+        for (int k = 0; k < channels; k++)
+            new ReadOnlySpan<float>(dy + i * outputStride + (long)k * ohw, ohw).CopyTo(new Span<float>(rows + (long)k * columns + i * ohw, ohw));
     }
 
     private void EnsureScratch(int chunks, in Conv2dGeometry g, bool partialWeights)

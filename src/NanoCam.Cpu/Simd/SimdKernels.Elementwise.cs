@@ -35,29 +35,30 @@ public sealed partial class SimdKernels
         else Reference.ActivationBackward(kind, dInput, dOutput, input, output, p);
     }
 
-    /// <summary>dx += dy · [x &gt; 0] (and [dy &gt; 0] for guided), as masks over 8 lanes, scalar tail.</summary>
-    public void ReluBackward(ReluBackwardRule rule, Tensor dInput, Tensor dOutput, Tensor input)
+    /// <summary>dx += dy · [x &gt; 0] (and [dy &gt; 0] for guided), as masks over 16 lanes, scalar tail.</summary>
+    public unsafe void ReluBackward(ReluBackwardRule rule, Tensor dInput, Tensor dOutput, Tensor input)
     {
         if (rule == ReluBackwardRule.Deconvnet)
         {
             Reference.ReluBackward(rule, dInput, dOutput, input);
             return;
         }
-        var dx = dInput.Span;
-        var dy = dOutput.Span;
-        var x = input.Span;
+        Check.SameSize(dInput, dOutput, "relu backward");
+        Check.SameSize(dInput, input, "relu backward");
         bool guided = rule == ReluBackwardRule.Guided;
-        int i = 0;
-        for (; i <= dx.Length - 8; i += 8)
+        int length = dInput.Size, i = 0;
+        fixed (float* dx = dInput.Data, dy = dOutput.Data, x = input.Data)
         {
-            var vx = Vector256.Create(x.Slice(i, 8));
-            var vdy = Vector256.Create(dy.Slice(i, 8));
-            var mask = Vector256.GreaterThan(vx, Vector256<float>.Zero);
-            if (guided) mask &= Vector256.GreaterThan(vdy, Vector256<float>.Zero);
-            (Vector256.Create(dx.Slice(i, 8)) + (vdy & mask)).CopyTo(dx.Slice(i, 8));
+            for (; i + 16 <= length; i += 16)
+            {
+                var vdy = Vector512.Load(dy + i);
+                var mask = Vector512.GreaterThan(Vector512.Load(x + i), Vector512<float>.Zero);
+                if (guided) mask &= Vector512.GreaterThan(vdy, Vector512<float>.Zero);
+                (Vector512.Load(dx + i) + (vdy & mask)).Store(dx + i);
+            }
+            for (; i < length; i++)
+                if (x[i] > 0 && (!guided || dy[i] > 0)) dx[i] += dy[i];
         }
-        for (; i < dx.Length; i++)
-            if (x[i] > 0 && (!guided || dy[i] > 0)) dx[i] += dy[i];
     }
 
     public void BinaryForward(BinaryOp op, Tensor output, Tensor a, Tensor b)

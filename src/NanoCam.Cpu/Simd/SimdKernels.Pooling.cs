@@ -160,7 +160,9 @@ public sealed unsafe partial class SimdKernels
 
     /// <summary>
     /// 2×2 stride-2 windows on input rows (top, top + w), eight outputs per step: the 16 inputs of each row split into
-    /// even columns (tap s = 0) and odd (s = 1), then the four taps fold in reference order. Returns the windows done.
+    /// even columns (tap s = 0) and odd (s = 1), then the four taps fold in reference order. The last 1–7 windows take
+    /// one more step through masked loads and stores (only their 2·t inputs per row and t outputs are touched), so a
+    /// 7- or 14-wide output row never falls to the scalar loop. Returns the windows done (all of them).
     /// </summary>
     private static int MaxPairs(float* top, int w, int topIndex, float* y, float* am, int ow)
     {
@@ -180,6 +182,24 @@ public sealed unsafe partial class SimdKernels
             Take(ref best, ref index, d, first + row + one);
             best.Store(y + ox);
             index.Store(am + ox);
+        }
+        int tail = ow - ox;
+        if (tail > 0)
+        {
+            var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            var low = Vector256.LessThan(lane, Vector256.Create(2 * tail)).AsSingle();
+            var high = Vector256.LessThan(lane, Vector256.Create(2 * tail - 8)).AsSingle();
+            var (a, b) = Deinterleave(Avx.MaskLoad(top + 2 * ox, low), Avx.MaskLoad(top + 2 * ox + 8, high), even);
+            var (c, d) = Deinterleave(Avx.MaskLoad(top + w + 2 * ox, low), Avx.MaskLoad(top + w + 2 * ox + 8, high), even);
+            var first = Vector256.Create((float)(topIndex + 2 * ox)) + lanes;
+            var (best, index) = (a, first);
+            Take(ref best, ref index, b, first + one);
+            Take(ref best, ref index, c, first + row);
+            Take(ref best, ref index, d, first + row + one);
+            var valid = Vector256.LessThan(lane, Vector256.Create(tail)).AsSingle();
+            Avx.MaskStore(y + ox, valid, best);
+            Avx.MaskStore(am + ox, valid, index);
+            ox = ow;
         }
         return ox;
     }

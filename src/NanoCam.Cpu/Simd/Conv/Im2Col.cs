@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using NanoCam.Cpu.Simd.Gemm;
+
 namespace NanoCam.Cpu.Simd.Conv;
 
 /// <summary>
@@ -10,6 +14,11 @@ public static unsafe class Im2Col
 {
     public static void Gather(float* col, float* image, int channels, in Conv2dGeometry g, long rowStride = 0)
     {
+        if (g is { StrideHeight: 1, StrideWidth: 1, DilationHeight: 1, DilationWidth: 1 } && g.OutputHeight == g.InputHeight && g.OutputWidth == g.InputWidth)
+        {
+            GatherSamePadding(col, image, channels, g, rowStride > 0 ? rowStride : (long)g.InputHeight * g.InputWidth);
+            return;
+        }
         int oh = g.OutputHeight, ow = g.OutputWidth, h = g.InputHeight, w = g.InputWidth;
         for (int c = 0; c < channels; c++)
         for (int r = 0; r < g.KernelHeight; r++)
@@ -32,15 +41,111 @@ public static unsafe class Im2Col
                 }
                 float* src = plane + iy * w + dx;
                 for (int ox = 0; ox < first; ox++) dst[ox] = 0;
-                if (g.StrideWidth == 1) new ReadOnlySpan<float>(src + first, last - first + 1).CopyTo(new Span<float>(dst + first, last - first + 1));
+                if (g.StrideWidth == 1) PanelCopy.Copy(dst + first, src + first, last - first + 1);
                 else for (int ox = first; ox <= last; ox++) dst[ox] = src[ox * g.StrideWidth];
                 for (int ox = last + 1; ox < ow; ox++) dst[ox] = 0;
             }
         }
     }
 
+    /// <summary>
+    /// im2col of a stride-1 "same" convolution (output H×W = input H×W): each patch row is the channel plane shifted by
+    /// (r − pt, s − pl), so its in-range rows are one contiguous copy; the few cells that wrapped across a row edge
+    /// (and the rows shifted out) are then zeroed.
+    /// </summary>
+    private static void GatherSamePadding(float* col, float* image, int channels, in Conv2dGeometry g, long rowStride)
+    {
+        int h = g.InputHeight, w = g.InputWidth;
+        for (int c = 0; c < channels; c++)
+        for (int r = 0; r < g.KernelHeight; r++)
+        for (int s = 0; s < g.KernelWidth; s++)
+        {
+            float* row = col + ((c * g.KernelHeight + r) * g.KernelWidth + s) * rowStride;
+            float* src = image + (long)c * h * w;
+            var t = new PlaneShift(g, r, s);
+            PanelCopy.Zero(row, t.FirstRow * w);
+            PanelCopy.Zero(row + t.EndRow * w, (h - t.EndRow) * w);
+            if (t.Hi > t.Lo) new ReadOnlySpan<float>(src + t.Lo + t.Shift, t.Hi - t.Lo).CopyTo(new Span<float>(row + t.Lo, t.Hi - t.Lo));
+            for (int oy = t.FirstRow; oy < t.EndRow; oy++)
+                for (int ox = t.WrapFirst; ox < t.WrapEnd; ox++) row[oy * w + ox] = 0;
+        }
+    }
+
+    /// <summary>
+    /// Patch row (r, s) of a stride-1 "same" convolution as a shift of its channel plane: row cell j reads plane cell
+    /// j + Shift, for output rows [FirstRow, EndRow) (the others fall outside the plane), as one run [Lo, Hi) clipped to
+    /// the plane; columns [WrapFirst, WrapEnd) of those rows wrap across a row edge onto the neighbouring row.
+    /// </summary>
+    private readonly struct PlaneShift
+    {
+        public PlaneShift(in Conv2dGeometry g, int r, int s)
+        {
+            int h = g.InputHeight, w = g.InputWidth, dy = r - g.PadTop, dx = s - g.PadLeft;
+            Shift = dy * w + dx;
+            FirstRow = Math.Clamp(-dy, 0, h);
+            EndRow = Math.Clamp(h - dy, FirstRow, h);
+            Lo = Math.Max(FirstRow * w, -Shift);
+            Hi = Math.Min(EndRow * w, h * w - Shift);
+            WrapFirst = dx < 0 ? 0 : Math.Max(0, w - dx);
+            WrapEnd = dx < 0 ? Math.Min(w, -dx) : w;
+        }
+
+        public int Shift { get; }
+        public int FirstRow { get; }
+        public int EndRow { get; }
+        public int Lo { get; }
+        public int Hi { get; }
+        public int WrapFirst { get; }
+        public int WrapEnd { get; }
+    }
+
+    /// <summary>Cells a patch row of <see cref="ScatterAddSamePadding"/> may wrap onto (rows × columns shifted out), kept on the stack.</summary>
+    private const int MaxWrappedCells = 1024;
+
+    /// <summary>
+    /// col2im of a stride-1 "same" convolution, the adjoint of <see cref="GatherSamePadding"/>: each patch row is added
+    /// to the shifted plane as one contiguous run. The cells its wrapped entries land on are saved before and put back
+    /// after, so every cell receives exactly the additions, in the same order, as <see cref="ScatterAdd"/>'s row loop.
+    /// </summary>
+    private static void ScatterAddSamePadding(float* image, float* col, int channels, in Conv2dGeometry g, long rowStride)
+    {
+        int h = g.InputHeight, w = g.InputWidth, plane = h * w;
+        float* saved = stackalloc float[MaxWrappedCells];
+        for (int c = 0; c < channels; c++)
+        for (int r = 0; r < g.KernelHeight; r++)
+        for (int s = 0; s < g.KernelWidth; s++)
+        {
+            float* row = col + ((c * g.KernelHeight + r) * g.KernelWidth + s) * rowStride;
+            float* dst = image + (long)c * plane;
+            var t = new PlaneShift(g, r, s);
+            if (t.Hi <= t.Lo) continue;
+            int count = 0;
+            for (int oy = t.FirstRow; oy < t.EndRow; oy++)
+            for (int ox = t.WrapFirst; ox < t.WrapEnd; ox++)
+            {
+                int p = oy * w + ox + t.Shift;
+                if ((uint)p < (uint)plane) saved[count++] = dst[p];
+            }
+            var run = new Span<float>(dst + t.Lo + t.Shift, t.Hi - t.Lo);
+            System.Numerics.Tensors.TensorPrimitives.Add(run, new ReadOnlySpan<float>(row + t.Lo, t.Hi - t.Lo), run);
+            count = 0;
+            for (int oy = t.FirstRow; oy < t.EndRow; oy++)
+            for (int ox = t.WrapFirst; ox < t.WrapEnd; ox++)
+            {
+                int p = oy * w + ox + t.Shift;
+                if ((uint)p < (uint)plane) dst[p] = saved[count++];
+            }
+        }
+    }
+
     public static void ScatterAdd(float* image, float* col, int channels, in Conv2dGeometry g, long rowStride = 0)
     {
+        if (g is { StrideHeight: 1, StrideWidth: 1, DilationHeight: 1, DilationWidth: 1 } && g.OutputHeight == g.InputHeight && g.OutputWidth == g.InputWidth
+            && g.InputHeight * Math.Max(g.PadLeft, g.KernelWidth - 1 - g.PadLeft) <= MaxWrappedCells)
+        {
+            ScatterAddSamePadding(image, col, channels, g, rowStride > 0 ? rowStride : (long)g.InputHeight * g.InputWidth);
+            return;
+        }
         int oh = g.OutputHeight, ow = g.OutputWidth, h = g.InputHeight, w = g.InputWidth;
         for (int c = 0; c < channels; c++)
         for (int r = 0; r < g.KernelHeight; r++)
@@ -58,14 +163,24 @@ public static unsafe class Im2Col
                 if ((uint)iy >= (uint)h) continue;
                 float* src = row + oy * ow;
                 float* dst = plane + iy * w + dx;
-                if (g.StrideWidth == 1)
-                {
-                    var d = new Span<float>(dst + first, last - first + 1);
-                    System.Numerics.Tensors.TensorPrimitives.Add(d, new ReadOnlySpan<float>(src + first, last - first + 1), d);
-                }
+                if (g.StrideWidth == 1) AddRow(dst + first, src + first, last - first + 1);
                 else for (int ox = first; ox <= last; ox++) dst[ox * g.StrideWidth] += src[ox];
             }
         }
+    }
+
+    /// <summary>dst[i] += src[i] for i &lt; length: a row of a few to a few dozen floats, inline (a library call costs more).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRow(float* dst, float* src, int length)
+    {
+        int i = 0;
+        for (; i + 8 <= length; i += 8) (Vector256.Load(dst + i) + Vector256.Load(src + i)).Store(dst + i);
+        if (i + 4 <= length)
+        {
+            (Vector128.Load(dst + i) + Vector128.Load(src + i)).Store(dst + i);
+            i += 4;
+        }
+        for (; i < length; i++) dst[i] += src[i];
     }
 
     /// <summary>A 1×1, stride-1, unpadded convolution reads the image itself as its patch matrix.</summary>
