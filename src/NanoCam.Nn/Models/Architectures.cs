@@ -23,9 +23,9 @@ public static class Architectures
                 Conv(32, 64), new ReLU(), new MaxPool2d(2),
                 Conv(64, 128), new ReLU()), 128, classes, rng),
             // Receptive field 3, 4 (pool), 8, 12, 14 (pool), 22 px; the 1×1 conv adds depth, not field. CAM boxes overshoot
-            // each side of the object by about a quarter of the field, so the field is the smallest that still sees each
-            // shape's defining geometry (a circle's curvature, a square's corners): 26 px gave 68.7% CAM localization on
-            // shapes test #0-600, 22 px 78.3% (8 epochs, no augmentation), 18 px 61.4% (maps cover only parts of shapes).
+            // each side of the object by roughly a quarter of the field (units outside the edge still see it), so the field is
+            // the smallest that still sees each shape's defining geometry. 8 epochs, shapes test #0-600: a 26-px field gave
+            // 68.7% CAM localization, this 22-px one 78.3%; an 18-px field lit only parts of squares and triangles (61.4%, #500-999).
             "vgg" => new GapCnn(new Sequential(
                 Conv(inputChannels, 16), new BatchNorm2d(16), new ReLU(), new MaxPool2d(2),
                 Conv(16, 32), new BatchNorm2d(32), new ReLU(),
