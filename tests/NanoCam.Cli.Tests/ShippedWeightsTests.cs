@@ -14,9 +14,9 @@ public sealed class ShippedWeightsTests
         using var json = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
         double accuracy = json.RootElement.GetProperty("accuracy").GetDouble();
         double localization = json.RootElement.GetProperty("localization_accuracy").GetDouble();
-        // weights/README.md: 98.2% accuracy and 69.3% CAM localization on all 1,000 test images (98.0% and 70.5% on
-        // these 200). The localization target is 80%; this checks the figure the card claims, not the target.
-        Assert.True(accuracy >= 0.97, $"accuracy {accuracy:P1}");
-        Assert.True(localization >= 0.68, $"localization accuracy {localization:P1}");
+        // weights/README.md: 100% accuracy and 81.3% CAM localization on all 1,000 test images (100% and 81.5% on these
+        // 200); the targets are 98% and 80%.
+        Assert.True(accuracy >= 0.99, $"accuracy {accuracy:P1}");
+        Assert.True(localization >= 0.80, $"localization accuracy {localization:P1}");
     }
 }

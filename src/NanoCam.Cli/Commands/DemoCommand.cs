@@ -19,7 +19,7 @@ public static class DemoCommand
     {
         var output = CliOptions.Make("--out", "directory for the model, the overlays and index.html", "out");
         var json = CliOptions.Make("--json", "print one JSON object (accuracy, localization_accuracy) as the last line", false);
-        var epochs = CliOptions.Make("--epochs", "training epochs", 8);
+        var epochs = CliOptions.Make("--epochs", "training epochs", 16);
         var trainCount = CliOptions.Make("--train-images", "generated training images", DataSpec.ShapesTrainCount);
         var examples = CliOptions.Make("--examples", "test images shown on the page", 24);
         var threads = CliOptions.Threads();
@@ -46,7 +46,7 @@ public static class DemoCommand
         var plan = new TrainingPlan
         {
             Architecture = "vgg", Train = train, Validation = null, DataSpec = "shapes", Epochs = epochs, Seed = seed, Output = checkpoint,
-            BatchSize = 16, Optimizer = "adam", LearningRate = 3e-3f, Schedule = "cosine",
+            BatchSize = 16, Optimizer = "adam", LearningRate = 3e-3f, Schedule = "cosine", Augment = true,
         };
         var model = new TrainingSession(plan, kernels).Run();
         var report = Evaluation.Run(model.Network, model.Metadata, test, kernels, localization: true);
@@ -54,7 +54,7 @@ public static class DemoCommand
 
         var page = new HtmlPage("NanoCam demo: class activation maps on the shapes data set");
         page.AddParagraph($"A {model.Metadata.Architecture} GAP-CNN trained from scratch for {epochs} epochs on {train.Count} generated 64×64 images " +
-            $"({string.Join(", ", train.ClassNames)}). Test accuracy {100 * report.Accuracy:F2}%, CAM localization accuracy {100 * report.LocalizationAccuracy:F2}% " +
+            $"({string.Join(", ", train.ClassNames)}; random crops and flips). Test accuracy {100 * report.Accuracy:F2}%, CAM localization accuracy {100 * report.LocalizationAccuracy:F2}% " +
             "(map ≥ 20% of its maximum, bounding box of the largest connected component, IoU ≥ 0.5 with the true box and the right class).");
         page.AddParagraph("Each overlay shows M_c(x,y) = Σ_k w_k^c A_k(x,y) for the predicted class c (jet colour map), the true box in green and the CAM box in red.");
         var figures = RenderExamples(model, test, kernels, Math.Min(examples, test.Count), Path.Combine(outDir, "cams"));
