@@ -54,7 +54,8 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
         int paddedWidth = 32 * ((tileColumns + WinogradTransforms.Lanes - 1) / WinogradTransforms.Lanes) + 2;
         // V rows run 16 floats past the block (the last group's spare lanes); M likewise at its end.
         long vStride = blockTiles + WinogradTransforms.Lanes;
-        Prepare(threads, Positions * kg * cg, Positions * cg * vStride, Positions * (long)kg * blockTiles + WinogradTransforms.Lanes, 4 * paddedWidth);
+        long uPosition = Skew((long)kg * cg), vPosition = Skew(cg * vStride), mPosition = Skew((long)kg * blockTiles);
+        Prepare(threads, Positions * uPosition, Positions * vPosition, Positions * mPosition + WinogradTransforms.Lanes, 4 * paddedWidth);
         var job = _job;
         job.Owner = this;
         job.X = x;
@@ -62,6 +63,7 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
         job.Bias = bias;
         (job.G, job.First, job.TileRows, job.TileColumns, job.PaddedWidth, job.VStride, job.Tasks) =
             (g, first, tileRows, tileColumns, paddedWidth, vStride, threads);
+        (job.UPosition, job.VPosition, job.MPosition) = (uPosition, vPosition, mPosition);
         for (int group = 0; group < g.Groups; group++)
         {
             job.Group = group;
@@ -104,6 +106,16 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
         Grow(ref _rows, (long)threads * rowsPerTask);
     }
 
+    /// <summary>
+    /// The distance between two positions' matrices: a whole number of cache lines, and an odd one, so the 16 streams
+    /// a transform reads or writes at once fall in 16 different cache sets (a multiple of 4 KB would put all in one).
+    /// </summary>
+    private static long Skew(long floats)
+    {
+        long lines = (floats + 15) / 16;
+        return 16 * (lines % 2 == 0 ? lines + 1 : lines);
+    }
+
     private static void Grow(ref float[] buffer, long length)
     {
         if (buffer.Length < length) buffer = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
@@ -121,7 +133,7 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
         public Conv2dGeometry G;
         public float* X, Y, W, Bias;
         public int First, Group, TileRows, TileColumns, PaddedWidth, Row0, Rows, Tasks;
-        public long VStride;
+        public long VStride, UPosition, VPosition, MPosition;
 
         public void Execute(int task)
         {
@@ -155,7 +167,7 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
             float* u = Pointer(Owner._u);
             for (int k = k0; k < k1; k++)
             for (int c = 0; c < cg; c++)
-                WinogradTransforms.Filter(u + (long)k * cg + c, (long)kg * cg, W + ((long)k * cg + c) * 9);
+                WinogradTransforms.Filter(u + (long)k * cg + c, UPosition, W + ((long)k * cg + c) * 9);
         }
 
         /// <summary>V_ξ[c, t] for input channels [c0, c1) of the block.</summary>
@@ -166,7 +178,7 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
             int copy = Math.Min(w, pw - g.PadLeft);
             float* rows = Pointer(Owner._rows) + (long)task * 4 * pw;
             float* v = Pointer(Owner._v);
-            long vStride = VStride, positionStride = (long)g.InputChannelsPerGroup * vStride;
+            long vStride = VStride, positionStride = VPosition;
             for (int c = c0; c < c1; c++)
             for (int row = 0; row < Rows; row++)
             {
@@ -201,7 +213,7 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
             var gemm = Owner._gemms[task];
             var workspace = Owner._workspaces[task];
             for (int p = p0; p < p1; p++)
-                gemm.Multiply(m + (long)p * kg * tiles, tiles, u + (long)p * kg * cg, cg, v + p * cg * VStride, (int)VStride,
+                gemm.Multiply(m + p * MPosition, tiles, u + p * UPosition, cg, v + p * VPosition, (int)VStride,
                     kg, tiles, cg, false, false, 1f, 0f, workspace, null);
         }
 
@@ -213,7 +225,7 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
             int tiles = Rows * tw;
             float* top = Pointer(Owner._rows) + (long)task * 4 * pw, bottom = top + pw;
             float* m = Pointer(Owner._m);
-            long positionStride = (long)kg * tiles;
+            long positionStride = MPosition;
             for (int k = k0; k < k1; k++)
             {
                 int channel = Group * kg + k;

@@ -32,24 +32,21 @@ public static unsafe class WinogradTransforms
     /// </summary>
     public static void Filter(float* u, long uStride, float* g)
     {
-        // X = G g (4×3), then U = X Gᵀ (4×4).
-        float* x = stackalloc float[12];
-        for (int j = 0; j < 3; j++)
-        {
-            float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
-            x[j] = g0;
-            x[3 + j] = 0.5f * (g0 + g1 + g2);
-            x[6 + j] = 0.5f * (g0 - g1 + g2);
-            x[9 + j] = g2;
-        }
-        for (int i = 0; i < 4; i++)
-        {
-            float x0 = x[3 * i], x1 = x[3 * i + 1], x2 = x[3 * i + 2];
-            u[(4 * i + 0) * uStride] = x0;
-            u[(4 * i + 1) * uStride] = 0.5f * (x0 + x1 + x2);
-            u[(4 * i + 2) * uStride] = 0.5f * (x0 - x1 + x2);
-            u[(4 * i + 3) * uStride] = x2;
-        }
+        // X = G g (4×3, row by row), then each row of U = X Gᵀ.
+        FilterRow(u, uStride, g[0], g[1], g[2]);
+        FilterRow(u + 4 * uStride, uStride, 0.5f * (g[0] + g[3] + g[6]), 0.5f * (g[1] + g[4] + g[7]), 0.5f * (g[2] + g[5] + g[8]));
+        FilterRow(u + 8 * uStride, uStride, 0.5f * (g[0] - g[3] + g[6]), 0.5f * (g[1] - g[4] + g[7]), 0.5f * (g[2] - g[5] + g[8]));
+        FilterRow(u + 12 * uStride, uStride, g[6], g[7], g[8]);
+    }
+
+    /// <summary>One row of X Gᵀ: x0, ½(x0 + x1 + x2), ½(x0 − x1 + x2), x2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FilterRow(float* u, long uStride, float x0, float x1, float x2)
+    {
+        u[0] = x0;
+        u[uStride] = 0.5f * (x0 + x1 + x2);
+        u[2 * uStride] = 0.5f * (x0 - x1 + x2);
+        u[3 * uStride] = x2;
     }
 
     /// <summary>
