@@ -18,7 +18,7 @@ public class SimdAgreementTests
         new(threads: 1, MicroKernelChoice.Avx512), new(threads: 2, MicroKernelChoice.Avx512),
     ];
 
-    private static Tensor Random(Random rng, params int[] dims)
+    internal static Tensor Random(Random rng, params int[] dims)
     {
         var t = Tensor.Zeros(dims);
         var s = t.Span;

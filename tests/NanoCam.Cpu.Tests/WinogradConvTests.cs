@@ -11,19 +11,14 @@ namespace NanoCam.Cpu.Tests;
 /// </summary>
 public class WinogradConvTests
 {
+    // Own instances, as in SimdAgreementTests (a SimdKernels runs one call at a time; test classes run in parallel).
     private static readonly SimdKernels[] EveryGemmPath =
     [
         new(threads: 1, MicroKernelChoice.Avx2), new(threads: 2, MicroKernelChoice.Avx2),
         new(threads: 1, MicroKernelChoice.Avx512), new(threads: 2, MicroKernelChoice.Avx512),
     ];
 
-    private static Tensor Random(Random rng, params int[] dims)
-    {
-        var t = Tensor.Zeros(dims);
-        var s = t.Span;
-        for (int i = 0; i < s.Length; i++) s[i] = (float)(rng.NextDouble() * 2 - 1);
-        return t;
-    }
+    private static Tensor Random(Random rng, params int[] dims) => SimdAgreementTests.Random(rng, dims);
 
     public static TheoryData<int, int, int, int, int, int, int, int, int, int> Cases => new()
     {
