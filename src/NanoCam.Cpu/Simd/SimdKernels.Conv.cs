@@ -81,6 +81,11 @@ public sealed unsafe partial class SimdKernels
     /// <summary>Images [first, end) of one pass, in blocks of about <see cref="BlockColumns"/> output columns.</summary>
     private static void ConvImages(ConvPass pass, in Conv2dGeometry g, int first, int end, float* output, float* image, float* w, float* bias, ConvScratch scratch, CpuThreadPool? pool)
     {
+        if (pass == ConvPass.Forward && WinogradConv.Applies(g))
+        {
+            scratch.Winograd.Forward(g, first, end, output, image, w, bias, pool);
+            return;
+        }
         int block = Math.Max(1, BlockColumns / (g.OutputHeight * g.OutputWidth));
         for (int n = first; n < end; n += block)
         {
@@ -221,10 +226,12 @@ public sealed unsafe partial class SimdKernels
         private float[] _rows = [];
         private float[] _partial = [];
         private int _partialLength;
+        private WinogradConv? _winograd;
 
         public IPackedGemm Gemm { get; } = PackedGemm.Create(microKernel);
         public Im2ColJob Patches { get; } = new();
         public GemmWorkspace Workspace { get; } = new();
+        public WinogradConv Winograd => _winograd ??= new WinogradConv(microKernel);
         public bool HasPartial => _partialLength > 0;
         public float* PartialWeightPointer => Pointer(_partial);
 
