@@ -81,9 +81,17 @@ public class WinogradConvTests
         foreach (var simd in EveryGemmPath)
         {
             simd.Conv2dForward(output, input, weight, bias, g);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            simd.Conv2dForward(output, input, weight, bias, g);
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            // The fewest bytes any of three warm calls allocated: scratch allocated per call shows in every call, while
+            // the runtime's own occasional work on this thread (tiered re-compilation, lock inflation on a loaded
+            // machine: 7 KB once in a full-solution run) does not fail the test.
+            long fewest = long.MaxValue;
+            for (int call = 0; call < 3; call++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                simd.Conv2dForward(output, input, weight, bias, g);
+                fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+            Assert.Equal(0, fewest);
         }
     }
 }
