@@ -40,7 +40,7 @@ public class SqueezeNetBenchmarks : IFlopCounted
 
     /// <summary>both.png as SqueezeNet wants it: 224×224 (no resize needed), BGR, ×255, no mean/std.</summary>
     private static Tensor Input() =>
-        new Preprocessing(224, 224, Bgr: true, Scale: 255f, Mean: [0f, 0f, 0f], Std: [1f, 1f, 1f]).Apply(ImageCodec.Load(SharedData.Path("images", "both.png"))).Input;
+        new Preprocessing(224, 224, Channels: 3, Bgr: true, Scale: 255f, Mean: [0f, 0f, 0f], Std: [1f, 1f, 1f]).Apply(ImageCodec.Load(SharedData.Path("images", "both.png"))).Input;
 
     [GlobalSetup(Targets = [nameof(NanoCamForward), nameof(NanoCamGradCam)])]
     public void SetupNanoCam()
