@@ -16,6 +16,13 @@ public unsafe interface IMicroKernel
     /// every i &lt; Mr, j &lt; Nr. Edge tiles go through <see cref="MicroTile.Run{TKernel}"/>.
     /// </summary>
     static abstract void Tile(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate);
+
+    /// <summary>
+    /// An edge tile with only <paramref name="cols"/> &lt; Nr columns inside C: at least those columns of the full tile's
+    /// sums, into <paramref name="tile"/> (Mr×Nr, row stride Nr, alpha 1, not accumulated). Each sum is the same chain of
+    /// fused multiply-adds as in <see cref="Tile"/>, so a column's result does not depend on which path computed it.
+    /// </summary>
+    static abstract void EdgeTile(int kc, float* a, float* b, float* tile, int cols);
 }
 
 /// <summary>Runs a micro-kernel on a tile of C that may be cut short by the matrix edge.</summary>
@@ -37,7 +44,8 @@ public static unsafe class MicroTile
     {
         int nr = TKernel.Nr;
         float* tile = stackalloc float[TKernel.Mr * nr];
-        TKernel.Tile(kc, a, b, tile, nr, 1f, false);
+        if (cols < nr) TKernel.EdgeTile(kc, a, b, tile, cols);
+        else TKernel.Tile(kc, a, b, tile, nr, 1f, false);
         for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j++)
             c[i * ldc + j] = alpha * tile[i * nr + j] + (accumulate ? c[i * ldc + j] : 0);

@@ -57,4 +57,7 @@ public readonly unsafe struct MicroKernel6x16 : IMicroKernel
             (alpha * hi).Store(c + 8);
         }
     }
+
+    /// <summary>Two vectors per row are all there is: the full tile.</summary>
+    public static void EdgeTile(int kc, float* a, float* b, float* tile, int cols) => Tile(kc, a, b, tile, Nr, 1f, false);
 }
