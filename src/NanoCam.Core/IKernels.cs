@@ -44,8 +44,11 @@ public interface IKernels
     void Gemm(Tensor c, Tensor a, Tensor b, GemmShape s);
 
     // ---- pooling ----
-    /// <summary>output = max over each window; argmax holds the flat index (y·W + x) within the input plane, as a float (exact below 2^24).</summary>
-    void MaxPool2dForward(Tensor output, Tensor argmax, Tensor input, Pool2dGeometry g);
+    /// <summary>
+    /// output = max over each window; argmax holds the flat index (y·W + x) within the input plane, as a float (exact
+    /// below 2^24). A null argmax asks for the values only (a no-grad pass: only backward reads the indices).
+    /// </summary>
+    void MaxPool2dForward(Tensor output, Tensor? argmax, Tensor input, Pool2dGeometry g);
     /// <summary>dInput[argmax] += dOutput.</summary>
     void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor argmax, Pool2dGeometry g);
     /// <summary>output = mean over each window; the divisor counts padded cells when countIncludePad.</summary>

@@ -4,10 +4,11 @@ namespace NanoCam.Gpu;
 
 public sealed partial class IlgpuKernels
 {
-    public void MaxPool2dForward(Tensor output, Tensor argmax, Tensor input, Pool2dGeometry g)
+    public void MaxPool2dForward(Tensor output, Tensor? argmax, Tensor input, Pool2dGeometry g)
     {
         CheckPool(g, output, input, "maxpool2d");
-        _kernels.MaxPoolForward(output.Size, View(output), View(argmax), View(input), PoolArgs.From(g));
+        // Values only (argmax null): the same kernel, its indices written to scratch and dropped.
+        _kernels.MaxPoolForward(output.Size, View(output), argmax is null ? Scratch(output.Size) : View(argmax), View(input), PoolArgs.From(g));
     }
 
     public void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor argmax, Pool2dGeometry g)

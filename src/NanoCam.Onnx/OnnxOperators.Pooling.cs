@@ -82,8 +82,8 @@ internal static partial class OnnxOperators
         var stages = wantIndices ? new List<(Pool2dGeometry Geometry, float[] Argmax)>() : null;
         var y = PoolSeparably(tape, x, axes, node.Int("ceil_mode", 0) != 0, (input, g) =>
         {
-            var pooled = tape.MaxPool2d(input, g);
-            stages?.Add((g, ((MaxPool2dNode)tape.Nodes[tape.Count - 1]).Argmax.ToArray()));
+            var pooled = tape.MaxPool2d(input, g, keepIndices: wantIndices);
+            stages?.Add((g, ((MaxPool2dNode)tape.Nodes[tape.Count - 1]).Argmax!.ToArray()));
             return pooled;
         });
         var indices = stages is null ? null

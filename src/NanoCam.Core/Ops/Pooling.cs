@@ -8,8 +8,12 @@ public static partial class TapeOps
     public static Tensor MaxPool2d(this Tape tape, Tensor input, int kernel, int stride, int padding = 0, bool ceilMode = false) =>
         tape.MaxPool2d(input, Pool2dGeometry.For(input.Shape, kernel, stride, padding, ceilMode));
 
-    public static Tensor MaxPool2d(this Tape tape, Tensor input, Pool2dGeometry geometry) =>
-        tape.Next<MaxPool2dNode>().Forward(tape, input, geometry);
+    /// <summary>
+    /// Max pooling with a geometry. The argmax (<see cref="MaxPool2dNode.Argmax"/>) is kept when the tape records
+    /// gradients or <paramref name="keepIndices"/> asks for it (ONNX MaxPool's Indices output); a no-grad pass skips it.
+    /// </summary>
+    public static Tensor MaxPool2d(this Tape tape, Tensor input, Pool2dGeometry geometry, bool keepIndices = false) =>
+        tape.Next<MaxPool2dNode>().Forward(tape, input, geometry, keepIndices);
 
     /// <summary>y = mean over each window; the divisor counts padding cells when <paramref name="countIncludePad"/>.</summary>
     public static Tensor AvgPool2d(this Tape tape, Tensor input, int kernel, int stride, int padding = 0, bool ceilMode = false, bool countIncludePad = true) =>
@@ -44,19 +48,29 @@ public sealed class MaxPool2dNode : Node
     public override string Kind => "MaxPool2d";
     public Pool2dGeometry Geometry { get; private set; }
     public Tensor Input => Inputs[0];
-    /// <summary>Flat index (y·W + x) in the input plane of each output's maximum.</summary>
-    public Tensor Argmax => _argmax!;
+    /// <summary>Flat index (y·W + x) in the input plane of each output's maximum; null after a no-grad pass that did not ask for it.</summary>
+    public Tensor? Argmax => _hasArgmax ? _argmax : null;
 
-    internal Tensor Forward(Tape tape, Tensor input, Pool2dGeometry g)
+    private bool _hasArgmax;
+
+    internal Tensor Forward(Tape tape, Tensor input, Pool2dGeometry g, bool keepIndices)
     {
         if (!g.IsInputShape(input.Shape)) throw new ArgumentException($"max pool: input has shape {input.Shape} but the geometry expects {g.InputShape}");
         Geometry = g;
         SetInputs(input);
         var output = EnsureOutput(tape, [g.Batch, g.Channels, g.OutputHeight, g.OutputWidth]);
-        if (_argmax is null || _argmax.Shape != output.Shape) _argmax = tape.Kernels.Allocate(output.Shape);
-        tape.Kernels.MaxPool2dForward(output, _argmax, input, g);
+        // Only backward (and ONNX's Indices output) reads the argmax; a no-grad pass computes the values alone.
+        _hasArgmax = tape.GradEnabled || keepIndices;
+        if (_hasArgmax && (_argmax is null || _argmax.Shape != output.Shape || !ReferenceEquals(_argmaxKernels, tape.Kernels)))
+        {
+            _argmax = tape.Kernels.Allocate(output.Shape);
+            _argmaxKernels = tape.Kernels;
+        }
+        tape.Kernels.MaxPool2dForward(output, _hasArgmax ? _argmax : null, input, g);
         return output;
     }
+
+    private IKernels? _argmaxKernels;
 
     public override void Backward(IKernels kernels)
     {

@@ -4,11 +4,11 @@ public sealed partial class NaiveKernels
 {
     // Window (oy, ox) covers input rows iy = oy·sh − pt + r·dh for r < kh (likewise columns).
 
-    public void MaxPool2dForward(Tensor output, Tensor argmax, Tensor input, Pool2dGeometry g)
+    public void MaxPool2dForward(Tensor output, Tensor? argmax, Tensor input, Pool2dGeometry g)
     {
         Check.Pool(g, output, input, "maxpool2d");
         var y = output.Span;
-        var am = argmax.Span;
+        var am = argmax is null ? default : argmax.Span;
         var x = input.Span;
         int oh = g.OutputHeight, ow = g.OutputWidth, plane = g.InputHeight * g.InputWidth;
         for (int nc = 0; nc < g.Batch * g.Channels; nc++)
@@ -18,7 +18,7 @@ public sealed partial class NaiveKernels
             var (best, bestIndex) = MaxWindow(x.Slice(nc * plane, plane), g, oy, ox);
             int o = (nc * oh + oy) * ow + ox;
             y[o] = best;
-            am[o] = bestIndex;
+            if (argmax is not null) am[o] = bestIndex;
         }
     }
 

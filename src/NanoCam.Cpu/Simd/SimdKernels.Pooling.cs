@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using NanoCam.Cpu.Naive;
+using NanoCam.Cpu.Simd.Pooling;
 using NanoCam.Cpu.Threading;
 
 namespace NanoCam.Cpu.Simd;
@@ -14,13 +15,20 @@ public sealed unsafe partial class SimdKernels
     // exactly (window order r then s, first maximum wins, NaN wins and stays), so values and argmax indices match it;
     // average pooling sums each window in the reference's order, so its forward matches it exactly too.
 
-    private enum PoolPass { MaxForward, MaxBackward, AvgForward, AvgBackward, GapForward, GapBackward }
+    private enum PoolPass { MaxForward, MaxValues, MaxBackward, AvgForward, AvgBackward, GapForward, GapBackward }
 
     private readonly PoolJob _poolJob = new();
 
-    public void MaxPool2dForward(Tensor output, Tensor argmax, Tensor input, Pool2dGeometry g)
+    public void MaxPool2dForward(Tensor output, Tensor? argmax, Tensor input, Pool2dGeometry g)
     {
         Check.Pool(g, output, input, "maxpool2d");
+        if (argmax is null)
+        {
+            // Values only (no-grad): see MaxPoolValues.
+            fixed (float* y = output.Data, x = input.Data)
+                RunPool(PoolPass.MaxValues, g, g.Batch * g.Channels, g.InputHeight * g.InputWidth, x, y, null);
+            return;
+        }
         Check.SameSize(argmax, output, "maxpool2d argmax");
         fixed (float* y = output.Data, am = argmax.Data, x = input.Data)
             RunPool(PoolPass.MaxForward, g, g.Batch * g.Channels, g.InputHeight * g.InputWidth, x, y, am);
@@ -93,6 +101,17 @@ public sealed unsafe partial class SimdKernels
         {
             int first = (int)((long)_planes * task / Tasks), end = (int)((long)_planes * (task + 1) / Tasks);
             int outPlane = _pass is PoolPass.GapForward or PoolPass.GapBackward ? 1 : _g.OutputHeight * _g.OutputWidth;
+            if (_pass == PoolPass.MaxValues)
+            {
+                int length = MaxPoolValues.RowLength(_g);
+                Span<float> buffer = length <= 4096 ? stackalloc float[length] : new float[length];
+                fixed (float* row = buffer)
+                {
+                    MaxPoolValues.PrepareRow(row, _g);
+                    for (int p = first; p < end; p++) MaxPoolValues.Plane(_pooled + (long)p * outPlane, _image + (long)p * _plane, row, _g);
+                }
+                return;
+            }
             for (int p = first; p < end; p++)
             {
                 float* x = _image + (long)p * _plane, y = _pooled + (long)p * outPlane, am = _argmax + (long)p * outPlane;
