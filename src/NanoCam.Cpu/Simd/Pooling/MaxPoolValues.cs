@@ -53,42 +53,55 @@ public static unsafe class MaxPoolValues
     /// <summary>best[i] = fold(best[i], v[i]) for i &lt; n.</summary>
     private static void FoldColumns(float* best, float* v, int n)
     {
-        int i = 0;
-        for (; i + 8 <= n; i += 8) Fold(Vector256.Load(best + i), Vector256.Load(v + i)).Store(best + i);
-        for (; i < n; i++) best[i] = Fold(best[i], v[i]);
+        if (n < 8)
+        {
+            for (int j = 0; j < n; j++) best[j] = Fold(best[j], v[j]);
+            return;
+        }
+        // Whole vectors, the last one ending at n: folding an element twice changes nothing (max is idempotent).
+        for (int i = 0; ; i += 8)
+        {
+            if (i > n - 8) i = n - 8;
+            Fold(Vector256.Load(best + i), Vector256.Load(v + i)).Store(best + i);
+            if (i == n - 8) return;
+        }
     }
 
     /// <summary>y[ox] = fold over s of row[ox·stride + s·dilation], for ox &lt; ow.</summary>
     private static void FoldRow(float* y, float* row, int ow, int kernel, int stride, int dilation)
     {
-        int ox = 0;
-        if (stride == 1)
+        bool vectors = ow >= 8 && (stride == 1 || stride == 2 && Avx2.IsSupported);
+        if (!vectors)
         {
-            for (; ox + 8 <= ow; ox += 8)
+            for (int ox = 0; ox < ow; ox++)
             {
-                var best = Vector256.Load(row + ox);
-                for (int s = 1; s < kernel; s++) best = Fold(best, Vector256.Load(row + ox + s * dilation));
-                best.Store(y + ox);
+                float* start = row + ox * stride;
+                float best = start[0];
+                for (int s = 1; s < kernel; s++) best = Fold(best, start[s * dilation]);
+                y[ox] = best;
             }
+            return;
         }
-        else if (stride == 2 && Avx2.IsSupported)
+        // Eight windows at a time, the last eight ending at ow (recomputing a few: the same values).
+        var even = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        for (int ox = 0; ; ox += 8)
         {
-            // Eight windows start at row[2·ox], row[2·ox + 2], …: tap s of them is the even lanes of 16 floats from s·dilation.
-            var even = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
-            for (; ox + 8 <= ow; ox += 8)
+            if (ox > ow - 8) ox = ow - 8;
+            float* start = row + stride * ox;
+            Vector256<float> best;
+            if (stride == 1)
             {
-                float* start = row + 2 * ox;
-                var best = Evens(start, even);
+                best = Vector256.Load(start);
+                for (int s = 1; s < kernel; s++) best = Fold(best, Vector256.Load(start + s * dilation));
+            }
+            else
+            {
+                // Windows start at row[2·ox], row[2·ox + 2], …: tap s of eight windows is the even lanes of 16 floats from s·dilation.
+                best = Evens(start, even);
                 for (int s = 1; s < kernel; s++) best = Fold(best, Evens(start + s * dilation, even));
-                best.Store(y + ox);
             }
-        }
-        for (; ox < ow; ox++)
-        {
-            float* start = row + ox * stride;
-            float best = start[0];
-            for (int s = 1; s < kernel; s++) best = Fold(best, start[s * dilation]);
-            y[ox] = best;
+            best.Store(y + ox);
+            if (ox == ow - 8) return;
         }
     }
 
