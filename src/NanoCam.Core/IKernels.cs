@@ -39,6 +39,20 @@ public interface IKernels
     /// <summary>dBias[k] += Σ_{n,y,x} dOutput[n,k,y,x].</summary>
     void Conv2dBackwardBias(Tensor dBias, Tensor dOutput);
 
+    // ---- inference convolution (no-grad passes: nothing is kept for backward) ----
+    /// <summary>
+    /// A prepared form of a constant <paramref name="weight"/> for <see cref="Conv2dInference"/> under <paramref name="g"/>,
+    /// or null when this backend has nothing to prepare. It is valid while the weight's values do not change.
+    /// </summary>
+    PreparedConvWeight? PrepareConv2dWeight(Tensor weight, Conv2dGeometry g);
+    /// <summary>
+    /// output[:, channelOffset .. channelOffset + K) = act(conv(input, weight) + bias), act = ReLU (x &gt; 0 ? x : 0)
+    /// when <paramref name="relu"/>, else the identity. output is [N, ≥ channelOffset + K, OH, OW]: a convolution may
+    /// write its slice of a concat's output. <paramref name="prepared"/>: what <see cref="PrepareConv2dWeight"/> returned
+    /// for this weight and geometry, or null.
+    /// </summary>
+    void Conv2dInference(Tensor output, int channelOffset, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, bool relu, PreparedConvWeight? prepared);
+
     // ---- matrix multiply ----
     /// <summary>C = alpha·op(A)·op(B) + beta·C (see <see cref="GemmShape"/>).</summary>
     void Gemm(Tensor c, Tensor a, Tensor b, GemmShape s);

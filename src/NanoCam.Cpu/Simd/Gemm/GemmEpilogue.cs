@@ -1,0 +1,45 @@
+using System.Runtime.Intrinsics;
+
+namespace NanoCam.Cpu.Simd.Gemm;
+
+/// <summary>
+/// What an inference GEMM does to each finished block of C while it is still in cache: C[i, j] = act(C[i, j] + bias[i])
+/// with act the identity or ReLU, x > 0 ? x : 0 as the reference (a convolution's bias per output channel, and the
+/// ReLU that follows it).
+/// </summary>
+public readonly unsafe struct GemmEpilogue(float* rowBias, bool relu)
+{
+    public bool IsEmpty => rowBias == null && !relu;
+
+    /// <summary>Applies the epilogue to rows [0, rows) × columns [first, end) of C.</summary>
+    public void Apply(float* c, int ldc, int rows, int first, int end)
+    {
+        if (IsEmpty || first >= end) return;
+        int width = end - first;
+        for (int i = 0; i < rows; i++)
+        {
+            float* row = c + (long)i * ldc + first;
+            var bias = Vector256.Create(rowBias == null ? 0f : rowBias[i]);
+            int j = 0;
+            if (relu)
+            {
+                // The reference's ReLU, x > 0 ? x : 0 (a NaN becomes 0): x where x > 0, else zero bits.
+                for (; j + 8 <= width; j += 8)
+                {
+                    var v = Vector256.Load(row + j) + bias;
+                    (v & Vector256.GreaterThan(v, Vector256<float>.Zero)).Store(row + j);
+                }
+                for (; j < width; j++)
+                {
+                    float v = row[j] + bias[0];
+                    row[j] = v > 0 ? v : 0;
+                }
+            }
+            else
+            {
+                for (; j + 8 <= width; j += 8) (Vector256.Load(row + j) + bias).Store(row + j);
+                for (; j < width; j++) row[j] += bias[0];
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using NanoCam.Cpu.Simd.Conv;
+using NanoCam.Cpu.Simd.Gemm;
+
+namespace NanoCam.Cpu.Simd;
+
+public sealed unsafe partial class SimdKernels
+{
+    // Inference convolution (no-grad passes). Where the implicit GEMM runs (every geometry Winograd does not take), the
+    // weight is packed once (PrepareConv2dWeight) and each call runs PrepackedGemm: no packing of A, the bias and the
+    // ReLU applied to each finished block of C while it is in cache, C written straight into the output's channel slice
+    // (a concat buffer). Winograd geometries run the training forward into the slice and a ReLU pass over it.
+
+    private IPrepackedGemm? _prepackedGemm;
+
+    private IPrepackedGemm InferenceGemm => _prepackedGemm ??= Simd.Gemm.PrepackedGemm.Create(MicroKernel);
+
+    public PreparedConvWeight? PrepareConv2dWeight(Tensor weight, Conv2dGeometry g)
+    {
+        if (weight.Size != g.WeightSize) throw new ArgumentException($"conv2d prepare: weight has shape {weight.Shape}, expected {g.WeightShape}");
+        if (WinogradConv.Applies(g)) return null;
+        int kg = g.OutputChannelsPerGroup, crs = g.InputChannelsPerGroup * g.KernelHeight * g.KernelWidth;
+        var groups = new PackedWeights[g.Groups];
+        for (int group = 0; group < g.Groups; group++)
+            groups[group] = PackedWeights.Pack(weight.Span.Slice(group * kg * crs, kg * crs), kg, crs, InferenceGemm.Mr);
+        return new PackedConvWeight(g with { Batch = 1 }, groups);
+    }
+
+    public void Conv2dInference(Tensor output, int channelOffset, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, bool relu, PreparedConvWeight? prepared)
+    {
+        var s = output.Shape;
+        int channels = s.Rank == 4 ? s[1] : -1;
+        // Each image's K output planes must be one run of the output: one image, or a convolution that fills the output.
+        bool slice = s.Rank == 4 && s[0] == g.Batch && s[2] == g.OutputHeight && s[3] == g.OutputWidth
+            && channelOffset >= 0 && channelOffset + g.OutputChannels <= channels
+            && (g.Batch == 1 || channelOffset == 0 && channels == g.OutputChannels);
+        if (!slice)
+        {
+            // Several images into a wider output (or a bad shape, which the composition reports).
+            ComposedConvInference.Run(this, output, channelOffset, input, weight, bias, g, relu);
+            return;
+        }
+        if (input.Size != g.InputSize) throw new ArgumentException($"conv2d: input has shape {input.Shape}, expected {g.InputShape}");
+        if (weight.Size != g.WeightSize) throw new ArgumentException($"conv2d: weight has shape {weight.Shape}, expected {g.WeightShape}");
+        var packed = prepared as PackedConvWeight;
+        if (prepared is not null && (packed is null || packed.Geometry != g with { Batch = 1 } || packed.Groups[0].Mr != InferenceGemm.Mr))
+            throw new ArgumentException($"conv2d inference: the prepared weight was made for another geometry or backend than {g}");
+        int ohw = g.OutputHeight * g.OutputWidth, hw = g.InputHeight * g.InputWidth, kg = g.OutputChannelsPerGroup, cg = g.InputChannelsPerGroup;
+        fixed (float* y = output.Data, x = input.Data, w = weight.Data, b = bias is null ? null : bias.Data)
+        {
+            float* bb = bias is null ? null : b;
+            float* slice0 = y + (long)channelOffset * ohw;
+            if (packed is null)
+            {
+                RunConv(ConvPass.Forward, g, slice0, x, w, bb);
+                if (relu) new GemmEpilogue(null, relu: true).Apply(slice0, ohw, g.Batch * g.OutputChannels, 0, ohw);
+                return;
+            }
+            var geometry = g with { Batch = 1 };
+            for (int n = 0; n < g.Batch; n++)
+            for (int group = 0; group < g.Groups; group++)
+            {
+                float* yg = slice0 + ((long)n * channels + group * kg) * ohw;
+                float* xg = x + ((long)n * g.InputChannels + group * cg) * hw;
+                var epilogue = new GemmEpilogue(bb == null ? null : bb + group * kg, relu);
+                if (Im2Col.IsIdentity(g)) InferenceGemm.Multiply(yg, ohw, packed.Groups[group], xg, ohw, ohw, epilogue, _pool);
+                else InferenceGemm.MultiplyIm2Col(yg, ohw, packed.Groups[group], xg, geometry, epilogue, _pool);
+            }
+        }
+    }
+
+    /// <summary>One packed weight matrix per channel group, for one geometry (batch aside) and one micro-kernel.</summary>
+    private sealed class PackedConvWeight(Conv2dGeometry geometry, PackedWeights[] groups) : PreparedConvWeight
+    {
+        public Conv2dGeometry Geometry { get; } = geometry;
+        public PackedWeights[] Groups { get; } = groups;
+    }
+}

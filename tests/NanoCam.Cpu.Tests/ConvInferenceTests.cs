@@ -1,0 +1,99 @@
+using NanoCam.Cpu.Naive;
+using NanoCam.Cpu.Simd;
+using NanoCam.Cpu.Simd.Conv;
+using NanoCam.Cpu.Simd.Gemm;
+
+namespace NanoCam.Cpu.Tests;
+
+/// <summary>
+/// The SIMD inference convolution (pre-packed weights, bias + ReLU epilogue, output written into a channel slice)
+/// against the naive reference's definition: convolution, ReLU, copy into the slice.
+/// </summary>
+public class ConvInferenceTests
+{
+    private static readonly SimdKernels[] EveryGemmPath =
+    [
+        new(threads: 1, MicroKernelChoice.Avx2), new(threads: 2, MicroKernelChoice.Avx2),
+        new(threads: 1, MicroKernelChoice.Avx512), new(threads: 2, MicroKernelChoice.Avx512),
+    ];
+
+    public static TheoryData<int, int, int, int, int, int, int, int, int> Cases => new()
+    {
+        // batch, C, H(=W), K, kernel, stride, pad, dilation, groups
+        { 1, 512, 13, 1000, 1, 1, 0, 1, 1 },  // SqueezeNet conv10: 1000 rows, four row blocks, N = 169
+        { 1, 64, 55, 16, 1, 1, 0, 1, 1 },     // a squeeze layer: N = 3025
+        { 1, 3, 35, 64, 3, 2, 0, 1, 1 },      // conv1's shape: K = 27, stride 2
+        { 1, 64, 13, 256, 3, 1, 1, 1, 1 },    // a 13×13 expand (the implicit GEMM, or Winograd if it takes it)
+        { 1, 24, 17, 40, 3, 2, 2, 2, 2 },     // groups, dilation, padding
+        { 2, 16, 9, 24, 3, 1, 1, 1, 1 },      // two images filling the output
+        { 1, 32, 30, 32, 3, 1, 1, 1, 1 },     // Winograd's geometry: nothing prepared, ReLU as a pass
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Conv2dInference_IntoAChannelSlice_MatchesTheReference(int n, int c, int size, int k, int kernel, int stride, int pad, int dilation, int groups)
+    {
+        var rng = new Random(c * 31 + k);
+        var input = SimdAgreementTests.Random(rng, n, c, size, size);
+        var weight = SimdAgreementTests.Random(rng, k, c / groups, kernel, kernel);
+        var bias = SimdAgreementTests.Random(rng, k);
+        var g = Conv2dGeometry.For(input.Shape, weight.Shape, (stride, stride), (pad, pad, pad, pad), (dilation, dilation), groups);
+        // One image writes channels [5, 5 + K) of a wider output; several images fill the output.
+        int offset = n == 1 ? 5 : 0, channels = n == 1 ? k + 9 : k;
+        foreach (bool relu in new[] { true, false })
+        foreach (var b in new[] { bias, null })
+        {
+            var expected = Tensor.Zeros(n, channels, g.OutputHeight, g.OutputWidth);
+            expected.Span.Fill(-7f);
+            NaiveKernels.Instance.Conv2dInference(expected, offset, input, weight, b, g, relu, null);
+            float scale = 1 + expected.ToArray().Max(MathF.Abs);
+            foreach (var simd in EveryGemmPath)
+            {
+                var prepared = simd.PrepareConv2dWeight(weight, g);
+                Assert.Equal(WinogradConv.Applies(g), prepared is null);
+                var actual = Tensor.Zeros(expected.Shape);
+                actual.Span.Fill(-7f);   // channels outside the slice must be left alone
+                simd.Conv2dInference(actual, offset, input, weight, b, g, relu, prepared);
+                AssertClose(expected, actual, 1e-5f * scale, $"{g} relu={relu} bias={b is not null} threads={simd.Threads} {simd.MicroKernel}");
+                // A second call reuses the packed weight and its own buffers.
+                simd.Conv2dInference(actual, offset, input, weight, b, g, relu, prepared);
+                AssertClose(expected, actual, 1e-5f * scale, $"second call {g}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Conv2dInference_SeveralImagesIntoAWiderOutput_FallsBackToTheComposition()
+    {
+        var rng = new Random(9);
+        var input = SimdAgreementTests.Random(rng, 3, 8, 7, 7);
+        var weight = SimdAgreementTests.Random(rng, 6, 8, 1, 1);
+        var g = Conv2dGeometry.For(input.Shape, weight.Shape, 1, 0, 1, 1);
+        var (expected, actual) = (Tensor.Zeros(3, 10, 7, 7), Tensor.Zeros(3, 10, 7, 7));
+        NaiveKernels.Instance.Conv2dInference(expected, 4, input, weight, null, g, true, null);
+        var simd = EveryGemmPath[2];
+        simd.Conv2dInference(actual, 4, input, weight, null, g, true, simd.PrepareConv2dWeight(weight, g));
+        AssertClose(expected, actual, 1e-5f, "three images at channel 4 of 10");
+    }
+
+    [Fact]
+    public void Conv2dInference_RefusesAWeightPreparedForAnotherGeometry()
+    {
+        var simd = EveryGemmPath[0];
+        var weight = SimdAgreementTests.Random(new Random(1), 8, 4, 1, 1);
+        var g = Conv2dGeometry.For(new Shape(1, 4, 6, 6), weight.Shape, 1, 0, 1, 1);
+        var prepared = simd.PrepareConv2dWeight(weight, g);
+        var other = Conv2dGeometry.For(new Shape(1, 4, 6, 6), new Shape(8, 4, 3, 3), 1, 1, 1, 1);
+        var ex = Assert.Throws<ArgumentException>(() => simd.Conv2dInference(Tensor.Zeros(1, 8, 6, 6), 0, Tensor.Zeros(1, 4, 6, 6),
+            Tensor.Zeros(8, 4, 3, 3), null, other, false, prepared));
+        Assert.Contains("prepared weight", ex.Message);
+    }
+
+    private static void AssertClose(Tensor expected, Tensor actual, float tolerance, string tag)
+    {
+        var e = expected.ToArray();
+        var a = actual.ToArray();
+        for (int i = 0; i < e.Length; i++)
+            Assert.True(MathF.Abs(e[i] - a[i]) <= tolerance, $"{tag}: element {i}: reference {e[i]:G7}, simd {a[i]:G7}");
+    }
+}
