@@ -127,6 +127,8 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         if (input.Shape.Rank != 4) throw new ArgumentException($"explain: input must be [N, C, H, W], got {input.Shape}");
         var tape = TapeFor(withGradients, configure);
         if (withGradients) foreach (var layer in layers) tape.RequireGradient(layer);
+        // Read after the pass: a no-grad pass must not fuse them away.
+        foreach (var layer in layers) tape.Keep(layer);
         // Host inputs (decoded images, masked copies) enter a device backend here, once per pass.
         Tensor x = atInput ? input : Kernels.Stage(input);
         if (atInput)

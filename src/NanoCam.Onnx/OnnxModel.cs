@@ -31,6 +31,9 @@ public sealed class OnnxModel
     private readonly Dictionary<string, OnnxValue> _initializerValues;
     // Graph inputs plus node outputs: the size of one pass's environment.
     private readonly int _valueCount;
+    // The fusions a no-grad pass may make (Conv + Relu, convolutions written into their Concat, prepared weights).
+    private readonly OnnxInferencePlan _inference;
+    private int _parameterVersion;
 
     private OnnxModel(string source, ModelProto model, IReadOnlyList<OnnxNode> nodes, Dictionary<string, Tensor> parameters,
         Dictionary<string, OnnxValue> constants, IReadOnlyList<OnnxGraphInput> inputs, IReadOnlyList<string> outputs)
@@ -52,6 +55,7 @@ public sealed class OnnxModel
         foreach (var (name, p) in parameters) _initializerValues[name] = OnnxValue.FromTensor(p);
         OutputBeforeSoftmax = FindOutputBeforeSoftmax();
         _valueCount = inputs.Count + nodes.Sum(n => n.Outputs.Count);
+        _inference = new OnnxInferencePlan(this);
     }
 
     /// <summary>The file (or label) the model was read from.</summary>
@@ -71,8 +75,18 @@ public sealed class OnnxModel
 
     public IReadOnlyList<string> OutputNames { get; }
 
-    /// <summary>Float initializers as parameter tensors, keyed (and named) by their ONNX names.</summary>
+    /// <summary>
+    /// Float initializers as parameter tensors, keyed (and named) by their ONNX names. No-grad passes prepare (pack)
+    /// convolution weights once and reuse them: after changing a parameter's values in place, call
+    /// <see cref="ParametersChanged"/> (a pass with gradients on trainable parameters, and <see cref="SetTrainable"/>, count as one).
+    /// </summary>
     public IReadOnlyDictionary<string, Tensor> Parameters => _parameters;
+
+    /// <summary>Moves whenever the parameters may have changed; weights prepared at an older version are prepared again.</summary>
+    public int ParameterVersion => Volatile.Read(ref _parameterVersion);
+
+    /// <summary>Says that parameter values changed (edited in place, loaded, stepped by an optimizer), so prepared weights are stale.</summary>
+    public void ParametersChanged() => Interlocked.Increment(ref _parameterVersion);
 
     /// <summary>
     /// When the first graph output is computed by a Softmax, the name of that Softmax's input (the class scores
@@ -94,6 +108,7 @@ public sealed class OnnxModel
     public void SetTrainable(bool trainable)
     {
         foreach (var p in _parameters.Values) p.RequiresGrad = trainable;
+        ParametersChanged();
     }
 
     /// <summary>Reads, parses and validates an .onnx file; FLOAT16 initializers are widened to float32.</summary>
@@ -191,7 +206,7 @@ public sealed class OnnxModel
     /// between passes); every node output is published on it under its ONNX name.
     /// </summary>
     public IReadOnlyDictionary<string, OnnxValue> Run(Tape tape, IReadOnlyDictionary<string, OnnxValue> inputs) =>
-        Evaluate(tape, inputs, null);
+        Evaluate(tape, inputs, null, fuse: true);
 
     /// <summary>
     /// The class scores: the input of the final Softmax when there is one (see <see cref="OutputBeforeSoftmax"/>),
@@ -212,12 +227,20 @@ public sealed class OnnxModel
         var layers = new List<OnnxLayerInfo>();
         Evaluate(tape, new Dictionary<string, OnnxValue> { [Inputs[0].Name] = OnnxValue.FromTensor(input) },
             (node, values) => layers.Add(new OnnxLayerInfo(node.OpType, node.Name, node.Outputs,
-                values.Select(v => v?.Dims).ToArray())));
+                values.Select(v => v?.Dims).ToArray())), fuse: false);
         return layers;
     }
 
-    private Dictionary<string, OnnxValue> Evaluate(Tape tape, IReadOnlyDictionary<string, OnnxValue> inputs, Action<OnnxNode, OnnxValue?[]>? onNode)
+    /// <summary>
+    /// One pass. With <paramref name="fuse"/> a no-grad pass runs through <see cref="OnnxInferencePlan"/> (fused
+    /// convolutions; tensors fused away are not published unless the tape observes them); <paramref name="onNode"/>
+    /// needs every node's outputs, so it is given unfused passes only.
+    /// </summary>
+    private Dictionary<string, OnnxValue> Evaluate(Tape tape, IReadOnlyDictionary<string, OnnxValue> inputs, Action<OnnxNode, OnnxValue?[]>? onNode, bool fuse)
     {
+        // A pass that may train the parameters makes weights prepared before it stale.
+        if (tape.GradEnabled && tape.ParameterGradients && _parameters.Values.Any(p => p.RequiresGrad)) ParametersChanged();
+        var plan = fuse && !tape.GradEnabled ? _inference.Begin(tape, this) : null;
         // Node outputs and graph inputs; initializers are read from _initializerValues (copying them every pass cost
         // a dictionary of every parameter per forward).
         var env = new Dictionary<string, OnnxValue>(_valueCount);
@@ -239,7 +262,15 @@ public sealed class OnnxModel
         foreach (var node in Nodes)
         {
             args.Clear();
-            foreach (var name in node.Inputs) args.Add(name.Length == 0 ? null : Value(env, name));
+            // A tensor fused away in this pass has no value; only the plan's own steps read one.
+            foreach (var name in node.Inputs) args.Add(name.Length == 0 ? null : plan is null ? Value(env, name) : env.GetValueOrDefault(name) ?? _initializerValues.GetValueOrDefault(name));
+            if (plan is not null && plan.TryRun(node, args, out var fusedName, out var fused))
+            {
+                if (fusedName is null || fused is null) continue;
+                env[fusedName] = fused;
+                if (fused.Tensor is { } ft) tape.Publish(ft, fusedName);
+                continue;
+            }
             var results = OnnxOperators.Execute(tape, node, args);
             for (int i = 0; i < node.Outputs.Count && i < results.Length; i++)
             {

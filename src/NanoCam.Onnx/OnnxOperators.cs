@@ -146,24 +146,34 @@ internal static partial class OnnxOperators
         var x = Float(node, inputs, 0);
         var w = Float(node, inputs, 1);
         var bias = Optional(inputs, 2)?.Tensor;
-        if (node.Plan is ConvPlan plan && plan.Input == x.Shape && plan.Weight == w.Shape)
-            return OnnxValue.FromTensor(tape.Conv2d(x, w, bias, plan.Geometry));
+        if (Conv2dGeometryOf(node, x, w) is { } g) return OnnxValue.FromTensor(tape.Conv2d(x, w, bias, g));
+        // 1-D: run as 2-D with a height of 1.
+        var strides = IntsOr(node, "strides", 1, 1);
+        var dilations = IntsOr(node, "dilations", 1, 1);
+        var (begin, end) = Padding(node, [x.Shape[2]], [w.Shape[2]], strides, dilations);
+        var g1 = Conv2dGeometry.For(new Shape(x.Shape[0], x.Shape[1], 1, x.Shape[2]), new Shape(w.Shape[0], w.Shape[1], 1, w.Shape[2]),
+            (1, strides[0]), (0, begin[0], 0, end[0]), (1, dilations[0]), (int)node.Int("group", 1));
+        var y1 = tape.Conv2d(Lift1d(tape, x), tape.Reshape(w, [w.Shape[0], w.Shape[1], 1, w.Shape[2]]), bias, g1);
+        return OnnxValue.FromTensor(tape.Reshape(y1, [y1.Shape[0], y1.Shape[1], y1.Shape[3]]));
+    }
+
+    /// <summary>
+    /// The geometry of a 2-D Conv node for these input and weight shapes (kept on the node while the shapes stay),
+    /// or null for a 1-D convolution; any other rank is refused.
+    /// </summary>
+    internal static Conv2dGeometry? Conv2dGeometryOf(OnnxNode node, Tensor x, Tensor w)
+    {
+        if (node.Plan is ConvPlan plan && plan.Input == x.Shape && plan.Weight == w.Shape) return plan.Geometry;
         int spatial = SpatialRank(node, x);
+        if (spatial == 1) return null;
         var kernel = w.Shape.Dims[2..].ToArray();
         var strides = IntsOr(node, "strides", spatial, 1);
         var dilations = IntsOr(node, "dilations", spatial, 1);
         var (begin, end) = Padding(node, x.Shape.Dims[2..].ToArray(), kernel, strides, dilations);
         int groups = (int)node.Int("group", 1);
-        if (spatial == 1)
-        {
-            var g1 = Conv2dGeometry.For(new Shape(x.Shape[0], x.Shape[1], 1, x.Shape[2]), new Shape(w.Shape[0], w.Shape[1], 1, w.Shape[2]),
-                (1, strides[0]), (0, begin[0], 0, end[0]), (1, dilations[0]), groups);
-            var y1 = tape.Conv2d(Lift1d(tape, x), tape.Reshape(w, [w.Shape[0], w.Shape[1], 1, w.Shape[2]]), bias, g1);
-            return OnnxValue.FromTensor(tape.Reshape(y1, [y1.Shape[0], y1.Shape[1], y1.Shape[3]]));
-        }
         var g = Conv2dGeometry.For(x.Shape, w.Shape, (strides[0], strides[1]), (begin[0], begin[1], end[0], end[1]), (dilations[0], dilations[1]), groups);
         node.Plan = new ConvPlan(x.Shape, w.Shape, g);
-        return OnnxValue.FromTensor(tape.Conv2d(x, w, bias, g));
+        return g;
     }
 
     // ---- dense ---------------------------------------------------------------------------------------------------

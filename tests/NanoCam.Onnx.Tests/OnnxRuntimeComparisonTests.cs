@@ -46,6 +46,8 @@ public sealed class SqueezeNetRunsFixture
     private static Dictionary<string, float[]> RunNanoCam(OnnxModel model, IKernels kernels, Tensor input)
     {
         var tape = new Tape(kernels) { GradEnabled = false };
+        // Read after the pass, so kept: a no-grad pass would otherwise fold conv10_1 into its ReLU.
+        foreach (var name in Intermediates) tape.Keep(name);
         var result = new Dictionary<string, float[]> { [Output] = model.Run(tape, input).ToArray() };
         foreach (var name in Intermediates) result[name] = tape.Find(name).ToArray();
         return result;

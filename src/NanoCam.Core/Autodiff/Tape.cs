@@ -16,6 +16,7 @@ public sealed class Tape
     private readonly Dictionary<string, Action<Tensor>> _forwardHooks = [];
     private readonly Dictionary<string, BackwardRule> _backwardRules = [];
     private readonly HashSet<string> _gradientTargets = [];
+    private readonly HashSet<string> _kept = [];
     private int _count;
     // Process-wide so that a tensor shared by two tapes is never mistaken for already zeroed.
     private static int s_generation;
@@ -115,11 +116,21 @@ public sealed class Tape
 
     public void ClearRequiredGradients() => _gradientTargets.Clear();
 
-    /// <summary>Removes every forward hook and backward-rule override, so that a rewound tape can serve another kind of pass.</summary>
+    /// <summary>
+    /// Asks every pass to publish the tensor named <paramref name="name"/> as its own tensor, for a caller that reads it
+    /// after the pass: a no-grad pass may otherwise fuse it away (an imported convolution's output into its ReLU).
+    /// </summary>
+    public void Keep(string name) => _kept.Add(name);
+
+    /// <summary>Whether a pass must publish <paramref name="name"/>: it is kept, hooked, or a gradient target.</summary>
+    public bool IsObserved(string name) => _kept.Contains(name) || _forwardHooks.ContainsKey(name) || _gradientTargets.Contains(name);
+
+    /// <summary>Removes every forward hook, backward-rule override and kept name, so that a rewound tape can serve another kind of pass.</summary>
     public void ClearHooksAndOverrides()
     {
         _forwardHooks.Clear();
         _backwardRules.Clear();
+        _kept.Clear();
     }
 
     /// <summary>Replaces the backward rule of every node of <paramref name="kind"/> (null restores the node's own rule).</summary>
