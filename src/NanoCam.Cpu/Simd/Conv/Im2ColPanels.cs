@@ -52,6 +52,7 @@ public readonly unsafe struct Im2ColPanels(float* image, Conv2dGeometry g, long 
                     PanelCopy.Zero(d + j, lo - ox);
                     float* seg = d + j - ox;
                     if (sw == 1) PanelCopy.Copy(seg + lo, src + lo, hi - lo);
+                    else if (sw == 2) StridedCopy.Evens(seg, src, lo, hi, w - dx);
                     else for (int x = lo; x < hi; x++) seg[x] = src[x * sw];
                     PanelCopy.Zero(seg + hi, end - hi);
                 }
