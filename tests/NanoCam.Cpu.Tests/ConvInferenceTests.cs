@@ -22,6 +22,7 @@ public class ConvInferenceTests
         // batch, C, H(=W), K, kernel, stride, pad, dilation, groups
         { 1, 512, 13, 1000, 1, 1, 0, 1, 1 },  // SqueezeNet conv10: 1000 rows, four row blocks, N = 169
         { 1, 64, 55, 16, 1, 1, 0, 1, 1 },     // a squeeze layer: N = 3025
+        { 1, 40, 13, 20, 1, 1, 0, 1, 2 },     // 1×1, two groups of 10 rows: a short row panel, B read in place
         { 1, 3, 35, 64, 3, 2, 0, 1, 1 },      // conv1's shape: K = 27, stride 2
         { 1, 64, 13, 256, 3, 1, 1, 1, 1 },    // a 13×13 expand (the implicit GEMM, or Winograd if it takes it)
         { 1, 24, 17, 40, 3, 2, 2, 2, 2 },     // groups, dilation, padding

@@ -49,6 +49,9 @@ public sealed unsafe class PrepackedGemm<TKernel> : IPrepackedGemm where TKernel
     public void Multiply(float* c, int ldc, PackedWeights a, float* b, int ldb, int n, GemmEpilogue epilogue, CpuThreadPool? pool)
     {
         _matrix.Source = new MatrixPanels(b, ldb, false);
+        // The 8×48 tile reads full panels of a stored B in place (see StridedTile8x48); other tiles pack them.
+        _matrix.InPlace = typeof(TKernel) == typeof(MicroKernel8x48) ? b : null;
+        _matrix.Ldb = ldb;
         Run(_matrix, c, ldc, a, n, epilogue, pool);
     }
 
@@ -80,6 +83,10 @@ public sealed unsafe class PrepackedGemm<TKernel> : IPrepackedGemm where TKernel
 
         public TSource Source;
 
+        /// <summary>B itself, when full panels are read in place rather than packed (a stored matrix, 8×48 tile); else null.</summary>
+        public float* InPlace;
+        public int Ldb;
+
         public void Set(float* packedB, float* c, int ldc, PackedWeights a, int n, int panels, int tasks, GemmEpilogue epilogue)
         {
             _packedB = packedB;
@@ -98,7 +105,8 @@ public sealed unsafe class PrepackedGemm<TKernel> : IPrepackedGemm where TKernel
                 int kc = Math.Min(kcStep, depth - pc);
                 // Panels sit kcStep deep whatever this block's kc, so tasks never overlap.
                 for (int panel = p0; panel < p1; panel++)
-                    Source.Pack(_packedB + (long)panel * nr * kcStep, pc, kc, panel * nr, Math.Min(nr, _n - panel * nr), nr);
+                    if (InPlace == null || _n - panel * nr < nr)
+                        Source.Pack(_packedB + (long)panel * nr * kcStep, pc, kc, panel * nr, Math.Min(nr, _n - panel * nr), nr);
                 float* aBlock = _a.Block(pc);
                 bool accumulate = pc > 0;
                 int rowBlock = RowBlock / mr * mr;
@@ -109,6 +117,16 @@ public sealed unsafe class PrepackedGemm<TKernel> : IPrepackedGemm where TKernel
                     {
                         int j = panel * nr, cols = Math.Min(nr, _n - j);
                         float* bPanel = _packedB + (long)panel * nr * kcStep;
+                        if (InPlace != null && cols == nr)
+                        {
+                            float* b = InPlace + (long)pc * Ldb + j;
+                            for (int i = r0; i < r1; i += mr)
+                            {
+                                if (rows - i >= mr) StridedTile8x48.Tile(kc, aBlock + (long)(i / mr) * mr * kc, b, Ldb, _c + (long)i * _ldc + j, _ldc, accumulate);
+                                else StridedEdge(kc, aBlock + (long)(i / mr) * mr * kc, b, _c + (long)i * _ldc + j, accumulate, rows - i);
+                            }
+                            continue;
+                        }
                         for (int i = r0; i < r1; i += mr)
                             MicroTile.Run<TKernel>(kc, aBlock + (long)(i / mr) * mr * kc, bPanel, _c + (long)i * _ldc + j, _ldc, 1f, accumulate,
                                 Math.Min(mr, rows - i), cols);
@@ -116,6 +134,16 @@ public sealed unsafe class PrepackedGemm<TKernel> : IPrepackedGemm where TKernel
                 }
             }
             _epilogue.Apply(_c, _ldc, rows, p0 * nr, Math.Min(_n, p1 * nr));
+        }
+
+        /// <summary>The last row panel with fewer than 8 rows: the full tile into a local buffer, then its valid rows.</summary>
+        private void StridedEdge(int kc, float* a, float* b, float* c, bool accumulate, int rows)
+        {
+            float* tile = stackalloc float[8 * 48];
+            StridedTile8x48.Tile(kc, a, b, Ldb, tile, 48, false);
+            for (int i = 0; i < rows; i++)
+            for (int j = 0; j < 48; j++)
+                c[i * _ldc + j] = tile[i * 48 + j] + (accumulate ? c[i * _ldc + j] : 0);
         }
     }
 }
