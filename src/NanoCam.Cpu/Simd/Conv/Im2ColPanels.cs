@@ -25,6 +25,12 @@ public readonly unsafe struct Im2ColPanels(float* image, Conv2dGeometry g, long 
             // Output columns whose input column ox·sw + dx lies inside [0, w) (as in Im2Col.Gather).
             int first, last;
             if (sw == 1) (first, last) = (Math.Max(0, -dx), Math.Min(ow - 1, w - 1 - dx));
+            else if (sw == 2)
+            {
+                // The same bounds with shifts for the halvings (both operands are non-negative there): no divisions per row.
+                first = dx >= 0 ? 0 : (1 - dx) >> 1;
+                last = w - 1 - dx < 0 ? -1 : Math.Min(ow - 1, (w - 1 - dx) >> 1);
+            }
             else
             {
                 first = dx >= 0 ? 0 : (-dx + sw - 1) / sw;
