@@ -29,12 +29,27 @@ public class MaxPoolValuesTests
         }
     }
 
+    /// <summary>3×3 stride-2 windows (SqueezeNet's pools and the sizes around MaxPool3x3Stride2's limits), ceil mode.</summary>
     [Theory]
     [InlineData(64, 111, 111)] // SqueezeNet v1.1 pool1
     [InlineData(128, 55, 55)]  // pool3
-    [InlineData(256, 27, 27)]  // pool5
+    [InlineData(256, 27, 27)]  // pool5: 13 windows a row, one step of 16 spilling into the next output row
+    [InlineData(5, 41, 41)]    // 20 windows a row: two overlapping steps
+    [InlineData(3, 17, 17)]    // the smallest row MaxPool3x3Stride2 takes: 8 windows, every window touching the right edge
+    [InlineData(2, 9, 16)]     // too narrow for it: the general sweep alone
     public void ValuesOnly_SqueezeNetPools_EqualTheReference(int channels, int h, int w) =>
         AssertValuesMatch(Pool2dGeometry.For(new Shape(1, channels, h, w), (3, 3), (2, 2), (0, 0, 0, 0), (1, 1), ceilMode: true), new Random(channels), $"{channels}×{h}×{w}");
+
+    [Fact]
+    public void MaxPool3x3Stride2_TakesTheCasesAbove_WithAvx512()
+    {
+        static Pool2dGeometry G(int h, int w) => Pool2dGeometry.For(new Shape(1, 1, h, w), (3, 3), (2, 2), (0, 0, 0, 0), (1, 1), ceilMode: true);
+        bool avx512 = System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+        foreach (var (h, w) in new[] { (111, 111), (55, 55), (27, 27), (41, 41), (17, 17) })
+            Assert.Equal(avx512, NanoCam.Cpu.Simd.Pooling.MaxPool3x3Stride2.Applies(G(h, w)));
+        Assert.False(NanoCam.Cpu.Simd.Pooling.MaxPool3x3Stride2.Applies(G(9, 16)));
+        Assert.False(NanoCam.Cpu.Simd.Pooling.MaxPool3x3Stride2.Applies(Pool2dGeometry.For(new Shape(1, 1, 27, 27), 3, 2, padding: 1)));
+    }
 
     [Fact]
     public void Tape_SkipsTheArgmaxOnlyWithoutGradients()

@@ -34,7 +34,13 @@ public static unsafe class MaxPoolValues
     {
         int w = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth;
         float* inside = row + g.PadLeft;
-        for (int oy = 0; oy < oh; oy++)
+        int oy = 0;
+        if (MaxPool3x3Stride2.Applies(g))
+        {
+            MaxPool3x3Stride2.Rows(y, x, g);
+            oy = oh - 1;
+        }
+        for (; oy < oh; oy++)
         {
             bool any = false;
             for (int r = 0; r < g.KernelHeight; r++)
