@@ -9,44 +9,10 @@ public readonly unsafe struct MicroKernel8x48 : IMicroKernel
     public static int Mr => 8;
     public static int Nr => 48;
 
-    // Kept free of stack buffers: the JIT then holds every accumulator in a register across the loop.
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate)
-    {
-        Vector512<float> c0_0 = default, c0_1 = default, c0_2 = default;
-        Vector512<float> c1_0 = default, c1_1 = default, c1_2 = default;
-        Vector512<float> c2_0 = default, c2_1 = default, c2_2 = default;
-        Vector512<float> c3_0 = default, c3_1 = default, c3_2 = default;
-        Vector512<float> c4_0 = default, c4_1 = default, c4_2 = default;
-        Vector512<float> c5_0 = default, c5_1 = default, c5_2 = default;
-        Vector512<float> c6_0 = default, c6_1 = default, c6_2 = default;
-        Vector512<float> c7_0 = default, c7_1 = default, c7_2 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = Vector512.Load(b + 0);
-            var b1 = Vector512.Load(b + 16);
-            var b2 = Vector512.Load(b + 32);
-            var a0 = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1); c0_2 = Vector512.FusedMultiplyAdd(a0, b2, c0_2);
-            var a1 = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1); c1_2 = Vector512.FusedMultiplyAdd(a1, b2, c1_2);
-            var a2 = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1); c2_2 = Vector512.FusedMultiplyAdd(a2, b2, c2_2);
-            var a3 = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(a3, b1, c3_1); c3_2 = Vector512.FusedMultiplyAdd(a3, b2, c3_2);
-            var a4 = Vector512.Create(a[4]); c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0); c4_1 = Vector512.FusedMultiplyAdd(a4, b1, c4_1); c4_2 = Vector512.FusedMultiplyAdd(a4, b2, c4_2);
-            var a5 = Vector512.Create(a[5]); c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(a5, b1, c5_1); c5_2 = Vector512.FusedMultiplyAdd(a5, b2, c5_2);
-            var a6 = Vector512.Create(a[6]); c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0); c6_1 = Vector512.FusedMultiplyAdd(a6, b1, c6_1); c6_2 = Vector512.FusedMultiplyAdd(a6, b2, c6_2);
-            var a7 = Vector512.Create(a[7]); c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0); c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1); c7_2 = Vector512.FusedMultiplyAdd(a7, b2, c7_2);
-            a += 8;
-            b += 48;
-        }
-        var va = Vector512.Create(alpha);
-        Store(c + 0 * ldc + 0, va, c0_0, accumulate); Store(c + 0 * ldc + 16, va, c0_1, accumulate); Store(c + 0 * ldc + 32, va, c0_2, accumulate);
-        Store(c + 1 * ldc + 0, va, c1_0, accumulate); Store(c + 1 * ldc + 16, va, c1_1, accumulate); Store(c + 1 * ldc + 32, va, c1_2, accumulate);
-        Store(c + 2 * ldc + 0, va, c2_0, accumulate); Store(c + 2 * ldc + 16, va, c2_1, accumulate); Store(c + 2 * ldc + 32, va, c2_2, accumulate);
-        Store(c + 3 * ldc + 0, va, c3_0, accumulate); Store(c + 3 * ldc + 16, va, c3_1, accumulate); Store(c + 3 * ldc + 32, va, c3_2, accumulate);
-        Store(c + 4 * ldc + 0, va, c4_0, accumulate); Store(c + 4 * ldc + 16, va, c4_1, accumulate); Store(c + 4 * ldc + 32, va, c4_2, accumulate);
-        Store(c + 5 * ldc + 0, va, c5_0, accumulate); Store(c + 5 * ldc + 16, va, c5_1, accumulate); Store(c + 5 * ldc + 32, va, c5_2, accumulate);
-        Store(c + 6 * ldc + 0, va, c6_0, accumulate); Store(c + 6 * ldc + 16, va, c6_1, accumulate); Store(c + 6 * ldc + 32, va, c6_2, accumulate);
-        Store(c + 7 * ldc + 0, va, c7_0, accumulate); Store(c + 7 * ldc + 16, va, c7_1, accumulate); Store(c + 7 * ldc + 32, va, c7_2, accumulate);
-    }
+    /// <summary>The packed tile: B's panel rows are Nr floats apart (the loop is <see cref="StridedTile8x48"/>'s).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Tile(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate) =>
+        StridedTile8x48.Tile(kc, a, b, Nr, c, ldc, alpha, accumulate);
 
     /// <summary>
     /// The last column panel of a matrix whose width is not a multiple of 48 (1024 = 21·48 + 16; a 56×56 map's 3136 =
@@ -105,12 +71,5 @@ public readonly unsafe struct MicroKernel8x48 : IMicroKernel
         c2_0.Store(tile + 2 * Nr); c2_1.Store(tile + 2 * Nr + 16); c3_0.Store(tile + 3 * Nr); c3_1.Store(tile + 3 * Nr + 16);
         c4_0.Store(tile + 4 * Nr); c4_1.Store(tile + 4 * Nr + 16); c5_0.Store(tile + 5 * Nr); c5_1.Store(tile + 5 * Nr + 16);
         c6_0.Store(tile + 6 * Nr); c6_1.Store(tile + 6 * Nr + 16); c7_0.Store(tile + 7 * Nr); c7_1.Store(tile + 7 * Nr + 16);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* c, Vector512<float> alpha, Vector512<float> tile, bool accumulate)
-    {
-        if (accumulate) Vector512.FusedMultiplyAdd(alpha, tile, Vector512.Load(c)).Store(c);
-        else (alpha * tile).Store(c);
     }
 }

@@ -122,7 +122,7 @@ public sealed unsafe class PrepackedGemm<TKernel> : IPrepackedGemm where TKernel
                             float* b = InPlace + (long)pc * Ldb + j;
                             for (int i = r0; i < r1; i += mr)
                             {
-                                if (rows - i >= mr) StridedTile8x48.Tile(kc, aBlock + (long)(i / mr) * mr * kc, b, Ldb, _c + (long)i * _ldc + j, _ldc, accumulate);
+                                if (rows - i >= mr) StridedTile8x48.Tile(kc, aBlock + (long)(i / mr) * mr * kc, b, Ldb, _c + (long)i * _ldc + j, _ldc, 1f, accumulate);
                                 else StridedEdge(kc, aBlock + (long)(i / mr) * mr * kc, b, _c + (long)i * _ldc + j, accumulate, rows - i);
                             }
                             continue;
@@ -140,7 +140,7 @@ public sealed unsafe class PrepackedGemm<TKernel> : IPrepackedGemm where TKernel
         private void StridedEdge(int kc, float* a, float* b, float* c, bool accumulate, int rows)
         {
             float* tile = stackalloc float[8 * 48];
-            StridedTile8x48.Tile(kc, a, b, Ldb, tile, 48, false);
+            StridedTile8x48.Tile(kc, a, b, Ldb, tile, 48, 1f, false);
             for (int i = 0; i < rows; i++)
             for (int j = 0; j < 48; j++)
                 c[i * _ldc + j] = tile[i * 48 + j] + (accumulate ? c[i * _ldc + j] : 0);

@@ -4,14 +4,16 @@ using System.Runtime.Intrinsics;
 namespace NanoCam.Cpu.Simd.Gemm;
 
 /// <summary>
-/// The 8×48 AVX-512 tile of <see cref="MicroKernel8x48"/> reading B in place, row p at b + p·ldb, instead of from a
-/// packed panel: for a 1×1 convolution B is the input's channel planes, whose 48-float runs need no repacking. The
-/// same chain of fused multiply-adds per element as the packed tile, so the sums are identical.
+/// The 8×48 AVX-512 tile with B's rows ldb floats apart: 48 for <see cref="MicroKernel8x48"/>'s packed panels, or a
+/// stored matrix's row length when the inference GEMM reads B in place (a 1×1 convolution's input planes, whose
+/// 48-float runs need no repacking). One body for both, so their sums are the same chain of fused multiply-adds.
 /// </summary>
 public static unsafe class StridedTile8x48
 {
+    /// <summary>C[i·ldc + j] = alpha·Σ_p a[p·8 + i]·b[p·ldb + j] (+ C when accumulating), i &lt; 8, j &lt; 48.</summary>
+    // Kept free of stack buffers: the JIT then holds every accumulator in a register across the loop.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int kc, float* a, float* b, long ldb, float* c, int ldc, bool accumulate)
+    public static void Tile(int kc, float* a, float* b, long ldb, float* c, int ldc, float alpha, bool accumulate)
     {
         Vector512<float> c0_0 = default, c0_1 = default, c0_2 = default;
         Vector512<float> c1_0 = default, c1_1 = default, c1_2 = default;
@@ -37,27 +39,32 @@ public static unsafe class StridedTile8x48
             a += 8;
             b += ldb;
         }
-        Store(c + 0 * ldc, c0_0, c0_1, c0_2, accumulate);
-        Store(c + 1 * ldc, c1_0, c1_1, c1_2, accumulate);
-        Store(c + 2 * ldc, c2_0, c2_1, c2_2, accumulate);
-        Store(c + 3 * ldc, c3_0, c3_1, c3_2, accumulate);
-        Store(c + 4 * ldc, c4_0, c4_1, c4_2, accumulate);
-        Store(c + 5 * ldc, c5_0, c5_1, c5_2, accumulate);
-        Store(c + 6 * ldc, c6_0, c6_1, c6_2, accumulate);
-        Store(c + 7 * ldc, c7_0, c7_1, c7_2, accumulate);
+        var va = Vector512.Create(alpha);
+        Store(c + 0 * ldc, va, c0_0, c0_1, c0_2, accumulate);
+        Store(c + 1 * ldc, va, c1_0, c1_1, c1_2, accumulate);
+        Store(c + 2 * ldc, va, c2_0, c2_1, c2_2, accumulate);
+        Store(c + 3 * ldc, va, c3_0, c3_1, c3_2, accumulate);
+        Store(c + 4 * ldc, va, c4_0, c4_1, c4_2, accumulate);
+        Store(c + 5 * ldc, va, c5_0, c5_1, c5_2, accumulate);
+        Store(c + 6 * ldc, va, c6_0, c6_1, c6_2, accumulate);
+        Store(c + 7 * ldc, va, c7_0, c7_1, c7_2, accumulate);
     }
 
+    /// <summary>C row = alpha·tile (+ C when accumulating, in one fused multiply-add).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* c, Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, bool accumulate)
+    private static void Store(float* c, Vector512<float> alpha, Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, bool accumulate)
     {
         if (accumulate)
         {
-            t0 += Vector512.Load(c);
-            t1 += Vector512.Load(c + 16);
-            t2 += Vector512.Load(c + 32);
+            Vector512.FusedMultiplyAdd(alpha, t0, Vector512.Load(c)).Store(c);
+            Vector512.FusedMultiplyAdd(alpha, t1, Vector512.Load(c + 16)).Store(c + 16);
+            Vector512.FusedMultiplyAdd(alpha, t2, Vector512.Load(c + 32)).Store(c + 32);
         }
-        t0.Store(c);
-        t1.Store(c + 16);
-        t2.Store(c + 32);
+        else
+        {
+            (alpha * t0).Store(c);
+            (alpha * t1).Store(c + 16);
+            (alpha * t2).Store(c + 32);
+        }
     }
 }
