@@ -11,15 +11,20 @@ public readonly unsafe struct GemmEpilogue(float* rowBias, bool relu)
 {
     public bool IsEmpty => rowBias == null && !relu;
 
-    /// <summary>Applies the epilogue to rows [0, rows) × columns [first, end) of C.</summary>
-    public void Apply(float* c, int ldc, int rows, int first, int end)
+    /// <summary>The bias of row 0 (null: none); a tile that applies the epilogue itself reads it.</summary>
+    public float* RowBias => rowBias;
+
+    public bool Relu => relu;
+
+    /// <summary>Applies the epilogue to rows [0, rows) × columns [first, end) of C, whose row 0 is bias row <paramref name="row0"/>.</summary>
+    public void Apply(float* c, int ldc, int rows, int first, int end, int row0 = 0)
     {
         if (IsEmpty || first >= end) return;
         int width = end - first;
         for (int i = 0; i < rows; i++)
         {
             float* row = c + (long)i * ldc + first;
-            var bias = Vector256.Create(rowBias == null ? 0f : rowBias[i]);
+            var bias = Vector256.Create(rowBias == null ? 0f : rowBias[row0 + i]);
             int j = 0;
             if (relu)
             {

@@ -108,7 +108,7 @@ public sealed unsafe class PrepackedGemm<TKernel> : IPrepackedGemm where TKernel
                     if (InPlace == null || _n - panel * nr < nr)
                         Source.Pack(_packedB + (long)panel * nr * kcStep, pc, kc, panel * nr, Math.Min(nr, _n - panel * nr), nr);
                 float* aBlock = _a.Block(pc);
-                bool accumulate = pc > 0;
+                bool accumulate = pc > 0, last = pc + kcStep >= depth;
                 int rowBlock = RowBlock / mr * mr;
                 for (int r0 = 0; r0 < rows; r0 += rowBlock)
                 {
@@ -122,8 +122,11 @@ public sealed unsafe class PrepackedGemm<TKernel> : IPrepackedGemm where TKernel
                             float* b = InPlace + (long)pc * Ldb + j;
                             for (int i = r0; i < r1; i += mr)
                             {
-                                if (rows - i >= mr) StridedTile8x48.Tile(kc, aBlock + (long)(i / mr) * mr * kc, b, Ldb, _c + (long)i * _ldc + j, _ldc, 1f, accumulate);
-                                else StridedEdge(kc, aBlock + (long)(i / mr) * mr * kc, b, _c + (long)i * _ldc + j, accumulate, rows - i);
+                                // The last depth block applies the epilogue in registers (the panel is skipped below).
+                                if (rows - i >= mr)
+                                    StridedTile8x48.Tile(kc, aBlock + (long)(i / mr) * mr * kc, b, Ldb, _c + (long)i * _ldc + j, _ldc, 1f, accumulate,
+                                        last && _epilogue.RowBias != null ? _epilogue.RowBias + i : null, last && _epilogue.Relu);
+                                else StridedEdge(kc, aBlock + (long)(i / mr) * mr * kc, b, _c + (long)i * _ldc + j, accumulate, rows - i, last);
                             }
                             continue;
                         }
@@ -133,17 +136,22 @@ public sealed unsafe class PrepackedGemm<TKernel> : IPrepackedGemm where TKernel
                     }
                 }
             }
-            _epilogue.Apply(_c, _ldc, rows, p0 * nr, Math.Min(_n, p1 * nr));
+            // Panels read in place had their epilogue in the tile; the packed ones (a stored B's last, narrower panel, or every
+            // panel of an implicit im2col B) get it here, while the task's columns are still in cache.
+            if (InPlace == null) _epilogue.Apply(_c, _ldc, rows, p0 * nr, Math.Min(_n, p1 * nr));
+            else if (p1 * nr > _n) _epilogue.Apply(_c, _ldc, rows, (p1 - 1) * nr, _n);
         }
 
         /// <summary>The last row panel with fewer than 8 rows: the full tile into a local buffer, then its valid rows.</summary>
-        private void StridedEdge(int kc, float* a, float* b, float* c, bool accumulate, int rows)
+        private void StridedEdge(int kc, float* a, float* b, float* c, bool accumulate, int rows, bool last)
         {
             float* tile = stackalloc float[8 * 48];
             StridedTile8x48.Tile(kc, a, b, Ldb, tile, 48, 1f, false);
             for (int i = 0; i < rows; i++)
             for (int j = 0; j < 48; j++)
                 c[i * _ldc + j] = tile[i * 48 + j] + (accumulate ? c[i * _ldc + j] : 0);
+            // The epilogue of these rows (their bias index: the row offset of c within C).
+            if (last) _epilogue.Apply(c, _ldc, rows, 0, 48, (int)((c - _c) / _ldc));
         }
     }
 }
