@@ -25,7 +25,9 @@ internal static class CliHarness
     /// <summary>The repository's shipped checkpoints (weights/*.safetensors with their .json).</summary>
     public static string Weights => Path.Combine(RepoRoot, "weights");
 
-    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args) => Run(TimeSpan.FromMinutes(5), args);
+
+    public static (int ExitCode, string Stdout, string Stderr) Run(TimeSpan limit, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "nanocam.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -35,7 +37,7 @@ internal static class CliHarness
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(300_000)) { process.Kill(true); throw new TimeoutException($"nanocam {string.Join(' ', args)} did not finish in 5 minutes"); }
+        if (!process.WaitForExit(limit)) { process.Kill(true); throw new TimeoutException($"nanocam {string.Join(' ', args)} did not finish in {limit.TotalMinutes:F0} minutes"); }
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }

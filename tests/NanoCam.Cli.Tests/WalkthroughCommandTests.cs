@@ -14,6 +14,9 @@ public sealed class WalkthroughCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nanocam-walkthrough").FullName;
 
+    /// <summary>Z = positions of shapes-vgg's last map (32×32 for a 64×64 input): CAM / Grad-CAM = Z on a GAP network.</summary>
+    private const int Z = 32 * 32;
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>The repository's weights/ folder (the test runs from tests/NanoCam.Cli.Tests/bin/Release/net10.0).</summary>
@@ -59,18 +62,18 @@ public sealed class WalkthroughCommandTests : IDisposable
         Assert.Contains($"class=\"score-network\">{WalkthroughFigures.Number(score.NetworkScore)}<", html);
         Assert.Contains($"class=\"score-recomputed\">{WalkthroughFigures.Number(score.Recomputed)}<", html);
         Assert.Contains($"class=\"score-bias\">{WalkthroughFigures.Number(score.Bias)}<", html);
-        Assert.Contains($"class=\"ratio-expected\">{WalkthroughFigures.Number(1.0 / 256)}<", html);
+        Assert.Contains($"class=\"ratio-expected\">{WalkthroughFigures.Number(1.0 / Z)}<", html);
         Assert.Contains($"class=\"ratio-measured\">{WalkthroughFigures.Number(walk.Comparison!.MapRatio)}<", html);
-        Assert.Equal(1.0 / 256, walk.Comparison.MapRatio, 1e-7);
+        Assert.Equal(1.0 / Z, walk.Comparison.MapRatio, 1e-7);
         Assert.Contains($"y^c recomputed from the maps {WalkthroughFigures.Number(score.Recomputed)}, network {WalkthroughFigures.Number(score.NetworkScore)}", stdout);
-        // Every value of the 16×16 grids is printed, in order, before and after ReLU.
+        // Every value of the 32×32 grids is printed, in order, before and after ReLU.
         var cells = System.Text.RegularExpressions.Regex.Matches(html, "<td style=\"background:#[0-9a-f]{6};color:#[0-9a-f]{3}\">([^<]*)</td>").Select(m => m.Groups[1].Value).ToList();
-        Assert.Equal(2 * 256, cells.Count);
+        Assert.Equal(2 * Z, cells.Count);
         int before = WalkthroughFigures.Decimals(walk.WeightedSum), after = WalkthroughFigures.Decimals(walk.Map);
-        for (int p = 0; p < 256; p++)
+        for (int p = 0; p < Z; p++)
         {
             Assert.Equal(WalkthroughFigures.Cell(walk.WeightedSum[p], before), cells[p]);
-            Assert.Equal(WalkthroughFigures.Cell(walk.Map[p], after), cells[256 + p]);
+            Assert.Equal(WalkthroughFigures.Cell(walk.Map[p], after), cells[Z + p]);
         }
     }
 

@@ -15,9 +15,9 @@ public class WalkthroughTutorialTests
         Assert.True(found.HandMapDifference <= 1e-4f * Math.Abs(found.NetworkScore), log.ToString());
         Assert.True(Math.Abs(found.RecomputedScore - found.NetworkScore) <= 1e-4 * Math.Abs(found.NetworkScore),
             $"y^c recomputed {found.RecomputedScore} vs network {found.NetworkScore}");
-        Assert.Equal(256, found.Z); // 16×16 at shapes-vgg's feature layer
+        Assert.Equal(1024, found.Z); // 32×32 at shapes-vgg's feature layer
         Assert.Equal(found.Z, found.CamOverGradCam, found.Z * 1e-4);
-        Assert.Contains("CAM / Grad-CAM = 256.0", log.ToString());
+        Assert.Contains("CAM / Grad-CAM = 1024.0", log.ToString());
         // The output the tutorial shows is the output it prints.
         var markdown = File.ReadAllText(RepositoryFiles.PathOf("docs/walkthrough-tutorial.md")).ReplaceLineEndings("\n");
         string printed = log.ToString().ReplaceLineEndings("\n");
