@@ -17,7 +17,7 @@ public class WalkthroughTutorialTests
             $"y^c recomputed {found.RecomputedScore} vs network {found.NetworkScore}");
         Assert.Equal(1024, found.Z); // 32×32 at shapes-vgg's feature layer
         Assert.Equal(found.Z, found.CamOverGradCam, found.Z * 1e-4);
-        Assert.Contains("CAM / Grad-CAM = 1024.0", log.ToString());
+        Assert.Contains("(Z = 1024)", log.ToString());
         // The output the tutorial shows is the output it prints.
         var markdown = File.ReadAllText(RepositoryFiles.PathOf("docs/walkthrough-tutorial.md")).ReplaceLineEndings("\n");
         string printed = log.ToString().ReplaceLineEndings("\n");
