@@ -86,6 +86,11 @@ public sealed unsafe partial class SimdKernels
             scratch.Winograd.Forward(g, first, end, output, image, w, bias, pool);
             return;
         }
+        if (pass == ConvPass.BackwardInput && WinogradConv.AppliesBackwardInput(g))
+        {
+            scratch.Winograd.BackwardInput(g, first, end, image, output, w, pool);
+            return;
+        }
         int block = Math.Max(1, BlockColumns / (g.OutputHeight * g.OutputWidth));
         for (int n = first; n < end; n += block)
         {

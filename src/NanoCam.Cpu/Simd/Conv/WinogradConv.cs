@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using NanoCam.Cpu.Simd.Gemm;
@@ -14,7 +15,7 @@ namespace NanoCam.Cpu.Simd.Conv;
 /// Threads split channels (transforms), positions ξ (GEMMs, each thread with its own GEMM and workspace) and output
 /// channels (output transform). Scratch grows on demand and is then reused: a steady call allocates nothing.
 /// </summary>
-public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
+public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
 {
     /// <summary>Transformed positions per tile: the 4×4 of F(2×2, 3×3).</summary>
     private const int Positions = 16;
@@ -42,7 +43,11 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
         && (long)g.Batch * ((g.OutputHeight + 1) / 2) * ((g.OutputWidth + 1) / 2) >= MinTiles;
 
     /// <summary>y[n] = conv(x[n], w) + bias for images [first, end) (NCHW; bias may be null).</summary>
-    public void Forward(in Conv2dGeometry g, int first, int end, float* y, float* x, float* w, float* bias, CpuThreadPool? pool)
+    public void Forward(in Conv2dGeometry g, int first, int end, float* y, float* x, float* w, float* bias, CpuThreadPool? pool) =>
+        Convolve(g, first, end, y, x, w, bias, accumulate: false, pool);
+
+    /// <summary>The forward sum of <see cref="Forward"/>, written into y (accumulate false) or added to it (true).</summary>
+    private void Convolve(in Conv2dGeometry g, int first, int end, float* y, float* x, float* w, float* bias, bool accumulate, CpuThreadPool? pool)
     {
         int threads = pool?.Threads ?? 1;
         int cg = g.InputChannelsPerGroup, kg = g.OutputChannelsPerGroup;
@@ -61,6 +66,7 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
         job.X = x;
         job.Y = y;
         job.Bias = bias;
+        job.Accumulate = accumulate;
         (job.G, job.First, job.TileRows, job.TileColumns, job.PaddedWidth, job.VStride, job.Tasks) =
             (g, first, tileRows, tileColumns, paddedWidth, vStride, threads);
         (job.UPosition, job.VPosition, job.MPosition) = (uPosition, vPosition, mPosition);
@@ -132,6 +138,7 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
         public Phase Phase;
         public Conv2dGeometry G;
         public float* X, Y, W, Bias;
+        public bool Accumulate;
         public int First, Group, TileRows, TileColumns, PaddedWidth, Row0, Rows, Tasks;
         public long VStride, UPosition, VPosition, MPosition;
 
@@ -217,6 +224,14 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
                     kg, tiles, cg, false, false, 1f, 0f, workspace, null);
         }
 
+        /// <summary>One output row: copied, or added to what the row holds (<see cref="Accumulate"/>).</summary>
+        private void WriteRow(float* row, float* destination, int width)
+        {
+            var dst = new Span<float>(destination, width);
+            if (Accumulate) TensorPrimitives.Add(new ReadOnlySpan<float>(row, width), dst, dst);
+            else new ReadOnlySpan<float>(row, width).CopyTo(dst);
+        }
+
         /// <summary>Y = Aᵀ M A + bias for output channels [k0, k1), two output rows per tile row.</summary>
         private void Outputs(int k0, int k1, int task)
         {
@@ -237,8 +252,8 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
                     for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
                         WinogradTransforms.Output(top + 2 * tx, bottom + 2 * tx, mRow + tx, positionStride, bias);
                     float* plane = Y + ((long)n * g.OutputChannels + channel) * oh * ow;
-                    new ReadOnlySpan<float>(top, ow).CopyTo(new Span<float>(plane + (long)2 * ty * ow, ow));
-                    if (2 * ty + 1 < oh) new ReadOnlySpan<float>(bottom, ow).CopyTo(new Span<float>(plane + (long)(2 * ty + 1) * ow, ow));
+                    WriteRow(top, plane + (long)2 * ty * ow, ow);
+                    if (2 * ty + 1 < oh) WriteRow(bottom, plane + (long)(2 * ty + 1) * ow, ow);
                 }
             }
         }
