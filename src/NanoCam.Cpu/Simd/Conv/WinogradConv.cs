@@ -60,7 +60,8 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
         // V rows run 16 floats past the block (the last group's spare lanes); M likewise at its end.
         long vStride = blockTiles + WinogradTransforms.Lanes;
         long uPosition = Skew((long)kg * cg), vPosition = Skew(cg * vStride), mPosition = Skew((long)kg * blockTiles);
-        Prepare(threads, Positions * uPosition, Positions * vPosition, Positions * mPosition + WinogradTransforms.Lanes, 4 * paddedWidth);
+        long planeFloats = (2L * Math.Min(tileRows, rowsPerBlock) + 2) * paddedWidth;
+        Prepare(threads, Positions * uPosition, Positions * vPosition, Positions * mPosition + WinogradTransforms.Lanes, planeFloats);
         var job = _job;
         job.Owner = this;
         job.X = x;
@@ -69,7 +70,7 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
         job.Accumulate = accumulate;
         (job.G, job.First, job.TileRows, job.TileColumns, job.PaddedWidth, job.VStride, job.Tasks) =
             (g, first, tileRows, tileColumns, paddedWidth, vStride, threads);
-        (job.UPosition, job.VPosition, job.MPosition) = (uPosition, vPosition, mPosition);
+        (job.UPosition, job.VPosition, job.MPosition, job.PlaneFloats) = (uPosition, vPosition, mPosition, planeFloats);
         for (int group = 0; group < g.Groups; group++)
         {
             job.Group = group;
@@ -86,6 +87,9 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
         }
     }
 
+    /// <summary>Tiles per transform call: a row of at most 8 tiles takes the 8-lane transforms (a 16-lane group would be half empty).</summary>
+    private static int LanesFor(int tileColumns) => tileColumns <= WinogradTransforms.NarrowLanes ? WinogradTransforms.NarrowLanes : WinogradTransforms.Lanes;
+
     private static void Run(Phase phase, Job job, CpuThreadPool? pool)
     {
         job.Phase = phase;
@@ -93,7 +97,7 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
         else pool.For(job.Tasks, job);
     }
 
-    private void Prepare(int threads, long u, long v, long m, int rowsPerTask)
+    private void Prepare(int threads, long u, long v, long m, long rowsPerTask)
     {
         if (_gemms.Length < threads)
         {
@@ -140,6 +144,8 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
         public float* X, Y, W, Bias;
         public bool Accumulate;
         public int First, Group, TileRows, TileColumns, PaddedWidth, Row0, Rows, Tasks;
+        /// <summary>Floats of one task's plane buffer: the padded input rows of an image's tile rows (2 per tile row + 2).</summary>
+        public long PlaneFloats;
         public long VStride, UPosition, VPosition, MPosition;
 
         public void Execute(int task)
@@ -177,38 +183,57 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
                 WinogradTransforms.Filter(u + (long)k * cg + c, UPosition, W + ((long)k * cg + c) * 9);
         }
 
-        /// <summary>V_ξ[c, t] for input channels [c0, c1) of the block.</summary>
+        /// <summary>
+        /// V_ξ[c, t] for input channels [c0, c1) of the block. Each image's run of tile rows is copied once, zero-padded,
+        /// into this task's plane buffer (consecutive tile rows share two input rows), then transformed row by row in
+        /// groups of <see cref="LanesFor"/> tiles.
+        /// </summary>
         private void Inputs(int c0, int c1, int task)
         {
             var g = G;
-            int h = g.InputHeight, w = g.InputWidth, pw = PaddedWidth, tw = TileColumns;
-            int copy = Math.Min(w, pw - g.PadLeft);
-            float* rows = Pointer(Owner._rows) + (long)task * 4 * pw;
+            int pw = PaddedWidth, tw = TileColumns, lanes = LanesFor(tw);
+            float* plane = Pointer(Owner._rows) + (long)task * PlaneFloats;
             float* v = Pointer(Owner._v);
             long vStride = VStride, positionStride = VPosition;
             for (int c = c0; c < c1; c++)
-            for (int row = 0; row < Rows; row++)
+            for (int row = 0; row < Rows;)
             {
-                int globalRow = Row0 + row, n = First + globalRow / TileRows, ty = globalRow % TileRows;
-                float* plane = X + ((long)n * g.InputChannels + Group * g.InputChannelsPerGroup + c) * h * w;
-                // The tile row's 4 input rows, zero-padded: rows[i][pl + ix] = x[2ty − pt + i, ix].
-                for (int i = 0; i < 4; i++)
+                int globalRow = Row0 + row, n = First + globalRow / TileRows, ty0 = globalRow % TileRows;
+                int run = Math.Min(TileRows - ty0, Rows - row);
+                PadPlane(plane, X + ((long)n * g.InputChannels + Group * g.InputChannelsPerGroup + c) * g.InputHeight * g.InputWidth, ty0, run);
+                for (int r = 0; r < run; r++)
                 {
-                    float* dst = rows + i * pw;
-                    int iy = 2 * ty - g.PadTop + i;
-                    if ((uint)iy >= (uint)h)
-                    {
-                        new Span<float>(dst, pw).Clear();
-                        continue;
-                    }
-                    new Span<float>(dst, g.PadLeft).Clear();
-                    new ReadOnlySpan<float>(plane + (long)iy * w, copy).CopyTo(new Span<float>(dst + g.PadLeft, copy));
-                    new Span<float>(dst + g.PadLeft + copy, pw - g.PadLeft - copy).Clear();
+                    float* r0 = plane + (long)2 * r * pw;
+                    // A short last group spills into the next row's slots (written after) or the spare.
+                    float* vRow = v + c * vStride + (long)(row + r) * tw;
+                    if (lanes == WinogradTransforms.NarrowLanes)
+                        WinogradTransforms.InputNarrow(vRow, positionStride, r0, r0 + pw, r0 + 2 * pw, r0 + 3 * pw);
+                    else
+                        for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
+                            WinogradTransforms.Input(vRow + tx, positionStride, r0 + 2 * tx, r0 + pw + 2 * tx, r0 + 2 * pw + 2 * tx, r0 + 3 * pw + 2 * tx);
                 }
-                // Groups of 16 tiles; a short last group spills into the next row's slots (written after) or the spare.
-                float* vRow = v + c * vStride + (long)row * tw;
-                for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
-                    WinogradTransforms.Input(vRow + tx, positionStride, rows + 2 * tx, rows + pw + 2 * tx, rows + 2 * pw + 2 * tx, rows + 3 * pw + 2 * tx);
+                row += run;
+            }
+        }
+
+        /// <summary>The input rows of tile rows [ty0, ty0 + run) of one plane, zero-padded: padded[i][pl + ix] = x[2ty0 − pt + i, ix].</summary>
+        private void PadPlane(float* padded, float* plane, int ty0, int run)
+        {
+            var g = G;
+            int h = g.InputHeight, w = g.InputWidth, pw = PaddedWidth, pl = g.PadLeft;
+            int copy = Math.Min(w, pw - pl);
+            for (int i = 0; i < 2 * run + 2; i++)
+            {
+                float* dst = padded + (long)i * pw;
+                int iy = 2 * ty0 - g.PadTop + i;
+                if ((uint)iy >= (uint)h)
+                {
+                    new Span<float>(dst, pw).Clear();
+                    continue;
+                }
+                new Span<float>(dst, pl).Clear();
+                new ReadOnlySpan<float>(plane + (long)iy * w, copy).CopyTo(new Span<float>(dst + pl, copy));
+                new Span<float>(dst + pl + copy, pw - pl - copy).Clear();
             }
         }
 
@@ -237,8 +262,8 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
         {
             var g = G;
             int oh = g.OutputHeight, ow = g.OutputWidth, tw = TileColumns, pw = PaddedWidth, kg = g.OutputChannelsPerGroup;
-            int tiles = Rows * tw;
-            float* top = Pointer(Owner._rows) + (long)task * 4 * pw, bottom = top + pw;
+            int tiles = Rows * tw, lanes = LanesFor(tw);
+            float* top = Pointer(Owner._rows) + (long)task * PlaneFloats, bottom = top + pw;
             float* m = Pointer(Owner._m);
             long positionStride = MPosition;
             for (int k = k0; k < k1; k++)
@@ -249,8 +274,10 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
                 {
                     int globalRow = Row0 + row, n = First + globalRow / TileRows, ty = globalRow % TileRows;
                     float* mRow = m + (long)k * tiles + (long)row * tw;
-                    for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
-                        WinogradTransforms.Output(top + 2 * tx, bottom + 2 * tx, mRow + tx, positionStride, bias);
+                    if (lanes == WinogradTransforms.NarrowLanes) WinogradTransforms.OutputNarrow(top, bottom, mRow, positionStride, bias);
+                    else
+                        for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
+                            WinogradTransforms.Output(top + 2 * tx, bottom + 2 * tx, mRow + tx, positionStride, bias);
                     float* plane = Y + ((long)n * g.OutputChannels + channel) * oh * ow;
                     WriteRow(top, plane + (long)2 * ty * ow, ow);
                     if (2 * ty + 1 < oh) WriteRow(bottom, plane + (long)(2 * ty + 1) * ow, ow);
