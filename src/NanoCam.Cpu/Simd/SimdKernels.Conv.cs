@@ -48,14 +48,13 @@ public sealed unsafe partial class SimdKernels
             RunConv(ConvPass.BackwardWeight, g, dy, x, dw, null);
     }
 
+    /// <summary>db[j] += Σ over images and positions of dY[·, j, ·], channels split across the pool.</summary>
     public void Conv2dBackwardBias(Tensor dBias, Tensor dOutput)
     {
-        var db = dBias.Span;
-        var dy = dOutput.Span;
         int n = dOutput.Shape[0], k = dOutput.Shape[1], plane = dOutput.Shape.Product(2, dOutput.Shape.Rank);
-        for (int i = 0; i < n; i++)
-        for (int j = 0; j < k; j++)
-            db[j] += TensorPrimitives.Sum(dy.Slice((i * k + j) * plane, plane));
+        if (dBias.Size != k) throw new ArgumentException($"conv2d backward bias: dBias {dBias.Shape} does not match the {k} channels of dOutput {dOutput.Shape}");
+        fixed (float* db = dBias.Data, dy = dOutput.Data)
+            RunSplit(SplitPass.BiasBackward, k, dOutput.Size, db, dy, null, images: n, plane: plane);
     }
 
     /// <summary>out: output (forward) or dOutput; image: input or dInput; w: weight or dWeight.</summary>
