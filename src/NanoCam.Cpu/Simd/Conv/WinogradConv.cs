@@ -23,7 +23,8 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
     /// <summary>
     /// Tiles one block aims for: the 16 GEMMs are still wide enough to run at speed, and V and M of a block (16 × (Cg + Kg)
     /// × 4 bytes per tile: 1.5 MB for 32 → 64 channels) mostly stay in the caches between the phases. Measured on the
-    /// GAP-CNN's layers and the 64-channel 56×56 benchmark layer: 256 ran 10–30 % faster than 2048, 128 much slower.
+    /// GAP-CNN's layers and the 64-channel 56×56 benchmark layer: 256 ran 10–30 % faster than 2048, 128 and 192 much
+    /// slower, and so did 288 (a block just over the GEMM's 256-column task leaves it a second, nearly empty task).
     /// </summary>
     private const int BlockTiles = 256;
 
