@@ -20,13 +20,16 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
     /// <summary>Transformed positions per tile: the 4×4 of F(2×2, 3×3).</summary>
     private const int Positions = 16;
 
+    /// <summary>Tiles one block aims for: V and M then stay a few MB (L3), and the GEMMs are wide enough to run at speed.</summary>
+    private const int BlockTiles = 2048;
+
     /// <summary>
-    /// Tiles one block aims for: the 16 GEMMs are still wide enough to run at speed, and V and M of a block (16 × (Cg + Kg)
-    /// × 4 bytes per tile: 1.5 MB for 32 → 64 channels) mostly stay in the caches between the phases. Measured on the
-    /// GAP-CNN's layers and the 64-channel 56×56 benchmark layer: 256 ran 10–30 % faster than 2048, 128 and 192 much
-    /// slower, and so did 288 (a block just over the GEMM's 256-column task leaves it a second, nearly empty task).
+    /// The same for maps of at most 8 tile columns (the 8-lane transforms), where a block spans many images: measured
+    /// on the GAP-CNN's 14×14 and 7×7 layers at batch 64, 256 ran 10–30 % faster than 2048 (V and M of a block stay
+    /// in cache between the phases), while 128, 192 and 288 ran slower (288 leaves the GEMM a second, nearly empty
+    /// 256-column task). Wide maps keep 2048: the 56×56 layer ran 7 % slower with 256.
     /// </summary>
-    private const int BlockTiles = 256;
+    private const int NarrowBlockTiles = 256;
 
     /// <summary>Channels per group (both sides) from which the transforms pay for themselves.</summary>
     private const int MinChannels = 16;
@@ -58,7 +61,7 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
         int cg = g.InputChannelsPerGroup, kg = g.OutputChannelsPerGroup;
         int tileRows = (g.OutputHeight + 1) / 2, tileColumns = (g.OutputWidth + 1) / 2;
         int totalRows = (end - first) * tileRows;
-        int rowsPerBlock = Math.Clamp(BlockTiles / tileColumns, 1, totalRows);
+        int rowsPerBlock = Math.Clamp((LanesFor(tileColumns) == WinogradTransforms.NarrowLanes ? NarrowBlockTiles : BlockTiles) / tileColumns, 1, totalRows);
         int blockTiles = rowsPerBlock * tileColumns;
         // A tile row's inputs: 4 padded rows, 2 per tile plus 2, rounded up to whole 16-tile groups (+2 read past).
         int paddedWidth = 32 * ((tileColumns + WinogradTransforms.Lanes - 1) / WinogradTransforms.Lanes) + 2;
