@@ -13,6 +13,8 @@ public sealed unsafe partial class SimdKernels
     //   forward          Y_g[Kg, OHW]     = W_g[Kg, CgRS] · col[CgRS, OHW]  (+ bias per row; col packed from x on the fly)
     //   backward input   dcol[CgRS, OHW]  = W_gᵀ · dY_g,   dX += col2im(dcol)
     //   backward weight  dW_g[Kg, CgRS]  += dY_g · colᵀ
+    // 3×3 stride-1 undilated convolutions with enough channels and tiles run forward and backward input by Winograd
+    // instead (WinogradConv; the input gradient as the forward sum of dY with the turned filter).
     // A batch of at least two images is split across threads image by image (each chunk with its own GEMM and
     // scratch, weight gradients reduced in chunk order); a single image uses the threaded GEMM instead.
 
