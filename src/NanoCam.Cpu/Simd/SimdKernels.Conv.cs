@@ -13,8 +13,9 @@ public sealed unsafe partial class SimdKernels
     //   forward          Y_g[Kg, OHW]     = W_g[Kg, CgRS] · col[CgRS, OHW]  (+ bias per row; col packed from x on the fly)
     //   backward input   dcol[CgRS, OHW]  = W_gᵀ · dY_g,   dX += col2im(dcol)
     //   backward weight  dW_g[Kg, CgRS]  += dY_g · colᵀ
-    // 3×3 stride-1 undilated convolutions with enough channels and tiles run forward and backward input by Winograd
-    // instead (WinogradConv; the input gradient as the forward sum of dY with the turned filter).
+    // 3×3 stride-1 undilated convolutions with enough channels and tiles run forward, backward input and backward
+    // weight by Winograd instead (WinogradConv; the input gradient as the forward sum of dY with the turned filter, the
+    // weight gradient by F(3×3, 2×2)).
     // A batch of at least two images is split across threads image by image (each chunk with its own GEMM and
     // scratch, weight gradients reduced in chunk order); a single image uses the threaded GEMM instead.
 
@@ -90,6 +91,11 @@ public sealed unsafe partial class SimdKernels
         if (pass == ConvPass.BackwardInput && WinogradConv.AppliesBackwardInput(g))
         {
             scratch.Winograd.BackwardInput(g, first, end, image, output, w, pool);
+            return;
+        }
+        if (pass == ConvPass.BackwardWeight && WinogradConv.AppliesBackwardWeight(g))
+        {
+            scratch.Winograd.BackwardWeight(g, first, end, scratch.HasPartial ? scratch.PartialWeightPointer : w, output, image, pool);
             return;
         }
         int block = Math.Max(1, BlockColumns / (g.OutputHeight * g.OutputWidth));
