@@ -60,7 +60,7 @@ public class WinogradBackwardWeightTests
         { 5, 16, 30, 31, 20, 1, 1, 1, 1, 1 },    // blocks of tile rows that start and end inside images
         { 3, 16, 40, 40, 16, 1, 1, 1, 1, 1 },    // 20 tile columns: the 16-lane groups with a short last one
         { 64, 32, 14, 14, 64, 1, 1, 1, 1, 1 },   // the GAP-CNN's second convolution
-        { 64, 64, 7, 7, 128, 1, 1, 1, 1, 1 },    // and its third
+        { 16, 32, 7, 7, 128, 1, 1, 1, 1, 1 },    // a 7×7 map (4 tile columns), as in its third
     };
 
     [Theory]
@@ -86,6 +86,14 @@ public class WinogradBackwardWeightTests
             for (int i = 0; i < e.Length; i++)
                 Assert.True(MathF.Abs(e[i] - a[i]) <= 1e-5f * scale, $"{g} threads={simd.Threads} {simd.MicroKernel}: element {i}: naive {e[i]:G7}, winograd {a[i]:G7}");
         }
+    }
+
+    [Fact]
+    public void BackwardWeight_ManyInputChannels_StaysOnTheGemm()
+    {
+        // The GAP-CNN's third convolution (64 → 128, 7×7) ran slower by Winograd: the dispatch keeps it off.
+        var g = Conv2dGeometry.For(new Shape(64, 64, 7, 7), new Shape(128, 64, 3, 3), stride: 1, padding: 1);
+        Assert.False(WinogradConv.AppliesBackwardWeight(g));
     }
 
     [Fact]

@@ -12,26 +12,30 @@ namespace NanoCam.Cpu.Simd;
 public static unsafe class RowDots
 {
     /// <summary>c[k·rowsB + q] += Σ_{j &lt; length} a[k·length + j] · b[q·length + j] for k &lt; rowsA, q &lt; rowsB.</summary>
-    public static void Accumulate(float* c, float* a, int rowsA, float* b, int rowsB, int length)
+    public static void Accumulate(float* c, float* a, int rowsA, float* b, int rowsB, int length) =>
+        Accumulate(c, a, rowsA, b, rowsB, length, length);
+
+    /// <summary>The same for rows rowStride floats apart: c[k·rowsB + q] += Σ_{j &lt; length} a[k·rowStride + j] · b[q·rowStride + j].</summary>
+    public static void Accumulate(float* c, float* a, int rowsA, float* b, int rowsB, int length, long rowStride)
     {
         int k = 0;
         for (; k + 4 <= rowsA; k += 4)
         {
             int q = 0;
             for (; q + 3 <= rowsB; q += 3)
-                Twelve(c + k * rowsB + q, rowsB, a + (long)k * length, b + (long)q * length, length);
+                Twelve(c + k * rowsB + q, rowsB, a + k * rowStride, b + q * rowStride, length, rowStride);
             for (; q < rowsB; q++)
-                Four(c + k * rowsB + q, rowsB, a + (long)k * length, b + (long)q * length, length);
+                Four(c + k * rowsB + q, rowsB, a + k * rowStride, b + q * rowStride, length, rowStride);
         }
         for (; k < rowsA; k++)
         for (int q = 0; q < rowsB; q++)
-            c[k * rowsB + q] += One(a + (long)k * length, b + (long)q * length, length);
+            c[k * rowsB + q] += One(a + k * rowStride, b + q * rowStride, length);
     }
 
-    /// <summary>c[i·stride + p] += a_i · b_p for the four rows a_i = a + i·length and the three rows b_p = b + p·length.</summary>
-    private static void Twelve(float* c, int stride, float* a, float* b, int length)
+    /// <summary>c[i·stride + p] += a_i · b_p for the four rows a_i = a + i·rowStride and the three rows b_p = b + p·rowStride.</summary>
+    private static void Twelve(float* c, int stride, float* a, float* b, int length, long rowStride)
     {
-        float* a1 = a + length, a2 = a1 + length, a3 = a2 + length, b1 = b + length, b2 = b1 + length;
+        float* a1 = a + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride, b1 = b + rowStride, b2 = b1 + rowStride;
         Vector512<float> s00 = default, s10 = default, s20 = default, s30 = default;
         Vector512<float> s01 = default, s11 = default, s21 = default, s31 = default;
         Vector512<float> s02 = default, s12 = default, s22 = default, s32 = default;
@@ -58,16 +62,16 @@ public static unsafe class RowDots
             s22 = Vector512.FusedMultiplyAdd(va2, vb, s22);
             s32 = Vector512.FusedMultiplyAdd(va3, vb, s32);
         }
-        Finish(c, stride, a, b, j, length, s00, s10, s20, s30);
-        Finish(c + 1, stride, a, b1, j, length, s01, s11, s21, s31);
-        Finish(c + 2, stride, a, b2, j, length, s02, s12, s22, s32);
+        Finish(c, stride, a, b, j, length, rowStride, s00, s10, s20, s30);
+        Finish(c + 1, stride, a, b1, j, length, rowStride, s01, s11, s21, s31);
+        Finish(c + 2, stride, a, b2, j, length, rowStride, s02, s12, s22, s32);
     }
 
     /// <summary>c[i·stride] += the lane sums of s_i plus the scalar tail a_i[j..length) · b[j..length).</summary>
-    private static void Finish(float* c, int stride, float* a, float* b, int j, int length,
+    private static void Finish(float* c, int stride, float* a, float* b, int j, int length, long rowStride,
         Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3)
     {
-        float* a1 = a + length, a2 = a1 + length, a3 = a2 + length;
+        float* a1 = a + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride;
         float t0 = Vector512.Sum(s0), t1 = Vector512.Sum(s1), t2 = Vector512.Sum(s2), t3 = Vector512.Sum(s3);
         for (; j < length; j++)
         {
@@ -82,10 +86,10 @@ public static unsafe class RowDots
         c[3 * stride] += t3;
     }
 
-    /// <summary>c[i·stride] += a_i · b for the four rows a_i = a + i·length.</summary>
-    private static void Four(float* c, int stride, float* a, float* b, int length)
+    /// <summary>c[i·stride] += a_i · b for the four rows a_i = a + i·rowStride.</summary>
+    private static void Four(float* c, int stride, float* a, float* b, int length, long rowStride)
     {
-        float* a1 = a + length, a2 = a1 + length, a3 = a2 + length;
+        float* a1 = a + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride;
         Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
         int j = 0;
         for (; j + 16 <= length; j += 16)
@@ -96,7 +100,7 @@ public static unsafe class RowDots
             s2 = Vector512.FusedMultiplyAdd(Vector512.Load(a2 + j), vb, s2);
             s3 = Vector512.FusedMultiplyAdd(Vector512.Load(a3 + j), vb, s3);
         }
-        Finish(c, stride, a, b, j, length, s0, s1, s2, s3);
+        Finish(c, stride, a, b, j, length, rowStride, s0, s1, s2, s3);
     }
 
     private static float One(float* a, float* b, int length)

@@ -15,7 +15,7 @@ public sealed unsafe partial class SimdKernels
     //   backward weight  dW_g[Kg, CgRS]  += dY_g · colᵀ
     // 3×3 stride-1 undilated convolutions with enough channels and tiles run forward, backward input and backward
     // weight by Winograd instead (WinogradConv; the input gradient as the forward sum of dY with the turned filter, the
-    // weight gradient by F(3×3, 2×2)).
+    // weight gradient by F(3×3, 2×2), up to 32 input channels per group).
     // A batch of at least two images is split across threads image by image (each chunk with its own GEMM and
     // scratch, weight gradients reduced in chunk order); a single image uses the threaded GEMM instead.
 

@@ -45,6 +45,33 @@ public static unsafe partial class WinogradTransforms
         t3 = -e1;
     }
 
+    /// <summary>
+    /// <see cref="OutputGradient"/> for 8 adjacent tiles (maps of at most 16 columns) from their two dY rows, as loaded
+    /// (zero past the map's last column): p[ξ·pStride + lane], lanes 0–7.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void OutputGradientNarrow(float* p, long pStride, Vector512<float> top, Vector512<float> bottom)
+    {
+        GradientRowNarrow(top, out var a0, out var a1, out var a2, out var a3);
+        GradientRowNarrow(bottom, out var b0, out var b1, out var b2, out var b3);
+        Vector256.Store(a0, p); Vector256.Store(a1, p + pStride); Vector256.Store(a2, p + 2 * pStride); Vector256.Store(a3, p + 3 * pStride);
+        Vector256.Store(a0 + b0, p + 4 * pStride); Vector256.Store(a1 + b1, p + 5 * pStride); Vector256.Store(a2 + b2, p + 6 * pStride); Vector256.Store(a3 + b3, p + 7 * pStride);
+        Vector256.Store(a0 - b0, p + 8 * pStride); Vector256.Store(a1 - b1, p + 9 * pStride); Vector256.Store(a2 - b2, p + 10 * pStride); Vector256.Store(a3 - b3, p + 11 * pStride);
+        Vector256.Store(-b0, p + 12 * pStride); Vector256.Store(-b1, p + 13 * pStride); Vector256.Store(-b2, p + 14 * pStride); Vector256.Store(-b3, p + 15 * pStride);
+    }
+
+    /// <summary>One dY row of 8 tiles: e_j = lo[2·lane + j], then e0, e0 + e1, e0 − e1, −e1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GradientRowNarrow(Vector512<float> lo, out Vector256<float> t0, out Vector256<float> t1, out Vector256<float> t2, out Vector256<float> t3)
+    {
+        var e0 = Avx512F.PermuteVar16x32(lo, EvenOfOne).GetLower();
+        var e1 = Avx512F.PermuteVar16x32(lo, OddOfOne).GetLower();
+        t0 = e0;
+        t1 = e0 + e1;
+        t2 = e0 - e1;
+        t3 = -e1;
+    }
+
     /// <summary>dw[0..9] += Gᵀ M G for one (k, c): M_ξ at m[ξ·mStride], dw the 3×3 taps row-major.</summary>
     public static void WeightGradient(float* dw, float* m, long mStride)
     {
