@@ -13,6 +13,9 @@ public sealed unsafe partial class SimdKernels
     //   forward          Y_g[Kg, OHW]     = W_g[Kg, CgRS] · col[CgRS, OHW]  (+ bias per row; col packed from x on the fly)
     //   backward input   dcol[CgRS, OHW]  = W_gᵀ · dY_g,   dX += col2im(dcol)
     //   backward weight  dW_g[Kg, CgRS]  += dY_g · colᵀ
+    // 3×3 stride-1 undilated convolutions with enough channels and tiles run forward, backward input and backward
+    // weight by Winograd instead (WinogradConv; the input gradient as the forward sum of dY with the turned filter, the
+    // weight gradient by F(3×3, 2×2), up to 32 input channels per group).
     // A batch of at least two images is split across threads image by image (each chunk with its own GEMM and
     // scratch, weight gradients reduced in chunk order); a single image uses the threaded GEMM instead.
 
@@ -48,14 +51,13 @@ public sealed unsafe partial class SimdKernels
             RunConv(ConvPass.BackwardWeight, g, dy, x, dw, null);
     }
 
+    /// <summary>db[j] += Σ over images and positions of dY[·, j, ·], channels split across the pool.</summary>
     public void Conv2dBackwardBias(Tensor dBias, Tensor dOutput)
     {
-        var db = dBias.Span;
-        var dy = dOutput.Span;
         int n = dOutput.Shape[0], k = dOutput.Shape[1], plane = dOutput.Shape.Product(2, dOutput.Shape.Rank);
-        for (int i = 0; i < n; i++)
-        for (int j = 0; j < k; j++)
-            db[j] += TensorPrimitives.Sum(dy.Slice((i * k + j) * plane, plane));
+        if (dBias.Size != k) throw new ArgumentException($"conv2d backward bias: dBias {dBias.Shape} does not match the {k} channels of dOutput {dOutput.Shape}");
+        fixed (float* db = dBias.Data, dy = dOutput.Data)
+            RunSplit(SplitPass.BiasBackward, k, dOutput.Size, db, dy, null, images: n, plane: plane);
     }
 
     /// <summary>out: output (forward) or dOutput; image: input or dInput; w: weight or dWeight.</summary>
@@ -84,6 +86,16 @@ public sealed unsafe partial class SimdKernels
         if (pass == ConvPass.Forward && WinogradConv.Applies(g))
         {
             scratch.Winograd.Forward(g, first, end, output, image, w, bias, pool);
+            return;
+        }
+        if (pass == ConvPass.BackwardInput && WinogradConv.AppliesBackwardInput(g))
+        {
+            scratch.Winograd.BackwardInput(g, first, end, image, output, w, pool);
+            return;
+        }
+        if (pass == ConvPass.BackwardWeight && WinogradConv.AppliesBackwardWeight(g))
+        {
+            scratch.Winograd.BackwardWeight(g, first, end, scratch.HasPartial ? scratch.PartialWeightPointer : w, output, image, pool);
             return;
         }
         int block = Math.Max(1, BlockColumns / (g.OutputHeight * g.OutputWidth));

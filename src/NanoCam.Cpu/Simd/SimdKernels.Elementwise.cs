@@ -35,7 +35,7 @@ public sealed partial class SimdKernels
         else Reference.ActivationBackward(kind, dInput, dOutput, input, output, p);
     }
 
-    /// <summary>dx += dy · [x &gt; 0] (and [dy &gt; 0] for guided), as masks over 16 lanes, scalar tail.</summary>
+    /// <summary>dx += dy · [x &gt; 0] (and [dy &gt; 0] for guided), split across the pool (see SplitPasses).</summary>
     public unsafe void ReluBackward(ReluBackwardRule rule, Tensor dInput, Tensor dOutput, Tensor input)
     {
         if (rule == ReluBackwardRule.Deconvnet)
@@ -45,20 +45,8 @@ public sealed partial class SimdKernels
         }
         Check.SameSize(dInput, dOutput, "relu backward");
         Check.SameSize(dInput, input, "relu backward");
-        bool guided = rule == ReluBackwardRule.Guided;
-        int length = dInput.Size, i = 0;
         fixed (float* dx = dInput.Data, dy = dOutput.Data, x = input.Data)
-        {
-            for (; i + 16 <= length; i += 16)
-            {
-                var vdy = Vector512.Load(dy + i);
-                var mask = Vector512.GreaterThan(Vector512.Load(x + i), Vector512<float>.Zero);
-                if (guided) mask &= Vector512.GreaterThan(vdy, Vector512<float>.Zero);
-                (Vector512.Load(dx + i) + (vdy & mask)).Store(dx + i);
-            }
-            for (; i < length; i++)
-                if (x[i] > 0 && (!guided || dy[i] > 0)) dx[i] += dy[i];
-        }
+            RunSplit(rule == ReluBackwardRule.Guided ? SplitPass.GuidedReluBackward : SplitPass.ReluBackward, dInput.Size, dInput.Size, dx, dy, x);
     }
 
     public void BinaryForward(BinaryOp op, Tensor output, Tensor a, Tensor b)

@@ -13,7 +13,7 @@ namespace NanoCam.Cpu.Simd;
 /// cross-entropy, dropout masks, general broadcasting) run the naive reference code, so there is one
 /// definition of their arithmetic. One instance serves one thread of control at a time (it owns scratch buffers).
 /// </summary>
-public sealed partial class SimdKernels : IKernels, IDisposable
+public sealed unsafe partial class SimdKernels : IKernels, IDisposable
 {
     private static readonly NaiveKernels Reference = NaiveKernels.Instance;
     private readonly CpuThreadPool _pool;
@@ -38,7 +38,11 @@ public sealed partial class SimdKernels : IKernels, IDisposable
 
     public Tensor Allocate(Shape shape) => Tensor.Zeros(shape);
 
-    public void Fill(Tensor tensor, float value) => tensor.Span.Fill(value);
+    public unsafe void Fill(Tensor tensor, float value)
+    {
+        fixed (float* data = tensor.Data)
+            RunSplit(SplitPass.Fill, tensor.Size, tensor.Size, data, null, null, value);
+    }
 
     public void Copy(Tensor destination, Tensor source)
     {

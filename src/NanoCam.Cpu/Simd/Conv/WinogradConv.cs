@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using NanoCam.Cpu.Simd.Gemm;
@@ -14,13 +15,21 @@ namespace NanoCam.Cpu.Simd.Conv;
 /// Threads split channels (transforms), positions ξ (GEMMs, each thread with its own GEMM and workspace) and output
 /// channels (output transform). Scratch grows on demand and is then reused: a steady call allocates nothing.
 /// </summary>
-public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
+public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
 {
     /// <summary>Transformed positions per tile: the 4×4 of F(2×2, 3×3).</summary>
     private const int Positions = 16;
 
     /// <summary>Tiles one block aims for: V and M then stay a few MB (L3), and the GEMMs are wide enough to run at speed.</summary>
     private const int BlockTiles = 2048;
+
+    /// <summary>
+    /// The same for maps of at most 8 tile columns (the 8-lane transforms), where a block spans many images: measured
+    /// on the GAP-CNN's 14×14 and 7×7 layers at batch 64, 256 ran 10–30 % faster than 2048 (V and M of a block stay
+    /// in cache between the phases), while 128, 192 and 288 ran slower (288 leaves the GEMM a second, nearly empty
+    /// 256-column task). Wide maps keep 2048: the 56×56 layer ran 7 % slower with 256.
+    /// </summary>
+    private const int NarrowBlockTiles = 256;
 
     /// <summary>Channels per group (both sides) from which the transforms pay for themselves.</summary>
     private const int MinChannels = 16;
@@ -42,28 +51,34 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
         && (long)g.Batch * ((g.OutputHeight + 1) / 2) * ((g.OutputWidth + 1) / 2) >= MinTiles;
 
     /// <summary>y[n] = conv(x[n], w) + bias for images [first, end) (NCHW; bias may be null).</summary>
-    public void Forward(in Conv2dGeometry g, int first, int end, float* y, float* x, float* w, float* bias, CpuThreadPool? pool)
+    public void Forward(in Conv2dGeometry g, int first, int end, float* y, float* x, float* w, float* bias, CpuThreadPool? pool) =>
+        Convolve(g, first, end, y, x, w, bias, accumulate: false, pool);
+
+    /// <summary>The forward sum of <see cref="Forward"/>, written into y (accumulate false) or added to it (true).</summary>
+    private void Convolve(in Conv2dGeometry g, int first, int end, float* y, float* x, float* w, float* bias, bool accumulate, CpuThreadPool? pool)
     {
         int threads = pool?.Threads ?? 1;
         int cg = g.InputChannelsPerGroup, kg = g.OutputChannelsPerGroup;
         int tileRows = (g.OutputHeight + 1) / 2, tileColumns = (g.OutputWidth + 1) / 2;
         int totalRows = (end - first) * tileRows;
-        int rowsPerBlock = Math.Clamp(BlockTiles / tileColumns, 1, totalRows);
+        int rowsPerBlock = Math.Clamp((LanesFor(tileColumns) == WinogradTransforms.NarrowLanes ? NarrowBlockTiles : BlockTiles) / tileColumns, 1, totalRows);
         int blockTiles = rowsPerBlock * tileColumns;
         // A tile row's inputs: 4 padded rows, 2 per tile plus 2, rounded up to whole 16-tile groups (+2 read past).
         int paddedWidth = 32 * ((tileColumns + WinogradTransforms.Lanes - 1) / WinogradTransforms.Lanes) + 2;
         // V rows run 16 floats past the block (the last group's spare lanes); M likewise at its end.
         long vStride = blockTiles + WinogradTransforms.Lanes;
         long uPosition = Skew((long)kg * cg), vPosition = Skew(cg * vStride), mPosition = Skew((long)kg * blockTiles);
-        Prepare(threads, Positions * uPosition, Positions * vPosition, Positions * mPosition + WinogradTransforms.Lanes, 4 * paddedWidth);
+        long planeFloats = (2L * Math.Min(tileRows, rowsPerBlock) + 2) * paddedWidth;
+        Prepare(threads, Positions * uPosition, Positions * vPosition, Positions * mPosition + WinogradTransforms.Lanes, planeFloats);
         var job = _job;
         job.Owner = this;
         job.X = x;
         job.Y = y;
         job.Bias = bias;
+        job.Accumulate = accumulate;
         (job.G, job.First, job.TileRows, job.TileColumns, job.PaddedWidth, job.VStride, job.Tasks) =
             (g, first, tileRows, tileColumns, paddedWidth, vStride, threads);
-        (job.UPosition, job.VPosition, job.MPosition) = (uPosition, vPosition, mPosition);
+        (job.UPosition, job.VPosition, job.MPosition, job.PlaneFloats) = (uPosition, vPosition, mPosition, planeFloats);
         for (int group = 0; group < g.Groups; group++)
         {
             job.Group = group;
@@ -80,6 +95,9 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
         }
     }
 
+    /// <summary>Tiles per transform call: a row of at most 8 tiles takes the 8-lane transforms (a 16-lane group would be half empty).</summary>
+    private static int LanesFor(int tileColumns) => tileColumns <= WinogradTransforms.NarrowLanes ? WinogradTransforms.NarrowLanes : WinogradTransforms.Lanes;
+
     private static void Run(Phase phase, Job job, CpuThreadPool? pool)
     {
         job.Phase = phase;
@@ -87,7 +105,7 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
         else pool.For(job.Tasks, job);
     }
 
-    private void Prepare(int threads, long u, long v, long m, int rowsPerTask)
+    private void Prepare(int threads, long u, long v, long m, long rowsPerTask)
     {
         if (_gemms.Length < threads)
         {
@@ -132,7 +150,10 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
         public Phase Phase;
         public Conv2dGeometry G;
         public float* X, Y, W, Bias;
+        public bool Accumulate;
         public int First, Group, TileRows, TileColumns, PaddedWidth, Row0, Rows, Tasks;
+        /// <summary>Floats of one task's plane buffer: the padded input rows of an image's tile rows (2 per tile row + 2).</summary>
+        public long PlaneFloats;
         public long VStride, UPosition, VPosition, MPosition;
 
         public void Execute(int task)
@@ -170,38 +191,57 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
                 WinogradTransforms.Filter(u + (long)k * cg + c, UPosition, W + ((long)k * cg + c) * 9);
         }
 
-        /// <summary>V_ξ[c, t] for input channels [c0, c1) of the block.</summary>
+        /// <summary>
+        /// V_ξ[c, t] for input channels [c0, c1) of the block. Each image's run of tile rows is copied once, zero-padded,
+        /// into this task's plane buffer (consecutive tile rows share two input rows), then transformed row by row in
+        /// groups of <see cref="LanesFor"/> tiles.
+        /// </summary>
         private void Inputs(int c0, int c1, int task)
         {
             var g = G;
-            int h = g.InputHeight, w = g.InputWidth, pw = PaddedWidth, tw = TileColumns;
-            int copy = Math.Min(w, pw - g.PadLeft);
-            float* rows = Pointer(Owner._rows) + (long)task * 4 * pw;
+            int pw = PaddedWidth, tw = TileColumns, lanes = LanesFor(tw);
+            float* plane = Pointer(Owner._rows) + (long)task * PlaneFloats;
             float* v = Pointer(Owner._v);
             long vStride = VStride, positionStride = VPosition;
             for (int c = c0; c < c1; c++)
-            for (int row = 0; row < Rows; row++)
+            for (int row = 0; row < Rows;)
             {
-                int globalRow = Row0 + row, n = First + globalRow / TileRows, ty = globalRow % TileRows;
-                float* plane = X + ((long)n * g.InputChannels + Group * g.InputChannelsPerGroup + c) * h * w;
-                // The tile row's 4 input rows, zero-padded: rows[i][pl + ix] = x[2ty − pt + i, ix].
-                for (int i = 0; i < 4; i++)
+                int globalRow = Row0 + row, n = First + globalRow / TileRows, ty0 = globalRow % TileRows;
+                int run = Math.Min(TileRows - ty0, Rows - row);
+                PadPlane(plane, X + ((long)n * g.InputChannels + Group * g.InputChannelsPerGroup + c) * g.InputHeight * g.InputWidth, ty0, run);
+                for (int r = 0; r < run; r++)
                 {
-                    float* dst = rows + i * pw;
-                    int iy = 2 * ty - g.PadTop + i;
-                    if ((uint)iy >= (uint)h)
-                    {
-                        new Span<float>(dst, pw).Clear();
-                        continue;
-                    }
-                    new Span<float>(dst, g.PadLeft).Clear();
-                    new ReadOnlySpan<float>(plane + (long)iy * w, copy).CopyTo(new Span<float>(dst + g.PadLeft, copy));
-                    new Span<float>(dst + g.PadLeft + copy, pw - g.PadLeft - copy).Clear();
+                    float* r0 = plane + (long)2 * r * pw;
+                    // A short last group spills into the next row's slots (written after) or the spare.
+                    float* vRow = v + c * vStride + (long)(row + r) * tw;
+                    if (lanes == WinogradTransforms.NarrowLanes)
+                        WinogradTransforms.InputNarrow(vRow, positionStride, r0, r0 + pw, r0 + 2 * pw, r0 + 3 * pw);
+                    else
+                        for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
+                            WinogradTransforms.Input(vRow + tx, positionStride, r0 + 2 * tx, r0 + pw + 2 * tx, r0 + 2 * pw + 2 * tx, r0 + 3 * pw + 2 * tx);
                 }
-                // Groups of 16 tiles; a short last group spills into the next row's slots (written after) or the spare.
-                float* vRow = v + c * vStride + (long)row * tw;
-                for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
-                    WinogradTransforms.Input(vRow + tx, positionStride, rows + 2 * tx, rows + pw + 2 * tx, rows + 2 * pw + 2 * tx, rows + 3 * pw + 2 * tx);
+                row += run;
+            }
+        }
+
+        /// <summary>The input rows of tile rows [ty0, ty0 + run) of one plane, zero-padded: padded[i][pl + ix] = x[2ty0 − pt + i, ix].</summary>
+        private void PadPlane(float* padded, float* plane, int ty0, int run)
+        {
+            var g = G;
+            int h = g.InputHeight, w = g.InputWidth, pw = PaddedWidth, pl = g.PadLeft;
+            int copy = Math.Min(w, pw - pl);
+            for (int i = 0; i < 2 * run + 2; i++)
+            {
+                float* dst = padded + (long)i * pw;
+                int iy = 2 * ty0 - g.PadTop + i;
+                if ((uint)iy >= (uint)h)
+                {
+                    new Span<float>(dst, pw).Clear();
+                    continue;
+                }
+                new Span<float>(dst, pl).Clear();
+                new ReadOnlySpan<float>(plane + (long)iy * w, copy).CopyTo(new Span<float>(dst + pl, copy));
+                new Span<float>(dst + pl + copy, pw - pl - copy).Clear();
             }
         }
 
@@ -217,13 +257,21 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
                     kg, tiles, cg, false, false, 1f, 0f, workspace, null);
         }
 
+        /// <summary>One output row: copied, or added to what the row holds (<see cref="Accumulate"/>).</summary>
+        private void WriteRow(float* row, float* destination, int width)
+        {
+            var dst = new Span<float>(destination, width);
+            if (Accumulate) TensorPrimitives.Add(new ReadOnlySpan<float>(row, width), dst, dst);
+            else new ReadOnlySpan<float>(row, width).CopyTo(dst);
+        }
+
         /// <summary>Y = Aᵀ M A + bias for output channels [k0, k1), two output rows per tile row.</summary>
         private void Outputs(int k0, int k1, int task)
         {
             var g = G;
             int oh = g.OutputHeight, ow = g.OutputWidth, tw = TileColumns, pw = PaddedWidth, kg = g.OutputChannelsPerGroup;
-            int tiles = Rows * tw;
-            float* top = Pointer(Owner._rows) + (long)task * 4 * pw, bottom = top + pw;
+            int tiles = Rows * tw, lanes = LanesFor(tw);
+            float* top = Pointer(Owner._rows) + (long)task * PlaneFloats, bottom = top + pw;
             float* m = Pointer(Owner._m);
             long positionStride = MPosition;
             for (int k = k0; k < k1; k++)
@@ -234,11 +282,13 @@ public sealed unsafe class WinogradConv(MicroKernelChoice microKernel)
                 {
                     int globalRow = Row0 + row, n = First + globalRow / TileRows, ty = globalRow % TileRows;
                     float* mRow = m + (long)k * tiles + (long)row * tw;
-                    for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
-                        WinogradTransforms.Output(top + 2 * tx, bottom + 2 * tx, mRow + tx, positionStride, bias);
+                    if (lanes == WinogradTransforms.NarrowLanes) WinogradTransforms.OutputNarrow(top, bottom, mRow, positionStride, bias);
+                    else
+                        for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
+                            WinogradTransforms.Output(top + 2 * tx, bottom + 2 * tx, mRow + tx, positionStride, bias);
                     float* plane = Y + ((long)n * g.OutputChannels + channel) * oh * ow;
-                    new ReadOnlySpan<float>(top, ow).CopyTo(new Span<float>(plane + (long)2 * ty * ow, ow));
-                    if (2 * ty + 1 < oh) new ReadOnlySpan<float>(bottom, ow).CopyTo(new Span<float>(plane + (long)(2 * ty + 1) * ow, ow));
+                    WriteRow(top, plane + (long)2 * ty * ow, ow);
+                    if (2 * ty + 1 < oh) WriteRow(bottom, plane + (long)(2 * ty + 1) * ow, ow);
                 }
             }
         }

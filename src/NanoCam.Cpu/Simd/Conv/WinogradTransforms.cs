@@ -12,7 +12,7 @@ namespace NanoCam.Cpu.Simd.Conv;
 /// Summed over input channels, the element-wise product becomes 16 matrix products, one per position ξ = 4i + j of
 /// the 4×4 transformed tile. Input and output transforms run on 16 tiles at once, one tile per vector lane (AVX-512).
 /// </summary>
-public static unsafe class WinogradTransforms
+public static unsafe partial class WinogradTransforms
 {
     /// <summary>Tiles per vector: one lane each.</summary>
     public const int Lanes = 16;

@@ -1,0 +1,90 @@
+using NanoCam.Cpu.Naive;
+using NanoCam.Cpu.Simd;
+
+namespace NanoCam.Cpu.Tests;
+
+/// <summary>
+/// The passes SimdKernels splits across its pool above 32 K elements (gradient zeroing, ReLU backward, the bias
+/// gradient) against the naive kernels, at 1, 2 and 3 threads, on sizes that leave ragged ranges; the gradients start
+/// non-zero, so the kernels must add to them; and the split must not change a single bit.
+/// </summary>
+public class SplitPassTests
+{
+    private static readonly SimdKernels[] Simd = [new(threads: 1), new(threads: 2), new(threads: 3)];
+    private static readonly NaiveKernels Naive = NaiveKernels.Instance;
+
+    private static Tensor Random(Random rng, params int[] dims) => SimdAgreementTests.Random(rng, dims);
+
+    private static Tensor Clone(Tensor t) => Tensor.FromArray(t.ToArray(), t.Shape.Dims.ToArray());
+
+    [Theory]
+    [InlineData(5, 1)]          // below the split: one task
+    [InlineData(3, 11_111)]     // 33 333 elements: split, ranges end off a 16-float boundary
+    [InlineData(64, 25_088)]    // the GAP-CNN's first activation, 64·32·28·28
+    public void ReluBackward_EveryRule_AgreesWithNaive(int rows, int columns)
+    {
+        var rng = new Random(rows + columns);
+        var (x, dy, initial) = (Random(rng, rows, columns), Random(rng, rows, columns), Random(rng, rows, columns));
+        foreach (var rule in Enum.GetValues<ReluBackwardRule>())
+        {
+            var expected = Clone(initial);
+            Naive.ReluBackward(rule, expected, dy, x);
+            foreach (var simd in Simd)
+            {
+                var actual = Clone(initial);
+                simd.ReluBackward(rule, actual, dy, x);
+                Assert.Equal(expected.ToArray(), actual.ToArray());
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 3, 5, 5)]
+    [InlineData(7, 13, 17, 19)]    // 29 393 elements: one task
+    [InlineData(9, 37, 11, 13)]    // 47 619 elements: 37 channels in ragged ranges
+    [InlineData(64, 32, 28, 28)]   // the GAP-CNN's first convolution
+    public void Conv2dBackwardBias_AgreesWithNaiveBitForBit(int n, int k, int h, int w)
+    {
+        var rng = new Random(n * k + h * w);
+        var dOutput = Random(rng, n, k, h, w);
+        var initial = Random(rng, k);
+        var expected = Clone(initial);
+        Naive.Conv2dBackwardBias(expected, dOutput);
+        var reference = Clone(initial);
+        Simd[0].Conv2dBackwardBias(reference, dOutput);
+        // Each channel sums n·h·w values of magnitude ≤ 1 in a different order than the naive loop: allow that many
+        // roundings of the running sum.
+        float tolerance = 1e-5f * (1 + expected.ToArray().Max(MathF.Abs)) + 1e-7f * n * h * w;
+        var e = expected.ToArray();
+        foreach (var simd in Simd)
+        {
+            var actual = Clone(initial);
+            simd.Conv2dBackwardBias(actual, dOutput);
+            var a = actual.ToArray();
+            for (int j = 0; j < k; j++)
+                Assert.True(MathF.Abs(e[j] - a[j]) <= tolerance, $"threads={simd.Threads} channel {j}: naive {e[j]:G7}, simd {a[j]:G7}");
+            Assert.Equal(reference.ToArray(), a);   // the split changes nothing
+        }
+    }
+
+    [Theory]
+    [InlineData(17)]
+    [InlineData(40_009)]
+    public void Fill_SetsEveryElement(int length)
+    {
+        foreach (var simd in Simd)
+        {
+            var t = Random(new Random(length), length);
+            simd.Fill(t, 0.25f);
+            Assert.All(t.ToArray(), v => Assert.Equal(0.25f, v));
+        }
+    }
+
+    [Fact]
+    public void Conv2dBackwardBias_WrongBiasLength_NamesTheShapes()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Simd[1].Conv2dBackwardBias(Tensor.Zeros(4), Tensor.Zeros(2, 3, 4, 4)));
+        Assert.Contains("[4]", error.Message);
+        Assert.Contains("[2, 3, 4, 4]", error.Message);
+    }
+}
