@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace NanoCam.Cpu.Threading;
 
 /// <summary>A body of parallel work: Execute(i) for every i in [0, count), in any order, on any thread.</summary>
@@ -14,6 +16,11 @@ public interface IParallelBody
 /// </summary>
 public sealed class CpuThreadPool : IDisposable
 {
+    /// <summary>How long an idle worker watches for the next loop before it blocks.</summary>
+    private const int SpinMicroseconds = 200;
+
+    private static readonly long SpinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
+
     private readonly Thread[] _workers;
     private readonly SemaphoreSlim _start = new(0);
     private IParallelBody? _body;
@@ -71,6 +78,11 @@ public sealed class CpuThreadPool : IDisposable
     {
         while (true)
         {
+            // Spin a while before blocking: a training step or a blocked GEMM runs hundreds of short loops back to
+            // back, and waking a blocked thread costs tens of microseconds on a VM. A permit released while this
+            // worker spins is taken by Wait without blocking (Release signals only when a thread is blocked).
+            long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+            while (_start.CurrentCount == 0 && !_disposed && Stopwatch.GetTimestamp() < deadline) Thread.SpinWait(20);
             _start.Wait();
             if (_disposed) return;
             try
