@@ -4,7 +4,8 @@ namespace NanoCam.Cli.Tests;
 
 /// <summary>
 /// <c>nanocam evaluate-explanations</c> on the shipped shapes-vgg checkpoint: the table has a row per method with
-/// values in range, Grad-CAM explains the shapes better than random maps, and bad input gets one line.
+/// values in range, Grad-CAM explains the shapes (and, for deletion, MNIST digits) better than random maps, and bad
+/// input gets one line.
 /// </summary>
 public sealed class EvaluateExplanationsTests : IDisposable
 {
@@ -14,9 +15,11 @@ public sealed class EvaluateExplanationsTests : IDisposable
 
     private static string Model => Path.Combine(CliHarness.Weights, "shapes-vgg.safetensors");
 
-    private static Dictionary<string, JsonElement> RunJson(params string[] extra)
+    private static Dictionary<string, JsonElement> RunJson(params string[] extra) => RunJsonOn(Model, "shapes", extra);
+
+    private static Dictionary<string, JsonElement> RunJsonOn(string model, string data, params string[] extra)
     {
-        var (code, stdout, stderr) = CliHarness.Run(["evaluate-explanations", "--model", Model, "--data", "shapes", "--json", "--threads", "2", .. extra]);
+        var (code, stdout, stderr) = CliHarness.Run(["evaluate-explanations", "--model", model, "--data", data, "--json", "--threads", "2", .. extra]);
         Assert.True(code == 0, stderr);
         using var json = JsonDocument.Parse(stdout.Trim());
         return json.RootElement.EnumerateArray().ToDictionary(r => r.GetProperty("method").GetString()!, r => r.Clone());
@@ -49,19 +52,31 @@ public sealed class EvaluateExplanationsTests : IDisposable
     }
 
     [Fact]
-    public void GradCam_BeatsRandomMaps_OnDeletionInsertionAndPointing()
+    public void GradCam_BeatsRandomMaps_OnInsertionAndPointing()
     {
-        // 20 test shapes: removing the pixels Grad-CAM ranks first must kill the class faster than removing those a
-        // random channel weighting ranks first, inserting them must restore it faster, and its peak must land on the shape more often.
+        // 20 test shapes: inserting the pixels Grad-CAM ranks first must restore the class faster than inserting those
+        // a random channel weighting ranks first, and its peak must land on the shape more often.
         var rows = RunJson("--count", "20", "--methods", "gradcam,random", "--steps", "16");
         var gradCam = rows["gradcam"];
         var random = rows["random"];
-        Assert.True(gradCam.GetProperty("deletion_auc").GetDouble() < random.GetProperty("deletion_auc").GetDouble() - 0.05,
-            $"deletion: gradcam {gradCam.GetProperty("deletion_auc")} vs random {random.GetProperty("deletion_auc")}");
         Assert.True(gradCam.GetProperty("insertion_auc").GetDouble() > random.GetProperty("insertion_auc").GetDouble(),
             $"insertion: gradcam {gradCam.GetProperty("insertion_auc")} vs random {random.GetProperty("insertion_auc")}");
         Assert.True(gradCam.GetProperty("pointing_game_percent").GetDouble() > random.GetProperty("pointing_game_percent").GetDouble(),
             $"pointing game: gradcam {gradCam.GetProperty("pointing_game_percent")} vs random {random.GetProperty("pointing_game_percent")}");
+    }
+
+    [Fact]
+    public void GradCam_BeatsRandomMaps_OnDeletion_OfHandwrittenDigits()
+    {
+        // 20 held-back MNIST digits on the shipped MNIST GAP-CNN: removing the pixels Grad-CAM ranks first must kill the
+        // class faster than removing those a random channel weighting ranks first (measured 0.285 against 0.403).
+        // On the shapes network deletion hardly separates the two (0.237 against 0.245 on 100 images, README): its
+        // 32×32 maps rank a halo of background around each edge among the first pixels, and a random weighting of
+        // the same object-centred channels also lands on the shape.
+        var rows = RunJsonOn(Path.Combine(CliHarness.Weights, "mnist-gapcnn.safetensors"), $"idx:{Path.Combine(CliHarness.SharedData, "mnist")}#8000-8020",
+            "--methods", "gradcam,random", "--steps", "16");
+        double gradCam = rows["gradcam"].GetProperty("deletion_auc").GetDouble(), random = rows["random"].GetProperty("deletion_auc").GetDouble();
+        Assert.True(gradCam < random - 0.05, $"deletion: gradcam {gradCam} vs random {random}");
     }
 
     [Theory]

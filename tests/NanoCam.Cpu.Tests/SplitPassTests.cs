@@ -19,6 +19,24 @@ public class SplitPassTests
 
     [Theory]
     [InlineData(5, 1)]          // below the split: one task
+    [InlineData(3, 11_111)]     // split, ranges end off a 16-float boundary
+    [InlineData(64, 25_088)]    // the GAP-CNN's first activation
+    public void ReluForward_AgreesWithNaive_AtEveryThreadCount(int rows, int columns)
+    {
+        var x = Random(new Random(rows * columns), rows, columns);
+        var expected = Tensor.Zeros(rows, columns);
+        Naive.ActivationForward(Activation.Relu, expected, x, new ActivationParams());
+        foreach (var simd in Simd)
+        {
+            var actual = Tensor.Zeros(rows, columns);
+            actual.Span.Fill(float.NaN); // every element must be written
+            simd.ActivationForward(Activation.Relu, actual, x, new ActivationParams());
+            Assert.Equal(expected.ToArray(), actual.ToArray());
+        }
+    }
+
+    [Theory]
+    [InlineData(5, 1)]          // below the split: one task
     [InlineData(3, 11_111)]     // 33 333 elements: split, ranges end off a 16-float boundary
     [InlineData(64, 25_088)]    // the GAP-CNN's first activation, 64·32·28·28
     public void ReluBackward_EveryRule_AgreesWithNaive(int rows, int columns)

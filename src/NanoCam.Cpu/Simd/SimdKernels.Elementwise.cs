@@ -6,14 +6,20 @@ namespace NanoCam.Cpu.Simd;
 
 public sealed partial class SimdKernels
 {
-    public void ActivationForward(Activation kind, Tensor output, Tensor input, ActivationParams p)
+    public unsafe void ActivationForward(Activation kind, Tensor output, Tensor input, ActivationParams p)
     {
         Check.SameSize(output, input, "activation");
+        if (kind == Activation.Relu)
+        {
+            // y = max(x, 0), split across the pool like the backward (see SplitPasses).
+            fixed (float* py = output.Data, px = input.Data)
+                RunSplit(SplitPass.ReluForward, output.Size, output.Size, py, px, null);
+            return;
+        }
         var x = input.Span;
         var y = output.Span;
         switch (kind)
         {
-            case Activation.Relu: TensorPrimitives.Max(x, 0f, y); break;
             case Activation.Sigmoid: TensorPrimitives.Sigmoid(x, y); break;
             case Activation.Clip: TensorPrimitives.Clamp(x, p.Low, p.High, y); break;
             case Activation.Identity: x.CopyTo(y); break;

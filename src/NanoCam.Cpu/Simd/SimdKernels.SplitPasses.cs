@@ -6,7 +6,7 @@ namespace NanoCam.Cpu.Simd;
 
 public sealed unsafe partial class SimdKernels
 {
-    // The memory-bound passes of a training step's backward (zeroing gradients, ReLU backward, the bias gradient),
+    // The memory-bound passes of a training step (zeroing gradients, ReLU forward and backward, the bias gradient),
     // split across the pool in contiguous ranges: one core alone does not reach the machine's memory bandwidth, and
     // left on the calling thread they are what keeps a two-thread step from scaling. Every element (every bias
     // channel) is computed by one task in the same order as without the split, so the results do not depend on the
@@ -15,7 +15,7 @@ public sealed unsafe partial class SimdKernels
     /// <summary>Elements from which a pass is split (below, the hand-off costs more than the pass).</summary>
     private const int SplitElements = 1 << 15;
 
-    private enum SplitPass { Fill, ReluBackward, GuidedReluBackward, BiasBackward }
+    private enum SplitPass { Fill, ReluForward, ReluBackward, GuidedReluBackward, BiasBackward }
 
     private readonly SplitJob _splitJob = new();
 
@@ -45,6 +45,7 @@ public sealed unsafe partial class SimdKernels
             switch (Pass)
             {
                 case SplitPass.Fill: new Span<float>(A + start, end - start).Fill(Value); break;
+                case SplitPass.ReluForward: TensorPrimitives.Max(new ReadOnlySpan<float>(B + start, end - start), 0f, new Span<float>(A + start, end - start)); break;
                 case SplitPass.ReluBackward: ReluBackwardRange(A, B, C, start, end, guided: false); break;
                 case SplitPass.GuidedReluBackward: ReluBackwardRange(A, B, C, start, end, guided: true); break;
                 default: BiasBackwardRange(A, B, start, end); break;
