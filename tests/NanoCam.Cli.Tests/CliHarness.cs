@@ -25,6 +25,9 @@ internal static class CliHarness
     /// <summary>The repository's shipped checkpoints (weights/*.safetensors with their .json).</summary>
     public static string Weights => Path.Combine(RepoRoot, "weights");
 
+    /// <summary>The JSON object a <c>--json</c> run prints as its last line.</summary>
+    public static System.Text.Json.JsonDocument LastLineJson(string stdout) => System.Text.Json.JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
+
     public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args) => Run(TimeSpan.FromMinutes(5), args);
 
     public static (int ExitCode, string Stdout, string Stderr) Run(TimeSpan limit, params string[] args)

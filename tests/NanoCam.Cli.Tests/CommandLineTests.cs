@@ -37,7 +37,7 @@ public sealed class CommandLineTests : IDisposable
 
         (code, stdout, stderr) = CliHarness.Run("eval", "--model", ckpt, "--data", "shapes#0-50", "--localization", "--json");
         Assert.True(code == 0, stderr);
-        using var json = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
+        using var json = CliHarness.LastLineJson(stdout);
         Assert.InRange(json.RootElement.GetProperty("accuracy").GetDouble(), 0, 1);
         Assert.InRange(json.RootElement.GetProperty("localization_accuracy").GetDouble(), 0, 1);
 

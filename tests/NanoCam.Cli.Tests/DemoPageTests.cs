@@ -14,7 +14,7 @@ public sealed class DemoPageTests : IDisposable
     {
         var (code, stdout, stderr) = CliHarness.Run("demo", "--out", _dir, "--epochs", "1", "--train-images", "256", "--examples", "6", "--threads", "2", "--json");
         Assert.True(code == 0, stderr);
-        using (var json = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]))
+        using (var json = CliHarness.LastLineJson(stdout))
         {
             Assert.InRange(json.RootElement.GetProperty("accuracy").GetDouble(), 0, 1);
             Assert.InRange(json.RootElement.GetProperty("localization_accuracy").GetDouble(), 0, 1);

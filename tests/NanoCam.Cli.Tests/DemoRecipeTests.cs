@@ -19,7 +19,7 @@ public sealed class DemoRecipeTests : IDisposable
         // test projects share the cores meanwhile, hence the long limit.
         var (code, stdout, stderr) = CliHarness.Run(TimeSpan.FromMinutes(20), "demo", "--out", _dir, "--examples", "6", "--threads", "2", "--json");
         Assert.True(code == 0, stderr);
-        using var json = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
+        using var json = CliHarness.LastLineJson(stdout);
         double accuracy = json.RootElement.GetProperty("accuracy").GetDouble();
         double localization = json.RootElement.GetProperty("localization_accuracy").GetDouble();
         Assert.True(accuracy >= 0.98, $"accuracy {accuracy:P1}");

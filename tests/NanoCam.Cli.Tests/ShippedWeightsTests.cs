@@ -11,7 +11,7 @@ public sealed class ShippedWeightsTests
         var model = Path.Combine(CliHarness.RepoRoot, "weights", "shapes-vgg.safetensors");
         var (code, stdout, stderr) = CliHarness.Run("eval", "--model", model, "--data", "shapes#0-200", "--split", "test", "--localization", "--threads", "2", "--json");
         Assert.True(code == 0, stderr);
-        using var json = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
+        using var json = CliHarness.LastLineJson(stdout);
         double accuracy = json.RootElement.GetProperty("accuracy").GetDouble();
         double localization = json.RootElement.GetProperty("localization_accuracy").GetDouble();
         // weights/README.md: 100% accuracy and 85.2% CAM localization on all 1,000 test images (100% and 86.5% on these
