@@ -25,8 +25,11 @@ public interface IKernels
     void ActivationForward(Activation kind, Tensor output, Tensor input, ActivationParams p);
     /// <summary>dInput += f'(·) · dOutput; <paramref name="input"/> is the forward input, <paramref name="output"/> the forward output.</summary>
     void ActivationBackward(Activation kind, Tensor dInput, Tensor dOutput, Tensor input, Tensor output, ActivationParams p);
-    /// <summary>dInput += rule(dOutput, input) for ReLU (standard, guided, deconvnet).</summary>
-    void ReluBackward(ReluBackwardRule rule, Tensor dInput, Tensor dOutput, Tensor input);
+    /// <summary>
+    /// dInput += rule(dOutput, input) for ReLU (standard, guided, deconvnet); with <paramref name="accumulate"/> false,
+    /// dInput = rule(dOutput, input) (its old contents are neither read nor kept: the first gradient written into it).
+    /// </summary>
+    void ReluBackward(ReluBackwardRule rule, Tensor dInput, Tensor dOutput, Tensor input, bool accumulate = true);
     /// <summary>output = a ∘ b with NumPy broadcasting (output has the broadcast shape).</summary>
     void BinaryForward(BinaryOp op, Tensor output, Tensor a, Tensor b);
     /// <summary>dA += Σ_broadcast ∂(a∘b)/∂a · dOutput, same for dB; either may be null.</summary>
@@ -34,7 +37,8 @@ public interface IKernels
 
     // ---- convolution (NCHW; weight [K, C/groups, R, S]) ----
     void Conv2dForward(Tensor output, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g);
-    void Conv2dBackwardInput(Tensor dInput, Tensor dOutput, Tensor weight, Conv2dGeometry g);
+    /// <summary>dInput += ∂L/∂input (dInput = … when <paramref name="accumulate"/> is false).</summary>
+    void Conv2dBackwardInput(Tensor dInput, Tensor dOutput, Tensor weight, Conv2dGeometry g, bool accumulate = true);
     void Conv2dBackwardWeight(Tensor dWeight, Tensor dOutput, Tensor input, Conv2dGeometry g);
     /// <summary>dBias[k] += Σ_{n,y,x} dOutput[n,k,y,x].</summary>
     void Conv2dBackwardBias(Tensor dBias, Tensor dOutput);
@@ -63,8 +67,8 @@ public interface IKernels
     /// below 2^24). A null argmax asks for the values only (a no-grad pass: only backward reads the indices).
     /// </summary>
     void MaxPool2dForward(Tensor output, Tensor? argmax, Tensor input, Pool2dGeometry g);
-    /// <summary>dInput[argmax] += dOutput.</summary>
-    void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor argmax, Pool2dGeometry g);
+    /// <summary>dInput[argmax] += dOutput (with <paramref name="accumulate"/> false, dInput is zero elsewhere first).</summary>
+    void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor argmax, Pool2dGeometry g, bool accumulate = true);
     /// <summary>output = mean over each window; the divisor counts padded cells when countIncludePad.</summary>
     void AvgPool2dForward(Tensor output, Tensor input, Pool2dGeometry g, bool countIncludePad);
     void AvgPool2dBackward(Tensor dInput, Tensor dOutput, Pool2dGeometry g, bool countIncludePad);

@@ -27,8 +27,49 @@ public sealed class Tensor
     /// <summary>Trainable parameters keep their gradient across a backward pass (the optimizer zeroes it).</summary>
     public bool IsParameter { get; init; }
 
-    /// <summary>∂loss/∂this, same shape; allocated on first backward and reused afterwards.</summary>
-    public Tensor? Grad { get; set; }
+    /// <summary>
+    /// ∂loss/∂this, same shape; allocated on first backward and reused afterwards. A backward pass defers zeroing it
+    /// (<see cref="DeferZeroGrad"/>): the first reader here gets it zeroed, while a kernel that writes it whole takes it
+    /// as is (<see cref="TakeGradForWrite"/>) and saves a pass over memory.
+    /// </summary>
+    public Tensor? Grad
+    {
+        get
+        {
+            if (_zeroGradOn is { } kernels)
+            {
+                _zeroGradOn = null;
+                kernels.Fill(_grad!, 0f);
+            }
+            return _grad;
+        }
+        set
+        {
+            _grad = value;
+            _zeroGradOn = null;
+        }
+    }
+
+    private Tensor? _grad;
+    // The backend that still owes Grad its zeroing (null: Grad holds what it shows).
+    private IKernels? _zeroGradOn;
+
+    /// <summary>Grad as it is, without settling a deferred zeroing (for the tape's own bookkeeping).</summary>
+    internal Tensor? GradBuffer => _grad;
+
+    /// <summary>Marks Grad as zero without writing it yet: the first access zeroes it on <paramref name="kernels"/>.</summary>
+    internal void DeferZeroGrad(IKernels kernels) => _zeroGradOn = kernels;
+
+    /// <summary>
+    /// Grad for a kernel that writes gradients into it: <paramref name="accumulate"/> is false while the zeroing is still
+    /// deferred (the kernel writes its values instead of adding them, and Grad's stale contents are never read).
+    /// </summary>
+    internal Tensor? TakeGradForWrite(out bool accumulate)
+    {
+        accumulate = _zeroGradOn is null;
+        _zeroGradOn = null;
+        return _grad;
+    }
 
     public int Size => Shape.Size;
 

@@ -16,9 +16,10 @@ public sealed partial class IlgpuKernels
             View(output), View(input), View(weight), ViewOrNone(bias), bias is null ? 0 : 1, g);
     }
 
-    public void Conv2dBackwardInput(Tensor dInput, Tensor dOutput, Tensor weight, Conv2dGeometry g)
+    public void Conv2dBackwardInput(Tensor dInput, Tensor dOutput, Tensor weight, Conv2dGeometry g, bool accumulate = true)
     {
         CheckConv(g, dOutput, dInput, weight);
+        if (!accumulate) Fill(dInput, 0f);
         _kernels.ConvBackwardInput(g.InputSize, View(dInput), View(dOutput), View(weight), g);
     }
 

@@ -16,9 +16,10 @@ public sealed partial class IlgpuKernels
         if (dInput.Size > 0) _kernels.ActivationBackward(dInput.Size, View(dInput), View(dOutput), View(input), View(output), (int)kind, p);
     }
 
-    public void ReluBackward(ReluBackwardRule rule, Tensor dInput, Tensor dOutput, Tensor input)
+    public void ReluBackward(ReluBackwardRule rule, Tensor dInput, Tensor dOutput, Tensor input, bool accumulate = true)
     {
         SameSize(dInput, dOutput, "relu backward");
+        if (!accumulate) Fill(dInput, 0f);
         if (dInput.Size > 0) _kernels.ReluBackward(dInput.Size, View(dInput), View(dOutput), View(input), (int)rule);
     }
 

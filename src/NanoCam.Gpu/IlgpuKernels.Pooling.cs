@@ -11,9 +11,10 @@ public sealed partial class IlgpuKernels
         _kernels.MaxPoolForward(output.Size, View(output), argmax is null ? Scratch(output.Size) : View(argmax), View(input), PoolArgs.From(g));
     }
 
-    public void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor argmax, Pool2dGeometry g)
+    public void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor argmax, Pool2dGeometry g, bool accumulate = true)
     {
         CheckPool(g, dOutput, dInput, "maxpool2d backward");
+        if (!accumulate) Fill(dInput, 0f);
         _kernels.MaxPoolBackward(dOutput.Size, View(dInput), View(dOutput), View(argmax), PoolArgs.From(g));
     }
 

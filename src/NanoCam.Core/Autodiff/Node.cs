@@ -77,5 +77,15 @@ public abstract class Node
     /// <summary>The gradient buffer of <paramref name="input"/> if it needs one, else null.</summary>
     protected Tensor? GradOf(Tensor input) => NeedsGradient(input) ? input.Grad : null;
 
+    /// <summary>
+    /// The same, for a kernel that can write the gradient rather than add it: <paramref name="accumulate"/> is false
+    /// when nothing has reached the buffer yet in this backward pass (it is not even zeroed).
+    /// </summary>
+    protected Tensor? GradOf(Tensor input, out bool accumulate)
+    {
+        accumulate = true;
+        return NeedsGradient(input) ? input.TakeGradForWrite(out accumulate) : null;
+    }
+
     public override string ToString() => $"{Kind} → {Output}";
 }

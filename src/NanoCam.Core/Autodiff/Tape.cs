@@ -179,14 +179,15 @@ public sealed class Tape
     private void ZeroGradient(Tensor tensor)
     {
         if (!tensor.RequiresGrad || (tensor.IsParameter && !ParameterGradients)) return;
-        if (tensor.Grad is null || tensor.Grad.Shape != tensor.Shape)
+        if (tensor.GradBuffer is null || tensor.GradBuffer.Shape != tensor.Shape)
         {
             tensor.Grad = Kernels.Allocate(tensor.Shape);
             tensor.GradGeneration = _generation;
             return;
         }
         if (tensor.IsParameter || tensor.GradGeneration == _generation) return;
-        Kernels.Fill(tensor.Grad, 0f);
+        // Zeroed on first use: a kernel that writes the first gradient whole skips the fill (Tensor.Grad).
+        tensor.DeferZeroGrad(Kernels);
         tensor.GradGeneration = _generation;
     }
 

@@ -45,15 +45,18 @@ public sealed class ActivationNode : Node
 
     public override void Backward(IKernels kernels)
     {
-        if (GradOf(Input) is not { } dInput) return;
-        if (Function == Activation.Relu) kernels.ReluBackward(ReluBackwardRule.Standard, dInput, Output.Grad!, Input);
-        else kernels.ActivationBackward(Function, dInput, Output.Grad!, Input, Output, Parameters);
+        if (Function == Activation.Relu)
+        {
+            if (GradOf(Input, out bool accumulate) is { } dx) kernels.ReluBackward(ReluBackwardRule.Standard, dx, Output.Grad!, Input, accumulate);
+            return;
+        }
+        if (GradOf(Input) is { } dInput) kernels.ActivationBackward(Function, dInput, Output.Grad!, Input, Output, Parameters);
     }
 
     /// <summary>A backward rule for every ReLU of a tape: <c>tape.OverrideBackward("Relu", ActivationNode.ReluRule(ReluBackwardRule.Guided))</c>.</summary>
     public static BackwardRule ReluRule(ReluBackwardRule rule) => (node, kernels) =>
     {
         var relu = (ActivationNode)node;
-        if (relu.GradOf(relu.Input) is { } dInput) kernels.ReluBackward(rule, dInput, relu.Output.Grad!, relu.Input);
+        if (relu.GradOf(relu.Input, out bool accumulate) is { } dInput) kernels.ReluBackward(rule, dInput, relu.Output.Grad!, relu.Input, accumulate);
     };
 }

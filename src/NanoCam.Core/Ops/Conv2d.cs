@@ -37,7 +37,7 @@ public sealed class Conv2dNode : Node
     public override void Backward(IKernels kernels)
     {
         var dOutput = Output.Grad!;
-        if (GradOf(Input) is { } dInput) kernels.Conv2dBackwardInput(dInput, dOutput, Weight, Geometry);
+        if (GradOf(Input, out bool accumulate) is { } dInput) kernels.Conv2dBackwardInput(dInput, dOutput, Weight, Geometry, accumulate);
         if (GradOf(Weight) is { } dWeight) kernels.Conv2dBackwardWeight(dWeight, dOutput, Input, Geometry);
         if (Bias is not null && GradOf(Bias) is { } dBias) kernels.Conv2dBackwardBias(dBias, dOutput);
     }

@@ -74,7 +74,7 @@ public sealed class MaxPool2dNode : Node
 
     public override void Backward(IKernels kernels)
     {
-        if (GradOf(Input) is { } dInput) kernels.MaxPool2dBackward(dInput, Output.Grad!, _argmax!, Geometry);
+        if (GradOf(Input, out bool accumulate) is { } dInput) kernels.MaxPool2dBackward(dInput, Output.Grad!, _argmax!, Geometry, accumulate);
     }
 }
 

@@ -41,9 +41,10 @@ public sealed partial class NaiveKernels
     }
 
     /// <summary>∂L/∂x: every input cell collects dy·w from each output position whose window covered it.</summary>
-    public void Conv2dBackwardInput(Tensor dInput, Tensor dOutput, Tensor weight, Conv2dGeometry g)
+    public void Conv2dBackwardInput(Tensor dInput, Tensor dOutput, Tensor weight, Conv2dGeometry g, bool accumulate = true)
     {
         Check.Conv(g, dOutput, dInput, weight);
+        if (!accumulate) Fill(dInput, 0f);
         float[] dx = dInput.Data, dy = dOutput.Data, w = weight.Data;
         ForEachTap(g, (n, k, oy, ox, c, r, s, iy, ix) =>
         {

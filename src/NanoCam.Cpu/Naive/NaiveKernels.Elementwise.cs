@@ -19,8 +19,9 @@ public sealed partial class NaiveKernels
         for (int i = 0; i < dx.Length; i++) dx[i] += Derivative(kind, x[i], y[i], p) * dy[i];
     }
 
-    public void ReluBackward(ReluBackwardRule rule, Tensor dInput, Tensor dOutput, Tensor input)
+    public void ReluBackward(ReluBackwardRule rule, Tensor dInput, Tensor dOutput, Tensor input, bool accumulate = true)
     {
+        if (!accumulate) Fill(dInput, 0f);
         var dx = dInput.Span;
         var dy = dOutput.Span;
         var x = input.Span;

@@ -46,8 +46,9 @@ public sealed partial class NaiveKernels
     }
 
     /// <summary>The gradient goes to the cell that won the max.</summary>
-    public void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor argmax, Pool2dGeometry g)
+    public void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor argmax, Pool2dGeometry g, bool accumulate = true)
     {
+        if (!accumulate) Fill(dInput, 0f);
         var dx = dInput.Span;
         var dy = dOutput.Span;
         var am = argmax.Span;

@@ -19,7 +19,8 @@ public sealed unsafe partial class SimdKernels
     // A batch of at least two images is split across threads image by image (each chunk with its own GEMM and
     // scratch, weight gradients reduced in chunk order); a single image uses the threaded GEMM instead.
 
-    private enum ConvPass { Forward, BackwardInput, BackwardWeight }
+    /// <summary>BackwardInputWrite: dX = … (its old contents ignored) rather than dX += ….</summary>
+    private enum ConvPass { Forward, BackwardInput, BackwardInputWrite, BackwardWeight }
 
     /// <summary>Output columns (images × OH·OW) one GEMM aims for when feature maps are small.</summary>
     private const int BlockColumns = 1024;
@@ -37,11 +38,11 @@ public sealed unsafe partial class SimdKernels
             RunConv(ConvPass.Forward, g, y, x, w, bias is null ? null : b);
     }
 
-    public void Conv2dBackwardInput(Tensor dInput, Tensor dOutput, Tensor weight, Conv2dGeometry g)
+    public void Conv2dBackwardInput(Tensor dInput, Tensor dOutput, Tensor weight, Conv2dGeometry g, bool accumulate = true)
     {
         Check.Conv(g, dOutput, dInput, weight);
         fixed (float* dy = dOutput.Data, dx = dInput.Data, w = weight.Data)
-            RunConv(ConvPass.BackwardInput, g, dy, dx, w, null);
+            RunConv(accumulate ? ConvPass.BackwardInput : ConvPass.BackwardInputWrite, g, dy, dx, w, null);
     }
 
     public void Conv2dBackwardWeight(Tensor dWeight, Tensor dOutput, Tensor input, Conv2dGeometry g)
@@ -83,6 +84,18 @@ public sealed unsafe partial class SimdKernels
     /// <summary>Images [first, end) of one pass, in blocks of about <see cref="BlockColumns"/> output columns.</summary>
     private static void ConvImages(ConvPass pass, in Conv2dGeometry g, int first, int end, float* output, float* image, float* w, float* bias, ConvScratch scratch, CpuThreadPool? pool)
     {
+        if (pass == ConvPass.BackwardInputWrite)
+        {
+            if (WinogradConv.AppliesBackwardInput(g))
+            {
+                scratch.Winograd.BackwardInput(g, first, end, image, output, w, pool, accumulate: false);
+                return;
+            }
+            // The other paths add into dX (col2im): clear these images' planes first.
+            long imageFloats = (long)g.InputChannels * g.InputHeight * g.InputWidth;
+            new Span<float>(image + first * imageFloats, checked((int)((end - first) * imageFloats))).Clear();
+            pass = ConvPass.BackwardInput;
+        }
         if (pass == ConvPass.Forward && WinogradConv.Applies(g))
         {
             scratch.Winograd.Forward(g, first, end, output, image, w, bias, pool);

@@ -41,18 +41,18 @@ public sealed partial class SimdKernels
         else Reference.ActivationBackward(kind, dInput, dOutput, input, output, p);
     }
 
-    /// <summary>dx += dy · [x &gt; 0] (and [dy &gt; 0] for guided), split across the pool (see SplitPasses).</summary>
-    public unsafe void ReluBackward(ReluBackwardRule rule, Tensor dInput, Tensor dOutput, Tensor input)
+    /// <summary>dx (+)= dy · [x &gt; 0] (and [dy &gt; 0] for guided), split across the pool (see SplitPasses).</summary>
+    public unsafe void ReluBackward(ReluBackwardRule rule, Tensor dInput, Tensor dOutput, Tensor input, bool accumulate = true)
     {
         if (rule == ReluBackwardRule.Deconvnet)
         {
-            Reference.ReluBackward(rule, dInput, dOutput, input);
+            Reference.ReluBackward(rule, dInput, dOutput, input, accumulate);
             return;
         }
         Check.SameSize(dInput, dOutput, "relu backward");
         Check.SameSize(dInput, input, "relu backward");
         fixed (float* dx = dInput.Data, dy = dOutput.Data, x = input.Data)
-            RunSplit(rule == ReluBackwardRule.Guided ? SplitPass.GuidedReluBackward : SplitPass.ReluBackward, dInput.Size, dInput.Size, dx, dy, x);
+            RunSplit(rule == ReluBackwardRule.Guided ? SplitPass.GuidedReluBackward : SplitPass.ReluBackward, dInput.Size, dInput.Size, dx, dy, x, accumulate: accumulate);
     }
 
     public void BinaryForward(BinaryOp op, Tensor output, Tensor a, Tensor b)

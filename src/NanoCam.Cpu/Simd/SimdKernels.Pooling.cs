@@ -15,7 +15,7 @@ public sealed unsafe partial class SimdKernels
     // exactly (window order r then s, first maximum wins, NaN wins and stays), so values and argmax indices match it;
     // average pooling sums each window in the reference's order, so its forward matches it exactly too.
 
-    private enum PoolPass { MaxForward, MaxValues, MaxBackward, AvgForward, AvgBackward, GapForward, GapBackward }
+    private enum PoolPass { MaxForward, MaxValues, MaxBackward, MaxBackwardWrite, AvgForward, AvgBackward, GapForward, GapBackward }
 
     private readonly PoolJob _poolJob = new();
 
@@ -34,11 +34,12 @@ public sealed unsafe partial class SimdKernels
             RunPool(PoolPass.MaxForward, g, g.Batch * g.Channels, g.InputHeight * g.InputWidth, x, y, am);
     }
 
-    public void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor argmax, Pool2dGeometry g)
+    /// <summary>dx[argmax] += dy plane by plane; not accumulating, each plane is cleared just before (while in cache).</summary>
+    public void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor argmax, Pool2dGeometry g, bool accumulate = true)
     {
         Check.Pool(g, dOutput, dInput, "maxpool2d backward");
         fixed (float* dx = dInput.Data, dy = dOutput.Data, am = argmax.Data)
-            RunPool(PoolPass.MaxBackward, g, g.Batch * g.Channels, g.InputHeight * g.InputWidth, dx, dy, am);
+            RunPool(accumulate ? PoolPass.MaxBackward : PoolPass.MaxBackwardWrite, g, g.Batch * g.Channels, g.InputHeight * g.InputWidth, dx, dy, am);
     }
 
     public void AvgPool2dForward(Tensor output, Tensor input, Pool2dGeometry g, bool countIncludePad)
@@ -119,6 +120,8 @@ public sealed unsafe partial class SimdKernels
                 {
                     case PoolPass.MaxForward: MaxPlane(x, y, am, _g); break;
                     case PoolPass.MaxBackward:
+                    case PoolPass.MaxBackwardWrite:
+                        if (_pass == PoolPass.MaxBackwardWrite) new Span<float>(x, _plane).Clear();
                         for (int o = 0; o < outPlane; o++)
                         {
                             int index = (int)am[o];

@@ -20,10 +20,10 @@ public sealed unsafe partial class SimdKernels
     private readonly SplitJob _splitJob = new();
 
     /// <summary>Runs a pass over [0, count) items (elements, or bias channels of planes·images elements each).</summary>
-    private void RunSplit(SplitPass pass, int count, long elements, float* a, float* b, float* c, float value = 0f, int images = 0, int plane = 0)
+    private void RunSplit(SplitPass pass, int count, long elements, float* a, float* b, float* c, float value = 0f, int images = 0, int plane = 0, bool accumulate = true)
     {
         var job = _splitJob;
-        (job.Pass, job.Count, job.Value, job.Images, job.Plane) = (pass, count, value, images, plane);
+        (job.Pass, job.Count, job.Value, job.Images, job.Plane, job.Accumulate) = (pass, count, value, images, plane, accumulate);
         job.A = a;
         job.B = b;
         job.C = c;
@@ -38,6 +38,8 @@ public sealed unsafe partial class SimdKernels
         public int Count, Tasks, Images, Plane;
         public float* A, B, C;
         public float Value;
+        /// <summary>ReLU backward adds to dx (true) or writes it.</summary>
+        public bool Accumulate;
 
         public void Execute(int task)
         {
@@ -46,8 +48,8 @@ public sealed unsafe partial class SimdKernels
             {
                 case SplitPass.Fill: new Span<float>(A + start, end - start).Fill(Value); break;
                 case SplitPass.ReluForward: TensorPrimitives.Max(new ReadOnlySpan<float>(B + start, end - start), 0f, new Span<float>(A + start, end - start)); break;
-                case SplitPass.ReluBackward: ReluBackwardRange(A, B, C, start, end, guided: false); break;
-                case SplitPass.GuidedReluBackward: ReluBackwardRange(A, B, C, start, end, guided: true); break;
+                case SplitPass.ReluBackward: ReluBackwardRange(A, B, C, start, end, guided: false, Accumulate); break;
+                case SplitPass.GuidedReluBackward: ReluBackwardRange(A, B, C, start, end, guided: true, Accumulate); break;
                 default: BiasBackwardRange(A, B, start, end); break;
             }
         }
@@ -68,8 +70,11 @@ public sealed unsafe partial class SimdKernels
         }
     }
 
-    /// <summary>dx[i] += dy[i] · [x[i] &gt; 0] (and [dy[i] &gt; 0] when guided) for i in [start, end), 16 lanes at a time, scalar tail.</summary>
-    private static void ReluBackwardRange(float* dx, float* dy, float* x, int start, int end, bool guided)
+    /// <summary>
+    /// dx[i] += dy[i] · [x[i] &gt; 0] (and [dy[i] &gt; 0] when guided) for i in [start, end), 16 lanes at a time, scalar
+    /// tail; dx[i] = … instead when not accumulating (dx is then only written: one stream fewer).
+    /// </summary>
+    private static void ReluBackwardRange(float* dx, float* dy, float* x, int start, int end, bool guided, bool accumulate)
     {
         int i = start;
         for (; i + 16 <= end; i += 16)
@@ -77,9 +82,13 @@ public sealed unsafe partial class SimdKernels
             var vdy = Vector512.Load(dy + i);
             var mask = Vector512.GreaterThan(Vector512.Load(x + i), Vector512<float>.Zero);
             if (guided) mask &= Vector512.GreaterThan(vdy, Vector512<float>.Zero);
-            (Vector512.Load(dx + i) + (vdy & mask)).Store(dx + i);
+            var passed = vdy & mask;
+            (accumulate ? Vector512.Load(dx + i) + passed : passed).Store(dx + i);
         }
         for (; i < end; i++)
-            if (x[i] > 0 && (!guided || dy[i] > 0)) dx[i] += dy[i];
+        {
+            float passed = x[i] > 0 && (!guided || dy[i] > 0) ? dy[i] : 0f;
+            dx[i] = accumulate ? dx[i] + passed : passed;
+        }
     }
 }

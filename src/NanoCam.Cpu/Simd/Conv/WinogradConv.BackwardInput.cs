@@ -8,7 +8,7 @@ namespace NanoCam.Cpu.Simd.Conv;
 /// s′ = 2 − s this is the forward sum of dY (channels K) with the filter
 ///   W′[c, k, r′, s′] = W[k, c, 2 − r′, 2 − s′]   (input and output channels swapped, the kernel turned 180°)
 /// under pads (2 − pt, 2 − pl, 2 − pb, 2 − pr), whose output is H × W again. dX is accumulated (dX += …), as every
-/// backward kernel does.
+/// backward kernel does, or written when it is the first gradient to reach dX (its old contents are then ignored).
 /// </summary>
 public sealed unsafe partial class WinogradConv
 {
@@ -20,8 +20,8 @@ public sealed unsafe partial class WinogradConv
         && g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideHeight == 1 && g.StrideWidth == 1
         && Applies(Turned(g));
 
-    /// <summary>dx[n] += ∂L/∂x[n] from dy[n] for images [first, end) of the forward geometry g (weight w as in the forward pass).</summary>
-    public void BackwardInput(in Conv2dGeometry g, int first, int end, float* dx, float* dy, float* w, CpuThreadPool? pool)
+    /// <summary>dx[n] += ∂L/∂x[n] (dx[n] = … unless <paramref name="accumulate"/>) from dy[n] for images [first, end) of the forward geometry g (weight w as in the forward pass).</summary>
+    public void BackwardInput(in Conv2dGeometry g, int first, int end, float* dx, float* dy, float* w, CpuThreadPool? pool, bool accumulate = true)
     {
         Grow(ref _turned, g.WeightSize);
         float* turned = Pointer(_turned);
@@ -35,7 +35,7 @@ public sealed unsafe partial class WinogradConv
             float* target = turned + ((long)(group * cg + c) * kg + k) * 9;
             for (int tap = 0; tap < 9; tap++) target[tap] = source[8 - tap];
         }
-        Convolve(Turned(g), first, end, dx, dy, turned, null, accumulate: true, pool);
+        Convolve(Turned(g), first, end, dx, dy, turned, null, accumulate, pool);
     }
 
     /// <summary>The forward geometry whose output is dX: input dY (K channels, OH × OW), K → C channels, pads 2 − p.</summary>
