@@ -74,7 +74,8 @@ public interface IKernels
     void AvgPool2dBackward(Tensor dInput, Tensor dOutput, Pool2dGeometry g, bool countIncludePad);
     /// <summary>output[n,c] = (1/HW) Σ_{y,x} input[n,c,y,x]; output is [N, C, 1, 1] or [N, C].</summary>
     void GlobalAvgPoolForward(Tensor output, Tensor input);
-    void GlobalAvgPoolBackward(Tensor dInput, Tensor dOutput);
+    /// <summary>dInput += dOutput / (H·W) over each plane (dInput = … when <paramref name="accumulate"/> is false).</summary>
+    void GlobalAvgPoolBackward(Tensor dInput, Tensor dOutput, bool accumulate = true);
 
     // ---- softmax family along one axis: element (o, c, i) sits at (o·classes + c)·inner + i ----
     void SoftmaxForward(Tensor output, Tensor input, int outer, int classes, int inner);

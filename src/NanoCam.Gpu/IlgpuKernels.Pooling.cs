@@ -43,8 +43,9 @@ public sealed partial class IlgpuKernels
         _kernels.GlobalAvgPoolForward(planes, View(output), View(input), plane);
     }
 
-    public void GlobalAvgPoolBackward(Tensor dInput, Tensor dOutput)
+    public void GlobalAvgPoolBackward(Tensor dInput, Tensor dOutput, bool accumulate = true)
     {
+        if (!accumulate) Fill(dInput, 0f);
         int plane = dInput.Shape.Product(2, dInput.Shape.Rank);
         if (dInput.Size > 0) _kernels.GlobalAvgPoolBackward(dInput.Size, View(dInput), View(dOutput), plane);
     }

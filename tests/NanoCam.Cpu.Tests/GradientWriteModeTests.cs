@@ -77,6 +77,20 @@ public class GradientWriteModeTests
         }
     }
 
+    [Fact]
+    public void GlobalAvgPoolBackward_Written_EqualsReferenceFromZero()
+    {
+        var dOutput = SimdAgreementTests.Random(new Random(4), 5, 7, 1, 1);
+        var expected = Tensor.Zeros(5, 7, 3, 5);
+        Naive.GlobalAvgPoolBackward(expected, dOutput);
+        foreach (var kernels in Every)
+        {
+            var actual = Nans(expected.Shape);
+            kernels.GlobalAvgPoolBackward(actual, dOutput, accumulate: false);
+            Assert.Equal(expected.ToArray(), actual.ToArray());
+        }
+    }
+
     [Theory]
     [InlineData(3, 11_111)]    // split across threads, ranges ending off a 16-float boundary
     [InlineData(1, 21)]        // a vector and a scalar tail

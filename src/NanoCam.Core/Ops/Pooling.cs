@@ -120,6 +120,6 @@ public sealed class GlobalAvgPoolNode : Node
 
     public override void Backward(IKernels kernels)
     {
-        if (GradOf(Input) is { } dInput) kernels.GlobalAvgPoolBackward(dInput, Output.Grad!);
+        if (GradOf(Input, out bool accumulate) is { } dInput) kernels.GlobalAvgPoolBackward(dInput, Output.Grad!, accumulate);
     }
 }

@@ -149,8 +149,9 @@ public sealed partial class NaiveKernels
     }
 
     /// <summary>Each of the H·W cells receives dy/(H·W).</summary>
-    public void GlobalAvgPoolBackward(Tensor dInput, Tensor dOutput)
+    public void GlobalAvgPoolBackward(Tensor dInput, Tensor dOutput, bool accumulate = true)
     {
+        if (!accumulate) Fill(dInput, 0f);
         var dx = dInput.Span;
         var dy = dOutput.Span;
         int planes = dInput.Shape[0] * dInput.Shape[1], plane = dInput.Shape.Product(2, dInput.Shape.Rank);

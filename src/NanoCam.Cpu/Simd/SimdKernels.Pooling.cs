@@ -15,7 +15,7 @@ public sealed unsafe partial class SimdKernels
     // exactly (window order r then s, first maximum wins, NaN wins and stays), so values and argmax indices match it;
     // average pooling sums each window in the reference's order, so its forward matches it exactly too.
 
-    private enum PoolPass { MaxForward, MaxValues, MaxBackward, MaxBackwardWrite, AvgForward, AvgBackward, GapForward, GapBackward }
+    private enum PoolPass { MaxForward, MaxValues, MaxBackward, MaxBackwardWrite, AvgForward, AvgBackward, GapForward, GapBackward, GapBackwardWrite }
 
     private readonly PoolJob _poolJob = new();
 
@@ -65,12 +65,12 @@ public sealed unsafe partial class SimdKernels
     }
 
     /// <summary>Each of the H·W cells receives dy/(H·W).</summary>
-    public void GlobalAvgPoolBackward(Tensor dInput, Tensor dOutput)
+    public void GlobalAvgPoolBackward(Tensor dInput, Tensor dOutput, bool accumulate = true)
     {
         int planes = dInput.Shape[0] * dInput.Shape[1], plane = dInput.Shape.Product(2, dInput.Shape.Rank);
         if (dOutput.Size != planes) throw new ArgumentException($"global average pool backward: dOutput {dOutput.Shape} does not match dInput {dInput.Shape}");
         fixed (float* dx = dInput.Data, dy = dOutput.Data)
-            RunPool(PoolPass.GapBackward, default, planes, plane, dx, dy, null);
+            RunPool(accumulate ? PoolPass.GapBackward : PoolPass.GapBackwardWrite, default, planes, plane, dx, dy, null);
     }
 
     private void RunPool(PoolPass pass, in Pool2dGeometry g, int planes, int plane, float* image, float* pooled, float* argmax, bool countIncludePad = false)
@@ -101,7 +101,7 @@ public sealed unsafe partial class SimdKernels
         public void Execute(int task)
         {
             int first = (int)((long)_planes * task / Tasks), end = (int)((long)_planes * (task + 1) / Tasks);
-            int outPlane = _pass is PoolPass.GapForward or PoolPass.GapBackward ? 1 : _g.OutputHeight * _g.OutputWidth;
+            int outPlane = _pass is PoolPass.GapForward or PoolPass.GapBackward or PoolPass.GapBackwardWrite ? 1 : _g.OutputHeight * _g.OutputWidth;
             if (_pass == PoolPass.MaxValues)
             {
                 int length = MaxPoolValues.RowLength(_g);
@@ -131,6 +131,7 @@ public sealed unsafe partial class SimdKernels
                     case PoolPass.AvgForward: AvgWindows(x, y, _g, _countIncludePad); break;
                     case PoolPass.AvgBackward: AvgWindowsBackward(x, y, _g, _countIncludePad); break;
                     case PoolPass.GapForward: *y = TensorPrimitives.Sum(new ReadOnlySpan<float>(x, _plane)) / _plane; break;
+                    case PoolPass.GapBackwardWrite: new Span<float>(x, _plane).Fill(*y / _plane); break;
                     default:
                     {
                         var dx = new Span<float>(x, _plane);
