@@ -8,7 +8,8 @@ public sealed class MaxPool2d(int kernel, int stride = -1, int padding = 0, bool
 {
     public int Kernel { get; } = kernel;
     public int Stride { get; } = stride < 0 ? kernel : stride;
-    public override Tensor Forward(Tape tape, Tensor input) => tape.MaxPool2d(input, Kernel, Stride, padding, ceilMode);
+    public int Padding { get; } = padding;
+    public override Tensor Forward(Tape tape, Tensor input) => tape.MaxPool2d(input, Kernel, Stride, Padding, ceilMode);
     public override string ToString() => $"MaxPool2d({Kernel}×{Kernel}, stride {Stride})";
 }
 
