@@ -93,7 +93,8 @@ public class SimdAgreementTests
         { 1, 20, 15, 17, 25, 3, 1, 1, 1, 1 },
         { 1, 9, 40, 37, 14, 3, 2, 1, 1, 1 },
         { 2, 7, 19, 23, 13, 5, 1, 2, 2, 1 },
-        { 45, 6, 7, 7, 10, 3, 1, 1, 1, 2 },  // blocks of 20 images (1024 columns ÷ 49), the last one short
+        { 45, 6, 7, 7, 10, 3, 1, 1, 1, 2 },  // blocks of 20 images (1024 columns ÷ 49), the last one short; weight gradient: 9 blocks of 5
+        { 7, 6, 7, 7, 10, 3, 1, 1, 1, 1 },   // weight gradient in blocks of 5 images (256 columns ÷ 49) and a short one of 2
         { 6, 9, 14, 14, 11, 3, 1, 1, 1, 1 }, // a block of 5 images (1024 ÷ 196), then one image alone
         { 3, 1, 28, 28, 10, 3, 1, 1, 1, 1 }, // a first layer: weight gradient as row dots, one image per block (4 + 4 + 2 rows)
     };
