@@ -61,6 +61,9 @@ public class SplitPassTests
     [InlineData(7, 13, 17, 19)]    // 29 393 elements: one task
     [InlineData(9, 37, 11, 13)]    // 47 619 elements: 37 channels in ragged ranges
     [InlineData(64, 32, 28, 28)]   // the GAP-CNN's first convolution
+    [InlineData(64, 128, 7, 7)]    // its third: three 16-float chunks and one float a plane, two 64-channel sweeps
+    [InlineData(40, 150, 3, 3)]    // planes shorter than a vector; ranges that cross a 64-channel sweep's edge
+    [InlineData(11, 70, 4, 12)]    // 48-float planes: one chunk pair and a lone even chunk, no scalar tail
     public void Conv2dBackwardBias_AgreesWithNaiveBitForBit(int n, int k, int h, int w)
     {
         var rng = new Random(n * k + h * w);
