@@ -118,6 +118,7 @@ public sealed unsafe partial class SimdKernels
                 switch (_pass)
                 {
                     case PoolPass.MaxForward: MaxPlane(x, y, am, _g); break;
+                    case PoolPass.MaxBackward when MaxPool2x2Backward.Applies(_g): MaxPool2x2Backward.Plane(x, y, am, _g); break;
                     case PoolPass.MaxBackward:
                         for (int o = 0; o < outPlane; o++)
                         {
