@@ -89,15 +89,19 @@ public class SplitPassTests
     }
 
     [Theory]
-    [InlineData(17)]
-    [InlineData(40_009)]
-    public void Fill_SetsEveryElement(int length)
+    [InlineData(17, 0.25f)]
+    [InlineData(40_009, 0.25f)]
+    [InlineData(40_009, 0f)]          // zero: the block clear
+    [InlineData(40_009, -0f)]         // negative zero must stay negative
+    [InlineData(600_011, 0f)]         // above the streaming size: non-temporal stores, ragged head and tail
+    [InlineData(600_011, -1.5f)]
+    public void Fill_SetsEveryElement(int length, float value)
     {
         foreach (var simd in Simd)
         {
             var t = Random(new Random(length), length);
-            simd.Fill(t, 0.25f);
-            Assert.All(t.ToArray(), v => Assert.Equal(0.25f, v));
+            simd.Fill(t, value);
+            Assert.All(t.ToArray(), v => Assert.Equal(BitConverter.SingleToInt32Bits(value), BitConverter.SingleToInt32Bits(v)));
         }
     }
 
