@@ -131,7 +131,7 @@ public sealed unsafe partial class SimdKernels
         Sse.StoreFence();   // non-temporal stores are weakly ordered: done before the pool reports the task finished
     }
 
-    /// <summary>dx[i] += dy[i] · [x[i] &gt; 0] (and [dy[i] &gt; 0] when guided) for i in [start, end), 16 lanes at a time, scalar tail.</summary>
+    /// <summary>dx[i] += dy[i] where x[i] &gt; 0 (and dy[i] &gt; 0 when guided), other dx[i] untouched, for i in [start, end); 16 lanes at a time, scalar tail.</summary>
     private static void ReluBackwardRange(float* dx, float* dy, float* x, int start, int end, bool guided)
     {
         int i = start;
@@ -140,7 +140,8 @@ public sealed unsafe partial class SimdKernels
             var vdy = Vector512.Load(dy + i);
             var mask = Vector512.GreaterThan(Vector512.Load(x + i), Vector512<float>.Zero);
             if (guided) mask &= Vector512.GreaterThan(vdy, Vector512<float>.Zero);
-            (Vector512.Load(dx + i) + (vdy & mask)).Store(dx + i);
+            var vdx = Vector512.Load(dx + i);
+            Vector512.ConditionalSelect(mask, vdx + vdy, vdx).Store(dx + i);   // not dx + 0, which turns −0 into +0
         }
         for (; i < end; i++)
             if (x[i] > 0 && (!guided || dy[i] > 0)) dx[i] += dy[i];
