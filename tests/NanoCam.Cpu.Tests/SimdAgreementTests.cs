@@ -152,8 +152,8 @@ public class SimdAgreementTests
         { 5, 3, 2, 14, 2, 2, 0, false },    // one output row: only exact loads and stores, every plane's edge next to another's
         { 4, 3, 3, 3, 2, 2, 0, false },     // one window a plane
         { 2, 3, 14, 15, 2, 2, 0, false },   // 7 windows and a spare column
-        { 2, 2, 6, 40, 2, 2, 0, false },    // 20 windows: backward in steps of 8, 8 and 4
-        { 2, 2, 7, 27, 2, 2, 0, false },    // 13 windows: backward 8, 4 and one alone; spare row and column
+        { 2, 2, 6, 40, 2, 2, 0, false },    // 20 windows: five whole backward steps
+        { 2, 2, 7, 27, 2, 2, 0, false },    // 13 windows: three backward steps and one window alone; spare row and column
     };
 
     [Theory]

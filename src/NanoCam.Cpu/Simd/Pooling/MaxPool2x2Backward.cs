@@ -5,15 +5,15 @@ using System.Runtime.Intrinsics.X86;
 namespace NanoCam.Cpu.Simd.Pooling;
 
 /// <summary>
-/// Max-pooling backward for 2×2 windows at stride 2 without padding (the training step's pools): windows in groups
-/// of eight (four on the row's tail) instead of one scattered add each. Window (oy, ox) covers dx[2oy + r, 2ox + s]
-/// and hands dy[oy, ox] to the one tap its argmax names. A step spreads its argmaxes and gradients to the cells they
-/// cover in each of the two rows (lane 2l + s ← window l), compares each cell's index with its window's argmax, and
-/// the cells that match become dx + dy while the rest are stored back unchanged. Windows do not overlap, so each
+/// Max-pooling backward for 2×2 windows at stride 2 without padding (the training step's pools): windows four at a
+/// time instead of one scattered add each. Window (oy, ox) covers dx[2oy + r, 2ox + s] and hands dy[oy, ox] to the
+/// one tap its argmax names. A step spreads its argmaxes and gradients to the 8 cells they cover in each of the two
+/// rows (lane 2l + s ← window l), compares each cell's index with its window's argmax, and the cells that match
+/// become dx + dy while the rest are stored back unchanged. Windows do not overlap, so each
 /// cell receives at most one term: the reference's dx[index] += dy[o], to the bit (an unmatched −0 stays −0).
-/// Every step reads and writes exactly its own windows' cells: a wider tail step would overlap the next row's
-/// loads with its stores, and the store-to-load forwarding stalls cost more than the step saves (the last 1–3
-/// windows of a row go one at a time).
+/// Every step reads and writes exactly its own windows' cells (the last 1–3 windows of a row go one at a time): a
+/// step run past the row's end would overlap the next row's loads with its stores, and the store-to-load forwarding
+/// stalls cost more than the step saves (whole-vector and AVX-512 masked tails both ran slower than the scalar loop).
 /// </summary>
 public static unsafe class MaxPool2x2Backward
 {
@@ -31,43 +31,12 @@ public static unsafe class MaxPool2x2Backward
         for (int oy = 0; oy < oh; oy++)
         {
             int o = oy * ow, top = 2 * oy * w, ox = 0;
-            for (; ox + 8 <= ow; ox += 8)
-            {
-                if (Avx512F.IsSupported) Eight(dx, top + 2 * ox, w, am + o + ox, dy + o + ox);
-                else
-                {
-                    Four(dx, top + 2 * ox, w, am + o + ox, dy + o + ox);
-                    Four(dx, top + 2 * ox + 8, w, am + o + ox + 4, dy + o + ox + 4);
-                }
-            }
-            if (ox + 4 <= ow)
-            {
-                Four(dx, top + 2 * ox, w, am + o + ox, dy + o + ox);
-                ox += 4;
-            }
+            for (; ox + 4 <= ow; ox += 4) Four(dx, top + 2 * ox, w, am + o + ox, dy + o + ox);
             for (; ox < ow; ox++)
             {
                 int index = (int)am[o + ox];
                 if (index >= 0) dx[index] += dy[o + ox];
             }
-        }
-    }
-
-    /// <summary>Eight windows whose top-left cell is dx[first]: 16 cells in each row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Eight(float* dx, int first, int w, float* am, float* dy)
-    {
-        var spread = Vector512.Create(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
-        var cell = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        var argmax = Vector256.Load(am);
-        var gradient = Vector256.Load(dy);
-        var argmaxes = Avx512F.PermuteVar16x32(Vector512.Create(argmax, argmax), spread);
-        var gradients = Avx512F.PermuteVar16x32(Vector512.Create(gradient, gradient), spread);
-        for (int row = first; row <= first + w; row += w)
-        {
-            var hit = Vector512.Equals(argmaxes, Vector512.Create((float)row) + cell);
-            var x = Vector512.Load(dx + row);
-            Vector512.ConditionalSelect(hit, x + gradients, x).Store(dx + row);
         }
     }
 
