@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using NanoCam.Cpu.Threading;
 
 namespace NanoCam.Cpu.Simd;
@@ -45,7 +44,7 @@ public sealed unsafe partial class SimdKernels
             int start = Boundary(task), end = Boundary(task + 1);
             switch (Pass)
             {
-                case SplitPass.Fill: FillRange(A, start, end, Value, Count); break;
+                case SplitPass.Fill: new Span<float>(A + start, end - start).Fill(Value); break;
                 case SplitPass.ReluForward: TensorPrimitives.Max(new ReadOnlySpan<float>(B + start, end - start), 0f, new Span<float>(A + start, end - start)); break;
                 case SplitPass.ReluBackward: ReluBackwardRange(A, B, C, start, end, guided: false); break;
                 case SplitPass.GuidedReluBackward: ReluBackwardRange(A, B, C, start, end, guided: true); break;
@@ -102,33 +101,6 @@ public sealed unsafe partial class SimdKernels
                     db[jb + c] += Vector512.Sum(sums[2 * c] + sums[2 * c + 1]) + tails[c];
             }
         }
-    }
-
-    /// <summary>Tensors from which Fill streams past the caches (2 M floats: the 28×28 and 14×14 gradients of the GAP-CNN).</summary>
-    private const int StreamingFillElements = 1 << 19;
-
-    /// <summary>
-    /// a[i] = value for i in [start, end) of a tensor of <paramref name="count"/> elements. The tape zeroes every
-    /// gradient of a pass up front, long before the backward reaches the first layers' large ones; ordinary stores
-    /// would read each line in only to overwrite it, and push out the forward activations the backward is about to
-    /// read. So large tensors take non-temporal stores (no read, no cache fill); the rest, zero by Clear, whose
-    /// block clear beats Span.Fill's loop several times on data in cache.
-    /// </summary>
-    private static void FillRange(float* a, int start, int end, float value, int count)
-    {
-        var span = new Span<float>(a + start, end - start);
-        if (count < StreamingFillElements || !Avx.IsSupported)
-        {
-            if (value == 0 && !float.IsNegative(value)) span.Clear();
-            else span.Fill(value);
-            return;
-        }
-        int i = start;
-        for (; i < end && ((nint)(a + i) & 31) != 0; i++) a[i] = value;
-        var v = Vector256.Create(value);
-        for (; i + 8 <= end; i += 8) Avx.StoreAlignedNonTemporal(a + i, v);
-        for (; i < end; i++) a[i] = value;
-        Sse.StoreFence();   // non-temporal stores are weakly ordered: done before the pool reports the task finished
     }
 
     /// <summary>dx[i] += dy[i] where x[i] &gt; 0 (and dy[i] &gt; 0 when guided), other dx[i] untouched, for i in [start, end); 16 lanes at a time, scalar tail.</summary>
