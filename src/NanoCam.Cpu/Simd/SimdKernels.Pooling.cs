@@ -144,9 +144,7 @@ public sealed unsafe partial class SimdKernels
     private static void MaxPlane(float* x, float* y, float* am, in Pool2dGeometry g)
     {
         int w = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth;
-        bool pairs = g is { KernelHeight: 2, KernelWidth: 2, StrideHeight: 2, StrideWidth: 2, PadTop: 0, PadLeft: 0, DilationHeight: 1, DilationWidth: 1 }
-            && 2 * oh <= g.InputHeight && 2 * ow <= w;
-        if (!pairs)
+        if (!MaxPool2x2Backward.WholeWindows2x2Stride2(g))
         {
             MaxWindows(x, y, am, g);
             return;

@@ -19,10 +19,12 @@ public static unsafe class MaxPool2x2Backward
 {
     /// <summary>Whether <see cref="Plane"/> takes this geometry (indices stay exact in the float argmax: plane &lt; 2²⁴).</summary>
     public static bool Applies(in Pool2dGeometry g) =>
-        Avx2.IsSupported
-        && g is { KernelHeight: 2, KernelWidth: 2, StrideHeight: 2, StrideWidth: 2, PadTop: 0, PadLeft: 0, DilationHeight: 1, DilationWidth: 1 }
-        && 2 * g.OutputHeight <= g.InputHeight && 2 * g.OutputWidth <= g.InputWidth
-        && (long)g.InputHeight * g.InputWidth < 1 << 24;
+        Avx2.IsSupported && WholeWindows2x2Stride2(g) && (long)g.InputHeight * g.InputWidth < 1 << 24;
+
+    /// <summary>2×2 windows at stride 2, no padding or dilation, every window's four taps inside the input.</summary>
+    internal static bool WholeWindows2x2Stride2(in Pool2dGeometry g) =>
+        g is { KernelHeight: 2, KernelWidth: 2, StrideHeight: 2, StrideWidth: 2, PadTop: 0, PadLeft: 0, DilationHeight: 1, DilationWidth: 1 }
+        && 2 * g.OutputHeight <= g.InputHeight && 2 * g.OutputWidth <= g.InputWidth;
 
     /// <summary>dx[argmax[o]] += dy[o] for the windows o of one plane.</summary>
     public static void Plane(float* dx, float* dy, float* am, in Pool2dGeometry g)
