@@ -10,6 +10,7 @@ public class SimdAgreementTests
     private static readonly NaiveKernels Naive = NaiveKernels.Instance;
     private static readonly SimdKernels Simd1 = new(threads: 1);
     private static readonly SimdKernels Simd2 = new(threads: 2);
+    private static readonly SimdKernels Simd3 = new(threads: 3);
 
     /// <summary>Both micro-kernels (AVX2 forced, AVX-512 forced: each runs everywhere, fast or not) at 1 and 2 threads.</summary>
     private static readonly SimdKernels[] EveryGemmPath =
@@ -138,14 +139,22 @@ public class SimdAgreementTests
     public static TheoryData<int, int, int, int, int, int, int, bool> PoolCases => new()
     {
         // batch, C, H, W, kernel, stride, pad, ceil mode
-        { 2, 3, 28, 28, 2, 2, 0, false },   // the training-step case: one vector step and a 6-window masked step
+        { 2, 3, 28, 28, 2, 2, 0, false },   // the training-step case: one vector step and a 6-window tail step
         { 3, 5, 15, 37, 2, 2, 0, false },   // 18 windows per row: two vector steps and a scalar tail; odd last row unused
         { 2, 3, 9, 40, 2, 2, 0, true },     // ceil mode: a last row of half windows
         { 2, 4, 11, 13, 3, 2, 1, true },    // padded, overlapping windows: the general rule
         { 1, 2, 7, 5, 2, 1, 0, false },     // stride 1
-        { 2, 3, 14, 14, 2, 2, 0, false },   // 7 windows per row: the masked step alone (the training step's second pool)
-        { 1, 2, 6, 6, 2, 2, 0, false },     // 3 windows: masked loads end exactly at the end of the tensor
-        { 2, 2, 4, 30, 2, 2, 0, false },    // 15 windows: one vector step and a 7-window masked step
+        { 2, 3, 14, 14, 2, 2, 0, false },   // 7 windows per row: the tail step alone (the training step's second pool)
+        { 1, 2, 6, 6, 2, 2, 0, false },     // 3 windows: the tail step's masked loads end exactly at the end of the tensor
+        { 2, 2, 4, 30, 2, 2, 0, false },    // 15 windows: one vector step and a 7-window tail step
+        { 3, 4, 15, 14, 2, 2, 0, false },   // odd height: the spare row lets even the last row pair read past its end
+        { 2, 3, 26, 26, 2, 2, 0, false },   // 13 windows: a 5-window tail whose whole-vector store spills into the next row
+        { 3, 5, 6, 6, 2, 2, 0, false },     // 3 windows: the first row's 8-wide store spans the next two rows, the others may not
+        { 5, 3, 2, 14, 2, 2, 0, false },    // one output row: only exact loads and stores, every plane's edge next to another's
+        { 4, 3, 3, 3, 2, 2, 0, false },     // one window a plane
+        { 2, 3, 14, 15, 2, 2, 0, false },   // 7 windows and a spare column
+        { 2, 2, 6, 40, 2, 2, 0, false },    // 20 windows: five whole backward steps
+        { 2, 2, 7, 27, 2, 2, 0, false },    // 13 windows: three backward steps and one window alone; spare row and column
     };
 
     [Theory]
@@ -160,11 +169,13 @@ public class SimdAgreementTests
         for (int i = 5; i < x.Length; i += 97) x[i] = float.NaN;
         var g = Pool2dGeometry.For(input.Shape, kernel, stride, pad, ceil);
         var dOutput = Random(rng, g.OutputShape.ToArray());
-        foreach (var simd in new[] { Simd1, Simd2 })
+        foreach (var simd in new[] { Simd1, Simd2, Simd3 })
         {
             string tag = $"pool {g} threads={simd.Threads}";
             var (yn, an) = (Tensor.Zeros(g.OutputShape), Tensor.Zeros(g.OutputShape));
             var (ys, @as) = (Tensor.Zeros(g.OutputShape), Tensor.Zeros(g.OutputShape));
+            ys.Span.Fill(-12345f);   // every output and index must be written
+            @as.Span.Fill(-12345f);
             Naive.MaxPool2dForward(yn, an, input, g);
             simd.MaxPool2dForward(ys, @as, input, g);
             Assert.Equal(an.ToArray(), @as.ToArray());
@@ -210,7 +221,7 @@ public class SimdAgreementTests
             for (int i = 3; i < x.Length; i += 61) x[i] = float.NaN;
             for (int i = 11; i < x.Length; i += 43) x[i] = float.NegativeInfinity;
             var dOutput = Random(rng, g.OutputShape.ToArray());
-            foreach (var simd in new[] { Simd1, Simd2 })
+            foreach (var simd in new[] { Simd1, Simd2, Simd3 })
             {
                 string tag = $"trial {trial} {g} threads={simd.Threads}";
                 var (yn, an, ys, @as) = (Tensor.Zeros(g.OutputShape), Tensor.Zeros(g.OutputShape), Tensor.Zeros(g.OutputShape), Tensor.Zeros(g.OutputShape));

@@ -43,6 +43,8 @@ public class SplitPassTests
     {
         var rng = new Random(rows + columns);
         var (x, dy, initial) = (Random(rng, rows, columns), Random(rng, rows, columns), Random(rng, rows, columns));
+        var start = initial.Span;
+        for (int i = 0; i < start.Length; i += 5) start[i] = -0f;   // a gradient the rule leaves alone keeps its sign of zero
         foreach (var rule in Enum.GetValues<ReluBackwardRule>())
         {
             var expected = Clone(initial);
@@ -51,7 +53,7 @@ public class SplitPassTests
             {
                 var actual = Clone(initial);
                 simd.ReluBackward(rule, actual, dy, x);
-                Assert.Equal(expected.ToArray(), actual.ToArray());
+                Assert.Equal(expected.ToArray().Select(BitConverter.SingleToInt32Bits), actual.ToArray().Select(BitConverter.SingleToInt32Bits));
             }
         }
     }
@@ -61,6 +63,9 @@ public class SplitPassTests
     [InlineData(7, 13, 17, 19)]    // 29 393 elements: one task
     [InlineData(9, 37, 11, 13)]    // 47 619 elements: 37 channels in ragged ranges
     [InlineData(64, 32, 28, 28)]   // the GAP-CNN's first convolution
+    [InlineData(64, 128, 7, 7)]    // its third: three 16-float chunks and one float a plane, two 64-channel sweeps
+    [InlineData(40, 150, 3, 3)]    // planes shorter than a vector; ranges that cross a 64-channel sweep's edge
+    [InlineData(11, 70, 4, 12)]    // 48-float planes: one chunk pair and a lone even chunk, no scalar tail
     public void Conv2dBackwardBias_AgreesWithNaiveBitForBit(int n, int k, int h, int w)
     {
         var rng = new Random(n * k + h * w);
@@ -86,15 +91,17 @@ public class SplitPassTests
     }
 
     [Theory]
-    [InlineData(17)]
-    [InlineData(40_009)]
-    public void Fill_SetsEveryElement(int length)
+    [InlineData(17, 0.25f)]
+    [InlineData(40_009, 0.25f)]
+    [InlineData(40_009, 0f)]
+    [InlineData(40_009, -0f)]         // negative zero must stay negative
+    public void Fill_SetsEveryElement(int length, float value)
     {
         foreach (var simd in Simd)
         {
             var t = Random(new Random(length), length);
-            simd.Fill(t, 0.25f);
-            Assert.All(t.ToArray(), v => Assert.Equal(0.25f, v));
+            simd.Fill(t, value);
+            Assert.All(t.ToArray(), v => Assert.Equal(BitConverter.SingleToInt32Bits(value), BitConverter.SingleToInt32Bits(v)));
         }
     }
 

@@ -121,7 +121,13 @@ public sealed unsafe partial class SimdKernels
                     case PoolPass.MaxForward: MaxPlane(x, y, am, _g); break;
                     case PoolPass.MaxBackward:
                     case PoolPass.MaxBackwardWrite:
+                        // Written: the plane is cleared while in cache, then added to (no pass over memory just for zeros).
                         if (_pass == PoolPass.MaxBackwardWrite) new Span<float>(x, _plane).Clear();
+                        if (MaxPool2x2Backward.Applies(_g))
+                        {
+                            MaxPool2x2Backward.Plane(x, y, am, _g);
+                            break;
+                        }
                         for (int o = 0; o < outPlane; o++)
                         {
                             int index = (int)am[o];
@@ -147,16 +153,19 @@ public sealed unsafe partial class SimdKernels
     private static void MaxPlane(float* x, float* y, float* am, in Pool2dGeometry g)
     {
         int w = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth;
-        bool pairs = g is { KernelHeight: 2, KernelWidth: 2, StrideHeight: 2, StrideWidth: 2, PadTop: 0, PadLeft: 0, DilationHeight: 1, DilationWidth: 1 }
-            && 2 * oh <= g.InputHeight && 2 * ow <= w;
-        if (!pairs)
+        if (!MaxPool2x2Backward.WholeWindows2x2Stride2(g))
         {
             MaxWindows(x, y, am, g);
             return;
         }
+        int tailStart = ow & ~7, planeIn = g.InputHeight * w, planeOut = oh * ow;
         for (int oy = 0; oy < oh; oy++)
         {
-            int ox = Avx2.IsSupported ? MaxPairs(x + 2 * oy * w, w, 2 * oy * w, y + oy * ow, am + oy * ow, ow) : 0;
+            // The tail step may read past its row (16 floats from column 2·tailStart of rows 2oy and 2oy + 1) and
+            // write past it (8 outputs from tailStart) while that stays inside this plane: the reads then fall on
+            // later input rows, and the writes on outputs this sweep writes again later.
+            bool readOver = (2 * oy + 1) * w + 2 * tailStart + 16 <= planeIn, writeOver = oy * ow + tailStart + 8 <= planeOut;
+            int ox = Avx2.IsSupported ? MaxPairs(x + 2 * oy * w, w, 2 * oy * w, y + oy * ow, am + oy * ow, ow, readOver, writeOver) : 0;
             for (; ox < ow; ox++) MaxPair(x + 2 * oy * w, w, 2 * oy * w, ox, out y[oy * ow + ox], out am[oy * ow + ox]);
         }
     }
@@ -183,11 +192,15 @@ public sealed unsafe partial class SimdKernels
 
     /// <summary>
     /// 2×2 stride-2 windows on input rows (top, top + w), eight outputs per step: the 16 inputs of each row split into
-    /// even columns (tap s = 0) and odd (s = 1), then the four taps fold in reference order. The last 1–7 windows take
-    /// one more step through masked loads and stores (only their 2·t inputs per row and t outputs are touched), so a
-    /// 7- or 14-wide output row never falls to the scalar loop. Returns the windows done (all of them).
+    /// even columns (tap s = 0) and odd (s = 1), then the four taps fold in reference order. The last t = 1–7 windows
+    /// take one more 8-wide step, so a 7- or 14-wide output row never falls to the scalar loop. That step loads and
+    /// stores whole vectors where the caller allows it (<paramref name="readOver"/>, <paramref name="writeOver"/>);
+    /// otherwise it masks the loads to the 2·t inputs per row and writes the t outputs one by one. Plain stores
+    /// matter: AMD's Zen microcodes VMASKMOVPS stores, and on outputs not in cache one costs tens of cycles (the
+    /// 14×14 → 7×7 pool, one masked store pair per row, ran at half the 28×28 → 14×14 pool's speed per byte).
+    /// Returns the windows done (all of them).
     /// </summary>
-    private static int MaxPairs(float* top, int w, int topIndex, float* y, float* am, int ow)
+    private static int MaxPairs(float* top, int w, int topIndex, float* y, float* am, int ow, bool readOver, bool writeOver)
     {
         var even = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
         var lanes = Vector256.Create(0f, 2, 4, 6, 8, 10, 12, 14);
@@ -209,19 +222,38 @@ public sealed unsafe partial class SimdKernels
         int tail = ow - ox;
         if (tail > 0)
         {
-            var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
-            var low = Vector256.LessThan(lane, Vector256.Create(2 * tail)).AsSingle();
-            var high = Vector256.LessThan(lane, Vector256.Create(2 * tail - 8)).AsSingle();
-            var (a, b) = Deinterleave(Avx.MaskLoad(top + 2 * ox, low), Avx.MaskLoad(top + 2 * ox + 8, high), even);
-            var (c, d) = Deinterleave(Avx.MaskLoad(top + w + 2 * ox, low), Avx.MaskLoad(top + w + 2 * ox + 8, high), even);
+            Vector256<float> a, b, c, d;
+            if (readOver)
+            {
+                (a, b) = Deinterleave(Vector256.Load(top + 2 * ox), Vector256.Load(top + 2 * ox + 8), even);
+                (c, d) = Deinterleave(Vector256.Load(top + w + 2 * ox), Vector256.Load(top + w + 2 * ox + 8), even);
+            }
+            else
+            {
+                var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+                var low = Vector256.LessThan(lane, Vector256.Create(2 * tail)).AsSingle();
+                var high = Vector256.LessThan(lane, Vector256.Create(2 * tail - 8)).AsSingle();
+                (a, b) = Deinterleave(Avx.MaskLoad(top + 2 * ox, low), Avx.MaskLoad(top + 2 * ox + 8, high), even);
+                (c, d) = Deinterleave(Avx.MaskLoad(top + w + 2 * ox, low), Avx.MaskLoad(top + w + 2 * ox + 8, high), even);
+            }
             var first = Vector256.Create((float)(topIndex + 2 * ox)) + lanes;
             var (best, index) = (a, first);
             Take(ref best, ref index, b, first + one);
             Take(ref best, ref index, c, first + row);
             Take(ref best, ref index, d, first + row + one);
-            var valid = Vector256.LessThan(lane, Vector256.Create(tail)).AsSingle();
-            Avx.MaskStore(y + ox, valid, best);
-            Avx.MaskStore(am + ox, valid, index);
+            if (writeOver)
+            {
+                best.Store(y + ox);
+                index.Store(am + ox);
+            }
+            else
+            {
+                for (int t = 0; t < tail; t++)
+                {
+                    y[ox + t] = best.GetElement(t);
+                    am[ox + t] = index.GetElement(t);
+                }
+            }
             ox = ow;
         }
         return ox;
