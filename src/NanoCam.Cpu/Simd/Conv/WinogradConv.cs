@@ -144,7 +144,7 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
     private enum Phase { Filters, Inputs, Products, Outputs }
 
     /// <summary>One phase of one block, split into Tasks ranges (channels, positions or output channels).</summary>
-    private sealed class Job : IParallelBody
+    private sealed partial class Job : IParallelBody
     {
         public WinogradConv Owner = null!;
         public Phase Phase;
@@ -194,12 +194,17 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
         /// <summary>
         /// V_ξ[c, t] for input channels [c0, c1) of the block. Each image's run of tile rows is copied once, zero-padded,
         /// into this task's plane buffer (consecutive tile rows share two input rows), then transformed row by row in
-        /// groups of <see cref="LanesFor"/> tiles.
+        /// groups of 16 tiles; narrow maps read the tensor directly (<see cref="InputsNarrow"/>).
         /// </summary>
         private void Inputs(int c0, int c1, int task)
         {
+            if (LanesFor(TileColumns) == WinogradTransforms.NarrowLanes)
+            {
+                InputsNarrow(c0, c1);
+                return;
+            }
             var g = G;
-            int pw = PaddedWidth, tw = TileColumns, lanes = LanesFor(tw);
+            int pw = PaddedWidth, tw = TileColumns;
             float* plane = Pointer(Owner._rows) + (long)task * PlaneFloats;
             float* v = Pointer(Owner._v);
             long vStride = VStride, positionStride = VPosition;
@@ -214,11 +219,8 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
                     float* r0 = plane + (long)2 * r * pw;
                     // A short last group spills into the next row's slots (written after) or the spare.
                     float* vRow = v + c * vStride + (long)(row + r) * tw;
-                    if (lanes == WinogradTransforms.NarrowLanes)
-                        WinogradTransforms.InputNarrow(vRow, positionStride, r0, r0 + pw, r0 + 2 * pw, r0 + 3 * pw);
-                    else
-                        for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
-                            WinogradTransforms.Input(vRow + tx, positionStride, r0 + 2 * tx, r0 + pw + 2 * tx, r0 + 2 * pw + 2 * tx, r0 + 3 * pw + 2 * tx);
+                    for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
+                        WinogradTransforms.Input(vRow + tx, positionStride, r0 + 2 * tx, r0 + pw + 2 * tx, r0 + 2 * pw + 2 * tx, r0 + 3 * pw + 2 * tx);
                 }
                 row += run;
             }
@@ -265,12 +267,17 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
             else new ReadOnlySpan<float>(row, width).CopyTo(dst);
         }
 
-        /// <summary>Y = Aᵀ M A + bias for output channels [k0, k1), two output rows per tile row.</summary>
+        /// <summary>Y = Aᵀ M A + bias for output channels [k0, k1), two output rows per tile row (narrow maps: <see cref="OutputsNarrow"/>).</summary>
         private void Outputs(int k0, int k1, int task)
         {
+            if (LanesFor(TileColumns) == WinogradTransforms.NarrowLanes)
+            {
+                OutputsNarrow(k0, k1);
+                return;
+            }
             var g = G;
             int oh = g.OutputHeight, ow = g.OutputWidth, tw = TileColumns, pw = PaddedWidth, kg = g.OutputChannelsPerGroup;
-            int tiles = Rows * tw, lanes = LanesFor(tw);
+            int tiles = Rows * tw;
             float* top = Pointer(Owner._rows) + (long)task * PlaneFloats, bottom = top + pw;
             float* m = Pointer(Owner._m);
             long positionStride = MPosition;
@@ -282,10 +289,8 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
                 {
                     int globalRow = Row0 + row, n = First + globalRow / TileRows, ty = globalRow % TileRows;
                     float* mRow = m + (long)k * tiles + (long)row * tw;
-                    if (lanes == WinogradTransforms.NarrowLanes) WinogradTransforms.OutputNarrow(top, bottom, mRow, positionStride, bias);
-                    else
-                        for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
-                            WinogradTransforms.Output(top + 2 * tx, bottom + 2 * tx, mRow + tx, positionStride, bias);
+                    for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
+                        WinogradTransforms.Output(top + 2 * tx, bottom + 2 * tx, mRow + tx, positionStride, bias);
                     float* plane = Y + ((long)n * g.OutputChannels + channel) * oh * ow;
                     WriteRow(top, plane + (long)2 * ty * ow, ow);
                     if (2 * ty + 1 < oh) WriteRow(bottom, plane + (long)(2 * ty + 1) * ow, ow);
