@@ -24,12 +24,30 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
     private const int BlockTiles = 2048;
 
     /// <summary>
-    /// The same for maps of at most 8 tile columns (the 8-lane transforms), where a block spans many images: measured
-    /// on the GAP-CNN's 14×14 and 7×7 layers at batch 64, 256 ran 10–30 % faster than 2048 (V and M of a block stay
-    /// in cache between the phases), while 128, 192 and 288 ran slower (288 leaves the GEMM a second, nearly empty
-    /// 256-column task). Wide maps keep 2048: the 56×56 layer ran 7 % slower with 256.
+    /// The same for maps of at most 8 tile columns (the 8-lane transforms), where a block spans many images, rounded to
+    /// whole GEMM panels by <see cref="NarrowBlockRows"/>: measured on the GAP-CNN's 14×14 and 7×7 layers at batch 64,
+    /// 256 ran 10–30 % faster than 2048 (V and M of a block stay in cache between the phases), while 128, 192 and 288
+    /// ran slower (288 leaves the GEMM a second, nearly empty 256-column task). Then blocks of whole 48-tile panels
+    /// (fastest of 150 calls, A/B, 1 thread): the 7×7 layers' products at 240 tiles ran 6–16 % faster than at 256, and
+    /// 480 no faster again; the 14×14 layers' at 336 (48 tile rows of 7) 16–27 % faster than at 252 (a 12-column last
+    /// panel), while 238 (a 46-column one) ran 38–76 % slower. Wide maps keep 2048: the 56×56 layer ran 7 % slower with 256.
     /// </summary>
-    private const int NarrowBlockTiles = 256;
+    private const int NarrowBlockTiles = 240;
+
+    /// <summary>
+    /// Tile rows per block of a narrow map: a whole number of units of 48 tiles (the 8×48 GEMM tile's panel width, a
+    /// multiple of the 6×16 tile's 16), as many as fit in <see cref="NarrowBlockTiles"/>, at least one (7 tile columns: 336 tiles).
+    /// </summary>
+    private static int NarrowBlockRows(int tileColumns)
+    {
+        int unit = GemmPanel / Gcd(tileColumns, GemmPanel);
+        return unit * Math.Max(1, NarrowBlockTiles / (unit * tileColumns));
+    }
+
+    /// <summary>Columns of one packed B panel of the 8×48 GEMM tile.</summary>
+    private const int GemmPanel = 48;
+
+    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
 
     /// <summary>Channels per group (both sides) from which the transforms pay for themselves.</summary>
     private const int MinChannels = 16;
@@ -61,7 +79,7 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
         int cg = g.InputChannelsPerGroup, kg = g.OutputChannelsPerGroup;
         int tileRows = (g.OutputHeight + 1) / 2, tileColumns = (g.OutputWidth + 1) / 2;
         int totalRows = (end - first) * tileRows;
-        int rowsPerBlock = Math.Clamp((LanesFor(tileColumns) == WinogradTransforms.NarrowLanes ? NarrowBlockTiles : BlockTiles) / tileColumns, 1, totalRows);
+        int rowsPerBlock = Math.Clamp(LanesFor(tileColumns) == WinogradTransforms.NarrowLanes ? NarrowBlockRows(tileColumns) : BlockTiles / tileColumns, 1, totalRows);
         int blockTiles = rowsPerBlock * tileColumns;
         // A tile row's inputs: 4 padded rows, 2 per tile plus 2, rounded up to whole 16-tile groups (+2 read past).
         int paddedWidth = 32 * ((tileColumns + WinogradTransforms.Lanes - 1) / WinogradTransforms.Lanes) + 2;
