@@ -52,6 +52,7 @@ public sealed unsafe partial class WinogradConv
         Prepare(threads, Positions * sPosition, Positions * vPosition, Positions * pPosition, planeFloats);
         var inputs = _job;
         inputs.Owner = this;
+        inputs.End = end;
         inputs.X = x;
         (inputs.G, inputs.First, inputs.TileRows, inputs.TileColumns, inputs.PaddedWidth, inputs.VStride, inputs.Tasks) =
             (g, first, tileRows, tileColumns, paddedWidth, stride, threads);

@@ -90,6 +90,7 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
         Prepare(threads, Positions * uPosition, Positions * vPosition, Positions * mPosition + WinogradTransforms.Lanes, planeFloats);
         var job = _job;
         job.Owner = this;
+        job.End = end;
         job.X = x;
         job.Y = y;
         job.Bias = bias;
@@ -170,6 +171,8 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
         public float* X, Y, W, Bias;
         public bool Accumulate;
         public int First, Group, TileRows, TileColumns, PaddedWidth, Row0, Rows, Tasks;
+        /// <summary>One past the last image of the call: X and Y hold images [First, End).</summary>
+        public int End;
         /// <summary>Floats of one task's plane buffer: the padded input rows of an image's tile rows (2 per tile row + 2).</summary>
         public long PlaneFloats;
         public long VStride, UPosition, VPosition, MPosition;
