@@ -20,7 +20,7 @@ public class WinogradConvTests
 
     private static Tensor Random(Random rng, params int[] dims) => SimdAgreementTests.Random(rng, dims);
 
-    public static TheoryData<int, int, int, int, int, int, int, int, int, int> Cases => new()
+    public static TheoryData<int, int, int, int, int, int, int, int, int, int> Cases => WinogradNarrowCases.AddTo(new()
     {
         // batch, C, H, W, K, padTop, padLeft, padBottom, padRight, groups
         { 1, 16, 23, 25, 16, 1, 1, 1, 1, 1 },    // odd output: the last tile row and column half used
@@ -30,14 +30,7 @@ public class WinogradConvTests
         { 1, 16, 100, 90, 16, 1, 1, 1, 1, 1 },   // 2500 tiles: several blocks of tile rows
         { 5, 16, 30, 31, 20, 1, 1, 1, 1, 1 },    // blocks of tile rows that start and end inside images
         { 1, 64, 56, 56, 64, 1, 1, 1, 1, 1 },    // the benchmark's layer
-        // Narrow maps (at most 8 tile columns: masked loads and stores straight from and to the tensors):
-        { 40, 16, 5, 5, 16, 1, 1, 1, 1, 1 },     // 3 tile columns, two tile rows per vector; 3 tile rows: a pair and a single
-        { 8, 16, 7, 7, 24, 0, 2, 2, 0, 1 },      // 7×7 with uneven padding (left 2, right 0; top 0, bottom 2)
-        { 16, 16, 13, 13, 16, 2, 0, 1, 2, 1 },   // 14×13 output, 7 tile columns: one tile row per vector, uneven padding
-        { 6, 16, 16, 17, 16, 1, 0, 1, 0, 1 },    // 8 tile columns: padded columns 16 and 17 (both on the map) from a second load
-        { 6, 16, 16, 16, 16, 1, 1, 1, 1, 1 },    // 8 tile columns: padded column 16 on the map, 17 the right pad
-        { 32, 32, 7, 5, 32, 1, 0, 1, 2, 2 },     // 3 tile columns, two groups, 4 tile rows
-    };
+    });
 
     [Theory]
     [MemberData(nameof(Cases))]

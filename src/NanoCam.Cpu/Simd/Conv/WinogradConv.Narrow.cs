@@ -6,9 +6,9 @@ namespace NanoCam.Cpu.Simd.Conv;
 
 /// <summary>
 /// The input and output phases for maps of at most 8 tile columns (the 8-lane transforms of WinogradTransforms.Narrow),
-/// straight from and to the tensors: rows are read and written with masked loads and stores (lanes outside the map
-/// read as zero and are never touched, so no padded copy and no per-row span calls), consecutive tile rows share their
-/// two common input rows' row pass, and maps of at most 4 tile columns run two tile rows per vector.
+/// straight from and to the tensors: a row is one 16-float load with the lanes off the map zeroed (a masked load at
+/// the tensor's ends) and one masked store, so no padded copy and no per-row span calls; consecutive tile rows share
+/// their two common input rows' row pass, and maps of at most 4 tile columns run two tile rows per vector.
 /// </summary>
 public sealed unsafe partial class WinogradConv
 {
@@ -47,7 +47,7 @@ public sealed unsafe partial class WinogradConv
             {
                 int globalRow = Row0 + row, n = First + globalRow / TileRows, ty0 = globalRow % TileRows;
                 int run = Math.Min(TileRows - ty0, Rows - row);
-                // The plane shifted by the left pad: lane j of a masked load at source + y·w reads padded column j.
+                // The plane shifted by the left pad: lane j of a load at source + y·w reads padded column j.
                 float* source = X + ((long)n * g.InputChannels + Group * g.InputChannelsPerGroup + c) * h * w - pl;
                 // A short last group spills into the next row's slots (written after) or the spare.
                 float* vRow = v + c * vStride + (long)row * tw;
@@ -104,8 +104,9 @@ public sealed unsafe partial class WinogradConv
         /// <summary>
         /// Y = Aᵀ M A + bias for output channels [k0, k1): a tile row's two output rows stored (or added) straight into Y by
         /// masked stores; with two tile rows per vector, lanes from 2tw on hold the second one's rows. Accumulating, the
-        /// next tile row's Y is loaded before this one's is stored: a masked load overlapping the 64 bytes of a masked
-        /// store just issued (the row above, 14 floats back) cannot take its value from it and waits until it is written.
+        /// next tile row's Y is loaded before this one's is stored, so no load follows a store to the same 64 bytes (a
+        /// 14-float row's store covers the start of the row below): a load cannot take its value from a masked store
+        /// and would wait until it is written.
         /// </summary>
         private void OutputsNarrow(int k0, int k1)
         {

@@ -9,7 +9,7 @@ namespace NanoCam.Cpu.Simd.Conv;
 /// columns (a 14×14 map has 7, a 7×7 map 4): the same arithmetic, one tile per lane of a 256-bit vector, so a tile row
 /// costs half of a 16-lane group that would be mostly empty. Maps of at most <see cref="PairColumns"/> tile columns put
 /// two tile rows in one vector (lanes [0, tw) the first, [tw, 2tw) the second), which fill the lanes a single row leaves
-/// empty. Rows arrive as 512-bit vectors (the caller's masked loads, zero outside the map), so no padded copy is needed.
+/// empty. Rows arrive as 512-bit vectors (the caller's loads, zero outside the map), so no padded copy is needed.
 /// </summary>
 public static unsafe partial class WinogradTransforms
 {
