@@ -20,7 +20,7 @@ public class WinogradBackwardInputTests
 
     private static Tensor Random(Random rng, params int[] dims) => SimdAgreementTests.Random(rng, dims);
 
-    public static TheoryData<int, int, int, int, int, int, int, int, int, int> Cases => new()
+    public static TheoryData<int, int, int, int, int, int, int, int, int, int> Cases => WinogradNarrowCases.AddTo(new()
     {
         // batch, C, H, W, K, padTop, padLeft, padBottom, padRight, groups
         { 1, 16, 23, 25, 16, 1, 1, 1, 1, 1 },    // odd maps: the last tile row and column of dX half used
@@ -30,7 +30,7 @@ public class WinogradBackwardInputTests
         { 5, 16, 30, 31, 20, 1, 1, 1, 1, 1 },    // blocks of tile rows that start and end inside images
         { 64, 32, 14, 14, 64, 1, 1, 1, 1, 1 },   // the GAP-CNN's second convolution
         { 64, 64, 7, 7, 128, 1, 1, 1, 1, 1 },    // and its third
-    };
+    });
 
     [Theory]
     [MemberData(nameof(Cases))]

@@ -50,7 +50,7 @@ public class WinogradBackwardWeightTests
         }
     }
 
-    public static TheoryData<int, int, int, int, int, int, int, int, int, int> Cases => new()
+    public static TheoryData<int, int, int, int, int, int, int, int, int, int> Cases => WinogradNarrowCases.AddTo(new()
     {
         // batch, C, H, W, K, padTop, padLeft, padBottom, padRight, groups
         { 1, 16, 23, 25, 16, 1, 1, 1, 1, 1 },    // odd maps: the last tile row and column half used
@@ -61,7 +61,7 @@ public class WinogradBackwardWeightTests
         { 3, 16, 40, 40, 16, 1, 1, 1, 1, 1 },    // 20 tile columns: the 16-lane groups with a short last one
         { 64, 32, 14, 14, 64, 1, 1, 1, 1, 1 },   // the GAP-CNN's second convolution
         { 16, 32, 7, 7, 128, 1, 1, 1, 1, 1 },    // a 7×7 map (4 tile columns), as in its third
-    };
+    });
 
     [Theory]
     [MemberData(nameof(Cases))]

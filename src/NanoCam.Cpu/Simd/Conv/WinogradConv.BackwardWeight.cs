@@ -52,12 +52,14 @@ public sealed unsafe partial class WinogradConv
         Prepare(threads, Positions * sPosition, Positions * vPosition, Positions * pPosition, planeFloats);
         var inputs = _job;
         inputs.Owner = this;
+        inputs.End = end;
         inputs.X = x;
         (inputs.G, inputs.First, inputs.TileRows, inputs.TileColumns, inputs.PaddedWidth, inputs.VStride, inputs.Tasks) =
             (g, first, tileRows, tileColumns, paddedWidth, stride, threads);
         (inputs.VPosition, inputs.PlaneFloats) = (vPosition, planeFloats);
         var job = _weightJob;
         job.Owner = this;
+        job.End = end;
         job.DY = dy;
         (job.G, job.First, job.TileRows, job.TileColumns, job.PaddedWidth, job.Stride, job.Tasks) =
             (g, first, tileRows, tileColumns, paddedWidth, stride, threads);
@@ -101,6 +103,8 @@ public sealed unsafe partial class WinogradConv
         public Conv2dGeometry G;
         public float* DY, DW;
         public int First, Group, TileRows, TileColumns, PaddedWidth, Row0, Rows, Tasks;
+        /// <summary>One past the last image of the call: DY holds images [First, End).</summary>
+        public int End;
         public long PlaneFloats, Stride, SPosition, VPosition, PPosition;
 
         public void Execute(int task)
@@ -132,9 +136,11 @@ public sealed unsafe partial class WinogradConv
             int oh = g.OutputHeight, ow = g.OutputWidth, pw = PaddedWidth, tw = TileColumns;
             float* top = Pointer(Owner._rows) + (long)task * PlaneFloats, bottom = top + pw;
             float* p = Pointer(Owner._m);
-            // Narrow maps (at most 16 columns) load their rows masked: lanes past the row read nothing (no fault past
-            // the tensor) and give zero, so no padded copy is needed.
+            // Narrow maps (at most 16 columns) load their rows and zero the lanes past the row (masked loads at the
+            // tensor's ends, which read nothing past it), so no padded copy is needed.
             var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(ow)).AsSingle();
+            long image = (long)g.OutputChannels * oh * ow;
+            float* lo = DY + First * image, hi = DY + End * image;
             for (int k = k0; k < k1; k++)
             for (int row = 0; row < Rows; row++)
             {
@@ -145,8 +151,8 @@ public sealed unsafe partial class WinogradConv
                 if (tw <= WinogradTransforms.NarrowLanes)
                 {
                     float* r = plane + (long)2 * ty * ow;
-                    var upper = Avx512F.MaskLoad(r, mask, Vector512<float>.Zero);
-                    var lower = 2 * ty + 1 < oh ? Avx512F.MaskLoad(r + ow, mask, Vector512<float>.Zero) : Vector512<float>.Zero;
+                    var upper = Fetch(r, mask, lo, hi);
+                    var lower = 2 * ty + 1 < oh ? Fetch(r + ow, mask, lo, hi) : Vector512<float>.Zero;
                     WinogradTransforms.OutputGradientNarrow(pRow, PPosition, upper, lower);
                     continue;
                 }

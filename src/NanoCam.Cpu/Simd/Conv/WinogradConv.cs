@@ -24,12 +24,30 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
     private const int BlockTiles = 2048;
 
     /// <summary>
-    /// The same for maps of at most 8 tile columns (the 8-lane transforms), where a block spans many images: measured
-    /// on the GAP-CNN's 14×14 and 7×7 layers at batch 64, 256 ran 10–30 % faster than 2048 (V and M of a block stay
-    /// in cache between the phases), while 128, 192 and 288 ran slower (288 leaves the GEMM a second, nearly empty
-    /// 256-column task). Wide maps keep 2048: the 56×56 layer ran 7 % slower with 256.
+    /// The same for maps of at most 8 tile columns (the 8-lane transforms), where a block spans many images, rounded to
+    /// whole GEMM panels by <see cref="NarrowBlockRows"/>: measured on the GAP-CNN's 14×14 and 7×7 layers at batch 64,
+    /// 256 ran 10–30 % faster than 2048 (V and M of a block stay in cache between the phases), while 128, 192 and 288
+    /// ran slower (288 leaves the GEMM a second, nearly empty 256-column task). Then blocks of whole 48-tile panels
+    /// (fastest of 150 calls, A/B, 1 thread): the 7×7 layers' products at 240 tiles ran 6–16 % faster than at 256, and
+    /// 480 no faster again; the 14×14 layers' at 336 (48 tile rows of 7) 16–27 % faster than at 252 (a 12-column last
+    /// panel), while 238 (a 46-column one) ran 38–76 % slower. Wide maps keep 2048: the 56×56 layer ran 7 % slower with 256.
     /// </summary>
-    private const int NarrowBlockTiles = 256;
+    private const int NarrowBlockTiles = 240;
+
+    /// <summary>
+    /// Tile rows per block of a narrow map: a whole number of units of 48 tiles (the 8×48 GEMM tile's panel width, a
+    /// multiple of the 6×16 tile's 16), as many as fit in <see cref="NarrowBlockTiles"/>, at least one (7 tile columns: 336 tiles).
+    /// </summary>
+    private static int NarrowBlockRows(int tileColumns)
+    {
+        int unit = GemmPanel / Gcd(tileColumns, GemmPanel);
+        return unit * Math.Max(1, NarrowBlockTiles / (unit * tileColumns));
+    }
+
+    /// <summary>Columns of one packed B panel of the 8×48 GEMM tile.</summary>
+    private const int GemmPanel = 48;
+
+    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
 
     /// <summary>Channels per group (both sides) from which the transforms pay for themselves.</summary>
     private const int MinChannels = 16;
@@ -61,7 +79,7 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
         int cg = g.InputChannelsPerGroup, kg = g.OutputChannelsPerGroup;
         int tileRows = (g.OutputHeight + 1) / 2, tileColumns = (g.OutputWidth + 1) / 2;
         int totalRows = (end - first) * tileRows;
-        int rowsPerBlock = Math.Clamp((LanesFor(tileColumns) == WinogradTransforms.NarrowLanes ? NarrowBlockTiles : BlockTiles) / tileColumns, 1, totalRows);
+        int rowsPerBlock = Math.Clamp(LanesFor(tileColumns) == WinogradTransforms.NarrowLanes ? NarrowBlockRows(tileColumns) : BlockTiles / tileColumns, 1, totalRows);
         int blockTiles = rowsPerBlock * tileColumns;
         // A tile row's inputs: 4 padded rows, 2 per tile plus 2, rounded up to whole 16-tile groups (+2 read past).
         int paddedWidth = 32 * ((tileColumns + WinogradTransforms.Lanes - 1) / WinogradTransforms.Lanes) + 2;
@@ -72,6 +90,7 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
         Prepare(threads, Positions * uPosition, Positions * vPosition, Positions * mPosition + WinogradTransforms.Lanes, planeFloats);
         var job = _job;
         job.Owner = this;
+        job.End = end;
         job.X = x;
         job.Y = y;
         job.Bias = bias;
@@ -144,7 +163,7 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
     private enum Phase { Filters, Inputs, Products, Outputs }
 
     /// <summary>One phase of one block, split into Tasks ranges (channels, positions or output channels).</summary>
-    private sealed class Job : IParallelBody
+    private sealed partial class Job : IParallelBody
     {
         public WinogradConv Owner = null!;
         public Phase Phase;
@@ -152,6 +171,8 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
         public float* X, Y, W, Bias;
         public bool Accumulate;
         public int First, Group, TileRows, TileColumns, PaddedWidth, Row0, Rows, Tasks;
+        /// <summary>One past the last image of the call: X and Y hold images [First, End).</summary>
+        public int End;
         /// <summary>Floats of one task's plane buffer: the padded input rows of an image's tile rows (2 per tile row + 2).</summary>
         public long PlaneFloats;
         public long VStride, UPosition, VPosition, MPosition;
@@ -194,12 +215,17 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
         /// <summary>
         /// V_ξ[c, t] for input channels [c0, c1) of the block. Each image's run of tile rows is copied once, zero-padded,
         /// into this task's plane buffer (consecutive tile rows share two input rows), then transformed row by row in
-        /// groups of <see cref="LanesFor"/> tiles.
+        /// groups of 16 tiles; narrow maps read the tensor directly (<see cref="InputsNarrow"/>).
         /// </summary>
         private void Inputs(int c0, int c1, int task)
         {
+            if (LanesFor(TileColumns) == WinogradTransforms.NarrowLanes)
+            {
+                InputsNarrow(c0, c1);
+                return;
+            }
             var g = G;
-            int pw = PaddedWidth, tw = TileColumns, lanes = LanesFor(tw);
+            int pw = PaddedWidth, tw = TileColumns;
             float* plane = Pointer(Owner._rows) + (long)task * PlaneFloats;
             float* v = Pointer(Owner._v);
             long vStride = VStride, positionStride = VPosition;
@@ -214,11 +240,8 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
                     float* r0 = plane + (long)2 * r * pw;
                     // A short last group spills into the next row's slots (written after) or the spare.
                     float* vRow = v + c * vStride + (long)(row + r) * tw;
-                    if (lanes == WinogradTransforms.NarrowLanes)
-                        WinogradTransforms.InputNarrow(vRow, positionStride, r0, r0 + pw, r0 + 2 * pw, r0 + 3 * pw);
-                    else
-                        for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
-                            WinogradTransforms.Input(vRow + tx, positionStride, r0 + 2 * tx, r0 + pw + 2 * tx, r0 + 2 * pw + 2 * tx, r0 + 3 * pw + 2 * tx);
+                    for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
+                        WinogradTransforms.Input(vRow + tx, positionStride, r0 + 2 * tx, r0 + pw + 2 * tx, r0 + 2 * pw + 2 * tx, r0 + 3 * pw + 2 * tx);
                 }
                 row += run;
             }
@@ -265,12 +288,17 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
             else new ReadOnlySpan<float>(row, width).CopyTo(dst);
         }
 
-        /// <summary>Y = Aᵀ M A + bias for output channels [k0, k1), two output rows per tile row.</summary>
+        /// <summary>Y = Aᵀ M A + bias for output channels [k0, k1), two output rows per tile row (narrow maps: <see cref="OutputsNarrow"/>).</summary>
         private void Outputs(int k0, int k1, int task)
         {
+            if (LanesFor(TileColumns) == WinogradTransforms.NarrowLanes)
+            {
+                OutputsNarrow(k0, k1);
+                return;
+            }
             var g = G;
             int oh = g.OutputHeight, ow = g.OutputWidth, tw = TileColumns, pw = PaddedWidth, kg = g.OutputChannelsPerGroup;
-            int tiles = Rows * tw, lanes = LanesFor(tw);
+            int tiles = Rows * tw;
             float* top = Pointer(Owner._rows) + (long)task * PlaneFloats, bottom = top + pw;
             float* m = Pointer(Owner._m);
             long positionStride = MPosition;
@@ -282,10 +310,8 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
                 {
                     int globalRow = Row0 + row, n = First + globalRow / TileRows, ty = globalRow % TileRows;
                     float* mRow = m + (long)k * tiles + (long)row * tw;
-                    if (lanes == WinogradTransforms.NarrowLanes) WinogradTransforms.OutputNarrow(top, bottom, mRow, positionStride, bias);
-                    else
-                        for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
-                            WinogradTransforms.Output(top + 2 * tx, bottom + 2 * tx, mRow + tx, positionStride, bias);
+                    for (int tx = 0; tx < tw; tx += WinogradTransforms.Lanes)
+                        WinogradTransforms.Output(top + 2 * tx, bottom + 2 * tx, mRow + tx, positionStride, bias);
                     float* plane = Y + ((long)n * g.OutputChannels + channel) * oh * ow;
                     WriteRow(top, plane + (long)2 * ty * ow, ow);
                     if (2 * ty + 1 < oh) WriteRow(bottom, plane + (long)(2 * ty + 1) * ow, ow);
