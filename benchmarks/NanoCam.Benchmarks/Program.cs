@@ -1,9 +1,24 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
+using NanoCam.Benchmarks;
 using NanoCam.Benchmarks.Infrastructure;
 
 // Every benchmark class in this assembly; pick with --filter (see benchmarks/README.md). The GFLOP/s column (and, for
 // the explanation benchmarks, the Overhead and × forward columns) is added
 // here so that every run, whatever its filter or job, reports it next to Mean and Allocated.
+// `step-profile` instead prints where the training step's time goes, kernel by kernel (StepProfile).
+if (args.Length > 0 && args[0] == "step-profile")
+{
+    try
+    {
+        return StepProfile.Run(args[1..]);
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine($"step-profile: error: {e.Message}");
+        return 2;
+    }
+}
 var config = DefaultConfig.Instance.AddColumn(GflopsColumn.Instance, OverheadColumn.Absolute, OverheadColumn.Relative);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+return 0;
