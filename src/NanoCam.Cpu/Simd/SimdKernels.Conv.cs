@@ -15,7 +15,8 @@ public sealed unsafe partial class SimdKernels
     //   backward weight  dW_g[Kg, CgRS]  += dY_g · colᵀ
     // 3×3 stride-1 undilated convolutions with enough channels and tiles run forward, backward input and backward
     // weight by Winograd instead (WinogradConv; the input gradient as the forward sum of dY with the turned filter, the
-    // weight gradient by F(3×3, 2×2), up to 32 input channels per group).
+    // weight gradient by F(3×3, 2×2), up to 32 input channels per group); dilated ones that keep the map's size run as
+    // undilated ones on the map's polyphase components (DilatedPhases), which Winograd then takes.
     // A batch of at least two images is split across threads image by image (each chunk with its own GEMM and
     // scratch, weight gradients reduced in chunk order); a single image uses the threaded GEMM instead.
 
@@ -92,6 +93,14 @@ public sealed unsafe partial class SimdKernels
     /// <summary>Images [first, end) of one pass, in blocks of about <see cref="BlockColumns"/> output columns.</summary>
     private static void ConvImages(ConvPass pass, in Conv2dGeometry g, int first, int end, float* output, float* image, float* w, float* bias, ConvScratch scratch, CpuThreadPool? pool)
     {
+        if (DilatedPhases.Applies(g) && (pass != ConvPass.BackwardWeight || DilatedPhases.AppliesBackwardWeight(g)))
+        {
+            var phases = scratch.Phases;
+            if (pass == ConvPass.Forward) phases.Forward(g, first, end, output, image, w, bias, scratch.Winograd, pool);
+            else if (pass == ConvPass.BackwardWeight) phases.BackwardWeight(g, first, end, scratch.HasPartial ? scratch.PartialWeightPointer : w, output, image, scratch.Winograd, pool);
+            else phases.BackwardInput(g, first, end, image, output, w, accumulate: pass == ConvPass.BackwardInput, scratch.Winograd, pool);
+            return;
+        }
         if (pass == ConvPass.BackwardInputWrite)
         {
             if (WinogradConv.AppliesBackwardInput(g))
@@ -260,11 +269,13 @@ public sealed unsafe partial class SimdKernels
         private float[] _partial = [];
         private int _partialLength;
         private WinogradConv? _winograd;
+        private DilatedPhases? _phases;
 
         public IPackedGemm Gemm { get; } = PackedGemm.Create(microKernel);
         public Im2ColJob Patches { get; } = new();
         public GemmWorkspace Workspace { get; } = new();
         public WinogradConv Winograd => _winograd ??= new WinogradConv(microKernel);
+        public DilatedPhases Phases => _phases ??= new DilatedPhases();
         public bool HasPartial => _partialLength > 0;
         public float* PartialWeightPointer => Pointer(_partial);
 
