@@ -8,10 +8,11 @@ using NanoCam.Cpu.Simd;
 namespace NanoCam.Benchmarks;
 
 /// <summary>
-/// 3×3 convolution, 64→64 channels over 56×56, batch 1, stride 1, padding 1 (a ResNet-18 stage-1 layer):
-/// forward against ONNX Runtime's Conv at the same thread count, and both backward kernels.
-/// Each of the three passes does the forward's 2·N·K·C·R·S·OH·OW FLOPs. Ratio (Forward only) is SIMD / ONNX Runtime.
-/// The backward kernels accumulate into their gradient buffer, as in training (where the caller zeroes it once per step).
+/// Two 3×3 convolutions, forward against ONNX Runtime's Conv at the same thread count, and both backward kernels:
+/// `resnet` (the layer): 64→64 channels over 56×56, batch 1, stride 1, padding 1 (a ResNet-18 stage-1 layer);
+/// `dilated`: the demo network's last 3×3, 32→64 over 32×32, batch 16, dilation 2, padding 2 (run as Winograd on the
+/// map's polyphase components). Each of the three passes does the forward's 2·N·K·C·R·S·OH·OW FLOPs. Ratio (Forward
+/// only) is SIMD / ONNX Runtime. The backward kernels accumulate into their gradient buffer.
 /// </summary>
 [MemoryDiagnoser]
 [CategoriesColumn]
@@ -20,8 +21,18 @@ public class ConvBenchmarks : IFlopCounted
 {
     public static readonly Conv2dGeometry Geometry = Conv2dGeometry.For(new Shape(1, 64, 56, 56), new Shape(64, 64, 3, 3), stride: 1, padding: 1);
 
+    /// <summary>The demo network's dilated layer (weights/README.md).</summary>
+    public static readonly Conv2dGeometry Dilated = Conv2dGeometry.For(new Shape(16, 32, 32, 32), new Shape(64, 32, 3, 3), padding: 2, dilation: 2);
+
+    [Params("resnet", "dilated")]
+    public string Layer { get; set; } = "resnet";
+
     [Params(1, 2)]
     public int Threads { get; set; }
+
+    private Conv2dGeometry G => LayerGeometry(Layer);
+
+    private static Conv2dGeometry LayerGeometry(string layer) => layer == "dilated" ? Dilated : Geometry;
 
     private ConvOperands _x = null!;
     private SimdKernels? _simd;
@@ -30,14 +41,14 @@ public class ConvBenchmarks : IFlopCounted
     [GlobalSetup(Targets = [nameof(SimdForward), nameof(SimdBackwardInput), nameof(SimdBackwardWeight)])]
     public void SetupSimd()
     {
-        _x = new ConvOperands(Geometry);
+        _x = new ConvOperands(G);
         _simd = new SimdKernels(Threads);
     }
 
     [GlobalSetup(Target = nameof(OnnxRuntimeForward))]
     public void SetupOnnxRuntime()
     {
-        var g = Geometry;
+        var g = G;
         _x = new ConvOperands(g);
         _onnxRuntime = new OrtSingleNode(SingleNodeModel.Conv(g, _x.Weight.Data, _x.Bias.Data), Threads,
             [("X", _x.Input.Data, [g.Batch, g.InputChannels, g.InputHeight, g.InputWidth])],
@@ -64,16 +75,17 @@ public class ConvBenchmarks : IFlopCounted
     public void OnnxRuntimeForward() => _onnxRuntime!.Run();
 
     [Benchmark, BenchmarkCategory("Forward")]
-    public void SimdForward() => _simd!.Conv2dForward(_x.Output, _x.Input, _x.Weight, _x.Bias, Geometry);
+    public void SimdForward() => _simd!.Conv2dForward(_x.Output, _x.Input, _x.Weight, _x.Bias, G);
 
     [Benchmark, BenchmarkCategory("BackwardInput")]
-    public void SimdBackwardInput() => _simd!.Conv2dBackwardInput(_x.DInput, _x.DOutput, _x.Weight, Geometry);
+    public void SimdBackwardInput() => _simd!.Conv2dBackwardInput(_x.DInput, _x.DOutput, _x.Weight, G);
 
     [Benchmark, BenchmarkCategory("BackwardWeight")]
-    public void SimdBackwardWeight() => _simd!.Conv2dBackwardWeight(_x.DWeight, _x.DOutput, _x.Input, Geometry);
+    public void SimdBackwardWeight() => _simd!.Conv2dBackwardWeight(_x.DWeight, _x.DOutput, _x.Input, G);
 
     /// <summary>Forward, backward-input and backward-weight each perform the same multiply-adds.</summary>
-    public static double FlopsPerInvocation(string method, IReadOnlyDictionary<string, object?> parameters) => Geometry.Flops;
+    public static double FlopsPerInvocation(string method, IReadOnlyDictionary<string, object?> parameters) =>
+        LayerGeometry(parameters.TryGetValue(nameof(Layer), out var layer) && layer is string name ? name : "resnet").Flops;
 }
 
 /// <summary>
