@@ -147,11 +147,6 @@ public sealed unsafe class DilatedPhases
         }
     }
 
-    private static readonly Vector512<int> EvenCells = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    private static readonly Vector512<int> OddCells = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    private static readonly Vector512<int> LowPairs = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    private static readonly Vector512<int> HighPairs = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-
     /// <summary>even[s] = row[2s], odd[s] = row[2s + 1] for s &lt; count (a row of 2·count floats).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Deinterleave(float* even, float* odd, float* row, int count)
@@ -162,8 +157,8 @@ public sealed unsafe class DilatedPhases
             {
                 var lo = Vector512.Load(row + 2 * s);
                 var hi = Vector512.Load(row + 2 * s + 16);
-                Avx512F.PermuteVar16x32x2(lo, EvenCells, hi).Store(even + s);
-                Avx512F.PermuteVar16x32x2(lo, OddCells, hi).Store(odd + s);
+                Avx512F.PermuteVar16x32x2(lo, WinogradTransforms.Even, hi).Store(even + s);
+                Avx512F.PermuteVar16x32x2(lo, WinogradTransforms.Odd, hi).Store(odd + s);
             }
         for (; s < count; s++)
         {
@@ -182,8 +177,8 @@ public sealed unsafe class DilatedPhases
             {
                 var e = Vector512.Load(even + s);
                 var o = Vector512.Load(odd + s);
-                var lo = Avx512F.PermuteVar16x32x2(e, LowPairs, o);
-                var hi = Avx512F.PermuteVar16x32x2(e, HighPairs, o);
+                var lo = Avx512F.PermuteVar16x32x2(e, WinogradTransforms.InterleaveLow, o);
+                var hi = Avx512F.PermuteVar16x32x2(e, WinogradTransforms.InterleaveHigh, o);
                 if (accumulate)
                 {
                     lo += Vector512.Load(row + 2 * s);

@@ -17,12 +17,12 @@ public static unsafe partial class WinogradTransforms
     /// <summary>Tiles per vector: one lane each.</summary>
     public const int Lanes = 16;
 
-    // Lane l of the even (odd) gather takes element 2l (2l + 1) of a 32-float pair of vectors.
-    private static readonly Vector512<int> Even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    private static readonly Vector512<int> Odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    // Lane l of the even (odd) gather takes element 2l (2l + 1) of a 32-float pair of vectors (DilatedPhases splits rows with them too).
+    internal static readonly Vector512<int> Even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    internal static readonly Vector512<int> Odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     // Interleaving two 16-lane vectors a, b into a0 b0 a1 b1 …: the low and the high 16 floats.
-    private static readonly Vector512<int> InterleaveLow = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    private static readonly Vector512<int> InterleaveHigh = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    internal static readonly Vector512<int> InterleaveLow = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    internal static readonly Vector512<int> InterleaveHigh = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 
     /// <summary>The transforms need AVX-512F (two-source permutes); elsewhere the convolution stays an implicit GEMM.</summary>
     public static bool IsSupported => Avx512F.IsSupported;
