@@ -93,7 +93,7 @@ public class SqueezeNetBenchmarks : IFlopCounted
     private static readonly Lazy<double> ForwardFlops = new(() =>
     {
         var model = OnnxModel.Load(ModelPath);
-        var layers = model.DescribeLayers(new Tape(Cpu.Naive.NaiveKernels.Instance) { GradEnabled = false });
+        var layers = model.DescribeLayers();
         double flops = 0;
         foreach (var (node, layer) in model.Nodes.Zip(layers))
         {

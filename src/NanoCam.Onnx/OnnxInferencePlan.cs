@@ -126,7 +126,7 @@ internal sealed class OnnxInferencePlan
             Conv2dGeometry g;
             try
             {
-                if (OnnxOperators.Conv2dGeometryOf(step.Conv, x, w) is not { } geometry) return false;
+                if (Operators.Conv.GeometryOf(step.Conv, x, w) is not { } geometry) return false;
                 g = geometry;
             }
             catch (ArgumentException ex)

@@ -1,5 +1,8 @@
 using Google.Protobuf;
 using NanoCam.Autodiff;
+using System.Runtime.CompilerServices;
+using NanoCam.Onnx.Operators;
+using NanoCam.Onnx.Planning;
 using NanoCam.Onnx.Protos;
 using NanoCam.Ops;
 
@@ -8,11 +11,14 @@ namespace NanoCam.Onnx;
 /// <summary>A graph input: its name, element type, and dimensions (-1 where the file gives a symbolic or no size).</summary>
 public sealed record OnnxGraphInput(string Name, OnnxDataType ElementType, IReadOnlyList<int> Dims)
 {
+    /// <summary>Tensor for a plain tensor input; Sequence or None (an optional) for the containers ONNX also allows.</summary>
+    public OnnxValueKind Container { get; init; } = OnnxValueKind.Tensor;
+
     public override string ToString() => $"{Name}: {ElementType.ToString().ToUpperInvariant()}[{string.Join(", ", Dims.Select(d => d < 0 ? "?" : d.ToString()))}]";
 }
 
 /// <summary>
-/// One node with the shapes its outputs had in a forward pass (for `nanocam layers`); null for an optional output
+/// One node with the shapes of its outputs for one input shape (for `nanocam layers`); null for an optional output
 /// that nothing reads and so was not computed (a Dropout mask).
 /// </summary>
 public sealed record OnnxLayerInfo(string OpType, string Name, IReadOnlyList<string> Outputs, IReadOnlyList<int[]?> OutputShapes);
@@ -20,7 +26,8 @@ public sealed record OnnxLayerInfo(string OpType, string Name, IReadOnlyList<str
 /// <summary>
 /// An ONNX model imported onto NanoCam: float initializers become parameter tensors under their ONNX names, and
 /// <see cref="Run(Tape, Tensor)"/> evaluates the graph node by node on the tape (so backward works through it),
-/// publishing every node output under its ONNX name. Integer shape arithmetic is folded on the host.
+/// publishing every node output under its ONNX name. For each input signature the graph is folded once first
+/// (<see cref="GraphFolder"/>): what depends only on shapes and constants becomes a constant, and a pass runs the rest.
 /// </summary>
 public sealed class OnnxModel
 {
@@ -31,6 +38,12 @@ public sealed class OnnxModel
     private readonly Dictionary<string, OnnxValue> _initializerValues;
     // Graph inputs plus node outputs: the size of one pass's environment.
     private readonly int _valueCount;
+    // Folded plans, newest first (a few input signatures: batch sizes, node-test inputs).
+    private readonly List<GraphPlan> _plans = [];
+    private const int PlanCacheSize = 8;
+    // Parameters copied to device backends, with the parameter version they were copied at.
+    private readonly ConditionalWeakTable<IKernels, StagedParameters> _stagedParameters = [];
+    private readonly Lazy<BatchAnalysis> _batch;
     // The fusions a no-grad pass may make (Conv + Relu, convolutions written into their Concat, prepared weights).
     private readonly OnnxInferencePlan _inference;
     private int _parameterVersion;
@@ -56,6 +69,7 @@ public sealed class OnnxModel
         OutputBeforeSoftmax = FindOutputBeforeSoftmax();
         _valueCount = inputs.Count + nodes.Sum(n => n.Outputs.Count);
         _inference = new OnnxInferencePlan(this);
+        _batch = new Lazy<BatchAnalysis>(() => BatchAnalysis.Of(this));
     }
 
     /// <summary>The file (or label) the model was read from.</summary>
@@ -140,6 +154,8 @@ public sealed class OnnxModel
         var opsets = new Dictionary<string, int>();
         foreach (var o in model.OpsetImport) opsets[o.Domain is "ai.onnx" ? "" : o.Domain] = (int)o.Version;
         if (model.OpsetImport.Count == 0) opsets[""] = 1;
+        if (opsets.GetValueOrDefault("", 1) is var defaultOpset && defaultOpset > OnnxOperatorRegistry.NewestOpset)
+            throw new NotSupportedException($"{source}: opset {defaultOpset} of the default ONNX domain is newer than NanoCam knows (up to {OnnxOperatorRegistry.NewestOpset})");
 
         var parameters = new Dictionary<string, Tensor>();
         var constants = new Dictionary<string, OnnxValue>();
@@ -147,7 +163,7 @@ public sealed class OnnxModel
         {
             OnnxValue value;
             try { value = OnnxTensors.Decode(init, baseDirectory, source); }
-            catch (NotSupportedException ex) { throw new NotSupportedException($"{source}: initializer '{init.Name}': {ex.Message}", ex); }
+            catch (NotSupportedException ex) { throw new NotSupportedException($"{source}: initializer '{OnnxText.Quote(init.Name)}': {ex.Message}", ex); }
             if (value.IsFloat)
             {
                 var t = value.Tensor!;
@@ -161,12 +177,10 @@ public sealed class OnnxModel
         foreach (var vi in graph.Input)
         {
             if (parameters.ContainsKey(vi.Name) || constants.ContainsKey(vi.Name)) continue;
-            var tt = vi.Type?.TensorType;
-            var dims = tt?.Shape?.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? (int)d.DimValue : -1).ToArray() ?? [];
-            inputs.Add(new OnnxGraphInput(vi.Name, (OnnxDataType)(tt?.ElemType ?? 1), dims));
+            inputs.Add(GraphInput(vi, source));
         }
 
-        // Check every node: a known operator, and inputs defined before use (ONNX requires topological order).
+        // Check every node: a known operator at a known opset, and inputs defined before use (ONNX requires topological order).
         var defined = new HashSet<string>(parameters.Keys.Concat(constants.Keys).Concat(inputs.Select(i => i.Name)));
         var nodes = new List<OnnxNode>();
         for (int i = 0; i < graph.Node.Count; i++)
@@ -175,21 +189,46 @@ public sealed class OnnxModel
             var domain = proto.Domain is "ai.onnx" ? "" : proto.Domain;
             int opset = opsets.GetValueOrDefault(domain, domain == "" ? opsets.GetValueOrDefault("", 1) : 0);
             var node = new OnnxNode(proto, i, opset);
-            if (domain != "" || !OnnxOperators.IsSupported(node.OpType))
-                throw new NotSupportedException($"unsupported ONNX operator {(domain == "" ? "" : domain + ".")}{node.OpType} (node {node.Name}, opset {opset})");
+            var op = domain == "" ? OnnxOperatorRegistry.Find(node.OpType) : null;
+            if (op is null)
+                throw new NotSupportedException($"unsupported ONNX operator {(domain == "" ? "" : OnnxText.Quote(domain) + ".")}{OnnxText.Quote(node.OpType)} (node {OnnxText.Quote(node.Name)}, opset {opset})");
+            if (opset < op.SinceOpset)
+                throw new NotSupportedException($"ONNX node {OnnxText.Quote(node.Name)} ({node.OpType}) is written for opset {opset}; NanoCam implements {node.OpType} from opset {op.SinceOpset} on");
             foreach (var input in node.Inputs)
                 if (input.Length > 0 && !defined.Contains(input))
-                    throw new InvalidDataException($"{source}: node {node.Name} ({node.OpType}) reads '{input}', which no earlier node, input or initializer defines (corrupted or unsorted graph)");
+                    throw new InvalidDataException($"{source}: node {OnnxText.Quote(node.Name)} ({node.OpType}) reads '{OnnxText.Quote(input)}', which no earlier node, input or initializer defines (corrupted or unsorted graph)");
             foreach (var output in node.Outputs) if (output.Length > 0) defined.Add(output);
             nodes.Add(node);
         }
         var outputs = graph.Output.Select(o => o.Name).ToList();
         foreach (var o in outputs)
-            if (!defined.Contains(o)) throw new InvalidDataException($"{source}: graph output '{o}' is never computed");
+            if (!defined.Contains(o)) throw new InvalidDataException($"{source}: graph output '{OnnxText.Quote(o)}' is never computed");
         var read = new HashSet<string>(nodes.SelectMany(n => n.Inputs).Concat(outputs));
         foreach (var node in nodes) node.MarkUsedOutputs(read);
         return new OnnxModel(source, model, nodes, parameters, constants, inputs, outputs);
     }
+
+    /// <summary>A graph input's declared element type and dimensions (−1 for symbolic or missing sizes); sequences and optionals by their element type.</summary>
+    private static OnnxGraphInput GraphInput(ValueInfoProto vi, string source)
+    {
+        var type = vi.Type;
+        var kind = OnnxValueKind.Tensor;
+        while (type is not null)
+        {
+            if (type.SequenceType is { } sequence) { kind = OnnxValueKind.Sequence; type = sequence.ElemType; }
+            else if (type.OptionalType is { } optional) { kind = kind == OnnxValueKind.Tensor ? OnnxValueKind.None : kind; type = optional.ElemType; }
+            else break;
+        }
+        var tt = type?.TensorType;
+        var dims = tt?.Shape?.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? (int)Math.Clamp(d.DimValue, -1, int.MaxValue) : -1).ToArray() ?? [];
+        foreach (var d in tt?.Shape?.Dim ?? [])
+            if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && (d.DimValue < 0 || d.DimValue > MaxDimension))
+                throw new InvalidDataException($"{source}: graph input '{OnnxText.Quote(vi.Name)}' declares a dimension of {d.DimValue} (NanoCam takes up to {MaxDimension})");
+        return new OnnxGraphInput(vi.Name, (OnnxDataType)(tt?.ElemType ?? 1), dims) { Container = kind };
+    }
+
+    /// <summary>The largest dimension a graph input may declare.</summary>
+    public const int MaxDimension = 1 << 24;
 
     /// <summary>Runs the graph on its single float input and returns the first output.</summary>
     public Tensor Run(Tape tape, Tensor input)
@@ -198,7 +237,7 @@ public sealed class OnnxModel
             throw new ArgumentException($"{Source} has {Inputs.Count} inputs ({string.Join(", ", Inputs.Select(i => i.Name))}); pass them by name");
         var outputs = Run(tape, new Dictionary<string, OnnxValue> { [Inputs[0].Name] = OnnxValue.FromTensor(input) });
         var first = outputs[OutputNames[0]];
-        return first.Tensor ?? throw new InvalidOperationException($"output '{OutputNames[0]}' is an integer tensor; use the dictionary overload");
+        return first.Tensor ?? throw new InvalidOperationException($"output '{OutputNames[0]}' is {first}, not a float tensor; use the dictionary overload");
     }
 
     /// <summary>
@@ -206,7 +245,7 @@ public sealed class OnnxModel
     /// between passes); every node output is published on it under its ONNX name.
     /// </summary>
     public IReadOnlyDictionary<string, OnnxValue> Run(Tape tape, IReadOnlyDictionary<string, OnnxValue> inputs) =>
-        Evaluate(tape, inputs, null, fuse: true);
+        Evaluate(tape, inputs, fuse: true);
 
     /// <summary>
     /// The class scores: the input of the final Softmax when there is one (see <see cref="OutputBeforeSoftmax"/>),
@@ -219,38 +258,86 @@ public sealed class OnnxModel
         return scores.Shape.Rank > 2 ? tape.Flatten(scores, 1) : scores;
     }
 
-    /// <summary>Runs one forward pass (on zeros of the declared input shape unless <paramref name="input"/> is given) and lists every node with its output shapes.</summary>
-    public IReadOnlyList<OnnxLayerInfo> DescribeLayers(Tape tape, Tensor? input = null)
+    /// <summary>
+    /// Every node with its output shapes for a single input of <paramref name="inputDims"/> (the declared shape, unknown
+    /// sizes as 1, when null), read from the folded graph: nothing is computed.
+    /// </summary>
+    public IReadOnlyList<OnnxLayerInfo> DescribeLayers(int[]? inputDims = null)
     {
-        if (Inputs.Count != 1) throw new ArgumentException($"{Source} has {Inputs.Count} inputs; DescribeLayers needs exactly one");
-        input ??= Tensor.Zeros(Inputs[0].Dims.Select(d => d < 0 ? 1 : d).ToArray());
-        var layers = new List<OnnxLayerInfo>();
-        Evaluate(tape, new Dictionary<string, OnnxValue> { [Inputs[0].Name] = OnnxValue.FromTensor(input) },
-            (node, values) => layers.Add(new OnnxLayerInfo(node.OpType, node.Name, node.Outputs,
-                values.Select(v => v?.Dims).ToArray())), fuse: false);
-        return layers;
+        var plan = ShapePlan(inputDims ?? DeclaredInputDims());
+        return Nodes.Select(node => new OnnxLayerInfo(node.OpType, node.Name, node.Outputs,
+            node.Outputs.Select(o => plan.Dims.GetValueOrDefault(o)).ToArray())).ToList();
+    }
+
+    /// <summary>The single input's declared dimensions with unknown sizes as 1.</summary>
+    public int[] DeclaredInputDims()
+    {
+        if (Inputs.Count != 1) throw new ArgumentException($"{Source} has {Inputs.Count} inputs; this needs exactly one");
+        return Inputs[0].Dims.Select(d => d < 0 ? 1 : d).ToArray();
+    }
+
+    /// <summary>The graph folded for a single float input of <paramref name="inputDims"/>, from shapes alone.</summary>
+    internal GraphPlan ShapePlan(int[] inputDims)
+    {
+        if (Inputs.Count != 1) throw new ArgumentException($"{Source} has {Inputs.Count} inputs; this needs exactly one");
+        var input = OnnxValue.FromTensor(ShapeOnlyKernels.Instance.Allocate(new Shape(inputDims)), Inputs[0].ElementType);
+        return PlanFor(new Dictionary<string, OnnxValue> { [Inputs[0].Name] = input });
+    }
+
+    /// <summary>Whether a batch of N runs in one pass, and why (see <see cref="BatchAnalysis"/>).</summary>
+    public BatchAnalysis Batch => _batch.Value;
+
+    /// <summary>The largest batch one pass takes: any when the graph is batch-independent, else the declared batch size.</summary>
+    public int MaxBatch => Batch.Independent ? int.MaxValue : Math.Max(1, Inputs.Count == 1 && Inputs[0].Dims.Count > 0 ? Inputs[0].Dims[0] : 1);
+
+    /// <summary>The folded plan for these inputs' signature, from the cache or folded now.</summary>
+    private GraphPlan PlanFor(IReadOnlyDictionary<string, OnnxValue> inputs)
+    {
+        lock (_plans)
+        {
+            foreach (var plan in _plans)
+                if (plan.Key == GraphFolder.KeyOf(Inputs, inputs, plan.KeyedInputs))
+                {
+                    _plans.Remove(plan);
+                    _plans.Insert(0, plan);
+                    return plan;
+                }
+            var folded = GraphFolder.Fold(this, inputs, _plans.FirstOrDefault()?.KeyedInputs);
+            _plans.Insert(0, folded);
+            if (_plans.Count > PlanCacheSize) _plans.RemoveAt(_plans.Count - 1);
+            return folded;
+        }
+    }
+
+    /// <summary>Runs one operator, naming the node in any error about the model's contents.</summary>
+    internal static OnnxValue?[] RunOperator(OnnxOperator op, OnnxOperatorContext context)
+    {
+        var node = context.Node;
+        try
+        {
+            return op.Run(context);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"ONNX node {OnnxText.Quote(node.Name)} ({node.OpType}, opset {node.Opset}): {ex.Message}", ex);
+        }
+        catch (InvalidOperationException ex) when (ex.Message.Contains("shape-only"))
+        {
+            throw new NotSupportedException($"ONNX node {OnnxText.Quote(node.Name)} ({node.OpType}, opset {node.Opset}) reads data values on the host, which folding cannot give it", ex);
+        }
     }
 
     /// <summary>
     /// One pass. With <paramref name="fuse"/> a no-grad pass runs through <see cref="OnnxInferencePlan"/> (fused
-    /// convolutions; tensors fused away are not published unless the tape observes them); <paramref name="onNode"/>
-    /// needs every node's outputs, so it is given unfused passes only.
+    /// convolutions; tensors fused away are not published unless the tape observes them).
     /// </summary>
-    private Dictionary<string, OnnxValue> Evaluate(Tape tape, IReadOnlyDictionary<string, OnnxValue> inputs, Action<OnnxNode, OnnxValue?[]>? onNode, bool fuse)
+    private Dictionary<string, OnnxValue> Evaluate(Tape tape, IReadOnlyDictionary<string, OnnxValue> inputs, bool fuse)
     {
-        // A pass that may train the parameters makes weights prepared before it stale.
-        if (tape.GradEnabled && tape.ParameterGradients && _parameters.Values.Any(p => p.RequiresGrad)) ParametersChanged();
-        var plan = fuse && !tape.GradEnabled ? _inference.Begin(tape, this) : null;
-        // Node outputs and graph inputs; initializers are read from _initializerValues (copying them every pass cost
-        // a dictionary of every parameter per forward).
-        var env = new Dictionary<string, OnnxValue>(_valueCount);
         foreach (var declared in Inputs)
         {
             if (!inputs.TryGetValue(declared.Name, out var value))
                 throw new ArgumentException($"{Source}: graph input '{declared.Name}' {declared} was not given");
-            CheckInputShape(declared, value);
-            env[declared.Name] = value;
-            if (value.Tensor is { } t) tape.Publish(t, declared.Name);
+            CheckInputShape(declared, value, Batch.Independent);
         }
         // Every declared input was given, so only a larger dictionary can hold a name that is not an input.
         if (inputs.Count != Inputs.Count)
@@ -258,12 +345,46 @@ public sealed class OnnxModel
                 if (!Inputs.Any(i => i.Name == name))
                     throw new ArgumentException($"{Source}: '{name}' is not a graph input (inputs: {string.Join(", ", Inputs.Select(i => i.Name))})");
 
+        var graph = PlanFor(inputs);
+        // A pass that may train the parameters makes weights prepared before it stale.
+        if (tape.GradEnabled && tape.ParameterGradients && _parameters.Values.Any(p => p.RequiresGrad)) ParametersChanged();
+        var plan = fuse && !tape.GradEnabled ? _inference.Begin(tape, this) : null;
+        var kernels = tape.Kernels;
+        var env = new Dictionary<string, OnnxValue>(_valueCount);
+        foreach (var declared in Inputs)
+        {
+            var value = graph.Known.ContainsKey(declared.Name) ? graph.StagedKnown(declared.Name, kernels) : inputs[declared.Name];
+            env[declared.Name] = value;
+            if (value.Tensor is { } t) tape.Publish(t, declared.Name);
+        }
+
         var args = new List<OnnxValue?>();
-        foreach (var node in Nodes)
+        var hostValues = new List<OnnxValue?>();
+        foreach (var node in graph.LiveNodes)
         {
             args.Clear();
-            // A tensor fused away in this pass has no value; only the plan's own steps read one.
-            foreach (var name in node.Inputs) args.Add(name.Length == 0 ? null : plan is null ? Value(env, name) : env.GetValueOrDefault(name) ?? _initializerValues.GetValueOrDefault(name));
+            hostValues.Clear();
+            foreach (var name in node.Inputs)
+            {
+                if (name.Length == 0) { args.Add(null); hostValues.Add(null); continue; }
+                if (env.TryGetValue(name, out var value))
+                {
+                    args.Add(value);
+                    hostValues.Add(graph.Known.GetValueOrDefault(name));
+                }
+                else if (graph.Known.TryGetValue(name, out var known))
+                {
+                    args.Add(graph.StagedKnown(name, kernels));
+                    hostValues.Add(known);
+                }
+                else
+                {
+                    // An initializer; a tensor fused away in this pass has no value, and only the plan's own steps read one.
+                    var initializer = InitializerValue(name, out _);
+                    args.Add(initializer is null ? null : StagedInitializer(name, initializer, kernels));
+                    hostValues.Add(initializer);
+                }
+            }
             if (plan is not null && plan.TryRun(node, args, out var fusedName, out var fused))
             {
                 if (fusedName is null || fused is null) continue;
@@ -271,7 +392,8 @@ public sealed class OnnxModel
                 if (fused.Tensor is { } ft) tape.Publish(ft, fusedName);
                 continue;
             }
-            var results = OnnxOperators.Execute(tape, node, args);
+            var context = new OnnxOperatorContext(tape, node, args, i => hostValues[i]);
+            var results = RunOperator(OnnxOperatorRegistry.Find(node.OpType)!, context);
             for (int i = 0; i < node.Outputs.Count && i < results.Length; i++)
             {
                 var name = node.Outputs[i];
@@ -279,25 +401,57 @@ public sealed class OnnxModel
                 env[name] = value;
                 if (value.Tensor is { } t) tape.Publish(t, name);
             }
-            onNode?.Invoke(node, results);
         }
         var outputs = new Dictionary<string, OnnxValue>();
-        foreach (var name in OutputNames) outputs[name] = Value(env, name);
+        foreach (var name in OutputNames)
+            outputs[name] = env.TryGetValue(name, out var value) ? value
+                : graph.Known.ContainsKey(name) ? graph.StagedKnown(name, kernels)
+                : StagedInitializer(name, InitializerValue(name, out _)!, kernels);
         return outputs;
     }
 
-    private OnnxValue Value(Dictionary<string, OnnxValue> env, string name) =>
-        env.TryGetValue(name, out var value) ? value : _initializerValues[name];
-
-    private static void CheckInputShape(OnnxGraphInput declared, OnnxValue value)
+    /// <summary>An initializer as a host value, and whether it is a (float, trainable) parameter; null for other names.</summary>
+    internal OnnxValue? InitializerValue(string name, out bool isParameter)
     {
+        isParameter = _parameters.ContainsKey(name);
+        return _initializerValues.GetValueOrDefault(name);
+    }
+
+    /// <summary>Parameters copied to one device backend, at one parameter version.</summary>
+    private sealed class StagedParameters
+    {
+        public int Version = -1;
+        public readonly Dictionary<string, OnnxValue> Values = [];
+    }
+
+    /// <summary>An initializer on the pass's backend: itself on the host, a copy (kept until the parameters change) on a device.</summary>
+    private OnnxValue StagedInitializer(string name, OnnxValue value, IKernels kernels)
+    {
+        if (value.Tensor is not { } tensor || kernels.AllocatesOnHost()) return value;
+        var staged = _stagedParameters.GetOrCreateValue(kernels);
+        lock (staged)
+        {
+            if (staged.Version != ParameterVersion) { staged.Values.Clear(); staged.Version = ParameterVersion; }
+            if (!staged.Values.TryGetValue(name, out var copy))
+            {
+                var device = kernels.Stage(tensor);
+                var parameter = new Tensor(device.Shape, device.Buffer) { Name = name, IsParameter = tensor.IsParameter, RequiresGrad = tensor.RequiresGrad };
+                staged.Values[name] = copy = OnnxValue.FromTensor(parameter, value.ElementType);
+            }
+            return copy;
+        }
+    }
+
+    private static void CheckInputShape(OnnxGraphInput declared, OnnxValue value, bool anyBatch)
+    {
+        if (declared.Container != OnnxValueKind.Tensor || value.Kind is OnnxValueKind.Sequence or OnnxValueKind.None) return;
         var dims = value.Dims;
         bool ok = declared.Dims.Count == 0 || dims.Length == declared.Dims.Count;
         for (int i = 0; ok && i < declared.Dims.Count; i++)
-            if (declared.Dims[i] >= 0 && declared.Dims[i] != dims[i]) ok = false;
+            if (declared.Dims[i] >= 0 && declared.Dims[i] != dims[i] && !(i == 0 && anyBatch)) ok = false;
         if (!ok)
             throw new ArgumentException($"graph input '{declared.Name}' has shape [{string.Join(", ", dims)}] but the model expects [{string.Join(", ", declared.Dims.Select(d => d < 0 ? "?" : d.ToString()))}]");
-        if (!value.IsFloat && declared.ElementType is OnnxDataType.Float or OnnxDataType.Float16 or OnnxDataType.Double)
+        if (!value.IsFloat && declared.ElementType.IsFloatingPoint())
             throw new ArgumentException($"graph input '{declared.Name}' expects a float tensor but was given {value}");
     }
 

@@ -26,7 +26,7 @@ public sealed class ImporterTests(ITestOutputHelper output)
         Assert.Equal(8, TestData.TopK(logits, 1)[0]);
         Assert.True(maxRelative < 1e-3, $"max relative difference {maxRelative}");
 
-        var layers = model.DescribeLayers(NoGradTape());
+        var layers = model.DescribeLayers();
         Assert.Equal(model.Nodes.Count, layers.Count);
         Assert.Equal([1, 10], layers[^1].OutputShapes[0]!);
         Assert.Null(model.OutputBeforeSoftmax);

@@ -19,8 +19,7 @@ public static class LayersCommand
             if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             {
                 var onnx = Onnx.OnnxModel.Load(path);
-                var tape = new Tape(Cpu.Naive.NaiveKernels.Instance) { GradEnabled = false };
-                foreach (var layer in onnx.DescribeLayers(tape))
+                foreach (var layer in onnx.DescribeLayers())
                     for (int i = 0; i < layer.Outputs.Count; i++)
                     {
                         var shape = layer.OutputShapes[i];

@@ -19,14 +19,15 @@ public sealed class OnnxExplainable : IExplainable
         _model = model;
         _head = model.FindCamHead(out var reason);
         CamHeadReason = reason;
-        var tape = new Tape(Cpu.Naive.NaiveKernels.Instance) { GradEnabled = false };
-        var layers = model.DescribeLayers(tape);
+        // Shapes come from the folded graph: nothing runs here.
+        var layers = model.DescribeLayers();
         // Default layer: the last tensor with a spatial output (before any pooling to 1×1).
         DefaultLayer = layers.SelectMany(l => l.Outputs.Zip(l.OutputShapes))
             .LastOrDefault(o => o.Second is { Length: 4 } s && s[2] * s[3] > 1).First
             ?? throw new ArgumentException($"{model.Source} has no layer with a spatial output to explain");
-        var scores = _model.Scores(new Tape(Cpu.Naive.NaiveKernels.Instance) { GradEnabled = false }, Tensor.Zeros(InputShape));
-        Classes = scores.Shape[1];
+        var scores = layers.SelectMany(l => l.Outputs.Zip(l.OutputShapes)).FirstOrDefault(o => o.First == (model.OutputBeforeSoftmax ?? model.OutputNames[0])).Second
+            ?? throw new ArgumentException($"{model.Source}: the shape of its scores is unknown");
+        Classes = scores.Skip(1).Aggregate(1, (p, d) => p * d);
         if (classNames is not null && classNames.Count != Classes)
             throw new ArgumentException($"the label file has {classNames.Count} names but the model has {Classes} classes");
         ClassNames = classNames;

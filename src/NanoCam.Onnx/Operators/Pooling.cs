@@ -1,11 +1,16 @@
 using NanoCam.Autodiff;
 using NanoCam.Ops;
 
-namespace NanoCam.Onnx;
+namespace NanoCam.Onnx.Operators;
 
 /// <summary>MaxPool, AveragePool and the global pools over any number of spatial axes, on NanoCam's 2-D pooling ops.</summary>
-internal static partial class OnnxOperators
+internal static class Pooling
 {
+    public static readonly OnnxOperator MaxPoolOperator = new("MaxPool", MaxPool);
+    public static readonly OnnxOperator AveragePoolOperator = OnnxOperator.Single("AveragePool", AveragePool);
+    public static readonly OnnxOperator GlobalAveragePoolOperator = OnnxOperator.Single("GlobalAveragePool", c => GlobalPool(c, average: true));
+    public static readonly OnnxOperator GlobalMaxPoolOperator = OnnxOperator.Single("GlobalMaxPool", c => GlobalPool(c, average: false));
+
     /// <summary>One spatial axis of a pooling sweep, with auto_pad already resolved into explicit padding.</summary>
     private readonly record struct PoolAxis(int Size, int Kernel, int Stride, int Dilation, int PadBegin, int PadEnd)
     {
@@ -19,10 +24,10 @@ internal static partial class OnnxOperators
         if (spatial < 1) throw new ArgumentException($"input {x.Shape} has no spatial axis (expected [N, C, d1, …])");
         if (!node.HasAttribute("kernel_shape")) throw new ArgumentException("kernel_shape is required");
         var sizes = x.Shape.Dims[2..].ToArray();
-        var kernel = IntsOr(node, "kernel_shape", spatial, 1);
-        var strides = IntsOr(node, "strides", spatial, 1);
-        var dilations = IntsOr(node, "dilations", spatial, 1);
-        var (begin, end) = Padding(node, sizes, kernel, strides, dilations);
+        var kernel = SpatialAttributes.IntsOr(node, "kernel_shape", spatial, 1);
+        var strides = SpatialAttributes.IntsOr(node, "strides", spatial, 1);
+        var dilations = SpatialAttributes.IntsOr(node, "dilations", spatial, 1);
+        var (begin, end) = SpatialAttributes.Padding(node, sizes, kernel, strides, dilations);
         var axes = new PoolAxis[spatial];
         for (int i = 0; i < spatial; i++) axes[i] = new PoolAxis(sizes[i], kernel[i], strides[i], dilations[i], begin[i], end[i]);
         return axes;
@@ -71,35 +76,30 @@ internal static partial class OnnxOperators
 
     /// <summary>
     /// MaxPool on float input, or on integer input whose values float32 holds exactly (|v| ≤ 2^24: UINT8, INT8, …),
-    /// which is then exact, since the maximum is one of the inputs. The optional second output holds ONNX Indices.
+    /// which is then exact, since the maximum is one of the inputs. The optional second output holds ONNX Indices,
+    /// worked out on the host from the pooling's argmax (only when a node reads them: no classifier does).
     /// </summary>
-    private static OnnxValue?[] MaxPool(Tape tape, OnnxNode node, IReadOnlyList<OnnxValue?> inputs)
+    private static OnnxValue?[] MaxPool(OnnxOperatorContext c)
     {
-        var value = Required(node, inputs, 0);
-        var x = value.Tensor ?? ExactFloats(node, value);
+        var tape = c.Tape;
+        var node = c.Node;
+        var value = c.Input(0);
+        var x = c.Float(0);
         var axes = PoolAxes(node, x);
         bool wantIndices = node.IsOutputUsed(1);
-        var stages = wantIndices ? new List<(Pool2dGeometry Geometry, float[] Argmax)>() : null;
+        var stages = wantIndices && !c.ShapeOnly ? new List<(Pool2dGeometry Geometry, float[] Argmax)>() : null;
         var y = PoolSeparably(tape, x, axes, node.Int("ceil_mode", 0) != 0, (input, g) =>
         {
             var pooled = tape.MaxPool2d(input, g, keepIndices: wantIndices);
             stages?.Add((g, ((MaxPool2dNode)tape.Nodes[tape.Count - 1]).Argmax!.ToArray()));
             return pooled;
         });
-        var indices = stages is null ? null
-            : OnnxValue.FromIntegers(Indices(stages, axes, y.Shape.ToArray(), columnMajor: node.Int("storage_order", 0) != 0), y.Shape.ToArray());
-        var pooledValue = value.IsFloat ? OnnxValue.FromTensor(y)
-            : OnnxValue.FromIntegers(y.ToArray().Select(v => (long)v).ToArray(), y.Shape.ToArray(), value.ElementType);
-        return [pooledValue, indices];
-    }
-
-    /// <summary>Integer data as float32, refused when a value is too large for float32 to hold exactly.</summary>
-    private static Tensor ExactFloats(OnnxNode node, OnnxValue value)
-    {
-        const long exact = 1L << 24;
-        if (value.Integers!.Any(v => v is > exact or < -exact))
-            throw new NotSupportedException($"ONNX node {node.Name} ({node.OpType}): {value} holds integers beyond ±2^24, which float32 cannot represent exactly");
-        return value.AsTensor();
+        OnnxValue? indices = null;
+        if (wantIndices)
+            indices = stages is null
+                ? OnnxOperatorContext.Result(tape.Kernels.Allocate(y.Shape), OnnxDataType.Int64)
+                : OnnxValue.FromIntegers(Indices(stages, axes, y.Shape.ToArray(), columnMajor: node.Int("storage_order", 0) != 0), y.Shape.ToArray());
+        return [OnnxOperatorContext.Result(y, value.ElementType), indices];
     }
 
     /// <summary>
@@ -147,9 +147,9 @@ internal static partial class OnnxOperators
         return result;
     }
 
-    private static OnnxValue AveragePool(Tape tape, OnnxNode node, IReadOnlyList<OnnxValue?> inputs)
+    private static OnnxValue AveragePool(OnnxOperatorContext c)
     {
-        var x = Float(node, inputs, 0);
+        var (tape, node, x) = (c.Tape, c.Node, c.Float(0));
         bool countIncludePad = node.Int("count_include_pad", 0) != 0;
         var y = PoolSeparably(tape, x, PoolAxes(node, x), node.Int("ceil_mode", 0) != 0,
             (input, g) => tape.AvgPool2d(input, g, countIncludePad));
@@ -157,9 +157,9 @@ internal static partial class OnnxOperators
     }
 
     /// <summary>Global pools over every spatial axis: [N, C, d1, …] is seen as [N, C, d1⋯dk, 1]; the output is [N, C, 1, …, 1].</summary>
-    private static OnnxValue GlobalPool(Tape tape, OnnxNode node, IReadOnlyList<OnnxValue?> inputs, bool average)
+    private static OnnxValue GlobalPool(OnnxOperatorContext c, bool average)
     {
-        var x = Float(node, inputs, 0);
+        var (tape, x) = (c.Tape, c.Float(0));
         int rank = x.Shape.Rank;
         if (rank < 3) throw new ArgumentException($"input {x.Shape} has no spatial axis (expected [N, C, d1, …])");
         var x4 = rank == 4 ? x : tape.Reshape(x, [x.Shape[0], x.Shape[1], x.Shape.Product(2, rank), 1]);

@@ -1,0 +1,29 @@
+using NanoCam.Ops;
+
+namespace NanoCam.Onnx.Operators;
+
+/// <summary>
+/// Dropout: at inference the identity with an all-true mask. With training_mode (an input from opset 12 on) it is
+/// inverted dropout, y = x·keep/(1 − ratio), keep drawn per element from the tape's counter-based generator
+/// (<see cref="Autodiff.Tape.Seed"/>; the node's seed attribute cannot reproduce another runtime's draws, so it is not read).
+/// </summary>
+internal static class Dropout
+{
+    public static readonly OnnxOperator Operator = new("Dropout", Run);
+
+    private static OnnxValue?[] Run(OnnxOperatorContext c)
+    {
+        var tape = c.Tape;
+        var x = c.Input(0);
+        bool training = c.Opset >= 12 && c.Has(2) && c.KnownIntegers(2) is [not 0];
+        var y = training && x.Tensor is { } t ? tape.Dropout(t, c.Has(1) ? c.KnownScalar(1) : 0.5f, training: true) : null;
+        bool wantMask = c.Node.IsOutputUsed(1);
+        // Inference, or ratio 0 (where tape.Dropout records nothing and returns its input): identity, every element kept.
+        if (y is null || ReferenceEquals(y, x.Tensor))
+            return [Identity.Pass(tape, x), wantMask ? OnnxValue.FromIntegers(Enumerable.Repeat(1L, x.Size).ToArray(), x.Dims, OnnxDataType.Bool) : null];
+        if (!wantMask) return [OnnxOperatorContext.Result(y), null];
+        var keep = c.ShapeOnly ? OnnxOperatorContext.Result(tape.Kernels.Allocate(y.Shape), OnnxDataType.Bool)
+            : OnnxValue.FromIntegers(((DropoutNode)tape.Nodes[tape.Count - 1]).Mask.ToArray().Select(m => m != 0f ? 1L : 0L).ToArray(), x.Dims, OnnxDataType.Bool);
+        return [OnnxOperatorContext.Result(y), keep];
+    }
+}

@@ -1,0 +1,32 @@
+namespace NanoCam.Onnx.Operators;
+
+/// <summary>
+/// The operators NanoCam imports: this list is the only place an operator is made known (no reflection), and what
+/// `nanocam layers`, the README and the load-time check read. Adding an operator is one file and one line here.
+/// </summary>
+internal static class OnnxOperatorRegistry
+{
+    /// <summary>The newest default-domain opset whose operator semantics NanoCam knows.</summary>
+    public const int NewestOpset = 25;
+
+    private static readonly OnnxOperator[] All =
+    [
+        Conv.Operator,
+        Pooling.MaxPoolOperator, Pooling.AveragePoolOperator, Pooling.GlobalAveragePoolOperator, Pooling.GlobalMaxPoolOperator,
+        Activations.Relu, Activations.LeakyRelu, Activations.Sigmoid, Activations.Clip,
+        Gemm.Operator, MatMul.Operator,
+        Arithmetic.Add, Arithmetic.Sub, Arithmetic.Mul, Arithmetic.Div,
+        BatchNormalization.Operator, Dropout.Operator,
+        Reshaping.Reshape, Reshaping.Flatten, Reshaping.Squeeze, Reshaping.Unsqueeze, Identity.Operator,
+        Concat.Operator, Softmax.SoftmaxOperator, Softmax.LogSoftmaxOperator,
+        Constant.Operator, ShapeOf.Operator, Gather.Operator,
+    ];
+
+    private static readonly Dictionary<string, OnnxOperator> ByType = All.ToDictionary(o => o.OpType);
+
+    /// <summary>The operator for <paramref name="opType"/> in the default domain, or null.</summary>
+    public static OnnxOperator? Find(string opType) => ByType.GetValueOrDefault(opType);
+
+    /// <summary>Every supported op type, sorted.</summary>
+    public static IReadOnlyList<string> OpTypes { get; } = [.. All.Select(o => o.OpType).Order(StringComparer.Ordinal)];
+}

@@ -1,0 +1,57 @@
+using System.Runtime.CompilerServices;
+
+namespace NanoCam.Onnx.Planning;
+
+/// <summary>
+/// A graph folded for one input signature (the float inputs' shapes, and the values of the inputs it depends on):
+/// every value that depends only on shapes and constants computed once (Shape → Gather → Concat → Reshape chains,
+/// ConstantOfShape, Range, Cast, …), every tensor's shape, and the nodes left to run on each pass.
+/// </summary>
+internal sealed class GraphPlan
+{
+    public GraphPlan(string key, IReadOnlyList<OnnxNode> liveNodes, Dictionary<string, OnnxValue> known,
+        Dictionary<string, int[]> dims, Dictionary<string, OnnxDataType> types, IReadOnlySet<string> keyedInputs)
+    {
+        Key = key;
+        LiveNodes = liveNodes;
+        Known = known;
+        Dims = dims;
+        Types = types;
+        KeyedInputs = keyedInputs;
+    }
+
+    /// <summary>The signature this plan was folded for (see <see cref="GraphFolder.KeyOf"/>).</summary>
+    public string Key { get; }
+
+    /// <summary>The nodes that depend on the input data, in execution order: what a pass runs.</summary>
+    public IReadOnlyList<OnnxNode> LiveNodes { get; }
+
+    /// <summary>Host values known at fold time: folded node outputs and inputs whose values the plan depends on.</summary>
+    public Dictionary<string, OnnxValue> Known { get; }
+
+    /// <summary>The dimensions of every graph input and node output at this signature.</summary>
+    public Dictionary<string, int[]> Dims { get; }
+
+    /// <summary>The element type of every graph input and node output.</summary>
+    public Dictionary<string, OnnxDataType> Types { get; }
+
+    /// <summary>Float graph inputs whose values some operator reads as an attribute (Range bounds, Resize scales given as inputs).</summary>
+    public IReadOnlySet<string> KeyedInputs { get; }
+
+    /// <summary>Known float values copied to a device backend, once per backend.</summary>
+    public ConditionalWeakTable<IKernels, Dictionary<string, OnnxValue>> Staged { get; } = [];
+
+    /// <summary>A known value as the given backend holds it (host values other than float tensors are returned as they are).</summary>
+    public OnnxValue StagedKnown(string name, IKernels kernels)
+    {
+        var value = Known[name];
+        if (value.Tensor is not { } tensor || tensor.IsOnHost == kernels.AllocatesOnHost()) return value;
+        var staged = Staged.GetOrCreateValue(kernels);
+        lock (staged)
+        {
+            if (!staged.TryGetValue(name, out var copy))
+                staged[name] = copy = OnnxValue.FromTensor(kernels.Stage(tensor), value.ElementType);
+            return copy;
+        }
+    }
+}
