@@ -4,7 +4,10 @@ using Xunit.Abstractions;
 
 namespace NanoCam.Onnx.Tests;
 
-/// <summary>Runs the ONNX project's backend node tests (shared/data/onnx-node-tests) through the importer on the naive kernels.</summary>
+/// <summary>
+/// Runs the ONNX project's backend node tests (shared/data/onnx-node-tests and onnx-node-tests-more, 148 + 329 cases)
+/// through the importer on the naive kernels: every case must pass, none may be unsupported.
+/// </summary>
 public sealed class NodeConformanceTests(ITestOutputHelper output)
 {
     // |actual − expected| ≤ AbsoluteTolerance + RelativeTolerance · |expected| (tighter than the upstream rtol 1e-3, atol 1e-7).
@@ -18,10 +21,12 @@ public sealed class NodeConformanceTests(ITestOutputHelper output)
         ["test_averagepool_2d_ceil_last_window_starts_on_pad"] = (1e-3, "expected output stored rounded to 4 decimals"),
     };
 
-    [Fact]
-    public void NodeTests_EveryCaseMatchesTheStoredOutputs()
+    [Theory]
+    [InlineData("onnx-node-tests", 148)]
+    [InlineData("onnx-node-tests-more", 329)]
+    public void NodeTests_EveryCaseMatchesTheStoredOutputs(string folder, int expectedCount)
     {
-        var root = TestData.Path("onnx-node-tests");
+        var root = TestData.Path(folder);
         var dirs = Directory.GetDirectories(root, "test_*").OrderBy(d => d, StringComparer.Ordinal).ToList();
         var passed = new List<string>();
         var unsupported = new Dictionary<string, string>();
@@ -47,7 +52,7 @@ public sealed class NodeConformanceTests(ITestOutputHelper output)
         Assert.Empty(failures);
         Assert.Empty(unsupported);
         Assert.Equal(dirs.Count, passed.Count);
-        Assert.True(dirs.Count >= 148, $"expected the 148 node tests, found {dirs.Count}");
+        Assert.True(dirs.Count >= expectedCount, $"expected the {expectedCount} node tests of {folder}, found {dirs.Count}");
     }
 
     /// <summary>Null when every output matches; else what differs.</summary>
@@ -57,27 +62,42 @@ public sealed class NodeConformanceTests(ITestOutputHelper output)
         var data = Path.Combine(dir, "test_data_set_0");
         var inputs = new Dictionary<string, OnnxValue>();
         for (int i = 0; i < model.Inputs.Count; i++)
-            inputs[model.Inputs[i].Name] = OnnxTensors.ReadTensorFile(Path.Combine(data, $"input_{i}.pb"));
+            inputs[model.Inputs[i].Name] = OnnxTensors.ReadValueFile(Path.Combine(data, $"input_{i}.pb"), model.Inputs[i].Container);
         var tape = new Tape(new NaiveKernels()) { GradEnabled = false };
         var outputs = model.Run(tape, inputs);
         for (int j = 0; j < model.OutputNames.Count; j++)
         {
-            var expected = OnnxTensors.ReadTensorFile(Path.Combine(data, $"output_{j}.pb"));
+            var path = Path.Combine(data, $"output_{j}.pb");
             var actual = outputs[model.OutputNames[j]];
-            if (!actual.Dims.SequenceEqual(expected.Dims))
-                return $"output {j}: shape [{string.Join(", ", actual.Dims)}], expected [{string.Join(", ", expected.Dims)}]";
-            if (!expected.IsFloat)
-            {
-                if (!actual.ToInt64Array().SequenceEqual(expected.ToInt64Array())) return $"output {j}: integer values differ";
-                continue;
-            }
-            var e = expected.ToFloatArray();
-            var a = actual.ToFloatArray();
-            for (int i = 0; i < e.Length; i++)
-            {
-                bool same = float.IsNaN(e[i]) ? float.IsNaN(a[i]) : e[i] == a[i] || Math.Abs(a[i] - e[i]) <= AbsoluteTolerance + relativeTolerance * Math.Abs(e[i]);
-                if (!same) return $"output {j}[{i}]: {a[i]:R}, expected {e[i]:R}";
-            }
+            var expected = OnnxTensors.ReadValueFile(path, actual.Kind is OnnxValueKind.Sequence or OnnxValueKind.None ? actual.Kind : OnnxValueKind.Tensor);
+            if (Compare(expected, actual, relativeTolerance) is { } error) return $"output {j}: {error}";
+        }
+        return null;
+    }
+
+    /// <summary>Null when <paramref name="actual"/> matches <paramref name="expected"/>: shapes exactly, integers and strings exactly, floats within tolerance (NaN matches NaN).</summary>
+    private static string? Compare(OnnxValue expected, OnnxValue actual, double relativeTolerance)
+    {
+        if (expected.Kind == OnnxValueKind.Sequence)
+        {
+            if (actual.Kind != OnnxValueKind.Sequence || actual.Items!.Count != expected.Items!.Count) return $"{actual}, expected {expected}";
+            for (int i = 0; i < expected.Items.Count; i++)
+                if (Compare(expected.Items[i], actual.Items[i], relativeTolerance) is { } error) return $"item {i}: {error}";
+            return null;
+        }
+        if (expected.Kind == OnnxValueKind.None) return actual.Kind == OnnxValueKind.None ? null : $"{actual}, expected an empty optional";
+        if (!actual.Dims.SequenceEqual(expected.Dims))
+            return $"shape [{string.Join(", ", actual.Dims)}], expected [{string.Join(", ", expected.Dims)}]";
+        if (expected.Strings is { } strings)
+            return actual.Strings is { } got && got.SequenceEqual(strings) ? null : "strings differ";
+        if (!expected.IsFloat)
+            return actual.ToInt64Array().SequenceEqual(expected.ToInt64Array()) ? null : $"integer values differ: [{string.Join(", ", actual.ToInt64Array().Take(8))}…], expected [{string.Join(", ", expected.ToInt64Array().Take(8))}…]";
+        var e = expected.ToFloatArray();
+        var a = actual.ToFloatArray();
+        for (int i = 0; i < e.Length; i++)
+        {
+            bool same = float.IsNaN(e[i]) ? float.IsNaN(a[i]) : e[i] == a[i] || Math.Abs(a[i] - e[i]) <= AbsoluteTolerance + relativeTolerance * Math.Abs(e[i]);
+            if (!same) return $"[{i}]: {a[i]:R}, expected {e[i]:R}";
         }
         return null;
     }
