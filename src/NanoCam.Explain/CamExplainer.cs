@@ -23,7 +23,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     {
         options ??= ExplainOptions.Default;
         Warnings.Clear();
-        layer ??= Model.DefaultLayer;
+        layer = Model.ResolveLayer(layer ?? Model.DefaultLayer);
         var result = ExplainUnnormalized(method, input, target, layer, options);
         if (options.AugmentFlip)
         {
@@ -112,7 +112,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     /// <paramref name="gradientSign"/> −1 differentiates −y^c (counterfactual explanations).
     /// </summary>
     public LayerCapture Capture(Tensor input, string layer, CamTarget target, bool withGradients, float gradientSign = 1f) =>
-        Pass(input, [layer], target, withGradients, gradientSign, atInput: false, configure: null);
+        Chunked(input, target, (chunk, chunkTarget) => Pass(chunk, [Model.ResolveLayer(layer)], chunkTarget, withGradients, gradientSign, atInput: false, configure: null));
 
     /// <summary>
     /// One forward and backward pass that captures the input x and ∂y^c/∂x as a layer named <see cref="InputLayer"/>
@@ -120,7 +120,29 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     /// <paramref name="configure"/> may change the tape first (Guided Backprop overrides the ReLU backward rule).
     /// </summary>
     public LayerCapture CaptureAtInput(Tensor input, CamTarget target, IReadOnlyList<string>? layers = null, Action<Tape>? configure = null) =>
-        Pass(input, [.. layers ?? []], target, withGradients: true, gradientSign: 1f, atInput: true, configure);
+        Chunked(input, target, (chunk, chunkTarget) => Pass(chunk, [.. (layers ?? []).Select(Model.ResolveLayer)], chunkTarget, withGradients: true, gradientSign: 1f, atInput: true, configure));
+
+    /// <summary>
+    /// Runs <paramref name="pass"/> on chunks of at most <see cref="IExplainable.MaxBatch"/> images (the whole batch when
+    /// the model takes it) and joins the captures; each chunk's target sees its images under their indices in the batch.
+    /// </summary>
+    private LayerCapture Chunked(Tensor input, CamTarget target, Func<Tensor, CamTarget, LayerCapture> pass)
+    {
+        int batch = input.Shape[0], chunk = Math.Max(1, Model.MaxBatch);
+        if (batch <= chunk) return pass(input, target);
+        var parts = new List<LayerCapture>();
+        for (int first = 0; first < batch; first += chunk)
+            parts.Add(pass(Rows(input, first, Math.Min(chunk, batch - first)), new OffsetTarget(target, first)));
+        return LayerCapture.Join(parts);
+    }
+
+    /// <summary>Images [first, first + count) of a batch as a host tensor.</summary>
+    private static Tensor Rows(Tensor batch, int first, int count)
+    {
+        int size = batch.Shape.Product(1, batch.Shape.Rank);
+        var values = batch.IsOnHost ? batch.Span.Slice(first * size, count * size).ToArray() : batch.ToArray().AsSpan(first * size, count * size).ToArray();
+        return Tensor.FromArray(values, [count, .. batch.Shape.Dims[1..]]);
+    }
 
     private LayerCapture Pass(Tensor input, string[] layers, CamTarget target, bool withGradients, float gradientSign, bool atInput, Action<Tape>? configure)
     {
@@ -192,6 +214,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         Action<int, Span<float>> fillImage, Action<int, int, Tape>? beforeBatch = null)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");
+        batchSize = Math.Min(batchSize, Math.Max(1, Model.MaxBatch));
         int classes = Model.Classes, size = channels * height * width;
         var scores = new float[count * classes];
         var batch = new float[Math.Min(batchSize, Math.Max(count, 1)) * size];
@@ -211,9 +234,21 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         return scores;
     }
 
-    /// <summary>Class scores of a batch without gradients; <paramref name="configure"/> may install forward hooks first.</summary>
+    /// <summary>
+    /// Class scores of a batch without gradients; <paramref name="configure"/> may install forward hooks first. Without
+    /// hooks a batch larger than <see cref="IExplainable.MaxBatch"/> runs in chunks; hooks see one pass, so with them it must fit.
+    /// </summary>
     public float[] ScoresOf(Tensor input, Action<Tape>? configure)
     {
+        int batch = input.Shape[0], chunk = Math.Max(1, Model.MaxBatch);
+        if (batch > chunk)
+        {
+            if (configure is not null) throw new ArgumentException($"a configured pass takes at most {chunk} image(s) on this model, got {batch}");
+            var scores = new List<float>();
+            for (int first = 0; first < batch; first += chunk)
+                scores.AddRange(ScoresOf(Rows(input, first, Math.Min(chunk, batch - first)), null));
+            return [.. scores];
+        }
         var tape = TapeFor(withGradients: false, configure);
         return Model.Scores(tape, Kernels.Stage(input)).ToArray();
     }
@@ -245,6 +280,14 @@ public sealed record ExplainOptions(bool Raw = false, bool AugmentFlip = false, 
 {
     /// <summary>Normalized maps, no augmentation, no smoothing.</summary>
     public static ExplainOptions Default { get; } = new();
+}
+
+/// <summary>A target seen from a chunk of a batch: image i of the chunk is image <paramref name="First"/> + i of the batch.</summary>
+internal sealed record OffsetTarget(CamTarget Inner, int First) : CamTarget
+{
+    public override int ClassFor(int image, ReadOnlySpan<float> scores) => Inner.ClassFor(First + image, scores);
+
+    public override void Seed(int image, ReadOnlySpan<float> scores, Span<float> seed) => Inner.Seed(First + image, scores, seed);
 }
 
 /// <summary>A fixed class per image (the classes found by a first pass, reused for the mirrored pass).</summary>

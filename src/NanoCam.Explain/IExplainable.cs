@@ -22,6 +22,15 @@ public interface IExplainable
 
     /// <summary>The default target layer: the last named tensor with a spatial (H×W) output.</summary>
     string DefaultLayer { get; }
+
+    /// <summary>
+    /// The most images one pass takes (any number by default). A model imported with a fixed batch whose graph ties
+    /// dimension 0 to it says 1, and the explainer then runs its images one at a time.
+    /// </summary>
+    int MaxBatch => int.MaxValue;
+
+    /// <summary>The tensor name a user's layer name refers to (an imported model also takes PyTorch module paths); the name itself by default.</summary>
+    string ResolveLayer(string layer) => layer;
 }
 
 /// <summary>

@@ -21,4 +21,18 @@ public sealed record LayerCapture(string Layer, int Batch, int Channels, int Hei
 
     /// <summary>y^c of image n for its target class.</summary>
     public float TargetScore(int n) => Scores[n * Classes + TargetClasses[n]];
+
+    /// <summary>The captures of consecutive chunks of a batch as one capture of the whole batch (same layer, in order).</summary>
+    public static LayerCapture Join(IReadOnlyList<LayerCapture> parts)
+    {
+        if (parts.Count == 1) return parts[0];
+        var first = parts[0];
+        float[]? gradients = first.Gradients is null ? null : [.. parts.SelectMany(p => p.Gradients!)];
+        return new LayerCapture(first.Layer, parts.Sum(p => p.Batch), first.Channels, first.Height, first.Width,
+            [.. parts.SelectMany(p => p.Activations)], gradients, [.. parts.SelectMany(p => p.Scores)], first.Classes,
+            [.. parts.SelectMany(p => p.TargetClasses)])
+        {
+            Additional = Enumerable.Range(0, first.Additional.Count).Select(i => Join(parts.Select(p => p.Additional[i]).ToList())).ToList(),
+        };
+    }
 }

@@ -108,6 +108,42 @@ public sealed class OnnxModel
     /// </summary>
     public string? OutputBeforeSoftmax { get; }
 
+    /// <summary>The PyTorch module paths found in the node names, with the tensor each module outputs.</summary>
+    public OnnxModulePaths ModulePaths => _modulePaths ??= new OnnxModulePaths(Nodes);
+    private OnnxModulePaths? _modulePaths;
+
+    /// <summary>Whether <paramref name="name"/> is a graph input or a node output.</summary>
+    public bool HasTensor(string name) => _producers.ContainsKey(name) || Inputs.Any(i => i.Name == name);
+
+    /// <summary>
+    /// The tensor a user's layer name refers to: an ONNX tensor name as it is, or a PyTorch module path (<c>layer4.2</c>)
+    /// as that module's output; null when it is neither.
+    /// </summary>
+    public string? ResolveLayer(string layer) => HasTensor(layer) ? layer : ModulePaths.OutputOf(layer);
+
+    /// <summary>
+    /// The default target layer of CAM methods: the last four-dimensional tensor with more than one spatial cell (H·W &gt; 1)
+    /// on the path from the input to <paramref name="scores"/>, in execution order — in a CNN, the feature map that
+    /// global pooling (or the flatten before the classifier) reads. Null when there is none (a transformer).
+    /// </summary>
+    public string? DefaultCamLayer(string scores)
+    {
+        var plan = ShapePlan(DeclaredInputDims());
+        var ancestors = new HashSet<string>();
+        var stack = new Stack<string>([scores]);
+        while (stack.Count > 0)
+        {
+            var name = stack.Pop();
+            if (!ancestors.Add(name) || Producer(name) is not { } node) continue;
+            foreach (var input in node.Inputs) if (input.Length > 0) stack.Push(input);
+        }
+        string? best = null;
+        foreach (var node in plan.LiveNodes)
+            foreach (var output in node.Outputs)
+                if (ancestors.Contains(output) && plan.Dims.TryGetValue(output, out var d) && d.Length == 4 && d[2] * d[3] > 1) best = output;
+        return best;
+    }
+
     /// <summary>The node that computes <paramref name="tensorName"/>, or null for inputs and initializers.</summary>
     public OnnxNode? Producer(string tensorName) => _producers.GetValueOrDefault(tensorName);
 

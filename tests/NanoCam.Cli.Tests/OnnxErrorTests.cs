@@ -104,6 +104,6 @@ public sealed class OnnxErrorTests : IDisposable
     {
         var input = Path.Combine(_dir, "wrong.npy");
         Imaging.Npy.Write(input, new float[3 * 32 * 32], [1, 3, 32, 32]);
-        AssertOneLineError("explain", SqueezeNet, "has shape [1, 3, 32, 32] but the model expects [1, 3, 224, 224]", "--input", input);
+        AssertOneLineError("explain", SqueezeNet, "has shape [1, 3, 32, 32] but the model takes [N, 3, 224, 224]", "--input", input);
     }
 }

@@ -17,7 +17,7 @@ public static class ExplainCommand
     {
         var model = CliOptions.Required<string>("--model", "a NanoCam checkpoint (.safetensors) or an .onnx file");
         var image = CliOptions.Make<string?>("--image", "image file to explain", null);
-        var input = CliOptions.Make<string?>("--input", "a ready 1×C×H×W float32 tensor (.npy), no preprocessing", null);
+        var input = CliOptions.Make<string?>("--input", "a ready float32 tensor (.npy), no preprocessing: one image C×H×W or a batch N×C×H×W (one overlay per image: OUT_0.png, …)", null);
         var method = CliOptions.Make("--method", $"one of: {string.Join(", ", AllMethods)}, or all", "gradcam");
         var layer = CliOptions.Make<string?>("--layer", "target layer (see `nanocam layers`; default: the last spatial layer)", null);
         var cls = CliOptions.Make<int?>("--class", "class to explain (default: the top prediction)", null);
@@ -51,66 +51,94 @@ public static class ExplainCommand
             var (tensor, shown) = ReadInput(loaded, p.GetValue(image), p.GetValue(input));
             var explainer = new CamExplainer(loaded.Explainable, kernels);
             var target = p.GetValue(cls) is { } k ? CamTarget.Class(k) : CamTarget.TopPrediction();
-            string layerName = p.GetValue(layer) ?? loaded.Explainable.DefaultLayer;
+            string layerName = loaded.Explainable.ResolveLayer(p.GetValue(layer) ?? loaded.Explainable.DefaultLayer);
             var options = new ExplainOptions(p.GetValue(raw), p.GetValue(augment), p.GetValue(eigen));
+            int count = tensor.Shape[0], classes = loaded.Explainable.Classes;
             var scores = explainer.ScoresOf(tensor);
-            Console.WriteLine("top-5:");
-            Predictions.PrintTopK(scores, loaded.Explainable.ClassNames);
-            int targetClass = target.ClassFor(0, scores);
-            string className = loaded.Explainable.ClassNames is { } names ? $" ({names[targetClass]})" : "";
+            var targets = new int[count];
+            for (int n = 0; n < count; n++)
+            {
+                var row = scores.AsSpan(n * classes, classes);
+                targets[n] = target.ClassFor(n, row);
+                Console.WriteLine(count == 1 ? "top-5:" : $"image {n}: top-5:");
+                Predictions.PrintTopK(row.ToArray(), loaded.Explainable.ClassNames);
+            }
+            string Named(int cls) => loaded.Explainable.ClassNames is { } names ? $" ({names[cls]})" : "";
+            string outputPath = p.GetValue(output)!;
+            string OutputFor(int n) => count == 1 ? outputPath
+                : Path.Combine(Path.GetDirectoryName(outputPath) ?? "", $"{Path.GetFileNameWithoutExtension(outputPath)}_{n}{Path.GetExtension(outputPath)}");
 
             if (all)
             {
-                var panels = new List<RgbImage> { shown };
+                var panels = Enumerable.Range(0, count).Select(n => new List<RgbImage> { shown[n] }).ToList();
                 foreach (var name in AllMethods)
                 {
-                    var (panel, _, _) = Run(explainer, name, tensor, shown, target, layerName, options, colors);
-                    panels.Add(panel);
+                    var (overlays, _, _) = Run(explainer, name, tensor, shown, target, layerName, options, colors);
+                    for (int n = 0; n < count; n++) panels[n].Add(overlays[n]);
                     Console.WriteLine($"  {name}");
                 }
-                ImageCodec.SavePng(Montage.Grid(panels, 5), p.GetValue(output)!);
-                Console.WriteLine($"every method for class {targetClass}{className} at layer '{layerName}' written to {p.GetValue(output)} (first panel: the input; then {string.Join(", ", AllMethods)})");
+                for (int n = 0; n < count; n++)
+                {
+                    ImageCodec.SavePng(Montage.Grid(panels[n], 5), OutputFor(n));
+                    Console.WriteLine($"every method for class {targets[n]}{Named(targets[n])} at layer '{layerName}' written to {OutputFor(n)} (first panel: the input; then {string.Join(", ", AllMethods)})");
+                }
                 return 0;
             }
-            var (overlay, map, mapShape) = Run(explainer, methodName, tensor, shown, target, layerName, options, colors);
+            var (images, maps, mapShape) = Run(explainer, methodName, tensor, shown, target, layerName, options, colors);
             foreach (var warning in explainer.Warnings) Console.Error.WriteLine($"nanocam: warning: {warning}");
-            ImageCodec.SavePng(overlay, p.GetValue(output)!);
-            if (p.GetValue(saveMap) is { } npy) Npy.Write(npy, map, mapShape);
-            Console.WriteLine($"{methodName} for class {targetClass}{className} at layer '{layerName}' written to {p.GetValue(output)}");
+            for (int n = 0; n < count; n++)
+            {
+                ImageCodec.SavePng(images[n], OutputFor(n));
+                Console.WriteLine($"{methodName} for class {targets[n]}{Named(targets[n])} at layer '{layerName}' written to {OutputFor(n)}");
+            }
+            if (p.GetValue(saveMap) is { } npy) Npy.Write(npy, maps, count == 1 ? mapShape : [count, .. mapShape]);
             return 0;
         }));
         return command;
     }
 
-    private static (Tensor, RgbImage) ReadInput(LoadedModel loaded, string? image, string? input)
+    private static (Tensor, RgbImage[]) ReadInput(LoadedModel loaded, string? image, string? input)
     {
         if ((image is null) == (input is null)) throw new ArgumentException("give exactly one of --image and --input");
-        if (image is not null) return loaded.Prepare(ImageCodec.Load(image));
+        if (image is not null)
+        {
+            var (prepared, shown) = loaded.Prepare(ImageCodec.Load(image));
+            return (prepared, [shown]);
+        }
         var tensor = loaded.LoadInput(input!);
-        // Show the tensor itself, min–max scaled per image, as the background of the overlay.
+        // Show each image of the tensor itself, min–max scaled, as the background of its overlay.
+        int count = tensor.Shape[0], channels = tensor.Shape[1], size = tensor.Size / count;
         var values = tensor.ToArray();
-        float min = values.Min(), max = values.Max();
-        var scaled = values.Select(v => max > min ? (v - min) / (max - min) : 0f).ToArray();
-        return (tensor, RgbImage.FromPlanar(scaled, tensor.Shape[1] is 1 or 3 ? tensor.Shape[1] : 1, tensor.Shape[2], tensor.Shape[3]));
+        var images = new RgbImage[count];
+        for (int n = 0; n < count; n++)
+        {
+            var image_ = values.AsSpan(n * size, size);
+            float min = float.MaxValue, max = float.MinValue;
+            foreach (var v in image_) { min = Math.Min(min, v); max = Math.Max(max, v); }
+            var scaled = new float[size];
+            for (int i = 0; i < size; i++) scaled[i] = max > min ? (image_[i] - min) / (max - min) : 0f;
+            images[n] = RgbImage.FromPlanar(scaled, channels is 1 or 3 ? channels : 1, tensor.Shape[2], tensor.Shape[3]);
+        }
+        return (tensor, images);
     }
 
-    /// <summary>Runs one method; returns the overlay, the map to save and its shape.</summary>
-    private static (RgbImage Overlay, float[] Map, int[] Shape) Run(CamExplainer explainer, string name, Tensor input, RgbImage shown,
+    /// <summary>Runs one method on every image; returns the overlays, the maps to save (image after image) and one map's shape.</summary>
+    private static (RgbImage[] Overlays, float[] Maps, int[] Shape) Run(CamExplainer explainer, string name, Tensor input, RgbImage[] shown,
         CamTarget target, string layer, ExplainOptions options, ColorMap colors)
     {
-        int h = input.Shape[2], w = input.Shape[3];
+        int count = input.Shape[0], h = input.Shape[2], w = input.Shape[3];
+        var overlays = new RgbImage[count];
         if (name == "guided-backprop" || name == "guided-gradcam")
         {
             var values = name == "guided-backprop"
                 ? GuidedBackprop.Explain(explainer, input, target)
                 : GuidedGradCam.Explain(explainer, input, target, layer).Values;
-            var map = values.Of(0).ToArray();
-            return (GradientImage(map, values.Channels, h, w), map, [values.Channels, h, w]);
+            for (int n = 0; n < count; n++) overlays[n] = GradientImage(values.Of(n).ToArray(), values.Channels, h, w);
+            return (overlays, values.Values, [values.Channels, h, w]);
         }
         var result = explainer.Explain(CamMethods.Create(name), input, target, layer, options);
-        var normalized = result.NormalizedOf(0).ToArray();
-        var saved = options.Raw ? result.UpsampledOf(0).ToArray() : normalized;
-        return (Overlay.Blend(shown, normalized, w, h, colors), saved, [h, w]);
+        for (int n = 0; n < count; n++) overlays[n] = Overlay.Blend(shown[n], result.NormalizedOf(n).ToArray(), w, h, colors);
+        return (overlays, options.Raw ? result.Upsampled : result.Normalized, [h, w]);
     }
 
     /// <summary>Gradients as an image, the usual way: centre at grey, scale by 3 standard deviations.</summary>

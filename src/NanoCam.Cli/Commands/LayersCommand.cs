@@ -11,7 +11,8 @@ public static class LayersCommand
     public static Command Create()
     {
         var model = CliOptions.Required<string>("--model", "a NanoCam checkpoint (.safetensors) or an .onnx file");
-        var command = new Command("layers", "List a model's layers with their output shapes") { model };
+        var every = CliOptions.Make("--all", "list every tensor of an ONNX graph, not only the 4-D ones a CAM can target", false);
+        var command = new Command("layers", "List a model's layers with their output shapes (the names --layer accepts)") { model, every };
         command.SetAction(p => CliRunner.Guard(() =>
         {
             var path = p.GetValue(model)!;
@@ -19,12 +20,26 @@ public static class LayersCommand
             if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             {
                 var onnx = Onnx.OnnxModel.Load(path);
+                var explainable = new OnnxExplainable(onnx, null);
+                bool all = p.GetValue(every);
+                table = new Table().AddColumns("layer (ONNX tensor)", "PyTorch module", "node", "output shape");
                 foreach (var layer in onnx.DescribeLayers())
                     for (int i = 0; i < layer.Outputs.Count; i++)
                     {
                         var shape = layer.OutputShapes[i];
-                        table.AddRow(Markup.Escape(layer.Outputs[i]), $"{layer.OpType} ({Markup.Escape(layer.Name)})", shape is null ? "?" : Markup.Escape($"[{string.Join(", ", shape)}]"), shape is { Length: 4 } ? "yes" : "");
+                        if (!all && shape is not { Length: 4 }) continue;
+                        var modules = string.Join(", ", onnx.ModulePaths.ModulesOf(layer.Outputs[i]));
+                        table.AddRow(Markup.Escape(layer.Outputs[i]), Markup.Escape(modules), $"{layer.OpType} ({Markup.Escape(layer.Name)})",
+                            shape is null ? "?" : Markup.Escape($"[{string.Join(", ", shape)}]"));
                     }
+                AnsiConsole.Write(table);
+                var batch = onnx.Batch;
+                Console.WriteLine($"input: {onnx.Inputs[0]}");
+                Console.WriteLine(batch.Independent ? $"batch: N images in one pass ({batch.Reason})" : $"batch: image by image ({batch.Reason})");
+                var modulesOfDefault = onnx.ModulePaths.ModulesOf(explainable.DefaultLayer);
+                Console.WriteLine($"default layer: {explainable.DefaultLayer}{(modulesOfDefault.Count > 0 ? $" (module {modulesOfDefault[0]})" : "")}: the last 4-D tensor with more than one spatial cell on the way to the class scores");
+                Console.WriteLine("--layer takes a tensor name or a module path" + (all ? "" : "; --all lists every tensor"));
+                return 0;
             }
             else
             {

@@ -40,12 +40,18 @@ public sealed class LoadedModel
         }, [1, m.InputChannels, m.InputHeight, m.InputWidth]);
     }
 
-    /// <summary>A ready tensor from .npy: it must have exactly the model's input shape.</summary>
+    /// <summary>
+    /// A ready tensor from .npy: one image [C, H, W] or a batch [N, C, H, W] whose images have the model's input shape.
+    /// Non-finite values are refused: they would give NaN scores and a meaningless map.
+    /// </summary>
     public Tensor LoadInput(string npyPath)
     {
         var (data, shape) = Npy.Read(npyPath);
-        if (!shape.SequenceEqual(InputShape))
-            throw new ArgumentException($"input '{npyPath}' has shape [{string.Join(", ", shape)}] but the model expects [{string.Join(", ", InputShape)}]");
+        if (shape.Length == InputShape.Count - 1) shape = [1, .. shape];
+        if (shape.Length != InputShape.Count || shape[0] < 1 || !shape.AsSpan(1).SequenceEqual(InputShape.Skip(1).ToArray()))
+            throw new ArgumentException($"input '{npyPath}' has shape [{string.Join(", ", shape)}] but the model takes [N, {string.Join(", ", InputShape.Skip(1))}] (or one image [{string.Join(", ", InputShape.Skip(1))}])");
+        int bad = Array.FindIndex(data, v => !float.IsFinite(v));
+        if (bad >= 0) throw new ArgumentException($"input '{npyPath}' holds a non-finite value ({data[bad]}) at element {bad}");
         return Tensor.FromArray(data, shape);
     }
 }

@@ -6,8 +6,8 @@ namespace NanoCam.Cli.Shared;
 
 /// <summary>
 /// An imported ONNX classifier as an explainable model: scores are the pre-softmax values (the Softmax's input when the
-/// graph ends in one), every tensor name of the graph is a candidate layer, and CAM reads its class weights from the FC
-/// after GAP or a 1×1 conv classifier before GAP (SqueezeNet's conv10).
+/// graph ends in one), every tensor name of the graph (or the PyTorch module path that outputs it) is a candidate layer,
+/// and CAM reads its class weights from the FC after GAP or a 1×1 conv classifier before GAP (SqueezeNet's conv10).
 /// </summary>
 public sealed class OnnxExplainable : IExplainable
 {
@@ -21,11 +21,10 @@ public sealed class OnnxExplainable : IExplainable
         CamHeadReason = reason;
         // Shapes come from the folded graph: nothing runs here.
         var layers = model.DescribeLayers();
-        // Default layer: the last tensor with a spatial output (before any pooling to 1×1).
-        DefaultLayer = layers.SelectMany(l => l.Outputs.Zip(l.OutputShapes))
-            .LastOrDefault(o => o.Second is { Length: 4 } s && s[2] * s[3] > 1).First
-            ?? throw new ArgumentException($"{model.Source} has no layer with a spatial output to explain");
-        var scores = layers.SelectMany(l => l.Outputs.Zip(l.OutputShapes)).FirstOrDefault(o => o.First == (model.OutputBeforeSoftmax ?? model.OutputNames[0])).Second
+        var scoresName = model.OutputBeforeSoftmax ?? model.OutputNames[0];
+        DefaultLayer = model.DefaultCamLayer(scoresName)
+            ?? throw new ArgumentException($"{model.Source} has no four-dimensional layer with a spatial output to explain");
+        var scores = layers.SelectMany(l => l.Outputs.Zip(l.OutputShapes)).FirstOrDefault(o => o.First == scoresName).Second
             ?? throw new ArgumentException($"{model.Source}: the shape of its scores is unknown");
         Classes = scores.Skip(1).Aggregate(1, (p, d) => p * d);
         if (classNames is not null && classNames.Count != Classes)
@@ -49,6 +48,13 @@ public sealed class OnnxExplainable : IExplainable
     public CamHead? CamHead => _head is null ? null : new CamHead(_head.FeatureLayer, _head.Weights, _head.Classes, _head.Channels, _head.Bias);
 
     public string DefaultLayer { get; }
+
+    /// <summary>Any batch when the graph is batch-independent (see <see cref="OnnxModel.Batch"/>), else its declared batch.</summary>
+    public int MaxBatch => _model.MaxBatch;
+
+    /// <summary>An ONNX tensor name, or a PyTorch module path (<c>layer4.2</c>) resolved to that module's output tensor.</summary>
+    public string ResolveLayer(string layer) => _model.ResolveLayer(layer)
+        ?? throw new ArgumentException($"layer '{layer}' is neither a tensor nor a module path of {Path.GetFileName(_model.Source)}; `nanocam layers --model {Path.GetFileName(_model.Source)}` lists them");
 
     public static IReadOnlyList<string>? LoadLabels(string? path)
     {
