@@ -164,24 +164,45 @@ public sealed class OnnxModel
     /// <summary>Reads, parses and validates an .onnx file; FLOAT16 initializers are widened to float32.</summary>
     public static OnnxModel Load(string path)
     {
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (FileNotFoundException) { throw new FileNotFoundException($"ONNX model file not found: {path}", path); }
-        return Load(bytes, path, Path.GetDirectoryName(Path.GetFullPath(path)));
+        // Parsed from a memory-mapped view of the file, not from a copy of it on the heap: with the raw data of each
+        // initializer released once it is decoded, a model's weights are held at most twice while it loads.
+        long length;
+        try { length = new FileInfo(path).Length; }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new FileNotFoundException($"ONNX model file could not be read: {path}", path); }
+        if (!File.Exists(path)) throw new FileNotFoundException($"ONNX model file not found: {path}", path);
+        if (length == 0) throw new InvalidDataException($"{path}: not a valid ONNX model, the file is empty");
+        if (length > int.MaxValue) throw new NotSupportedException($"{path} is {length >> 20} MiB; a model over 2 GiB must keep its weights as external data beside it");
+        ModelProto model;
+        using (var file = System.IO.MemoryMappedFiles.MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.Read))
+        using (var view = file.CreateViewAccessor(0, length, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.Read))
+        {
+            unsafe
+            {
+                byte* start = null;
+                view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
+                try { model = ModelProto.Parser.ParseFrom(new ReadOnlySpan<byte>(start + view.PointerOffset, (int)length)); }
+                catch (InvalidProtocolBufferException ex) { throw Corrupted(path, ex); }
+                finally { view.SafeMemoryMappedViewHandle.ReleasePointer(); }
+            }
+        }
+        return Build(Checked(model, path), path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
+
+    private static InvalidDataException Corrupted(string source, InvalidProtocolBufferException ex) =>
+        new($"{source}: not a valid ONNX model, the file is truncated or corrupted", ex);
+
+    private static ModelProto Checked(ModelProto model, string source) =>
+        model.Graph is null || model.Graph.Node.Count == 0 || model.Graph.Output.Count == 0
+            ? throw new InvalidDataException($"{source}: not a valid ONNX model (no graph, nodes or outputs; the file may be truncated or corrupted)")
+            : model;
 
     /// <summary>Parses and validates a serialized ModelProto; <paramref name="source"/> names it in errors, <paramref name="baseDirectory"/> resolves external data.</summary>
     public static OnnxModel Load(byte[] bytes, string source = "<memory>", string? baseDirectory = null)
     {
         ModelProto model;
         try { model = ModelProto.Parser.ParseFrom(bytes); }
-        catch (InvalidProtocolBufferException ex)
-        {
-            throw new InvalidDataException($"{source}: not a valid ONNX model, the file is truncated or corrupted ({ex.Message})", ex);
-        }
-        if (model.Graph is null || model.Graph.Node.Count == 0 || model.Graph.Output.Count == 0)
-            throw new InvalidDataException($"{source}: not a valid ONNX model (no graph, nodes or outputs; the file may be truncated or corrupted)");
-        return Build(model, source, baseDirectory);
+        catch (InvalidProtocolBufferException ex) { throw Corrupted(source, ex); }
+        return Build(Checked(model, source), source, baseDirectory);
     }
 
     private static OnnxModel Build(ModelProto model, string source, string? baseDirectory)
@@ -200,6 +221,9 @@ public sealed class OnnxModel
             OnnxValue value;
             try { value = OnnxTensors.Decode(init, baseDirectory, source); }
             catch (NotSupportedException ex) { throw new NotSupportedException($"{source}: initializer '{OnnxText.Quote(init.Name)}': {ex.Message}", ex); }
+            // The decoded value holds the data now; dropping the encoded bytes keeps the weights in memory once, not twice.
+            init.ClearRawData();
+            init.FloatData.Clear();
             if (value.IsFloat)
             {
                 var t = value.Tensor!;

@@ -80,9 +80,9 @@ public static class OnnxTensors
             case OnnxDataType.Float16:
             case OnnxDataType.BFloat16:
             case OnnxDataType.Double:
-                return OnnxValue.FromTensor(Tensor.FromArray(DecodeFloats(proto, type, raw, hasRaw, n, what), dims), type);
+                return OnnxValue.FromTensor(Own(DecodeFloats(proto, type, raw, hasRaw, n, what), dims), type);
             case OnnxDataType.Float8E4M3FN or OnnxDataType.Float8E4M3FNUZ or OnnxDataType.Float8E5M2 or OnnxDataType.Float8E5M2FNUZ or OnnxDataType.Float4E2M1:
-                return OnnxValue.FromTensor(Tensor.FromArray(DecodeMinifloats(proto, type, raw, hasRaw, n, what), dims), type);
+                return OnnxValue.FromTensor(Own(DecodeMinifloats(proto, type, raw, hasRaw, n, what), dims), type);
             case OnnxDataType.Int64 or OnnxDataType.Int32 or OnnxDataType.Int16 or OnnxDataType.Int8
                 or OnnxDataType.UInt8 or OnnxDataType.UInt16 or OnnxDataType.UInt32 or OnnxDataType.UInt64 or OnnxDataType.Bool:
                 return OnnxValue.FromIntegers(DecodeIntegers(proto, type, raw, hasRaw, n, what), dims, type);
@@ -96,6 +96,9 @@ public static class OnnxTensors
         }
     }
 
+    /// <summary>A tensor over a freshly decoded array, without the copy <see cref="Tensor.FromArray"/> makes.</summary>
+    private static Tensor Own(float[] values, int[] dims) => new(new Shape(dims), new CpuBuffer(values));
+
     private static float[] DecodeFloats(TensorProto proto, OnnxDataType type, ReadOnlySpan<byte> raw, bool hasRaw, int n, string what)
     {
         var values = new float[n];
@@ -103,6 +106,12 @@ public static class OnnxTensors
         {
             int width = type switch { OnnxDataType.Float => 4, OnnxDataType.Double => 8, _ => 2 };
             CheckLength(raw.Length, (long)n * width, what);
+            if (type == OnnxDataType.Float && BitConverter.IsLittleEndian)
+            {
+                // FLOAT raw data is little-endian IEEE: one block copy.
+                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(raw).CopyTo(values);
+                return values;
+            }
             for (int i = 0; i < n; i++)
             {
                 var bytes = raw.Slice(i * width, width);
