@@ -1,6 +1,7 @@
 using System.CommandLine;
 using NanoCam.Autodiff;
 using NanoCam.Cli.Shared;
+using NanoCam.Explain;
 using Spectre.Console;
 
 namespace NanoCam.Cli.Commands;

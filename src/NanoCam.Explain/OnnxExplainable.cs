@@ -1,8 +1,7 @@
 using NanoCam.Autodiff;
-using NanoCam.Explain;
 using NanoCam.Onnx;
 
-namespace NanoCam.Cli.Shared;
+namespace NanoCam.Explain;
 
 /// <summary>
 /// An imported ONNX classifier as an explainable model: scores are the pre-softmax values (the Softmax's input when the
