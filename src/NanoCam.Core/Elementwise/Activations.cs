@@ -67,7 +67,7 @@ public readonly struct HardSigmoid(float alpha, float beta) : IUnaryFunction
 public readonly struct HardSwish : IUnaryFunction
 {
     public string Name => "HardSwish";
-    public float Value(float x) => x * MathF.Max(0f, MathF.Min(1f, x / 6f + 0.5f));
+    public float Value(float x) => x * MathF.Max(0f, MathF.Min(6f, x + 3f)) / 6f;   // x + 3 is exact near −3, x/6 + 1/2 is not
     public float Derivative(float x, float y) => x < -3f ? 0f : x <= 3f ? x / 3f + 0.5f : 1f;
 }
 
@@ -161,17 +161,27 @@ public readonly struct Gelu : IUnaryFunction
 }
 
 /// <summary>
-/// GELU's tanh approximation: y = 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³);
-/// dy/dx = 0.5·(1 + tanh u) + 0.5·x·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·x²).
+/// GELU's tanh approximation: y = 0.5·x·(1 + tanh u), u = √(2/π)·(x + 0.044715·x³), computed in double as x·σ(2u)
+/// (the same number, since 0.5·(1 + tanh u) = σ(2u), without 1 + tanh u cancelling for negative x);
+/// dy/dx = σ(2u) + 2x·σ(2u)·σ(−2u)·√(2/π)·(1 + 3·0.044715·x²).
 /// </summary>
 public readonly struct GeluTanh : IUnaryFunction
 {
-    private const float Root2OverPi = 0.7978845608028654f, Cubic = 0.044715f;
+    private const double Root2OverPi = 0.79788456080286536, Cubic = 0.044715;
     public string Name => "GeluTanh";
-    public float Value(float x) => 0.5f * x * (1f + MathF.Tanh(Root2OverPi * (x + Cubic * x * x * x)));
+    public float Value(float x) => (float)(x * Sigmoid(TwoU(x)));
     public float Derivative(float x, float y)
     {
-        float u = Root2OverPi * (x + Cubic * x * x * x), t = MathF.Tanh(u);
-        return 0.5f * (1f + t) + 0.5f * x * ScalarMath.TanhDerivative(u) * Root2OverPi * (1f + 3f * Cubic * x * x);
+        double twoU = TwoU(x), s = Sigmoid(twoU), t = Sigmoid(-twoU);
+        return (float)(s + 2 * x * s * t * Root2OverPi * (1 + 3 * Cubic * x * x));
+    }
+
+    private static double TwoU(double x) => 2 * Root2OverPi * (x + Cubic * x * x * x);
+
+    /// <summary>σ(z) in double with e^−|z| ≤ 1, as <see cref="ScalarMath.Sigmoid"/>.</summary>
+    private static double Sigmoid(double z)
+    {
+        double e = Math.Exp(-Math.Abs(z));
+        return z >= 0 ? 1 / (1 + e) : e / (1 + e);
     }
 }
