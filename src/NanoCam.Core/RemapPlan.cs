@@ -71,7 +71,8 @@ public sealed class RemapPlan
     /// reflect or wrap pads: no), so a backward pass may write each input gradient without adding up collisions.
     /// Decided conservatively from the axes: each axis with more than one output must step (Step ≠ 0), never resolve a
     /// border other than the constant one, and its effective stride |Step|·InputStride must exceed the span of all
-    /// finer axes together, like the digits of a mixed-radix number.
+    /// finer axes together (the range of input coordinates each reads, times its stride), like the digits of a
+    /// mixed-radix number.
     /// </summary>
     public bool IsInjective { get; }
 
@@ -82,9 +83,11 @@ public sealed class RemapPlan
         {
             if (axis.OutputSize <= 1) continue;
             if (axis.Step == 0 || axis.InputStride == 0) return false;
-            if (axis.Border != BorderMode.Constant && !Inside(axis, out _, out _)) return false;
+            if (!Inside(axis, out long first, out long last) && axis.Border != BorderMode.Constant) return false;
+            // The coordinates actually read: a constant border reads only those inside [0, InputSize).
+            long low = Math.Max(Math.Min(first, last), 0), high = Math.Min(Math.Max(first, last), axis.InputSize - 1);
             long stride = (long)Math.Abs(axis.Step) * axis.InputStride;
-            strides.Add((stride, stride * (axis.OutputSize - 1)));
+            strides.Add((stride, Math.Max(high - low, 0) * axis.InputStride));
         }
         strides.Sort();
         long covered = 0;
