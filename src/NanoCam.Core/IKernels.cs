@@ -1,3 +1,5 @@
+using NanoCam.Elementwise;
+
 namespace NanoCam;
 
 /// <summary>
@@ -34,6 +36,45 @@ public interface IKernels
     void BinaryForward(BinaryOp op, Tensor output, Tensor a, Tensor b);
     /// <summary>dA += Σ_broadcast ∂(a∘b)/∂a · dOutput, same for dB; either may be null.</summary>
     void BinaryBackward(BinaryOp op, Tensor? dA, Tensor? dB, Tensor dOutput, Tensor a, Tensor b);
+
+    // ---- generic element-wise functions (operator structs: NanoCam.Elementwise) ----
+    /// <summary>output = op.Value(input), element by element (same size).</summary>
+    void UnaryForward<TOp>(Tensor output, Tensor input, TOp op) where TOp : struct, IUnaryFunction;
+    /// <summary>dInput += op.Derivative(x, y) · dOutput, with x = input and y = output of the forward pass.</summary>
+    void UnaryBackward<TOp>(Tensor dInput, Tensor dOutput, Tensor input, Tensor output, TOp op) where TOp : struct, IUnaryFunction;
+    /// <summary>output = op.Value(a, b) with NumPy broadcasting (output has the broadcast shape).</summary>
+    void BinaryForward<TOp>(Tensor output, Tensor a, Tensor b, TOp op) where TOp : struct, IBinaryFunction;
+    /// <summary>
+    /// dA += Σ_broadcast op.DerivativeA(a, b, y) · dOutput and dB likewise with DerivativeB, each summed over the axes its
+    /// operand was broadcast along; either may be null. y is the forward output.
+    /// </summary>
+    void BinaryBackward<TOp>(Tensor? dA, Tensor? dB, Tensor dOutput, Tensor a, Tensor b, Tensor output, TOp op) where TOp : struct, IBinaryFunction;
+
+    // ---- remap: transpose, slice, pad, expand, tile (see RemapPlan) ----
+    /// <summary>output[i] = input[plan.InputOffset(i)], or plan.Fill where that is −1 (a constant border).</summary>
+    void RemapForward(Tensor output, Tensor input, RemapPlan plan);
+    /// <summary>dInput[plan.InputOffset(i)] += dOutput[i] for every i that reads the input (many i may share an offset: tile, expand, edge/reflect/wrap pads).</summary>
+    void RemapBackward(Tensor dInput, Tensor dOutput, RemapPlan plan);
+
+    // ---- reductions along one axis: input seen as [outer, size, inner], output as [outer, inner] ----
+    /// <summary>
+    /// Sum: output = scale · Σ_j input[o, j, i]; Max / Min: the max / min over j (scale ignored; NaN if any element is NaN).
+    /// Over size = 0: Sum gives 0, Max −∞, Min +∞.
+    /// </summary>
+    void ReduceForward(ReduceKind kind, Tensor output, Tensor input, int outer, int size, int inner, float scale);
+    /// <summary>Sum: dInput += scale · dOutput broadcast along j; Max / Min: dOutput split evenly among the j where input equals output (the tied extremes).</summary>
+    void ReduceBackward(ReduceKind kind, Tensor dInput, Tensor dOutput, Tensor input, Tensor output, int outer, int size, int inner, float scale);
+    /// <summary>
+    /// output[o, i] = the index j (as a float) of the max (or min) of input[o, j, i] over j: the first one, or the last with
+    /// <paramref name="selectLast"/>. A NaN counts as the extreme (NumPy), so the first (last) NaN wins.
+    /// </summary>
+    void ArgReduce(Tensor output, Tensor input, int outer, int size, int inner, bool max, bool selectLast);
+
+    // ---- select (all four tensors the same size) ----
+    /// <summary>output = condition ≠ 0 ? a : b, element by element.</summary>
+    void SelectForward(Tensor output, Tensor condition, Tensor a, Tensor b);
+    /// <summary>dA += condition ≠ 0 ? dOutput : 0; dB += condition ≠ 0 ? 0 : dOutput (either may be null).</summary>
+    void SelectBackward(Tensor? dA, Tensor? dB, Tensor dOutput, Tensor condition);
 
     // ---- convolution (NCHW; weight [K, C/groups, R, S]) ----
     void Conv2dForward(Tensor output, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g);

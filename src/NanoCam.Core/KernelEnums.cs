@@ -31,3 +31,14 @@ public enum BinaryOp { Add, Sub, Mul, Div }
 
 /// <summary>Parameters of one activation: alpha for leaky ReLU, [Low, High] for clip.</summary>
 public readonly record struct ActivationParams(float Alpha = 0.01f, float Low = float.NegativeInfinity, float High = float.PositiveInfinity);
+
+/// <summary>How a reduction combines the elements along its axis.</summary>
+public enum ReduceKind
+{
+    /// <summary>scale · Σ_j x_j (0 over an empty axis).</summary>
+    Sum,
+    /// <summary>max_j x_j (−∞ over an empty axis; NaN if any x_j is NaN).</summary>
+    Max,
+    /// <summary>min_j x_j (+∞ over an empty axis; NaN if any x_j is NaN).</summary>
+    Min,
+}

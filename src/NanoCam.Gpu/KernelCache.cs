@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using NanoCam.Elementwise;
 using NanoCam.Gpu.Kernels;
 using V = ILGPU.ArrayView<float>;
 
@@ -39,6 +40,66 @@ internal sealed class KernelCache(Accelerator accelerator)
     private Action<Index1D, V, V, V, V, V, int, BroadcastIndex, BinaryTargets>? _binaryBackward;
     public Action<Index1D, V, V, V, V, V, int, BroadcastIndex, BinaryTargets> BinaryBackward =>
         _binaryBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, V, V, V, V, V, int, BroadcastIndex, BinaryTargets>(ElementwiseKernels.BinaryBackward);
+
+    // ---- generic element-wise kernels: one compiled kernel per operator struct, kept by (struct type, kernel) ----
+    private readonly Dictionary<(Type Op, int Kernel), Delegate> _generic = [];
+
+    private bool TryGeneric<TOp, TKernel>(int kernel, out TKernel loaded) where TKernel : Delegate
+    {
+        bool found = _generic.TryGetValue((typeof(TOp), kernel), out var cached);
+        loaded = (TKernel)cached!;
+        return found;
+    }
+
+    private TKernel KeepGeneric<TOp, TKernel>(int kernel, TKernel loaded) where TKernel : Delegate
+    {
+        _generic[(typeof(TOp), kernel)] = loaded;
+        return loaded;
+    }
+
+    public Action<Index1D, V, V, TOp> FunctionUnary<TOp>() where TOp : struct, IUnaryFunction =>
+        TryGeneric<TOp, Action<Index1D, V, V, TOp>>(0, out var k) ? k
+            : KeepGeneric<TOp, Action<Index1D, V, V, TOp>>(0, accelerator.LoadAutoGroupedStreamKernel<Index1D, V, V, TOp>(FunctionKernels.Unary));
+    public Action<Index1D, V, V, V, V, TOp> FunctionUnaryBackward<TOp>() where TOp : struct, IUnaryFunction =>
+        TryGeneric<TOp, Action<Index1D, V, V, V, V, TOp>>(1, out var k) ? k
+            : KeepGeneric<TOp, Action<Index1D, V, V, V, V, TOp>>(1, accelerator.LoadAutoGroupedStreamKernel<Index1D, V, V, V, V, TOp>(FunctionKernels.UnaryBackward));
+    public Action<Index1D, V, V, V, BroadcastIndex, TOp> FunctionBinary<TOp>() where TOp : struct, IBinaryFunction =>
+        TryGeneric<TOp, Action<Index1D, V, V, V, BroadcastIndex, TOp>>(2, out var k) ? k
+            : KeepGeneric<TOp, Action<Index1D, V, V, V, BroadcastIndex, TOp>>(2, accelerator.LoadAutoGroupedStreamKernel<Index1D, V, V, V, BroadcastIndex, TOp>(FunctionKernels.Binary));
+    public Action<Index1D, V, V, V, V, V, V, BroadcastIndex, BinaryTargets, TOp> FunctionBinaryBackward<TOp>() where TOp : struct, IBinaryFunction =>
+        TryGeneric<TOp, Action<Index1D, V, V, V, V, V, V, BroadcastIndex, BinaryTargets, TOp>>(3, out var k) ? k
+            : KeepGeneric<TOp, Action<Index1D, V, V, V, V, V, V, BroadcastIndex, BinaryTargets, TOp>>(3,
+                accelerator.LoadAutoGroupedStreamKernel<Index1D, V, V, V, V, V, V, BroadcastIndex, BinaryTargets, TOp>(FunctionKernels.BinaryBackward));
+
+    // ---- select, remap, axis reductions ----
+    private Action<Index1D, V, V, V, V>? _select;
+    public Action<Index1D, V, V, V, V> Select => _select ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, V, V, V, V>(FunctionKernels.Select);
+    private Action<Index1D, V, V, V, V, int, int>? _selectBackward;
+    public Action<Index1D, V, V, V, V, int, int> SelectBackward =>
+        _selectBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, V, V, V, V, int, int>(FunctionKernels.SelectBackward);
+    private Action<Index1D, V, V, RemapIndex>? _remapForward;
+    public Action<Index1D, V, V, RemapIndex> RemapForward => Auto(ref _remapForward, RemapKernels.Forward);
+    private Action<Index1D, V, V, RemapIndex, int>? _remapBackward;
+    public Action<Index1D, V, V, RemapIndex, int> RemapBackward =>
+        _remapBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, V, V, RemapIndex, int>(RemapKernels.Backward);
+    private Action<Index1D, V, V, int, int, int, float>? _reduceLines;
+    public Action<Index1D, V, V, int, int, int, float> ReduceLines =>
+        _reduceLines ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, V, V, int, int, int, float>(ReductionKernels.ReduceLines);
+    private Action<KernelConfig, V, V, int, int, int, float>? _reduceLinesByGroup;
+    public Action<KernelConfig, V, V, int, int, int, float> ReduceLinesByGroup =>
+        _reduceLinesByGroup ??= accelerator.LoadStreamKernel<V, V, int, int, int, float>(ReductionKernels.ReduceLinesByGroup);
+    private Action<Index1D, V, V, int, int, float>? _reduceSumBackward;
+    public Action<Index1D, V, V, int, int, float> ReduceSumBackward =>
+        _reduceSumBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, V, V, int, int, float>(ReductionKernels.ReduceSumBackward);
+    private Action<Index1D, V, V, V, int, int>? _tieCounts;
+    public Action<Index1D, V, V, V, int, int> TieCounts =>
+        _tieCounts ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, V, V, V, int, int>(ReductionKernels.TieCounts);
+    private Action<Index1D, V, V, V, V, V, int, int>? _tiesBackward;
+    public Action<Index1D, V, V, V, V, V, int, int> TiesBackward =>
+        _tiesBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, V, V, V, V, V, int, int>(ReductionKernels.TiesBackward);
+    private Action<Index1D, V, V, int, int, int, int>? _argReduce;
+    public Action<Index1D, V, V, int, int, int, int> ArgReduce =>
+        _argReduce ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, V, V, int, int, int, int>(ReductionKernels.ArgReduce);
 
     // ---- convolution and GEMM ----
     private Action<KernelConfig, V, V, V, V, int, Conv2dGeometry>? _convForward;

@@ -87,5 +87,8 @@ public abstract class Node
         return NeedsGradient(input) ? input.TakeGradForWrite(out accumulate) : null;
     }
 
+    /// <summary><see cref="GradOf(Tensor, out bool)"/> for input <paramref name="index"/>, for backward rules written outside the node class.</summary>
+    internal Tensor? GradOfInput(int index, out bool accumulate) => GradOf(_inputs[index], out accumulate);
+
     public override string ToString() => $"{Kind} → {Output}";
 }

@@ -53,10 +53,12 @@ public sealed class ActivationNode : Node
         if (GradOf(Input) is { } dInput) kernels.ActivationBackward(Function, dInput, Output.Grad!, Input, Output, Parameters);
     }
 
-    /// <summary>A backward rule for every ReLU of a tape: <c>tape.OverrideBackward("Relu", ActivationNode.ReluRule(ReluBackwardRule.Guided))</c>.</summary>
+    /// <summary>
+    /// A backward rule for every ReLU of a tape: <c>tape.OverrideBackward("Relu", ActivationNode.ReluRule(ReluBackwardRule.Guided))</c>.
+    /// It serves both nodes of kind "Relu": this one and the generic <c>UnaryNode&lt;Elementwise.Relu&gt;</c> (one input each).
+    /// </summary>
     public static BackwardRule ReluRule(ReluBackwardRule rule) => (node, kernels) =>
     {
-        var relu = (ActivationNode)node;
-        if (relu.GradOf(relu.Input, out bool accumulate) is { } dInput) kernels.ReluBackward(rule, dInput, relu.Output.Grad!, relu.Input, accumulate);
+        if (node.GradOfInput(0, out bool accumulate) is { } dInput) kernels.ReluBackward(rule, dInput, node.Output.Grad!, node.Inputs[0], accumulate);
     };
 }

@@ -37,6 +37,26 @@ internal static class BlockReduce
         return result;
     }
 
+    /// <summary>The max (or min) across the group, NaN if any thread's value is NaN (unlike <see cref="Max"/>, which follows XMath.Max).</summary>
+    public static float Extreme(ArrayView<float> scratch, float value, bool max)
+    {
+        int t = Group.IdxX;
+        scratch[t] = value;
+        Group.Barrier();
+        for (int half = Group.DimX / 2; half > 0; half /= 2)
+        {
+            if (t < half) scratch[t] = Pick(scratch[t], scratch[t + half], max);
+            Group.Barrier();
+        }
+        float result = scratch[0];
+        Group.Barrier();
+        return result;
+    }
+
+    /// <summary>The larger (or smaller) of a running extreme and a new value; a NaN on either side wins.</summary>
+    public static float Pick(float extreme, float value, bool max) =>
+        float.IsNaN(extreme) ? extreme : float.IsNaN(value) ? value : max ? (value > extreme ? value : extreme) : (value < extreme ? value : extreme);
+
     public static float Max(ArrayView<float> scratch, float value)
     {
         int t = Group.IdxX;

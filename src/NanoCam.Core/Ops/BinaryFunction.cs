@@ -1,0 +1,52 @@
+using NanoCam.Autodiff;
+using NanoCam.Elementwise;
+
+namespace NanoCam.Ops;
+
+public static partial class TapeOps
+{
+    /// <summary>
+    /// y = op.Value(a, b) with NumPy broadcasting, for any operator struct of NanoCam.Elementwise
+    /// (<c>tape.Binary(a, b, new Pow())</c>, <c>tape.Binary(x, slope, new PRelu())</c>); the node's kind is op.Name.
+    /// </summary>
+    public static Tensor Binary<TOp>(this Tape tape, Tensor a, Tensor b, TOp op) where TOp : struct, IBinaryFunction =>
+        tape.Next<BinaryFunctionNode<TOp>>().Forward(tape, a, b, op);
+}
+
+/// <summary>
+/// y = f(a, b) with broadcasting through the backend's generic binary kernel; backward: each operand receives
+/// ∂f/∂operand · dy summed over the axes it was broadcast along.
+/// </summary>
+public sealed class BinaryFunctionNode<TOp> : Node where TOp : struct, IBinaryFunction
+{
+    private int[] _dims = [];
+    private Shape? _lastA, _lastB;
+
+    public override string Kind => Op.Name;
+    public TOp Op { get; private set; }
+    public Tensor A => Inputs[0];
+    public Tensor B => Inputs[1];
+
+    internal Tensor Forward(Tape tape, Tensor a, Tensor b, TOp op)
+    {
+        Op = op;
+        SetInputs(a, b);
+        // The broadcast shape is recomputed only when an operand's shape changed (steady steps allocate nothing).
+        if (Output is null || a.Shape != _lastA || b.Shape != _lastB)
+        {
+            _dims = TapeOps.BroadcastShape(a.Shape, b.Shape, op.Name);
+            _lastA = a.Shape;
+            _lastB = b.Shape;
+        }
+        var output = EnsureOutput(tape, _dims);
+        tape.Kernels.BinaryForward(output, a, b, op);
+        return output;
+    }
+
+    public override void Backward(IKernels kernels)
+    {
+        var dA = GradOf(A);
+        var dB = GradOf(B);
+        if (dA is not null || dB is not null) kernels.BinaryBackward(dA, dB, Output.Grad!, A, B, Output, Op);
+    }
+}
