@@ -48,28 +48,50 @@ public sealed record MinifloatFormat(OnnxDataType Type, int ExponentBits, int Ma
     /// <summary>
     /// <paramref name="x"/> rounded to the nearest value of the format, ties to even (ONNX Cast). With
     /// <paramref name="saturate"/> (the default) values beyond the largest finite one, infinities included, become ±max;
-    /// without, they become NaN (or ±∞ in E5M2). NaN stays NaN; in E2M1, which has none, it becomes −0 as ONNX specifies.
+    /// without, they become NaN (or ±∞ in E5M2). NaN stays NaN; in E2M1, which has none, it becomes −0 as ONNX's reference does.
     /// </summary>
-    public float Round(float x, bool saturate)
+    public float Round(float x, bool saturate) => new RoundToMinifloat(this, saturate).Value(x);
+}
+
+/// <summary>
+/// Rounding to an ONNX 8- or 4-bit float format as an operator struct (a Cast on the tape; its derivative is 1, a
+/// straight-through estimate like PyTorch's for casts). Value fields only, so that every backend's kernel can run it.
+/// </summary>
+public readonly struct RoundToMinifloat : Elementwise.IUnaryFunction
+{
+    private readonly int _mantissaBits, _bias, _type;
+    private readonly float _maxFinite;
+    private readonly bool _saturate;
+
+    public RoundToMinifloat(MinifloatFormat format, bool saturate)
     {
-        if (float.IsNaN(x)) return Type == OnnxDataType.Float4E2M1 ? -0f : float.NaN;
+        (_mantissaBits, _bias, _maxFinite, _type, _saturate) = (format.MantissaBits, format.Bias, format.MaxFinite, (int)format.Type, saturate);
+    }
+
+    public string Name => "Cast";
+
+    public float Value(float x)
+    {
+        bool noSpecials = _type == (int)OnnxDataType.Float4E2M1, hasInfinity = _type == (int)OnnxDataType.Float8E5M2;
+        bool fnuz = _type is (int)OnnxDataType.Float8E4M3FNUZ or (int)OnnxDataType.Float8E5M2FNUZ;
+        if (float.IsNaN(x)) return noSpecials ? -0f : float.NaN;
         float magnitude = MathF.Abs(x);
         float sign = x < 0 || (x == 0 && float.IsNegative(x)) ? -1f : 1f;
-        if (float.IsInfinity(x))
-            return saturate || Type == OnnxDataType.Float4E2M1 ? sign * MaxFinite
-                : Type == OnnxDataType.Float8E5M2 ? x : float.NaN;
+        if (float.IsInfinity(x)) return _saturate || noSpecials ? sign * _maxFinite : hasInfinity ? x : float.NaN;
+        if (magnitude == 0) return fnuz ? 0f : x;
         // The spacing of representable values at this magnitude: 2^(e − M) for normal numbers, 2^(1 − bias − M) below.
-        int exponent = magnitude == 0 ? int.MinValue : Math.Max(MathF.ILogB(magnitude), 1 - Bias);
-        float step = exponent == int.MinValue ? 1f : MathF.ScaleB(1f, exponent - MantissaBits);
-        float rounded = magnitude == 0 ? 0f : MathF.Round(magnitude / step, MidpointRounding.ToEven) * step;
-        if (rounded > MaxFinite)
+        int exponent = Math.Max(MathF.ILogB(magnitude), 1 - _bias);
+        float step = MathF.ScaleB(1f, exponent - _mantissaBits);
+        float rounded = MathF.Round(magnitude / step, MidpointRounding.ToEven) * step;
+        if (rounded > _maxFinite)
         {
-            // Above max, a value that rounds back to max (within half a step of it) is max; beyond, it overflows.
-            if (saturate || Type == OnnxDataType.Float4E2M1) rounded = MaxFinite;
-            else return Type == OnnxDataType.Float8E5M2 ? sign * float.PositiveInfinity : float.NaN;
+            if (_saturate || noSpecials) rounded = _maxFinite;
+            else return hasInfinity ? sign * float.PositiveInfinity : float.NaN;
         }
         // The FNUZ formats have no negative zero.
-        if (rounded == 0 && Fnuz) return 0f;
+        if (rounded == 0 && fnuz) return 0f;
         return sign * rounded;
     }
+
+    public float Derivative(float x, float y) => 1f;
 }

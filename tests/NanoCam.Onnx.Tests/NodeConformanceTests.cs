@@ -23,6 +23,7 @@ public sealed class NodeConformanceTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData("onnx-node-tests", 148)]
+    [InlineData("onnx-node-tests-more", 329)]
     public void NodeTests_EveryCaseMatchesTheStoredOutputs(string folder, int expectedCount)
     {
         var root = TestData.Path(folder);

@@ -7,7 +7,7 @@ namespace NanoCam.Onnx.Operators;
 internal static class OnnxOperatorRegistry
 {
     /// <summary>The newest default-domain opset whose operator semantics NanoCam knows.</summary>
-    public const int NewestOpset = 25;
+    public const int NewestOpset = 27;
 
     private static readonly OnnxOperator[] All =
     [
@@ -20,6 +20,17 @@ internal static class OnnxOperatorRegistry
         Reshaping.Reshape, Reshaping.Flatten, Reshaping.Squeeze, Reshaping.Unsqueeze, Identity.Operator,
         Concat.Operator, Softmax.SoftmaxOperator, Softmax.LogSoftmaxOperator,
         Constant.Operator, ShapeOf.Operator, Gather.Operator,
+        ElementwiseUnary.Abs, ElementwiseUnary.Neg, ElementwiseUnary.Exp, ElementwiseUnary.Log, ElementwiseUnary.Sqrt,
+        ElementwiseUnary.Reciprocal, ElementwiseUnary.Sign, ElementwiseUnary.Floor, ElementwiseUnary.Ceil, ElementwiseUnary.Round,
+        ElementwiseUnary.Tanh, ElementwiseUnary.Erf, ElementwiseUnary.Softplus, ElementwiseUnary.Softsign, ElementwiseUnary.Mish,
+        ElementwiseUnary.HardSwish, ElementwiseUnary.HardSigmoid, ElementwiseUnary.Elu, ElementwiseUnary.Celu, ElementwiseUnary.Selu,
+        ElementwiseUnary.Gelu,
+        ElementwiseBinary.Pow, ElementwiseBinary.PRelu, ElementwiseBinary.Mod, ElementwiseBinary.Equal, ElementwiseBinary.Less,
+        ElementwiseBinary.Greater, ElementwiseBinary.LessOrEqual, ElementwiseBinary.GreaterOrEqual, ElementwiseBinary.And,
+        ElementwiseBinary.Or, ElementwiseBinary.Xor, ElementwiseBinary.Not,
+        Variadic.Sum, Variadic.Mean, Variadic.Max, Variadic.Min,
+        Transpose.Operator, Slice.Operator, Split.Operator, Pad.Operator, Broadcasting.Expand, Broadcasting.Tile,
+        Cast.Operator, Constants.ConstantOfShape, Constants.Range, Where.Operator,
     ];
 
     private static readonly Dictionary<string, OnnxOperator> ByType = All.ToDictionary(o => o.OpType);
