@@ -61,7 +61,8 @@ public sealed class RemapPlan
         }
         if (outputSize > int.MaxValue || lastInput >= int.MaxValue) throw new ArgumentException("remap: more than 2^31 elements");
         OutputSize = (int)outputSize;
-        MinimumInputSize = (int)lastInput + 1;
+        // An empty output reads nothing, so any input (an empty one too) will do.
+        MinimumInputSize = outputSize == 0 ? 0 : (int)lastInput + 1;
         if (OutputSize == 0) HasFilledCells = false;
         IsInjective = ReadsEachInputOnce(_axes);
     }
