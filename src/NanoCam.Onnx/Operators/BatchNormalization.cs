@@ -1,3 +1,4 @@
+using NanoCam.Elementwise;
 using NanoCam.Ops;
 
 namespace NanoCam.Onnx.Operators;
@@ -27,36 +28,18 @@ internal static class BatchNormalization
             var y0 = tape.BatchNorm(x4, scale, bias, mean, variance, training: false, epsilon: epsilon);
             return [OnnxOperatorContext.Result(ReferenceEquals(x4, x) ? y0 : tape.Reshape(y0, dims))];
         }
-        // Batch statistics normalize y; the running statistics follow the ONNX rule
-        // running = running·momentum + batch·(1 − momentum), with the population (biased) batch variance.
-        // The kernel updates the running statistics it is given in place (with PyTorch's rule), so it gets copies.
-        var y = c.ShapeOnly ? tape.BatchNorm(x4, scale, bias, mean, variance, training: true, epsilon: epsilon)
-            : tape.BatchNorm(x4, scale, bias, tape.Kernels.Stage(Tensor.FromArray(mean.ToArray(), mean.Shape.ToArray())),
-                tape.Kernels.Stage(Tensor.FromArray(variance.ToArray(), variance.Shape.ToArray())), training: true, epsilon: epsilon);
+        // Batch statistics normalize y (the kernel's own running update, PyTorch's rule, goes to copies and is dropped);
+        // the running statistics returned follow the ONNX rule running·momentum + batch·(1 − momentum), with the
+        // population (biased) batch variance, computed with tape ops.
+        var y = tape.BatchNorm(x4, scale, bias, tape.Unary(mean, new Scale(1f)), tape.Unary(variance, new Scale(1f)), training: true, epsilon: epsilon);
         var output = OnnxOperatorContext.Result(ReferenceEquals(x4, x) ? y : tape.Reshape(y, dims));
-        int channels = dims[1];
-        if (c.ShapeOnly)
-            return [output, OnnxOperatorContext.Result(tape.Kernels.Allocate(new Shape(channels))), OnnxOperatorContext.Result(tape.Kernels.Allocate(new Shape(channels)))];
         float momentum = c.Node.Float("momentum", 0.9f);
-        int spatial = x.Shape.Product(2, dims.Length), count = dims[0] * spatial;
-        var xs = x.ToArray();
-        var runningMean = mean.ToArray();
-        var runningVar = variance.ToArray();
-        for (int k = 0; k < channels; k++)
-        {
-            double sum = 0, squares = 0;
-            for (int n = 0; n < dims[0]; n++)
-                for (int i = 0; i < spatial; i++)
-                {
-                    double v = xs[(n * channels + k) * spatial + i];
-                    sum += v;
-                    squares += v * v;
-                }
-            double batchMean = sum / count, batchVar = squares / count - batchMean * batchMean;
-            runningMean[k] = (float)(runningMean[k] * momentum + batchMean * (1 - momentum));
-            runningVar[k] = (float)(runningVar[k] * momentum + batchVar * (1 - momentum));
-        }
-        return [output, OnnxOperatorContext.Result(tape.Kernels.Stage(Tensor.FromArray(runningMean, channels))),
-            OnnxOperatorContext.Result(tape.Kernels.Stage(Tensor.FromArray(runningVar, channels)))];
+        int[] statisticsAxes = [0, .. Enumerable.Range(2, dims.Length - 2)];
+        int channels = dims[1];
+        var batchMean = tape.ReduceMean(x, statisticsAxes, keepDims: true);
+        var batchVariance = tape.Reshape(tape.ReduceMean(tape.Unary(tape.Sub(x, batchMean), new Square()), statisticsAxes, keepDims: false), [channels]);
+        var runningMean = tape.Add(tape.Unary(mean, new Scale(momentum)), tape.Unary(tape.Reshape(batchMean, [channels]), new Scale(1 - momentum)));
+        var runningVariance = tape.Add(tape.Unary(variance, new Scale(momentum)), tape.Unary(batchVariance, new Scale(1 - momentum)));
+        return [output, OnnxOperatorContext.Result(runningMean), OnnxOperatorContext.Result(runningVariance)];
     }
 }

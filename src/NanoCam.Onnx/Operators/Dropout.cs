@@ -1,3 +1,4 @@
+using NanoCam.Elementwise;
 using NanoCam.Ops;
 
 namespace NanoCam.Onnx.Operators;
@@ -22,8 +23,10 @@ internal static class Dropout
         if (y is null || ReferenceEquals(y, x.Tensor))
             return [Identity.Pass(tape, x), wantMask ? OnnxValue.FromIntegers(Enumerable.Repeat(1L, x.Size).ToArray(), x.Dims, OnnxDataType.Bool) : null];
         if (!wantMask) return [OnnxOperatorContext.Result(y), null];
-        var keep = c.ShapeOnly ? OnnxOperatorContext.Result(tape.Kernels.Allocate(y.Shape), OnnxDataType.Bool)
-            : OnnxValue.FromIntegers(((DropoutNode)tape.Nodes[tape.Count - 1]).Mask.ToArray().Select(m => m != 0f ? 1L : 0L).ToArray(), x.Dims, OnnxDataType.Bool);
-        return [OnnxOperatorContext.Result(y), keep];
+        // The node's mask holds keep/(1 − ratio): kept where it is nonzero.
+        var scaledMask = ((DropoutNode)tape.Nodes[tape.Count - 1]).Mask;
+        var zero = tape.Kernels.Stage(Tensor.Scalar(0f));
+        var keep = tape.Binary(tape.Binary(scaledMask, zero, new Equal()), zero, new Equal());
+        return [OnnxOperatorContext.Result(y), OnnxOperatorContext.Result(keep, OnnxDataType.Bool)];
     }
 }

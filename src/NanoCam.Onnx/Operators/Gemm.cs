@@ -1,3 +1,4 @@
+using NanoCam.Elementwise;
 using NanoCam.Ops;
 
 namespace NanoCam.Onnx.Operators;
@@ -14,7 +15,7 @@ internal static class Gemm
         var y = tape.MatMul(c.Float(0), c.Float(1), node.Int("transA", 0) != 0, node.Int("transB", 0) != 0, node.Float("alpha", 1f));
         float beta = node.Float("beta", 1f);
         if (c.OptionalFloat(2) is { } bias && beta != 0f)
-            y = tape.Add(y, beta == 1f ? bias : tape.Mul(bias, tape.Kernels.Stage(Tensor.Scalar(beta))));
+            y = tape.Add(y, beta == 1f ? bias : tape.Unary(bias, new Scale(beta)));
         return OnnxOperatorContext.Result(y);
     }
 }

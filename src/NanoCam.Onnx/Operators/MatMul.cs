@@ -24,7 +24,7 @@ internal static class MatMul
     {
         var own = t.Shape.Dims[..^2].ToArray();
         if (own.AsSpan().SequenceEqual(batch) || own.All(d => d == 1)) return t;
-        // t + 0 with the zeros shaped [batch…, 1, 1] materializes the broadcast (and sums it back in backward).
-        return c.Tape.Add(t, c.Tape.Kernels.Allocate(new Shape([.. batch, 1, 1])));
+        // The broadcast made real (and summed back in backward).
+        return c.Tape.Expand(t, [.. batch, t.Shape[t.Shape.Rank - 2], t.Shape[t.Shape.Rank - 1]]);
     }
 }

@@ -26,32 +26,13 @@ internal static class Softmax
         var x = c.Float(0);
         var (axis, coerce) = Axis(c.Node);
         if (!logarithm) return OnnxOperatorContext.Result(c.Tape.Softmax(x, axis, coerce));
-        if (c.ShapeOnly) return OnnxOperatorContext.Result(c.Tape.LogSoftmax(x, axis, coerce));
-        // log-softmax(x) = log-softmax(x − m) for any constant m. Subtracting the row maximum first keeps large inputs
+        // log-softmax(x) = log-softmax(x − m) for any m, so x − max(x) gives the same function and, since log-softmax
+        // ignores a shift along the softmax axis, the same gradient. Subtracting the maximum first keeps large inputs
         // exact: the kernel forms max + log Σ e^{x−max}, which rounds at the size of max (1e4 → 1e-3 steps in float32).
-        // m is a constant, so the gradient is unchanged (log-softmax's gradient along a constant shift is zero).
-        var shifted = c.Tape.Sub(x, c.Tape.Kernels.Stage(RowMaximum(x, axis, coerce)));
-        return OnnxOperatorContext.Result(c.Tape.LogSoftmax(shifted, axis, coerce));
-    }
-
-    /// <summary>The maximum over the softmax axis (or over every axis from it, when coerced), keeping those axes as size 1.</summary>
-    private static Tensor RowMaximum(Tensor x, int axis, bool coerce)
-    {
-        var s = x.Shape;
-        if (s.Rank == 0) return Tensor.Scalar(x.ToArray()[0]);
-        int a = s.Axis(axis);
-        int outer = s.Product(0, a), classes = coerce ? s.Product(a, s.Rank) : s[a], inner = coerce ? 1 : s.Product(a + 1, s.Rank);
-        var values = x.ToArray();
-        var max = new float[outer * inner];
-        for (int o = 0; o < outer; o++)
-            for (int i = 0; i < inner; i++)
-            {
-                float m = float.NegativeInfinity;
-                for (int k = 0; k < classes; k++) m = MathF.Max(m, values[(o * classes + k) * inner + i]);
-                max[o * inner + i] = float.IsFinite(m) ? m : 0f;
-            }
-        var dims = s.ToArray();
-        for (int d = a; d < (coerce ? s.Rank : a + 1); d++) dims[d] = 1;
-        return Tensor.FromArray(max, dims);
+        var tape = c.Tape;
+        int rank = x.Shape.Rank, a = rank == 0 ? 0 : x.Shape.Axis(axis);
+        int[] axes = coerce ? Enumerable.Range(a, rank - a).ToArray() : [a];
+        var shifted = rank == 0 ? x : tape.Sub(x, tape.Reduce(ReduceKind.Max, x, axes, keepDims: true));
+        return OnnxOperatorContext.Result(tape.LogSoftmax(shifted, axis, coerce));
     }
 }
