@@ -38,7 +38,7 @@ public static class LayersCommand
                 Console.WriteLine($"input: {onnx.Inputs[0]}");
                 Console.WriteLine(batch.Independent ? $"batch: N images in one pass ({batch.Reason})" : $"batch: image by image ({batch.Reason})");
                 var modulesOfDefault = onnx.ModulePaths.ModulesOf(explainable.DefaultLayer);
-                Console.WriteLine($"default layer: {explainable.DefaultLayer}{(modulesOfDefault.Count > 0 ? $" (module {modulesOfDefault[0]})" : "")}: the last 4-D tensor with more than one spatial cell on the way to the class scores");
+                Console.WriteLine($"default layer: {explainable.DefaultLayer}{(modulesOfDefault.Count > 0 ? $" (module {string.Join(", ", modulesOfDefault)})" : "")}: the last 4-D tensor with more than one spatial cell on the way to the class scores");
                 Console.WriteLine("--layer takes a tensor name or a module path" + (all ? "" : "; --all lists every tensor"));
                 return 0;
             }

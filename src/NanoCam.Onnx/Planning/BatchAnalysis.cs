@@ -37,7 +37,7 @@ public sealed record BatchAnalysis(bool Independent, string Reason)
                 return new(false, $"node {OnnxText.Quote(node.Name)} ({node.OpType}) computes across the batch axis");
             foreach (var output in node.Outputs)
             {
-                if (output.Length == 0 || !at1.Dims.TryGetValue(output, out var one)) continue;
+                if (output.Length == 0 || !at1.FromInputs.Contains(output) || !at1.Dims.TryGetValue(output, out var one)) continue;
                 foreach (var (plan, factor) in new[] { (at2, 2), (at3, 3) })
                 {
                     var many = plan.Dims.GetValueOrDefault(output);
@@ -47,7 +47,7 @@ public sealed record BatchAnalysis(bool Independent, string Reason)
             }
         }
         foreach (var output in model.OutputNames)
-            if (at1.Known.ContainsKey(output)) return new(false, $"output '{OnnxText.Quote(output)}' does not depend on the input");
+            if (!at1.FromInputs.Contains(output)) return new(false, $"output '{OnnxText.Quote(output)}' does not depend on the input");
         return new(true, $"every tensor computed from the input scales with the batch (folded at {baseBatch}, {2 * baseBatch} and {3 * baseBatch} images)");
     }
 

@@ -77,6 +77,7 @@ internal static class GraphFolder
         var hostTape = new Tape(NaiveKernels.Instance) { GradEnabled = false };
         var shapeTape = new Tape(ShapeOnlyKernels.Instance) { GradEnabled = false };
         var live = new List<OnnxNode>();
+        var fromInputs = new HashSet<string>(data.Keys);
         foreach (var node in model.Nodes)
         {
             var op = OnnxOperatorRegistry.Find(node.OpType)!;
@@ -113,9 +114,13 @@ internal static class GraphFolder
                 if (foldable) known[name] = Detach(result);
                 else data[name] = result;
             }
-            if (!foldable) live.Add(node);
+            if (!foldable)
+            {
+                live.Add(node);
+                if (node.Inputs.Any(fromInputs.Contains)) fromInputs.UnionWith(node.Outputs.Where(o => o.Length > 0));
+            }
         }
-        return new GraphPlan(KeyOf(model.Inputs, inputs, keyed), live, known, dims, types, keyed);
+        return new GraphPlan(KeyOf(model.Inputs, inputs, keyed), live, known, dims, types, keyed, fromInputs);
     }
 
     /// <summary>

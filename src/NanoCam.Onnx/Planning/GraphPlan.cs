@@ -10,8 +10,9 @@ namespace NanoCam.Onnx.Planning;
 internal sealed class GraphPlan
 {
     public GraphPlan(string key, IReadOnlyList<OnnxNode> liveNodes, Dictionary<string, OnnxValue> known,
-        Dictionary<string, int[]> dims, Dictionary<string, OnnxDataType> types, IReadOnlySet<string> keyedInputs)
+        Dictionary<string, int[]> dims, Dictionary<string, OnnxDataType> types, IReadOnlySet<string> keyedInputs, IReadOnlySet<string> fromInputs)
     {
+        FromInputs = fromInputs;
         Key = key;
         LiveNodes = liveNodes;
         Known = known;
@@ -34,6 +35,9 @@ internal sealed class GraphPlan
 
     /// <summary>The element type of every graph input and node output.</summary>
     public Dictionary<string, OnnxDataType> Types { get; }
+
+    /// <summary>The data graph inputs and every tensor computed from them (not those computed from parameters alone).</summary>
+    public IReadOnlySet<string> FromInputs { get; }
 
     /// <summary>Float graph inputs whose values some operator reads as an attribute (Range bounds, Resize scales given as inputs).</summary>
     public IReadOnlySet<string> KeyedInputs { get; }
