@@ -31,6 +31,11 @@ internal static class OnnxOperatorRegistry
         Variadic.Sum, Variadic.Mean, Variadic.Max, Variadic.Min,
         Transpose.Operator, Slice.Operator, Split.Operator, Pad.Operator, Broadcasting.Expand, Broadcasting.Tile,
         Cast.Operator, Constants.ConstantOfShape, Constants.Range, Where.Operator,
+        Reductions.ReduceSum, Reductions.ReduceMean, Reductions.ReduceMax, Reductions.ReduceMin, Reductions.ReduceProd,
+        Reductions.ReduceSumSquare, Reductions.ReduceL1, Reductions.ReduceL2, Reductions.ReduceLogSum, Reductions.ReduceLogSumExp,
+        ArgReduce.ArgMax, ArgReduce.ArgMin,
+        Normalization.LayerNormalization, Normalization.GroupNormalization, Normalization.InstanceNormalization,
+        LocalResponseNormalization.Operator,
     ];
 
     private static readonly Dictionary<string, OnnxOperator> ByType = All.ToDictionary(o => o.OpType);
