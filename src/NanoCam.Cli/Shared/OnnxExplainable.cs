@@ -7,9 +7,10 @@ namespace NanoCam.Cli.Shared;
 /// <summary>
 /// An imported ONNX classifier as an explainable model: scores are the pre-softmax values (the Softmax's input when the
 /// graph ends in one), every tensor name of the graph is a candidate layer, and CAM reads its class weights from the FC
-/// after GAP or a 1×1 conv classifier before GAP (SqueezeNet's conv10).
+/// after GAP or a 1×1 conv classifier before GAP (SqueezeNet's conv10). FullGrad reads the biases of its 2-D Conv and
+/// BatchNormalization nodes.
 /// </summary>
-public sealed class OnnxExplainable : IExplainable
+public sealed class OnnxExplainable : IExplainable, ISpatialBiases
 {
     private readonly OnnxModel _model;
     private readonly OnnxCamHead? _head;
@@ -21,6 +22,7 @@ public sealed class OnnxExplainable : IExplainable
         CamHeadReason = reason;
         var tape = new Tape(Cpu.Naive.NaiveKernels.Instance) { GradEnabled = false };
         var layers = model.DescribeLayers(tape);
+        SpatialBiases = FindSpatialBiases(model, layers);
         // Default layer: the last tensor with a spatial output (before any pooling to 1×1).
         DefaultLayer = layers.SelectMany(l => l.Outputs.Zip(l.OutputShapes))
             .LastOrDefault(o => o.Second is { Length: 4 } s && s[2] * s[3] > 1).First
@@ -48,6 +50,37 @@ public sealed class OnnxExplainable : IExplainable
     public CamHead? CamHead => _head is null ? null : new CamHead(_head.FeatureLayer, _head.Weights, _head.Classes, _head.Channels, _head.Bias);
 
     public string DefaultLayer { get; }
+
+    public IReadOnlyList<LayerBias> SpatialBiases { get; }
+
+    /// <summary>
+    /// Conv nodes with a bias initializer and BatchNormalization nodes whose output is [N, K, h, w], in graph order. A
+    /// batch normalization's bias is B − mean·scale/√(var + ε), what it adds after scaling its input (as pytorch-grad-cam's
+    /// FullGrad takes it). An exporter that folds BN into the convolution leaves one Conv whose bias is the sum of both.
+    /// </summary>
+    private static List<LayerBias> FindSpatialBiases(OnnxModel model, IReadOnlyList<OnnxLayerInfo> layers)
+    {
+        var spatial = layers.SelectMany(l => l.Outputs.Zip(l.OutputShapes)).Where(o => o.Second is { Length: 4 })
+            .Select(o => o.First).ToHashSet();
+        float[]? Values(OnnxNode node, int input) =>
+            input < node.Inputs.Count && model.Initializer(node.Inputs[input]) is { IsFloat: true } v ? v.ToFloatArray() : null;
+        var biases = new List<LayerBias>();
+        foreach (var node in model.Nodes)
+        {
+            if (node.Outputs.Count == 0 || !spatial.Contains(node.Outputs[0])) continue;
+            if (node.OpType == "Conv" && Values(node, 2) is { } bias)
+                biases.Add(new LayerBias(node.Outputs[0], bias));
+            else if (node.OpType == "BatchNormalization" && Values(node, 1) is { } scale && Values(node, 2) is { } shift
+                && Values(node, 3) is { } mean && Values(node, 4) is { } variance)
+            {
+                float epsilon = node.Float("epsilon", 1e-5f);
+                var folded = new float[shift.Length];
+                for (int k = 0; k < folded.Length; k++) folded[k] = shift[k] - mean[k] * scale[k] / MathF.Sqrt(variance[k] + epsilon);
+                biases.Add(new LayerBias(node.Outputs[0], folded));
+            }
+        }
+        return biases;
+    }
 
     public static IReadOnlyList<string>? LoadLabels(string? path)
     {

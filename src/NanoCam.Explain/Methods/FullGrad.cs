@@ -1,5 +1,3 @@
-using NanoCam.Nn.Modules;
-
 namespace NanoCam.Explain.Methods;
 
 /// <summary>
@@ -7,9 +5,9 @@ namespace NanoCam.Explain.Methods;
 /// ψ = absolute value, bilinear upsampling to the input and min–max normalization, applied to each channel.
 /// For a convolution Z_l = W * X + b_l the bias-gradient of channel k at position ij is ∂y^c/∂Z_l[k, ij] · b_l[k]
 /// (the bias is shared over positions, so its per-position contributions are these products).
-/// Implemented for <see cref="ModuleExplainable"/>: every <see cref="Conv2d"/> with a bias contributes; biases of
-/// batch normalization and of the final linear layer (not spatial) are left out. The map lives at the input's
-/// resolution: the capture is the input (x, ∂y^c/∂x) with the convolution outputs as its additional layers.
+/// The bias layers are those the model lists (<see cref="ISpatialBiases"/>); biases of the final linear layer (not
+/// spatial) are left out. The map lives at the input's resolution: the capture is the input (x, ∂y^c/∂x) with the
+/// bias layers' outputs as its additional layers.
 /// </summary>
 public sealed class FullGrad : PerPositionCam
 {
@@ -19,15 +17,12 @@ public sealed class FullGrad : PerPositionCam
 
     public override LayerCapture Capture(CamExplainer explainer, Tensor input, string layer, CamTarget target)
     {
-        if (explainer.Model is not ModuleExplainable module)
-            throw new NotSupportedException("fullgrad: needs the biases of every convolution, available for NanoCam modules (ModuleExplainable) only");
-        var convolutions = BiasedConvolutions(module).Select(c => c.Path).ToArray();
-        return explainer.CaptureAtInput(input, target, convolutions);
+        var layers = BiasesOf(explainer.Model).Select(b => b.Layer).ToArray();
+        return explainer.CaptureAtInput(input, target, layers);
     }
 
-    /// <summary>The convolutions with a bias, in the order the model lists them.</summary>
-    public static IEnumerable<Conv2d> BiasedConvolutions(ModuleExplainable model) =>
-        model.Model.Modules().OfType<Conv2d>().Where(c => c.Bias is not null);
+    private static IReadOnlyList<LayerBias> BiasesOf(IExplainable model) => model is ISpatialBiases biased ? biased.SpatialBiases
+        : throw new NotSupportedException("fullgrad: needs the biases of the model's convolutions; this model does not list them (ISpatialBiases)");
 
     public override void Combine(CamContext context, int n, ReadOnlySpan<float> weights, Span<float> map)
     {
@@ -53,8 +48,7 @@ public sealed class FullGrad : PerPositionCam
             for (int p = 0; p < plane; p++) term[p] = Term(x[p], g[p]);
             Add(term, height, width);
         }
-        var module = (ModuleExplainable)context.Model;
-        var biases = BiasedConvolutions(module).ToDictionary(c => c.Path, c => c.Bias!.Value.ToArray());
+        var biases = BiasesOf(context.Model).ToDictionary(b => b.Layer, b => b.Bias);
         foreach (var layer in input.Additional)
         {
             // ψ(∂y^c/∂Z_l ⊙ b_l), channel k
