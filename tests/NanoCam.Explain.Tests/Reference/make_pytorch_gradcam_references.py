@@ -68,10 +68,11 @@ def build_model():
             module.bias.data = 0.2 * torch.randn(n)
             module.running_mean.data = 0.2 * torch.randn(n)
             module.running_var.data = torch.rand(n) + 0.5
-    # torchvision's BasicBlock uses ReLU(inplace=True). pytorch-grad-cam's hooks then see the tensor after the in-place
-    # ReLU: FullGrad would pair each batch-norm bias with the gradient at the ReLU's output instead of its own (see
-    # docs/pytorch-grad-cam-parity.md). Out of place, every method reads the tensor it names. Every ReLU is an nn.ReLU
-    # module (none functional), as the guided-backprop model swaps the modules.
+    # torchvision's BasicBlock uses ReLU(inplace=True). pytorch-grad-cam's forward hooks keep a layer's output without a
+    # copy, so an in-place ReLU after a hooked layer overwrites the stored activations (its gradients stay those of the
+    # layer's own output), and fullgrad_by_module below would differentiate the ReLU's output instead of the layer's.
+    # Out of place, every hook reads the tensor it names (docs/pytorch-grad-cam-parity.md, "In-place operations").
+    # Every ReLU is an nn.ReLU module (none functional), as the guided-backprop model swaps the modules.
     for module in model.modules():
         if isinstance(module, torch.nn.ReLU):
             module.inplace = False
