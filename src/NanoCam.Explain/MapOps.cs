@@ -45,8 +45,35 @@ public static class MapOps
         }
     }
 
-    /// <summary>(v − min)/(max − min); a flat map (max = min) becomes all zeros and the method returns false.</summary>
-    public static bool MinMaxNormalize(ReadOnlySpan<float> input, Span<float> output)
+    /// <summary>
+    /// Bilinear resize with align_corners = true (PyTorch's UpsamplingBilinear2d): output pixel (y, x) samples the
+    /// source at (y·(h − 1)/(H − 1), x·(w − 1)/(W − 1)), so the corner pixels of both grids coincide.
+    /// </summary>
+    public static void UpsampleAlignCorners(ReadOnlySpan<float> source, int height, int width, Span<float> destination, int outHeight, int outWidth)
+    {
+        float sy = outHeight > 1 ? (float)(height - 1) / (outHeight - 1) : 0f, sx = outWidth > 1 ? (float)(width - 1) / (outWidth - 1) : 0f;
+        for (int y = 0; y < outHeight; y++)
+        {
+            float fy = MathF.Min(y * sy, height - 1);
+            int y0 = (int)fy, y1 = Math.Min(y0 + 1, height - 1);
+            float wy = fy - y0;
+            for (int x = 0; x < outWidth; x++)
+            {
+                float fx = MathF.Min(x * sx, width - 1);
+                int x0 = (int)fx, x1 = Math.Min(x0 + 1, width - 1);
+                float wx = fx - x0;
+                float top = source[y0 * width + x0] * (1 - wx) + source[y0 * width + x1] * wx;
+                float bottom = source[y1 * width + x0] * (1 - wx) + source[y1 * width + x1] * wx;
+                destination[y * outWidth + x] = top * (1 - wy) + bottom * wy;
+            }
+        }
+    }
+
+    /// <summary>
+    /// (v − min)/(max − min + ε) (ε ≥ 0; pytorch-grad-cam adds one to avoid dividing by zero); a flat map (max = min)
+    /// becomes all zeros and the method returns false.
+    /// </summary>
+    public static bool MinMaxNormalize(ReadOnlySpan<float> input, Span<float> output, float epsilon = 0f)
     {
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
         foreach (var v in input) { min = MathF.Min(min, v); max = MathF.Max(max, v); }
@@ -55,7 +82,7 @@ public static class MapOps
             output.Clear();
             return false;
         }
-        float scale = 1f / (max - min);
+        float scale = 1f / (max - min + epsilon);
         for (int i = 0; i < input.Length; i++) output[i] = (input[i] - min) * scale;
         return true;
     }

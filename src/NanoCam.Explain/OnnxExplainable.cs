@@ -7,8 +7,9 @@ namespace NanoCam.Explain;
 /// An imported ONNX classifier as an explainable model: scores are the pre-softmax values (the Softmax's input when the
 /// graph ends in one), every tensor name of the graph (or the PyTorch module path that outputs it) is a candidate layer,
 /// and CAM reads its class weights from the FC after GAP or a 1×1 conv classifier before GAP (SqueezeNet's conv10).
+/// FullGrad reads the biases of its 2-D Conv and BatchNormalization nodes.
 /// </summary>
-public sealed class OnnxExplainable : IExplainable
+public sealed class OnnxExplainable : IExplainable, ISpatialBiases
 {
     private readonly OnnxModel _model;
     private readonly OnnxCamHead? _head;
@@ -20,6 +21,7 @@ public sealed class OnnxExplainable : IExplainable
         CamHeadReason = reason;
         // Shapes come from the folded graph: nothing runs here.
         var layers = model.DescribeLayers();
+        SpatialBiases = FindSpatialBiases(model, layers);
         var scoresName = model.OutputBeforeSoftmax ?? model.OutputNames[0];
         DefaultLayer = model.DefaultCamLayer(scoresName)
             ?? throw new ArgumentException($"{model.Source} has no four-dimensional layer with a spatial output to explain");
@@ -54,6 +56,37 @@ public sealed class OnnxExplainable : IExplainable
     /// <summary>An ONNX tensor name, or a PyTorch module path (<c>layer4.2</c>) resolved to that module's output tensor.</summary>
     public string ResolveLayer(string layer) => _model.ResolveLayer(layer)
         ?? throw new ArgumentException($"layer '{layer}' is neither a tensor nor a module path of {Path.GetFileName(_model.Source)}; `nanocam layers --model {Path.GetFileName(_model.Source)}` lists them");
+
+    public IReadOnlyList<LayerBias> SpatialBiases { get; }
+
+    /// <summary>
+    /// Conv nodes with a bias initializer and BatchNormalization nodes whose output is [N, K, h, w], in graph order. A
+    /// batch normalization's bias is B − mean·scale/√(var + ε), what it adds after scaling its input (as pytorch-grad-cam's
+    /// FullGrad takes it). An exporter that folds BN into the convolution leaves one Conv whose bias is the sum of both.
+    /// </summary>
+    private static List<LayerBias> FindSpatialBiases(OnnxModel model, IReadOnlyList<OnnxLayerInfo> layers)
+    {
+        var spatial = layers.SelectMany(l => l.Outputs.Zip(l.OutputShapes)).Where(o => o.Second is { Length: 4 })
+            .Select(o => o.First).ToHashSet();
+        float[]? Values(OnnxNode node, int input) =>
+            input < node.Inputs.Count && model.Initializer(node.Inputs[input]) is { IsFloat: true } v ? v.ToFloatArray() : null;
+        var biases = new List<LayerBias>();
+        foreach (var node in model.Nodes)
+        {
+            if (node.Outputs.Count == 0 || !spatial.Contains(node.Outputs[0])) continue;
+            if (node.OpType == "Conv" && Values(node, 2) is { } bias)
+                biases.Add(new LayerBias(node.Outputs[0], bias));
+            else if (node.OpType == "BatchNormalization" && Values(node, 1) is { } scale && Values(node, 2) is { } shift
+                && Values(node, 3) is { } mean && Values(node, 4) is { } variance)
+            {
+                float epsilon = node.Float("epsilon", 1e-5f);
+                var folded = new float[shift.Length];
+                for (int k = 0; k < folded.Length; k++) folded[k] = shift[k] - mean[k] * scale[k] / MathF.Sqrt(variance[k] + epsilon);
+                biases.Add(new LayerBias(node.Outputs[0], folded));
+            }
+        }
+        return biases;
+    }
 
     public static IReadOnlyList<string>? LoadLabels(string? path)
     {

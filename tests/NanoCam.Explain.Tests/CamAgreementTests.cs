@@ -107,6 +107,21 @@ public class CamAgreementTests
         float[] row1 = [2f, 3f, 5f, 6f]; // ¼ of the way to the second row (+8·¼ = 2)
         Assert.Equal(row1, output[4..8]);
     }
+
+    [Fact]
+    public void BilinearUpsamplingWithAlignedCorners_MatchesAHandComputedCase()
+    {
+        // 2×2 → 4×4 with align_corners = true: output x samples source at x·(2 − 1)/(4 − 1) = 0, ⅓, ⅔, 1.
+        float[] source = [0f, 3f, 6f, 9f];
+        var output = new float[16];
+        MapOps.UpsampleAlignCorners(source, 2, 2, output, 4, 4);
+        float[] row0 = [0f, 1f, 2f, 3f];
+        Assert.Equal(row0, output[..4]);
+        float[] row1 = [2f, 3f, 4f, 5f]; // ⅓ of the way to the second row (+6·⅓ = 2)
+        TestNets.AssertClose(row1, output[4..8], 1e-6f);
+        float[] row3 = [6f, 7f, 8f, 9f];
+        TestNets.AssertClose(row3, output[12..], 1e-6f);
+    }
 }
 
 public class LocalizationTests

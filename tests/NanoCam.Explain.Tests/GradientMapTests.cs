@@ -39,8 +39,23 @@ public class GradientMapTests
                     weighted += c.Activations[i] * c.Gradients![i];
                     sum += c.Activations[i];
                 }
-                Assert.Equal(sum == 0 ? 0f : (float)(weighted / sum), result.ChannelWeightsOf(n)[k], 1e-5f);
+                Assert.Equal((float)(weighted / (sum + XGradCam.PyTorchGradCamEpsilon)), result.ChannelWeightsOf(n)[k], 1e-5f);
             }
+    }
+
+    [Theory]
+    [InlineData(XGradCam.PyTorchGradCamEpsilon, 1f / 11f)]
+    [InlineData(0f, 1f)]
+    public void XGradCam_ChannelWithATinyActivationSum_IsDampedByEpsilon(float epsilon, float expected)
+    {
+        // One channel of two positions, A = (1e-8, 0), ∂y/∂A = (1, 1): α = 1e-8 / (1e-8 + ε) — 1/11 with
+        // pytorch-grad-cam's ε = 1e-7, 1 without. A channel of zeros gets 0 with either.
+        var capture = new LayerCapture("layer", 1, 2, 1, 2, [1e-8f, 0f, 0f, 0f], [1f, 1f, 1f, 1f], [0f], 1, [0]);
+        var context = new CamContext(capture, null!, null!, null!, CamTarget.Class(0));
+        var weights = new float[2];
+        new XGradCam(epsilon).ChannelWeights(context, weights);
+        Assert.Equal(expected, weights[0], 1e-6f);
+        Assert.Equal(0f, weights[1]);
     }
 
     [Fact]

@@ -152,4 +152,69 @@ public class InputGradientTests
         TestNets.AssertClose(expected, result.WeightedSumOf(0), 1e-4f);
         TestNets.AssertClose(Normalize(expected), result.NormalizedOf(0), 1e-4f);
     }
+
+    [Fact]
+    public void FullGrad_ScalesEachTermAtItsOwnResolutionBeforeUpsampling_AndCountsBatchNormBiases()
+    {
+        // conv 3×3 stride 2 → BN → ReLU → conv 3×3 → ReLU → GAP → FC on 8×8: the bias terms live at 4×4. ψ scales each
+        // term at 4×4 (ε = 1e-7) and then upsamples it, as pytorch-grad-cam; BN contributes β − μγ/√(σ² + ε).
+        var rng = new Random(241);
+        var features = new Sequential(new Conv2d(C, 3, 3, stride: 2, padding: 1, rng: rng), new BatchNorm2d(3), new ReLU(),
+            new Conv2d(3, 3, 3, padding: 1, rng: rng), new ReLU());
+        var model = new GapCnn(features, 3, 2, rng);
+        TestNets.RandomizeBiases(model, 243);
+        var norm = (BatchNorm2d)features.Children[1].Module;
+        float[] gamma = [1.3f, 0.7f, 1.1f], beta = [0.2f, -0.3f, 0.1f], mean = [0.1f, -0.2f, 0.05f], variance = [0.8f, 1.4f, 0.6f];
+        gamma.CopyTo(norm.Weight.Value.Span);
+        beta.CopyTo(norm.Bias.Value.Span);
+        mean.CopyTo(norm.RunningMean.Value.Span);
+        variance.CopyTo(norm.RunningVar.Value.Span);
+        var explainer = TestNets.Explainer(model);
+        var image = TestNets.Images(242, 1, C, 8, 8);
+        var result = explainer.Explain(new FullGrad(), image, CamTarget.Class(1));
+        string[] layers = ["features.0", "features.1", "features.3"];
+        Assert.Equal(layers, result.Capture.Additional.Select(l => l.Layer));
+
+        var capture = explainer.CaptureAtInput(image, CamTarget.Class(1), layers);
+        var biases = new float[3][];
+        biases[0] = ((Conv2d)features.Children[0].Module).Bias!.Value.ToArray();
+        biases[2] = ((Conv2d)features.Children[3].Module).Bias!.Value.ToArray();
+        biases[1] = new float[3];
+        var (conv, bn) = (capture.Additional[0], capture.Additional[1]);
+        for (int k = 0; k < 3; k++)
+        {
+            float scale = gamma[k] / MathF.Sqrt(variance[k] + 1e-5f);
+            biases[1][k] = beta[k] - mean[k] * scale;
+            // Through BN in eval mode ∂y/∂Z_conv = ∂y/∂Z_bn · γ/√(σ² + ε): both layers were captured, not fused.
+            for (int p = 0; p < 16; p++) Assert.Equal(bn.GradientPlane(0, k)[p] * scale, conv.GradientPlane(0, k)[p], 1e-6f);
+        }
+        var expected = new float[64];
+        var upsampledFirst = new float[64];
+        for (int c = 0; c < C; c++)
+        {
+            var term = Scale(Enumerable.Range(0, 64).Select(p => MathF.Abs(capture.GradientPlane(0, c)[p] * capture.ActivationPlane(0, c)[p])).ToArray());
+            for (int p = 0; p < 64; p++) { expected[p] += term[p]; upsampledFirst[p] += term[p]; }
+        }
+        for (int l = 0; l < layers.Length; l++)
+            for (int k = 0; k < 3; k++)
+            {
+                var term = Enumerable.Range(0, 16).Select(p => MathF.Abs(biases[l][k] * capture.Additional[l].GradientPlane(0, k)[p])).ToArray();
+                var up = new float[64];
+                MapOps.Upsample(Scale(term), 4, 4, up, 8, 8);
+                var raw = new float[64];
+                MapOps.Upsample(term, 4, 4, raw, 8, 8);
+                var rescaled = Scale(raw);
+                for (int p = 0; p < 64; p++) { expected[p] += up[p]; upsampledFirst[p] += rescaled[p]; }
+            }
+        TestNets.AssertClose(expected, result.WeightedSumOf(0), 1e-5f);
+        // The order matters: scaling after upsampling (NanoCam's earlier ψ) gives another map.
+        float difference = expected.Zip(upsampledFirst).Max(e => MathF.Abs(e.First - e.Second));
+        Assert.True(difference > 1e-2f, $"max difference {difference}");
+
+        static float[] Scale(float[] v)
+        {
+            float min = v.Min(), max = v.Max();
+            return v.Select(x => (x - min) / (max - min + FullGrad.ScalingEpsilon)).ToArray();
+        }
+    }
 }

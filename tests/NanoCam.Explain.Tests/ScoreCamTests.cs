@@ -2,38 +2,64 @@ using NanoCam.Explain.Methods;
 
 namespace NanoCam.Explain.Tests;
 
-/// <summary>Score-CAM, SS-CAM and IS-CAM: channel weights are softmax scores of masked inputs, computed here one by one.</summary>
+/// <summary>Score-CAM, SS-CAM and IS-CAM: channel weights are scores of masked inputs, computed here one by one.</summary>
 public class ScoreCamTests
 {
     private const int Size = 6;
 
-    /// <summary>M_k: A^k upsampled to the input and min–max scaled by plain loops (zeros when flat).</summary>
-    private static float[] Mask(LayerCapture c, int n, int k)
+    /// <summary>
+    /// M_k: A^k upsampled to the input and min–max scaled by plain loops (zeros when flat): the authors' way (half-pixel
+    /// centres, no ε), or pytorch-grad-cam's (aligned corners, ε = 1e-8).
+    /// </summary>
+    private static float[] Mask(LayerCapture c, int n, int k, ScoreCamConvention convention = ScoreCamConvention.Authors)
     {
         var up = new float[Size * Size];
-        MapOps.Upsample(c.ActivationPlane(n, k), c.Height, c.Width, up, Size, Size);
-        float min = up.Min(), max = up.Max();
-        return up.Select(v => max > min ? (v - min) / (max - min) : 0f).ToArray();
+        if (convention == ScoreCamConvention.Authors) MapOps.Upsample(c.ActivationPlane(n, k), c.Height, c.Width, up, Size, Size);
+        else MapOps.UpsampleAlignCorners(c.ActivationPlane(n, k), c.Height, c.Width, up, Size, Size);
+        float min = up.Min(), max = up.Max(), epsilon = convention == ScoreCamConvention.Authors ? 0f : 1e-8f;
+        return up.Select(v => max > min ? (v - min) / (max - min + epsilon) : 0f).ToArray();
     }
 
-    /// <summary>softmax(f(image ⊙ scale·(mask + noise)))_c for one image alone.</summary>
-    private static float MaskedScore(CamExplainer explainer, Tensor images, int n, float[] mask, float scale, int cls)
+    /// <summary>f(image ⊙ scale·mask) for one image alone: all class scores.</summary>
+    private static float[] MaskedScores(CamExplainer explainer, Tensor images, int n, float[] mask, float scale)
     {
         var image = TestNets.ImageOf(images, n);
         var s = image.Span;
         for (int ch = 0; ch < s.Length / mask.Length; ch++)
             for (int p = 0; p < mask.Length; p++) s[ch * mask.Length + p] *= scale * mask[p];
-        return TestNets.Softmax(explainer.ScoresOf(image), cls);
+        return explainer.ScoresOf(image);
     }
+
+    /// <summary>softmax(f(image ⊙ scale·mask))_c for one image alone.</summary>
+    private static float MaskedScore(CamExplainer explainer, Tensor images, int n, float[] mask, float scale, int cls) =>
+        TestNets.Softmax(MaskedScores(explainer, images, n, mask, scale), cls);
 
     private static (CamExplainer Explainer, Tensor Images) Setup(int seed) =>
         (TestNets.Explainer(TestNets.TwoConv(2, 3, 4, 3, seed)), TestNets.Images(seed + 1, 2, 2, Size, Size));
 
     [Fact]
-    public void ScoreCam_WeightsAreSoftmaxScoresOfMaskedInputs_ComputedOneByOne()
+    public void ScoreCam_WeightsAreTheSoftmaxOverChannelsOfMaskedScores_ComputedOneByOne()
     {
+        // pytorch-grad-cam's convention (the default): w_k = e^{y_k} / Σ_j e^{y_j}, y_k = f(x ⊙ M_k)_c, over the channels.
         var (explainer, images) = Setup(111);
         var result = explainer.Explain(new ScoreCam(batchSize: 3), images, CamTarget.Class(1), "features.1");
+        var c = result.Capture;
+        for (int n = 0; n < 2; n++)
+        {
+            var scores = Enumerable.Range(0, c.Channels)
+                .Select(k => MaskedScores(explainer, images, n, Mask(c, n, k, ScoreCamConvention.PyTorchGradCam), 1f)[1]).ToArray();
+            for (int k = 0; k < c.Channels; k++)
+                Assert.Equal(TestNets.Softmax(scores, k), result.ChannelWeightsOf(n)[k], 1e-5f);
+            Assert.Equal(1f, result.ChannelWeightsOf(n).ToArray().Sum(), 1e-5f);
+            TestNets.AssertClose(TestNets.WeightedSum(c, n, result.ChannelWeightsOf(n)), result.WeightedSumOf(n), 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void ScoreCam_AuthorsConvention_WeightsAreClassProbabilitiesOfMaskedInputs_ComputedOneByOne()
+    {
+        var (explainer, images) = Setup(111);
+        var result = explainer.Explain(new ScoreCam(batchSize: 3, ScoreCamConvention.Authors), images, CamTarget.Class(1), "features.1");
         var c = result.Capture;
         for (int n = 0; n < 2; n++)
         {
@@ -58,7 +84,7 @@ public class ScoreCamTests
     public void SmoothedScoreCam_WithZeroNoise_EqualsScoreCam()
     {
         var (explainer, images) = Setup(131);
-        var score = explainer.Explain(new ScoreCam(), images, CamTarget.Class(0));
+        var score = explainer.Explain(new ScoreCam(convention: ScoreCamConvention.Authors), images, CamTarget.Class(0));
         var smooth = explainer.Explain(new SmoothedScoreCam(samples: 2, sigma: 0f), images, CamTarget.Class(0));
         TestNets.AssertClose(score.ChannelWeights!, smooth.ChannelWeights!, 1e-6f);
     }
@@ -101,7 +127,7 @@ public class ScoreCamTests
                 Assert.Equal(sum / steps, result.ChannelWeightsOf(n)[k], 1e-5f);
             }
         var oneStep = explainer.Explain(new IntegratedScoreCam(1), images, CamTarget.Class(1), "features.1");
-        var score = explainer.Explain(new ScoreCam(), images, CamTarget.Class(1), "features.1");
+        var score = explainer.Explain(new ScoreCam(convention: ScoreCamConvention.Authors), images, CamTarget.Class(1), "features.1");
         TestNets.AssertClose(score.ChannelWeights!, oneStep.ChannelWeights!, 1e-6f);
     }
 }

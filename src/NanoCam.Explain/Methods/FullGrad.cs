@@ -1,47 +1,47 @@
-using NanoCam.Nn.Modules;
-
 namespace NanoCam.Explain.Methods;
 
 /// <summary>
-/// FullGrad (Srinivas &amp; Fleuret 2019, eq. 7): S(x) = ψ(∇_x y^c ⊙ x) + Σ_l Σ_k ψ(∇_{b_l} y^c ⊙ b_l)_k, where
-/// ψ = absolute value, bilinear upsampling to the input and min–max normalization, applied to each channel.
-/// For a convolution Z_l = W * X + b_l the bias-gradient of channel k at position ij is ∂y^c/∂Z_l[k, ij] · b_l[k]
+/// FullGrad (Srinivas &amp; Fleuret 2019, eq. 7): S(x) = ψ(∇_x y^c ⊙ x) + Σ_l Σ_k ψ(∇_{b_l} y^c ⊙ b_l)_k, where ψ, applied
+/// to each channel, is the absolute value, min–max scaling (v − min)/(max − min + 10⁻⁷) at the channel's own resolution,
+/// then bilinear upsampling to the input — in that order, as pytorch-grad-cam's FullGrad (scale_cam_image).
+/// For a layer Z_l = f(X) + b_l the bias-gradient of channel k at position ij is ∂y^c/∂Z_l[k, ij] · b_l[k]
 /// (the bias is shared over positions, so its per-position contributions are these products).
-/// Implemented for <see cref="ModuleExplainable"/>: every <see cref="Conv2d"/> with a bias contributes; biases of
-/// batch normalization and of the final linear layer (not spatial) are left out. The map lives at the input's
-/// resolution: the capture is the input (x, ∂y^c/∂x) with the convolution outputs as its additional layers.
+/// The bias layers are those the model lists (<see cref="ISpatialBiases"/>): convolutions with a bias and batch
+/// normalization, as pytorch-grad-cam takes them; biases of the final linear layer (not spatial) are left out. The map
+/// lives at the input's resolution: the capture is the input (x, ∂y^c/∂x) with the bias layers' outputs as its
+/// additional layers.
 /// </summary>
 public sealed class FullGrad : PerPositionCam
 {
     public override string Name => "fullgrad";
 
+    /// <summary>pytorch-grad-cam's ε in ψ's min–max scaling.</summary>
+    public const float ScalingEpsilon = 1e-7f;
+
     protected override float Term(float activation, float gradient) => MathF.Abs(activation * gradient);
 
     public override LayerCapture Capture(CamExplainer explainer, Tensor input, string layer, CamTarget target)
     {
-        if (explainer.Model is not ModuleExplainable module)
-            throw new NotSupportedException("fullgrad: needs the biases of every convolution, available for NanoCam modules (ModuleExplainable) only");
-        var convolutions = BiasedConvolutions(module).Select(c => c.Path).ToArray();
-        return explainer.CaptureAtInput(input, target, convolutions);
+        var layers = BiasesOf(explainer.Model).Select(b => b.Layer).ToArray();
+        return explainer.CaptureAtInput(input, target, layers);
     }
 
-    /// <summary>The convolutions with a bias, in the order the model lists them.</summary>
-    public static IEnumerable<Conv2d> BiasedConvolutions(ModuleExplainable model) =>
-        model.Model.Modules().OfType<Conv2d>().Where(c => c.Bias is not null);
+    private static IReadOnlyList<LayerBias> BiasesOf(IExplainable model) => model is ISpatialBiases biased ? biased.SpatialBiases
+        : throw new NotSupportedException("fullgrad: needs the biases of the model's convolutions; this model does not list them (ISpatialBiases)");
 
     public override void Combine(CamContext context, int n, ReadOnlySpan<float> weights, Span<float> map)
     {
         var input = context.Capture;
         int height = input.Height, width = input.Width, plane = height * width;
         var contribution = new float[plane];
-        var normalized = new float[plane];
         var total = new float[plane];
         void Add(ReadOnlySpan<float> term, int termHeight, int termWidth)
         {
-            // ψ: |·| was applied by the caller; upsample, normalize, accumulate.
-            MapOps.Upsample(term, termHeight, termWidth, contribution, height, width);
-            MapOps.MinMaxNormalize(contribution, normalized);
-            for (int p = 0; p < plane; p++) total[p] += normalized[p];
+            // ψ: |·| was applied by the caller; scale to [0, 1] at the term's resolution, upsample, accumulate.
+            var scaled = new float[term.Length];
+            MapOps.MinMaxNormalize(term, scaled, ScalingEpsilon);
+            MapOps.Upsample(scaled, termHeight, termWidth, contribution, height, width);
+            for (int p = 0; p < plane; p++) total[p] += contribution[p];
         }
 
         var term = new float[plane];
@@ -53,8 +53,7 @@ public sealed class FullGrad : PerPositionCam
             for (int p = 0; p < plane; p++) term[p] = Term(x[p], g[p]);
             Add(term, height, width);
         }
-        var module = (ModuleExplainable)context.Model;
-        var biases = BiasedConvolutions(module).ToDictionary(c => c.Path, c => c.Bias!.Value.ToArray());
+        var biases = BiasesOf(context.Model).ToDictionary(b => b.Layer, b => b.Bias);
         foreach (var layer in input.Additional)
         {
             // ψ(∂y^c/∂Z_l ⊙ b_l), channel k

@@ -8,7 +8,8 @@ namespace NanoCam.Explain.Methods;
 /// The noise of sample s is drawn from <c>new Random(Seed + s)</c>, image after image, value after value.
 /// Checked against the paper: D¹, D² and D³ are each averaged over the samples (eq. 8–10: the mean of the squares and
 /// of the cubes, not the square and cube of the mean), as torch-cam's SmoothGradCAMpp also does; A^k is the clean
-/// image's, as in torch-cam (the paper's equations leave it unsampled).
+/// image's, as in torch-cam (the paper's equations leave it unsampled). α has no ε in its denominator (the paper's
+/// eq. 19; pytorch-grad-cam, whose ε <see cref="GradCamPlusPlus"/> takes by default, has no Smooth Grad-CAM++).
 /// </summary>
 public sealed class SmoothGradCamPlusPlus(int samples = 8, float sigma = 0.2f, int seed = 0) : CamMethod
 {
@@ -51,7 +52,7 @@ public sealed class SmoothGradCamPlusPlus(int samples = 8, float sigma = 0.2f, i
             {
                 int offset = (n * c.Channels + k) * c.Plane;
                 weights[n * c.Channels + k] = GradCamPlusPlus.Weight(c.ActivationPlane(n, k),
-                    mean.AsSpan(offset, c.Plane), squares.AsSpan(offset, c.Plane), cubes.AsSpan(offset, c.Plane));
+                    mean.AsSpan(offset, c.Plane), squares.AsSpan(offset, c.Plane), cubes.AsSpan(offset, c.Plane), epsilon: 0f);
             }
     }
 }

@@ -1,12 +1,20 @@
 namespace NanoCam.Explain.Methods;
 
 /// <summary>
-/// XGrad-CAM (Fu et al. 2020, eq. 9): α_k^c = Σ_ij (A^k_ij / Σ_ab A^k_ab) · ∂y^c/∂A^k_ij — the gradients averaged
-/// with the activations as weights. A channel whose activations sum to 0 gets weight 0.
+/// XGrad-CAM (Fu et al. 2020, eq. 9): α_k^c = Σ_ij (A^k_ij / (Σ_ab A^k_ab + ε)) · ∂y^c/∂A^k_ij — the gradients averaged
+/// with the activations as weights. By default ε = 1e-7, as pytorch-grad-cam (xgrad_cam.py), which damps channels whose
+/// activations sum to almost 0; a channel whose activations are all 0 gets weight 0 either way. ε = 0 gives eq. 9 as
+/// written, with weight 0 where Σ_ab A^k_ab = 0.
 /// </summary>
-public sealed class XGradCam : CamMethod
+public sealed class XGradCam(float epsilon = XGradCam.PyTorchGradCamEpsilon) : CamMethod
 {
+    /// <summary>pytorch-grad-cam's ε added to the activation sum.</summary>
+    public const float PyTorchGradCamEpsilon = 1e-7f;
+
     public override string Name => "xgradcam";
+
+    /// <summary>ε added to Σ_ab A^k_ab (0: eq. 9 as written).</summary>
+    public float Epsilon { get; } = epsilon >= 0f ? epsilon : throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "ε must not be negative");
 
     public override void ChannelWeights(CamContext context, Span<float> weights)
     {
@@ -22,7 +30,8 @@ public sealed class XGradCam : CamMethod
                     activationSum += activations[p];
                     weighted += activations[p] * gradients[p];
                 }
-                weights[n * c.Channels + k] = activationSum == 0f ? 0f : weighted / activationSum;
+                float denominator = activationSum + Epsilon;
+                weights[n * c.Channels + k] = denominator == 0f ? 0f : weighted / denominator;
             }
     }
 }
