@@ -21,6 +21,7 @@ public static class ParityRunner
     private sealed class Layout(string d) : LayoutParityTests(d);
     private sealed class Optimizer(string d) : OptimizerParityTests(d);
     private sealed class Engine(string d) : EngineParityTests(d);
+    private sealed class Function(string d) : FunctionParityTests(d);
 
     /// <summary>Prints the table; returns the number of failed rows.</summary>
     public static int Run(string device, TextWriter output)
@@ -28,7 +29,7 @@ public static class ParityRunner
         Func<string, object>[] families =
         [
             d => new Conv(d), d => new Gemm(d), d => new Pooling(d), d => new Elementwise(d), d => new BatchNorm(d),
-            d => new Softmax(d), d => new Layout(d), d => new Optimizer(d), d => new Engine(d),
+            d => new Softmax(d), d => new Layout(d), d => new Optimizer(d), d => new Engine(d), d => new Function(d),
         ];
         var kernels = TestDevices.Get(device);
         output.WriteLine($"ILGPU parity against the naive CPU backend on {device} ({kernels.Device.Description}), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
@@ -79,7 +80,7 @@ public static class ParityRunner
     private static string Describe(object? value) => value switch
     {
         int[] dims => $"[{string.Join(",", dims)}]",
-        Conv2dGeometry or Pool2dGeometry => "", // named by the case's label argument
+        Conv2dGeometry or Pool2dGeometry or RemapPlan => "", // named by the case's label argument
         null => "null",
         _ => value.ToString() ?? "",
     };

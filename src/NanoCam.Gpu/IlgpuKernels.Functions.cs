@@ -15,9 +15,9 @@ public sealed partial class IlgpuKernels
 
     public void UnaryBackward<TOp>(Tensor dInput, Tensor dOutput, Tensor input, Tensor output, TOp op) where TOp : struct, IUnaryFunction
     {
-        SameSize(dInput, dOutput, op.Name + " backward");
-        SameSize(dInput, input, op.Name + " backward");
-        SameSize(dInput, output, op.Name + " backward");
+        SameSize(dInput, dOutput, op.Name);
+        SameSize(dInput, input, op.Name);
+        SameSize(dInput, output, op.Name);
         if (dInput.Size > 0) _kernels.FunctionUnaryBackward<TOp>()(dInput.Size, View(dInput), View(dOutput), View(input), View(output), op);
     }
 
@@ -29,7 +29,7 @@ public sealed partial class IlgpuKernels
 
     public void BinaryBackward<TOp>(Tensor? dA, Tensor? dB, Tensor dOutput, Tensor a, Tensor b, Tensor output, TOp op) where TOp : struct, IBinaryFunction
     {
-        SameSize(dOutput, output, op.Name + " backward");
+        SameSize(dOutput, output, op.Name);
         if (dA is null && dB is null || dOutput.Size == 0) return;
         var map = new BroadcastIndex(dOutput.Shape, a.Shape, b.Shape);
         var targets = new BinaryTargets(dA is null ? 0 : 1, dB is null ? 0 : 1, a.Size == dOutput.Size ? 1 : 0, b.Size == dOutput.Size ? 1 : 0);

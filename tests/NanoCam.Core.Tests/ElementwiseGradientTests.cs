@@ -129,6 +129,8 @@ public class ElementwiseGradientTests
         var pa = Uniform(1, aDims, 0.5f, 2f);
         var pb = Uniform(2, bDims, -1.5f, 1.5f);
         TapeGradientCheck.Check(k, t => t.Binary(pa, pb, new Pow()), [pa, pb]);
+        TapeGradientCheck.Check(k, t => t.Binary(pb, pa, new Multiply()), [pa, pb]);
+        TapeGradientCheck.Check(k, t => t.Binary(pb, pa, new Divide()), [pa, pb]);
 
         var (ma, mb) = Staggered(3, aDims, bDims);
         TapeGradientCheck.Check(k, t => t.Binary(ma, mb, new Maximum()), [ma, mb]);

@@ -3,6 +3,24 @@ namespace NanoCam.Elementwise;
 // Element-wise binary functions: y = f(a, b) and both partial derivatives beside it (the generic binary kernels
 // broadcast a and b NumPy-style and sum each partial over the axes its operand was broadcast along).
 
+/// <summary>y = a·b; ∂y/∂a = b, ∂y/∂b = a (the generic twin of BinaryOp.Mul, for composing with the other structs).</summary>
+public readonly struct Multiply : IBinaryFunction
+{
+    public string Name => "Multiply";
+    public float Value(float a, float b) => a * b;
+    public float DerivativeA(float a, float b, float y) => b;
+    public float DerivativeB(float a, float b, float y) => a;
+}
+
+/// <summary>y = a/b; ∂y/∂a = 1/b, ∂y/∂b = −a/b² = −y/b (the generic twin of BinaryOp.Div).</summary>
+public readonly struct Divide : IBinaryFunction
+{
+    public string Name => "Divide";
+    public float Value(float a, float b) => a / b;
+    public float DerivativeA(float a, float b, float y) => 1f / b;
+    public float DerivativeB(float a, float b, float y) => -y / b;
+}
+
 /// <summary>y = a^b; ∂y/∂a = b·a^(b−1) (0 for b = 0), ∂y/∂b = y·ln a for a &gt; 0, else 0.</summary>
 public readonly struct Pow : IBinaryFunction
 {

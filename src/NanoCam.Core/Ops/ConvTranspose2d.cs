@@ -14,14 +14,18 @@ public static partial class TapeOps
     public static Tensor ConvTranspose2d(this Tape tape, Tensor x, Tensor weight, Tensor? bias, Conv2dGeometry g)
     {
         g.Validate();
-        if (x.Shape != g.OutputShape)
+        // Compared dimension by dimension: g.OutputShape and g.WeightShape would allocate on every pass.
+        if (!Is(x.Shape, g.Batch, g.OutputChannels, g.OutputHeight, g.OutputWidth))
             throw new ArgumentException($"conv-transpose2d: input {x.Shape} does not match the equivalent convolution's output {g.OutputShape}");
-        if (weight.Shape != g.WeightShape)
+        if (!Is(weight.Shape, g.OutputChannels, g.InputChannelsPerGroup, g.KernelHeight, g.KernelWidth))
             throw new ArgumentException($"conv-transpose2d: weight {weight.Shape} does not match [Cin, Cout/groups, kh, kw] = {g.WeightShape}");
         if (bias is not null && (bias.Shape.Rank != 1 || bias.Shape[0] != g.InputChannels))
             throw new ArgumentException($"conv-transpose2d: bias has shape {bias.Shape}, expected [{g.InputChannels}]");
         return tape.Next<ConvTranspose2dNode>().Forward(tape, x, weight, bias, g);
     }
+
+    private static bool Is(Shape shape, int d0, int d1, int d2, int d3) =>
+        shape.Rank == 4 && shape[0] == d0 && shape[1] == d1 && shape[2] == d2 && shape[3] == d3;
 }
 
 /// <summary>

@@ -182,8 +182,8 @@ public sealed class ReduceNode : Node
             kernels.ReduceForward(ReduceKind.Sum, target, source, outer, size, inner, 1f);
             source = target;
         }
-        kernels.BinaryForward(BinaryOp.Div, _counts, _gradientKept, _counts);   // dy / count
-        kernels.BinaryForward(BinaryOp.Mul, _mask, _mask, _counts);              // [x = y] · dy / count
+        kernels.BinaryForward(_counts, _gradientKept, _counts, default(Divide));   // dy / count
+        kernels.BinaryForward(_mask, _mask, _counts, default(Multiply));           // [x = y] · dy / count
         kernels.AddScaled(dInput, _mask, 1f);
     }
 }

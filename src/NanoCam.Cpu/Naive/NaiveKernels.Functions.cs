@@ -18,9 +18,9 @@ public sealed partial class NaiveKernels
     /// <summary>dx_i += f'(x_i, y_i) · dy_i  (the chain rule, one element at a time).</summary>
     public void UnaryBackward<TOp>(Tensor dInput, Tensor dOutput, Tensor input, Tensor output, TOp op) where TOp : struct, IUnaryFunction
     {
-        Check.SameSize(dInput, dOutput, op.Name + " backward");
-        Check.SameSize(dInput, input, op.Name + " backward");
-        Check.SameSize(dInput, output, op.Name + " backward");
+        Check.SameSize(dInput, dOutput, op.Name);
+        Check.SameSize(dInput, input, op.Name);
+        Check.SameSize(dInput, output, op.Name);
         var dx = dInput.Span;
         var dy = dOutput.Span;
         var x = input.Span;
@@ -48,7 +48,7 @@ public sealed partial class NaiveKernels
     /// </summary>
     public void BinaryBackward<TOp>(Tensor? dA, Tensor? dB, Tensor dOutput, Tensor a, Tensor b, Tensor output, TOp op) where TOp : struct, IBinaryFunction
     {
-        Check.SameSize(dOutput, output, op.Name + " backward");
+        Check.SameSize(dOutput, output, op.Name);
         var map = new BroadcastMap(dOutput.Shape, a.Shape, b.Shape);
         var dy = dOutput.Span;
         var y = output.Span;

@@ -25,9 +25,9 @@ public sealed unsafe partial class SimdKernels
 
     public void UnaryBackward<TOp>(Tensor dInput, Tensor dOutput, Tensor input, Tensor output, TOp op) where TOp : struct, IUnaryFunction
     {
-        Check.SameSize(dInput, dOutput, op.Name + " backward");
-        Check.SameSize(dInput, input, op.Name + " backward");
-        Check.SameSize(dInput, output, op.Name + " backward");
+        Check.SameSize(dInput, dOutput, op.Name);
+        Check.SameSize(dInput, input, op.Name);
+        Check.SameSize(dInput, output, op.Name);
         fixed (float* dx = dInput.Data, dy = dOutput.Data, x = input.Data, y = output.Data)
             RunUnary(op, dInput.Size, y, x, dy, dx);
     }
@@ -88,7 +88,7 @@ public sealed unsafe partial class SimdKernels
 
     public void BinaryBackward<TOp>(Tensor? dA, Tensor? dB, Tensor dOutput, Tensor a, Tensor b, Tensor output, TOp op) where TOp : struct, IBinaryFunction
     {
-        Check.SameSize(dOutput, output, op.Name + " backward");
+        Check.SameSize(dOutput, output, op.Name);
         var job = BinaryJob<TOp>.Instance;
         job.Layout.Build(dOutput.Shape, a.Shape, b.Shape);
         if (dOutput.Size == 0 || (dA is null && dB is null)) return;
