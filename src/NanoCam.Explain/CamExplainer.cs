@@ -149,8 +149,9 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         if (input.Shape.Rank != 4) throw new ArgumentException($"explain: input must be [N, C, H, W], got {input.Shape}");
         var tape = TapeFor(withGradients, configure);
         if (withGradients) foreach (var layer in layers) tape.RequireGradient(layer);
-        // Read after the pass: a no-grad pass must not fuse them away.
-        foreach (var layer in layers) tape.Keep(layer);
+        // Where the activations are read (see IExplainable.ActivationsOf); read after the pass, so a no-grad pass must not fuse them away.
+        var sources = layers.Select(Model.ActivationsOf).ToArray();
+        foreach (var layer in layers.Concat(sources)) tape.Keep(layer);
         // Host inputs (decoded images, masked copies) enter a device backend here, once per pass.
         Tensor x = atInput ? input : Kernels.Stage(input);
         if (atInput)
@@ -162,13 +163,15 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         }
         var scores = Model.Scores(tape, x);
         var published = new Tensor[layers.Length];
+        var activationTensors = new Tensor[layers.Length];
         for (int l = 0; l < layers.Length; l++)
         {
-            if (!tape.Named.TryGetValue(layers[l], out var activations))
+            if (!tape.Named.TryGetValue(layers[l], out var activations) || !tape.Named.TryGetValue(sources[l], out var source))
                 throw new ArgumentException($"layer '{layers[l]}' does not exist in this model");
             if (activations.Shape.Rank != 4)
                 throw new ArgumentException($"layer '{layers[l]}' is not spatial: its output has shape {activations.Shape}, CAM needs [N, K, h, w]");
             published[l] = activations;
+            activationTensors[l] = source;
         }
 
         int n = scores.Shape[0], classes = scores.Shape[1];
@@ -181,7 +184,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
             targets[i] = target.ClassFor(i, row);
             target.Seed(i, row, seed.AsSpan(i * classes, classes));
         }
-        var hostActivations = published.Select(a => a.ToArray()).ToArray();
+        var hostActivations = activationTensors.Select(a => a.ToArray()).ToArray();
         var gradients = new float[]?[layers.Length];
         float[]? inputGradient = null;
         if (withGradients)

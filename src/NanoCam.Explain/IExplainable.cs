@@ -29,6 +29,13 @@ public interface IExplainable
     /// </summary>
     int MaxBatch => int.MaxValue;
 
+    /// <summary>
+    /// The tensor whose values stand for the activations A^k of <paramref name="layer"/> (the gradient is always the
+    /// layer's own): the layer itself by default. An imported PyTorch model says the ReLU after it when that ReLU is the
+    /// layer's only reader, as PyTorch's in-place ReLU overwrites the tensor pytorch-grad-cam captured.
+    /// </summary>
+    string ActivationsOf(string layer) => layer;
+
     /// <summary>The tensor name a user's layer name refers to (an imported model also takes PyTorch module paths); the name itself by default.</summary>
     string ResolveLayer(string layer) => layer;
 }

@@ -50,6 +50,16 @@ public sealed class OnnxExplainable : IExplainable, ISpatialBiases
 
     public string DefaultLayer { get; }
 
+    /// <summary>
+    /// Whether a layer read by nothing but a ReLU shows its activations after that ReLU (its gradient stays the layer's).
+    /// On by default: it is what pytorch-grad-cam captures on a PyTorch model whose ReLU runs in place (torchvision's
+    /// do), the reference users compare maps with; docs/pytorch-grad-cam-parity.md says more.
+    /// </summary>
+    public bool InPlaceRelu { get; init; } = true;
+
+    public string ActivationsOf(string layer) =>
+        InPlaceRelu && _model.Consumers(layer).Take(2).ToList() is [{ OpType: "Relu" } relu] && relu.Outputs[0].Length > 0 ? relu.Outputs[0] : layer;
+
     /// <summary>Any batch when the graph is batch-independent (see <see cref="OnnxModel.Batch"/>), else its declared batch.</summary>
     public int MaxBatch => _model.MaxBatch;
 
