@@ -31,6 +31,7 @@ internal static class OnnxOperatorRegistry
         Variadic.Sum, Variadic.Mean, Variadic.Max, Variadic.Min,
         Transpose.Operator, Slice.Operator, Split.Operator, Pad.Operator, Broadcasting.Expand, Broadcasting.Tile,
         Cast.Operator, Constants.ConstantOfShape, Constants.Range, Where.Operator,
+        Resize.ResizeOperator, Resize.UpsampleOperator,
     ];
 
     private static readonly Dictionary<string, OnnxOperator> ByType = All.ToDictionary(o => o.OpType);
