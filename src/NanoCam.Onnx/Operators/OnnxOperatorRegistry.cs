@@ -32,6 +32,7 @@ internal static class OnnxOperatorRegistry
         Transpose.Operator, Slice.Operator, Split.Operator, Pad.Operator, Broadcasting.Expand, Broadcasting.Tile,
         Cast.Operator, Constants.ConstantOfShape, Constants.Range, Where.Operator,
         Resize.ResizeOperator, Resize.UpsampleOperator,
+        ConvTranspose.Operator,
     ];
 
     private static readonly Dictionary<string, OnnxOperator> ByType = All.ToDictionary(o => o.OpType);
