@@ -33,6 +33,7 @@ internal static class OnnxOperatorRegistry
         Cast.Operator, Constants.ConstantOfShape, Constants.Range, Where.Operator,
         Resize.ResizeOperator, Resize.UpsampleOperator,
         ConvTranspose.Operator,
+        DepthToSpace.DepthToSpaceOperator, DepthToSpace.SpaceToDepthOperator,
     ];
 
     private static readonly Dictionary<string, OnnxOperator> ByType = All.ToDictionary(o => o.OpType);
