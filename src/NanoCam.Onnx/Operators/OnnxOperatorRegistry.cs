@@ -34,6 +34,7 @@ internal static class OnnxOperatorRegistry
         Resize.ResizeOperator, Resize.UpsampleOperator,
         ConvTranspose.Operator,
         DepthToSpace.DepthToSpaceOperator, DepthToSpace.SpaceToDepthOperator,
+        Einsum.Operator,
     ];
 
     private static readonly Dictionary<string, OnnxOperator> ByType = All.ToDictionary(o => o.OpType);
