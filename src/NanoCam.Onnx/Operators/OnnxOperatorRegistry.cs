@@ -36,6 +36,10 @@ internal static class OnnxOperatorRegistry
         ArgReduce.ArgMax, ArgReduce.ArgMin,
         Normalization.LayerNormalization, Normalization.GroupNormalization, Normalization.InstanceNormalization,
         LocalResponseNormalization.Operator,
+        Resize.ResizeOperator, Resize.UpsampleOperator,
+        ConvTranspose.Operator,
+        DepthToSpace.DepthToSpaceOperator, DepthToSpace.SpaceToDepthOperator,
+        Einsum.Operator,
     ];
 
     private static readonly Dictionary<string, OnnxOperator> ByType = All.ToDictionary(o => o.OpType);
