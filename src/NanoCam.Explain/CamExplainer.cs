@@ -15,6 +15,12 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     public IExplainable Model { get; } = model;
     public IKernels Kernels { get; } = kernels;
 
+    /// <summary>
+    /// Whether a layer of tokens [N, T, D] (a vision transformer's) is captured laid out on its square grid as
+    /// [N, D, h, w], the class token dropped when T − 1 is a square (pytorch-grad-cam's reshape_transform).
+    /// </summary>
+    public bool ReshapeTokens { get; set; }
+
     /// <summary>Warnings raised by the last call (flat maps, …).</summary>
     public List<string> Warnings { get; } = [];
 
@@ -168,8 +174,9 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         {
             if (!tape.Named.TryGetValue(layers[l], out var activations) || !tape.Named.TryGetValue(sources[l], out var source))
                 throw new ArgumentException($"layer '{layers[l]}' does not exist in this model");
-            if (activations.Shape.Rank != 4)
-                throw new ArgumentException($"layer '{layers[l]}' is not spatial: its output has shape {activations.Shape}, CAM needs [N, K, h, w]");
+            if (activations.Shape.Rank != 4 && !(ReshapeTokens && activations.Shape.Rank == 3))
+                throw new ArgumentException($"layer '{layers[l]}' is not spatial: its output has shape {activations.Shape}, CAM needs [N, K, h, w]"
+                    + (activations.Shape.Rank == 3 ? " (a transformer's tokens [N, T, D]: lay them out on their grid with --reshape-tokens)" : ""));
             published[l] = activations;
             activationTensors[l] = source;
         }
@@ -197,8 +204,12 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
             if (atInput) inputGradient = x.Grad!.ToArray();
         }
 
-        LayerCapture Make(string name, Shape s, float[] values, float[]? grads) =>
-            new(name, s[0], s[1], s[2], s[3], values, grads, hostScores, classes, targets);
+        LayerCapture Make(string name, Shape s, float[] values, float[]? grads)
+        {
+            if (s.Rank == 4) return new(name, s[0], s[1], s[2], s[3], values, grads, hostScores, classes, targets);
+            var grid = TokenGrid.Of(s);
+            return new(name, s[0], s[2], grid.Side, grid.Side, grid.Lay(values), grads is null ? null : grid.Lay(grads), hostScores, classes, targets);
+        }
         var captured = layers.Select((name, l) => Make(name, published[l].Shape, hostActivations[l], gradients[l])).ToArray();
         if (atInput) return Make(InputLayer, input.Shape, input.ToArray(), inputGradient) with { Additional = captured };
         return captured[0];
@@ -283,6 +294,34 @@ public sealed record ExplainOptions(bool Raw = false, bool AugmentFlip = false, 
 {
     /// <summary>Normalized maps, no augmentation, no smoothing.</summary>
     public static ExplainOptions Default { get; } = new();
+}
+
+/// <summary>
+/// A transformer's tokens [N, T, D] on their square grid, channels first: token 1 + i·side + j (after the class token,
+/// when there is one: T = side² + 1) goes to [n, :, i, j]; with T = side² every token is a cell.
+/// </summary>
+internal sealed record TokenGrid(int Batch, int Tokens, int Channels, int Side, int First)
+{
+    public static TokenGrid Of(Shape tokens)
+    {
+        int n = tokens[0], t = tokens[1], d = tokens[2];
+        int withClass = (int)Math.Round(Math.Sqrt(t - 1)), plain = (int)Math.Round(Math.Sqrt(t));
+        if (t > 1 && withClass * withClass == t - 1) return new(n, t, d, withClass, 1);
+        if (plain * plain == t) return new(n, t, d, plain, 0);
+        throw new ArgumentException($"tokens {tokens} do not lie on a square grid (neither T nor T − 1 is a square)");
+    }
+
+    /// <summary>[N, T, D] → [N, D, side, side].</summary>
+    public float[] Lay(float[] tokens)
+    {
+        int cells = Side * Side;
+        var grid = new float[Batch * Channels * cells];
+        for (int n = 0; n < Batch; n++)
+            for (int cell = 0; cell < cells; cell++)
+                for (int c = 0; c < Channels; c++)
+                    grid[(n * Channels + c) * cells + cell] = tokens[(n * Tokens + First + cell) * Channels + c];
+        return grid;
+    }
 }
 
 /// <summary>A target seen from a chunk of a batch: image i of the chunk is image <paramref name="First"/> + i of the batch.</summary>

@@ -23,8 +23,11 @@ public sealed class OnnxExplainable : IExplainable, ISpatialBiases
         var layers = model.DescribeLayers();
         SpatialBiases = FindSpatialBiases(model, layers);
         var scoresName = model.OutputBeforeSoftmax ?? model.OutputNames[0];
-        DefaultLayer = model.DefaultCamLayer(scoresName)
-            ?? throw new ArgumentException($"{model.Source} has no four-dimensional layer with a spatial output to explain");
+        // A transformer's patch embedding is four-dimensional too, but its tokens after attention are what to explain.
+        var spatial = model.DefaultCamLayer(scoresName);
+        var tokens = DefaultTokenLayer;
+        DefaultLayer = (tokens is not null && (spatial is null || model.Producer(tokens)!.Index > model.Producer(spatial)!.Index) ? tokens : spatial)
+            ?? throw new ArgumentException($"{model.Source} has no four-dimensional layer with a spatial output, and no attention whose tokens could be laid out, to explain");
         var scores = layers.SelectMany(l => l.Outputs.Zip(l.OutputShapes)).FirstOrDefault(o => o.First == scoresName).Second
             ?? throw new ArgumentException($"{model.Source}: the shape of its scores is unknown");
         Classes = scores.Skip(1).Aggregate(1, (p, d) => p * d);
@@ -59,6 +62,30 @@ public sealed class OnnxExplainable : IExplainable, ISpatialBiases
 
     public string ActivationsOf(string layer) =>
         InPlaceRelu && _model.Consumers(layer).Take(2).ToList() is [{ OpType: "Relu" } relu] && relu.Outputs[0].Length > 0 ? relu.Outputs[0] : layer;
+
+    /// <summary>
+    /// The default layer of a transformer explained with token reshaping: the last LayerNormalization that the last
+    /// attention Softmax depends on — the last block's first norm (torchvision's encoder.layers[-1].ln_1, timm's
+    /// blocks[-1].norm1), where pytorch-grad-cam's ViT example looks, since after the last attention only the class
+    /// token reaches the head. Null for a graph without attention.
+    /// </summary>
+    public string? DefaultTokenLayer
+    {
+        get
+        {
+            var softmax = _model.Nodes.LastOrDefault(n => n.OpType == "Softmax");
+            if (softmax is null) return null;
+            var ancestors = new HashSet<OnnxNode>();
+            var stack = new Stack<OnnxNode>([softmax]);
+            while (stack.Count > 0)
+            {
+                var node = stack.Pop();
+                if (!ancestors.Add(node)) continue;
+                foreach (var input in node.Inputs) if (_model.Producer(input) is { } producer) stack.Push(producer);
+            }
+            return _model.Nodes.LastOrDefault(n => n.OpType == "LayerNormalization" && ancestors.Contains(n))?.Outputs[0];
+        }
+    }
 
     /// <summary>Any batch when the graph is batch-independent (see <see cref="OnnxModel.Batch"/>), else its declared batch.</summary>
     public int MaxBatch => _model.MaxBatch;

@@ -26,6 +26,7 @@ public static class ExplainCommand
         var raw = CliOptions.Make("--raw", "keep the map unnormalized (ReLU'd and upsampled, not min–max scaled) in --save-map", false);
         var augment = CliOptions.Make("--aug-smooth", "test-time augmentation: average with the horizontally flipped image's map", false);
         var eigen = CliOptions.Make("--eigen-smooth", "replace the weighted sum by its first principal component", false);
+        var reshapeTokens = CliOptions.Make("--reshape-tokens", "a transformer layer's tokens [N, T, D] laid out on their square grid as [N, D, h, w], the class token dropped (pytorch-grad-cam's reshape_transform)", false);
         var colormap = CliOptions.Make("--colormap", $"colour map: {string.Join(", ", ColorMaps.Names)}", "jet");
         var labels = CliOptions.Make<string?>("--labels", "class names, one per line (or a JSON array), for ONNX models", null);
         var threads = CliOptions.Threads();
@@ -33,7 +34,7 @@ public static class ExplainCommand
         var preprocessing = new Preprocessing.Options();
         var command = new Command("explain", "Explain a prediction with a CAM-family method (Grad-CAM and family, Guided Backprop)")
         {
-            model, image, input, method, layer, cls, output, saveMap, raw, augment, eigen, colormap, labels, threads, device,
+            model, image, input, method, layer, cls, output, saveMap, raw, augment, eigen, reshapeTokens, colormap, labels, threads, device,
         };
         preprocessing.AddTo(command);
         command.SetAction(p => CliRunner.Guard(() =>
@@ -49,7 +50,7 @@ public static class ExplainCommand
             var loaded = LoadedModel.Open(p.GetValue(model)!, p.GetValue(labels), preprocessing, p);
             if (loaded.Explainable is ModuleExplainable module) module.Model.MoveTo(kernels);
             var (tensor, shown) = ReadInput(loaded, p.GetValue(image), p.GetValue(input));
-            var explainer = new CamExplainer(loaded.Explainable, kernels);
+            var explainer = new CamExplainer(loaded.Explainable, kernels) { ReshapeTokens = p.GetValue(reshapeTokens) };
             var target = p.GetValue(cls) is { } k ? CamTarget.Class(k) : CamTarget.TopPrediction();
             string layerName = loaded.Explainable.ResolveLayer(p.GetValue(layer) ?? loaded.Explainable.DefaultLayer);
             var options = new ExplainOptions(p.GetValue(raw), p.GetValue(augment), p.GetValue(eigen));

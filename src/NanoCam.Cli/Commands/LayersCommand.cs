@@ -28,7 +28,8 @@ public static class LayersCommand
                     for (int i = 0; i < layer.Outputs.Count; i++)
                     {
                         var shape = layer.OutputShapes[i];
-                        if (!all && shape is not { Length: 4 }) continue;
+                        bool tokens = explainable.DefaultTokenLayer is not null && shape is { Length: 3 };
+                        if (!all && shape is not { Length: 4 } && !tokens) continue;
                         var modules = string.Join(", ", onnx.ModulePaths.ModulesOf(layer.Outputs[i]));
                         table.AddRow(Markup.Escape(layer.Outputs[i]), Markup.Escape(modules), $"{layer.OpType} ({Markup.Escape(layer.Name)})",
                             shape is null ? "?" : Markup.Escape($"[{string.Join(", ", shape)}]"));
@@ -38,7 +39,9 @@ public static class LayersCommand
                 Console.WriteLine($"input: {onnx.Inputs[0]}");
                 Console.WriteLine(batch.Independent ? $"batch: N images in one pass ({batch.Reason})" : $"batch: image by image ({batch.Reason})");
                 var modulesOfDefault = onnx.ModulePaths.ModulesOf(explainable.DefaultLayer);
-                Console.WriteLine($"default layer: {explainable.DefaultLayer}{(modulesOfDefault.Count > 0 ? $" (module {string.Join(", ", modulesOfDefault)})" : "")}: the last 4-D tensor with more than one spatial cell on the way to the class scores");
+                bool transformer = explainable.DefaultLayer == explainable.DefaultTokenLayer;
+                Console.WriteLine($"default layer: {explainable.DefaultLayer}{(modulesOfDefault.Count > 0 ? $" (module {string.Join(", ", modulesOfDefault)})" : "")}: "
+                    + (transformer ? "the last block's first LayerNormalization before the last attention (explain it with --reshape-tokens)" : "the last 4-D tensor with more than one spatial cell on the way to the class scores"));
                 Console.WriteLine("--layer takes a tensor name or a module path" + (all ? "" : "; --all lists every tensor"));
                 return 0;
             }
