@@ -144,7 +144,8 @@ internal sealed record ZooModel(string Name, OnnxModel Model, float[] Input, int
             var candidate = Path.Combine(dir.FullName, "shared", "data", "models", "zoo");
             if (Directory.Exists(candidate)) return candidate;
         }
-        throw new DirectoryNotFoundException("shared/data/models/zoo not found; set NANOCAM_DATA");
+        const string fallback = "/work/shared/data/models/zoo";
+        return Directory.Exists(fallback) ? fallback : throw new DirectoryNotFoundException("shared/data/models/zoo not found; set NANOCAM_DATA");
     });
 
     public static ZooModel Open(string name)
