@@ -54,7 +54,8 @@ public static class CliRunner
     {
         var inner = e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : e;
         if (inner is System.Reflection.TargetInvocationException { InnerException: { } ti }) inner = ti;
-        var message = inner.Message.ReplaceLineEndings(" ");
+        // The last guard of "one clear line": whatever a message quotes from a file, no control character reaches the terminal.
+        var message = DisplayText.Quote(inner.Message.ReplaceLineEndings(" "), 400);
         return inner switch
         {
             FileNotFoundException or DirectoryNotFoundException or ArgumentException or InvalidDataException or FormatException

@@ -9,8 +9,10 @@ public static class ImageCodec
     /// <summary>Decodes an image file to RGB (gray is expanded, alpha dropped); failures become InvalidDataException naming the file.</summary>
     public static RgbImage Load(string path)
     {
+        if (Directory.Exists(path)) throw new InvalidDataException($"cannot read image {path}: it is a folder, not an image file");
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
+        catch (FileNotFoundException e) { throw new FileNotFoundException($"image file not found: {path}", path, e); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new InvalidDataException($"cannot read image {path}: {e.Message}", e);
@@ -25,7 +27,9 @@ public static class ImageCodec
         try { result = ImageResult.FromMemory(encoded, StbImageSharp.ColorComponents.RedGreenBlue); }
         catch (Exception e)
         {
-            throw new InvalidDataException($"cannot read image {name}: {e.Message}", e);
+            // The decoder's complaint, when it is words; a message made of the file's own bytes is not repeated.
+            var why = e.Message.Length > 0 && DisplayText.IsPrintable(e.Message) ? DisplayText.Quote(e.Message, 60) : "the data is truncated or corrupted";
+            throw new InvalidDataException($"cannot read image {name}: {why}", e);
         }
         if (result is null || result.Data is null || result.Width <= 0 || result.Height <= 0)
             throw new InvalidDataException($"cannot read image {name}: decoder returned no pixels");

@@ -84,13 +84,13 @@ public static partial class Npy
         string header = Encoding.Latin1.GetString(bytes.Slice(preamble, headerLength));
         Match descr = DescrPattern().Match(header), fortran = FortranPattern().Match(header), shapeMatch = ShapePattern().Match(header);
         if (!descr.Success || !fortran.Success || !shapeMatch.Success)
-            throw new InvalidDataException($"{name}: bad .npy header (expected 'descr', 'fortran_order' and 'shape'): {header.Trim()}");
+            throw new InvalidDataException($"{name}: bad .npy header (expected 'descr', 'fortran_order' and 'shape'): {DisplayText.Quote(header.Trim(), 60)}");
         string dtype = descr.Groups[1].Value;
         int itemSize = dtype switch
         {
             "<f4" or "=f4" => 4,
             "<f8" or "=f8" => 8,
-            _ => throw new InvalidDataException($"{name}: dtype '{dtype}' is not supported (only '<f4', or '<f8' narrowed to float)"),
+            _ => throw new InvalidDataException($"{name}: dtype '{DisplayText.Quote(dtype, 16)}' is not supported (only '<f4', or '<f8' narrowed to float)"),
         };
         if (fortran.Groups[1].Value == "True") throw new InvalidDataException($"{name}: Fortran-order arrays are not supported");
 
@@ -104,7 +104,7 @@ public static partial class Npy
         }
         catch (Exception e) when (e is FormatException or OverflowException)
         {
-            throw new InvalidDataException($"{name}: bad shape in .npy header: ({shapeMatch.Groups[1].Value})", e);
+            throw new InvalidDataException($"{name}: bad shape in .npy header: ({DisplayText.Quote(shapeMatch.Groups[1].Value, 40)})", e);
         }
         ReadOnlySpan<byte> body = bytes[(preamble + headerLength)..];
         if (body.Length < count * itemSize)

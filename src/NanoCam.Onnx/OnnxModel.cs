@@ -220,7 +220,7 @@ public sealed class OnnxModel
         {
             OnnxValue value;
             try { value = OnnxTensors.Decode(init, baseDirectory, source); }
-            catch (NotSupportedException ex) { throw new NotSupportedException($"{source}: initializer '{OnnxText.Quote(init.Name)}': {ex.Message}", ex); }
+            catch (NotSupportedException ex) { throw new NotSupportedException($"{source}: initializer '{DisplayText.Quote(init.Name)}': {ex.Message}", ex); }
             // The decoded value holds the data now; dropping the encoded bytes keeps the weights in memory once, not twice.
             init.ClearRawData();
             init.FloatData.Clear();
@@ -251,18 +251,18 @@ public sealed class OnnxModel
             var node = new OnnxNode(proto, i, opset);
             var op = domain == "" ? OnnxOperatorRegistry.Find(node.OpType) : null;
             if (op is null)
-                throw new NotSupportedException($"unsupported ONNX operator {(domain == "" ? "" : OnnxText.Quote(domain) + ".")}{OnnxText.Quote(node.OpType)} (node {OnnxText.Quote(node.Name)}, opset {opset})");
+                throw new NotSupportedException($"unsupported ONNX operator {(domain == "" ? "" : DisplayText.Quote(domain) + ".")}{DisplayText.Quote(node.OpType)} (node {DisplayText.Quote(node.Name)}, opset {opset})");
             if (opset < op.SinceOpset)
-                throw new NotSupportedException($"ONNX node {OnnxText.Quote(node.Name)} ({node.OpType}) is written for opset {opset}; NanoCam implements {node.OpType} from opset {op.SinceOpset} on");
+                throw new NotSupportedException($"ONNX node {DisplayText.Quote(node.Name)} ({node.OpType}) is written for opset {opset}; NanoCam implements {node.OpType} from opset {op.SinceOpset} on");
             foreach (var input in node.Inputs)
                 if (input.Length > 0 && !defined.Contains(input))
-                    throw new InvalidDataException($"{source}: node {OnnxText.Quote(node.Name)} ({node.OpType}) reads '{OnnxText.Quote(input)}', which no earlier node, input or initializer defines (corrupted or unsorted graph)");
+                    throw new InvalidDataException($"{source}: node {DisplayText.Quote(node.Name)} ({node.OpType}) reads '{DisplayText.Quote(input)}', which no earlier node, input or initializer defines (corrupted or unsorted graph)");
             foreach (var output in node.Outputs) if (output.Length > 0) defined.Add(output);
             nodes.Add(node);
         }
         var outputs = graph.Output.Select(o => o.Name).ToList();
         foreach (var o in outputs)
-            if (!defined.Contains(o)) throw new InvalidDataException($"{source}: graph output '{OnnxText.Quote(o)}' is never computed");
+            if (!defined.Contains(o)) throw new InvalidDataException($"{source}: graph output '{DisplayText.Quote(o)}' is never computed");
         var read = new HashSet<string>(nodes.SelectMany(n => n.Inputs).Concat(outputs));
         foreach (var node in nodes) node.MarkUsedOutputs(read);
         return new OnnxModel(source, model, nodes, parameters, constants, inputs, outputs);
@@ -283,7 +283,7 @@ public sealed class OnnxModel
         var dims = tt?.Shape?.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? (int)Math.Clamp(d.DimValue, -1, int.MaxValue) : -1).ToArray() ?? [];
         foreach (var d in tt?.Shape?.Dim ?? [])
             if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && (d.DimValue < 0 || d.DimValue > MaxDimension))
-                throw new InvalidDataException($"{source}: graph input '{OnnxText.Quote(vi.Name)}' declares a dimension of {d.DimValue} (NanoCam takes up to {MaxDimension})");
+                throw new InvalidDataException($"{source}: graph input '{DisplayText.Quote(vi.Name)}' declares a dimension of {d.DimValue} (NanoCam takes up to {MaxDimension})");
         return new OnnxGraphInput(vi.Name, (OnnxDataType)(tt?.ElemType ?? 1), dims) { Container = kind };
     }
 
@@ -379,11 +379,11 @@ public sealed class OnnxModel
         }
         catch (ArgumentException ex)
         {
-            throw new ArgumentException($"ONNX node {OnnxText.Quote(node.Name)} ({node.OpType}, opset {node.Opset}): {ex.Message}", ex);
+            throw new ArgumentException($"ONNX node {DisplayText.Quote(node.Name)} ({node.OpType}, opset {node.Opset}): {ex.Message}", ex);
         }
         catch (InvalidOperationException ex) when (ex.Message.Contains("shape-only"))
         {
-            throw new NotSupportedException($"ONNX node {OnnxText.Quote(node.Name)} ({node.OpType}, opset {node.Opset}) reads data values on the host, which folding cannot give it", ex);
+            throw new NotSupportedException($"ONNX node {DisplayText.Quote(node.Name)} ({node.OpType}, opset {node.Opset}) reads data values on the host, which folding cannot give it", ex);
         }
     }
 

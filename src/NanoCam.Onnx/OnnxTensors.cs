@@ -56,7 +56,7 @@ public static class OnnxTensors
     /// </summary>
     public static OnnxValue Decode(TensorProto proto, string? baseDirectory, string source)
     {
-        var what = $"{source}: tensor '{OnnxText.Quote(proto.Name)}'";
+        var what = $"{source}: tensor '{DisplayText.Quote(proto.Name)}'";
         var dims = new int[proto.Dims.Count];
         long count = 1;
         for (int i = 0; i < dims.Length; i++)
@@ -233,7 +233,7 @@ public static class OnnxTensors
 
     private static long ParseSize(string text, string field, string what) =>
         long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value
-        : throw new InvalidDataException($"{what}: external data {field} '{OnnxText.Quote(text, 24)}' is not a non-negative integer");
+        : throw new InvalidDataException($"{what}: external data {field} '{DisplayText.Quote(text, 24)}' is not a non-negative integer");
 
     private static byte[] ReadExternal(TensorProto proto, string? baseDirectory, string what)
     {
@@ -254,9 +254,9 @@ public static class OnnxTensors
         var path = Path.GetFullPath(Path.Combine(folder, location));
         var relative = Path.GetRelativePath(folder, path);
         if (Path.IsPathRooted(location) || relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar) || Path.IsPathRooted(relative))
-            throw new InvalidDataException($"{what} names the external data file '{OnnxText.Quote(location)}', which lies outside the model's folder: refused");
+            throw new InvalidDataException($"{what} names the external data file '{DisplayText.Quote(location)}', which lies outside the model's folder: refused");
         if (!File.Exists(path))
-            throw new FileNotFoundException($"{what} is stored in the external data file '{OnnxText.Quote(location)}', which was not found beside the model", path);
+            throw new FileNotFoundException($"{what} is stored in the external data file '{DisplayText.Quote(location)}', which was not found beside the model", path);
         using var stream = File.OpenRead(path);
         if (length < 0) length = stream.Length - offset;
         if (offset < 0 || offset + length > stream.Length)

@@ -101,7 +101,7 @@ internal static class ConvTranspose
                 padBegin = explicitPads ? checked((int)pads![i]) : 0;
                 output = outputShape?[i] ?? natural - padBegin - (explicitPads ? checked((int)pads![i + spatial]) : 0);
             }
-            else throw c.Invalid($"unknown auto_pad '{OnnxText.Quote(autoPad)}'");
+            else throw c.Invalid($"unknown auto_pad '{DisplayText.Quote(autoPad)}'");
             var axis = new TransposedAxis(input, kernel[i], strides[i], dilations[i], padBegin, output);
             if (strides[i] < 1 || dilations[i] < 1 || output < 1 || axis.Computed < 1)
                 throw c.Invalid($"spatial axis {i}: stride {strides[i]}, dilation {dilations[i]} and padding {padBegin} give an output of {output} that misses every computed position");

@@ -26,7 +26,7 @@ internal static class DepthToSpace
         {
             "DCR" => (new[] { n, b, b, depth, h, w }, new[] { 0, 3, 4, 1, 5, 2 }),
             "CRD" => (new[] { n, depth, b, b, h, w }, new[] { 0, 1, 4, 2, 5, 3 }),
-            var other => throw c.Invalid($"mode '{OnnxText.Quote(other)}' is not DCR or CRD"),
+            var other => throw c.Invalid($"mode '{DisplayText.Quote(other)}' is not DCR or CRD"),
         };
         var tape = c.Tape;
         var y = tape.Reshape(tape.Transpose(tape.Reshape(c.Float(0), blocks), perm), [n, depth, h * b, w * b]);

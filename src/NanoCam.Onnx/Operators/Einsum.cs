@@ -106,7 +106,7 @@ internal static class Einsum
         var text = string.Concat(equation.Where(ch => !char.IsWhiteSpace(ch)));
         int arrow = text.IndexOf("->", StringComparison.Ordinal);
         var terms = (arrow < 0 ? text : text[..arrow]).Split(',');
-        if (terms.Length != ranks.Length) throw c.Invalid($"equation '{OnnxText.Quote(equation)}' has {terms.Length} operands but the node has {ranks.Length} inputs");
+        if (terms.Length != ranks.Length) throw c.Invalid($"equation '{DisplayText.Quote(equation)}' has {terms.Length} operands but the node has {ranks.Length} inputs");
         var parsed = terms.Select(t => Letters(c, t, equation)).ToArray();
         // The ellipsis spans the axes the letters leave; operands with fewer such axes align to the right.
         int ellipsisRank = 0;
@@ -114,7 +114,7 @@ internal static class Einsum
         {
             int letters = parsed[i].Labels.Count, spare = ranks[i] - letters;
             if (spare < 0 || (spare > 0 && parsed[i].EllipsisAt < 0))
-                throw c.Invalid($"operand {i} '{OnnxText.Quote(terms[i])}' names {letters} axes but has rank {ranks[i]}");
+                throw c.Invalid($"operand {i} '{DisplayText.Quote(terms[i])}' names {letters} axes but has rank {ranks[i]}");
             ellipsisRank = Math.Max(ellipsisRank, spare);
         }
         var inputs = new int[parsed.Length][];
@@ -124,7 +124,7 @@ internal static class Einsum
             int spare = ranks[i] - labels.Count;
             inputs[i] = at < 0 ? [.. labels] : [.. labels.Take(at), .. Enumerable.Range(ellipsisRank - spare, spare).Select(k => Ellipsis + k), .. labels.Skip(at)];
             if (inputs[i].Distinct().Count() != inputs[i].Length)
-                throw c.Unsupported($"operand {i} '{OnnxText.Quote(terms[i])}' repeats an index (a diagonal), which NanoCam's Einsum does not take");
+                throw c.Unsupported($"operand {i} '{DisplayText.Quote(terms[i])}' repeats an index (a diagonal), which NanoCam's Einsum does not take");
         }
         int[] ellipsis = [.. Enumerable.Range(0, ellipsisRank).Select(k => Ellipsis + k)];
         int[] output;
@@ -137,10 +137,10 @@ internal static class Einsum
         {
             var (labels, at) = Letters(c, text[(arrow + 2)..], equation);
             output = at < 0 ? [.. labels] : [.. labels.Take(at), .. ellipsis, .. labels.Skip(at)];
-            if (output.Distinct().Count() != output.Length) throw c.Invalid($"the output of '{OnnxText.Quote(equation)}' repeats an index");
+            if (output.Distinct().Count() != output.Length) throw c.Invalid($"the output of '{DisplayText.Quote(equation)}' repeats an index");
             foreach (var label in output)
                 if (!inputs.Any(i => i.Contains(label)))
-                    throw c.Invalid($"output index {Describe(label)} of '{OnnxText.Quote(equation)}' is in no operand");
+                    throw c.Invalid($"output index {Describe(label)} of '{DisplayText.Quote(equation)}' is in no operand");
         }
         return (inputs, output);
     }
@@ -158,7 +158,7 @@ internal static class Einsum
                 i += 2;
             }
             else if (char.IsAsciiLetter(term[i])) labels.Add(term[i]);
-            else throw c.Invalid($"equation '{OnnxText.Quote(equation)}': unexpected '{term[i]}' in '{OnnxText.Quote(term)}'");
+            else throw c.Invalid($"equation '{DisplayText.Quote(equation)}': unexpected '{term[i]}' in '{DisplayText.Quote(term)}'");
         }
         return (labels, at);
     }

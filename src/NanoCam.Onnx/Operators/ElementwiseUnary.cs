@@ -34,7 +34,7 @@ internal static class ElementwiseUnary
     {
         "none" => Apply(c, new Gelu()),
         "tanh" => Apply(c, new GeluTanh()),
-        var other => throw c.Unsupported($"approximate '{OnnxText.Quote(other)}' is not one of none, tanh"),
+        var other => throw c.Unsupported($"approximate '{DisplayText.Quote(other)}' is not one of none, tanh"),
     });
 
     private static OnnxOperator Of<TOp>(string opType, Func<OnnxNode, TOp> make) where TOp : struct, IUnaryFunction =>

@@ -44,7 +44,7 @@ internal static class Pad
             "reflect" => BorderMode.Reflect,
             "edge" => BorderMode.Edge,
             "wrap" => BorderMode.Wrap,
-            var other => throw c.Unsupported($"mode '{OnnxText.Quote(other)}' is not one of constant, reflect, edge, wrap"),
+            var other => throw c.Unsupported($"mode '{DisplayText.Quote(other)}' is not one of constant, reflect, edge, wrap"),
         };
         return OnnxOperatorContext.Result(c.Tape.Pad(c.Float(0), begin, end, mode, value), x.ElementType);
     }

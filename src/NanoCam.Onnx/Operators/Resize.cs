@@ -57,7 +57,7 @@ internal static class Resize
     {
         "nearest" => new(ResizeMode.Nearest, ResizeCoordinates.Asymmetric, NearestRounding.Floor),
         "linear" or "bilinear" => new(ResizeMode.Linear, ResizeCoordinates.Asymmetric),
-        var other => throw c.Unsupported($"mode '{OnnxText.Quote(other)}' is not one of nearest, linear"),
+        var other => throw c.Unsupported($"mode '{DisplayText.Quote(other)}' is not one of nearest, linear"),
     };
 
     /// <summary>Resize-11 and later: every attribute, with the schema's defaults.</summary>
@@ -69,7 +69,7 @@ internal static class Resize
             "nearest" => ResizeMode.Nearest,
             "linear" => ResizeMode.Linear,
             "cubic" => ResizeMode.Cubic,
-            var other => throw c.Unsupported($"mode '{OnnxText.Quote(other)}' is not one of nearest, linear, cubic"),
+            var other => throw c.Unsupported($"mode '{DisplayText.Quote(other)}' is not one of nearest, linear, cubic"),
         };
         var coordinates = node.String("coordinate_transformation_mode", "half_pixel") switch
         {
@@ -80,7 +80,7 @@ internal static class Resize
             "asymmetric" => ResizeCoordinates.Asymmetric,
             "tf_half_pixel_for_nn" when c.Opset < 13 => ResizeCoordinates.TfHalfPixelForNn,
             "tf_crop_and_resize" => ResizeCoordinates.TfCropAndResize,
-            var other => throw c.Unsupported($"coordinate_transformation_mode '{OnnxText.Quote(other)}' is not supported at opset {c.Opset}"),
+            var other => throw c.Unsupported($"coordinate_transformation_mode '{DisplayText.Quote(other)}' is not supported at opset {c.Opset}"),
         };
         var rounding = node.String("nearest_mode", "round_prefer_floor") switch
         {
@@ -88,7 +88,7 @@ internal static class Resize
             "round_prefer_ceil" => NearestRounding.RoundPreferCeil,
             "floor" => NearestRounding.Floor,
             "ceil" => NearestRounding.Ceil,
-            var other => throw c.Unsupported($"nearest_mode '{OnnxText.Quote(other)}' is not one of round_prefer_floor, round_prefer_ceil, floor, ceil"),
+            var other => throw c.Unsupported($"nearest_mode '{DisplayText.Quote(other)}' is not one of round_prefer_floor, round_prefer_ceil, floor, ceil"),
         };
         // antialias stretches the linear and cubic filters only; nearest ignores it.
         bool antialias = c.Opset >= 18 && node.Int("antialias", 0) != 0 && mode != ResizeMode.Nearest;
@@ -180,7 +180,7 @@ internal static class Resize
                 "stretch" => null,
                 "not_larger" => Enumerable.Range(0, k).Min(i => (double)sizes![i] / dims[resized[i]]),
                 "not_smaller" => Enumerable.Range(0, k).Max(i => (double)sizes![i] / dims[resized[i]]),
-                _ => throw c.Unsupported($"keep_aspect_ratio_policy '{OnnxText.Quote(policy)}' is not one of stretch, not_larger, not_smaller"),
+                _ => throw c.Unsupported($"keep_aspect_ratio_policy '{DisplayText.Quote(policy)}' is not one of stretch, not_larger, not_smaller"),
             };
             for (int i = 0; i < k; i++)
             {

@@ -33,7 +33,7 @@ internal static class SpatialAttributes
                 }
                 break;
             default:
-                throw new ArgumentException($"unknown auto_pad '{OnnxText.Quote(autoPad)}'");
+                throw new ArgumentException($"unknown auto_pad '{DisplayText.Quote(autoPad)}'");
         }
         return (begin, end);
     }

@@ -34,7 +34,7 @@ public sealed record BatchAnalysis(bool Independent, string Reason)
         {
             var op = OnnxOperatorRegistry.Find(node.OpType)!;
             if (op.MixesBatch is { } mixes && node.Inputs.Count > 0 && at1.Dims.TryGetValue(node.Inputs[0], out var inputDims) && mixes(node, inputDims.Length))
-                return new(false, $"node {OnnxText.Quote(node.Name)} ({node.OpType}) computes across the batch axis");
+                return new(false, $"node {DisplayText.Quote(node.Name)} ({node.OpType}) computes across the batch axis");
             foreach (var output in node.Outputs)
             {
                 if (output.Length == 0 || !at1.FromInputs.Contains(output) || !at1.Dims.TryGetValue(output, out var one)) continue;
@@ -42,12 +42,12 @@ public sealed record BatchAnalysis(bool Independent, string Reason)
                 {
                     var many = plan.Dims.GetValueOrDefault(output);
                     if (many is null || !ScalesWithBatch(one, many, factor))
-                        return new(false, $"node {OnnxText.Quote(node.Name)} ({node.OpType}) gives [{string.Join(", ", one)}] for {baseBatch} image(s) but [{string.Join(", ", many ?? [])}] for {factor * baseBatch}");
+                        return new(false, $"node {DisplayText.Quote(node.Name)} ({node.OpType}) gives [{string.Join(", ", one)}] for {baseBatch} image(s) but [{string.Join(", ", many ?? [])}] for {factor * baseBatch}");
                 }
             }
         }
         foreach (var output in model.OutputNames)
-            if (!at1.FromInputs.Contains(output)) return new(false, $"output '{OnnxText.Quote(output)}' does not depend on the input");
+            if (!at1.FromInputs.Contains(output)) return new(false, $"output '{DisplayText.Quote(output)}' does not depend on the input");
         return new(true, $"every tensor computed from the input scales with the batch (folded at {baseBatch}, {2 * baseBatch} and {3 * baseBatch} images)");
     }
 
