@@ -12,7 +12,7 @@ public static class ImageCodec
         if (Directory.Exists(path)) throw new InvalidDataException($"cannot read image {path}: it is a folder, not an image file");
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
-        catch (FileNotFoundException e) { throw new FileNotFoundException($"image file not found: {path}", path, e); }
+        catch (FileNotFoundException e) { throw new FileNotFoundException($"cannot read image {path}: no such file", path, e); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new InvalidDataException($"cannot read image {path}: {e.Message}", e);
