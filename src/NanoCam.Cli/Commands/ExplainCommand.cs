@@ -45,7 +45,6 @@ public static class ExplainCommand
                 throw new ArgumentException($"unknown method '{methodName}' (known: {string.Join(", ", AllMethods)}, all)");
             var colormapName = p.GetValue(colormap)!;
             var colors = ColorMaps.Get(colormapName);
-            Backends.RequireHostForOnnx(p.GetValue(model)!, p.GetValue(device)!);
             var kernels = Backends.Create(p.GetValue(device)!, p.GetValue(threads));
             var loaded = LoadedModel.Open(p.GetValue(model)!, p.GetValue(labels), preprocessing, p);
             if (loaded.Explainable is ModuleExplainable module) module.Model.MoveTo(kernels);

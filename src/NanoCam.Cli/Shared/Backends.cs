@@ -17,11 +17,4 @@ public static class Backends
         "cuda" or "opencl" or "ilgpu-cpu" => IlgpuKernels.Create(device),
         _ => throw new ArgumentException($"unknown device '{device}' (known: {DeviceHelp})"),
     };
-
-    /// <summary>ONNX graphs keep their weights and constants as host tensors, so they run on the CPU backends only.</summary>
-    public static void RequireHostForOnnx(string model, string device)
-    {
-        if (model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) && device is not ("cpu" or "simd" or "naive"))
-            throw new ArgumentException($"--device {device}: ONNX models run on the CPU backends only (their graphs hold host tensors); use --device cpu");
-    }
 }
