@@ -48,7 +48,7 @@ public sealed class OnnxModel
     private readonly OnnxInferencePlan _inference;
     private int _parameterVersion;
 
-    private OnnxModel(string source, ModelProto model, IReadOnlyList<OnnxNode> nodes, Dictionary<string, Tensor> parameters,
+    private OnnxModel(string source, ModelProto model, IReadOnlyList<OnnxNode> nodes, Dictionary<string, Tensor> parameters, Dictionary<string, OnnxDataType> floatTypes,
         Dictionary<string, OnnxValue> constants, IReadOnlyList<OnnxGraphInput> inputs, IReadOnlyList<string> outputs)
     {
         Source = source;
@@ -65,12 +65,18 @@ public sealed class OnnxModel
             foreach (var output in node.Outputs)
                 if (output.Length > 0) _producers[output] = node;
         _initializerValues = new Dictionary<string, OnnxValue>(constants);
-        foreach (var (name, p) in parameters) _initializerValues[name] = OnnxValue.FromTensor(p);
+        foreach (var (name, p) in parameters) _initializerValues[name] = OnnxValue.FromTensor(p, floatTypes.GetValueOrDefault(name, OnnxDataType.Float));
         OutputBeforeSoftmax = FindOutputBeforeSoftmax();
         _valueCount = inputs.Count + nodes.Sum(n => n.Outputs.Count);
         _inference = new OnnxInferencePlan(this);
         _batch = new Lazy<BatchAnalysis>(() => BatchAnalysis.Of(this));
     }
+
+    /// <summary>Every operator of the default ONNX domain NanoCam imports, sorted (the registry's list).</summary>
+    public static IReadOnlyList<string> SupportedOperators => OnnxOperatorRegistry.OpTypes;
+
+    /// <summary>The newest default-domain opset NanoCam knows.</summary>
+    public static int NewestOpset => OnnxOperatorRegistry.NewestOpset;
 
     /// <summary>The file (or label) the model was read from.</summary>
     public string Source { get; }
@@ -215,6 +221,8 @@ public sealed class OnnxModel
             throw new NotSupportedException($"{source}: opset {defaultOpset} of the default ONNX domain is newer than NanoCam knows (up to {OnnxOperatorRegistry.NewestOpset})");
 
         var parameters = new Dictionary<string, Tensor>();
+        // The element type each float initializer had in the file (FLOAT16 weights are held widened, but CastLike reads it).
+        var floatTypes = new Dictionary<string, OnnxDataType>();
         var constants = new Dictionary<string, OnnxValue>();
         foreach (var init in graph.Initializer)
         {
@@ -229,6 +237,7 @@ public sealed class OnnxModel
                 var t = value.Tensor!;
                 var parameter = new Tensor(t.Shape, t.Buffer) { Name = init.Name, IsParameter = true, RequiresGrad = false };
                 parameters[init.Name] = parameter;
+                floatTypes[init.Name] = value.ElementType;
             }
             else constants[init.Name] = value;
         }
@@ -265,7 +274,7 @@ public sealed class OnnxModel
             if (!defined.Contains(o)) throw new InvalidDataException($"{source}: graph output '{DisplayText.Quote(o)}' is never computed");
         var read = new HashSet<string>(nodes.SelectMany(n => n.Inputs).Concat(outputs));
         foreach (var node in nodes) node.MarkUsedOutputs(read);
-        return new OnnxModel(source, model, nodes, parameters, constants, inputs, outputs);
+        return new OnnxModel(source, model, nodes, parameters, floatTypes, constants, inputs, outputs);
     }
 
     /// <summary>A graph input's declared element type and dimensions (−1 for symbolic or missing sizes); sequences and optionals by their element type.</summary>

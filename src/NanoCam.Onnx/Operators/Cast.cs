@@ -10,12 +10,14 @@ namespace NanoCam.Onnx.Operators;
 /// </summary>
 internal static class Cast
 {
-    public static readonly OnnxOperator Operator = OnnxOperator.Single("Cast", Run);
+    public static readonly OnnxOperator Operator = OnnxOperator.Single("Cast", c => To(c, (OnnxDataType)c.Node.Int("to", 0)));
 
-    private static OnnxValue Run(OnnxOperatorContext c)
+    /// <summary>CastLike (opset 15): a Cast to the element type of the second input.</summary>
+    public static readonly OnnxOperator Like = OnnxOperator.Single("CastLike", c => To(c, c.Input(1).ElementType));
+
+    private static OnnxValue To(OnnxOperatorContext c, OnnxDataType to)
     {
         var x = c.Input(0);
-        var to = (OnnxDataType)c.Node.Int("to", 0);
         bool saturate = c.Opset < 19 || c.Node.Int("saturate", 1) != 0;
         if (to is OnnxDataType.String or OnnxDataType.Undefined or OnnxDataType.Complex64 or OnnxDataType.Complex128)
             throw c.Unsupported($"casting to {to.Spelling()}");

@@ -1,9 +1,12 @@
 namespace NanoCam.Onnx.Operators;
 
-/// <summary>Shape: the input's dimensions as an INT64 vector, sliced by start/end (opset ≥ 15); known at load for any input.</summary>
+/// <summary>Shape (the input's dimensions as an INT64 vector, sliced by start/end from opset 15) and Size: known at load for any input.</summary>
 internal static class ShapeOf
 {
     public static readonly OnnxOperator Operator = OnnxOperator.Single("Shape", Run) with { ReadsShapesOnly = true };
+
+    /// <summary>Size: the input's number of elements as an INT64 scalar.</summary>
+    public static readonly OnnxOperator Size = OnnxOperator.Single("Size", c => OnnxValue.FromIntegers([new Shape(c.Input(0).Dims).Size], [])) with { ReadsShapesOnly = true };
 
     private static OnnxValue Run(OnnxOperatorContext c)
     {
