@@ -1,4 +1,5 @@
 using NanoCam.Autodiff;
+using NanoCam.Elementwise;
 using NanoCam.Ops;
 
 namespace NanoCam.Onnx.Operators;
@@ -76,8 +77,9 @@ internal static class Pooling
 
     /// <summary>
     /// MaxPool on float input, or on integer input whose values float32 holds exactly (|v| ≤ 2^24: UINT8, INT8, …),
-    /// which is then exact, since the maximum is one of the inputs. The optional second output holds ONNX Indices,
-    /// worked out on the host from the pooling's argmax (only when a node reads them: no classifier does).
+    /// which is then exact, since the maximum is one of the inputs. The optional second output holds ONNX Indices
+    /// (only computed when a node reads them: no classifier does): from the pooling's argmax with tape ops for 1-D and
+    /// 2-D pooling, worked out on the host for 3-D and more.
     /// </summary>
     private static OnnxValue?[] MaxPool(OnnxOperatorContext c)
     {
@@ -87,19 +89,41 @@ internal static class Pooling
         var x = c.Float(0);
         var axes = PoolAxes(node, x);
         bool wantIndices = node.IsOutputUsed(1);
-        var stages = wantIndices && !c.ShapeOnly ? new List<(Pool2dGeometry Geometry, float[] Argmax)>() : null;
+        bool columnMajor = node.Int("storage_order", 0) != 0;
+        var stages = new List<(Pool2dGeometry Geometry, Tensor Argmax)>();
         var y = PoolSeparably(tape, x, axes, node.Int("ceil_mode", 0) != 0, (input, g) =>
         {
             var pooled = tape.MaxPool2d(input, g, keepIndices: wantIndices);
-            stages?.Add((g, ((MaxPool2dNode)tape.Nodes[tape.Count - 1]).Argmax!.ToArray()));
+            if (wantIndices) stages.Add((g, ((MaxPool2dNode)tape.Nodes[tape.Count - 1]).Argmax!));
             return pooled;
         });
         OnnxValue? indices = null;
         if (wantIndices)
-            indices = stages is null
-                ? OnnxOperatorContext.Result(tape.Kernels.Allocate(y.Shape), OnnxDataType.Int64)
-                : OnnxValue.FromIntegers(Indices(stages, axes, y.Shape.ToArray(), columnMajor: node.Int("storage_order", 0) != 0), y.Shape.ToArray());
+            indices = stages.Count == 1 ? OnnxOperatorContext.Result(PlaneIndices(tape, stages[0].Geometry, stages[0].Argmax, y.Shape, columnMajor), OnnxDataType.Int64)
+                : c.ShapeOnly ? OnnxOperatorContext.Result(tape.Kernels.Allocate(y.Shape), OnnxDataType.Int64)
+                : OnnxValue.FromIntegers(Indices(stages.Select(s => (s.Geometry, s.Argmax.ToArray())).ToList(), axes, y.Shape.ToArray(), columnMajor), y.Shape.ToArray());
         return [OnnxOperatorContext.Result(y, value.ElementType), indices];
+    }
+
+    /// <summary>
+    /// ONNX Indices of a one-sweep (1-D or 2-D) max pool, with tape ops: the flat offset of each maximum in the whole
+    /// input, plane·H·W + a where a = y·W + x is the argmax within its plane; column-major (storage_order 1) it is
+    /// plane·H·W + x·H + y, with y = ⌊a / W⌋ (exact: a &lt; 2^24 and W divide in float without crossing an integer).
+    /// </summary>
+    private static Tensor PlaneIndices(Tape tape, Pool2dGeometry g, Tensor argmax, Shape output, bool columnMajor)
+    {
+        int planes = g.Batch * g.Channels, height = g.InputHeight, width = g.InputWidth;
+        var offsets = new float[planes];
+        for (int p = 0; p < planes; p++) offsets[p] = (float)p * height * width;
+        var planeStarts = tape.Kernels.Stage(Tensor.FromArray(offsets, planes, 1, 1, 1));
+        var within = tape.Reshape(argmax, [planes, 1, g.OutputHeight, g.OutputWidth]);
+        if (columnMajor)
+        {
+            var row = tape.Unary(tape.Binary(within, tape.Kernels.Stage(Tensor.Scalar(width)), new Divide()), new Floor());
+            var column = tape.Sub(within, tape.Unary(row, new Scale(width)));
+            within = tape.Add(tape.Unary(column, new Scale(height)), row);
+        }
+        return tape.Reshape(tape.Add(within, planeStarts), output.Dims);
     }
 
     /// <summary>
