@@ -3,7 +3,7 @@
 For each architecture: `torch.manual_seed(4321)`, then the torchvision constructor with `weights=None` (no download;
 googlenet and inception_v3 with `aux_logits=False, init_weights=True`), eval mode, export with `torch.onnx.export`'s
 defaults (constant folding on, batch fixed at 1) at opset 13, or 17 when opset 13 does not export; input `input`,
-output `logits`. Then, on a standard normal input (`torch.Generator().manual_seed(99)`), PyTorch's logits and
+output `logits`; and `convnext_tiny_op17`, ConvNeXt-T again at opset 17 (LayerNormalization). Then, on a standard normal input (`torch.Generator().manual_seed(99)`), PyTorch's logits and
 pytorch-grad-cam's Grad-CAM and Grad-CAM++ maps for the top class at the layer its README recommends for that
 family (ResNet: `layer4[-1]`; VGG, DenseNet, MobileNet: `features[-1]`; MnasNet: `layers[-1]`) or, for the families
 it does not name, the last feature block before global pooling. Writes to --out (default /work/fullsize), per model
@@ -14,6 +14,9 @@ NAME, the same layout as shared/data/models/zoo (shared/data/README.md, section 
                                   README writes it), target_module (its dotted path in named_modules), target_tensor
                                   (the ONNX tensor that module outputs), target_class, versions
   NAME.input.npy, NAME.logits.npy the input [1, 3, S, S] and PyTorch's logits [1, 1000]
+  NAME.activations.npy            the target module's output [1, K, h, w] as its forward hook saw it (before any
+                                  in-place ReLU after it): a check of the features where random weights leave the
+                                  logits insensitive to them (googlenet's equal fc.bias to float precision)
   NAME.gradcam.npy, NAME.gradcampp.npy  pytorch-grad-cam (commit 084273b) maps [S, S] (float32)
 
 The models keep torchvision's in-place ReLUs: pytorch-grad-cam is run on the model as users build it. Where an in-place
@@ -60,12 +63,16 @@ MODELS = {
     "alexnet": ({}, "features[-1]"),
     "squeezenet1_1": ({}, "features[-1]"),
 }
+# Extra exports of an architecture above at a fixed opset: ConvNeXt's LayerNorm2d is a LayerNormalization node only from
+# opset 17 on (at 13 it is decomposed into ReduceMean, Sub, Pow, Sqrt, Div), the form newer exporters write by default.
+VARIANTS = {"convnext_tiny_op17": ("convnext_tiny", 17)}
 # Modules after which the forward runs an in-place ReLU on the hooked output (outside any module, so no hook sees it).
 INPLACE_RELU_AFTER = {"densenet121": "DenseNet.forward: F.relu(features, inplace=True)"}
 OPSETS = (13, 17)
 
 
 def build(name):
+    name = VARIANTS.get(name, (name,))[0]
     kwargs, expression = MODELS[name]
     torch.manual_seed(4321)
     model = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
@@ -74,10 +81,10 @@ def build(name):
     return model, layer, expression, path
 
 
-def export(model, x, path):
-    """torch.onnx.export's defaults at the first opset of OPSETS that exports; returns the opset."""
+def export(model, x, path, opsets=OPSETS):
+    """torch.onnx.export's defaults at the first of opsets that exports; returns the opset and the failures before it."""
     errors = []
-    for opset in OPSETS:
+    for opset in opsets:
         try:
             torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"], output_names=["logits"])
             return opset, errors
@@ -120,10 +127,11 @@ def save(out, name, array):
 def run(name, out):
     started = time.time()
     model, layer, expression, module_path = build(name)
-    size = 299 if name == "inception_v3" else 224
+    architecture = VARIANTS.get(name, (name,))[0]
+    size = 299 if architecture == "inception_v3" else 224
     x = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(99))
     onnx_path = os.path.join(out, f"{name}.onnx")
-    opset, export_errors = export(model, x, onnx_path)
+    opset, export_errors = export(model, x, onnx_path, VARIANTS[name][1:] if name in VARIANTS else OPSETS)
 
     with torch.no_grad():
         activation = {}
@@ -133,6 +141,7 @@ def run(name, out):
     top = int(torch.argmax(logits[0]))
     save(out, f"{name}.input.npy", x.numpy())
     save(out, f"{name}.logits.npy", logits.numpy())
+    save(out, f"{name}.activations.npy", activation["a"].numpy())
 
     targets = [ClassifierOutputTarget(top)]
     maps = {}
@@ -148,14 +157,14 @@ def run(name, out):
         sha256 = hashlib.sha256(f.read()).hexdigest()
     meta = {
         "name": name, "opset": opset, "input": [1, 3, size, size], "dynamic_batch": False,
-        "constructor": f"torchvision.models.{name}(weights=None{''.join(f', {k}={v}' for k, v in MODELS[name][0].items())})",
+        "constructor": f"torchvision.models.{architecture}(weights=None{''.join(f', {k}={v}' for k, v in MODELS[architecture][0].items())})",
         "parameters": sum(p.numel() for p in model.parameters()),
         "bytes": os.path.getsize(onnx_path), "sha256": sha256,
         "ops": sorted({n.op_type for n in graph.node}),
-        "files": {"logits": f"{name}.logits.npy", "gradcam": f"{name}.gradcam.npy", "gradcampp": f"{name}.gradcampp.npy"},
+        "files": {"logits": f"{name}.logits.npy", "activations": f"{name}.activations.npy", "gradcam": f"{name}.gradcam.npy", "gradcampp": f"{name}.gradcampp.npy"},
         "target_expression": f"model.{expression}", "target_module": module_path, "target_tensor": tensor,
         "target_shape": list(activation["a"].shape), "target_class": top,
-        "inplace_relu_after_target": INPLACE_RELU_AFTER.get(name),
+        "inplace_relu_after_target": INPLACE_RELU_AFTER.get(architecture),
         "export_errors": export_errors,
         "torch": torch.__version__, "torchvision": torchvision.__version__, "onnx": onnx.__version__,
         "numpy": np.__version__, "python": sys.version.split()[0], "pytorch_grad_cam_commit": "084273b",
@@ -171,7 +180,8 @@ def run(name, out):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="/work/fullsize")
-    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset of " + ", ".join(MODELS))
+    names = list(MODELS) + list(VARIANTS)
+    parser.add_argument("--models", default=",".join(names), help="comma-separated subset of " + ", ".join(names))
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
