@@ -6,7 +6,8 @@ using NanoCam.Benchmarks.Infrastructure;
 // Every benchmark class in this assembly; pick with --filter (see benchmarks/README.md). The GFLOP/s column (and, for
 // the explanation benchmarks, the Overhead and × forward columns) is added
 // here so that every run, whatever its filter or job, reports it next to Mean and Allocated.
-// `step-profile` instead prints where the training step's time goes, kernel by kernel (StepProfile).
+// `step-profile` instead prints where the training step's time goes, kernel by kernel (StepProfile);
+// `torchvision-zoo` checks the exported full-size torchvision classifiers against PyTorch (TorchvisionZoo).
 if (args.Length > 0 && args[0] == "step-profile")
 {
     try
@@ -16,6 +17,18 @@ if (args.Length > 0 && args[0] == "step-profile")
     catch (ArgumentException e)
     {
         Console.Error.WriteLine($"step-profile: error: {e.Message}");
+        return 2;
+    }
+}
+if (args.Length > 0 && args[0] == "torchvision-zoo")
+{
+    try
+    {
+        return TorchvisionZoo.Run(args[1..]);
+    }
+    catch (Exception e) when (e is ArgumentException or IOException or FormatException)
+    {
+        Console.Error.WriteLine($"torchvision-zoo: error: {e.Message}");
         return 2;
     }
 }
