@@ -128,9 +128,10 @@ public sealed class OnnxModel
     public string? ResolveLayer(string layer) => HasTensor(layer) ? layer : ModulePaths.OutputOf(layer);
 
     /// <summary>
-    /// The default target layer of CAM methods: the last four-dimensional tensor with more than one spatial cell (H·W &gt; 1)
-    /// on the path from the input to <paramref name="scores"/>, in execution order — in a CNN, the feature map that
-    /// global pooling (or the flatten before the classifier) reads. Null when there is none (a transformer).
+    /// The default target layer of CAM methods: the last four-dimensional tensor with more than one channel and more than
+    /// one spatial cell (C &gt; 1, H·W &gt; 1) on the path from the input to <paramref name="scores"/>, in execution order —
+    /// in a CNN, the feature map that global pooling (or the flatten before the classifier) reads. A pooled vector laid
+    /// out channels-last for a LayerNorm ([N,1,1,C], ConvNeXt's classifier) is not a map. Null when there is none (a transformer).
     /// </summary>
     public string? DefaultCamLayer(string scores)
     {
@@ -146,7 +147,7 @@ public sealed class OnnxModel
         string? best = null;
         foreach (var node in plan.LiveNodes)
             foreach (var output in node.Outputs)
-                if (ancestors.Contains(output) && plan.Dims.TryGetValue(output, out var d) && d.Length == 4 && d[2] * d[3] > 1) best = output;
+                if (ancestors.Contains(output) && plan.Dims.TryGetValue(output, out var d) && d.Length == 4 && d[1] > 1 && d[2] * d[3] > 1) best = output;
         return best;
     }
 

@@ -72,6 +72,21 @@ public sealed class VitTokenReferenceTests(ITestOutputHelper output)
         Assert.True(delta <= 0.05, $"max |Δ| {delta:F4} > 0.05");
     }
 
+    [Theory, InlineData("gradcam", "gradcam.npy"), InlineData("gradcam++", "gradcampp.npy")]
+    public void ExplainWithReshapeTokens_GivesThePytorchGradCamMap(string methodName, string file)
+    {
+        // What `nanocam explain --reshape-tokens` runs: the explainer lays the tokens on their grid itself.
+        var (model, layer, cls, grid) = Reference.Value;
+        var explainer = new CamExplainer(new OnnxExplainable(model, null), new SimdKernels(1)) { ReshapeTokens = true };
+        var input = Tensor.FromArray(Npy.Read(PathOf("input.npy")).Data, [1, 3, 64, 64]);
+        var map = explainer.Explain(CamMethods.Create(methodName), input, CamTarget.Class(cls), layer).NormalizedOf(0).ToArray();
+        var expected = Npy.Read(PathOf(file)).Data;
+        double r = Zoo.ZooModelTests.Pearson(map, expected), delta = MaxDelta(map, expected);
+        output.WriteLine($"{methodName} with ReshapeTokens at {layer} ({grid}×{grid} grid), class {cls}: Pearson r = {r:F5}, max |Δ| = {delta:F4}");
+        Assert.True(r >= 0.99, $"Pearson r {r:F4} < 0.99");
+        Assert.True(delta <= 0.05, $"max |Δ| {delta:F4} > 0.05");
+    }
+
     /// <summary>One forward and backward pass from y^c: the logits, and the target layer's tokens [1, T, D] and ∂y^c/∂tokens.</summary>
     private static (float[] Logits, float[] Tokens, float[] Gradients) Pass(OnnxModel model, string layer, int cls)
     {

@@ -97,6 +97,23 @@ public sealed class ZooModelTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(ModelsWithMaps))]
+    public void GradCamAtTheDefaultLayer_MatchesPytorchGradCamAtTheStoredTarget(string name)
+    {
+        // The layer `nanocam layers` and `explain` pick when --layer is left out must be the feature map users hook in
+        // pytorch-grad-cam (or a tensor that gives the same map: densenet's in-place ReLU after norm5).
+        var zoo = ZooModel.Open(name);
+        var explainable = new OnnxExplainable(zoo.Model, null);
+        var explainer = new CamExplainer(explainable, Kernels.Value!);
+        var (expected, _) = Npy.Read(ZooModel.PathOf($"{name}.gradcam.npy"));
+        var result = explainer.Explain(CamMethods.Create("gradcam"), Tensor.FromArray(zoo.Input, zoo.InputShape), CamTarget.Class(zoo.TargetClass), explainable.DefaultLayer);
+        var map = result.NormalizedOf(0).ToArray();
+        double r = Pearson(map, expected);
+        output.WriteLine($"{name}: default layer {explainable.DefaultLayer} (stored target {zoo.TargetTensor}): Pearson r = {r:F5}");
+        Assert.True(r >= 0.99, $"{name}: Grad-CAM at the default layer {explainable.DefaultLayer}: Pearson r {r:F4} < 0.99");
+    }
+
+    [Theory]
+    [MemberData(nameof(ModelsWithMaps))]
     public void TheStoredModulePath_NamesTheStoredTargetTensor(string name)
     {
         var zoo = ZooModel.Open(name);
