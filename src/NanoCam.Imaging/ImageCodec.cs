@@ -6,13 +6,16 @@ namespace NanoCam.Imaging;
 /// <summary>Decodes PNG/JPEG/BMP/TGA files into <see cref="RgbImage"/> and encodes PNG (stb_image ports).</summary>
 public static class ImageCodec
 {
-    /// <summary>Decodes an image file to RGB (gray is expanded, alpha dropped); failures become InvalidDataException naming the file.</summary>
+    /// <summary>
+    /// Decodes an image file to RGB (gray is expanded, alpha dropped); a missing file is a FileNotFoundException, any other
+    /// failure an InvalidDataException, both naming the file in one line.
+    /// </summary>
     public static RgbImage Load(string path)
     {
         if (Directory.Exists(path)) throw new InvalidDataException($"cannot read image {path}: it is a folder, not an image file");
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
-        catch (FileNotFoundException e) { throw new FileNotFoundException($"cannot read image {path}: no such file", path, e); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { throw new FileNotFoundException($"cannot read image {path}: no such file", path, e); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new InvalidDataException($"cannot read image {path}: {e.Message}", e);

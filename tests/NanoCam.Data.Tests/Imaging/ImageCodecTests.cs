@@ -20,14 +20,17 @@ public class ImageCodecTests
     }
 
     [Fact]
-    public void Load_UnreadableFile_ThrowsInvalidDataNamingTheFile()
+    public void Load_UnreadableFile_ThrowsInvalidData_AndAMissingOne_FileNotFound_BothNamingTheFile()
     {
         using var temp = new TempDirectory();
         string path = temp.File("garbage.png");
         File.WriteAllBytes(path, [1, 2, 3, 4, 5]);
         var error = Assert.Throws<InvalidDataException>(() => ImageCodec.Load(path));
         Assert.StartsWith($"cannot read image {path}: ", error.Message);
-        Assert.Throws<InvalidDataException>(() => ImageCodec.Load(temp.File("missing.png")));
+        string missing = temp.File("missing.png"), inMissingFolder = Path.Combine(temp.File("no-folder"), "x.png");
+        Assert.Equal($"cannot read image {missing}: no such file", Assert.Throws<FileNotFoundException>(() => ImageCodec.Load(missing)).Message);
+        Assert.Equal($"cannot read image {inMissingFolder}: no such file", Assert.Throws<FileNotFoundException>(() => ImageCodec.Load(inMissingFolder)).Message);
+        Assert.StartsWith($"cannot read image {temp.Path}: it is a folder", Assert.Throws<InvalidDataException>(() => ImageCodec.Load(temp.Path)).Message);
     }
 
     [Fact]
