@@ -41,7 +41,7 @@ public static class LayersCommand
                 var modulesOfDefault = onnx.ModulePaths.ModulesOf(explainable.DefaultLayer);
                 bool transformer = explainable.DefaultLayer == explainable.DefaultTokenLayer;
                 Console.WriteLine($"default layer: {explainable.DefaultLayer}{(modulesOfDefault.Count > 0 ? $" (module {string.Join(", ", modulesOfDefault)})" : "")}: "
-                    + (transformer ? "the last block's first LayerNormalization before the last attention (explain it with --reshape-tokens)" : "the last 4-D tensor with more than one spatial cell on the way to the class scores"));
+                    + (transformer ? "the last block's first LayerNormalization before the last attention (explain it with --reshape-tokens)" : "the last 4-D tensor with more than one channel and more than one spatial cell on the way to the class scores"));
                 Console.WriteLine("--layer takes a tensor name or a module path" + (all ? "" : "; --all lists every tensor"));
                 return 0;
             }
