@@ -22,7 +22,7 @@ public static class PredictCommand
         command.SetAction(p => CliRunner.Guard(() =>
         {
             if ((p.GetValue(image) is null) == (p.GetValue(input) is null)) throw new ArgumentException("give exactly one of --image and --input");
-            int topCount = OptionChecks.AtLeast(p.GetValue(top), 1, "--top");
+            OptionChecks.AtLeast(p.GetValue(top), 1, "--top");
             var loaded = LoadedModel.Open(p.GetValue(model)!, p.GetValue(labels), preprocessing, p);
             var tensor = p.GetValue(image) is { } path ? loaded.Prepare(ImageCodec.Load(path)).Input : loaded.LoadInput(p.GetValue(input)!);
             var scores = new CamExplainer(loaded.Explainable, Backends.Create("cpu", p.GetValue(threads))).ScoresOf(tensor);
@@ -30,7 +30,7 @@ public static class PredictCommand
             for (int n = 0; n < count; n++)
             {
                 if (count > 1) Console.WriteLine($"image {n}:");
-                Predictions.PrintTopK(scores.AsSpan(n * classes, classes).ToArray(), loaded.Explainable.ClassNames, topCount);
+                Predictions.PrintTopK(scores.AsSpan(n * classes, classes).ToArray(), loaded.Explainable.ClassNames, p.GetValue(top));
             }
             return 0;
         }));
