@@ -65,7 +65,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("explain", "--method", "nosuchcam", "unknown method 'nosuchcam'")]
     [InlineData("explain", "--layer", "nosuchlayer", "layer 'nosuchlayer' does not exist")]
     [InlineData("explain", "--class", "99", "class 99 is out of range")]
-    [InlineData("explain", "--image", "/nonexistent.png", "cannot read image")]
+    [InlineData("explain", "--image", "/nonexistent.png", "--image '/nonexistent.png' not found")]
     public void BadExplainInput_GetsOneClearLine_AndWritesNothing(string verb, string flag, string value, string expected)
     {
         var ckpt = TinyCheckpoint();

@@ -50,6 +50,6 @@ public sealed class CorruptFileTests : IDisposable
     {
         var (code, _, stderr) = CliHarness.Run(["predict", "--model", Mnist, "--image", _dir]);
         Assert.NotEqual(0, code);
-        Assert.Contains("is a folder, not an image file", stderr);
+        Assert.Contains($"--image '{_dir}' is a folder: give a file", stderr);
     }
 }

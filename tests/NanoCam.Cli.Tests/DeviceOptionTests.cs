@@ -68,12 +68,13 @@ public sealed class DeviceOptionTests : IDisposable
 
     [Theory]
     [InlineData("train", "--data", "shapes#0-8")]
-    [InlineData("explain", "--image", "x.png")]
+    [InlineData("explain", "--image", "fish.png")]
     public void Cuda_OnAMachineWithoutIt_FailsWithOneClearLine(string verb, string option, string value)
     {
         var args = verb == "train"
             ? new[] { verb, "--device", "cuda", option, value, "--out", Path.Combine(_dir, "m.safetensors") }
-            : [verb, "--device", "cuda", "--model", Path.Combine(_dir, "none.safetensors"), option, value];
+            : [verb, "--device", "cuda", "--model", Path.Combine(CliHarness.Weights, "shapes-vgg.safetensors"), option, Path.Combine(CliHarness.SharedData, "images", value),
+                "--out", Path.Combine(_dir, "e.png")];
         var (code, _, stderr) = CliHarness.Run(args);
         Assert.NotEqual(0, code);
         var lines = stderr.Trim().Split('\n');

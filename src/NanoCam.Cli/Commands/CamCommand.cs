@@ -11,11 +11,11 @@ public static class CamCommand
 {
     public static Command Create()
     {
-        var model = CliOptions.Required<string>("--model", "checkpoint (.safetensors with its .json beside it)");
-        var image = CliOptions.Required<string>("--image", "image file (PNG, JPEG, BMP); resized to the model's input");
+        var model = CliOptions.Path("--model", "checkpoint (.safetensors with its .json beside it)", PathRole.Checkpoint, required: true);
+        var image = CliOptions.Path("--image", "image file (PNG, JPEG, BMP); resized to the model's input", PathRole.InputFile, required: true);
         var cls = CliOptions.Make<int?>("--class", "class to explain (default: the top prediction)", null);
-        var output = CliOptions.Make("--out", "overlay PNG to write", "cam.png");
-        var saveMap = CliOptions.Make<string?>("--save-map", "also write the map as .npy (float32, H×W at the input resolution, min–max scaled to [0,1])", null);
+        var output = CliOptions.Path("--out", "overlay PNG to write", PathRole.OutputFile, "cam.png");
+        var saveMap = CliOptions.Path("--save-map", "also write the map as .npy (float32, H×W at the input resolution, min–max scaled to [0,1])", PathRole.OutputFile);
         var colormap = CliOptions.Make("--colormap", $"colour map: {string.Join(", ", ColorMaps.Names)}", "jet");
         var threads = CliOptions.Threads();
         var device = CliOptions.Device();

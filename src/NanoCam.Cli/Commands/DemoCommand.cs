@@ -17,7 +17,7 @@ public static class DemoCommand
 {
     public static Command Create()
     {
-        var output = CliOptions.Make("--out", "directory for the model, the overlays and index.html", "out");
+        var output = CliOptions.Path("--out", "directory for the model, the overlays and index.html", PathRole.OutputFolder, "out");
         var json = CliOptions.Make("--json", "print one JSON object (accuracy, localization_accuracy) as the last line", false);
         var epochs = CliOptions.Make("--epochs", "training epochs", 16);
         var trainCount = CliOptions.Make("--train-images", "generated training images", DataSpec.ShapesTrainCount);
@@ -36,6 +36,9 @@ public static class DemoCommand
 
     private static int Run(string outDir, bool json, int epochs, int trainCount, int examples, int threads, string device, int seed)
     {
+        OptionChecks.AtLeast(epochs, 1, "--epochs");
+        OptionChecks.AtLeast(trainCount, 1, "--train-images");
+        OptionChecks.AtLeast(examples, 1, "--examples");
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(outDir);
         var kernels = Backends.Create(device, threads);

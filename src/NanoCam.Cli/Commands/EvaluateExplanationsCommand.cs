@@ -18,7 +18,7 @@ public static class EvaluateExplanationsCommand
 {
     public static Command Create()
     {
-        var model = CliOptions.Required<string>("--model", "checkpoint (.safetensors with its .json beside it)");
+        var model = CliOptions.Path("--model", "checkpoint (.safetensors with its .json beside it)", PathRole.Checkpoint, required: true);
         var data = CliOptions.Make("--data", $"images to explain: {DataSpec.ValidForms}", "shapes");
         var split = CliOptions.Make("--split", "split of --data (train|test)", "test");
         var methods = CliOptions.Make("--methods", $"all, or a comma-separated list of: {string.Join(", ", ExplainCommand.AllMethods)}", "all");
@@ -27,7 +27,7 @@ public static class EvaluateExplanationsCommand
         var steps = CliOptions.Make("--steps", "deletion / insertion steps (⌈H·W/steps⌉ pixels each)", 32);
         var batch = CliOptions.Make("--batch", "images explained per call", 10);
         var json = CliOptions.Make("--json", "print the results as JSON (one object per method) instead of the table", false);
-        var output = CliOptions.Make<string?>("--out", "also write the results as JSON to this file", null);
+        var output = CliOptions.Path("--out", "also write the results as JSON to this file", PathRole.OutputFile);
         var threads = CliOptions.Threads();
         var command = new Command("evaluate-explanations", "Score every explanation method on a data set: deletion/insertion AUC, average drop/increase, pointing game, localization, time")
         {
@@ -36,7 +36,8 @@ public static class EvaluateExplanationsCommand
         command.SetAction(p => CliRunner.Guard(() =>
         {
             var names = ParseMethods(p.GetValue(methods)!);
-            int imageCount = Positive(p.GetValue(count), "--count"), stepCount = Positive(p.GetValue(steps), "--steps"), batchSize = Positive(p.GetValue(batch), "--batch");
+            int imageCount = OptionChecks.AtLeast(p.GetValue(count), 1, "--count"), stepCount = OptionChecks.AtLeast(p.GetValue(steps), 1, "--steps"),
+                batchSize = OptionChecks.AtLeast(p.GetValue(batch), 1, "--batch");
             var trained = TrainedModel.Load(p.GetValue(model)!);
             var dataset = DataSpec.Parse(p.GetValue(data)!, p.GetValue(split)!);
             var images = EvaluationImages.Load(dataset, trained.Metadata, imageCount);
@@ -74,9 +75,6 @@ public static class EvaluateExplanationsCommand
                 throw new ArgumentException($"unknown method '{name}' in --methods (known: {string.Join(", ", ExplainCommand.AllMethods)}, all)");
         return names;
     }
-
-    private static int Positive(int value, string option) =>
-        value >= 1 ? value : throw new ArgumentException($"{option} must be at least 1, got {value}");
 
     public static void Print(IReadOnlyList<ExplanationScores> rows)
     {

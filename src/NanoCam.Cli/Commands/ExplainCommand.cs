@@ -15,20 +15,20 @@ public static class ExplainCommand
 
     public static Command Create()
     {
-        var model = CliOptions.Required<string>("--model", "a NanoCam checkpoint (.safetensors) or an .onnx file");
-        var image = CliOptions.Make<string?>("--image", "image file to explain", null);
-        var input = CliOptions.Make<string?>("--input", "a ready float32 tensor (.npy), no preprocessing: one image C×H×W or a batch N×C×H×W (one overlay per image: OUT_0.png, …)", null);
+        var model = CliOptions.Path("--model", "a NanoCam checkpoint (.safetensors) or an .onnx file", PathRole.Model, required: true);
+        var image = CliOptions.Path("--image", "image file to explain", PathRole.InputFile);
+        var input = CliOptions.Path("--input", "a ready float32 tensor (.npy), no preprocessing: one image C×H×W or a batch N×C×H×W (one overlay per image: OUT_0.png, …)", PathRole.InputFile);
         var method = CliOptions.Make("--method", $"one of: {string.Join(", ", AllMethods)}, or all", "gradcam");
         var layer = CliOptions.Make<string?>("--layer", "target layer (see `nanocam layers`; default: the last spatial layer)", null);
         var cls = CliOptions.Make<int?>("--class", "class to explain (default: the top prediction)", null);
-        var output = CliOptions.Make("--out", "overlay PNG to write", "explanation.png");
-        var saveMap = CliOptions.Make<string?>("--save-map", "write the map as float32 .npy: H×W in [0,1] for the CAM family, C×H×W raw for guided methods", null);
+        var output = CliOptions.Path("--out", "overlay PNG to write", PathRole.OutputFile, "explanation.png");
+        var saveMap = CliOptions.Path("--save-map", "write the map as float32 .npy: H×W in [0,1] for the CAM family, C×H×W raw for guided methods", PathRole.OutputFile);
         var raw = CliOptions.Make("--raw", "keep the map unnormalized (ReLU'd and upsampled, not min–max scaled) in --save-map", false);
         var augment = CliOptions.Make("--aug-smooth", "test-time augmentation: average with the horizontally flipped image's map", false);
         var eigen = CliOptions.Make("--eigen-smooth", "replace the weighted sum by its first principal component", false);
         var reshapeTokens = CliOptions.Make("--reshape-tokens", "a transformer layer's tokens [N, T, D] laid out on their square grid as [N, D, h, w], the class token dropped (pytorch-grad-cam's reshape_transform)", false);
         var colormap = CliOptions.Make("--colormap", $"colour map: {string.Join(", ", ColorMaps.Names)}", "jet");
-        var labels = CliOptions.Make<string?>("--labels", "class names, one per line (or a JSON array), for ONNX models", null);
+        var labels = CliOptions.Path("--labels", "class names, one per line (or a JSON array), for ONNX models", PathRole.InputFile);
         var threads = CliOptions.Threads();
         var device = CliOptions.Device();
         var preprocessing = new Preprocessing.Options();

@@ -10,10 +10,10 @@ public static class PredictCommand
 {
     public static Command Create()
     {
-        var model = CliOptions.Required<string>("--model", "a NanoCam checkpoint (.safetensors) or an .onnx file");
-        var image = CliOptions.Make<string?>("--image", "image file", null);
-        var input = CliOptions.Make<string?>("--input", "a ready float32 tensor (.npy), no preprocessing: one image C×H×W or a batch N×C×H×W", null);
-        var labels = CliOptions.Make<string?>("--labels", "class names, one per line (or a JSON array), for ONNX models", null);
+        var model = CliOptions.Path("--model", "a NanoCam checkpoint (.safetensors) or an .onnx file", PathRole.Model, required: true);
+        var image = CliOptions.Path("--image", "image file", PathRole.InputFile);
+        var input = CliOptions.Path("--input", "a ready float32 tensor (.npy), no preprocessing: one image C×H×W or a batch N×C×H×W", PathRole.InputFile);
+        var labels = CliOptions.Path("--labels", "class names, one per line (or a JSON array), for ONNX models", PathRole.InputFile);
         var top = CliOptions.Make("--top", "how many classes to print", 5);
         var threads = CliOptions.Threads();
         var preprocessing = new Preprocessing.Options();
@@ -22,6 +22,7 @@ public static class PredictCommand
         command.SetAction(p => CliRunner.Guard(() =>
         {
             if ((p.GetValue(image) is null) == (p.GetValue(input) is null)) throw new ArgumentException("give exactly one of --image and --input");
+            OptionChecks.AtLeast(p.GetValue(top), 1, "--top");
             var loaded = LoadedModel.Open(p.GetValue(model)!, p.GetValue(labels), preprocessing, p);
             var tensor = p.GetValue(image) is { } path ? loaded.Prepare(ImageCodec.Load(path)).Input : loaded.LoadInput(p.GetValue(input)!);
             var scores = new CamExplainer(loaded.Explainable, Backends.Create("cpu", p.GetValue(threads))).ScoresOf(tensor);

@@ -24,8 +24,8 @@ public static class TrainCommand
         var seed = CliOptions.Make("--seed", "seed for initialization, shuffling and augmentation", 1);
         var threads = CliOptions.Threads();
         var device = CliOptions.Device();
-        var output = CliOptions.Make("--out", "checkpoint to write (a .json description is written beside it)", "model.safetensors");
-        var resume = CliOptions.Make<string?>("--resume", "continue from this checkpoint", null);
+        var output = CliOptions.Path("--out", "checkpoint to write (a .json description is written beside it)", PathRole.OutputFile, "model.safetensors");
+        var resume = CliOptions.Path("--resume", "continue from this checkpoint", PathRole.Checkpoint);
 
         var command = new Command("train", "Train a GAP-CNN (conv features → global average pooling → one FC layer), the network CAM needs")
         {
@@ -49,7 +49,10 @@ public static class TrainCommand
                 Schedule = p.GetValue(schedule)!, WeightDecay = p.GetValue(weightDecay), Augment = p.GetValue(augment), Seed = p.GetValue(seed),
                 Output = p.GetValue(output)!, Resume = p.GetValue(resume),
             };
-            if (plan.Epochs < 1 || plan.BatchSize < 1) throw new ArgumentException("--epochs and --batch must be at least 1");
+            OptionChecks.AtLeast(plan.Epochs, 1, "--epochs");
+            OptionChecks.AtLeast(plan.BatchSize, 1, "--batch");
+            OptionChecks.Positive(plan.LearningRate, "--lr");
+            OptionChecks.NotNegative(plan.WeightDecay, "--weight-decay");
             var kernels = Backends.Create(p.GetValue(device)!, p.GetValue(threads));
             var model = new TrainingSession(plan, kernels).Run();
             Console.WriteLine($"wrote {plan.Output} and {ModelMetadata.PathFor(plan.Output)} (epoch {model.Metadata.Epoch}, accuracy {100 * model.Metadata.Accuracy:F2}%)");

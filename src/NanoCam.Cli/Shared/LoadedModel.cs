@@ -51,7 +51,9 @@ public sealed class LoadedModel
         if (shape.Length != InputShape.Count || shape[0] < 1 || !shape.AsSpan(1).SequenceEqual(InputShape.Skip(1).ToArray()))
             throw new ArgumentException($"input '{npyPath}' has shape [{string.Join(", ", shape)}] but the model takes [N, {string.Join(", ", InputShape.Skip(1))}] (or one image [{string.Join(", ", InputShape.Skip(1))}])");
         int bad = Array.FindIndex(data, v => !float.IsFinite(v));
-        if (bad >= 0) throw new ArgumentException($"input '{npyPath}' holds a non-finite value ({data[bad]}) at element {bad}");
+        if (bad >= 0)
+            throw new ArgumentException($"input '{npyPath}' holds {data.Count(v => !float.IsFinite(v))} of {data.Length} values that are not finite numbers "
+                + $"(the first, {data[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)}, at element {bad}); the model needs finite inputs");
         return Tensor.FromArray(data, shape);
     }
 }

@@ -31,13 +31,15 @@ public sealed record Preprocessing(int Size, int Resize, int Channels, bool Bgr,
         public Preprocessing Read(ParseResult p, int modelSize, int channels)
         {
             if (channels is not (1 or 3)) throw new ArgumentException($"images can feed models with 1 or 3 input channels, and this one has {channels}; pass a tensor with --input X.npy");
-            int size = p.GetValue(Size) is > 0 and var s ? s : modelSize;
+            int size = OptionChecks.AtLeast(p.GetValue(Size), 0, "--size") is > 0 and var s ? s : modelSize;
+            int resize = OptionChecks.AtLeast(p.GetValue(Resize), 0, "--resize") is > 0 and var r ? r : size;
+            float scale = OptionChecks.Positive(p.GetValue(Scale), "--scale");
             string order = p.GetValue(ChannelOrder)!;
             if (order is not ("rgb" or "bgr")) throw new ArgumentException($"--channel-order must be rgb or bgr, got '{order}'");
             var mean = PerChannel(p, Mean, ImageNetMean, 0f, channels);
             var std = PerChannel(p, Std, ImageNetStd, 1f, channels);
             if (std.Any(v => v == 0)) throw new ArgumentException("--std must not contain 0");
-            return new Preprocessing(size, p.GetValue(Resize) is > 0 and var r ? r : size, channels, order == "bgr", p.GetValue(Scale), mean, std);
+            return new Preprocessing(size, resize, channels, order == "bgr", scale, mean, std);
         }
 
         /// <summary>One value per input channel; ImageNet's statistics only describe RGB, so a gray model's default is none.</summary>
@@ -49,7 +51,7 @@ public sealed record Preprocessing(int Size, int Resize, int Channels, bool Bgr,
                 return implicitDefault ? [none] : throw new ArgumentException($"{name} imagenet describes RGB input, but this model takes 1 channel: give none or one number");
             if (text == "imagenet") return imagenet;
             if (text == "none") return Enumerable.Repeat(none, channels).ToArray();
-            var values = text.Split(',').Select(v => float.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) ? f
+            var values = text.Split(',').Select(v => float.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) && float.IsFinite(f) ? f
                 : throw new ArgumentException($"{name}: '{text}' is not imagenet, none or {channels} number(s)")).ToArray();
             return values.Length == channels ? values
                 : throw new ArgumentException($"{name}: '{text}' has {values.Length} number(s) but the model takes {channels} channel(s)");
