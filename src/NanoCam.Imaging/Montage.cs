@@ -39,8 +39,8 @@ public static class Montage
     /// A grid of labelled panels people can read: image i, upscaled by nearest neighbour with the integer factor
     /// ⌈<paramref name="minPanelSize"/> / its shorter side⌉ (at least 1), sits under a grey strip that names it with
     /// <paramref name="labels"/>[i] in <see cref="BitmapFont"/> at <paramref name="textScale"/> (wrapped after '-' and at
-    /// spaces to the panel's width); <paramref name="title"/>, when given, is one line above the grid. Cells are as wide as
-    /// the widest panel or label line, panels and label lines are centred in them, and <paramref name="gap"/> pixels of
+    /// spaces where a line would be wider than the cell); <paramref name="title"/>, when given, is one line above the grid. Cells are as wide as
+    /// the widest panel or label line, panels and label lines are centred in them (lines vertically too), and <paramref name="gap"/> pixels of
     /// white separate cells and frame the whole.
     /// </summary>
     public static LabelledMontage Labelled(IReadOnlyList<RgbImage> images, IReadOnlyList<string> labels, int columns, string? title = null,
@@ -63,8 +63,10 @@ public static class Montage
             int shorter = Math.Min(image.Width, image.Height);
             return Resize.Nearest(image, Math.Max(1, (minPanelSize + shorter - 1) / shorter));
         }).ToArray();
+        // Wrapped to its panel, the widest line sets the cell width; wrapped again to the cell, no label breaks needlessly.
         var lines = labels.Select((label, i) => Wrap(label ?? "", panels[i].Width - 2 * padding, textScale)).ToArray();
         int cellWidth = Math.Max(panels.Max(p => p.Width), lines.SelectMany(l => l).Max(l => BitmapFont.Measure(l, textScale).Width) + 2 * padding);
+        lines = [.. labels.Select(label => Wrap(label ?? "", cellWidth - 2 * padding, textScale))];
         int stripHeight = lines.Max(l => l.Count) * lineStep - textScale + 2 * padding;
         int cellHeight = stripHeight + panels.Max(p => p.Height);
         int titleHeight = title is null ? 0 : textHeight + 2 * padding;
@@ -88,8 +90,9 @@ public static class Montage
             int left = gap + (i % columns) * (cellWidth + gap), top = gridTop + (i / columns) * (cellHeight + gap);
             stripRects[i] = new PixelRect(left, top, cellWidth, stripHeight);
             Draw.FillRectangle(result, left, top, left + cellWidth - 1, top + stripHeight - 1, LabelBackground);
+            int textTop = top + (stripHeight - (lines[i].Count * lineStep - textScale)) / 2;
             for (int l = 0; l < lines[i].Count; l++)
-                Draw.Text(result, left + (cellWidth - BitmapFont.Measure(lines[i][l], textScale).Width) / 2, top + padding + l * lineStep, lines[i][l], Rgb.Black, textScale);
+                Draw.Text(result, left + (cellWidth - BitmapFont.Measure(lines[i][l], textScale).Width) / 2, textTop + l * lineStep, lines[i][l], Rgb.Black, textScale);
             RgbImage panel = panels[i];
             panelRects[i] = new PixelRect(left + (cellWidth - panel.Width) / 2, top + stripHeight, panel.Width, panel.Height);
             for (int y = 0; y < panel.Height; y++)

@@ -66,6 +66,17 @@ public class LabelledMontageTests
     }
 
     [Fact]
+    public void Labelled_BreaksOnlyLabelsWiderThanTheCell_WhichTheWidestUnbreakableLabelSets()
+    {
+        // "smoothgradcam++" cannot break, so cells grow to hold it; "guided-gradcam" then fits on one line.
+        var montage = Montage.Labelled(MnistSizedPanels(3), ["smoothgradcam++", "guided-gradcam", "gradcam-elementwise"], columns: 3);
+        Assert.Equal(["smoothgradcam++"], FontReader.ReadLines(montage.Image, montage.LabelStrips[0], Rgb.Black, 2));
+        Assert.Equal(["guided-gradcam"], FontReader.ReadLines(montage.Image, montage.LabelStrips[1], Rgb.Black, 2));
+        Assert.Equal(["gradcam-", "elementwise"], FontReader.ReadLines(montage.Image, montage.LabelStrips[2], Rgb.Black, 2));
+        Assert.True(montage.LabelStrips[0].Width >= BitmapFont.Measure("smoothgradcam++", 2).Width);
+    }
+
+    [Fact]
     public void Labelled_WritesTheTitleOnceAboveTheGrid()
     {
         var montage = Montage.Labelled(MnistSizedPanels(3), ["input", "cam", "gradcam"], columns: 3, title: "class 7, layer 'features.4'");
