@@ -2,6 +2,7 @@ using NanoCam.Imaging;
 
 namespace NanoCam.Data.Tests.Imaging;
 
+/// <summary>The bitmap font and <see cref="Draw.Text"/>: exactly the table's pixels at every scale, the designed shapes, one glyph per character, text that reads back.</summary>
 public class BitmapFontTests
 {
     private static readonly Rgb Paper = new(0.2f, 0.4f, 0.6f), Ink = new(1f, 0.9f, 0.1f);

@@ -3,6 +3,7 @@ using NanoCam.Imaging;
 
 namespace NanoCam.Data.Tests.Imaging;
 
+/// <summary>The colour bar follows its colour map from 0 to 1 with both ends labelled; MathML builders write well-formed, escaped markup.</summary>
 public class ColorBarAndMathMlTests
 {
     [Theory]

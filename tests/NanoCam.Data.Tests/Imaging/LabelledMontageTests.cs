@@ -2,6 +2,7 @@ using NanoCam.Imaging;
 
 namespace NanoCam.Data.Tests.Imaging;
 
+/// <summary><see cref="Montage.Labelled"/>: panels of at least 128 px by nearest neighbour, one label strip per panel that reads back as its label, wrapping, the title.</summary>
 public class LabelledMontageTests
 {
     /// <summary>The input and the 19 methods of <c>nanocam explain --method all</c> at the time of writing.</summary>
