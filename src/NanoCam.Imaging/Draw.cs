@@ -27,4 +27,24 @@ public static class Draw
             for (int x = left; x <= right; x++)
                 image[x, y] = color;
     }
+
+    /// <summary>
+    /// Draws <paramref name="text"/> on one line in <see cref="BitmapFont"/> with its top-left corner at (x, y): the lit
+    /// pixel (column, row) of the i-th character fills the <paramref name="scale"/>×<paramref name="scale"/> block at
+    /// (x + (i·Advance + column)·scale, y + row·scale); unlit pixels keep the image's colour; parts outside it are clipped.
+    /// </summary>
+    public static void Text(RgbImage image, int x, int y, string text, Rgb color, int scale = 1)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (scale < 1) throw new ArgumentOutOfRangeException(nameof(scale), "scale must be at least 1");
+        for (int i = 0; i < text.Length; i++)
+        {
+            var rows = BitmapFont.Rows(text[i]);
+            int left = x + i * BitmapFont.Advance * scale;
+            for (int row = 0; row < BitmapFont.GlyphHeight; row++)
+                for (int column = 0; column < BitmapFont.GlyphWidth; column++)
+                    if ((rows[row] >> (BitmapFont.GlyphWidth - 1 - column) & 1) != 0)
+                        FillRectangle(image, left + column * scale, y + row * scale, left + column * scale + scale - 1, y + row * scale + scale - 1, color);
+        }
+    }
 }

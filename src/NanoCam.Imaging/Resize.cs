@@ -49,6 +49,18 @@ public static class Resize
         return result;
     }
 
+    /// <summary>Nearest-neighbour upscaling by an integer factor: each source pixel becomes a <paramref name="factor"/>×<paramref name="factor"/> block, so pixels stay crisp.</summary>
+    public static RgbImage Nearest(RgbImage image, int factor)
+    {
+        if (factor < 1) throw new ArgumentOutOfRangeException(nameof(factor), "factor must be at least 1");
+        if (factor == 1) return image.Clone();
+        var result = new RgbImage(image.Width * factor, image.Height * factor);
+        for (int y = 0; y < result.Height; y++)
+            for (int x = 0; x < result.Width; x++)
+                result[x, y] = image[x / factor, y / factor];
+        return result;
+    }
+
     /// <summary>Scales so the shorter side equals <paramref name="size"/>, keeping the aspect ratio (longer side rounded).</summary>
     public static RgbImage ShorterSide(RgbImage image, int size)
     {

@@ -23,9 +23,9 @@ public sealed class DemoPageTests : IDisposable
         var page = Path.Combine(_dir, "index.html");
         Assert.True(File.Exists(page));
 
-        // Chromium: after load the page holds six decoded images (naturalWidth > 0 means the data URI decoded) and no errors.
+        // Chromium: after load the page holds six overlays and the colour bar, all decoded (naturalWidth > 0 means the data URI decoded), and no errors.
         var report = HeadlessChromium.Check(page, _dir);
-        Assert.Equal((6, 6), (report.Images, report.Decoded));
+        Assert.Equal((7, 7), (report.Images, report.Decoded));
         Assert.Empty(report.Errors);
     }
 }

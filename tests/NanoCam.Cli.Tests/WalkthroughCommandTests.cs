@@ -47,6 +47,7 @@ public sealed class WalkthroughCommandTests : IDisposable
         Assert.Equal(["index.html"], Directory.GetFiles(outDir).Select(Path.GetFileName));
         var html = File.ReadAllText(Path.Combine(outDir, "index.html"));
         foreach (var section in Sections(gap: true)) Assert.Contains(section, html);
+        Assert.Contains("<title>CAM step by step: class 2 (triangle)</title>", html); // a name that says more than the index is kept
         Assert.DoesNotContain("http://", html.Replace("http://www.w3.org/2000/svg", ""));
         Assert.DoesNotContain("https://", html);
         Assert.DoesNotContain("<script", html);
@@ -105,7 +106,11 @@ public sealed class WalkthroughCommandTests : IDisposable
         Assert.True(code == 0, stderr);
         var html = File.ReadAllText(Path.Combine(outDir, "index.html"));
         foreach (var section in Sections(gap: true)) Assert.Contains(section, html);
-        Assert.Contains("Grad-CAM step by step: class 8 (8)", html);
+        // MNIST's class names are the digits: the title says "class 8", not "class 8 (8)".
+        var title = System.Text.RegularExpressions.Regex.Match(html, "<title>(.*)</title>").Groups[1].Value;
+        Assert.Equal("Grad-CAM step by step: class 8", title);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(title, "8"));
+        Assert.Contains("<h1>Grad-CAM step by step: class 8</h1>", html);
         Assert.Contains("∂y^c/∂A^k for k = ", html);
         Assert.Contains("Here all 49 values are equal", html);
         Assert.Contains($"class=\"ratio-expected\">{WalkthroughFigures.Number(1.0 / 49)}<", html); // 28 → 14 → 7

@@ -55,13 +55,11 @@ public static class DemoCommand
         var report = Evaluation.Run(model.Network, model.Metadata, test, kernels, localization: true);
         EvalCommand.Print(report);
 
-        var page = new HtmlPage("NanoCam demo: class activation maps on the shapes data set");
-        page.AddParagraph($"A {model.Metadata.Architecture} GAP-CNN trained from scratch for {epochs} epochs on {train.Count} generated 64×64 images " +
+        string summary = $"A {model.Metadata.Architecture} GAP-CNN trained from scratch for {epochs} epochs on {train.Count} generated 64×64 images " +
             $"({string.Join(", ", train.ClassNames)}; random crops and flips). Test accuracy {100 * report.Accuracy:F2}%, CAM localization accuracy {100 * report.LocalizationAccuracy:F2}% " +
-            "(map ≥ 20% of its maximum, bounding box of the largest connected component, IoU ≥ 0.5 with the true box and the right class).");
-        page.AddParagraph("Each overlay shows M_c(x,y) = Σ_k w_k^c A_k(x,y) for the predicted class c (jet colour map), the true box in green and the CAM box in red.");
+            "(map ≥ 20% of its maximum, bounding box of the largest connected component, IoU ≥ 0.5 with the true box and the right class).";
         var figures = RenderExamples(model, test, kernels, Math.Min(examples, test.Count), Path.Combine(outDir, "cams"));
-        foreach (var row in figures.Chunk(6)) page.AddFigureRow(row, displayScale: 1);
+        var page = DemoPage.Build("NanoCam demo: class activation maps on the shapes data set", summary, figures, "jet");
         var pagePath = Path.Combine(outDir, "index.html");
         page.Save(pagePath);
         Console.WriteLine($"wrote {checkpoint}, {figures.Count} overlays in {Path.Combine(outDir, "cams")} and {pagePath} in {clock.Elapsed.TotalSeconds:F0} s");
@@ -69,14 +67,14 @@ public static class DemoCommand
         return 0;
     }
 
-    private static List<(RgbImage Image, string Caption)> RenderExamples(TrainedModel model, Dataset test, IKernels kernels, int count, string directory)
+    private static List<DemoExample> RenderExamples(TrainedModel model, Dataset test, IKernels kernels, int count, string directory)
     {
         Directory.CreateDirectory(directory);
         var loader = new DataLoader(new RangeDataset(test, 0, count), count, DataLoaderOptions.Evaluation with { Mean = model.Metadata.Mean, Std = model.Metadata.Std });
         var batch = loader.GetBatch(0, 0);
         var explainer = new CamExplainer(new ModuleExplainable(model.Network, model.Metadata.Classes), kernels);
         var result = explainer.Explain(new Cam(), batch.Images, CamTarget.TopPrediction());
-        var figures = new List<(RgbImage, string)>();
+        var figures = new List<DemoExample>();
         for (int i = 0; i < batch.Count; i++)
         {
             int index = batch.Indices[i], predicted = result.Capture.TargetClasses[i], truth = test.GetLabel(index);
@@ -85,8 +83,8 @@ public static class DemoCommand
             var overlay = CamRendering.Overlay(ImageInput.ToDisplay(batch.Images, i, model.Metadata), result.NormalizedOf(i).ToArray(),
                 test.Width, test.Height, "jet", truth: truthBox, predicted: camBox, scale: 3);
             ImageCodec.SavePng(overlay, Path.Combine(directory, $"test-{index:D4}.png"));
-            double iou = truthBox is { } t ? t.IoU(camBox) : 0;
-            figures.Add((overlay, $"#{index}: {model.Metadata.Classes[predicted]}{(predicted == truth ? "" : $" (true: {model.Metadata.Classes[truth]})")}, IoU {iou:F2}"));
+            double? iou = truthBox is { } t ? t.IoU(camBox) : null;
+            figures.Add(new DemoExample(overlay, $"#{index}: {model.Metadata.Classes[predicted]}{(predicted == truth ? "" : $" (true: {model.Metadata.Classes[truth]})")}", iou));
         }
         return figures;
     }

@@ -79,7 +79,7 @@ public static class ExplainCommand
                 }
                 for (int n = 0; n < count; n++)
                 {
-                    ImageCodec.SavePng(Montage.Grid(panels[n], 5), OutputFor(n));
+                    ImageCodec.SavePng(Montage.Labelled(panels[n], ["input", .. AllMethods], 5, $"{ClassLabels.Describe(targets[n], loaded.Explainable.ClassNames)}, layer '{layerName}'").Image, OutputFor(n));
                     Console.WriteLine($"every method for class {targets[n]}{Named(targets[n])} at layer '{layerName}' written to {OutputFor(n)} (first panel: the input; then {string.Join(", ", AllMethods)})");
                 }
                 return 0;

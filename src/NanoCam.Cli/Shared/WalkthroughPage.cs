@@ -22,8 +22,8 @@ public static class WalkthroughPage
     public static HtmlPage Build(WalkthroughResult walk, RgbImage shown, Shape inputShape, IReadOnlyList<string>? classNames, string modelName, string imageName, ColorMap colors)
     {
         bool cam = walk.Method == "cam";
-        string className = classNames is not null && walk.Class < classNames.Count ? $" ({classNames[walk.Class]})" : "";
-        var page = new HtmlPage($"{(cam ? "CAM" : "Grad-CAM")} step by step: class {walk.Class}{className}");
+        string className = ClassLabels.NameSuffix(walk.Class, classNames);
+        var page = new HtmlPage($"{(cam ? "CAM" : "Grad-CAM")} step by step: {ClassLabels.Describe(walk.Class, classNames)}");
         page.AddStyle(Css);
         page.AddHtml($"<p class=\"lead\">Model <code>{HtmlPage.Escape(modelName)}</code>, image <code>{HtmlPage.Escape(imageName)}</code>, " +
             $"class <i>c</i> = {walk.Class}{HtmlPage.Escape(className)}, target layer <code>{HtmlPage.Escape(walk.Layer)}</code>. " +

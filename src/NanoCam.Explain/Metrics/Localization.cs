@@ -9,6 +9,9 @@ public static class Localization
 {
     public const float DefaultThreshold = 0.2f;
 
+    /// <summary>The least IoU with the true box that counts as a hit (CAM paper, Sec. 3.1).</summary>
+    public const double MinIoU = 0.5;
+
     public static Box BoxFromMap(ReadOnlySpan<float> map, int height, int width, float threshold = DefaultThreshold)
     {
         float max = float.NegativeInfinity;
@@ -53,6 +56,6 @@ public static class Localization
         }
     }
 
-    public static bool IsHit(int predictedClass, int trueClass, Box predicted, Box truth, double minIoU = 0.5) =>
+    public static bool IsHit(int predictedClass, int trueClass, Box predicted, Box truth, double minIoU = MinIoU) =>
         predictedClass == trueClass && predicted.IoU(truth) >= minIoU;
 }
