@@ -74,7 +74,7 @@ public static class PredictCommand
                 var scores = explainer.ScoresOf(loaded.Prepare(ImageCodec.Load(imagePath!)).Input);
                 print.One(null, imagePath!, 0, scores);
             }
-            if (loaded.Note is { } note) Console.Error.WriteLine($"nanocam: note: {note}");
+            if (loaded.Note(fromImages: inputPath is null) is { } note) Console.Error.WriteLine($"nanocam: note: {note}");
             return 0;
         }));
         return command;

@@ -34,9 +34,13 @@ public sealed class LoadedModel
 
     /// <summary>
     /// One line for a user whose imported model carries no preprocessing and who gave no flags: what was assumed and how
-    /// to change it, and that no label file was found. Null when nothing was assumed.
+    /// to change it (only when <paramref name="fromImages"/>: a ready tensor is not preprocessed), and that no label file
+    /// was found. Null when there is nothing to say.
     /// </summary>
-    public string? Note { get; private init; }
+    public string? Note(bool fromImages) =>
+        string.Join("; ", new[] { fromImages ? _assumedPreprocessing : null, _missingLabels }.OfType<string>()) is { Length: > 0 } note ? note : null;
+
+    private string? _assumedPreprocessing, _missingLabels;
 
     public static LoadedModel Open(string path, string? labels, Preprocessing.Options preprocessing, ParseResult p)
     {
@@ -61,7 +65,8 @@ public sealed class LoadedModel
             {
                 Preprocessing = pre,
                 LabelsPath = labelsPath,
-                Note = NoteFor(path, pre, travelling.Count > 0, labelsPath is not null),
+                _assumedPreprocessing = travelling.Count == 0 ? AssumedPreprocessing(path, pre) : null,
+                _missingLabels = labelsPath is null ? $"no labels: --labels FILE, or {string.Join(" / ", LabelFilesBeside)} beside the model" : null,
             };
         }
         if (preprocessing.SavePath(p, path) is not null)
@@ -75,6 +80,13 @@ public sealed class LoadedModel
         }, [1, m.InputChannels, m.InputHeight, m.InputWidth]);
     }
 
+    /// <summary>What was assumed when no flag gave the pixel values' meaning and nothing travels with the model, and how to change it.</summary>
+    private static string? AssumedPreprocessing(string modelPath, Preprocessing pre) =>
+        pre.Defaulted.Intersect(["channel_order", "scale", "mean", "std"]).Any()
+            ? $"no {Path.GetFileName(PreprocessingSettings.SidecarPath(modelPath))} or metadata_props, so assumed {pre.Describe()}; change it with "
+              + "--channel-order, --scale, --mean, --std, --size (raw 0–255 BGR: --channel-order bgr --scale 255 --mean none --std none) and keep it with --save-preprocess"
+            : null;
+
     /// <summary>The first of <see cref="LabelFilesBeside"/> next to the model that names exactly <paramref name="classes"/> classes.</summary>
     private static (string Path, IReadOnlyList<string> Names)? FindLabelsBeside(string modelPath, int classes)
     {
@@ -86,18 +98,6 @@ public sealed class LoadedModel
             if (File.Exists(candidate) && OnnxExplainable.LoadLabels(candidate) is { } names && names.Count == classes) return (candidate, names);
         }
         return null;
-    }
-
-    private static string? NoteFor(string modelPath, Preprocessing pre, bool anythingTravels, bool hasLabels)
-    {
-        var parts = new List<string>();
-        string[] pixelKeys = ["channel_order", "scale", "mean", "std"];
-        if (!anythingTravels && pre.Defaulted.Intersect(pixelKeys).Any())
-            parts.Add($"no {Path.GetFileName(PreprocessingSettings.SidecarPath(modelPath))} or metadata_props, so assumed {pre.Describe()}; "
-                + "change it with --channel-order, --scale, --mean, --std, --size (raw 0–255 BGR: --channel-order bgr --scale 255 --mean none --std none) and keep it with --save-preprocess");
-        if (!hasLabels)
-            parts.Add($"no labels: --labels FILE, or {string.Join(" / ", LabelFilesBeside)} beside the model");
-        return parts.Count == 0 ? null : string.Join("; ", parts);
     }
 
     /// <summary>

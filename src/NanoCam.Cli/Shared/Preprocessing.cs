@@ -32,8 +32,8 @@ public sealed record Preprocessing(int Size, int Resize, int Channels, bool Bgr,
         public Option<int> Resize { get; } = CliOptions.Make("--resize", "resize the shorter side to this first (0: to --size)", 0);
         public Option<string> ChannelOrder { get; } = CliOptions.Make("--channel-order", "rgb or bgr", "rgb");
         public Option<float> Scale { get; } = CliOptions.Make("--scale", "pixel scale: 1 for [0,1], 255 for raw 0–255 values", 1f);
-        public Option<string> Mean { get; } = CliOptions.Make("--mean", "per-channel mean subtracted after scaling: imagenet, none, or r,g,b (one number for a 1-channel model, where the default means none)", "imagenet");
-        public Option<string> Std { get; } = CliOptions.Make("--std", "per-channel std divided by: imagenet, none, or r,g,b (one number for a 1-channel model, where the default means none)", "imagenet");
+        public Option<string> Mean { get; } = CliOptions.Make("--mean", "per-channel mean subtracted after scaling: imagenet, none, r,g,b, or one number for every channel (a 1-channel model's default means none)", "imagenet");
+        public Option<string> Std { get; } = CliOptions.Make("--std", "per-channel std divided by: imagenet, none, r,g,b, or one number for every channel (a 1-channel model's default means none)", "imagenet");
 
         /// <summary>Bare: MODEL.preprocess.json beside the model; with a path: there.</summary>
         public Option<string?> Save { get; } = new("--save-preprocess")
@@ -94,7 +94,7 @@ public sealed record Preprocessing(int Size, int Resize, int Channels, bool Bgr,
 
         private static bool IsDefault(ParseResult p, Option option) => p.GetResult(option) is null or { Implicit: true };
 
-        /// <summary>One value per input channel; ImageNet's statistics only describe RGB, so a gray model's default is none.</summary>
+        /// <summary>One value per input channel (one number is every channel's); ImageNet's statistics only describe RGB, so a gray model's default is none.</summary>
         private static float[] PerChannel(string text, string name, float[] imagenet, float none, int channels, bool implicitDefault)
         {
             if (text == "imagenet" && channels == 1)
@@ -102,7 +102,9 @@ public sealed record Preprocessing(int Size, int Resize, int Channels, bool Bgr,
             if (text == "imagenet") return imagenet;
             if (text == "none") return Enumerable.Repeat(none, channels).ToArray();
             var values = text.Split(',').Select(v => float.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) ? f
-                : throw new ArgumentException($"{name}: '{text}' is not imagenet, none or {channels} number(s)")).ToArray();
+                : throw new ArgumentException($"{name}: '{text}' is not imagenet, none or {(channels == 1 ? "one number" : $"one number or {channels} numbers")}")).ToArray();
+            // One number stands for every channel: (x − 0.5) / 0.5 needs no r,g,b spelled out.
+            if (values.Length == 1) return Enumerable.Repeat(values[0], channels).ToArray();
             return values.Length == channels ? values
                 : throw new ArgumentException($"{name}: '{text}' has {values.Length} number(s) but the model takes {channels} channel(s)");
         }
