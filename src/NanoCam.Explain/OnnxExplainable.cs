@@ -132,8 +132,10 @@ public sealed class OnnxExplainable : IExplainable, ISpatialBiases
         if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
             return System.Text.Json.JsonSerializer.Deserialize<string[]>(File.ReadAllText(path))
                 ?? throw new InvalidDataException($"label file '{path}' is not a JSON array of names");
-        // One name per line; an "index,name" line (imagenet_labels.txt) keeps the part after the index.
+        // One name per line; an "index,name" line (imagenet_labels.txt) keeps the part after the index, and a
+        // "wnid name" line (synset.txt: "n01440764 tench, Tinca tinca") the part after the WordNet id.
         return File.ReadAllLines(path).Where(l => l.Length > 0)
-            .Select(l => l.IndexOf(',') is > 0 and var comma && int.TryParse(l.AsSpan(0, comma), out _) ? l[(comma + 1)..] : l).ToArray();
+            .Select(l => l.IndexOf(',') is > 0 and var comma && int.TryParse(l.AsSpan(0, comma), out _) ? l[(comma + 1)..]
+                : l.Length > 10 && l[0] == 'n' && l[9] == ' ' && l.AsSpan(1, 8).IndexOfAnyExceptInRange('0', '9') < 0 ? l[10..] : l).ToArray();
     }
 }

@@ -55,6 +55,8 @@ public sealed class OnnxModel
         IrVersion = model.IrVersion;
         ProducerName = model.ProducerName;
         GraphName = model.Graph.Name;
+        // A key written twice keeps its last value, as onnx.helper.set_model_props would leave it.
+        MetadataProps = model.MetadataProps.GroupBy(e => e.Key).ToDictionary(g => g.Key, g => g.Last().Value);
         Opset = (int)(model.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx")?.Version ?? 1);
         Nodes = nodes;
         _parameters = parameters;
@@ -94,6 +96,9 @@ public sealed class OnnxModel
     public IReadOnlyList<OnnxGraphInput> Inputs { get; }
 
     public IReadOnlyList<string> OutputNames { get; }
+
+    /// <summary>The model's <c>metadata_props</c> (key → value) as the exporter wrote them: preprocessing hints, labels, authorship.</summary>
+    public IReadOnlyDictionary<string, string> MetadataProps { get; }
 
     /// <summary>
     /// Float initializers as parameter tensors, keyed (and named) by their ONNX names. No-grad passes prepare (pack)
@@ -174,7 +179,8 @@ public sealed class OnnxModel
         // Parsed from a memory-mapped view of the file, not from a copy of it on the heap: with the raw data of each
         // initializer released once it is decoded, a model's weights are held at most twice while it loads.
         long length;
-        try { length = new FileInfo(path).Length; }
+        // A symbolic link's own length is that of the path it holds: the file's is the final target's.
+        try { length = new FileInfo(path) is var info && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target ? target.Length : info.Length; }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new FileNotFoundException($"ONNX model file could not be read: {path}", path); }
         if (!File.Exists(path)) throw new FileNotFoundException($"ONNX model file not found: {path}", path);
         if (length == 0) throw new InvalidDataException($"{path}: not a valid ONNX model, the file is empty");

@@ -48,7 +48,8 @@ public sealed class CorruptFileTests : IDisposable
     [Fact]
     public void AFolderGivenAsAnImage_IsNamedAsAFolder()
     {
-        var (code, _, stderr) = CliHarness.Run(["predict", "--model", Mnist, "--image", _dir]);
+        // explain takes one image (predict takes a folder's images: PredictCommandTests).
+        var (code, _, stderr) = CliHarness.Run(["explain", "--model", Mnist, "--image", _dir, "--out", Path.Combine(_dir, "x.png")]);
         Assert.NotEqual(0, code);
         Assert.Contains($"--image '{_dir}' is a folder: give a file", stderr);
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using NanoCam.Explain;
 using NanoCam.Imaging;
+using NanoCam.Nn.Models;
 using NanoCam.Onnx;
 
 namespace NanoCam.Cli.Shared;
@@ -15,6 +16,9 @@ public sealed class LoadedModel
         InputShape = inputShape;
     }
 
+    /// <summary>Label files looked for beside an ONNX model when neither --labels nor its preprocessing names one.</summary>
+    public static readonly string[] LabelFilesBeside = ["labels.txt", "imagenet_labels.txt", "synset.txt"];
+
     public IExplainable Explainable { get; }
 
     /// <summary>Image → (input tensor [1,C,H,W], the image as the model sees it, for overlays).</summary>
@@ -22,15 +26,51 @@ public sealed class LoadedModel
 
     public IReadOnlyList<int> InputShape { get; }
 
+    /// <summary>An imported model's image preprocessing as resolved (flags, sidecar, metadata, defaults); null for a NanoCam checkpoint.</summary>
+    public Preprocessing? Preprocessing { get; private init; }
+
+    /// <summary>The label file in use, wherever it was found; null when there is none (or for a checkpoint, whose classes are in its .json).</summary>
+    public string? LabelsPath { get; private init; }
+
+    /// <summary>
+    /// One line for a user whose imported model carries no preprocessing and who gave no flags: what was assumed and how
+    /// to change it (only when <paramref name="fromImages"/>: a ready tensor is not preprocessed), and that no label file
+    /// was found. Null when there is nothing to say.
+    /// </summary>
+    public string? Note(bool fromImages) =>
+        string.Join("; ", new[] { fromImages ? _assumedPreprocessing : null, _missingLabels }.OfType<string>()) is { Length: > 0 } note ? note : null;
+
+    private string? _assumedPreprocessing, _missingLabels;
+
     public static LoadedModel Open(string path, string? labels, Preprocessing.Options preprocessing, ParseResult p)
     {
         if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
         {
-            var onnx = new OnnxExplainable(OnnxModel.Load(path), OnnxExplainable.LoadLabels(labels));
+            // The sidecar first: a malformed one fails before the model is read.
+            var sidecar = PreprocessingSettings.ReadSidecar(path);
+            var model = OnnxModel.Load(path);
+            IReadOnlyList<PreprocessingSettings> travelling = [.. new[] { sidecar, PreprocessingSettings.FromMetadata(model.MetadataProps, path) }.OfType<PreprocessingSettings>()];
+            string? labelsPath = labels ?? travelling.Select(s => s.Labels).FirstOrDefault(l => l is not null);
+            var onnx = new OnnxExplainable(model, OnnxExplainable.LoadLabels(labelsPath));
+            if (labelsPath is null && FindLabelsBeside(path, onnx.Classes) is ({ } found, { } names))
+                (onnx, labelsPath) = (new OnnxExplainable(model, names), found);
             var shape = onnx.InputShape;
-            var pre = preprocessing.Read(p, shape[^1], shape[1] > 0 ? shape[1] : 3);
-            return new LoadedModel(onnx, image => pre.Apply(image), shape);
+            var pre = preprocessing.Read(p, shape[^1], shape[1] > 0 ? shape[1] : 3, travelling);
+            if (preprocessing.SavePath(p, path) is { } savePath)
+            {
+                PreprocessingSettings.Save(savePath, pre, labelsPath);
+                Console.Error.WriteLine($"nanocam: preprocessing ({pre.Describe()}{(labelsPath is null ? "" : $", labels {Path.GetFileName(labelsPath)}")}) written to {savePath}");
+            }
+            return new LoadedModel(onnx, image => pre.Apply(image), shape)
+            {
+                Preprocessing = pre,
+                LabelsPath = labelsPath,
+                _assumedPreprocessing = travelling.Count == 0 ? AssumedPreprocessing(path, pre) : null,
+                _missingLabels = labelsPath is null ? $"no labels: --labels FILE, or {string.Join(" / ", LabelFilesBeside)} beside the model" : null,
+            };
         }
+        if (preprocessing.SavePath(p, path) is not null)
+            throw new ArgumentException($"--save-preprocess is for ONNX models; a NanoCam checkpoint's preprocessing is in {Path.GetFileName(ModelMetadata.PathFor(path))}");
         var trained = TrainedModel.Load(path);
         var m = trained.Metadata;
         return new LoadedModel(new ModuleExplainable(trained.Network, m.Classes), image =>
@@ -38,6 +78,26 @@ public sealed class LoadedModel
             var resized = image.Width == m.InputWidth && image.Height == m.InputHeight ? image : Resize.Bilinear(image, m.InputWidth, m.InputHeight);
             return (ImageInput.FromImage(resized, m), resized);
         }, [1, m.InputChannels, m.InputHeight, m.InputWidth]);
+    }
+
+    /// <summary>What was assumed when no flag gave the pixel values' meaning and nothing travels with the model, and how to change it.</summary>
+    private static string? AssumedPreprocessing(string modelPath, Preprocessing pre) =>
+        pre.Defaulted.Intersect(["channel_order", "scale", "mean", "std"]).Any()
+            ? $"no {Path.GetFileName(PreprocessingSettings.SidecarPath(modelPath))} or metadata_props, so assumed {pre.Describe()}; change it with "
+              + "--channel-order, --scale, --mean, --std, --size (raw 0–255 BGR: --channel-order bgr --scale 255 --mean none --std none) and keep it with --save-preprocess"
+            : null;
+
+    /// <summary>The first of <see cref="LabelFilesBeside"/> next to the model that names exactly <paramref name="classes"/> classes.</summary>
+    private static (string Path, IReadOnlyList<string> Names)? FindLabelsBeside(string modelPath, int classes)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+        foreach (var name in LabelFilesBeside)
+        {
+            var candidate = Path.Combine(folder, name);
+            // A label file for another model in the same folder (1000 ImageNet names beside a 10-class MNIST net) is not this one's.
+            if (File.Exists(candidate) && OnnxExplainable.LoadLabels(candidate) is { } names && names.Count == classes) return (candidate, names);
+        }
+        return null;
     }
 
     /// <summary>

@@ -9,6 +9,9 @@ public enum PathRole
     /// <summary>A file to read (an image, a tensor, a label list).</summary>
     InputFile,
 
+    /// <summary>A file to read, or a folder of such files (predict's --image).</summary>
+    InputFileOrFolder,
+
     /// <summary>A model to read: a NanoCam checkpoint (.safetensors with its .json) or an .onnx file.</summary>
     Model,
 
@@ -41,6 +44,9 @@ public sealed class PathOption(string name, PathRole role) : Option<string?>(nam
         {
             case PathRole.InputFile:
                 CheckReadable(path);
+                break;
+            case PathRole.InputFileOrFolder:
+                if (!Directory.Exists(path)) CheckReadable(path);
                 break;
             case PathRole.Model or PathRole.Checkpoint:
                 CheckReadable(path);
