@@ -29,7 +29,7 @@ public sealed partial class ErrorMessageSweepTests : IDisposable
         { 2, "unknown command 'frobnicate'; the commands are demo", ["frobnicate"] },
         { 2, "unknown option '--bogus' before a command; the commands are demo", ["--bogus"] },
         { 2, "Unrecognized command or argument '--bogus'", ["eval", "--model", Shapes, "--bogus"] },
-        { 2, "--top: 'abc' is not a whole number", ["predict", "--model", Onnx, "--image", Digit, "--top", "abc"] },
+        { 2, "--topk: 'abc' is not a whole number", ["predict", "--model", Onnx, "--image", Digit, "--top", "abc"] },
         { 2, "--lr: 'fast' is not a number", ["train", "--lr", "fast", "--out", "{out}/m.safetensors"] },
         { 2, "--class: '1.5' is not a whole number", ["cam", "--model", Shapes, "--image", Image, "--class", "1.5", "--out", "{out}/c.png"] },
         { 2, "Option '--model' is required", ["layers"] },
