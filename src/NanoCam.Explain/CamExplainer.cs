@@ -30,7 +30,6 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         options ??= ExplainOptions.Default;
         Warnings.Clear();
         layer = LayerFor(method, layer);
-        if (method.WhyNotApplicable(Model, layer) is { } reason) throw new InvalidOperationException($"{method.Name}: {reason}");
         var result = ExplainUnnormalized(method, input, target, layer, options);
         if (options.AugmentFlip)
         {

@@ -41,7 +41,8 @@ public abstract class CamMethod
 
     /// <summary>
     /// Why the method cannot explain <paramref name="layer"/> of <paramref name="model"/> (one phrase, without the method's
-    /// name), or null when it can; checked before any pass is run (CAM needs a GAP + linear head whose features are that layer).
+    /// name), or null when it can (CAM needs a GAP + linear head whose features are that layer). Known from the model alone,
+    /// so a caller running several methods can skip one before any pass; run anyway, the method refuses with the same reason.
     /// </summary>
     public virtual string? WhyNotApplicable(IExplainable model, string layer) => null;
 

@@ -123,6 +123,17 @@ public sealed class ExplainMethodListTests : IDisposable
     }
 
     [Fact]
+    public void ExplainMethodList_AtALayerNoMethodCanExplain_FailsOnceWithOneLine_AndWritesNothing()
+    {
+        // The scores [1, 10] are not a spatial layer: every method would fail alike, so the run stops before the first.
+        var (code, _, stderr) = CliHarness.Run("explain", "--model", Data("models", "mnist.onnx"), "--image", Data("images", "mnist_28.png"), "--scale", "255",
+            "--method", "gradcam,fullgrad,scorecam", "--layer", "Plus214_Output_0", "--out", Path.Combine(_dir, "out.png"));
+        Assert.Equal(1, code);
+        Assert.Equal("nanocam: error: layer 'Plus214_Output_0' is not spatial: its output has shape [1, 10], CAM needs [N, K, h, w]", stderr.Trim());
+        Assert.Empty(Written());
+    }
+
+    [Fact]
     public void ExplainOneMethod_ThatDoesNotApply_FailsWithOneLine_AndWritesNothing()
     {
         var (code, _, stderr) = Mnist("cam");

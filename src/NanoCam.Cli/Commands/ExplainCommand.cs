@@ -90,6 +90,9 @@ public static class ExplainCommand
                 Write(plans[0], outputPath, mapPath);
                 return 0;
             }
+            // A layer that does not exist or is not spatial fails every method alike: one line, before any method runs.
+            foreach (var layerName in plans.Where(plan => plan.Skipped is null && plan.Name != "guided-backprop").Select(plan => plan.Layer).Distinct())
+                explainer.Capture(tensor, layerName, target, withGradients: false);
             var panels = Enumerable.Range(0, count).Select(n => new List<RgbImage> { shown[n] }).ToList();
             var ran = new List<string>();
             int failed = 0;
