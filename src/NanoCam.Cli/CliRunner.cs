@@ -92,9 +92,11 @@ public static partial class CliRunner
     [GeneratedRegex(@"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']*)' as expected type '(?<type>[^']*)'\.?$")]
     private static partial Regex CannotParse();
 
-    private static bool IsUserError(Exception e) => e is not (OutOfMemoryException or StackOverflowException or AccessViolationException);
+    /// <summary>Whether <paramref name="e"/> is a failure to report in one line (everything but the runtime's own fatal ones).</summary>
+    internal static bool IsUserError(Exception e) => e is not (OutOfMemoryException or StackOverflowException or AccessViolationException);
 
-    private static string Describe(Exception e)
+    /// <summary>The one line that reports <paramref name="e"/>: its message, and the type only for unexpected exceptions.</summary>
+    internal static string Describe(Exception e)
     {
         var inner = e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : e;
         if (inner is System.Reflection.TargetInvocationException { InnerException: { } ti }) inner = ti;

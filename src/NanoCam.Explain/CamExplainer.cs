@@ -29,7 +29,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     {
         options ??= ExplainOptions.Default;
         Warnings.Clear();
-        layer = Model.ResolveLayer(layer ?? Model.DefaultLayer);
+        layer = LayerFor(method, layer);
         var result = ExplainUnnormalized(method, input, target, layer, options);
         if (options.AugmentFlip)
         {
@@ -47,6 +47,13 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         }
         return Finish(method, result, options);
     }
+
+    /// <summary>
+    /// The tensor <paramref name="method"/> explains: <paramref name="layer"/> resolved (a tensor name or module path), or
+    /// when null the method's own default (CAM's feature layer), else the model's.
+    /// </summary>
+    public string LayerFor(CamMethod method, string? layer) =>
+        Model.ResolveLayer(layer ?? method.DefaultLayer(Model) ?? Model.DefaultLayer);
 
     /// <summary>Capture, weights, combination, ReLU and upsampling; <see cref="Finish"/> normalizes.</summary>
     private CamResult ExplainUnnormalized(CamMethod method, Tensor input, CamTarget target, string layer, ExplainOptions options)

@@ -33,6 +33,19 @@ public abstract class CamMethod
     public virtual void Combine(CamContext context, int n, ReadOnlySpan<float> weights, Span<float> map) =>
         MapOps.WeightedSum(context.Capture, n, weights, map);
 
+    /// <summary>
+    /// The layer the method explains when the caller names none, or null for the model's default layer (CAM: the layer
+    /// its class weights apply to, which need not be the last spatial one — SqueezeNet's conv10 comes after it).
+    /// </summary>
+    public virtual string? DefaultLayer(IExplainable model) => null;
+
+    /// <summary>
+    /// Why the method cannot explain <paramref name="layer"/> of <paramref name="model"/> (one phrase, without the method's
+    /// name), or null when it can (CAM needs a GAP + linear head whose features are that layer). Known from the model alone,
+    /// so a caller running several methods can skip one before any pass; run anyway, the method refuses with the same reason.
+    /// </summary>
+    public virtual string? WhyNotApplicable(IExplainable model, string layer) => null;
+
     /// <summary>Whether <see cref="ChannelWeights"/> is meaningful (false for methods that weigh every position).</summary>
     public virtual bool HasChannelWeights => true;
 

@@ -97,20 +97,25 @@ public sealed class OnnxExplainable : IExplainable, ISpatialBiases
     public IReadOnlyList<LayerBias> SpatialBiases { get; }
 
     /// <summary>
-    /// Conv nodes with a bias initializer and BatchNormalization nodes whose output is [N, K, h, w], in graph order. A
-    /// batch normalization's bias is B − mean·scale/√(var + ε), what it adds after scaling its input (as pytorch-grad-cam's
-    /// FullGrad takes it). An exporter that folds BN into the convolution leaves one Conv whose bias is the sum of both.
+    /// Nodes whose output [N, K, h, w] adds a per-channel constant, in graph order: Conv with a bias initializer (its B),
+    /// BatchNormalization (B − mean·scale/√(var + ε), what it adds after scaling its input, as pytorch-grad-cam's FullGrad
+    /// takes it), and Add of a constant shaped [K, 1, 1] or [1, K, 1, 1] (how CNTK and TensorFlow exports, and a batch norm
+    /// decomposed into Mul + Add, carry a convolution's bias). An exporter that folds BN into the convolution leaves one
+    /// Conv whose bias is the sum of both. Gemm and MatMul biases are not spatial and are left out, as pytorch-grad-cam does.
     /// </summary>
     private static List<LayerBias> FindSpatialBiases(OnnxModel model, IReadOnlyList<OnnxLayerInfo> layers)
     {
         var spatial = layers.SelectMany(l => l.Outputs.Zip(l.OutputShapes)).Where(o => o.Second is { Length: 4 })
-            .Select(o => o.First).ToHashSet();
+            .ToDictionary(o => o.First, o => o.Second!);
         float[]? Values(OnnxNode node, int input) =>
             input < node.Inputs.Count && model.Initializer(node.Inputs[input]) is { IsFloat: true } v ? v.ToFloatArray() : null;
+        float[]? ChannelConstant(string name, int channels) =>
+            model.Initializer(name) is { IsFloat: true } v && (v.Dims.SequenceEqual([channels, 1, 1]) || v.Dims.SequenceEqual([1, channels, 1, 1]))
+                ? v.ToFloatArray() : null;
         var biases = new List<LayerBias>();
         foreach (var node in model.Nodes)
         {
-            if (node.Outputs.Count == 0 || !spatial.Contains(node.Outputs[0])) continue;
+            if (node.Outputs.Count == 0 || !spatial.TryGetValue(node.Outputs[0], out var shape)) continue;
             if (node.OpType == "Conv" && Values(node, 2) is { } bias)
                 biases.Add(new LayerBias(node.Outputs[0], bias));
             else if (node.OpType == "BatchNormalization" && Values(node, 1) is { } scale && Values(node, 2) is { } shift
@@ -120,6 +125,12 @@ public sealed class OnnxExplainable : IExplainable, ISpatialBiases
                 var folded = new float[shift.Length];
                 for (int k = 0; k < folded.Length; k++) folded[k] = shift[k] - mean[k] * scale[k] / MathF.Sqrt(variance[k] + epsilon);
                 biases.Add(new LayerBias(node.Outputs[0], folded));
+            }
+            else if (node.OpType == "Add" && node.Inputs.Count == 2)
+            {
+                // Z = x + b, b one value per output channel shared over positions; a sum of two constants is not a layer.
+                var (left, right) = (ChannelConstant(node.Inputs[0], shape[1]), ChannelConstant(node.Inputs[1], shape[1]));
+                if ((left is null) != (right is null)) biases.Add(new LayerBias(node.Outputs[0], left ?? right!));
             }
         }
         return biases;

@@ -1,4 +1,5 @@
 using NanoCam.Cli.Commands;
+using NanoCam.Cli.Shared;
 using NanoCam.Data.Tests.Imaging;
 using NanoCam.Imaging;
 
@@ -22,14 +23,14 @@ public sealed class ExplainMontageTests : IDisposable
         Assert.True(code == 0, stderr);
         Assert.Contains($"written to {output}", stdout);
         var montage = ImageCodec.Load(output);
-        int panels = 1 + ExplainCommand.AllMethods.Count(), rows = (panels + 4) / 5;
+        int panels = 1 + MethodList.All.Count, rows = (panels + 4) / 5;
         Assert.True(montage.Width >= 5 * 128 && montage.Height >= rows * 128, $"montage is {montage.Width}×{montage.Height}");
 
         // The same panels and labels in-process (all black), to read the layout: where the title and each label strip lie.
-        var layout = Montage.Labelled([.. Enumerable.Range(0, panels).Select(_ => new RgbImage(28, 28))], ["input", .. ExplainCommand.AllMethods], 5, "class 8, layer 'features'");
+        var layout = Montage.Labelled([.. Enumerable.Range(0, panels).Select(_ => new RgbImage(28, 28))], ["input", .. MethodList.All], 5, "class 8, layer 'features'");
         Assert.Equal((layout.Image.Width, layout.Image.Height), (montage.Width, montage.Height));
         Assert.Equal("class 8, layer 'features'", FontReader.Read(montage, layout.TitleStrip!.Value, Rgb.Black, 2));
-        string[] labels = ["input", .. ExplainCommand.AllMethods];
+        string[] labels = ["input", .. MethodList.All];
         Assert.Equal(panels, layout.LabelStrips.Count);
         for (int i = 0; i < panels; i++) Assert.Equal(labels[i], FontReader.Read(montage, layout.LabelStrips[i], Rgb.Black, 2));
     }

@@ -21,7 +21,7 @@ public static class EvaluateExplanationsCommand
         var model = CliOptions.Path("--model", "checkpoint (.safetensors with its .json beside it)", PathRole.Checkpoint, required: true);
         var data = CliOptions.Make("--data", $"images to explain: {DataSpec.ValidForms}", "shapes");
         var split = CliOptions.Make("--split", "split of --data (train|test)", "test");
-        var methods = CliOptions.Make("--methods", $"all, or a comma-separated list of: {string.Join(", ", ExplainCommand.AllMethods)}", "all");
+        var methods = CliOptions.Make("--methods", $"all, or a comma-separated list of: {string.Join(", ", MethodList.All)}", "all");
         var layer = CliOptions.Make<string?>("--layer", "target layer (see `nanocam layers`; default: the last spatial layer)", null);
         var count = CliOptions.Make("--count", "explain the first N images of the data", 100);
         var steps = CliOptions.Make("--steps", "deletion / insertion steps (⌈H·W/steps⌉ pixels each)", 32);
@@ -65,16 +65,7 @@ public static class EvaluateExplanationsCommand
     }
 
     /// <summary>"all" → every method; otherwise the comma-separated names, each known, in the order given.</summary>
-    public static IReadOnlyList<string> ParseMethods(string value)
-    {
-        if (value.Trim() == "all") return ExplainCommand.AllMethods.ToArray();
-        var names = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Distinct().ToArray();
-        if (names.Length == 0) throw new ArgumentException("--methods is empty: give all, or a comma-separated list of method names");
-        foreach (var name in names)
-            if (!ExplainCommand.AllMethods.Contains(name))
-                throw new ArgumentException($"unknown method '{name}' in --methods (known: {string.Join(", ", ExplainCommand.AllMethods)}, all)");
-        return names;
-    }
+    public static IReadOnlyList<string> ParseMethods(string value) => MethodList.Parse(value, "--methods");
 
     public static void Print(IReadOnlyList<ExplanationScores> rows)
     {

@@ -9,26 +9,25 @@ namespace NanoCam.Cli.Commands;
 /// <summary><c>nanocam explain</c>: any CAM-family method, Guided Backprop or Guided Grad-CAM, on a NanoCam checkpoint or an ONNX model.</summary>
 public static class ExplainCommand
 {
-    public static readonly string[] GuidedMethods = ["guided-backprop", "guided-gradcam"];
-
-    public static IEnumerable<string> AllMethods => CamMethods.Names.Concat(GuidedMethods);
-
     public static Command Create()
     {
         var model = CliOptions.Path("--model", "a NanoCam checkpoint (.safetensors) or an .onnx file", PathRole.Model, required: true);
         var image = CliOptions.Path("--image", "image file to explain", PathRole.InputFile);
         var input = CliOptions.Path("--input", "a ready float32 tensor (.npy), no preprocessing: one image C×H×W or a batch N×C×H×W (one overlay per image: OUT_0.png, …)", PathRole.InputFile);
-        var method = CliOptions.Make("--method", $"one of: {string.Join(", ", AllMethods)}, or all", "gradcam");
-        var layer = CliOptions.Make<string?>("--layer", "target layer (see `nanocam layers`; default: the last spatial layer)", null);
+        var method = CliOptions.Make("--method", $"one of: {string.Join(", ", MethodList.All)}; a comma-separated list of them; or all. "
+            + "With several, each method that applies writes what it would alone with --out OUT_<method>.png and --save-map MAP_<method>.npy, "
+            + "--out gets a montage (the input, then every method that ran), and each method that does not apply is named on stderr with the reason", "gradcam");
+        method.Validators.Add(result => { if (MethodList.Problem(result.GetValueOrDefault<string>() ?? "", "--method") is { } problem) result.AddError(problem); });
+        var layer = CliOptions.Make<string?>("--layer", "target layer (see `nanocam layers`; default: the last spatial layer, for cam the layer its class weights apply to)", null);
         var cls = CliOptions.Make<int?>("--class", "class to explain (default: the top prediction)", null);
-        var output = CliOptions.Path("--out", "overlay PNG to write", PathRole.OutputFile, "explanation.png");
-        var saveMap = CliOptions.Path("--save-map", "write the map as float32 .npy: H×W in [0,1] for the CAM family, C×H×W raw for guided methods", PathRole.OutputFile);
+        var output = CliOptions.Path("--out", "overlay PNG to write (several methods: the montage; each method's overlay beside it as OUT_<method>.png)", PathRole.OutputFile, "explanation.png");
+        var saveMap = CliOptions.Path("--save-map", "write the map as float32 .npy: H×W in [0,1] for the CAM family, C×H×W raw for guided methods (several methods: MAP_<method>.npy each)", PathRole.OutputFile);
         var raw = CliOptions.Make("--raw", "keep the map unnormalized (ReLU'd and upsampled, not min–max scaled) in --save-map", false);
         var augment = CliOptions.Make("--aug-smooth", "test-time augmentation: average with the horizontally flipped image's map", false);
         var eigen = CliOptions.Make("--eigen-smooth", "replace the weighted sum by its first principal component", false);
         var reshapeTokens = CliOptions.Make("--reshape-tokens", "a transformer layer's tokens [N, T, D] laid out on their square grid as [N, D, h, w], the class token dropped (pytorch-grad-cam's reshape_transform)", false);
         var colormap = CliOptions.Make("--colormap", $"colour map: {string.Join(", ", ColorMaps.Names)}", "jet");
-        var labels = CliOptions.Path("--labels", "class names, one per line (or a JSON array), for ONNX models", PathRole.InputFile);
+        var labels = CliOptions.Make<string?>("--labels", "class names, one per line (or a JSON array), for ONNX models", null);
         var threads = CliOptions.Threads();
         var device = CliOptions.Device();
         var preprocessing = new Preprocessing.Options();
@@ -39,19 +38,21 @@ public static class ExplainCommand
         preprocessing.AddTo(command);
         command.SetAction(p => CliRunner.Guard(() =>
         {
-            string methodName = p.GetValue(method)!;
-            bool all = methodName == "all";
-            if (!all && !AllMethods.Contains(methodName))
-                throw new ArgumentException($"unknown method '{methodName}' (known: {string.Join(", ", AllMethods)}, all)");
+            string methodValue = p.GetValue(method)!;
+            var names = MethodList.Parse(methodValue, "--method");
+            bool several = MethodList.IsSeveral(methodValue);
             var colormapName = p.GetValue(colormap)!;
             var colors = ColorMaps.Get(colormapName);
             var kernels = Backends.Create(p.GetValue(device)!, p.GetValue(threads));
             var loaded = LoadedModel.Open(p.GetValue(model)!, p.GetValue(labels), preprocessing, p);
             if (loaded.Explainable is ModuleExplainable module) module.Model.MoveTo(kernels);
-            var (tensor, shown) = ReadInput(loaded, p.GetValue(image), p.GetValue(input));
             var explainer = new CamExplainer(loaded.Explainable, kernels) { ReshapeTokens = p.GetValue(reshapeTokens) };
+            // Which layer each method explains, and why a method does not apply, are known before any pass runs.
+            var plans = names.Select(name => Plan(explainer, name, p.GetValue(layer))).ToList();
+            if (several && plans.All(plan => plan.Skipped is not null))
+                throw new InvalidOperationException($"none of the methods applies: {string.Join("; ", plans.Select(plan => $"{plan.Name}: {plan.Skipped}"))}");
+            var (tensor, shown) = ReadInput(loaded, p.GetValue(image), p.GetValue(input));
             var target = p.GetValue(cls) is { } k ? CamTarget.Class(k) : CamTarget.TopPrediction();
-            string layerName = loaded.Explainable.ResolveLayer(p.GetValue(layer) ?? loaded.Explainable.DefaultLayer);
             var options = new ExplainOptions(p.GetValue(raw), p.GetValue(augment), p.GetValue(eigen));
             int count = tensor.Shape[0], classes = loaded.Explainable.Classes;
             var scores = explainer.ScoresOf(tensor);
@@ -63,39 +64,89 @@ public static class ExplainCommand
                 Console.WriteLine(count == 1 ? "top-5:" : $"image {n}: top-5:");
                 Predictions.PrintTopK(row.ToArray(), loaded.Explainable.ClassNames);
             }
-            string Named(int cls) => loaded.Explainable.ClassNames is { } names ? $" ({names[cls]})" : "";
+            string Named(int c) => ClassLabels.NameSuffix(c, loaded.Explainable.ClassNames);
             string outputPath = p.GetValue(output)!;
-            string OutputFor(int n) => count == 1 ? outputPath
-                : Path.Combine(Path.GetDirectoryName(outputPath) ?? "", $"{Path.GetFileNameWithoutExtension(outputPath)}_{n}{Path.GetExtension(outputPath)}");
+            string? mapPath = p.GetValue(saveMap);
+            // One image: the path itself; a batch: OUT_0.png, OUT_1.png, …
+            string OutputFor(string path, int n) => count == 1 ? path : Suffixed(path, n.ToString());
 
-            if (all)
+            // Runs one method and writes its overlays (and map): what `--method NAME --out OVERLAY --save-map MAP` writes.
+            RgbImage[] Write(MethodPlan plan, string overlay, string? map)
             {
-                var panels = Enumerable.Range(0, count).Select(n => new List<RgbImage> { shown[n] }).ToList();
-                foreach (var name in AllMethods)
-                {
-                    var (overlays, _, _) = Run(explainer, name, tensor, shown, target, layerName, options, colors);
-                    for (int n = 0; n < count; n++) panels[n].Add(overlays[n]);
-                    Console.WriteLine($"  {name}");
-                }
+                explainer.Warnings.Clear();
+                var (images, maps, mapShape) = Run(explainer, plan.Name, tensor, shown, target, plan.Layer, options, colors);
+                foreach (var warning in explainer.Warnings) Console.Error.WriteLine($"nanocam: warning: {warning}");
                 for (int n = 0; n < count; n++)
                 {
-                    ImageCodec.SavePng(Montage.Labelled(panels[n], ["input", .. AllMethods], 5, $"{ClassLabels.Describe(targets[n], loaded.Explainable.ClassNames)}, layer '{layerName}'").Image, OutputFor(n));
-                    Console.WriteLine($"every method for class {targets[n]}{Named(targets[n])} at layer '{layerName}' written to {OutputFor(n)} (first panel: the input; then {string.Join(", ", AllMethods)})");
+                    ImageCodec.SavePng(images[n], OutputFor(overlay, n));
+                    Console.WriteLine($"{plan.Name} for class {targets[n]}{Named(targets[n])}{(plan.Name == "guided-backprop" ? "" : $" at layer '{plan.Layer}'")} written to {OutputFor(overlay, n)}");
                 }
+                if (map is not null) Npy.Write(map, maps, count == 1 ? mapShape : [count, .. mapShape]);
+                return images;
+            }
+
+            if (!several)
+            {
+                Write(plans[0], outputPath, mapPath);
                 return 0;
             }
-            var (images, maps, mapShape) = Run(explainer, methodName, tensor, shown, target, layerName, options, colors);
-            foreach (var warning in explainer.Warnings) Console.Error.WriteLine($"nanocam: warning: {warning}");
+            // A layer that does not exist or is not spatial fails every method alike: one line, before any method runs.
+            foreach (var layerName in plans.Where(plan => plan.Skipped is null && plan.Name != "guided-backprop").Select(plan => plan.Layer).Distinct())
+                explainer.Capture(tensor, layerName, target, withGradients: false);
+            var panels = Enumerable.Range(0, count).Select(n => new List<RgbImage> { shown[n] }).ToList();
+            var ran = new List<string>();
+            int failed = 0;
+            foreach (var plan in plans)
+            {
+                if (plan.Skipped is not null)
+                {
+                    Console.Error.WriteLine($"nanocam: skipped {plan.Name}: {plan.Skipped}");
+                    continue;
+                }
+                RgbImage[] images;
+                try
+                {
+                    images = Write(plan, Suffixed(outputPath, plan.Name), mapPath is null ? null : Suffixed(mapPath, plan.Name));
+                }
+                catch (Exception e) when (CliRunner.IsUserError(e))
+                {
+                    // The other methods still run; the exit code says that one failed.
+                    var message = CliRunner.Describe(e);
+                    Console.Error.WriteLine($"nanocam: error: {(message.StartsWith($"{plan.Name}: ") ? message : $"{plan.Name}: {message}")}");
+                    failed++;
+                    continue;
+                }
+                for (int n = 0; n < count; n++) panels[n].Add(images[n]);
+                ran.Add(plan.Name);
+            }
+            if (ran.Count == 0) return 1;
+            // The montage's title names the layer when every method that ran explained the same one.
+            var ranLayers = plans.Where(plan => ran.Contains(plan.Name) && plan.Name != "guided-backprop").Select(plan => plan.Layer).Distinct().ToArray();
+            string sharedLayer = ranLayers.Length == 1 ? $", layer '{ranLayers[0]}'" : "";
             for (int n = 0; n < count; n++)
             {
-                ImageCodec.SavePng(images[n], OutputFor(n));
-                Console.WriteLine($"{methodName} for class {targets[n]}{Named(targets[n])} at layer '{layerName}' written to {OutputFor(n)}");
+                ImageCodec.SavePng(Montage.Labelled(panels[n], ["input", .. ran], 5, ClassLabels.Describe(targets[n], loaded.Explainable.ClassNames) + sharedLayer).Image, OutputFor(outputPath, n));
+                Console.WriteLine($"{ran.Count} method(s) for class {targets[n]}{Named(targets[n])} written to {OutputFor(outputPath, n)} (first panel: the input; then {string.Join(", ", ran)})");
             }
-            if (p.GetValue(saveMap) is { } npy) Npy.Write(npy, maps, count == 1 ? mapShape : [count, .. mapShape]);
-            return 0;
+            return failed > 0 ? 1 : 0;
         }));
         return command;
     }
+
+    /// <summary>One method of a run: the layer it explains, and why it does not apply (null when it does).</summary>
+    private sealed record MethodPlan(string Name, string Layer, string? Skipped);
+
+    private static MethodPlan Plan(CamExplainer explainer, string name, string? layer)
+    {
+        // Guided Grad-CAM weighs the guided gradients by Grad-CAM at the layer; Guided Backprop reads no layer.
+        var cam = CamMethods.Create(MethodList.Guided.Contains(name) ? "gradcam" : name);
+        string resolved = explainer.LayerFor(cam, layer);
+        return new MethodPlan(name, resolved, cam.WhyNotApplicable(explainer.Model, resolved));
+    }
+
+    /// <summary>dir/name.ext → dir/name_SUFFIX.ext.</summary>
+    private static string Suffixed(string path, string suffix) =>
+        Path.Combine(Path.GetDirectoryName(path) ?? "", $"{Path.GetFileNameWithoutExtension(path)}_{suffix}{Path.GetExtension(path)}");
 
     private static (Tensor, RgbImage[]) ReadInput(LoadedModel loaded, string? image, string? input)
     {

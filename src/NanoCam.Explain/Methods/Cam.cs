@@ -9,13 +9,21 @@ public sealed class Cam : CamMethod
     public override string Name => "cam";
     public override bool UsesGradients => false;
 
+    /// <summary>The layer the head's class weights apply to.</summary>
+    public override string? DefaultLayer(IExplainable model) => model.CamHead?.FeatureLayer;
+
+    public override string? WhyNotApplicable(IExplainable model, string layer) => model.CamHead switch
+    {
+        null => "this network has no global-average-pooling + linear classifier head; use gradcam",
+        { FeatureLayer: var feature } when feature != layer => $"class weights apply to layer '{feature}', not '{layer}'",
+        _ => null,
+    };
+
     public override void ChannelWeights(CamContext context, Span<float> weights)
     {
         var c = context.Capture;
-        var head = context.Model.CamHead
-            ?? throw new InvalidOperationException("cam: this network has no global-average-pooling + linear classifier head; use gradcam");
-        if (head.FeatureLayer != c.Layer)
-            throw new InvalidOperationException($"cam: class weights apply to layer '{head.FeatureLayer}', not '{c.Layer}'");
+        if (WhyNotApplicable(context.Model, c.Layer) is { } reason) throw new InvalidOperationException($"cam: {reason}");
+        var head = context.Model.CamHead!;
         if (head.Channels != c.Channels)
             throw new InvalidOperationException($"cam: the head has {head.Channels} channels but layer '{c.Layer}' has {c.Channels}");
         for (int n = 0; n < c.Batch; n++)

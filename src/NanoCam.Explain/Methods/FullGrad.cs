@@ -26,8 +26,12 @@ public sealed class FullGrad : PerPositionCam
         return explainer.CaptureAtInput(input, target, layers);
     }
 
+    private const string NoBiases = "needs the biases of the model's convolutions, and this model does not list them";
+
+    public override string? WhyNotApplicable(IExplainable model, string layer) => model is ISpatialBiases ? null : NoBiases;
+
     private static IReadOnlyList<LayerBias> BiasesOf(IExplainable model) => model is ISpatialBiases biased ? biased.SpatialBiases
-        : throw new NotSupportedException("fullgrad: needs the biases of the model's convolutions; this model does not list them (ISpatialBiases)");
+        : throw new NotSupportedException($"fullgrad: {NoBiases}");
 
     public override void Combine(CamContext context, int n, ReadOnlySpan<float> weights, Span<float> map)
     {
