@@ -44,8 +44,8 @@ public sealed class ExplainMethodListTests : IDisposable
         Assert.True(code == 0, stderr);
         Assert.DoesNotContain("skipped", stderr);
         Assert.Equal(FilesOf(Every), Written());
-        Assert.Contains("cam for class 243 at layer 'fire9/concat_1'", stdout);
-        Assert.Contains("gradcam for class 243 at layer 'conv10_2'", stdout);
+        Assert.Contains("cam for class 243 (bull mastiff) at layer 'fire9/concat_1'", stdout);
+        Assert.Contains("gradcam for class 243 (bull mastiff) at layer 'conv10_2'", stdout);
         foreach (var method in Every)
         {
             var (values, shape) = Npy.Read(Path.Combine(_dir, $"map_{method}.npy"));
@@ -56,9 +56,13 @@ public sealed class ExplainMethodListTests : IDisposable
         var (cam, _) = Npy.Read(Path.Combine(_dir, "map_cam.npy"));
         int peak = Array.IndexOf(cam, cam.Max());
         Assert.True(peak / 224 < 112 && peak % 224 is > 60 and < 170, $"cam peaks at ({peak % 224}, {peak / 224})");
-        // The montage: the input, then 19 overlays, five to a row with 4-pixel gaps.
+        // The montage: the input, then 19 overlays, five to a row, each under its label; the layout Montage.Labelled gives
+        // 20 panels of 224 px under a title (the methods ran at two layers, so the title names only the class).
         var montage = ImageCodec.Load(Path.Combine(_dir, "out.png"));
-        Assert.Equal((5 * 224 + 4 * 4, 4 * 224 + 3 * 4), (montage.Width, montage.Height));
+        var layout = Montage.Labelled([.. Enumerable.Range(0, 20).Select(_ => new RgbImage(224, 224))], ["input", .. Every], 5, "class 243 (bull mastiff)");
+        Assert.Equal((layout.Image.Width, layout.Image.Height), (montage.Width, montage.Height));
+        Assert.Equal(20, layout.Panels.Count);
+        Assert.All(layout.Panels, panel => Assert.Equal((224, 224), (panel.Width, panel.Height)));
     }
 
     [Fact]

@@ -22,6 +22,7 @@ public static class EvaluateExplanationsCommand
         var data = CliOptions.Make("--data", $"images to explain: {DataSpec.ValidForms}", "shapes");
         var split = CliOptions.Make("--split", "split of --data (train|test)", "test");
         var methods = CliOptions.Make("--methods", $"all, or a comma-separated list of: {string.Join(", ", MethodList.All)}", "all");
+        methods.Validators.Add(result => { if (MethodList.Problem(result.GetValueOrDefault<string>() ?? "", "--methods") is { } problem) result.AddError(problem); });
         var layer = CliOptions.Make<string?>("--layer", "target layer (see `nanocam layers`; default: the last spatial layer)", null);
         var count = CliOptions.Make("--count", "explain the first N images of the data", 100);
         var steps = CliOptions.Make("--steps", "deletion / insertion steps (⌈H·W/steps⌉ pixels each)", 32);
