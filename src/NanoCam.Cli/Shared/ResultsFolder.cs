@@ -36,15 +36,15 @@ public sealed record RunSettings(
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
-    /// <summary>The first setting in which <paramref name="other"/> differs, in words ("chunk (64 there, 16 here)"); null when none does.</summary>
-    public string? Difference(RunSettings other)
+    /// <summary>The first setting in which <paramref name="other"/> differs, in words ("chunk (64 in OTHER, 16 in THIS)"); null when none does.</summary>
+    public string? Difference(RunSettings other, string thisName = "here", string otherName = "there")
     {
         using var mine = JsonDocument.Parse(JsonSerializer.Serialize(this));
         using var theirs = JsonDocument.Parse(JsonSerializer.Serialize(other));
         foreach (var property in mine.RootElement.EnumerateObject())
         {
             string here = property.Value.GetRawText(), there = theirs.RootElement.GetProperty(property.Name).GetRawText();
-            if (here != there) return $"{property.Name} ({there} there, {here} here)";
+            if (here != there) return $"{property.Name} ({there} {otherName}, {here} {thisName})";
         }
         return null;
     }
@@ -111,7 +111,7 @@ public sealed class ResultsFolder(string root)
             WriteAtomically(SettingsFile, JsonSerializer.SerializeToUtf8Bytes(settings, Indented));
             return;
         }
-        if (existing.Difference(settings) is { } difference)
+        if (settings.Difference(existing) is { } difference)
             throw new ArgumentException(resume
                 ? $"--resume: '{Root}' holds a run with another {difference}: resume with the same options, or write to another --out"
                 : $"'{Root}' already holds the results of another run ({difference}): give another --out, or resume that run with its own options");
@@ -173,8 +173,8 @@ public sealed class ResultsFolder(string root)
             var folder = new ResultsFolder(source);
             var mine = folder.ReadSettings() ?? throw new ArgumentException($"'{source}' holds no explain-dataset run (no {SettingsFile})");
             if (settings is null) settings = mine;
-            else if (settings.Difference(mine) is { } difference)
-                throw new ArgumentException($"'{source}' holds another run than '{sources[0]}': {difference.Replace(" there,", " in the first,")}");
+            else if (mine.Difference(settings, $"in '{source}'", $"in '{sources[0]}'") is { } difference)
+                throw new ArgumentException($"'{source}' holds another run than '{sources[0]}': {difference}");
             foreach (var (chunk, manifest) in folder.CompletedChunks()) chunks.TryAdd(chunk, (folder, manifest));
         }
         var missing = Enumerable.Range(0, settings!.Chunks).Where(k => !chunks.ContainsKey(k)).ToArray();
@@ -183,7 +183,7 @@ public sealed class ResultsFolder(string root)
                 + "run their shards to the end (--resume picks up where a shard stopped)");
         var target = new ResultsFolder(output);
         var existing = Directory.Exists(output) ? target.ReadSettings() : null;
-        if (existing is not null && existing.Difference(settings) is { } other)
+        if (existing is not null && settings.Difference(existing) is { } other)
             throw new ArgumentException($"--out '{output}' holds another run ({other}): give another folder");
         if (existing is null) { Directory.CreateDirectory(output); target.WriteAtomically(SettingsFile, JsonSerializer.SerializeToUtf8Bytes(settings, Indented)); }
         var rows = new List<ResultRow>();
