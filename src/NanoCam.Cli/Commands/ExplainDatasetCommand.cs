@@ -53,9 +53,9 @@ public static class ExplainDatasetCommand
             var images = DatasetImages.Open(dataSpec, p.GetValue(split)!, loaded, chunkSize);
             var explainer = new CamExplainer(explainable, kernels);
             string layerName = explainable.ResolveLayer(p.GetValue(layer) ?? explainable.DefaultLayer);
-            // The layer checked on one image before anything is written.
+            // The layer checked on the first image before anything is written.
             if (names.Any(n => n != "guided-backprop"))
-                explainer.Capture(Tensor.FromArray(images.Load(0, Math.Min(chunkSize, images.Count)), Math.Min(chunkSize, images.Count), images.Channels, images.Height, images.Width),
+                explainer.Capture(Tensor.FromArray(images.Load(0, Math.Min(chunkSize, images.Count))[..images.ImageSize], 1, images.Channels, images.Height, images.Width),
                     layerName, CamTarget.TopPrediction(), withGradients: false);
             var settings = new RunSettings(RunSettings.ExplainDataset, Path.GetFileName(modelPath), RunSettings.Hash(modelPath), loaded.Preprocessing?.Describe(),
                 dataSpec, p.GetValue(split)!, images.Count, string.Join(",", names), targetSpec.Text, layerName, chunkSize, p.GetValue(metrics), stepCount);
