@@ -144,6 +144,41 @@ public sealed class ExplainDatasetTests : IDisposable
     }
 
     [Fact]
+    public void Resume_OfARunThatNeverStarted_StartsIt()
+    {
+        var (code, stdout, stderr) = CliHarness.Run("explain-dataset", "--model", Shapes, "--data", "shapes#0-4", "--out", Folder("new"), "--resume");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("4 rows written", stdout);
+    }
+
+    [Fact]
+    public void AFolderOfImages_InClassSubFolders_IsLabelledByThem_AndAPlainFolderHasNoLabelsForTargetsTrue()
+    {
+        var labelled = Directory.CreateDirectory(Folder("digits")).FullName;
+        Directory.CreateDirectory(Path.Combine(labelled, "7"));
+        Directory.CreateDirectory(Path.Combine(labelled, "3"));
+        File.Copy(Path.Combine(CliHarness.SharedData, "images", "mnist_28.png"), Path.Combine(labelled, "7", "a.png"));
+        File.Copy(Path.Combine(CliHarness.SharedData, "images", "mnist_28.png"), Path.Combine(labelled, "3", "b.png"));
+        var mnist = Path.Combine(CliHarness.Weights, "mnist-gapcnn.safetensors");
+        var (code, _, stderr) = CliHarness.Run("explain-dataset", "--model", mnist, "--data", labelled, "--targets", "true", "--methods", "gradcam,guided-backprop",
+            "--out", Folder("run"), "--csv");
+        Assert.True(code == 0, stderr);
+        var (rows, _) = ResultsTable.ReadParquet(Path.Combine(Folder("run"), "results.parquet"));
+        // Files in ordinal order of their sub-folders; a sub-folder named as a class of the model is that class.
+        Assert.Equal(["3/b.png", "3/b.png", "7/a.png", "7/a.png"], rows.Select(r => r.File));
+        Assert.Equal([3, 3, 7, 7], rows.Select(r => r.Label!.Value));
+        Assert.Equal([3, 3, 7, 7], rows.Select(r => r.Class));
+        Assert.Equal(["gradcam", "guided-backprop", "gradcam", "guided-backprop"], rows.Select(r => r.Method));
+        Assert.StartsWith("file,index,method,target,class,class_name,label,score,probability,map_file,map_index\n3/b.png,0,gradcam,true,3,3,3,",
+            File.ReadAllText(Path.Combine(Folder("run"), "results.csv")));
+
+        (code, _, stderr) = CliHarness.Run("explain-dataset", "--model", mnist, "--data", Path.Combine(labelled, "7"), "--targets", "true", "--out", Folder("plain"));
+        Assert.Equal(1, code);
+        Assert.Equal("nanocam: error: --targets true needs labels, and these images have none (a folder labels its images with one sub-folder per class)", stderr.Trim());
+        Assert.False(Directory.Exists(Folder("plain")));
+    }
+
+    [Fact]
     public void Merge_OfUnfinishedShards_NamesTheMissingChunks()
     {
         Assert.Equal(0, CliHarness.Run("explain-dataset", "--model", Shapes, "--data", "shapes#0-12", "--chunk", "4", "--shard", "0/2", "--out", Folder("s0")).ExitCode);

@@ -28,7 +28,7 @@ public static class ExplainDatasetCommand
         var resume = CliOptions.Make("--resume", "skip the chunks a previous run of the same command into --out finished", false);
         var metrics = CliOptions.Make("--metrics", "add the metrics of evaluate-explanations per row: deletion / insertion AUC, confidence drop and increase, pointing game, localization", false);
         var steps = CliOptions.Make("--steps", "deletion / insertion steps with --metrics", 32);
-        var csv = CliOptions.Make("--csv", "also write results.csv beside results.parquet", false);
+        var csv = CliOptions.Make("--csv", "also write results.csv beside results.parquet (an unsharded run; shards: merge --csv)", false);
         var labels = CliOptions.Path("--labels", "class names, one per line (or a JSON array), for ONNX models", PathRole.InputFile);
         var threads = CliOptions.Threads();
         var device = CliOptions.Device();
@@ -57,6 +57,13 @@ public static class ExplainDatasetCommand
             if (names.Any(n => n != "guided-backprop"))
                 explainer.Capture(Tensor.FromArray(images.Load(0, Math.Min(chunkSize, images.Count))[..images.ImageSize], 1, images.Channels, images.Height, images.Width),
                     layerName, CamTarget.TopPrediction(), withGradients: false);
+            if (targetSpec.What == TargetSpec.Kind.True)
+                for (int i = 0; i < images.Count; i++)
+                {
+                    int? label = images.LabelOf(i);
+                    if (label is null) throw new ArgumentException("--targets true needs labels, and these images have none (a folder labels its images with one sub-folder per class)");
+                    if (label >= explainable.Classes) throw new ArgumentException($"--targets true: {images.FileOf(i)} has label {label}, and the model has {explainable.Classes} classes");
+                }
             var settings = new RunSettings(RunSettings.ExplainDataset, Path.GetFileName(modelPath), RunSettings.Hash(modelPath), loaded.Preprocessing?.Describe(),
                 dataSpec, p.GetValue(split)!, images.Count, string.Join(",", names), targetSpec.Text, layerName, chunkSize, p.GetValue(metrics), stepCount);
             var folder = new ResultsFolder(p.GetValue(output)!);

@@ -105,7 +105,7 @@ public sealed class ResultsFolder(string root)
         var existing = ReadSettings();
         if (existing is null)
         {
-            if (resume && Directory.Exists(Root) && Directory.EnumerateFileSystemEntries(Root).Any())
+            if (resume && Directory.Exists(Root) && Directory.EnumerateFileSystemEntries(Root).Any(entry => !IsOwn(Path.GetFileName(entry))))
                 throw new ArgumentException($"--resume: '{Root}' holds no explain-dataset run (no {SettingsFile}): give the --out of the run to resume");
             Directory.CreateDirectory(Root);
             WriteAtomically(SettingsFile, JsonSerializer.SerializeToUtf8Bytes(settings, Indented));
@@ -116,6 +116,14 @@ public sealed class ResultsFolder(string root)
                 ? $"--resume: '{Root}' holds a run with another {difference}: resume with the same options, or write to another --out"
                 : $"'{Root}' already holds the results of another run ({difference}): give another --out, or resume that run with its own options");
     }
+
+    /// <summary>
+    /// Whether a folder entry is one a run writes: a run killed before its run.json was in place (or a shard that starts
+    /// while another is writing it) leaves only these, and --resume may start there.
+    /// </summary>
+    private static bool IsOwn(string name) =>
+        name is "maps" or "parts" or "chunks" || name.StartsWith(SettingsFile, StringComparison.Ordinal) || name.StartsWith(Table, StringComparison.Ordinal)
+        || name.StartsWith(CsvTable, StringComparison.Ordinal);
 
     /// <summary>The chunks whose manifest is there and whose every file has the size it records.</summary>
     public SortedDictionary<int, ChunkManifest> CompletedChunks()
