@@ -15,6 +15,8 @@ public static class NanoCamCommand
         root.Subcommands.Add(CamCommand.Create());
         root.Subcommands.Add(ExplainCommand.Create());
         root.Subcommands.Add(EvaluateExplanationsCommand.Create());
+        root.Subcommands.Add(ExplainDatasetCommand.Create());
+        root.Subcommands.Add(MergeCommand.Create());
         root.Subcommands.Add(LayersCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(WalkthroughCommand.Create());

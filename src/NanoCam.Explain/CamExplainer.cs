@@ -55,11 +55,25 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     public string LayerFor(CamMethod method, string? layer) =>
         Model.ResolveLayer(layer ?? method.DefaultLayer(Model) ?? Model.DefaultLayer);
 
-    /// <summary>Capture, weights, combination, ReLU and upsampling; <see cref="Finish"/> normalizes.</summary>
-    private CamResult ExplainUnnormalized(CamMethod method, Tensor input, CamTarget target, string layer, ExplainOptions options)
+    /// <summary>
+    /// Explains <paramref name="input"/> with <paramref name="method"/> from a capture already made for <paramref name="target"/>
+    /// (<see cref="Capture"/> with gradients and the method's <see cref="CamMethod.GradientSign"/>): several methods then share
+    /// one forward and backward pass. Only for methods that read the default capture (<see cref="CamMethod.ReadsLayerCapture"/>).
+    /// </summary>
+    public CamResult Explain(CamMethod method, Tensor input, LayerCapture capture, CamTarget target, ExplainOptions? options = null)
+    {
+        options ??= ExplainOptions.Default;
+        if (options.AugmentFlip) throw new ArgumentException("test-time augmentation needs a second capture: call Explain without one");
+        if (!method.ReadsLayerCapture) throw new ArgumentException($"{method.Name} makes its own capture: call Explain without one");
+        Warnings.Clear();
+        return Finish(method, ExplainUnnormalized(method, input, target, capture.Layer, options, capture), options);
+    }
+
+    /// <summary>Capture (unless given), weights, combination, ReLU and upsampling; <see cref="Finish"/> normalizes.</summary>
+    private CamResult ExplainUnnormalized(CamMethod method, Tensor input, CamTarget target, string layer, ExplainOptions options, LayerCapture? captured = null)
     {
         if (input.Shape.Rank != 4) throw new ArgumentException($"explain: input must be [N, C, H, W], got {input.Shape}");
-        var capture = method.Capture(this, input, layer, target);
+        var capture = captured ?? method.Capture(this, input, layer, target);
         var context = new CamContext(capture, Model, input, this, target);
         int n = capture.Batch, k = capture.Channels, plane = capture.Plane;
         int height = input.Shape[2], width = input.Shape[3];

@@ -26,6 +26,12 @@ public abstract class CamMethod
     public virtual LayerCapture Capture(CamExplainer explainer, Tensor input, string layer, CamTarget target) =>
         explainer.Capture(input, layer, target, UsesGradients, GradientSign);
 
+    /// <summary>
+    /// Whether the method reads the default capture (it does not override <see cref="Capture"/>), so that methods of the
+    /// same <see cref="GradientSign"/> can share one pass (see <see cref="CamExplainer.Explain(CamMethod, Tensor, LayerCapture, CamTarget, ExplainOptions?)"/>).
+    /// </summary>
+    public bool ReadsLayerCapture => GetType().GetMethod(nameof(Capture), [typeof(CamExplainer), typeof(Tensor), typeof(string), typeof(CamTarget)])!.DeclaringType == typeof(CamMethod);
+
     /// <summary>Fills weights [N, K]: the coefficient of A^k for each image (w_k^c, α_k^c, …).</summary>
     public abstract void ChannelWeights(CamContext context, Span<float> weights);
 

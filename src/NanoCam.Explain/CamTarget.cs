@@ -16,6 +16,9 @@ public abstract record CamTarget
     /// <summary>The same class for every image.</summary>
     public static CamTarget Class(int index) => new ClassTarget(index);
 
+    /// <summary>A class per image of the batch: image n explains <paramref name="classes"/>[n].</summary>
+    public static CamTarget PerImage(IReadOnlyList<int> classes) => new ImageClassTarget([.. classes]);
+
     /// <summary>The top prediction (rank 0), the runner-up (rank 1), ….</summary>
     public static CamTarget TopPrediction(int rank = 0) => new RankTarget(rank);
 

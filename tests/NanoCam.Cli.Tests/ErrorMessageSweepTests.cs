@@ -98,6 +98,15 @@ public sealed partial class ErrorMessageSweepTests : IDisposable
         { 1, "--scale must be a positive number, got 0", ["explain", "--model", SqueezeNet, "--image", Image, "--scale", "0", "--out", "{out}/e.png"] },
         { 1, "--size must be at least 0, got -5", ["predict", "--model", SqueezeNet, "--image", Image, "--size", "-5"] },
 
+        // explain-dataset and merge: a shard that is not I/N, a bad range, a folder that holds no run, a missing option.
+        { 2, "Option '--out' is required", ["explain-dataset", "--model", Shapes, "--data", "shapes#0-4"] },
+        { 2, "Required argument missing for command: 'merge'", ["merge"] },
+        { 1, "--model '{out}' is a folder: give a file", ["explain-dataset", "--model", "{out}", "--data", "shapes#0-4", "--out", "{out}/r"] },
+        { 1, "--shard '3/2': I must be in 0…1 (shards are numbered from 0)", ["explain-dataset", "--model", Shapes, "--data", "shapes#0-4", "--shard", "3/2", "--out", "{out}/r"] },
+        { 1, "range #50-10 is empty (need START < END)", ["explain-dataset", "--model", Shapes, "--data", "shapes#50-10", "--out", "{out}/r"] },
+        { 1, "--targets 'topk:7': K must be a whole number in 1…6", ["explain-dataset", "--model", Shapes, "--data", "shapes#0-4", "--targets", "topk:7", "--out", "{out}/r"] },
+        { 1, "'{in}' holds no explain-dataset run (no run.json)", ["merge", "{in}", "--out", "{out}/merged"] },
+
         // NaN or Inf in an input tensor.
         { 1, "holds 784 of 784 values that are not finite numbers (the first, NaN, at element 0)", ["predict", "--model", Onnx, "--input", "{in}/nan.npy"] },
         { 1, "holds 784 of 784 values that are not finite numbers", ["explain", "--model", Onnx, "--input", "{in}/nan.npy", "--out", "{out}/e.png"] },

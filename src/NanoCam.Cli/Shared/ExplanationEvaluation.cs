@@ -98,25 +98,28 @@ public static class ExplanationEvaluation
     {
         var target = CamTarget.TopPrediction();
         if (method is "guided-backprop" or "guided-gradcam")
-        {
-            var values = method == "guided-backprop"
+            return GuidedMaps(method == "guided-backprop"
                 ? GuidedBackprop.Explain(explainer, input, target)
-                : GuidedGradCam.Explain(explainer, input, target, layer).Values;
-            int plane = values.Height * values.Width;
-            var maps = new float[values.Batch * plane];
-            var magnitude = new float[plane];
-            for (int n = 0; n < values.Batch; n++)
-            {
-                // Σ_c |g_c| per pixel, then min–max to [0, 1]
-                magnitude.AsSpan().Clear();
-                var image = values.Of(n);
-                for (int c = 0; c < values.Channels; c++)
-                    for (int p = 0; p < plane; p++) magnitude[p] += MathF.Abs(image[c * plane + p]);
-                MapOps.MinMaxNormalize(magnitude, maps.AsSpan(n * plane, plane));
-            }
-            return (maps, values.TargetClasses);
-        }
+                : GuidedGradCam.Explain(explainer, input, target, layer).Values);
         var result = explainer.Explain(CamMethods.Create(method), input, target, layer);
         return (result.Normalized, result.Capture.TargetClasses);
+    }
+
+    /// <summary>Input-resolution gradients [N, C, H, W] as maps [N, H, W]: Σ_c |g_c| per pixel, min–max scaled to [0, 1]; and their classes.</summary>
+    public static (float[] Maps, int[] Classes) GuidedMaps(GuidedBackpropResult values)
+    {
+        int plane = values.Height * values.Width;
+        var maps = new float[values.Batch * plane];
+        var magnitude = new float[plane];
+        for (int n = 0; n < values.Batch; n++)
+        {
+            // Σ_c |g_c| per pixel, then min–max to [0, 1]
+            magnitude.AsSpan().Clear();
+            var image = values.Of(n);
+            for (int c = 0; c < values.Channels; c++)
+                for (int p = 0; p < plane; p++) magnitude[p] += MathF.Abs(image[c * plane + p]);
+            MapOps.MinMaxNormalize(magnitude, maps.AsSpan(n * plane, plane));
+        }
+        return (maps, values.TargetClasses);
     }
 }

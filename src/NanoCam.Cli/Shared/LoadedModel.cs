@@ -26,6 +26,9 @@ public sealed class LoadedModel
 
     public IReadOnlyList<int> InputShape { get; }
 
+    /// <summary>A NanoCam checkpoint's description (input size, classes, normalization); null for an imported model.</summary>
+    public ModelMetadata? Metadata { get; private init; }
+
     /// <summary>An imported model's image preprocessing as resolved (flags, sidecar, metadata, defaults); null for a NanoCam checkpoint.</summary>
     public Preprocessing? Preprocessing { get; private init; }
 
@@ -77,7 +80,7 @@ public sealed class LoadedModel
         {
             var resized = image.Width == m.InputWidth && image.Height == m.InputHeight ? image : Resize.Bilinear(image, m.InputWidth, m.InputHeight);
             return (ImageInput.FromImage(resized, m), resized);
-        }, [1, m.InputChannels, m.InputHeight, m.InputWidth]);
+        }, [1, m.InputChannels, m.InputHeight, m.InputWidth]) { Metadata = m };
     }
 
     /// <summary>What was assumed when no flag gave the pixel values' meaning and nothing travels with the model, and how to change it.</summary>

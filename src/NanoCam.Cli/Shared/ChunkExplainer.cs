@@ -1,0 +1,136 @@
+using NanoCam.Explain;
+using NanoCam.Explain.Methods;
+using NanoCam.Cli.Commands;
+using NanoCam.Explain.Metrics;
+
+namespace NanoCam.Cli.Shared;
+
+/// <summary>Maps [rows, H, W] per method (rows image-major, then target) and one table row per (image, method, target) of a chunk.</summary>
+public sealed record ChunkResult(IReadOnlyDictionary<string, float[]> Maps, IReadOnlyList<ChunkRow> Rows);
+
+/// <summary>A row of a chunk before it gets its file names: image i of the chunk, the method, target t, the class explained and its score.</summary>
+public sealed record ChunkRow(int Image, string Method, int Target, int Class, float Score, float Probability, ExplanationMetrics? Metrics);
+
+/// <summary>The metrics of evaluate-explanations for one map: deletion / insertion AUC, confidence drop and increase, pointing game, localization.</summary>
+public sealed record ExplanationMetrics(double DeletionAuc, double InsertionAuc, double DropPercent, bool Increase, bool? PointingHit, bool? LocalizationHit);
+
+/// <summary>
+/// Explains a chunk of images with several methods in as few passes as possible: per target, the methods that read the
+/// layer capture (every CAM-family method but FullGrad) share one forward and backward pass — one for Grad-CAM, Grad-CAM++,
+/// LayerCAM, Score-CAM, … together, one more for the counterfactual sign; the masked-input methods run their masked
+/// batches on that capture. Guided methods and FullGrad make their own pass.
+/// </summary>
+public sealed class ChunkExplainer
+{
+    private readonly CamExplainer _explainer;
+    private readonly (string Name, CamMethod? Method)[] _methods;
+    private readonly TargetSpec _targets;
+    private readonly string _layer;
+    private readonly int? _metricSteps;
+
+    public ChunkExplainer(CamExplainer explainer, IReadOnlyList<string> methods, TargetSpec targets, string layer, int? metricSteps)
+    {
+        _explainer = explainer;
+        _methods = [.. methods.Select(m => (m, MethodList.Guided.Contains(m) ? null : CamMethods.Create(m)))];
+        (_targets, _layer, _metricSteps) = (targets, layer, metricSteps);
+    }
+
+    /// <summary>The target column's value for target t of an image (see <see cref="TargetSpec.Label"/>).</summary>
+    public string TargetLabel(int t) => _targets.Label(t);
+
+    /// <summary>Explains images [count, C, H, W] with labels (for --targets true) and boxes (for the pointing game and localization).</summary>
+    public ChunkResult Explain(float[] images, int count, int channels, int height, int width, IReadOnlyList<int?> labels, IReadOnlyList<Box?> boxes)
+    {
+        int plane = height * width, perImage = _targets.PerImage, classes = _explainer.Model.Classes;
+        var input = Tensor.FromArray(images, count, channels, height, width);
+        var maps = _methods.ToDictionary(m => m.Name, _ => new float[count * perImage * plane]);
+        var rows = new ChunkRow?[count * _methods.Length * perImage];
+        float[]? scores = null;
+        var classifier = _metricSteps is null ? null : new ModelClassifier(_explainer, channels, height, width);
+        for (int t = 0; t < perImage; t++)
+        {
+            var target = TargetFor(t, labels, classes);
+            var captures = new Dictionary<float, LayerCapture>();
+            for (int m = 0; m < _methods.Length; m++)
+            {
+                var (name, method) = _methods[m];
+                float[] methodMaps;
+                int[] targetClasses;
+                if (method is null)
+                {
+                    (methodMaps, targetClasses) = ExplanationEvaluation.GuidedMaps(name == "guided-backprop"
+                        ? GuidedBackprop.Explain(_explainer, input, target)
+                        : GuidedGradCam.Explain(_explainer, input, target, _layer).Values);
+                }
+                else
+                {
+                    CamResult result;
+                    if (method.ReadsLayerCapture)
+                    {
+                        if (!captures.TryGetValue(method.GradientSign, out var capture))
+                            captures[method.GradientSign] = capture = _explainer.Capture(input, _layer, target, withGradients: true, method.GradientSign);
+                        result = _explainer.Explain(method, input, capture, target);
+                    }
+                    else result = _explainer.Explain(method, input, target, _layer);
+                    (methodMaps, targetClasses) = (result.Normalized, result.Capture.TargetClasses);
+                    scores ??= result.Capture.Scores;
+                }
+                scores ??= _explainer.ScoresOf(input);
+                var metrics = classifier is null ? null : Measure(classifier, images, methodMaps, targetClasses, channels, height, width, labels, boxes);
+                var all = maps[name];
+                for (int i = 0; i < count; i++)
+                {
+                    methodMaps.AsSpan(i * plane, plane).CopyTo(all.AsSpan((i * perImage + t) * plane, plane));
+                    var row = scores.AsSpan(i * classes, classes);
+                    int cls = targetClasses[i];
+                    rows[(i * _methods.Length + m) * perImage + t] = new ChunkRow(i, name, t, cls, row[cls], Probability(row, cls), metrics?[i]);
+                }
+            }
+        }
+        return new ChunkResult(maps, [.. rows.Select(r => r!)]);
+    }
+
+    private CamTarget TargetFor(int t, IReadOnlyList<int?> labels, int classes) => _targets.What switch
+    {
+        TargetSpec.Kind.Predicted => CamTarget.TopPrediction(),
+        TargetSpec.Kind.TopK => CamTarget.TopPrediction(t),
+        TargetSpec.Kind.Class => CamTarget.Class(_targets.Value),
+        _ => CamTarget.PerImage([.. labels.Select((label, i) => label is { } l && l >= 0 && l < classes ? l
+            : throw new ArgumentException(label is null
+                ? "--targets true needs labels, and these images have none (a folder labels its images with one sub-folder per class)"
+                : $"--targets true: image {i} has label {label}, and the model has {classes} classes"))]),
+    };
+
+    /// <summary>softmax(y)_c in double precision.</summary>
+    private static float Probability(ReadOnlySpan<float> scores, int cls)
+    {
+        float max = float.MinValue;
+        foreach (var s in scores) max = Math.Max(max, s);
+        double sum = 0;
+        foreach (var s in scores) sum += Math.Exp(s - max);
+        return (float)(Math.Exp(scores[cls] - max) / sum);
+    }
+
+    private ExplanationMetrics[] Measure(ModelClassifier classifier, float[] images, float[] maps, int[] classes, int channels, int height, int width,
+        IReadOnlyList<int?> labels, IReadOnlyList<Box?> boxes)
+    {
+        int count = classes.Length, plane = height * width, size = channels * plane;
+        var pairs = ConfidenceChange.Measure(classifier, images, maps, classes, channels, height, width);
+        var metrics = new ExplanationMetrics[count];
+        double tolerance = PointingGame.ScaledTolerance(height, width);
+        for (int i = 0; i < count; i++)
+        {
+            var map = maps.AsSpan(i * plane, plane);
+            var (deletion, insertion) = DeletionInsertion.Curves(classifier, images.AsSpan(i * size, size).ToArray(), channels, height, width, map, classes[i], _metricSteps!.Value);
+            bool? pointing = null, localization = null;
+            if (boxes[i] is { } truth)
+            {
+                pointing = PointingGame.IsHit(map, height, width, truth, tolerance);
+                localization = labels[i] is { } label && Localization.IsHit(classes[i], label, Localization.BoxFromMap(map, height, width), truth);
+            }
+            var (full, explained) = (pairs[i].Full, pairs[i].Explained);
+            metrics[i] = new ExplanationMetrics(deletion.Auc, insertion.Auc, Math.Max(0.0, full - (double)explained) / full * 100, explained > full, pointing, localization);
+        }
+        return metrics;
+    }
+}
