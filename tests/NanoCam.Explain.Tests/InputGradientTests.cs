@@ -92,6 +92,26 @@ public class InputGradientTests
     }
 
     [Fact]
+    public void Deconvnet_OnOneConvNet_PassesThePositivePartOfTheGradient_WhateverTheReluInput()
+    {
+        // Deconvnet's ReLU rule: dZ = dR · [dR > 0], with no [Z > 0] (Guided Backprop has both).
+        var model = Net(241);
+        var explainer = TestNets.Explainer(model);
+        var image = TestNets.Images(242, 1, C, H, W);
+        var result = new Deconvnet().Explain(explainer, image, CamTarget.Class(1));
+        var dZ = new float[K * P];
+        for (int k = 0; k < K; k++)
+        {
+            float dR = model.Classifier.Weight.Value[1, k] / P;
+            for (int p = 0; p < P; p++) dZ[k * P + p] = dR > 0 ? dR : 0f;
+        }
+        var expected = BackToInput(model, dZ);
+        TestNets.AssertClose(expected, result.Of(0), 1e-5f);
+        var guided = BackToInput(model, GradientAtConvolution(model, Convolve(model, image.Span), 1, guided: true));
+        Assert.True(guided.Zip(expected, (a, b) => MathF.Abs(a - b)).Max() > 1e-4f, "some ReLU inputs are negative, so guided backprop differs");
+    }
+
+    [Fact]
     public void GuidedBackprop_OnABatchOfTwo_EqualsEachImageAlone()
     {
         var explainer = TestNets.Explainer(TestNets.TwoConv(C, 3, 4, 3, seed: 211));

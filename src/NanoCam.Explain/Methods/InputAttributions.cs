@@ -1,0 +1,54 @@
+namespace NanoCam.Explain.Methods;
+
+/// <summary>
+/// The input-space methods by name — Guided Backprop and Guided Grad-CAM, saliency, Deconvnet, input × gradient,
+/// Integrated Gradients, SmoothGrad and Occlusion — the list every command draws them from.
+/// </summary>
+public static class InputAttributions
+{
+    /// <summary>Every input-space method's name, in the order the command line lists them.</summary>
+    public static IReadOnlyList<string> Names { get; } =
+    [
+        "guided-backprop", "guided-gradcam", "saliency", "deconvnet", "input-x-gradient", "integrated-gradients", "smoothgrad", "smoothgrad-sq", "occlusion",
+    ];
+
+    /// <summary>Whether <paramref name="name"/> is an input-space method.</summary>
+    public static bool Contains(string name) => Names.Contains(name);
+
+    /// <summary>The method named <paramref name="name"/>; Guided Grad-CAM weighs by Grad-CAM at <paramref name="layer"/> (null: the model's default).</summary>
+    public static InputAttribution Create(string name, string? layer = null) => name switch
+    {
+        "guided-backprop" => new GuidedBackpropAttribution(),
+        "guided-gradcam" => new GuidedGradCamAttribution(layer),
+        "saliency" => new Saliency(),
+        "deconvnet" => new Deconvnet(),
+        "input-x-gradient" => new InputXGradient(),
+        "integrated-gradients" => new IntegratedGradients(),
+        "smoothgrad" => new SmoothGrad(),
+        "smoothgrad-sq" => new SmoothGrad(squared: true),
+        "occlusion" => new Occlusion(),
+        _ => throw new ArgumentException($"unknown input-space method '{name}'; valid names: {string.Join(", ", Names)}", nameof(name)),
+    };
+
+    /// <summary>Whether the method reads a layer (Guided Grad-CAM's Grad-CAM); the others work on the input alone.</summary>
+    public static bool ReadsLayer(string name) => name == "guided-gradcam";
+}
+
+/// <summary><see cref="GuidedBackprop"/> as an <see cref="InputAttribution"/>.</summary>
+public sealed class GuidedBackpropAttribution : InputAttribution
+{
+    public override string Name => "guided-backprop";
+
+    public override AttributionResult Explain(CamExplainer explainer, Tensor input, CamTarget target) => From(GuidedBackprop.Explain(explainer, input, target));
+
+    internal static AttributionResult From(GuidedBackpropResult r) => new(r.Values, r.Batch, r.Channels, r.Height, r.Width, r.TargetClasses);
+}
+
+/// <summary><see cref="GuidedGradCam"/> at <paramref name="layer"/> (null: the model's default layer) as an <see cref="InputAttribution"/>.</summary>
+public sealed class GuidedGradCamAttribution(string? layer) : InputAttribution
+{
+    public override string Name => "guided-gradcam";
+
+    public override AttributionResult Explain(CamExplainer explainer, Tensor input, CamTarget target) =>
+        GuidedBackpropAttribution.From(GuidedGradCam.Explain(explainer, input, target, layer).Values);
+}
