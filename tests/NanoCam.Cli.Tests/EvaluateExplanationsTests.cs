@@ -28,7 +28,7 @@ public sealed class EvaluateExplanationsTests : IDisposable
     [Fact]
     public void Table_HasARowPerMethod_AndJsonValuesInRange()
     {
-        string[] methods = ["gradcam", "cam", "random", "guided-backprop"];
+        string[] methods = ["gradcam", "cam", "random", "guided-backprop", "integrated-gradients", "occlusion"];
         var output = Path.Combine(_dir, "scores.json");
         var (code, stdout, stderr) = CliHarness.Run("evaluate-explanations", "--model", Model, "--data", "shapes", "--count", "3",
             "--methods", string.Join(',', methods), "--steps", "8", "--threads", "2", "--out", output);

@@ -1,4 +1,5 @@
 using NanoCam.Imaging;
+using NanoCam.Cli.Shared;
 
 namespace NanoCam.Cli.Tests;
 
@@ -17,7 +18,8 @@ public sealed class ExplainMethodListTests : IDisposable
     [
         "cam", "gradcam", "gradcam++", "smoothgradcam++", "xgradcam", "hirescam", "gradcam-elementwise", "layercam",
         "scorecam", "sscam", "iscam", "ablationcam", "eigencam", "eigengradcam", "fullgrad", "random", "counterfactual-gradcam",
-        "guided-backprop", "guided-gradcam",
+        "guided-backprop", "guided-gradcam", "saliency", "deconvnet", "input-x-gradient", "integrated-gradients", "smoothgrad",
+        "smoothgrad-sq", "occlusion",
     ];
 
     private static string Data(params string[] parts) => Path.Combine([CliHarness.SharedData, .. parts]);
@@ -49,7 +51,7 @@ public sealed class ExplainMethodListTests : IDisposable
         foreach (var method in Every)
         {
             var (values, shape) = Npy.Read(Path.Combine(_dir, $"map_{method}.npy"));
-            Assert.Equal(method.StartsWith("guided-") ? [3, 224, 224] : [224, 224], shape);
+            Assert.Equal(MethodList.IsInputSpace(method) ? [method == "occlusion" ? 1 : 3, 224, 224] : [224, 224], shape);
             Assert.All(values, v => Assert.True(float.IsFinite(v), method));
         }
         // CAM for the bull mastiff peaks on the dog's head (the data README: cell (2, 6) of 13×13, the upper middle).
@@ -59,9 +61,9 @@ public sealed class ExplainMethodListTests : IDisposable
         // The montage: the input, then 19 overlays, five to a row, each under its label; the layout Montage.Labelled gives
         // 20 panels of 224 px under a title (the methods ran at two layers, so the title names only the class).
         var montage = ImageCodec.Load(Path.Combine(_dir, "out.png"));
-        var layout = Montage.Labelled([.. Enumerable.Range(0, 20).Select(_ => new RgbImage(224, 224))], ["input", .. Every], 5, "class 243 (bull mastiff)");
+        var layout = Montage.Labelled([.. Enumerable.Range(0, 1 + Every.Length).Select(_ => new RgbImage(224, 224))], ["input", .. Every], 5, "class 243 (bull mastiff)");
         Assert.Equal((layout.Image.Width, layout.Image.Height), (montage.Width, montage.Height));
-        Assert.Equal(20, layout.Panels.Count);
+        Assert.Equal(1 + Every.Length, layout.Panels.Count);
         Assert.All(layout.Panels, panel => Assert.Equal((224, 224), (panel.Width, panel.Height)));
     }
 
@@ -73,7 +75,7 @@ public sealed class ExplainMethodListTests : IDisposable
         var skipped = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => line.Contains("skipped"));
         Assert.Equal("nanocam: skipped cam: this network has no global-average-pooling + linear classifier head; use gradcam", skipped);
         Assert.Equal(FilesOf(Every.Skip(1)), Written());
-        Assert.Contains("18 method(s) for class 8", stdout);
+        Assert.Contains("25 method(s) for class 8", stdout);
     }
 
     [Fact]
@@ -122,7 +124,7 @@ public sealed class ExplainMethodListTests : IDisposable
         Assert.Equal(2, code);
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("nanocam: error: unknown method 'nosuchcam' in --method (known: cam, gradcam, ", line);
-        Assert.Contains("guided-gradcam, all)", line);
+        Assert.Contains("smoothgrad-sq, occlusion, all)", line);
         Assert.Empty(Written());
     }
 

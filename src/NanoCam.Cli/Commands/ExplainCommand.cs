@@ -21,7 +21,7 @@ public static class ExplainCommand
         var layer = CliOptions.Make<string?>("--layer", "target layer (see `nanocam layers`; default: the last spatial layer, for cam the layer its class weights apply to)", null);
         var cls = CliOptions.Make<int?>("--class", "class to explain (default: the top prediction)", null);
         var output = CliOptions.Path("--out", "overlay PNG to write (several methods: the montage; each method's overlay beside it as OUT_<method>.png)", PathRole.OutputFile, "explanation.png");
-        var saveMap = CliOptions.Path("--save-map", "write the map as float32 .npy: H×W in [0,1] for the CAM family, C×H×W raw for guided methods (several methods: MAP_<method>.npy each)", PathRole.OutputFile);
+        var saveMap = CliOptions.Path("--save-map", "write the map as float32 .npy: H×W in [0,1] for the CAM family, C×H×W raw attributions for input-space methods (several methods: MAP_<method>.npy each)", PathRole.OutputFile);
         var raw = CliOptions.Make("--raw", "keep the map unnormalized (ReLU'd and upsampled, not min–max scaled) in --save-map", false);
         var augment = CliOptions.Make("--aug-smooth", "test-time augmentation: average with the horizontally flipped image's map", false);
         var eigen = CliOptions.Make("--eigen-smooth", "replace the weighted sum by its first principal component", false);
@@ -79,7 +79,7 @@ public static class ExplainCommand
                 for (int n = 0; n < count; n++)
                 {
                     ImageCodec.SavePng(images[n], OutputFor(overlay, n));
-                    Console.WriteLine($"{plan.Name} for class {targets[n]}{Named(targets[n])}{(plan.Name == "guided-backprop" ? "" : $" at layer '{plan.Layer}'")} written to {OutputFor(overlay, n)}");
+                    Console.WriteLine($"{plan.Name} for class {targets[n]}{Named(targets[n])}{(MethodList.IsInputSpace(plan.Name) && !InputAttributions.ReadsLayer(plan.Name) ? "" : $" at layer '{plan.Layer}'")} written to {OutputFor(overlay, n)}");
                 }
                 if (map is not null) Npy.Write(map, maps, count == 1 ? mapShape : [count, .. mapShape]);
                 return images;
@@ -91,7 +91,7 @@ public static class ExplainCommand
                 return 0;
             }
             // A layer that does not exist or is not spatial fails every method alike: one line, before any method runs.
-            foreach (var layerName in plans.Where(plan => plan.Skipped is null && plan.Name != "guided-backprop").Select(plan => plan.Layer).Distinct())
+            foreach (var layerName in plans.Where(plan => plan.Skipped is null && !(MethodList.IsInputSpace(plan.Name) && !InputAttributions.ReadsLayer(plan.Name))).Select(plan => plan.Layer).Distinct())
                 explainer.Capture(tensor, layerName, target, withGradients: false);
             var panels = Enumerable.Range(0, count).Select(n => new List<RgbImage> { shown[n] }).ToList();
             var ran = new List<string>();
@@ -121,7 +121,7 @@ public static class ExplainCommand
             }
             if (ran.Count == 0) return 1;
             // The montage's title names the layer when every method that ran explained the same one.
-            var ranLayers = plans.Where(plan => ran.Contains(plan.Name) && plan.Name != "guided-backprop").Select(plan => plan.Layer).Distinct().ToArray();
+            var ranLayers = plans.Where(plan => ran.Contains(plan.Name) && !(MethodList.IsInputSpace(plan.Name) && !InputAttributions.ReadsLayer(plan.Name))).Select(plan => plan.Layer).Distinct().ToArray();
             string sharedLayer = ranLayers.Length == 1 ? $", layer '{ranLayers[0]}'" : "";
             for (int n = 0; n < count; n++)
             {
@@ -138,8 +138,8 @@ public static class ExplainCommand
 
     private static MethodPlan Plan(CamExplainer explainer, string name, string? layer)
     {
-        // Guided Grad-CAM weighs the guided gradients by Grad-CAM at the layer; Guided Backprop reads no layer.
-        var cam = CamMethods.Create(MethodList.Guided.Contains(name) ? "gradcam" : name);
+        // Guided Grad-CAM weighs the guided gradients by Grad-CAM at the layer; the other input-space methods read no layer.
+        var cam = CamMethods.Create(MethodList.IsInputSpace(name) ? "gradcam" : name);
         string resolved = explainer.LayerFor(cam, layer);
         return new MethodPlan(name, resolved, cam.WhyNotApplicable(explainer.Model, resolved));
     }
@@ -179,12 +179,26 @@ public static class ExplainCommand
     {
         int count = input.Shape[0], h = input.Shape[2], w = input.Shape[3];
         var overlays = new RgbImage[count];
-        if (name == "guided-backprop" || name == "guided-gradcam")
+        if (MethodList.IsInputSpace(name))
         {
-            var values = name == "guided-backprop"
-                ? GuidedBackprop.Explain(explainer, input, target)
-                : GuidedGradCam.Explain(explainer, input, target, layer).Values;
-            for (int n = 0; n < count; n++) overlays[n] = GradientImage(values.Of(n).ToArray(), values.Channels, h, w);
+            // Guided gradients are shown as an image of their own (their sign carries edges); the other input-space
+            // methods as a heat map of their per-pixel map over the image. --save-map keeps the raw attributions [C, H, W].
+            var method = InputAttributions.Create(name, layer);
+            var values = method.Explain(explainer, input, target);
+            for (int n = 0; n < count; n++)
+            {
+                if (name.StartsWith("guided-", StringComparison.Ordinal)) overlays[n] = GradientImage(values.Of(n).ToArray(), values.Channels, h, w);
+                else
+                {
+                    var map = method.MapOf(values, n);
+                    var normalized = new float[map.Length];
+                    MapOps.MinMaxNormalize(map, normalized);
+                    overlays[n] = Overlay.Blend(shown[n], normalized, w, h, colors);
+                }
+            }
+            if (values.CompletenessError is { } errors)
+                for (int n = 0; n < count; n++)
+                    Console.Error.WriteLine($"nanocam: {name}: image {n}: completeness error Σ attribution − (y^c(x) − y^c(x′)) = {errors[n]:G4}");
             return (overlays, values.Values, [values.Channels, h, w]);
         }
         var result = explainer.Explain(CamMethods.Create(name), input, target, layer, options);

@@ -31,7 +31,7 @@ public sealed class ChunkExplainer
     public ChunkExplainer(CamExplainer explainer, IReadOnlyList<string> methods, TargetSpec targets, string layer, int? metricSteps)
     {
         _explainer = explainer;
-        _methods = [.. methods.Select(m => (m, MethodList.Guided.Contains(m) ? null : CamMethods.Create(m)))];
+        _methods = [.. methods.Select(m => (m, MethodList.IsInputSpace(m) ? null : CamMethods.Create(m)))];
         (_targets, _layer, _metricSteps) = (targets, layer, metricSteps);
     }
 
@@ -58,9 +58,7 @@ public sealed class ChunkExplainer
                 int[] targetClasses;
                 if (method is null)
                 {
-                    (methodMaps, targetClasses) = ExplanationEvaluation.GuidedMaps(name == "guided-backprop"
-                        ? GuidedBackprop.Explain(_explainer, input, target)
-                        : GuidedGradCam.Explain(_explainer, input, target, _layer).Values);
+                    (methodMaps, targetClasses) = ExplanationEvaluation.InputSpaceMaps(InputAttributions.Create(name, _layer), _explainer, input, target);
                 }
                 else
                 {

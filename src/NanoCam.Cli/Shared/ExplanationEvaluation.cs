@@ -97,29 +97,18 @@ public static class ExplanationEvaluation
     private static (float[] Maps, int[] Classes) Explain(string method, CamExplainer explainer, Tensor input, string layer)
     {
         var target = CamTarget.TopPrediction();
-        if (method is "guided-backprop" or "guided-gradcam")
-            return GuidedMaps(method == "guided-backprop"
-                ? GuidedBackprop.Explain(explainer, input, target)
-                : GuidedGradCam.Explain(explainer, input, target, layer).Values);
+        if (MethodList.IsInputSpace(method)) return InputSpaceMaps(InputAttributions.Create(method, layer), explainer, input, target);
         var result = explainer.Explain(CamMethods.Create(method), input, target, layer);
         return (result.Normalized, result.Capture.TargetClasses);
     }
 
-    /// <summary>Input-resolution gradients [N, C, H, W] as maps [N, H, W]: Σ_c |g_c| per pixel, min–max scaled to [0, 1]; and their classes.</summary>
-    public static (float[] Maps, int[] Classes) GuidedMaps(GuidedBackpropResult values)
+    /// <summary>An input-space method's maps [N, H, W] (its <see cref="InputAttribution.MapOf"/>, min–max scaled to [0, 1]) and their classes.</summary>
+    public static (float[] Maps, int[] Classes) InputSpaceMaps(InputAttribution method, CamExplainer explainer, Tensor input, CamTarget target)
     {
+        var values = method.Explain(explainer, input, target);
         int plane = values.Height * values.Width;
         var maps = new float[values.Batch * plane];
-        var magnitude = new float[plane];
-        for (int n = 0; n < values.Batch; n++)
-        {
-            // Σ_c |g_c| per pixel, then min–max to [0, 1]
-            magnitude.AsSpan().Clear();
-            var image = values.Of(n);
-            for (int c = 0; c < values.Channels; c++)
-                for (int p = 0; p < plane; p++) magnitude[p] += MathF.Abs(image[c * plane + p]);
-            MapOps.MinMaxNormalize(magnitude, maps.AsSpan(n * plane, plane));
-        }
+        for (int n = 0; n < values.Batch; n++) MapOps.MinMaxNormalize(method.MapOf(values, n), maps.AsSpan(n * plane, plane));
         return (maps, values.TargetClasses);
     }
 }

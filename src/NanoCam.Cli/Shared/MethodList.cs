@@ -2,14 +2,17 @@ using NanoCam.Explain.Methods;
 
 namespace NanoCam.Cli.Shared;
 
-/// <summary>The explanation methods by their command-line names — the CAM family and the two guided ones — and lists of them.</summary>
+/// <summary>The explanation methods by their command-line names — the CAM family and the input-space methods — and lists of them.</summary>
 public static class MethodList
 {
-    /// <summary>The input-space methods, run by <see cref="GuidedBackprop"/> and <see cref="GuidedGradCam"/> rather than as a <see cref="Explain.CamMethod"/>.</summary>
-    public static readonly string[] Guided = ["guided-backprop", "guided-gradcam"];
+    /// <summary>The input-space methods (<see cref="InputAttributions.Names"/>: the guided ones, saliency, Integrated Gradients, …), run as an <see cref="InputAttribution"/> rather than a <see cref="Explain.CamMethod"/>.</summary>
+    public static IReadOnlyList<string> InputSpace => InputAttributions.Names;
 
-    /// <summary>Every method, CAM family first (in <see cref="CamMethods.Names"/> order), then the guided ones.</summary>
-    public static IReadOnlyList<string> All { get; } = [.. CamMethods.Names, .. Guided];
+    /// <summary>Whether <paramref name="name"/> is an input-space method.</summary>
+    public static bool IsInputSpace(string name) => InputAttributions.Contains(name);
+
+    /// <summary>Every method, CAM family first (in <see cref="CamMethods.Names"/> order), then the input-space ones.</summary>
+    public static IReadOnlyList<string> All { get; } = [.. CamMethods.Names, .. InputAttributions.Names];
 
     /// <summary>"all" → every method; otherwise the comma-separated names in the order given, duplicates dropped.</summary>
     public static IReadOnlyList<string> Parse(string value, string option) =>
