@@ -28,7 +28,7 @@ public static class ServeApp
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(settings.Address, settings.Port);
-            k.Limits.MaxRequestBodySize = settings.MaxUploadBytes;
+            k.Limits.MaxRequestBodySize = DrainLimit(settings.MaxUploadBytes);
             k.AddServerHeader = false;
         });
         var app = builder.Build();
@@ -97,18 +97,31 @@ public static class ServeApp
         if (context.Request.Query["image"].FirstOrDefault() is { } name)
             return await File.ReadAllBytesAsync(ResolveFolderImage(settings, name), context.RequestAborted);
         long limit = settings.MaxUploadBytes;
-        if (context.Request.ContentLength is { } length && length > limit)
-            throw new RequestException(413, $"the upload is {length:N0} bytes, over the limit of {limit:N0} (--max-upload-mb)");
+        var body = context.Request.Body;
         using var memory = new MemoryStream();
         var buffer = new byte[81920];
         int read;
-        while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+        while ((read = await body.ReadAsync(buffer, context.RequestAborted)) > 0)
         {
-            if (memory.Length + read > limit) throw new RequestException(413, $"the upload is over the limit of {limit:N0} bytes (--max-upload-mb)");
+            if (memory.Length + read > limit)
+            {
+                // Read the rest and drop it (up to the drain limit), so that the client, still sending, reads the 413
+                // instead of a connection reset; past that the connection is closed after the answer.
+                long seen = memory.Length + read;
+                try
+                {
+                    while (seen <= DrainLimit(limit) && (read = await body.ReadAsync(buffer, context.RequestAborted)) > 0) seen += read;
+                }
+                catch (Microsoft.AspNetCore.Http.BadHttpRequestException) { }
+                throw new RequestException(413, $"the upload is over the limit of {limit:N0} bytes (--max-upload-mb)");
+            }
             memory.Write(buffer, 0, read);
         }
         return memory.ToArray();
     }
+
+    /// <summary>How much of an upload over the limit is read and dropped before the 413 (4 × the limit, at most 256 MB more).</summary>
+    private static long DrainLimit(long limit) => limit + Math.Min(3 * limit, 256L << 20);
 
     private static string ResolveFolderImage(ServeSettings settings, string name)
     {
