@@ -64,8 +64,11 @@ public sealed class ExplainService
             [.. _model.InputShape.Skip(1)], explainable.CamHead?.FeatureLayer);
     }
 
-    /// <summary>Decodes an uploaded or folder image after checking its header: 415 for an unknown format, 413 over the pixel limit, 422 for broken data.</summary>
-    public RgbImage Decode(byte[] bytes)
+    /// <summary>Decodes an uploaded or folder image after checking its header against <see cref="MaxPixels"/>.</summary>
+    public RgbImage Decode(byte[] bytes) => DecodeChecked(bytes, MaxPixels);
+
+    /// <summary>Decodes an image after checking its header: 415 for an unknown format, 413 over <paramref name="maxPixels"/> (nothing allocated), 422 for broken data.</summary>
+    public static RgbImage DecodeChecked(byte[] bytes, long maxPixels)
     {
         if (bytes.Length == 0) throw new RequestException(400, "no image: send the image file's bytes as the request body, or ?image=NAME for a file of --images");
         ImageHeader header;
@@ -74,8 +77,8 @@ public sealed class ExplainService
             header = ImageHeader.Read(bytes) ?? throw new RequestException(415, "not a PNG, JPEG or BMP image");
         }
         catch (InvalidDataException e) { throw new RequestException(422, $"cannot read the image: {e.Message}"); }
-        if (header.Pixels > MaxPixels)
-            throw new RequestException(413, $"the image is {header.Width}×{header.Height} = {header.Pixels:N0} pixels, over the limit of {MaxPixels:N0} (--max-pixels)");
+        if (header.Pixels > maxPixels)
+            throw new RequestException(413, $"the image is {header.Width}×{header.Height} = {header.Pixels:N0} pixels, over the limit of {maxPixels:N0} (--max-pixels)");
         try
         {
             return ImageCodec.Decode(bytes, "(upload)");
