@@ -124,6 +124,13 @@ internal sealed partial class DevToolsPage : IAsyncDisposable
     public Task Select(string selector, string value) =>
         Evaluate($"(() => {{ const s = document.querySelector('{selector}'); if (![...s.options].some(o => o.value === {JsonSerializer.Serialize(value)})) throw new Error('no option ' + {JsonSerializer.Serialize(value)}); s.value = {JsonSerializer.Serialize(value)}; s.dispatchEvent(new Event('change', {{ bubbles: true }})); }})()");
 
+    /// <summary>A PNG of the whole page as it is now.</summary>
+    public async Task Screenshot(string png)
+    {
+        var shot = await Send("Page.captureScreenshot", new JsonObject { ["format"] = "png", ["captureBeyondViewport"] = true });
+        await File.WriteAllBytesAsync(png, Convert.FromBase64String(shot.GetProperty("data").GetString()!));
+    }
+
     private async Task Receive()
     {
         var buffer = new byte[1 << 16];

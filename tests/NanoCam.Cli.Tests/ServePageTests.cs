@@ -18,7 +18,8 @@ public sealed class ServePageTests(ITestOutputHelper output) : IDisposable
     public async Task Page_UploadsBothPng_PicksClassMethodLayer_AndShowsExplainsMap()
     {
         const string cls = "254", method = "gradcam", layer = "fire9/concat_1"; // the second class (pug), a 13×13 layer
-        using var server = ServeProcess.Start(["--model", ServeProcess.SqueezeNet, "--threads", "1", .. ServeProcess.SqueezeNetPreprocessing]);
+        using var server = ServeProcess.Start(["--model", ServeProcess.SqueezeNet, "--threads", "1", "--images", Path.Combine(CliHarness.SharedData, "images"),
+            .. ServeProcess.SqueezeNetPreprocessing]);
         await using (var page = await DevToolsPage.Open(server.Url))
         {
             await page.WaitFor("document.getElementById('layer').options.length > 0", TimeSpan.FromSeconds(30));
@@ -65,6 +66,22 @@ public sealed class ServePageTests(ITestOutputHelper output) : IDisposable
             var cliOverlay = Imaging.ImageCodec.Load(png);
             float pixelDelta = pageOverlay.Pixels.Zip(cliOverlay.Pixels, (a, b) => Math.Abs(a - b)).Max();
             Assert.True(pixelDelta <= 1.5f / 255, $"overlay pixels differ by up to {pixelDelta * 255:F1}/255");
+
+            // NANOCAM_SERVE_SCREENSHOT=FILE.png keeps a picture of the page for a person to look at.
+            if (Environment.GetEnvironmentVariable("NANOCAM_SERVE_SCREENSHOT") is { Length: > 0 } screenshot) await page.Screenshot(screenshot);
+
+            // An image of --images picked from the page's list, and CAM, which moves the layer to the one its weights apply to.
+            await page.Select("#folder", "kitten_224.png");
+            await page.WaitFor("document.querySelector('#top5 li') && document.querySelector('#top5 li').textContent.startsWith('281 tabby')", TimeSpan.FromSeconds(60));
+            await page.Select("#method", "cam");
+            Assert.Equal(layer, (await page.Evaluate("document.getElementById('layer').value")).GetString());
+            await page.Click("#explain");
+            await page.WaitFor("document.getElementById('overlay').dataset.method === 'cam' && document.getElementById('status').dataset.state === 'done'", TimeSpan.FromMinutes(2));
+            var cam = await page.Evaluate("[document.getElementById('overlay').dataset.class, document.getElementById('score-line').textContent]");
+            Assert.Equal("281", cam[0].GetString());
+            Assert.Contains("rebuilt from the maps", cam[1].GetString());
+            output.WriteLine(cam[1].GetString());
+            Assert.Empty(page.Errors);
         }
         Assert.Equal(0, server.Stop());
     }

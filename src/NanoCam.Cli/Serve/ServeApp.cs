@@ -82,7 +82,8 @@ public static class ServeApp
         return app;
     }
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // camelCase names; '+' and non-ASCII labels written as they are (the answers are JSON, never inlined into HTML).
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The URL the started app listens on (the real port when 0 was asked for).</summary>
     public static string Url(WebApplication app)

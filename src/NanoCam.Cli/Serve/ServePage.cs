@@ -24,7 +24,7 @@ h1 { font-size: 1.4em; margin: 0 0 .2em; } h2 { font-size: 1.1em; margin: 1em 0 
 figure { margin: 0; } figcaption { font-size: .85em; color: #555; }
 img.shown, canvas.shown { width: 256px; height: 256px; object-fit: contain; border: 1px solid #ccc; image-rendering: pixelated; background: #eee; }
 label { display: block; margin: .4em 0 .1em; font-weight: 600; }
-select, input, button { font: inherit; }
+select, input, button { font: inherit; max-width: 100%; }
 button { padding: .3em 1.2em; margin-top: .8em; }
 #top5 li { font-variant-numeric: tabular-nums; }
 #status { margin: .6em 0; min-height: 1.4em; }
@@ -44,7 +44,7 @@ button { padding: .3em 1.2em; margin-top: .8em; }
 <div class="row">
   <div class="panel">
     <h2>2. Top-5</h2>
-    <figure><img id="input" class="shown" alt="the image as the model sees it"><figcaption id="input-caption">no image yet</figcaption></figure>
+    <figure><img id="input" class="shown" alt="the image"><figcaption id="input-caption">no image yet</figcaption></figure>
     <ol id="top5"></ol>
   </div>
   <div class="panel">
@@ -77,7 +77,7 @@ button { padding: .3em 1.2em; margin-top: .8em; }
 
   function setStatus(text, kind) { const s = $('status'); s.textContent = text; s.dataset.state = kind; }
   function fmt(v) { return Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(4); }
-  function labelOf(c, label) { return label ? c + ' ' + label : String(c); }
+  function labelOf(c, label) { return label && label.trim() !== String(c) ? c + ' ' + label : String(c); }
 
   async function api(path, body) {
     const response = await fetch(path, body === undefined ? {} : { method: 'POST', body: body, headers: { 'Content-Type': 'application/octet-stream' } });
