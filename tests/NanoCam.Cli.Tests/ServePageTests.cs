@@ -86,6 +86,17 @@ public sealed class ServePageTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(0, server.Stop());
     }
 
+    [Fact]
+    public async Task DevToolsPage_SeesAConsoleErrorAndAnUncaughtException()
+    {
+        // The judge itself: a page with errors must not pass as clean, or the serve test's "no errors" means nothing.
+        await using var page = await DevToolsPage.Open(new Uri("data:text/html,<title>t</title><script>console.error('boom');setTimeout(()=>{throw new Error('bang')},0)</script>"));
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (page.Errors.Count < 2 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Contains(page.Errors, e => e.Contains("boom"));
+        Assert.Contains(page.Errors, e => e.Contains("bang"));
+    }
+
     private static double Pearson(float[] a, float[] b)
     {
         double ma = a.Average(), mb = b.Average(), sab = 0, saa = 0, sbb = 0;
