@@ -20,6 +20,7 @@ public static class NanoCamCommand
         root.Subcommands.Add(LayersCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(WalkthroughCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 }
