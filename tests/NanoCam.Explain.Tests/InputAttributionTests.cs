@@ -68,12 +68,13 @@ public sealed class InputAttributionTests
     [InlineData(IntegrationBaseline.Zero)]
     [InlineData(IntegrationBaseline.Blur)]
     [InlineData(IntegrationBaseline.UniformNoise)]
+    [InlineData(IntegrationBaseline.Black)]
     public void IntegratedGradients_OnALinearModel_IsExactlyXMinusBaselineTimesTheWeights_WithZeroCompletenessError(IntegrationBaseline baseline)
     {
         var model = Linear(3);
         var images = TestNets.Images(4, 2, C, H, W);
         var x = images.ToArray();
-        var ig = new IntegratedGradients(steps: 3, baseline: baseline, seed: 5);
+        var ig = new IntegratedGradients(steps: 3, baseline: baseline, seed: 5, black: [0.3f, -0.7f]);
         var result = ig.Explain(ExplainerOf(model), images, CamTarget.Class(1));
         for (int n = 0; n < 2; n++)
         {

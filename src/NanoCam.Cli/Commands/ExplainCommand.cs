@@ -28,12 +28,19 @@ public static class ExplainCommand
         var reshapeTokens = CliOptions.Make("--reshape-tokens", "a transformer layer's tokens [N, T, D] laid out on their square grid as [N, D, h, w], the class token dropped (pytorch-grad-cam's reshape_transform)", false);
         var colormap = CliOptions.Make("--colormap", $"colour map: {string.Join(", ", ColorMaps.Names)}", "jet");
         var labels = CliOptions.Make<string?>("--labels", "class names, one per line (or a JSON array), for ONNX models", null);
+        var steps = CliOptions.Make("--steps", "integrated-gradients: interpolation steps m of the Riemann sum", 32);
+        var baseline = CliOptions.Make("--baseline", "integrated-gradients: black (a black image through the model's normalization), zero (the zero input), blur or noise", "black");
+        var samples = CliOptions.Make("--samples", "smoothgrad, smoothgrad-sq: noisy copies averaged", 16);
+        var noise = CliOptions.Make("--noise", "smoothgrad, smoothgrad-sq: noise σ as a fraction of the image's value range", 0.15f);
+        var window = CliOptions.Make("--window", "occlusion: window side in pixels (0: an eighth of the larger side)", 0);
+        var stride = CliOptions.Make("--stride", "occlusion: window stride in pixels (0: half the window)", 0);
         var threads = CliOptions.Threads();
         var device = CliOptions.Device();
         var preprocessing = new Preprocessing.Options();
         var command = new Command("explain", "Explain a prediction with a CAM-family method (Grad-CAM and family, Guided Backprop)")
         {
-            model, image, input, method, layer, cls, output, saveMap, raw, augment, eigen, reshapeTokens, colormap, labels, threads, device,
+            model, image, input, method, layer, cls, output, saveMap, raw, augment, eigen, reshapeTokens, colormap, labels,
+            steps, baseline, samples, noise, window, stride, threads, device,
         };
         preprocessing.AddTo(command);
         command.SetAction(p => CliRunner.Guard(() =>
@@ -47,6 +54,10 @@ public static class ExplainCommand
             var loaded = LoadedModel.Open(p.GetValue(model)!, p.GetValue(labels), preprocessing, p);
             if (loaded.Explainable is ModuleExplainable module) module.Model.MoveTo(kernels);
             var explainer = new CamExplainer(loaded.Explainable, kernels) { ReshapeTokens = p.GetValue(reshapeTokens) };
+            var attributionSettings = new InputAttributionSettings(
+                OptionChecks.AtLeast(p.GetValue(steps), 1, "--steps"), BaselineOf(p.GetValue(baseline)!), BlackInput(loaded, p.GetValue(input) is not null),
+                OptionChecks.AtLeast(p.GetValue(samples), 1, "--samples"), OptionChecks.NotNegative(p.GetValue(noise), "--noise"),
+                OptionChecks.AtLeast(p.GetValue(window), 0, "--window"), OptionChecks.AtLeast(p.GetValue(stride), 0, "--stride"));
             // Which layer each method explains, and why a method does not apply, are known before any pass runs.
             var plans = names.Select(name => Plan(explainer, name, p.GetValue(layer))).ToList();
             if (several && plans.All(plan => plan.Skipped is not null))
@@ -74,7 +85,7 @@ public static class ExplainCommand
             RgbImage[] Write(MethodPlan plan, string overlay, string? map)
             {
                 explainer.Warnings.Clear();
-                var (images, maps, mapShape) = Run(explainer, plan.Name, tensor, shown, target, plan.Layer, options, colors);
+                var (images, maps, mapShape) = Run(explainer, plan.Name, tensor, shown, target, plan.Layer, options, colors, attributionSettings);
                 foreach (var warning in explainer.Warnings) Console.Error.WriteLine($"nanocam: warning: {warning}");
                 for (int n = 0; n < count; n++)
                 {
@@ -144,6 +155,26 @@ public static class ExplainCommand
         return new MethodPlan(name, resolved, cam.WhyNotApplicable(explainer.Model, resolved));
     }
 
+    private static IntegrationBaseline BaselineOf(string name) => name switch
+    {
+        "black" => IntegrationBaseline.Black,
+        "zero" => IntegrationBaseline.Zero,
+        "blur" => IntegrationBaseline.Blur,
+        "noise" => IntegrationBaseline.UniformNoise,
+        _ => throw new ArgumentException($"--baseline must be black, zero, blur or noise, got '{name}'"),
+    };
+
+    /// <summary>
+    /// A black pixel as the model sees it, per channel: (0 − mean) / std under the model's normalization (a checkpoint's
+    /// or the ONNX preprocessing's); a ready tensor (--input) has none, so black is its zero.
+    /// </summary>
+    private static float[]? BlackInput(LoadedModel loaded, bool tensorInput)
+    {
+        if (tensorInput) return null;
+        var (mean, std) = loaded.Metadata is { } m ? (m.Mean, m.Std) : loaded.Preprocessing is { } pre ? (pre.Mean, pre.Std) : (null, null);
+        return mean is null || std is null ? null : [.. mean.Zip(std, (mu, sigma) => -mu / sigma)];
+    }
+
     /// <summary>dir/name.ext → dir/name_SUFFIX.ext.</summary>
     private static string Suffixed(string path, string suffix) =>
         Path.Combine(Path.GetDirectoryName(path) ?? "", $"{Path.GetFileNameWithoutExtension(path)}_{suffix}{Path.GetExtension(path)}");
@@ -175,7 +206,7 @@ public static class ExplainCommand
 
     /// <summary>Runs one method on every image; returns the overlays, the maps to save (image after image) and one map's shape.</summary>
     private static (RgbImage[] Overlays, float[] Maps, int[] Shape) Run(CamExplainer explainer, string name, Tensor input, RgbImage[] shown,
-        CamTarget target, string layer, ExplainOptions options, ColorMap colors)
+        CamTarget target, string layer, ExplainOptions options, ColorMap colors, InputAttributionSettings settings)
     {
         int count = input.Shape[0], h = input.Shape[2], w = input.Shape[3];
         var overlays = new RgbImage[count];
@@ -183,7 +214,7 @@ public static class ExplainCommand
         {
             // Guided gradients are shown as an image of their own (their sign carries edges); the other input-space
             // methods as a heat map of their per-pixel map over the image. --save-map keeps the raw attributions [C, H, W].
-            var method = InputAttributions.Create(name, layer);
+            var method = InputAttributions.Create(name, layer, settings);
             var values = method.Explain(explainer, input, target);
             for (int n = 0; n < count; n++)
             {

@@ -15,8 +15,24 @@ public static class InputAttributions
     /// <summary>Whether <paramref name="name"/> is an input-space method.</summary>
     public static bool Contains(string name) => Names.Contains(name);
 
-    /// <summary>The method named <paramref name="name"/>; Guided Grad-CAM weighs by Grad-CAM at <paramref name="layer"/> (null: the model's default).</summary>
-    public static InputAttribution Create(string name, string? layer = null) => name switch
+    /// <summary>
+    /// The method named <paramref name="name"/>; Guided Grad-CAM weighs by Grad-CAM at <paramref name="layer"/> (null: the
+    /// model's default); <paramref name="settings"/> sets Integrated Gradients', SmoothGrad's and Occlusion's parameters.
+    /// </summary>
+    public static InputAttribution Create(string name, string? layer = null, InputAttributionSettings? settings = null)
+    {
+        if (settings is { } s)
+            switch (name)
+            {
+                case "integrated-gradients": return new IntegratedGradients(s.Steps, s.Baseline, black: s.Black);
+                case "smoothgrad": return new SmoothGrad(s.Samples, s.Noise);
+                case "smoothgrad-sq": return new SmoothGrad(s.Samples, s.Noise, squared: true);
+                case "occlusion": return new Occlusion(s.Window, s.Stride);
+            }
+        return Default(name, layer);
+    }
+
+    private static InputAttribution Default(string name, string? layer) => name switch
     {
         "guided-backprop" => new GuidedBackpropAttribution(),
         "guided-gradcam" => new GuidedGradCamAttribution(layer),
@@ -33,6 +49,13 @@ public static class InputAttributions
     /// <summary>Whether the method reads a layer (Guided Grad-CAM's Grad-CAM); the others work on the input alone.</summary>
     public static bool ReadsLayer(string name) => name == "guided-gradcam";
 }
+
+/// <summary>
+/// The parameters of the input-space methods that have them: Integrated Gradients' steps and baseline (with a black
+/// pixel's model-input value per channel), SmoothGrad's samples and noise level, Occlusion's window and stride (0: auto).
+/// </summary>
+public sealed record InputAttributionSettings(int Steps = 32, IntegrationBaseline Baseline = IntegrationBaseline.Zero, float[]? Black = null,
+    int Samples = 16, float Noise = 0.15f, int Window = 0, int Stride = 0);
 
 /// <summary><see cref="GuidedBackprop"/> as an <see cref="InputAttribution"/>.</summary>
 public sealed class GuidedBackpropAttribution : InputAttribution

@@ -11,6 +11,8 @@ public enum IntegrationBaseline
     Blur,
     /// <summary>x′ uniform in [min, max] of the image, seeded.</summary>
     UniformNoise,
+    /// <summary>x′ = a black image: in each channel the model-input value of a 0 pixel (given; the zero input when not).</summary>
+    Black,
 }
 
 /// <summary>
@@ -19,7 +21,9 @@ public enum IntegrationBaseline
 /// Completeness: Σ_i IG_i = y^c(x) − y^c(x′) as m → ∞; the result reports the error of the sum per image
 /// (<see cref="AttributionResult.CompletenessError"/>). The m interpolated images run <paramref name="batchSize"/> per pass.
 /// </summary>
-public sealed class IntegratedGradients(int steps = 32, IntegrationBaseline baseline = IntegrationBaseline.Zero, int seed = 0, int batchSize = 32) : InputAttribution
+/// <param name="black">With <see cref="IntegrationBaseline.Black"/>: per channel, the model-input value of a black pixel
+/// (−mean/std after normalization); null means 0.</param>
+public sealed class IntegratedGradients(int steps = 32, IntegrationBaseline baseline = IntegrationBaseline.Zero, int seed = 0, int batchSize = 32, float[]? black = null) : InputAttribution
 {
     public int Steps { get; } = steps >= 1 ? steps : throw new ArgumentOutOfRangeException(nameof(steps), steps, "Integrated Gradients needs at least 1 step");
 
@@ -34,6 +38,17 @@ public sealed class IntegratedGradients(int steps = 32, IntegrationBaseline base
         {
             case IntegrationBaseline.Zero:
                 return new float[image.Length];
+            case IntegrationBaseline.Black:
+            {
+                var reference = new float[image.Length];
+                int plane = height * width;
+                if (black is not null)
+                {
+                    if (black.Length != channels) throw new ArgumentException($"the black baseline has {black.Length} channel value(s) for {channels} input channel(s)");
+                    for (int c = 0; c < channels; c++) reference.AsSpan(c * plane, plane).Fill(black[c]);
+                }
+                return reference;
+            }
             case IntegrationBaseline.Blur:
                 return DeletionInsertion.GaussianBlur(image.ToArray(), channels, height, width, DeletionInsertion.BlurSigma(width));
             default:
