@@ -23,7 +23,7 @@ public static class ExplainDatasetCommand
         methods.Validators.Add(result => { if (MethodList.Problem(result.GetValueOrDefault<string>() ?? "", "--methods") is { } problem) result.AddError(problem); });
         var targets = CliOptions.Make("--targets", $"what to explain per image: {TargetSpec.ValidForms}", "predicted");
         var layer = CliOptions.Make<string?>("--layer", "target layer (see `nanocam layers`; default: the last spatial layer)", null);
-        var output = CliOptions.Path("--out", "results folder: run.json, maps/METHOD/chunk-K.npy, parts/, chunks/, results.parquet", PathRole.OutputFolder, required: true);
+        var output = CliOptions.Path("--out", "results folder: run.json, maps/METHOD/chunk-K.npy, parts/, chunks/, results.parquet, index.html (a gallery) over thumbs/", PathRole.OutputFolder, required: true);
         var chunk = CliOptions.Make("--chunk", "images per chunk: one batched pass, one .npy per method, one table part, the unit of --resume", 64);
         var shard = CliOptions.Make("--shard", "I/N: do only the chunks k with k mod N = I (0 ≤ I < N), for job arrays; join the shards with `nanocam merge`", "0/1");
         var resume = CliOptions.Make("--resume", "skip the chunks a previous run of the same command into --out finished", false);
@@ -95,7 +95,7 @@ public static class ExplainDatasetCommand
                 return 0;
             }
             var (rows, _) = ResultsFolder.Merge([folder.Root], folder.Root, p.GetValue(csv));
-            Console.WriteLine($"{rows} rows written to {folder.PathOf(ResultsFolder.Table)}{(p.GetValue(csv) ? $" and {ResultsFolder.CsvTable}" : "")}");
+            Console.WriteLine($"{rows} rows written to {folder.PathOf(ResultsFolder.Table)}{(p.GetValue(csv) ? $", {ResultsFolder.CsvTable}" : "")} and the gallery {Gallery.Page}");
             return 0;
         }));
         return command;

@@ -65,7 +65,7 @@ public sealed record ManifestFile([property: JsonPropertyName("path")] string Pa
 /// The results folder of explain-dataset: <c>run.json</c> (the <see cref="RunSettings"/>), per chunk k and method
 /// <c>maps/METHOD/chunk-k.npy</c> (float32 [rows, H, W], rows image-major then target), <c>parts/chunk-k.parquet</c>
 /// (the chunk's rows) and, written last, <c>chunks/chunk-k.json</c>; then <c>results.parquet</c> (and <c>results.csv</c>)
-/// of the whole run. Every file is written to a temporary name and renamed into place.
+/// of the whole run, and its gallery, <c>index.html</c> over <c>thumbs/</c>. Every file is written to a temporary name and renamed into place.
 /// </summary>
 public sealed class ResultsFolder(string root)
 {
@@ -122,7 +122,7 @@ public sealed class ResultsFolder(string root)
     /// while another is writing it) leaves only these, and --resume may start there.
     /// </summary>
     private static bool IsOwn(string name) =>
-        name is "maps" or "parts" or "chunks" || name.StartsWith(SettingsFile, StringComparison.Ordinal) || name.StartsWith(Table, StringComparison.Ordinal)
+        name is "maps" or "parts" or "chunks" or Gallery.Thumbs || name.StartsWith(Gallery.Page, StringComparison.Ordinal) || name.StartsWith(SettingsFile, StringComparison.Ordinal) || name.StartsWith(Table, StringComparison.Ordinal)
         || name.StartsWith(CsvTable, StringComparison.Ordinal);
 
     /// <summary>The chunks whose manifest is there and whose every file has the size it records.</summary>
@@ -168,7 +168,8 @@ public sealed class ResultsFolder(string root)
     /// <summary>
     /// Joins the runs in <paramref name="sources"/> (shards of one run, in one folder or several) into
     /// <paramref name="output"/>: every chunk's files are copied there when they are elsewhere, and the rows of every chunk,
-    /// in chunk order, become results.parquet (and results.csv when <paramref name="csv"/>). Returns (rows, chunks).
+    /// in chunk order, become results.parquet (and results.csv when <paramref name="csv"/>), and the gallery
+    /// (<see cref="Gallery"/>: index.html and thumbs/) is made from them. Returns (rows, chunks).
     /// </summary>
     public static (int Rows, int Chunks) Merge(IReadOnlyList<string> sources, string output, bool csv)
     {
@@ -208,6 +209,7 @@ public sealed class ResultsFolder(string root)
         }
         target.WriteAtomically(Table, ResultsTable.ToParquet(rows, metrics));
         if (csv) target.WriteAtomically(CsvTable, System.Text.Encoding.UTF8.GetBytes(ResultsTable.ToCsv(rows, metrics)));
+        if (Gallery.Write(target, settings, rows, metrics) is { } note) Console.Error.WriteLine(note);
         return (rows.Count, settings.Chunks);
     }
 
