@@ -80,6 +80,27 @@ public sealed partial class GalleryTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Merge_WhereTheImagesCannotBeRead_WritesTheGalleryWithMapOnlyOverlays_AndSaysSoInOneLine()
+    {
+        string folder = Path.Combine(_dir, "moved");
+        var run = CliHarness.Run("explain-dataset", "--model", Shapes, "--data", "shapes#0-16", "--chunk", "16", "--threads", "1", "--out", folder);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        // As if the run had read a relative folder that is not there from where merge runs.
+        string settings = Path.Combine(folder, "run.json");
+        File.WriteAllText(settings, File.ReadAllText(settings).Replace("\"shapes#0-16\"", "\"folder-not-here\""));
+        string merged = Path.Combine(_dir, "merged");
+        var merge = CliHarness.Run("merge", folder, "--out", merged);
+        Assert.True(merge.ExitCode == 0, merge.Stderr);
+        Assert.Single(merge.Stderr.Trim().Split('\n'));
+        Assert.StartsWith("gallery: the images of 'folder-not-here' cannot be read here", merge.Stderr.Trim());
+        var embedded = EmbeddedRows(File.ReadAllText(Path.Combine(merged, "index.html")));
+        Assert.Equal(16, embedded.Length);
+        Assert.All(embedded, e => Assert.Equal(JsonValueKind.Null, e.GetProperty("thumbnail").ValueKind));
+        Assert.All(embedded, e => Assert.True(File.Exists(Path.Combine(merged, e.GetProperty("overlay").GetString()!))));
+        Assert.False(Directory.Exists(Path.Combine(merged, "thumbs", "input")));
+    }
+
+    [Fact]
     public async Task Page_InChromium_ShowsOnePage_DecodesItsImages_SortsByScoreDescending_AndPages()
     {
         string folder = Explain("shapes#0-120");
@@ -131,7 +152,7 @@ public sealed partial class GalleryTests(ITestOutputHelper output) : IDisposable
             PointingHit = i % 7 == 0 ? null : random.Next(2) == 1, LocalizationHit = random.Next(2) == 1,
         }).ToArray();
         var clock = Stopwatch.StartNew();
-        string html = Gallery.Html(rows, metrics: true, "10,000 synthetic rows", inputThumbnails: false);
+        string html = Gallery.Html(rows, metrics: true, "10,000 synthetic rows", _ => false);
         output.WriteLine($"page for 10,000 rows built in {clock.Elapsed.TotalMilliseconds:F0} ms, {html.Length / 1e6:F1} MB");
         Assert.Equal(10_000, EmbeddedRows(html).Length);
         string path = Path.Combine(_dir, "index.html");

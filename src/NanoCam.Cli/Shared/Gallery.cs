@@ -29,7 +29,8 @@ public static class Gallery
     /// <summary>
     /// Writes the thumbnails of <paramref name="rows"/> and index.html into <paramref name="folder"/>. The input images are
     /// read again from the data the run recorded; when they cannot be (a relative folder seen from elsewhere), the overlays
-    /// show the maps alone and the page has no input thumbnails. Returns a note on that, or null.
+    /// show the maps alone and the page has no input thumbnails (an image that alone cannot be read: its overlays show its
+    /// maps alone, and its input thumbnail is missing). Returns a note on that, or null.
     /// </summary>
     public static string? Write(ResultsFolder folder, RunSettings settings, IReadOnlyList<ResultRow> rows, bool metrics)
     {
@@ -41,6 +42,7 @@ public static class Gallery
             (picture, note) = (null, $"gallery: the images of '{settings.Data}' cannot be read here ({e.Message}); the thumbnails show the maps alone");
         }
         var jet = ColorMaps.Get("jet");
+        var unreadable = new HashSet<long>();
         // A chunk at a time (rows of every method): its maps read once, each image's thumbnail made once.
         foreach (var chunk in rows.GroupBy(r => Path.GetFileName(r.MapFile)))
         {
@@ -55,7 +57,14 @@ public static class Gallery
                 }
                 if (!thumbnails.TryGetValue(row.Index, out var thumbnail))
                 {
-                    thumbnail = picture is null ? null : Shrink(picture(row));
+                    thumbnail = null;
+                    if (picture is not null)
+                        try { thumbnail = Shrink(picture(row)); }
+                        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
+                        {
+                            unreadable.Add(row.Index);
+                            note ??= $"gallery: {row.File} cannot be read here ({e.Message}); its thumbnails show the maps alone";
+                        }
                     if (thumbnail is not null) folder.WriteAtomically(InputThumbnail(row), ImageCodec.EncodePng(thumbnail));
                     thumbnails[row.Index] = thumbnail;
                 }
@@ -67,12 +76,14 @@ public static class Gallery
                 folder.WriteAtomically(OverlayThumbnail(row), ImageCodec.EncodePng(overlay));
             }
         }
-        folder.WriteAtomically(Page, Encoding.UTF8.GetBytes(Html(rows, metrics, $"{settings.Model} on {settings.Data} ({settings.Split}): {settings.Methods}", picture is not null)));
+        folder.WriteAtomically(Page, Encoding.UTF8.GetBytes(Html(rows, metrics, $"{settings.Model} on {settings.Data} ({settings.Split}): {settings.Methods}",
+            picture is null ? _ => false : row => !unreadable.Contains(row.Index))));
         return note;
     }
 
     /// <summary>The page over <paramref name="rows"/>: the rows as one JSON array in the page, and the script that shows one page of them.</summary>
-    public static string Html(IReadOnlyList<ResultRow> rows, bool metrics, string title, bool inputThumbnails = true)
+    /// <remarks><paramref name="hasThumbnail"/> says whether a row's image has an input thumbnail (default: every one).</remarks>
+    public static string Html(IReadOnlyList<ResultRow> rows, bool metrics, string title, Func<ResultRow, bool>? hasThumbnail = null)
     {
         var sortColumns = new List<string> { "score", "probability" };
         if (metrics) sortColumns.AddRange(MetricColumns);
@@ -84,13 +95,13 @@ public static class Gallery
         html.Append("</select></label>\n<label><select id=\"order\"><option value=\"desc\">descending</option><option value=\"asc\">ascending</option></select></label>\n")
             .Append("<button id=\"prev\" type=\"button\">previous</button> <span id=\"page\"></span> <button id=\"next\" type=\"button\">next</button> <span id=\"total\"></span>\n</nav>\n")
             .Append("<main id=\"grid\"></main>\n<script type=\"application/json\" id=\"rows\">");
-        html.Append(RowsJson(rows, metrics, inputThumbnails));
+        html.Append(RowsJson(rows, metrics, hasThumbnail ?? (_ => true)));
         html.Append("</script>\n<script>").Append(Script).Append("</script>\n</body>\n</html>\n");
         return html.ToString();
     }
 
     // The default encoder escapes <, > and &, so the JSON cannot close its <script> element.
-    private static string RowsJson(IReadOnlyList<ResultRow> rows, bool metrics, bool inputThumbnails)
+    private static string RowsJson(IReadOnlyList<ResultRow> rows, bool metrics, Func<ResultRow, bool> hasThumbnail)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream))
@@ -119,7 +130,7 @@ public static class Gallery
                 }
                 json.WriteString("map_file", r.MapFile);
                 json.WriteNumber("map_index", r.MapIndex);
-                if (inputThumbnails) json.WriteString("thumbnail", InputThumbnail(r)); else json.WriteNull("thumbnail");
+                if (hasThumbnail(r)) json.WriteString("thumbnail", InputThumbnail(r)); else json.WriteNull("thumbnail");
                 json.WriteString("overlay", OverlayThumbnail(r));
                 json.WriteEndObject();
             }
