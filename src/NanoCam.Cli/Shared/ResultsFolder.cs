@@ -122,7 +122,7 @@ public sealed class ResultsFolder(string root)
     /// while another is writing it) leaves only these, and --resume may start there.
     /// </summary>
     private static bool IsOwn(string name) =>
-        name is "maps" or "parts" or "chunks" or Gallery.Thumbs || name.StartsWith(Gallery.Page, StringComparison.Ordinal) || name.StartsWith(SettingsFile, StringComparison.Ordinal) || name.StartsWith(Table, StringComparison.Ordinal)
+        name is "maps" or "parts" or "chunks" || name.StartsWith(SettingsFile, StringComparison.Ordinal) || name.StartsWith(Table, StringComparison.Ordinal)
         || name.StartsWith(CsvTable, StringComparison.Ordinal);
 
     /// <summary>The chunks whose manifest is there and whose every file has the size it records.</summary>
