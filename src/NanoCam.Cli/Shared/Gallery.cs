@@ -42,9 +42,11 @@ public static class Gallery
             (picture, note) = (null, $"gallery: the images of '{settings.Data}' cannot be read here ({e.Message}); the thumbnails show the maps alone");
         }
         var jet = ColorMaps.Get("jet");
-        var unreadable = new HashSet<long>();
-        // A chunk at a time (rows of every method): its maps read once, each image's thumbnail made once.
-        foreach (var chunk in rows.GroupBy(r => Path.GetFileName(r.MapFile)))
+        var unreadable = new System.Collections.Concurrent.ConcurrentDictionary<long, bool>();
+        // A chunk at a time, chunks in parallel (a data set's images may be read on any thread, as the loader reads them):
+        // a chunk's maps read once, each of its images shrunk once for its input thumbnail and every overlay over it.
+        var chunks = rows.GroupBy(r => Path.GetFileName(r.MapFile)).ToArray();
+        Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, chunk =>
         {
             var thumbnails = new Dictionary<long, RgbImage?>();
             var maps = new Dictionary<string, (float[] Values, int Height, int Width)>();
@@ -62,8 +64,8 @@ public static class Gallery
                         try { thumbnail = Shrink(picture(row)); }
                         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
                         {
-                            unreadable.Add(row.Index);
-                            note ??= $"gallery: {row.File} cannot be read here ({e.Message}); its thumbnails show the maps alone";
+                            unreadable[row.Index] = true;
+                            Interlocked.CompareExchange(ref note, $"gallery: {row.File} cannot be read here ({e.Message}); its thumbnails show the maps alone", null);
                         }
                     if (thumbnail is not null) folder.WriteAtomically(InputThumbnail(row), ImageCodec.EncodePng(thumbnail));
                     thumbnails[row.Index] = thumbnail;
@@ -75,9 +77,9 @@ public static class Gallery
                     : Overlay.Blend(thumbnail, map, shard.Width, shard.Height, jet);
                 folder.WriteAtomically(OverlayThumbnail(row), ImageCodec.EncodePng(overlay));
             }
-        }
+        });
         folder.WriteAtomically(Page, Encoding.UTF8.GetBytes(Html(rows, metrics, $"{settings.Model} on {settings.Data} ({settings.Split}): {settings.Methods}",
-            picture is null ? _ => false : row => !unreadable.Contains(row.Index))));
+            picture is null ? _ => false : row => !unreadable.ContainsKey(row.Index))));
         return note;
     }
 
@@ -160,9 +162,9 @@ public static class Gallery
         if (Directory.Exists(data)) return row => ImageCodec.Load(Path.Combine(data, row.File));
         var dataset = DataSpec.Parse(data, split);
         var whole = dataset is RangeDataset range ? range.Inner : dataset;
-        var chw = new float[whole.ImageSize];
         return row =>
         {
+            var chw = new float[whole.ImageSize];
             whole.GetImage(checked((int)row.Index), chw);
             return RgbImage.FromPlanar(chw, whole.Channels, whole.Height, whole.Width);
         };
