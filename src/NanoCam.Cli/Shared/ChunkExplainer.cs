@@ -81,7 +81,7 @@ public sealed class ChunkExplainer
                     methodMaps.AsSpan(i * plane, plane).CopyTo(all.AsSpan((i * perImage + t) * plane, plane));
                     var row = scores.AsSpan(i * classes, classes);
                     int cls = targetClasses[i];
-                    rows[(i * _methods.Length + m) * perImage + t] = new ChunkRow(i, name, t, cls, row[cls], Probability(row, cls), metrics?[i]);
+                    rows[(i * _methods.Length + m) * perImage + t] = new ChunkRow(i, name, t, cls, row[cls], MapOps.SoftmaxAt(row, cls), metrics?[i]);
                 }
             }
         }
@@ -98,16 +98,6 @@ public sealed class ChunkExplainer
                 ? "--targets true needs labels, and these images have none (a folder labels its images with one sub-folder per class)"
                 : $"--targets true: image {i} has label {label}, and the model has {classes} classes"))]),
     };
-
-    /// <summary>softmax(y)_c in double precision.</summary>
-    private static float Probability(ReadOnlySpan<float> scores, int cls)
-    {
-        float max = float.MinValue;
-        foreach (var s in scores) max = Math.Max(max, s);
-        double sum = 0;
-        foreach (var s in scores) sum += Math.Exp(s - max);
-        return (float)(Math.Exp(scores[cls] - max) / sum);
-    }
 
     private ExplanationMetrics[] Measure(ModelClassifier classifier, float[] images, float[] maps, int[] classes, int channels, int height, int width,
         IReadOnlyList<int?> labels, IReadOnlyList<Box?> boxes)

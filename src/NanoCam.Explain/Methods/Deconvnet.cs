@@ -13,12 +13,8 @@ public sealed class Deconvnet(int batchSize = 32) : InputAttribution
 
     public override AttributionResult Explain(CamExplainer explainer, Tensor input, CamTarget target)
     {
-        var (n, c, h, w) = (input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3]);
-        var x = input.ToArray();
-        var classes = ClassesOf(explainer, input, target);
-        int size = c * h * w;
-        var (gradients, _) = InputGradients(explainer, n, c, h, w, (i, image) => x.AsSpan(i * size, size).CopyTo(image), i => classes[i], batchSize,
+        var (_, gradients, classes) = GradientsAtTheImages(explainer, input, target, batchSize,
             configure: tape => tape.OverrideBackward("Relu", ActivationNode.ReluRule(ReluBackwardRule.Deconvnet)));
-        return new AttributionResult(gradients, n, c, h, w, classes);
+        return ResultOf(input, gradients, classes);
     }
 }

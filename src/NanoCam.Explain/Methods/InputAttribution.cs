@@ -38,6 +38,25 @@ public abstract class InputAttribution
     }
 
     /// <summary>
+    /// The images [N, C, H, W] of <paramref name="input"/> on the host, their classes, and ∂y^c/∂x at each of them (no
+    /// perturbation): what saliency, Deconvnet and input × gradient start from.
+    /// </summary>
+    protected static (float[] Images, float[] Gradients, int[] Classes) GradientsAtTheImages(CamExplainer explainer, Tensor input, CamTarget target,
+        int batchSize, Action<NanoCam.Autodiff.Tape>? configure = null)
+    {
+        var (n, c, h, w) = (input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3]);
+        int size = c * h * w;
+        var x = input.ToArray();
+        var classes = ClassesOf(explainer, input, target);
+        var (gradients, _) = InputGradients(explainer, n, c, h, w, (i, image) => x.AsSpan(i * size, size).CopyTo(image), i => classes[i], batchSize, configure);
+        return (x, gradients, classes);
+    }
+
+    /// <summary>An input's [N, C, H, W] as the result's dimensions.</summary>
+    protected static AttributionResult ResultOf(Tensor input, float[] values, int[] classes) =>
+        new(values, input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3], classes);
+
+    /// <summary>
     /// ∂y^c/∂x for <paramref name="count"/> images [C, H, W] made by <paramref name="fill"/>(i, image), image i explained
     /// for class <paramref name="classOf"/>(i), run <paramref name="batchSize"/> at a time: the gradients [count, C, H, W]
     /// and the scores y^c of each image. <paramref name="configure"/> may change backward rules (Deconvnet's ReLU).

@@ -10,12 +10,8 @@ public sealed class InputXGradient(int batchSize = 32) : InputAttribution
 
     public override AttributionResult Explain(CamExplainer explainer, Tensor input, CamTarget target)
     {
-        var (n, c, h, w) = (input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3]);
-        var x = input.ToArray();
-        var classes = ClassesOf(explainer, input, target);
-        int size = c * h * w;
-        var (gradients, _) = InputGradients(explainer, n, c, h, w, (i, image) => x.AsSpan(i * size, size).CopyTo(image), i => classes[i], batchSize);
+        var (x, gradients, classes) = GradientsAtTheImages(explainer, input, target, batchSize);
         for (int i = 0; i < gradients.Length; i++) gradients[i] *= x[i];
-        return new AttributionResult(gradients, n, c, h, w, classes);
+        return ResultOf(input, gradients, classes);
     }
 }
