@@ -28,23 +28,40 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     public const long DefaultPassMemoryBudget = 32L << 20;
 
     /// <summary>
-    /// The most memory the tensors of one pass may take: a batch whose activations (counted twice for a pass with a
-    /// backward pass, which adds their gradients) would take more runs in chunks, with the same results. What one image
-    /// takes is measured once per image size (<see cref="ActivationBytesPerImage"/>).
+    /// The most memory the tensors of one pass may take: a batch whose activations (and, in a pass with a backward pass,
+    /// their gradients) would take more runs in chunks, with the same results. What one image's activations take is
+    /// measured once per image size (<see cref="ActivationBytesPerImage"/>); its gradients are counted as much again until
+    /// a backward pass to the same layers has shown what they take.
     /// </summary>
     public long PassMemoryBudget { get; set; } = DefaultPassMemoryBudget;
 
     /// <summary>
     /// The most images [C, H, W] one pass takes: as many as fit <see cref="PassMemoryBudget"/>, at least 1, at most
-    /// <see cref="IExplainable.MaxBatch"/>.
+    /// <see cref="IExplainable.MaxBatch"/>. A pass with gradients counts them as large as the activations (the most a
+    /// backward pass to the input makes).
     /// </summary>
-    public int ImagesPerPass(int channels, int height, int width, bool withGradients)
+    public int ImagesPerPass(int channels, int height, int width, bool withGradients) =>
+        ImagesPerPass(channels, height, width, withGradients ? InputLayer : null);
+
+    /// <summary>
+    /// <see cref="ImagesPerPass(int, int, int, bool)"/> for a pass that differentiates down to what
+    /// <paramref name="gradientKey"/> names (null: no backward pass), with the gradient bytes seen on such a pass.
+    /// </summary>
+    private int ImagesPerPass(int channels, int height, int width, string? gradientKey)
     {
         int most = Math.Max(1, Model.MaxBatch);
         if (most == 1) return 1;
-        long perImage = ActivationBytesPerImage(channels, height, width) * (withGradients ? 2 : 1);
-        return (int)Math.Clamp(PassMemoryBudget / Math.Max(1, perImage), 1, most);
+        long activations = ActivationBytesPerImage(channels, height, width);
+        long gradients = gradientKey is null ? 0 : _gradientBytesPerImage.GetValueOrDefault(gradientKey, activations);
+        return (int)Math.Clamp(PassMemoryBudget / Math.Max(1, activations + gradients), 1, most);
     }
+
+    // Bytes per image of the gradients a backward pass made, by what it differentiated (its layers, or the input): a
+    // pass to the last layer makes a few, one to the input as many as the activations.
+    private readonly Dictionary<string, long> _gradientBytesPerImage = [];
+
+    /// <summary>The key under which the gradient bytes of a pass to <paramref name="layers"/> (or the input) are kept.</summary>
+    private static string GradientKey(string[] layers, bool atInput) => atInput ? InputLayer : string.Join('\n', layers);
 
     // What one blank image's forward pass left on the tape, for the image size it was measured at.
     private (int Channels, int Height, int Width, long Bytes)? _measuredImage;
@@ -156,7 +173,8 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     /// <paramref name="gradientSign"/> −1 differentiates −y^c (counterfactual explanations).
     /// </summary>
     public LayerCapture Capture(Tensor input, string layer, CamTarget target, bool withGradients, float gradientSign = 1f) =>
-        Chunked(input, target, withGradients, (chunk, chunkTarget) => Pass(chunk, [Model.ResolveLayer(layer)], chunkTarget, withGradients, gradientSign, atInput: false, configure: null));
+        Chunked(input, target, withGradients ? GradientKey([Model.ResolveLayer(layer)], atInput: false) : null,
+            (chunk, chunkTarget) => Pass(chunk, [Model.ResolveLayer(layer)], chunkTarget, withGradients, gradientSign, atInput: false, configure: null));
 
     /// <summary>
     /// One forward and backward pass that captures the input x and ∂y^c/∂x as a layer named <see cref="InputLayer"/>
@@ -164,21 +182,33 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     /// <paramref name="configure"/> may change the tape first (Guided Backprop overrides the ReLU backward rule).
     /// </summary>
     public LayerCapture CaptureAtInput(Tensor input, CamTarget target, IReadOnlyList<string>? layers = null, Action<Tape>? configure = null) =>
-        Chunked(input, target, withGradients: true, (chunk, chunkTarget) => Pass(chunk, [.. (layers ?? []).Select(Model.ResolveLayer)], chunkTarget, withGradients: true, gradientSign: 1f, atInput: true, configure));
+        Chunked(input, target, GradientKey([], atInput: true), (chunk, chunkTarget) => Pass(chunk, [.. (layers ?? []).Select(Model.ResolveLayer)], chunkTarget, withGradients: true, gradientSign: 1f, atInput: true, configure));
 
     /// <summary>
-    /// Runs <paramref name="pass"/> on chunks of at most <see cref="ImagesPerPass"/> images (the whole batch when it fits)
-    /// and joins the captures; each chunk's target sees its images under their indices in the batch.
+    /// Runs <paramref name="pass"/> on chunks of at most <see cref="ImagesPerPass(int, int, int, bool)"/> images (the whole
+    /// batch when it fits) and joins the captures; each chunk's target sees its images under their indices in the batch.
+    /// The chunks are as even as the limit allows (10 images at 9 a pass: 5 and 5, not 9 and 1: a pass of one image
+    /// costs nearly as much as a pass of several), and each is sized when it starts, so the chunks after the first use
+    /// what the first one's gradients took.
     /// </summary>
-    private LayerCapture Chunked(Tensor input, CamTarget target, bool withGradients, Func<Tensor, CamTarget, LayerCapture> pass)
+    private LayerCapture Chunked(Tensor input, CamTarget target, string? gradientKey, Func<Tensor, CamTarget, LayerCapture> pass)
     {
         if (input.Shape.Rank != 4) throw new ArgumentException($"explain: input must be [N, C, H, W], got {input.Shape}");
         int batch = input.Shape[0];
-        int chunk = batch <= 1 ? 1 : ImagesPerPass(input.Shape[1], input.Shape[2], input.Shape[3], withGradients);
+        int Chunk(int left)
+        {
+            int most = left <= 1 ? 1 : ImagesPerPass(input.Shape[1], input.Shape[2], input.Shape[3], gradientKey);
+            int chunks = (left + most - 1) / most;
+            return (left + chunks - 1) / chunks;
+        }
+        int chunk = Chunk(batch);
         if (batch <= chunk) return pass(input, target);
         var parts = new List<LayerCapture>();
         for (int first = 0; first < batch; first += chunk)
-            parts.Add(pass(Rows(input, first, Math.Min(chunk, batch - first)), new OffsetTarget(target, first)));
+        {
+            chunk = Chunk(batch - first);
+            parts.Add(pass(Rows(input, first, chunk), new OffsetTarget(target, first)));
+        }
         return LayerCapture.Join(parts);
     }
 
@@ -240,6 +270,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
             var seedTensor = Kernels.Allocate(scores.Shape);
             seedTensor.Buffer.CopyFrom(seed);
             tape.Backward(scores, seedTensor);
+            RecordGradientBytes(tape, layers, atInput, x, n);
             for (int l = 0; l < layers.Length; l++) gradients[l] = published[l].Grad!.ToArray();
             if (atInput) inputGradient = x.Grad!.ToArray();
         }
@@ -253,6 +284,15 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         var captured = layers.Select((name, l) => Make(name, published[l].Shape, hostActivations[l], gradients[l])).ToArray();
         if (atInput) return Make(InputLayer, input.Shape, input.ToArray(), inputGradient) with { Additional = captured };
         return captured[0];
+    }
+
+    /// <summary>What the gradients of this backward pass take per image: every output that required one, and the input's.</summary>
+    private void RecordGradientBytes(Tape tape, string[] layers, bool atInput, Tensor x, int images)
+    {
+        long elements = atInput ? x.Size : 0;
+        foreach (var node in tape.Nodes)
+            if (node.Output.RequiresGrad) elements += node.Output.Size;
+        _gradientBytesPerImage[GradientKey(layers, atInput)] = elements * sizeof(float) / Math.Max(1, images);
     }
 
     /// <summary>Class scores of a batch without recording gradients (used by the masked-input methods).</summary>

@@ -11,8 +11,9 @@ public sealed class ManagedHeapCollection;
 
 /// <summary>
 /// The explainer's memory follows its budget, not the batch: a pass takes at most as many images as fit
-/// <see cref="CamExplainer.PassMemoryBudget"/> (half as many with gradients), larger batches run in chunks with the same
-/// results, and what the explainer keeps between calls stays within a few passes' worth however the batch sizes vary.
+/// <see cref="CamExplainer.PassMemoryBudget"/> (half as many with gradients down to the input), larger batches run in
+/// chunks with the same results, and what the explainer keeps between calls stays within a few passes' worth however
+/// the batch sizes vary.
 /// </summary>
 [Collection(nameof(ManagedHeapCollection))]
 public sealed class ExplainerMemoryTests(ITestOutputHelper output)
