@@ -24,8 +24,11 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     /// <summary>Warnings raised by the last call (flat maps, …).</summary>
     public List<string> Warnings { get; } = [];
 
-    /// <summary>The default <see cref="PassMemoryBudget"/>: 32 MiB.</summary>
-    public const long DefaultPassMemoryBudget = 32L << 20;
+    /// <summary>
+    /// The default <see cref="PassMemoryBudget"/>, 256 MiB: a batch of 16 images of 224×224 through a small VGG in one
+    /// pass. Commands that stream a data set through thousands of passes set a smaller one.
+    /// </summary>
+    public const long DefaultPassMemoryBudget = 256L << 20;
 
     /// <summary>
     /// The most memory the tensors of one pass may take: a batch whose activations (and, in a pass with a backward pass,
@@ -300,8 +303,9 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
 
     /// <summary>
     /// Class scores [count, classes] of <paramref name="count"/> images [C, H, W], built one at a time by
-    /// <paramref name="fillImage"/>(index, image) and run through the model <paramref name="batchSize"/> at a time
-    /// without gradients (masked, ablated or perturbed inputs: Score-CAM, Ablation-CAM, the deletion metric).
+    /// <paramref name="fillImage"/>(index, image) and run through the model at most <paramref name="batchSize"/> (and
+    /// <see cref="ImagesPerPass(int, int, int, bool)"/>) at a time, in even batches, without gradients (masked, ablated
+    /// or perturbed inputs: Score-CAM, Ablation-CAM, the deletion metric).
     /// <paramref name="beforeBatch"/>(first index, batch length, tape) may install forward hooks for that batch.
     /// </summary>
     public float[] ScoresOf(int count, int batchSize, int channels, int height, int width,
@@ -309,6 +313,9 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");
         if (count > 1 && batchSize > 1) batchSize = Math.Min(batchSize, ImagesPerPass(channels, height, width, withGradients: false));
+        // Batches as even as that allows (66 images at 64 a pass: 33 and 33, not 64 and 2).
+        int batches = (Math.Max(count, 1) + batchSize - 1) / batchSize;
+        batchSize = (Math.Max(count, 1) + batches - 1) / batches;
         int classes = Model.Classes, size = channels * height * width;
         var scores = new float[count * classes];
         int most = Math.Min(batchSize, Math.Max(count, 1)) * size;

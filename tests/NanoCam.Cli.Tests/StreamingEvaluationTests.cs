@@ -6,8 +6,8 @@ using NanoCam.Explain;
 namespace NanoCam.Cli.Tests;
 
 /// <summary>
-/// <c>nanocam eval</c> streams the data set in batches that fit the explainer's memory budget: the batch follows the
-/// budget, not the data set, and the counts do not depend on it.
+/// <c>nanocam eval</c> streams the data set in batches that fit <see cref="Evaluation.PassMemoryBudget"/>: the batch
+/// follows the budget, not the data set, and the counts do not depend on it.
 /// </summary>
 public sealed class StreamingEvaluationTests
 {
@@ -29,16 +29,16 @@ public sealed class StreamingEvaluationTests
     }
 
     [Fact]
-    public void ShippedShapesModel_TakesTenImagesAPass_InTheDefaultBudget()
+    public void ShippedShapesModel_TakesTenImagesAPass_InTheStreamingBudget()
     {
         var trained = TrainedModel.Load(Path.Combine(CliHarness.Weights, "shapes-vgg.safetensors"));
         using var kernels = new SimdKernels(threads: 1);
-        var explainer = new CamExplainer(new ModuleExplainable(trained.Network), kernels);
+        var explainer = new CamExplainer(new ModuleExplainable(trained.Network), kernels) { PassMemoryBudget = Evaluation.PassMemoryBudget };
         long perImage = explainer.ActivationBytesPerImage(3, ShapesDataset.ImageSide, ShapesDataset.ImageSide);
         int images = explainer.ImagesPerPass(3, ShapesDataset.ImageSide, ShapesDataset.ImageSide, withGradients: false);
         // The shipped VGG keeps ~3.2 MB of activations per 64×64 image: 10 images in 32 MiB (the old batch was 100, 320 MB).
         Assert.InRange(perImage, 3_000_000, 3_500_000);
         Assert.Equal(10, images);
-        Assert.True(images * perImage <= CamExplainer.DefaultPassMemoryBudget);
+        Assert.True(images * perImage <= Evaluation.PassMemoryBudget);
     }
 }

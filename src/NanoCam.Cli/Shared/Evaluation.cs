@@ -31,18 +31,26 @@ public sealed class EvaluationReport
 
 /// <summary>
 /// Runs a trained GAP-CNN over a dataset in batches (no gradients recorded), streaming: each batch is generated, scored
-/// and dropped, and only the counts are kept. A batch is as many images as one pass takes within the explainer's
-/// memory budget (<see cref="CamExplainer.ImagesPerPass"/>), so memory does not grow with the data set.
+/// and dropped, and only the counts are kept. A batch is as many images as one pass takes within
+/// <see cref="PassMemoryBudget"/> (<see cref="CamExplainer.ImagesPerPass(int, int, int, bool)"/>), so memory does not
+/// grow with the data set.
 /// </summary>
 public static class Evaluation
 {
-    /// <param name="batchSize">Images per pass; by default as many as fit <see cref="CamExplainer.DefaultPassMemoryBudget"/>.</param>
+    /// <summary>
+    /// The <see cref="CamExplainer.PassMemoryBudget"/> of the commands that stream a data set through the model (eval,
+    /// evaluate-explanations, the demo's evaluation), 32 MiB: with the tapes' spare buffers and the collector's slack
+    /// they stay within a few hundred MB (benchmarks/README.md, "Memory").
+    /// </summary>
+    public const long PassMemoryBudget = 32L << 20;
+
+    /// <param name="batchSize">Images per pass; by default as many as fit <see cref="PassMemoryBudget"/>.</param>
     public static EvaluationReport Run(GapCnn model, ModelMetadata metadata, Dataset data, IKernels kernels, bool localization, int? batchSize = null)
     {
         CheckImageSize(metadata, data);
         int classes = metadata.Classes.Length;
         model.MoveTo(kernels);
-        var explainer = new CamExplainer(new ModuleExplainable(model), kernels);
+        var explainer = new CamExplainer(new ModuleExplainable(model), kernels) { PassMemoryBudget = PassMemoryBudget };
         int images = batchSize ?? explainer.ImagesPerPass(data.Channels, data.Height, data.Width, withGradients: false);
         var loader = new DataLoader(data, images, DataLoaderOptions.Evaluation with { Mean = metadata.Mean, Std = metadata.Std });
         var confusion = new int[classes, classes];
