@@ -24,6 +24,64 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     /// <summary>Warnings raised by the last call (flat maps, …).</summary>
     public List<string> Warnings { get; } = [];
 
+    /// <summary>
+    /// The default <see cref="PassMemoryBudget"/>, 256 MiB: a batch of 16 images of 224×224 through a small VGG in one
+    /// pass. Commands that stream a data set through thousands of passes set a smaller one.
+    /// </summary>
+    public const long DefaultPassMemoryBudget = 256L << 20;
+
+    /// <summary>
+    /// The most memory the tensors of one pass may take: a batch whose activations (and, in a pass with a backward pass,
+    /// their gradients) would take more runs in chunks, with the same results. What one image's activations take is
+    /// measured once per image size (<see cref="ActivationBytesPerImage"/>); its gradients are counted as much again until
+    /// a backward pass to the same layers has shown what they take.
+    /// </summary>
+    public long PassMemoryBudget { get; set; } = DefaultPassMemoryBudget;
+
+    /// <summary>
+    /// The most images [C, H, W] one pass takes: as many as fit <see cref="PassMemoryBudget"/>, at least 1, at most
+    /// <see cref="IExplainable.MaxBatch"/>. A pass with gradients counts them as large as the activations (the most a
+    /// backward pass to the input makes).
+    /// </summary>
+    public int ImagesPerPass(int channels, int height, int width, bool withGradients) =>
+        ImagesPerPass(channels, height, width, withGradients ? InputLayer : null);
+
+    /// <summary>
+    /// <see cref="ImagesPerPass(int, int, int, bool)"/> for a pass that differentiates down to what
+    /// <paramref name="gradientKey"/> names (null: no backward pass), with the gradient bytes seen on such a pass.
+    /// </summary>
+    private int ImagesPerPass(int channels, int height, int width, string? gradientKey)
+    {
+        int most = Math.Max(1, Model.MaxBatch);
+        if (most == 1) return 1;
+        long activations = ActivationBytesPerImage(channels, height, width);
+        long gradients = gradientKey is null ? 0 : _gradientBytesPerImage.GetValueOrDefault(gradientKey, activations);
+        return (int)Math.Clamp(PassMemoryBudget / Math.Max(1, activations + gradients), 1, most);
+    }
+
+    // Bytes per image of the gradients a backward pass made, by what it differentiated (its layers, or the input): a
+    // pass to the last layer makes a few, one to the input as many as the activations.
+    private readonly Dictionary<string, long> _gradientBytesPerImage = [];
+
+    /// <summary>The key under which the gradient bytes of a pass to <paramref name="layers"/> (or the input) are kept.</summary>
+    private static string GradientKey(string[] layers, bool atInput) => atInput ? InputLayer : string.Join('\n', layers);
+
+    // What one blank image's forward pass left on the tape, for the image size it was measured at.
+    private (int Channels, int Height, int Width, long Bytes)? _measuredImage;
+
+    /// <summary>
+    /// Bytes the tensors of a forward pass of one image [C, H, W] take (<see cref="Tape.TensorBytes"/>): measured by one
+    /// pass of a blank image the first time an image size is asked for.
+    /// </summary>
+    public long ActivationBytesPerImage(int channels, int height, int width)
+    {
+        if (_measuredImage is { } known && (known.Channels, known.Height, known.Width) == (channels, height, width)) return known.Bytes;
+        var tape = TapeFor(withGradients: false, configure: null);
+        Model.Scores(tape, Kernels.Stage(Tensor.Zeros(1, channels, height, width)));
+        _measuredImage = (channels, height, width, tape.TensorBytes);
+        return tape.TensorBytes;
+    }
+
     /// <summary>Explains every image of <paramref name="input"/> [N, C, H, W] with <paramref name="method"/>.</summary>
     public CamResult Explain(CamMethod method, Tensor input, CamTarget target, string? layer = null, ExplainOptions? options = null)
     {
@@ -139,7 +197,8 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     /// <paramref name="gradientSign"/> −1 differentiates −y^c (counterfactual explanations).
     /// </summary>
     public LayerCapture Capture(Tensor input, string layer, CamTarget target, bool withGradients, float gradientSign = 1f) =>
-        Chunked(input, target, (chunk, chunkTarget) => Pass(chunk, [Model.ResolveLayer(layer)], chunkTarget, withGradients, gradientSign, atInput: false, configure: null));
+        Chunked(input, target, withGradients ? GradientKey([Model.ResolveLayer(layer)], atInput: false) : null,
+            (chunk, chunkTarget) => Pass(chunk, [Model.ResolveLayer(layer)], chunkTarget, withGradients, gradientSign, atInput: false, configure: null));
 
     /// <summary>
     /// One forward and backward pass that captures the input x and ∂y^c/∂x as a layer named <see cref="InputLayer"/>
@@ -147,19 +206,33 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     /// <paramref name="configure"/> may change the tape first (Guided Backprop overrides the ReLU backward rule).
     /// </summary>
     public LayerCapture CaptureAtInput(Tensor input, CamTarget target, IReadOnlyList<string>? layers = null, Action<Tape>? configure = null) =>
-        Chunked(input, target, (chunk, chunkTarget) => Pass(chunk, [.. (layers ?? []).Select(Model.ResolveLayer)], chunkTarget, withGradients: true, gradientSign: 1f, atInput: true, configure));
+        Chunked(input, target, GradientKey([], atInput: true), (chunk, chunkTarget) => Pass(chunk, [.. (layers ?? []).Select(Model.ResolveLayer)], chunkTarget, withGradients: true, gradientSign: 1f, atInput: true, configure));
 
     /// <summary>
-    /// Runs <paramref name="pass"/> on chunks of at most <see cref="IExplainable.MaxBatch"/> images (the whole batch when
-    /// the model takes it) and joins the captures; each chunk's target sees its images under their indices in the batch.
+    /// Runs <paramref name="pass"/> on chunks of at most <see cref="ImagesPerPass(int, int, int, bool)"/> images (the whole
+    /// batch when it fits) and joins the captures; each chunk's target sees its images under their indices in the batch.
+    /// The chunks are as even as the limit allows (10 images at 9 a pass: 5 and 5, not 9 and 1: a pass of one image
+    /// costs nearly as much as a pass of several), and each is sized when it starts, so the chunks after the first use
+    /// what the first one's gradients took.
     /// </summary>
-    private LayerCapture Chunked(Tensor input, CamTarget target, Func<Tensor, CamTarget, LayerCapture> pass)
+    private LayerCapture Chunked(Tensor input, CamTarget target, string? gradientKey, Func<Tensor, CamTarget, LayerCapture> pass)
     {
-        int batch = input.Shape[0], chunk = Math.Max(1, Model.MaxBatch);
+        if (input.Shape.Rank != 4) throw new ArgumentException($"explain: input must be [N, C, H, W], got {input.Shape}");
+        int batch = input.Shape[0];
+        int Chunk(int left)
+        {
+            int most = left <= 1 ? 1 : ImagesPerPass(input.Shape[1], input.Shape[2], input.Shape[3], gradientKey);
+            int chunks = (left + most - 1) / most;
+            return (left + chunks - 1) / chunks;
+        }
+        int chunk = Chunk(batch);
         if (batch <= chunk) return pass(input, target);
         var parts = new List<LayerCapture>();
         for (int first = 0; first < batch; first += chunk)
-            parts.Add(pass(Rows(input, first, Math.Min(chunk, batch - first)), new OffsetTarget(target, first)));
+        {
+            chunk = Chunk(batch - first);
+            parts.Add(pass(Rows(input, first, chunk), new OffsetTarget(target, first)));
+        }
         return LayerCapture.Join(parts);
     }
 
@@ -221,6 +294,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
             var seedTensor = Kernels.Allocate(scores.Shape);
             seedTensor.Buffer.CopyFrom(seed);
             tape.Backward(scores, seedTensor);
+            RecordGradientBytes(tape, layers, atInput, x, n);
             for (int l = 0; l < layers.Length; l++) gradients[l] = published[l].Grad!.ToArray();
             if (atInput) inputGradient = x.Grad!.ToArray();
         }
@@ -236,30 +310,44 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         return captured[0];
     }
 
+    /// <summary>What the gradients of this backward pass take per image: every output that required one, and the input's.</summary>
+    private void RecordGradientBytes(Tape tape, string[] layers, bool atInput, Tensor x, int images)
+    {
+        long elements = atInput ? x.Size : 0;
+        foreach (var node in tape.Nodes)
+            if (node.Output.RequiresGrad) elements += node.Output.Size;
+        _gradientBytesPerImage[GradientKey(layers, atInput)] = elements * sizeof(float) / Math.Max(1, images);
+    }
+
     /// <summary>Class scores of a batch without recording gradients (used by the masked-input methods).</summary>
     public float[] ScoresOf(Tensor input) => ScoresOf(input, null);
 
     /// <summary>
     /// Class scores [count, classes] of <paramref name="count"/> images [C, H, W], built one at a time by
-    /// <paramref name="fillImage"/>(index, image) and run through the model <paramref name="batchSize"/> at a time
-    /// without gradients (masked, ablated or perturbed inputs: Score-CAM, Ablation-CAM, the deletion metric).
+    /// <paramref name="fillImage"/>(index, image) and run through the model at most <paramref name="batchSize"/> (and
+    /// <see cref="ImagesPerPass(int, int, int, bool)"/>) at a time, in even batches, without gradients (masked, ablated
+    /// or perturbed inputs: Score-CAM, Ablation-CAM, the deletion metric).
     /// <paramref name="beforeBatch"/>(first index, batch length, tape) may install forward hooks for that batch.
     /// </summary>
     public float[] ScoresOf(int count, int batchSize, int channels, int height, int width,
         Action<int, Span<float>> fillImage, Action<int, int, Tape>? beforeBatch = null)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");
-        batchSize = Math.Min(batchSize, Math.Max(1, Model.MaxBatch));
+        if (count > 1 && batchSize > 1) batchSize = Math.Min(batchSize, ImagesPerPass(channels, height, width, withGradients: false));
+        // Batches as even as that allows (66 images at 64 a pass: 33 and 33, not 64 and 2).
+        int batches = (Math.Max(count, 1) + batchSize - 1) / batchSize;
+        batchSize = (Math.Max(count, 1) + batches - 1) / batches;
         int classes = Model.Classes, size = channels * height * width;
         var scores = new float[count * classes];
-        var batch = new float[Math.Min(batchSize, Math.Max(count, 1)) * size];
-        Tensor? tensor = null;
+        int most = Math.Min(batchSize, Math.Max(count, 1)) * size;
+        if (_scoredImages.Length < most) _scoredImages = new float[most];
+        if (_scoredInput is null || _scoredInput.Length < most) _scoredInput = Kernels.Allocate(new Shape(most)).Buffer;
         for (int first = 0; first < count; first += batchSize)
         {
             int length = Math.Min(batchSize, count - first);
-            var images = batch.AsSpan(0, length * size);
+            var images = _scoredImages.AsSpan(0, length * size);
             for (int b = 0; b < length; b++) fillImage(first + b, images.Slice(b * size, size));
-            if (tensor is null || tensor.Shape[0] != length) tensor = Kernels.Allocate(new Shape([length, channels, height, width]));
+            var tensor = new Tensor(new Shape([length, channels, height, width]), _scoredInput);
             tensor.Buffer.CopyFrom(images);
             // Always through the configured tape (a no-op configuration when there are no hooks): its batch-sized
             // buffers then stay apart from those of the capture pass on the plain tape, and neither is reallocated.
@@ -269,13 +357,22 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         return scores;
     }
 
+    // The images of ScoresOf(count, …) on the host and in the backend's memory, grown on demand and kept: a caller that
+    // scores a few images per call (a deletion curve per image) then allocates no batch per call.
+    private float[] _scoredImages = [];
+    private TensorBuffer? _scoredInput;
+
     /// <summary>
     /// Class scores of a batch without gradients; <paramref name="configure"/> may install forward hooks first. Without
-    /// hooks a batch larger than <see cref="IExplainable.MaxBatch"/> runs in chunks; hooks see one pass, so with them it must fit.
+    /// hooks a batch larger than <see cref="ImagesPerPass"/> runs in chunks; hooks see one pass, so with them it must fit
+    /// <see cref="IExplainable.MaxBatch"/> (and its memory is the caller's choice).
     /// </summary>
     public float[] ScoresOf(Tensor input, Action<Tape>? configure)
     {
-        int batch = input.Shape[0], chunk = Math.Max(1, Model.MaxBatch);
+        int batch = input.Shape[0];
+        int chunk = batch > 1 && configure is null && input.Shape.Rank == 4
+            ? ImagesPerPass(input.Shape[1], input.Shape[2], input.Shape[3], withGradients: false)
+            : Math.Max(1, Model.MaxBatch);
         if (batch > chunk)
         {
             if (configure is not null) throw new ArgumentException($"a configured pass takes at most {chunk} image(s) on this model, got {batch}");

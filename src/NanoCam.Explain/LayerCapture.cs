@@ -27,12 +27,26 @@ public sealed record LayerCapture(string Layer, int Batch, int Channels, int Hei
     {
         if (parts.Count == 1) return parts[0];
         var first = parts[0];
-        float[]? gradients = first.Gradients is null ? null : [.. parts.SelectMany(p => p.Gradients!)];
+        float[]? gradients = first.Gradients is null ? null : Concat(parts.Select(p => p.Gradients!));
         return new LayerCapture(first.Layer, parts.Sum(p => p.Batch), first.Channels, first.Height, first.Width,
-            [.. parts.SelectMany(p => p.Activations)], gradients, [.. parts.SelectMany(p => p.Scores)], first.Classes,
-            [.. parts.SelectMany(p => p.TargetClasses)])
+            Concat(parts.Select(p => p.Activations)), gradients, Concat(parts.Select(p => p.Scores)), first.Classes,
+            Concat(parts.Select(p => p.TargetClasses)))
         {
             Additional = Enumerable.Range(0, first.Additional.Count).Select(i => Join(parts.Select(p => p.Additional[i]).ToList())).ToList(),
         };
+    }
+
+    /// <summary>The arrays one after another, copied block by block.</summary>
+    private static T[] Concat<T>(IEnumerable<T[]> arrays)
+    {
+        var list = arrays.ToList();
+        var joined = new T[list.Sum(a => a.Length)];
+        int offset = 0;
+        foreach (var array in list)
+        {
+            array.CopyTo(joined, offset);
+            offset += array.Length;
+        }
+        return joined;
     }
 }

@@ -1,5 +1,7 @@
 using NanoCam.Autodiff;
 using NanoCam.Cpu.Naive;
+using NanoCam.Cpu.Simd;
+using NanoCam.Elementwise;
 using NanoCam.Ops;
 
 namespace NanoCam.Core.Tests;
@@ -190,5 +192,86 @@ public class TapeTests
         var second = tape.Relu(x);
         Assert.Same(first, second);
         Assert.Equal(1, tape.Count);
+    }
+}
+
+/// <summary>
+/// A tape whose batch size changes keeps the buffers the new size replaced, so a size that comes back allocates no new
+/// tensors; the spares never outgrow the largest pass; and a pass on recycled buffers equals a pass on a fresh tape.
+/// </summary>
+public class TapeSpareBufferTests
+{
+    private static readonly Tensor Bias = Tensor.FromArray([0.1f, -0.2f, 0.3f], 3, 1, 1);
+
+    private static Tensor Forward(Tape tape, Tensor x)
+    {
+        tape.Reset();
+        return tape.Binary(tape.Unary(x, new Gelu()), Bias, new Maximum());
+    }
+
+    [Fact]
+    public void ABatchSizeThatComesBack_TakesItsBuffersFromTheSpares_AndAllocatesNoTensor()
+    {
+        using var kernels = new SimdKernels(threads: 1);
+        var tape = new Tape(kernels) { GradEnabled = false };
+        var full = TapeGradientCheck.Random(new Random(1), 16, 3, 32, 32);
+        var last = TapeGradientCheck.Random(new Random(2), 5, 3, 32, 32);
+        Forward(tape, full);
+        Forward(tape, last);
+        Forward(tape, full);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 4; i++)
+        {
+            Forward(tape, last);
+            Forward(tape, full);
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // Without the spares every change of size allocates both outputs anew: 2 × (5 + 16) images × 12 KiB, 8 times.
+        long smallestOutput = last.Size * sizeof(float);
+        Assert.True(allocated < smallestOutput, $"8 changes of batch size allocated {allocated} bytes; one output of the small batch is {smallestOutput}");
+    }
+
+    [Fact]
+    public void SparesOfManyBatchSizes_StayWithinTheLargestPass()
+    {
+        var tape = new Tape(new NaiveKernels()) { GradEnabled = false };
+        long largest = 0;
+        foreach (int batch in new[] { 9, 1, 7, 2, 8, 3, 6, 4, 5, 9, 1 })
+        {
+            Forward(tape, TapeGradientCheck.Random(new Random(batch), batch, 3, 8, 8));
+            largest = Math.Max(largest, tape.TensorBytes);
+        }
+        tape.Reset();
+        Assert.Equal(2L * 9 * 3 * 8 * 8 * sizeof(float), largest);
+        Assert.InRange(tape.SpareBytes, 1, largest);
+    }
+
+    /// <summary>Recycled buffers hold another pass's values: outputs and gradients must be as on a fresh tape.</summary>
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void PassesOfAlternatingBatchSizes_EqualPassesOnAFreshTape(string backend)
+    {
+        var kernels = TestBackends.Get(backend);
+        var rng = new Random(7);
+        var w = TapeGradientCheck.Random(rng, 4, 2, 3, 3);
+        w.RequiresGrad = true;
+        float[] Pass(Tape t, Tensor image)
+        {
+            t.Reset();
+            w.Grad = null;
+            var a = t.Relu(t.Conv2d(image, w, null, padding: 1));
+            var loss = t.Sum(t.Mul(t.MaxPool2d(a, 2, 2), t.MaxPool2d(a, 2, 2)));
+            t.Backward(loss);
+            return [.. loss.ToArray(), .. image.Grad!.ToArray(), .. w.Grad!.ToArray()];
+        }
+        Tensor Image(int batch)
+        {
+            var x = TapeGradientCheck.Random(rng, batch, 2, 6, 6);
+            x.RequiresGrad = true;
+            return x;
+        }
+        var reused = new Tape(kernels);
+        foreach (var image in new[] { Image(3), Image(1), Image(3), Image(2), Image(1), Image(3) })
+            Assert.Equal(Pass(new Tape(kernels), image), Pass(reused, image));
     }
 }

@@ -42,7 +42,10 @@ public static class EvaluateExplanationsCommand
             var trained = TrainedModel.Load(p.GetValue(model)!);
             var dataset = DataSpec.Parse(p.GetValue(data)!, p.GetValue(split)!);
             var images = EvaluationImages.Load(dataset, trained.Metadata, imageCount);
-            var explainer = new CamExplainer(new ModuleExplainable(trained.Network, trained.Metadata.Classes), Backends.Create("cpu", p.GetValue(threads)));
+            var explainer = new CamExplainer(new ModuleExplainable(trained.Network, trained.Metadata.Classes), Backends.Create("cpu", p.GetValue(threads)))
+            {
+                PassMemoryBudget = Evaluation.PassMemoryBudget,
+            };
             string layerName = p.GetValue(layer) ?? explainer.Model.DefaultLayer;
             var classifier = new ModelClassifier(explainer, images.Channels, images.Height, images.Width);
             bool quiet = p.GetValue(json);

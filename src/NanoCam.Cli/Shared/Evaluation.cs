@@ -1,4 +1,3 @@
-using NanoCam.Autodiff;
 using NanoCam.Data;
 using NanoCam.Explain;
 using NanoCam.Explain.Methods;
@@ -30,25 +29,38 @@ public sealed class EvaluationReport
     }
 }
 
-/// <summary>Runs a trained GAP-CNN over a dataset in batches (no gradients recorded).</summary>
+/// <summary>
+/// Runs a trained GAP-CNN over a dataset in batches (no gradients recorded), streaming: each batch is generated, scored
+/// and dropped, and only the counts are kept. A batch is as many images as one pass takes within
+/// <see cref="PassMemoryBudget"/> (<see cref="CamExplainer.ImagesPerPass(int, int, int, bool)"/>), so memory does not
+/// grow with the data set.
+/// </summary>
 public static class Evaluation
 {
-    public static EvaluationReport Run(GapCnn model, ModelMetadata metadata, Dataset data, IKernels kernels, bool localization, int batchSize = 100)
+    /// <summary>
+    /// The <see cref="CamExplainer.PassMemoryBudget"/> of the commands that stream a data set through the model (eval,
+    /// evaluate-explanations, the demo's evaluation), 32 MiB: with the tapes' spare buffers and the collector's slack
+    /// they stay within a few hundred MB (benchmarks/README.md, "Memory").
+    /// </summary>
+    public const long PassMemoryBudget = 32L << 20;
+
+    /// <param name="batchSize">Images per pass; by default as many as fit <see cref="PassMemoryBudget"/>.</param>
+    public static EvaluationReport Run(GapCnn model, ModelMetadata metadata, Dataset data, IKernels kernels, bool localization, int? batchSize = null)
     {
         CheckImageSize(metadata, data);
         int classes = metadata.Classes.Length;
-        var loader = new DataLoader(data, batchSize, DataLoaderOptions.Evaluation with { Mean = metadata.Mean, Std = metadata.Std });
+        model.MoveTo(kernels);
+        var explainer = new CamExplainer(new ModuleExplainable(model), kernels) { PassMemoryBudget = PassMemoryBudget };
+        int images = batchSize ?? explainer.ImagesPerPass(data.Channels, data.Height, data.Width, withGradients: false);
+        var loader = new DataLoader(data, images, DataLoaderOptions.Evaluation with { Mean = metadata.Mean, Std = metadata.Std });
         var confusion = new int[classes, classes];
         int correct = 0, hits = 0, boxed = 0;
-        var tape = new Tape(kernels) { GradEnabled = false };
-        var explainer = new CamExplainer(new ModuleExplainable(model), kernels);
         var cam = new Cam();
-        model.MoveTo(kernels);
-        Tensor? staged = null;
         foreach (var batch in loader.Epoch(0))
         {
-            tape.Reset();
-            var scores = model.Call(tape, kernels.Stage(batch.Images, ref staged)).ToArray();
+            // With localization one pass gives both: the CAM of the predicted class (CAM paper, Sec. 3.1) and the scores.
+            var result = localization ? explainer.Explain(cam, batch.Images, CamTarget.TopPrediction()) : null;
+            var scores = result?.Capture.Scores ?? explainer.ScoresOf(batch.Images);
             var labels = batch.Labels.ToArray();
             var predicted = new int[batch.Count];
             for (int i = 0; i < batch.Count; i++)
@@ -59,9 +71,8 @@ public static class Evaluation
                 confusion[truth, predicted[i]]++;
                 if (predicted[i] == truth) correct++;
             }
-            if (!localization) continue;
-            // CAM of the predicted class (CAM paper, Sec. 3.1): box of the largest component above 20% of the max.
-            var result = explainer.Explain(cam, batch.Images, CamTarget.TopPrediction());
+            if (result is null) continue;
+            // The box of the largest component above 20% of the map's maximum.
             for (int i = 0; i < batch.Count; i++)
             {
                 if (data.GetBox(batch.Indices[i]) is not { } truthBox) continue;

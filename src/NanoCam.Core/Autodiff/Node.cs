@@ -32,16 +32,21 @@ public abstract class Node
     }
 
     /// <summary>
-    /// Makes Output a tensor of the given shape, reusing last step's buffer when the shape matches, and marks
-    /// whether it needs a gradient (any input does, and the tape records gradients).
+    /// Makes Output a tensor of the given shape, reusing last step's buffer when the shape matches (else a zeroed buffer,
+    /// which the tape may take from its spares, and the replaced one goes to them), and marks whether it needs a gradient
+    /// (any input does, and the tape records gradients).
     /// </summary>
     protected Tensor EnsureOutput(Tape tape, ReadOnlySpan<int> dims)
     {
-        if (Output is null || !Output.Shape.Dims.SequenceEqual(dims) || Output.Buffer is null || !ReferenceEquals(OutputKernels, tape.Kernels))
+        if (Output is null || !OwnsOutput || !Output.Shape.Dims.SequenceEqual(dims) || !ReferenceEquals(OutputKernels, tape.Kernels))
         {
-            Output = tape.Kernels.Allocate(new Shape(dims.ToArray()));
+            var replaced = Output;
+            bool ownedBuffer = OwnsOutput && ReferenceEquals(OutputKernels, tape.Kernels);
+            Output = tape.Allocate(new Shape(dims.ToArray()));
             OutputKernels = tape.Kernels;
+            if (replaced is not null) tape.Recycle(replaced, ownedBuffer);
         }
+        OwnsOutput = true;
         Output.Name = null;
         _parameterGradients = tape.ParameterGradients;
         Output.RequiresGrad = tape.GradEnabled && AnyInputRequiresGrad();
@@ -52,7 +57,12 @@ public abstract class Node
     protected Tensor EnsureViewOutput(Tape tape, Tensor source, ReadOnlySpan<int> dims)
     {
         if (Output is null || !ReferenceEquals(Output.Buffer, source.Buffer) || !Output.Shape.Dims.SequenceEqual(dims))
+        {
+            var replaced = Output;
             Output = new Tensor(new Shape(dims.ToArray()), source.Buffer);
+            if (replaced is not null) tape.Recycle(replaced, OwnsOutput && ReferenceEquals(OutputKernels, tape.Kernels));
+        }
+        OwnsOutput = false;
         Output.Name = null;
         _parameterGradients = tape.ParameterGradients;
         Output.RequiresGrad = tape.GradEnabled && AnyInputRequiresGrad();
@@ -60,6 +70,9 @@ public abstract class Node
     }
 
     private IKernels? OutputKernels { get; set; }
+
+    /// <summary>Whether Output has a buffer of its own (false for a view of an input's buffer).</summary>
+    internal bool OwnsOutput { get; private set; }
 
     // The tape's Tape.ParameterGradients when this node was recorded.
     private bool _parameterGradients = true;

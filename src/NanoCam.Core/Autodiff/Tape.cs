@@ -7,7 +7,9 @@ namespace NanoCam.Autodiff;
 ///
 /// Storage reuse: <see cref="Reset"/> rewinds the tape, and the next forward pass reuses the nodes (and their
 /// output buffers) of the previous pass in order, so a steady training loop allocates nothing. The price:
-/// a tensor computed in one pass is overwritten by the next pass — copy what must outlive it.
+/// a tensor computed in one pass is overwritten by the next pass — copy what must outlive it. A pass of another batch
+/// size replaces the buffers; the replaced ones are kept as spares (<see cref="SpareBytes"/>) for a later node that
+/// needs their size, so batch sizes that alternate (full batches and a last, shorter one) stop allocating too.
 /// </summary>
 public sealed class Tape
 {
@@ -18,6 +20,12 @@ public sealed class Tape
     private readonly HashSet<string> _gradientTargets = [];
     private readonly HashSet<string> _kept = [];
     private int _count;
+    // Buffers of outputs (and gradients) that a pass replaced by another shape, kept for a node that needs their size
+    // again: a batch size that comes back (full batches, then a shorter last one, then full ones) finds its buffers
+    // here instead of allocating a new set. The oldest are dropped while the spares hold more than the largest pass so
+    // far, so the tape holds at most twice that.
+    private readonly List<TensorBuffer> _spare = [];
+    private long _spareElements, _largestPassElements;
     // Process-wide so that a tensor shared by two tapes is never mistaken for already zeroed.
     private static int s_generation;
     private int _generation;
@@ -48,12 +56,78 @@ public sealed class Tape
     /// <summary>Number of nodes recorded since the last <see cref="Reset"/>.</summary>
     public int Count => _count;
 
+    /// <summary>
+    /// Bytes this pass keeps alive on the tape: every node's own output buffer (a view shares its source's) and every
+    /// gradient buffer of those outputs. A caller sizes its batches from it (what one image takes, times the images).
+    /// </summary>
+    public long TensorBytes
+    {
+        get
+        {
+            long elements = 0;
+            for (int i = 0; i < _count; i++)
+            {
+                var node = _nodes[i];
+                if (node.OwnsOutput) elements += node.Output.Buffer.Length;
+                if (node.Output.GradBuffer is { } grad) elements += grad.Buffer.Length;
+            }
+            return elements * sizeof(float);
+        }
+    }
+
+    /// <summary>
+    /// Bytes of the buffers kept for a later pass (outputs and gradients that a pass of another batch size replaced): at
+    /// most the largest pass's <see cref="TensorBytes"/> so far.
+    /// </summary>
+    public long SpareBytes => _spareElements * sizeof(float);
+
+    /// <summary>
+    /// A zeroed tensor of <paramref name="shape"/> for a node output or a gradient: a spare buffer of exactly that size
+    /// when there is one (the newest), else a new one from the backend.
+    /// </summary>
+    internal Tensor Allocate(Shape shape)
+    {
+        for (int i = _spare.Count - 1; i >= 0; i--)
+        {
+            if (_spare[i].Length != shape.Size) continue;
+            var tensor = new Tensor(shape, _spare[i]);
+            _spareElements -= _spare[i].Length;
+            _spare.RemoveAt(i);
+            Kernels.Fill(tensor, 0f);
+            return tensor;
+        }
+        return Kernels.Allocate(shape);
+    }
+
+    /// <summary>
+    /// Takes back what a node output of an earlier pass held when the node replaced it: its gradient buffer, and its own
+    /// buffer when <paramref name="ownsBuffer"/> (not a view of another's). No tensor of an earlier pass is read after
+    /// the next pass starts (see the class summary), so a later node, even of this pass, may take them.
+    /// </summary>
+    internal void Recycle(Tensor replaced, bool ownsBuffer)
+    {
+        if (ownsBuffer) Keep(replaced.Buffer);
+        if (replaced.GradBuffer is { } grad) Keep(grad.Buffer);
+        while (_spareElements > _largestPassElements)
+        {
+            _spareElements -= _spare[0].Length;
+            _spare.RemoveAt(0);
+        }
+    }
+
+    private void Keep(TensorBuffer buffer)
+    {
+        _spare.Add(buffer);
+        _spareElements += buffer.Length;
+    }
+
     /// <summary>The tensors published under a name in this pass (module outputs, ONNX tensor names).</summary>
     public IReadOnlyDictionary<string, Tensor> Named => _named;
 
     /// <summary>Rewinds the tape for a new forward pass (keeping nodes and buffers for reuse).</summary>
     public void Reset()
     {
+        _largestPassElements = Math.Max(_largestPassElements, TensorBytes / sizeof(float));
         _count = 0;
         _named.Clear();
         _pass++;
@@ -181,7 +255,7 @@ public sealed class Tape
         if (!tensor.RequiresGrad || (tensor.IsParameter && !ParameterGradients)) return;
         if (tensor.GradBuffer is null || tensor.GradBuffer.Shape != tensor.Shape)
         {
-            tensor.Grad = Kernels.Allocate(tensor.Shape);
+            tensor.Grad = Allocate(tensor.Shape);
             tensor.GradGeneration = _generation;
             return;
         }
