@@ -87,6 +87,9 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     {
         options ??= ExplainOptions.Default;
         Warnings.Clear();
+        if (method.ReadsClassScore) target.RequireClassScore(method.Name);
+        if (options.AugmentFlip && target is Targets.BoxTarget or Targets.SegmentationTarget { Mask: not null })
+            throw new ArgumentException($"test-time augmentation mirrors the image, not the target {target}: explain without it");
         layer = LayerFor(method, layer);
         var result = ExplainUnnormalized(method, input, target, layer, options);
         if (options.AugmentFlip)
@@ -123,6 +126,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         options ??= ExplainOptions.Default;
         if (options.AugmentFlip) throw new ArgumentException("test-time augmentation needs a second capture: call Explain without one");
         if (!method.ReadsLayerCapture) throw new ArgumentException($"{method.Name} makes its own capture: call Explain without one");
+        if (method.ReadsClassScore) target.RequireClassScore(method.Name);
         Warnings.Clear();
         return Finish(method, ExplainUnnormalized(method, input, target, capture.Layer, options, capture), options);
     }

@@ -13,6 +13,13 @@ public abstract class CamMethod
     /// <summary>Whether the method reads ∂y^c/∂A (false for CAM, Eigen-CAM, Score-CAM, …: no backward pass is run).</summary>
     public virtual bool UsesGradients => true;
 
+    /// <summary>
+    /// Whether the method reads the class score y^c itself (CAM's class weights, Score-CAM's masked scores,
+    /// Ablation-CAM's drops) rather than only the gradient the target seeds: such a method explains class-score targets
+    /// only (<see cref="CamTarget.IsClassScore"/>). Class-agnostic methods (Eigen-CAM, RandomCAM) say false.
+    /// </summary>
+    public virtual bool ReadsClassScore => !UsesGradients;
+
     /// <summary>+1, or −1 for counterfactual explanations (the gradients of −y^c).</summary>
     public virtual float GradientSign => 1f;
 

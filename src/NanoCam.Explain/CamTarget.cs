@@ -13,6 +13,24 @@ public abstract record CamTarget
         seed[ClassFor(image, scores)] = 1f;
     }
 
+    /// <summary>
+    /// Whether the target is one class's score y^c, so that methods which read class scores of perturbed inputs
+    /// (CAM's class weights, Score-CAM, Ablation-CAM, Integrated Gradients, Occlusion, …) can explain it; a target that
+    /// is any other function of the output (a probability, a contrast, a region, a similarity) is explained by the
+    /// gradient methods, whose backward pass starts from <see cref="Seed"/>.
+    /// </summary>
+    public virtual bool IsClassScore => true;
+
+    /// <summary>
+    /// Nothing when this target is one class's score; otherwise an <see cref="ArgumentException"/> saying that
+    /// <paramref name="method"/> explains class scores only.
+    /// </summary>
+    public void RequireClassScore(string method)
+    {
+        if (!IsClassScore)
+            throw new ArgumentException($"{method} explains one class's score; the target {this} is not one (use a gradient method: gradcam, gradcam++, layercam, guided-backprop, …)");
+    }
+
     /// <summary>The same class for every image.</summary>
     public static CamTarget Class(int index) => new ClassTarget(index);
 
@@ -27,6 +45,31 @@ public abstract record CamTarget
     /// (for example a contrast y^a − y^b: g = e_a − e_b). The reported class is the argmax of g.
     /// </summary>
     public static CamTarget ScoreGradient(Func<int, float[], float[]> gradient) => new GradientTarget(gradient);
+
+    /// <summary>y^K − y^J: why K rather than J (<see cref="Targets.ContrastTarget"/>).</summary>
+    public static CamTarget Contrast(int index, int against) => new Targets.ContrastTarget(index, against);
+
+    /// <summary>The probability softmax(y)_K rather than the logit (<see cref="Targets.SoftmaxTarget"/>).</summary>
+    public static CamTarget Softmax(int index) => new Targets.SoftmaxTarget(index);
+
+    /// <summary>σ(y_K), one output of a multi-label classifier (<see cref="Targets.SigmoidTarget"/>).</summary>
+    public static CamTarget Sigmoid(int index) => new Targets.SigmoidTarget(index);
+
+    /// <summary>A one-logit classifier's positive (y) or negative (−y) class (<see cref="Targets.BinaryTarget"/>).</summary>
+    public static CamTarget Binary(bool positive = true) => new Targets.BinaryTarget(positive);
+
+    /// <summary>One element of the output flattened after the batch axis (<see cref="Targets.OutputTarget"/>).</summary>
+    public static CamTarget Output(int index) => new Targets.OutputTarget(index);
+
+    /// <summary>Class K of a segmentation output [K, H, W] over its predicted region or a mask (<see cref="Targets.SegmentationTarget"/>).</summary>
+    public static CamTarget Segmentation(int index, IReadOnlyList<int> outputDims, float[]? mask = null) => new Targets.SegmentationTarget(index, outputDims, mask);
+
+    /// <summary>A detector's boxes overlapping (x1, y1, x2, y2) (<see cref="Targets.BoxTarget"/>).</summary>
+    public static CamTarget Box(float x1, float y1, float x2, float y2, int? index, IReadOnlyList<int> outputDims, Targets.DetectorLayout layout = Targets.DetectorLayout.Yolo) =>
+        new Targets.BoxTarget(x1, y1, x2, y2, index, outputDims, layout);
+
+    /// <summary>The cosine similarity of the output with a reference embedding (<see cref="Targets.EmbeddingTarget"/>).</summary>
+    public static CamTarget Embedding(float[] reference) => new Targets.EmbeddingTarget(reference);
 }
 
 internal sealed record ClassTarget(int Index) : CamTarget

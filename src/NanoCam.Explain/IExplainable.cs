@@ -36,6 +36,13 @@ public interface IExplainable
     /// </summary>
     string ActivationsOf(string layer) => layer;
 
+    /// <summary>
+    /// One image's output shape for an input [1, <paramref name="channels"/>, <paramref name="height"/>,
+    /// <paramref name="width"/>], after the batch axis ([classes] for a classifier, [K, H, W] for a segmentation network,
+    /// [boxes, 5 + classes] for a detector): <see cref="Scores"/> flattens it to <see cref="Classes"/> values.
+    /// </summary>
+    int[] OutputDims(int channels, int height, int width) => [Classes];
+
     /// <summary>The tensor name a user's layer name refers to (an imported model also takes PyTorch module paths); the name itself by default.</summary>
     string ResolveLayer(string layer) => layer;
 }

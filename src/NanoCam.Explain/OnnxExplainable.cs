@@ -38,6 +38,14 @@ public sealed class OnnxExplainable : IExplainable, ISpatialBiases
 
     public OnnxModel Model => _model;
 
+    /// <summary>The output's dimensions after the batch axis, from the folded graph for this input size (nothing runs).</summary>
+    public int[] OutputDims(int channels, int height, int width)
+    {
+        var scoresName = _model.OutputBeforeSoftmax ?? _model.OutputNames[0];
+        var dims = _model.DescribeLayers([1, channels, height, width]).SelectMany(l => l.Outputs.Zip(l.OutputShapes)).FirstOrDefault(o => o.First == scoresName).Second;
+        return dims is null || dims.Length < 2 ? [Classes] : dims[1..];
+    }
+
     /// <summary>[1, C, H, W] from the graph's declared input (unknown sizes as 1).</summary>
     public int[] InputShape => _model.Inputs[0].Dims.Select(d => d < 0 ? 1 : d).ToArray();
 

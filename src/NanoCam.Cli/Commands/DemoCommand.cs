@@ -72,7 +72,7 @@ public static class DemoCommand
         Directory.CreateDirectory(directory);
         var loader = new DataLoader(new RangeDataset(test, 0, count), count, DataLoaderOptions.Evaluation with { Mean = model.Metadata.Mean, Std = model.Metadata.Std });
         var batch = loader.GetBatch(0, 0);
-        var explainer = new CamExplainer(new ModuleExplainable(model.Network, model.Metadata.Classes), kernels);
+        var explainer = new CamExplainer(new ModuleExplainable(model.Network, model.Metadata.Classes), kernels) { PassMemoryBudget = Evaluation.PassMemoryBudget };
         var result = explainer.Explain(new Cam(), batch.Images, CamTarget.TopPrediction());
         var figures = new List<DemoExample>();
         for (int i = 0; i < batch.Count; i++)

@@ -20,6 +20,9 @@ public static class ExplainCommand
         method.Validators.Add(result => { if (MethodList.Problem(result.GetValueOrDefault<string>() ?? "", "--method") is { } problem) result.AddError(problem); });
         var layer = CliOptions.Make<string?>("--layer", "target layer (see `nanocam layers`; default: the last spatial layer, for cam the layer its class weights apply to)", null);
         var cls = CliOptions.Make<int?>("--class", "class to explain (default: the top prediction)", null);
+        var targetText = CliOptions.Make<string?>("--target", $"what to explain instead of a class: {TargetOption.Forms} (default: the top prediction)", null);
+        var detectorLayout = CliOptions.Make("--detector-layout", "box targets: how the detector lays out a box, yolo ([cx, cy, w, h, objectness, classes…]) or yolo-xyxy ([x1, y1, x2, y2, objectness, classes…]), in input pixels", "yolo");
+        detectorLayout.Validators.Add(result => { if (result.GetValueOrDefault<string>() is { } v && !TargetOption.Layouts.Contains(v)) result.AddError($"--detector-layout '{v}' is not one of: {string.Join(", ", TargetOption.Layouts)}"); });
         var output = CliOptions.Path("--out", "overlay PNG to write (several methods: the montage; each method's overlay beside it as OUT_<method>.png)", PathRole.OutputFile, "explanation.png");
         var saveMap = CliOptions.Path("--save-map", "write the map as float32 .npy: H×W in [0,1] for the CAM family, C×H×W raw attributions for input-space methods (several methods: MAP_<method>.npy each)", PathRole.OutputFile);
         var raw = CliOptions.Make("--raw", "keep the map unnormalized (ReLU'd and upsampled, not min–max scaled) in --save-map", false);
@@ -39,7 +42,7 @@ public static class ExplainCommand
         var preprocessing = new Preprocessing.Options();
         var command = new Command("explain", "Explain a prediction with a CAM-family method (Grad-CAM and family, Guided Backprop)")
         {
-            model, image, input, method, layer, cls, output, saveMap, raw, augment, eigen, reshapeTokens, colormap, labels,
+            model, image, input, method, layer, cls, targetText, detectorLayout, output, saveMap, raw, augment, eigen, reshapeTokens, colormap, labels,
             steps, baseline, samples, noise, window, stride, threads, device,
         };
         preprocessing.AddTo(command);
@@ -63,19 +66,26 @@ public static class ExplainCommand
             if (several && plans.All(plan => plan.Skipped is not null))
                 throw new InvalidOperationException($"none of the methods applies: {string.Join("; ", plans.Select(plan => $"{plan.Name}: {plan.Skipped}"))}");
             var (tensor, shown) = ReadInput(loaded, p.GetValue(image), p.GetValue(input));
-            var target = p.GetValue(cls) is { } k ? CamTarget.Class(k) : CamTarget.TopPrediction();
+            if (p.GetValue(cls) is not null && p.GetValue(targetText) is not null) throw new ArgumentException("give --class or --target, not both (--target class:K is --class K)");
+            var target = p.GetValue(cls) is { } k ? CamTarget.Class(k) : TargetOption.Parse(p.GetValue(targetText), loaded, explainer, tensor, p.GetValue(detectorLayout)!);
             var options = new ExplainOptions(p.GetValue(raw), p.GetValue(augment), p.GetValue(eigen));
             int count = tensor.Shape[0], classes = loaded.Explainable.Classes;
             var scores = explainer.ScoresOf(tensor);
             var targets = new int[count];
+            // A classifier's output gets its top 5; a segmentation map's or a detector's is named by its shape.
+            var outputDims = loaded.Explainable.OutputDims(tensor.Shape[1], tensor.Shape[2], tensor.Shape[3]);
+            if (outputDims.Length != 1) Console.WriteLine($"output [{string.Join(", ", outputDims)}] per image");
             for (int n = 0; n < count; n++)
             {
                 var row = scores.AsSpan(n * classes, classes);
                 targets[n] = target.ClassFor(n, row);
+                if (outputDims.Length != 1) continue;
                 Console.WriteLine(count == 1 ? "top-5:" : $"image {n}: top-5:");
                 Predictions.PrintTopK(row.ToArray(), loaded.Explainable.ClassNames);
             }
             string Named(int c) => ClassLabels.NameSuffix(c, loaded.Explainable.ClassNames);
+            // "class 3 (cat)", or the target itself when it is not one class's score.
+            string What(int n) => target.IsClassScore ? $"class {targets[n]}{Named(targets[n])}" : $"target {target}";
             string outputPath = p.GetValue(output)!;
             string? mapPath = p.GetValue(saveMap);
             // One image: the path itself; a batch: OUT_0.png, OUT_1.png, …
@@ -90,7 +100,7 @@ public static class ExplainCommand
                 for (int n = 0; n < count; n++)
                 {
                     ImageCodec.SavePng(images[n], OutputFor(overlay, n));
-                    Console.WriteLine($"{plan.Name} for class {targets[n]}{Named(targets[n])}{(MethodList.IsInputSpace(plan.Name) && !InputAttributions.ReadsLayer(plan.Name) ? "" : $" at layer '{plan.Layer}'")} written to {OutputFor(overlay, n)}");
+                    Console.WriteLine($"{plan.Name} for {What(n)}{(MethodList.IsInputSpace(plan.Name) && !InputAttributions.ReadsLayer(plan.Name) ? "" : $" at layer '{plan.Layer}'")} written to {OutputFor(overlay, n)}");
                 }
                 if (map is not null) Npy.Write(map, maps, count == 1 ? mapShape : [count, .. mapShape]);
                 return images;
@@ -109,9 +119,9 @@ public static class ExplainCommand
             int failed = 0;
             foreach (var plan in plans)
             {
-                if (plan.Skipped is not null)
+                if ((plan.Skipped ?? WhyNotForTarget(plan.Name, target)) is { } why)
                 {
-                    Console.Error.WriteLine($"nanocam: skipped {plan.Name}: {plan.Skipped}");
+                    Console.Error.WriteLine($"nanocam: skipped {plan.Name}: {why}");
                     continue;
                 }
                 RgbImage[] images;
@@ -136,8 +146,8 @@ public static class ExplainCommand
             string sharedLayer = ranLayers.Length == 1 ? $", layer '{ranLayers[0]}'" : "";
             for (int n = 0; n < count; n++)
             {
-                ImageCodec.SavePng(Montage.Labelled(panels[n], ["input", .. ran], 5, ClassLabels.Describe(targets[n], loaded.Explainable.ClassNames) + sharedLayer).Image, OutputFor(outputPath, n));
-                Console.WriteLine($"{ran.Count} method(s) for class {targets[n]}{Named(targets[n])} written to {OutputFor(outputPath, n)} (first panel: the input; then {string.Join(", ", ran)})");
+                ImageCodec.SavePng(Montage.Labelled(panels[n], ["input", .. ran], 5, (target.IsClassScore ? ClassLabels.Describe(targets[n], loaded.Explainable.ClassNames) : $"target {target}") + sharedLayer).Image, OutputFor(outputPath, n));
+                Console.WriteLine($"{ran.Count} method(s) for {What(n)} written to {OutputFor(outputPath, n)} (first panel: the input; then {string.Join(", ", ran)})");
             }
             return failed > 0 ? 1 : 0;
         }));
@@ -154,6 +164,11 @@ public static class ExplainCommand
         string resolved = explainer.LayerFor(cam, layer);
         return new MethodPlan(name, resolved, cam.WhyNotApplicable(explainer.Model, resolved));
     }
+
+    /// <summary>Why <paramref name="name"/> cannot explain <paramref name="target"/> (it reads class scores and the target is not one), or null.</summary>
+    private static string? WhyNotForTarget(string name, CamTarget target) =>
+        target.IsClassScore || !(MethodList.IsInputSpace(name) ? InputAttributions.Create(name).ReadsClassScore : CamMethods.Create(name).ReadsClassScore) ? null
+        : $"it explains one class's score, and the target {target} is not one";
 
     private static IntegrationBaseline BaselineOf(string name) => name switch
     {

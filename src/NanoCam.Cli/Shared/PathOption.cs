@@ -63,22 +63,29 @@ public sealed class PathOption(string name, PathRole role) : Option<string?>(nam
         }
     }
 
-    private void CheckReadable(string path)
+    private void CheckReadable(string path) => CheckReadable(path, Name);
+
+    /// <summary>
+    /// <paramref name="path"/> when it is a file that can be opened for reading; otherwise an <see cref="ArgumentException"/>
+    /// of one line that starts with <paramref name="name"/> (a folder, a missing file, no permission).
+    /// </summary>
+    public static string CheckReadable(string path, string name)
     {
-        if (Directory.Exists(path)) throw new ArgumentException($"{Name} '{path}' is a folder: give a file");
-        if (!File.Exists(path)) throw new ArgumentException($"{Name} '{path}' not found");
+        if (Directory.Exists(path)) throw new ArgumentException($"{name} '{path}' is a folder: give a file");
+        if (!File.Exists(path)) throw new ArgumentException($"{name} '{path}' not found");
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         }
         catch (UnauthorizedAccessException)
         {
-            throw new ArgumentException($"{Name} '{path}' cannot be read: permission denied");
+            throw new ArgumentException($"{name} '{path}' cannot be read: permission denied");
         }
         catch (IOException)
         {
-            throw new ArgumentException($"{Name} '{path}' cannot be read");
+            throw new ArgumentException($"{name} '{path}' cannot be read");
         }
+        return path;
     }
 
     /// <summary>.onnx is an ONNX model; any other file with CKPT.json beside it is a checkpoint; anything else is refused, naming what is accepted.</summary>

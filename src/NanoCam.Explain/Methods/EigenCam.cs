@@ -47,6 +47,7 @@ public sealed class EigenCam : PrincipalComponentCam
 {
     public override string Name => "eigencam";
     public override bool UsesGradients => false;
+    public override bool ReadsClassScore => false;
 
     protected override void Planes(LayerCapture capture, int n, Span<float> planes)
     {

@@ -10,6 +10,12 @@ public abstract class InputAttribution
     /// <summary>The method's name, as <c>--method</c> takes it.</summary>
     public abstract string Name { get; }
 
+    /// <summary>
+    /// Whether the method reads the class score y^c of its inputs (through <see cref="ClassesOf"/>) rather than only the
+    /// gradient the target seeds: such a method explains class-score targets only (<see cref="CamTarget.IsClassScore"/>).
+    /// </summary>
+    public virtual bool ReadsClassScore => true;
+
     /// <summary>The attributions of every image of <paramref name="input"/> [N, C, H, W] for its target class.</summary>
     public abstract AttributionResult Explain(CamExplainer explainer, Tensor input, CamTarget target);
 
@@ -28,8 +34,9 @@ public abstract class InputAttribution
     }
 
     /// <summary>The class each image is explained for, from one no-grad pass (so that perturbed copies keep it).</summary>
-    protected static int[] ClassesOf(CamExplainer explainer, Tensor input, CamTarget target)
+    protected int[] ClassesOf(CamExplainer explainer, Tensor input, CamTarget target)
     {
+        target.RequireClassScore(Name);
         var scores = explainer.ScoresOf(input);
         int count = input.Shape[0], classes = explainer.Model.Classes;
         var result = new int[count];
@@ -41,7 +48,7 @@ public abstract class InputAttribution
     /// The images [N, C, H, W] of <paramref name="input"/> on the host, their classes, and ∂y^c/∂x at each of them (no
     /// perturbation): what saliency, Deconvnet and input × gradient start from.
     /// </summary>
-    protected static (float[] Images, float[] Gradients, int[] Classes) GradientsAtTheImages(CamExplainer explainer, Tensor input, CamTarget target,
+    protected (float[] Images, float[] Gradients, int[] Classes) GradientsAtTheImages(CamExplainer explainer, Tensor input, CamTarget target,
         int batchSize, Action<NanoCam.Autodiff.Tape>? configure = null)
     {
         var (n, c, h, w) = (input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3]);

@@ -61,6 +61,7 @@ public sealed record InputAttributionSettings(int Steps = 32, IntegrationBaselin
 public sealed class GuidedBackpropAttribution : InputAttribution
 {
     public override string Name => "guided-backprop";
+    public override bool ReadsClassScore => false;
 
     public override AttributionResult Explain(CamExplainer explainer, Tensor input, CamTarget target) => From(GuidedBackprop.Explain(explainer, input, target));
 
@@ -71,6 +72,7 @@ public sealed class GuidedBackpropAttribution : InputAttribution
 public sealed class GuidedGradCamAttribution(string? layer) : InputAttribution
 {
     public override string Name => "guided-gradcam";
+    public override bool ReadsClassScore => false;
 
     public override AttributionResult Explain(CamExplainer explainer, Tensor input, CamTarget target) =>
         GuidedBackpropAttribution.From(GuidedGradCam.Explain(explainer, input, target, layer).Values);

@@ -32,6 +32,7 @@ public sealed class Occlusion(int window = 0, int stride = 0, int batchSize = 32
         var (n, c, h, w) = (input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3]);
         int size = c * h * w, plane = h * w, classes = explainer.Model.Classes;
         var x = input.ToArray();
+        target.RequireClassScore(Name);
         var full = explainer.ScoresOf(input);
         var targetClasses = new int[n];
         for (int i = 0; i < n; i++) targetClasses[i] = target.ClassFor(i, full.AsSpan(i * classes, classes));

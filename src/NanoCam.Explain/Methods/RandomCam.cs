@@ -9,6 +9,7 @@ public sealed class RandomCam(int seed = 0) : CamMethod
 {
     public override string Name => "random";
     public override bool UsesGradients => false;
+    public override bool ReadsClassScore => false;
 
     public int Seed { get; } = seed;
 
