@@ -38,6 +38,9 @@ public sealed class OnnxExplainable : IExplainable, ISpatialBiases
 
     public OnnxModel Model => _model;
 
+    /// <summary>The label files looked for beside an ONNX model when nothing names one, in this order.</summary>
+    public static readonly string[] LabelFilesBeside = ["labels.txt", "imagenet_labels.txt", "synset.txt"];
+
     /// <summary>The output's dimensions after the batch axis, from the folded graph for this input size (nothing runs).</summary>
     public int[] OutputDims(int channels, int height, int width)
     {

@@ -1,3 +1,4 @@
+using NanoCam.Imaging;
 using System.CommandLine;
 using System.Text.Json;
 using Google.Protobuf;
@@ -35,9 +36,9 @@ public sealed class PreprocessingSidecarTests : IDisposable
 
     private string SqueezeNet() => Link("squeezenet.onnx", Shared("models", "SqueezeNet_fp32_from_fp16.onnx"));
 
-    private static (Preprocessing.Options Options, ParseResult Parse) Flags(params string[] args)
+    private static (PreprocessingOptions Options, ParseResult Parse) Flags(params string[] args)
     {
-        var options = new Preprocessing.Options();
+        var options = new PreprocessingOptions();
         var command = new Command("x");
         options.AddTo(command);
         return (options, command.Parse(args));

@@ -1,3 +1,4 @@
+using NanoCam.Nn.Models;
 using NanoCam.Cli.Shared;
 using NanoCam.Cpu.Simd;
 using NanoCam.Data;

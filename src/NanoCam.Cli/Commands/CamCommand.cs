@@ -1,3 +1,4 @@
+using NanoCam.Nn.Models;
 using System.CommandLine;
 using NanoCam.Cli.Shared;
 using NanoCam.Explain;

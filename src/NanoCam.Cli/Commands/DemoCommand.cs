@@ -1,3 +1,4 @@
+using NanoCam.Nn.Models;
 using System.CommandLine;
 using System.Diagnostics;
 using NanoCam.Cli.Shared;

@@ -1,3 +1,4 @@
+using NanoCam.Nn.Models;
 using System.CommandLine;
 using System.Text.Json;
 using NanoCam.Cli.Shared;

@@ -39,7 +39,7 @@ public static class ExplainCommand
         var stride = CliOptions.Make("--stride", "occlusion: window stride in pixels (0: half the window)", 0);
         var threads = CliOptions.Threads();
         var device = CliOptions.Device();
-        var preprocessing = new Preprocessing.Options();
+        var preprocessing = new PreprocessingOptions();
         var command = new Command("explain", "Explain a prediction with a CAM-family method (Grad-CAM and family, Guided Backprop)")
         {
             model, image, input, method, layer, cls, targetText, detectorLayout, output, saveMap, raw, augment, eigen, reshapeTokens, colormap, labels,

@@ -33,7 +33,7 @@ public static class ExplainDatasetCommand
         var labels = CliOptions.Path("--labels", "class names, one per line (or a JSON array), for ONNX models", PathRole.InputFile);
         var threads = CliOptions.Threads();
         var device = CliOptions.Device();
-        var preprocessing = new Preprocessing.Options();
+        var preprocessing = new PreprocessingOptions();
         var command = new Command("explain-dataset", "Explain every image of a data set or folder with one or more methods: maps as .npy shards, a Parquet table; shardable and resumable")
         {
             model, data, split, methods, targets, layer, output, chunk, shard, resume, metrics, steps, csv, labels, threads, device,

@@ -1,3 +1,4 @@
+using NanoCam.Nn.Models;
 using System.CommandLine;
 using NanoCam.Autodiff;
 using NanoCam.Cli.Shared;

@@ -30,7 +30,7 @@ public static class PredictCommand
         var json = CliOptions.Make("--json", "print one JSON object per image on its own line: file, index, topk [{class, label, probability}]", false);
         var logits = CliOptions.Make("--logits", "with --json: add each image's raw class scores (before softmax) as \"logits\"", false);
         var threads = CliOptions.Threads();
-        var preprocessing = new Preprocessing.Options();
+        var preprocessing = new PreprocessingOptions();
         var command = new Command("predict", "Classify images: the top classes with probabilities") { model, image, input, labels, topk, json, logits, threads };
         preprocessing.AddTo(command);
         command.Validators.Add(r =>

@@ -26,7 +26,7 @@ public static class ServeCommand
         var colormap = CliOptions.Make("--colormap", $"colour map of the overlays: {string.Join(", ", ColorMaps.Names)}", "jet");
         var labels = CliOptions.Path("--labels", "class names, one per line (or a JSON array), for ONNX models", PathRole.InputFile);
         var threads = CliOptions.Threads();
-        var preprocessing = new Preprocessing.Options();
+        var preprocessing = new PreprocessingOptions();
         var command = new Command("serve", "Serve a local web page that explains a model's predictions live (top-5, any method and layer, overlay, raw map, channel weights)")
         {
             model, port, host, images, maxUpload, maxPixels, colormap, labels, threads,

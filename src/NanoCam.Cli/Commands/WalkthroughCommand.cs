@@ -23,7 +23,7 @@ public static class WalkthroughCommand
         var colormap = CliOptions.Make("--colormap", $"colour map: {string.Join(", ", ColorMaps.Names)}", "jet");
         var labels = CliOptions.Path("--labels", "class names, one per line (or a JSON array), for ONNX models", PathRole.InputFile);
         var threads = CliOptions.Threads();
-        var preprocessing = new Preprocessing.Options();
+        var preprocessing = new PreprocessingOptions();
         var command = new Command("walkthrough", "Write a page that walks through CAM or Grad-CAM step by step, every intermediate shown")
         {
             model, image, cls, method, layer, output, colormap, labels, threads,

@@ -17,7 +17,7 @@ public sealed class LoadedModel
     }
 
     /// <summary>Label files looked for beside an ONNX model when neither --labels nor its preprocessing names one.</summary>
-    public static readonly string[] LabelFilesBeside = ["labels.txt", "imagenet_labels.txt", "synset.txt"];
+    public static IReadOnlyList<string> LabelFilesBeside => OnnxExplainable.LabelFilesBeside;
 
     public IExplainable Explainable { get; }
 
@@ -45,7 +45,7 @@ public sealed class LoadedModel
 
     private string? _assumedPreprocessing, _missingLabels;
 
-    public static LoadedModel Open(string path, string? labels, Preprocessing.Options preprocessing, ParseResult p)
+    public static LoadedModel Open(string path, string? labels, PreprocessingOptions preprocessing, ParseResult p)
     {
         if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
         {

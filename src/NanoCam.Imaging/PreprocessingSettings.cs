@@ -1,15 +1,13 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using NanoCam.Imaging;
-
-namespace NanoCam.Cli.Shared;
+namespace NanoCam.Imaging;
 
 /// <summary>
 /// Preprocessing that travels with an ONNX model, every key optional: a sidecar <c>MODEL.preprocess.json</c> beside it, or
 /// the model's <c>metadata_props</c> (the same JSON under <c>nanocam.preprocess</c>, or Windows ML's image keys).
 /// Mean and std are kept in the command line's spelling (<c>imagenet</c>, <c>none</c> or <c>a,b,c</c>) and checked against
-/// the model's channels by <see cref="Preprocessing.Options.Read"/>; docs/preprocessing.md lists the keys.
+/// the model's channels by <see cref="Preprocessing.Resolve"/>; docs/preprocessing.md lists the keys.
 /// </summary>
 public sealed record PreprocessingSettings(string Source)
 {
@@ -33,8 +31,20 @@ public sealed record PreprocessingSettings(string Source)
     /// <summary>The label file, resolved against the sidecar's folder (or the model's, for metadata).</summary>
     public string? Labels { get; init; }
 
-    /// <summary>Names one key of this source in an error: <c>preprocessing file 'm.preprocess.json', key "mean"</c>.</summary>
-    public string Describe(string key) => $"{Source}, key \"{key}\"";
+    /// <summary>
+    /// Whether these settings are the command line's flags, so that errors name the flag (<c>--mean</c>) rather than a
+    /// source and a key.
+    /// </summary>
+    public bool FromFlags { get; init; }
+
+    /// <summary>
+    /// Names one key of this source in an error: <c>preprocessing file 'm.preprocess.json', key "mean"</c>, or for flags
+    /// the flag: <c>--mean</c> (input_size is <c>--size</c>).
+    /// </summary>
+    public string Describe(string key) => FromFlags ? FlagFor(key) : $"{Source}, key \"{key}\"";
+
+    /// <summary>The command-line flag that sets <paramref name="key"/>.</summary>
+    public static string FlagFor(string key) => key == "input_size" ? "--size" : "--" + key.Replace('_', '-');
 
     /// <summary>MODEL.preprocess.json beside MODEL.onnx.</summary>
     public static string SidecarPath(string modelPath) => Path.ChangeExtension(modelPath, ".preprocess.json");

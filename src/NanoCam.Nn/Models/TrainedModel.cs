@@ -1,7 +1,6 @@
 using NanoCam.Nn.Checkpoints;
-using NanoCam.Nn.Models;
 
-namespace NanoCam.Cli.Shared;
+namespace NanoCam.Nn.Models;
 
 /// <summary>A trained NanoCam model on disk: CKPT.safetensors (weights) beside CKPT.json (architecture, classes, normalization).</summary>
 public sealed record TrainedModel(GapCnn Network, ModelMetadata Metadata)

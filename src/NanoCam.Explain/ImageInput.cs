@@ -1,9 +1,9 @@
 using NanoCam.Imaging;
 using NanoCam.Nn.Models;
 
-namespace NanoCam.Cli.Shared;
+namespace NanoCam.Explain;
 
-/// <summary>Turns an image file into the [1, C, H, W] tensor a NanoCam model expects (resize, gray or RGB, mean/std).</summary>
+/// <summary>Turns an image into the [1, C, H, W] tensor a NanoCam checkpoint expects (resize, gray or RGB, mean/std from its description).</summary>
 public static class ImageInput
 {
     public static (Tensor Input, RgbImage Resized) Load(string path, ModelMetadata m)
