@@ -368,7 +368,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
 
     /// <summary>
     /// Class scores of a batch without gradients; <paramref name="configure"/> may install forward hooks first. Without
-    /// hooks a batch larger than <see cref="ImagesPerPass"/> runs in chunks; hooks see one pass, so with them it must fit
+    /// hooks a batch larger than <see cref="ImagesPerPass(int, int, int, bool)"/> runs in chunks; hooks see one pass, so with them it must fit
     /// <see cref="IExplainable.MaxBatch"/> (and its memory is the caller's choice).
     /// </summary>
     public float[] ScoresOf(Tensor input, Action<Tape>? configure)

@@ -2,7 +2,7 @@ namespace NanoCam.Autodiff;
 
 /// <summary>
 /// Reverse-mode autodiff: the forward pass records each operation as a <see cref="Node"/> in order;
-/// <see cref="Backward"/> walks them in reverse, each node pushing its output's gradient to its inputs.
+/// <see cref="Backward(Tensor)"/> walks them in reverse, each node pushing its output's gradient to its inputs.
 /// A tensor used twice receives the sum of both gradients, because backward rules accumulate.
 ///
 /// Storage reuse: <see cref="Reset"/> rewinds the tape, and the next forward pass reuses the nodes (and their
@@ -37,7 +37,7 @@ public sealed class Tape
     /// <summary>The backend every recorded operation runs on.</summary>
     public IKernels Kernels { get; }
 
-    /// <summary>False for no-grad inference: outputs never require gradients and <see cref="Backward"/> refuses to run.</summary>
+    /// <summary>False for no-grad inference: outputs never require gradients and <see cref="Backward(Tensor)"/> refuses to run.</summary>
     public bool GradEnabled { get; set; } = true;
 
     /// <summary>
