@@ -114,7 +114,8 @@ public sealed class LrpTests(ITestOutputHelper output)
             foreach (var rule in Enum.GetValues<LrpRule>())
             {
                 var errors = LayerErrors(explainer, input, new LrpSettings(rule), signed: true);
-                output.WriteLine($"{name}, {rule}: Σ R at the image / y^c − 1 = {errors[^1].Error:+0.000;−0.000}; worst layer {errors.MaxBy(e => Math.Abs(e.Error)).Error:+0.000;−0.000}");
+                output.WriteLine($"{name}, {rule}: Σ R at the image / y^c − 1 = {Signed(errors[^1].Error, 3)}; worst layer {Signed(errors.MaxBy(e => Math.Abs(e.Error)).Error, 3)}; "
+                    + $"top to bottom: {string.Join(" ", errors.Select(e => Signed(e.Error, 2)))}");
                 if (rule == LrpRule.Composite)
                 {
                     // z^B reads the image: Σ R at the image equals Σ R at the first layer's output.
@@ -146,6 +147,12 @@ public sealed class LrpTests(ITestOutputHelper output)
         Assert.Equal((1, 1, 64, 64), (hybrid.Batch, hybrid.Channels, hybrid.Height, hybrid.Width));
         TestNets.AssertClose(expected, hybrid.Of(0), 1e-5f);
         Assert.Contains(hybrid.Values, v => v != 0f);
+    }
+
+    private static string Signed(double value, int digits)
+    {
+        double rounded = Math.Round(value, digits);
+        return (rounded > 0 ? "+" : rounded < 0 ? "−" : "") + Math.Abs(rounded).ToString($"F{digits}", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>
