@@ -47,6 +47,24 @@ public sealed class LrpTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(LrpRule.Composite)]
+    [InlineData(LrpRule.Epsilon)]
+    public void Lrp_OfABatch_IsEachImagesOwn(LrpRule rule)
+    {
+        // ε is relative to each image's own layer scale and z^B's fallback bounds are each image's range: no image sees another.
+        var model = TestNets.TwoConv(3, 4, 6, 3, seed: 9);
+        var explainer = new CamExplainer(new ModuleExplainable(model), Kernels);
+        var images = TestNets.Images(12, 3, 3, 8, 8);
+        var lrp = new Lrp(new LrpSettings(rule));
+        var batch = lrp.Explain(explainer, images, CamTarget.TopPrediction());
+        for (int n = 0; n < 3; n++)
+        {
+            var alone = lrp.Explain(explainer, TestNets.ImageOf(images, n), CamTarget.Class(batch.TargetClasses[n]));
+            TestNets.AssertClose(alone.Of(0), batch.Of(n), 1e-5f);
+        }
+    }
+
     [Fact]
     public void Lrp_RefusesInOneLine_AnOperationWithoutARule()
     {
