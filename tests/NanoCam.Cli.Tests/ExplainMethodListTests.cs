@@ -19,7 +19,7 @@ public sealed class ExplainMethodListTests : IDisposable
         "cam", "gradcam", "gradcam++", "smoothgradcam++", "xgradcam", "hirescam", "gradcam-elementwise", "layercam",
         "scorecam", "sscam", "iscam", "ablationcam", "eigencam", "eigengradcam", "fullgrad", "random", "counterfactual-gradcam",
         "guided-backprop", "guided-gradcam", "saliency", "deconvnet", "input-x-gradient", "integrated-gradients", "smoothgrad",
-        "smoothgrad-sq", "occlusion",
+        "smoothgrad-sq", "occlusion", "lrp", "gradcam-lrp",
     ];
 
     private static string Data(params string[] parts) => Path.Combine([CliHarness.SharedData, .. parts]);
@@ -51,7 +51,7 @@ public sealed class ExplainMethodListTests : IDisposable
         foreach (var method in Every)
         {
             var (values, shape) = Npy.Read(Path.Combine(_dir, $"map_{method}.npy"));
-            Assert.Equal(MethodList.IsInputSpace(method) ? [method == "occlusion" ? 1 : 3, 224, 224] : [224, 224], shape);
+            Assert.Equal(MethodList.IsInputSpace(method) ? [method is "occlusion" or "gradcam-lrp" ? 1 : 3, 224, 224] : [224, 224], shape);
             Assert.All(values, v => Assert.True(float.IsFinite(v), method));
         }
         // CAM for the bull mastiff peaks on the dog's head (the data README: cell (2, 6) of 13×13, the upper middle).
@@ -124,7 +124,7 @@ public sealed class ExplainMethodListTests : IDisposable
         Assert.Equal(2, code);
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("nanocam: error: unknown method 'nosuchcam' in --method (known: cam, gradcam, ", line);
-        Assert.Contains("smoothgrad-sq, occlusion, all)", line);
+        Assert.Contains("smoothgrad-sq, occlusion, lrp, gradcam-lrp, all)", line);
         Assert.Empty(Written());
     }
 

@@ -265,8 +265,15 @@ public sealed class Tape
         tensor.GradGeneration = _generation;
     }
 
+    /// <summary>
+    /// The tensor the running (or last) backward pass started from: a backward rule that needs the whole graph above it
+    /// (relevance propagation checks every operation on the way down) finds the root here.
+    /// </summary>
+    public Tensor? BackwardRoot { get; private set; }
+
     private void Walk(Tensor root)
     {
+        BackwardRoot = root;
         int last = _count - 1;
         while (last >= 0 && !ReferenceEquals(_nodes[last].Output, root)) last--;
         if (last < 0) throw new InvalidOperationException($"{root} was not computed on this tape in this pass");

@@ -39,6 +39,12 @@ public sealed class BatchNormNode : Node
     public Tensor Gamma => Inputs[1];
     public Tensor Beta => Inputs[2];
 
+    /// <summary>The mean μ this pass normalized with: the batch's in training, else the running mean.</summary>
+    public Tensor Mean => Training ? _mean! : _runningMean;
+
+    /// <summary>1 / sqrt(σ² + ε) per channel, as this pass computed it (y = γ·(x − μ)·InvStd + β).</summary>
+    public Tensor InvStd => _invStd!;
+
     internal Tensor Forward(Tape tape, Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, bool training, float momentum, float epsilon)
     {
         Training = training;
