@@ -2,7 +2,7 @@ namespace NanoCam.Explain.Methods;
 
 /// <summary>
 /// The input-space methods by name — Guided Backprop and Guided Grad-CAM, saliency, Deconvnet, input × gradient,
-/// Integrated Gradients, SmoothGrad and Occlusion — the list every command draws them from.
+/// Integrated Gradients, SmoothGrad, Occlusion and FG-CAM — the list every command draws them from.
 /// </summary>
 public static class InputAttributions
 {
@@ -10,6 +10,7 @@ public static class InputAttributions
     public static IReadOnlyList<string> Names { get; } =
     [
         "guided-backprop", "guided-gradcam", "saliency", "deconvnet", "input-x-gradient", "integrated-gradients", "smoothgrad", "smoothgrad-sq", "occlusion",
+        "fgcam", "fgcam-denoise",
     ];
 
     /// <summary>Whether <paramref name="name"/> is an input-space method.</summary>
@@ -28,6 +29,8 @@ public static class InputAttributions
                 case "smoothgrad": return new SmoothGrad(s.Samples, s.Noise);
                 case "smoothgrad-sq": return new SmoothGrad(s.Samples, s.Noise, squared: true);
                 case "occlusion": return new Occlusion(s.Window, s.Stride);
+                case "fgcam": return new FgCam(layer, s.FgBase);
+                case "fgcam-denoise": return new FgCam(layer, s.FgBase, denoise: true);
             }
         return Default(name, layer);
     }
@@ -43,19 +46,22 @@ public static class InputAttributions
         "smoothgrad" => new SmoothGrad(),
         "smoothgrad-sq" => new SmoothGrad(squared: true),
         "occlusion" => new Occlusion(),
+        "fgcam" => new FgCam(layer),
+        "fgcam-denoise" => new FgCam(layer, denoise: true),
         _ => throw new ArgumentException($"unknown input-space method '{name}'; valid names: {string.Join(", ", Names)}", nameof(name)),
     };
 
-    /// <summary>Whether the method reads a layer (Guided Grad-CAM's Grad-CAM); the others work on the input alone.</summary>
-    public static bool ReadsLayer(string name) => name == "guided-gradcam";
+    /// <summary>Whether the method reads a layer (Guided Grad-CAM's Grad-CAM, FG-CAM's components); the others work on the input alone.</summary>
+    public static bool ReadsLayer(string name) => name is "guided-gradcam" or "fgcam" or "fgcam-denoise";
 }
 
 /// <summary>
 /// The parameters of the input-space methods that have them: Integrated Gradients' steps and baseline (with a black
-/// pixel's model-input value per channel), SmoothGrad's samples and noise level, Occlusion's window and stride (0: auto).
+/// pixel's model-input value per channel), SmoothGrad's samples and noise level, Occlusion's window and stride (0: auto),
+/// FG-CAM's base method.
 /// </summary>
 public sealed record InputAttributionSettings(int Steps = 32, IntegrationBaseline Baseline = IntegrationBaseline.Zero, float[]? Black = null,
-    int Samples = 16, float Noise = 0.15f, int Window = 0, int Stride = 0);
+    int Samples = 16, float Noise = 0.15f, int Window = 0, int Stride = 0, string FgBase = FgCam.DefaultBase);
 
 /// <summary><see cref="GuidedBackprop"/> as an <see cref="InputAttribution"/>.</summary>
 public sealed class GuidedBackpropAttribution : InputAttribution
