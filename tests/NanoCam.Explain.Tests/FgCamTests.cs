@@ -261,10 +261,11 @@ public sealed class FgCamTests(ITestOutputHelper output)
         var picture = Resize.Bilinear(ImageCodec.Load(Path.Combine(ZooModel.PathOf(Path.Combine("..", "..")), "images", "both.png")), 224, 224);
         var pixels = new float[3 * 224 * 224];
         picture.ToPlanar(pixels);
-        float[] mean = [0.485f, 0.456f, 0.406f], std = [0.229f, 0.224f, 0.225f];
+        // The Caffe2 SqueezeNet takes BGR values in [0, 255], neither centred nor scaled.
+        var bgr = new float[pixels.Length];
         for (int c = 0; c < 3; c++)
-            for (int p = 0; p < 224 * 224; p++) pixels[c * 224 * 224 + p] = (pixels[c * 224 * 224 + p] - mean[c]) / std[c];
-        var input = Tensor.FromArray(pixels, 1, 3, 224, 224);
+            for (int p = 0; p < 224 * 224; p++) bgr[c * 224 * 224 + p] = 255f * pixels[(2 - c) * 224 * 224 + p];
+        var input = Tensor.FromArray(bgr, 1, 3, 224, 224);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var method = new FgCam();
         var result = method.Explain(explainer, input, CamTarget.TopPrediction());
@@ -274,6 +275,96 @@ public sealed class FgCamTests(ITestOutputHelper output)
         var gradCam = explainer.Explain(new GradCam(), input, CamTarget.TopPrediction()).NormalizedOf(0).ToArray();
         output.WriteLine($"class {result.TargetClasses[0]}: {map.Count(v => v > 0)} positive pixels, TV fgcam {TotalVariation(Normalized(map), 224, 224):F1}, gradcam {TotalVariation(gradCam, 224, 224):F1}");
         Assert.True(map.Count(v => v > 0) > 500);
+        // The relevance lies where Grad-CAM looks: its share inside Grad-CAM's upper half exceeds that region's share of the image.
+        var hot = gradCam.Select(v => v >= 0.5f).ToArray();
+        double inside = map.Where((v, p) => hot[p]).Sum(v => (double)v) / map.Sum(v => (double)v), area = hot.Count(h => h) / (224.0 * 224);
+        output.WriteLine($"relevance inside Grad-CAM ≥ 0.5: {inside:P1} on {area:P1} of the image");
+        Assert.True(inside > area, $"{inside:P1} of the relevance lies on the {area:P1} of the image where Grad-CAM is ≥ 0.5");
+    }
+
+    /// <summary>One method's averages over a set of images: the RISE curves' areas, the detail of the map, and where its maximum and mass lie.</summary>
+    private sealed record Scores(string Method, double Deletion, double Insertion, double VariationPerMass, double? PointingInBox, double? PointingOnShape,
+        double? PointingNearShape, double? MassOnShape)
+    {
+        private static string Show(double? value, string format) => value is { } v ? v.ToString(format, System.Globalization.CultureInfo.InvariantCulture) : "–";
+
+        public override string ToString() => $"| {Method} | {Deletion:F3} | {Insertion:F3} | {VariationPerMass:F2} | {Show(PointingInBox, "F0")} | "
+            + $"{Show(PointingOnShape, "F0")} | {Show(PointingNearShape, "F0")} | {Show(MassOnShape, "F3")} |";
+    }
+
+    /// <summary>
+    /// Deletion and insertion AUC (32 steps); the detail of the map, its total variation over its mass, Σ(|∂x m| + |∂y m|) / Σ m
+    /// (scale-free: a map upsampled from a coarse layer varies little from pixel to pixel); with the objects' boxes and
+    /// masks (coverage in [0, 1] per pixel), the pointing game at tolerance 0 — the map's maximum inside the box, on a
+    /// pixel the object covers at least half, or within 1 px of one — and the share of the map's mass on the object,
+    /// Σ m·coverage / Σ m.
+    /// </summary>
+    private static Scores Measure(string method, CamExplainer explainer, Tensor images, (Explain.Metrics.Box Box, float[] Coverage)[]? objects)
+    {
+        int count = images.Shape[0], channels = images.Shape[1], height = images.Shape[2], width = images.Shape[3], plane = height * width;
+        var target = CamTarget.TopPrediction();
+        float[] maps;
+        int[] classes;
+        if (method == "gradcam")
+        {
+            var result = explainer.Explain(new GradCam(), images, target);
+            (maps, classes) = (result.Normalized, result.Capture.TargetClasses);
+        }
+        else
+        {
+            var fg = (FgCam)InputAttributions.Create(method);
+            var result = fg.Explain(explainer, images, target);
+            (maps, classes) = (new float[count * plane], result.TargetClasses);
+            for (int n = 0; n < count; n++) MapOps.MinMaxNormalize(fg.MapOf(result, n), maps.AsSpan(n * plane, plane));
+        }
+        var classifier = new Explain.Metrics.ModelClassifier(explainer, channels, height, width);
+        var pixels = images.ToArray();
+        double deletion = 0, insertion = 0, variation = 0, inBox = 0, onShape = 0, nearShape = 0, mass = 0;
+        for (int n = 0; n < count; n++)
+        {
+            var map = maps.AsSpan(n * plane, plane).ToArray();
+            var (d, i) = Explain.Metrics.DeletionInsertion.Curves(classifier, pixels.AsSpan(n * channels * plane, channels * plane).ToArray(), channels, height, width, map, classes[n], 32);
+            (deletion, insertion) = (deletion + d.Auc, insertion + i.Auc);
+            double total = map.Sum(v => (double)v);
+            variation += TotalVariation(map, height, width) / total;
+            if (objects is null) continue;
+            var (box, coverage) = objects[n];
+            var (px, py) = Explain.Metrics.PointingGame.MaximumPoint(map, height, width);
+            if (Explain.Metrics.PointingGame.IsHit((px, py), box, 0)) inBox++;
+            if (coverage[py * width + px] >= 0.5f) onShape++;
+            bool near = false;
+            for (int y = Math.Max(0, py - 1); y <= Math.Min(height - 1, py + 1); y++)
+                for (int x = Math.Max(0, px - 1); x <= Math.Min(width - 1, px + 1); x++) near |= coverage[y * width + x] >= 0.5f;
+            if (near) nearShape++;
+            mass += map.Zip(coverage).Sum(p => (double)p.First * p.Second) / total;
+        }
+        double? Percent(double hits) => objects is null ? null : 100 * hits / count;
+        return new Scores(method, deletion / count, insertion / count, variation / count, Percent(inBox), Percent(onShape), Percent(nearShape),
+            objects is null ? null : mass / count);
+    }
+
+    private const string TableHead = "| method | deletion AUC ↓ | insertion AUC ↑ | TV / mass ↑ | max in box % | max on shape % | max ≤ 1 px from shape % | mass on shape |";
+
+    [Fact]
+    public void FgCam_OnTheShapesNet_HasMoreDetail_AtEqualOrBetterDeletionAndInsertion()
+    {
+        const int count = 20;
+        var (explainer, images) = ShapesNet(count);
+        var shapes = new ShapesDataset(count: count, seed: 2);
+        var objects = Enumerable.Range(0, count).Select(n =>
+        {
+            var coverage = new float[64 * 64];
+            shapes.GetMask(n, coverage);
+            var box = shapes.GetBox(n) ?? throw new InvalidDataException($"shapes image {n} has no box");
+            return (new Explain.Metrics.Box(box.X0, box.Y0, box.X1 + 1, box.Y1 + 1), coverage);
+        }).ToArray();
+        var scores = new[] { "gradcam", "fgcam", "fgcam-denoise" }.Select(m => Measure(m, explainer, images, objects)).ToDictionary(s => s.Method);
+        output.WriteLine($"shapes-vgg, the first {count} test images, top prediction");
+        output.WriteLine(TableHead);
+        foreach (var s in scores.Values) output.WriteLine(s.ToString());
+        var (gradCam, fgCam) = (scores["gradcam"], scores["fgcam"]);
+        Assert.True(fgCam.VariationPerMass > 2 * gradCam.VariationPerMass, "FG-CAM's map is not finer than Grad-CAM's");
+        Assert.True(fgCam.Deletion <= gradCam.Deletion && fgCam.Insertion >= gradCam.Insertion, "FG-CAM is less faithful than Grad-CAM by deletion or insertion");
     }
 
     private static float[] Normalized(float[] map)

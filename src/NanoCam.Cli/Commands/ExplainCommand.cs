@@ -34,13 +34,15 @@ public static class ExplainCommand
         var noise = CliOptions.Make("--noise", "smoothgrad, smoothgrad-sq: noise σ as a fraction of the image's value range", 0.15f);
         var window = CliOptions.Make("--window", "occlusion: window side in pixels (0: an eighth of the larger side)", 0);
         var stride = CliOptions.Make("--stride", "occlusion: window stride in pixels (0: half the window)", 0);
+        var fgBase = CliOptions.Make("--fg-base", $"fgcam, fgcam-denoise: the CAM method whose components are carried to the input: {string.Join(", ", FgCam.Bases)}", FgCam.DefaultBase);
+        fgBase.Validators.Add(result => { if (FgCam.WhyNotBase(result.GetValueOrDefault<string>() ?? "") is { } problem) result.AddError($"--fg-base: {problem}"); });
         var threads = CliOptions.Threads();
         var device = CliOptions.Device();
         var preprocessing = new Preprocessing.Options();
         var command = new Command("explain", "Explain a prediction with a CAM-family method (Grad-CAM and family, Guided Backprop)")
         {
             model, image, input, method, layer, cls, output, saveMap, raw, augment, eigen, reshapeTokens, colormap, labels,
-            steps, baseline, samples, noise, window, stride, threads, device,
+            steps, baseline, samples, noise, window, stride, fgBase, threads, device,
         };
         preprocessing.AddTo(command);
         command.SetAction(p => CliRunner.Guard(() =>
@@ -57,7 +59,7 @@ public static class ExplainCommand
             var attributionSettings = new InputAttributionSettings(
                 OptionChecks.AtLeast(p.GetValue(steps), 1, "--steps"), BaselineOf(p.GetValue(baseline)!), BlackInput(loaded, p.GetValue(input) is not null),
                 OptionChecks.AtLeast(p.GetValue(samples), 1, "--samples"), OptionChecks.NotNegative(p.GetValue(noise), "--noise"),
-                OptionChecks.AtLeast(p.GetValue(window), 0, "--window"), OptionChecks.AtLeast(p.GetValue(stride), 0, "--stride"));
+                OptionChecks.AtLeast(p.GetValue(window), 0, "--window"), OptionChecks.AtLeast(p.GetValue(stride), 0, "--stride"), p.GetValue(fgBase)!);
             // Which layer each method explains, and why a method does not apply, are known before any pass runs.
             var plans = names.Select(name => Plan(explainer, name, p.GetValue(layer))).ToList();
             if (several && plans.All(plan => plan.Skipped is not null))
