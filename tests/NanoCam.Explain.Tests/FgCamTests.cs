@@ -256,16 +256,8 @@ public sealed class FgCamTests(ITestOutputHelper output)
     [Fact]
     public void FgCam_OnSqueezeNet_ExplainsBothPng_AtTheInputResolution()
     {
-        var squeezeNet = new OnnxExplainable(OnnxModel.Load(ZooModel.PathOf(Path.Combine("..", "SqueezeNet_fp32_from_fp16.onnx"))), null);
-        var explainer = new CamExplainer(squeezeNet, Simd);
-        var picture = Resize.Bilinear(ImageCodec.Load(Path.Combine(ZooModel.PathOf(Path.Combine("..", "..")), "images", "both.png")), 224, 224);
-        var pixels = new float[3 * 224 * 224];
-        picture.ToPlanar(pixels);
-        // The Caffe2 SqueezeNet takes BGR values in [0, 255], neither centred nor scaled.
-        var bgr = new float[pixels.Length];
-        for (int c = 0; c < 3; c++)
-            for (int p = 0; p < 224 * 224; p++) bgr[c * 224 * 224 + p] = 255f * pixels[(2 - c) * 224 * 224 + p];
-        var input = Tensor.FromArray(bgr, 1, 3, 224, 224);
+        var explainer = new CamExplainer(SqueezeNet(), Simd);
+        var input = SqueezeNetInput("both.png");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var method = new FgCam();
         var result = method.Explain(explainer, input, CamTarget.TopPrediction());
@@ -360,6 +352,38 @@ public sealed class FgCamTests(ITestOutputHelper output)
         }).ToArray();
         var scores = new[] { "gradcam", "fgcam", "fgcam-denoise" }.Select(m => Measure(m, explainer, images, objects)).ToDictionary(s => s.Method);
         output.WriteLine($"shapes-vgg, the first {count} test images, top prediction");
+        output.WriteLine(TableHead);
+        foreach (var s in scores.Values) output.WriteLine(s.ToString());
+        var (gradCam, fgCam) = (scores["gradcam"], scores["fgcam"]);
+        Assert.True(fgCam.VariationPerMass > 2 * gradCam.VariationPerMass, "FG-CAM's map is not finer than Grad-CAM's");
+        Assert.True(fgCam.Deletion <= gradCam.Deletion && fgCam.Insertion >= gradCam.Insertion, "FG-CAM is less faithful than Grad-CAM by deletion or insertion");
+    }
+
+    private static OnnxExplainable SqueezeNet() => new(OnnxModel.Load(ZooModel.PathOf(Path.Combine("..", "SqueezeNet_fp32_from_fp16.onnx"))), null);
+
+    /// <summary>Shared images resized to 224×224 as the Caffe2 SqueezeNet takes them: BGR values in [0, 255], neither centred nor scaled.</summary>
+    private static Tensor SqueezeNetInput(params string[] files)
+    {
+        const int plane = 224 * 224;
+        var values = new float[files.Length * 3 * plane];
+        var pixels = new float[3 * plane];
+        for (int n = 0; n < files.Length; n++)
+        {
+            Resize.Bilinear(ImageCodec.Load(Path.Combine(ZooModel.PathOf(Path.Combine("..", "..")), "images", files[n])), 224, 224).ToPlanar(pixels);
+            for (int c = 0; c < 3; c++)
+                for (int p = 0; p < plane; p++) values[(n * 3 + c) * plane + p] = 255f * pixels[(2 - c) * plane + p];
+        }
+        return Tensor.FromArray(values, files.Length, 3, 224, 224);
+    }
+
+    [Fact]
+    public void FgCam_OnSqueezeNet_HasMoreDetail_AtEqualOrBetterDeletionAndInsertion()
+    {
+        var explainer = new CamExplainer(SqueezeNet(), Simd);
+        string[] files = ["both.png", "cam_test.jpg", "dog_cat.jpg", "fish.png", "kitten_224.png"];
+        var images = SqueezeNetInput(files);
+        var scores = new[] { "gradcam", "fgcam", "fgcam-denoise" }.Select(m => Measure(m, explainer, images, null)).ToDictionary(s => s.Method);
+        output.WriteLine($"SqueezeNet 1.1 at conv10_2, {string.Join(", ", files)}, top prediction");
         output.WriteLine(TableHead);
         foreach (var s in scores.Values) output.WriteLine(s.ToString());
         var (gradCam, fgCam) = (scores["gradcam"], scores["fgcam"]);

@@ -12,14 +12,17 @@ namespace NanoCam.Explain.Methods;
 /// contributions are filtered out); at the image itself the contribution is measured from the image's bounds l ≤ x ≤ h
 /// (the z^B rule): R_i = Σ_j (x_i w_ij − l w⁺_ij − h w⁻_ij) · R_j / z_j with z_j the sum of those terms;
 /// max pooling — the winner of each window, average pooling — the inputs in proportion to x⁺;
-/// ReLU, batch normalization, dropout and reshapes — unchanged; concatenation — each input its slice.
+/// ReLU, batch normalization, dropout and reshapes — unchanged; concatenation — each input its slice. An imported graph's
+/// bias or scale as its own node (x + b, x · s with a constant, as a convolution's bias or a decomposed batch norm) passes R
+/// unchanged to x, as the convolution's bias and batch norm do; the sum of two feature maps a + b (a residual connection)
+/// shares R as a convolution with weights 1 would: in proportion to a⁺ and b⁺.
 /// A zero denominator hands nothing on.
 /// </summary>
 public static class FgCamPropagation
 {
     /// <summary>The operations FG-CAM carries components through.</summary>
     public static IReadOnlyList<string> Supported { get; } =
-        ["Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool", "Relu", "BatchNorm", "Dropout", "Reshape", "Concat"];
+        ["Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool", "Relu", "BatchNorm", "Dropout", "Reshape", "Concat", "Add", "Sub", "Mul", "Div"];
 
     /// <summary>
     /// The components <paramref name="components"/> (shape <paramref name="shape"/>) at the tensor named
@@ -58,12 +61,21 @@ public static class FgCamPropagation
         while (last >= 0 && !ReferenceEquals(nodes[last].Output, start)) last--;
         if (last < 0) throw new NotSupportedException($"{method}: layer '{layer}' is not the output of an operation");
 
+        // The tensors computed from the image (the others are weights and constants, which receive nothing).
+        var fromImage = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { x };
+        for (int i = 0; i <= last; i++)
+            foreach (var operand in nodes[i].Inputs)
+                if (fromImage.Contains(operand))
+                {
+                    fromImage.Add(nodes[i].Output);
+                    break;
+                }
         var relevance = new Dictionary<Tensor, float[]>(ReferenceEqualityComparer.Instance) { [start] = components };
         for (int i = last; i >= 0; i--)
         {
             var node = nodes[i];
             if (!relevance.Remove(node.Output, out var r)) continue;
-            Carry(node, r, x, relevance, kernels, method);
+            Carry(node, r, x, fromImage, relevance, kernels, method);
         }
         if (!relevance.TryGetValue(x, out var atInput))
             throw new NotSupportedException($"{method}: the components did not reach the input from layer '{layer}'");
@@ -78,7 +90,7 @@ public static class FgCamPropagation
     }
 
     /// <summary>One operation's step: R at its output (<paramref name="r"/>) to its data inputs.</summary>
-    private static void Carry(Node node, float[] r, Tensor image, Dictionary<Tensor, float[]> relevance, IKernels kernels, string method)
+    private static void Carry(Node node, float[] r, Tensor image, HashSet<Tensor> fromImage, Dictionary<Tensor, float[]> relevance, IKernels kernels, string method)
     {
         switch (node)
         {
@@ -102,6 +114,9 @@ public static class FgCamPropagation
             case ConcatNode concat:
                 Split(concat, r, relevance);
                 return;
+            case BinaryNode binary:
+                Binary(binary, r, fromImage, relevance, method);
+                return;
         }
         if (node.Kind is "Relu" or "BatchNorm" or "Dropout" or "Reshape")
         {
@@ -109,7 +124,7 @@ public static class FgCamPropagation
             Add(relevance, node.Inputs[0], r);
             return;
         }
-        throw new NotSupportedException($"{method}: cannot carry the components through a {node.Kind} operation (it carries them through {string.Join(", ", Supported)})");
+        throw new NotSupportedException($"{method}: cannot carry the components through the operation {node.Kind} (it carries them through {string.Join(", ", Supported)})");
     }
 
     /// <summary>
@@ -212,6 +227,36 @@ public static class FgCamPropagation
                 if (ix >= 0 && ix < g.InputWidth) yield return iy * g.InputWidth + ix;
             }
         }
+    }
+
+    /// <summary>
+    /// x ∘ c with a constant c (a bias, a scale): R to x unchanged; a + b of two feature maps of the output's shape:
+    /// R_a = a⁺ R / (a⁺ + b⁺), R_b = b⁺ R / (a⁺ + b⁺).
+    /// </summary>
+    private static void Binary(BinaryNode node, float[] r, HashSet<Tensor> fromImage, Dictionary<Tensor, float[]> relevance, string method)
+    {
+        var (a, b) = (node.Inputs[0], node.Inputs[1]);
+        bool aData = fromImage.Contains(a), bData = fromImage.Contains(b);
+        if (aData != bData)
+        {
+            var data = aData ? a : b;
+            if (data.Shape != node.Output.Shape)
+                throw new NotSupportedException($"{method}: cannot carry the components through a {node.Kind} that broadcasts the feature map {data.Shape} to {node.Output.Shape}");
+            Add(relevance, data, r);
+            return;
+        }
+        if (node.Kind != "Add" || a.Shape != node.Output.Shape || b.Shape != node.Output.Shape)
+            throw new NotSupportedException($"{method}: cannot carry the components through a {node.Kind} of two feature maps {a.Shape} and {b.Shape} (only their sum)");
+        var (va, vb) = (a.ToArray(), b.ToArray());
+        var (ra, rb) = (new float[r.Length], new float[r.Length]);
+        for (int i = 0; i < r.Length; i++)
+        {
+            float pa = MathF.Max(va[i], 0f), pb = MathF.Max(vb[i], 0f), z = pa + pb;
+            if (z == 0f) continue;
+            (ra[i], rb[i]) = (pa * r[i] / z, pb * r[i] / z);
+        }
+        Add(relevance, a, ra);
+        Add(relevance, b, rb);
     }
 
     /// <summary>A concatenation's R cut back into each input's slice along its axis.</summary>
