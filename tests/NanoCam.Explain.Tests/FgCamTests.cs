@@ -97,6 +97,55 @@ public sealed class FgCamTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void FgCam_SharesTheComponentsOfAResidualSum_ByThePositivePartsOfItsTwoInputs()
+    {
+        // conv 3×3 2→3, ReLU, residual block 3→3 (conv, BN, ReLU, conv, BN, + the block's input, ReLU), GAP, FC.
+        var rng = new Random(21);
+        var block = new ResidualBlock(3, 3, rng: rng);
+        var model = new GapCnn(new Sequential(new Conv2d(2, 3, 3, padding: 1, rng: rng), new ReLU(), block), 3, 2, rng);
+        foreach (var norm in new[] { block.Bn1, block.Bn2 })
+            foreach (var parameter in new[] { norm.Weight.Value, norm.Bias.Value, norm.RunningMean.Value, norm.RunningVar.Value })
+            {
+                var span = parameter.Span;
+                for (int i = 0; i < span.Length; i++) span[i] = 0.5f + (float)rng.NextDouble();
+            }
+        var explainer = TestNets.Explainer(model);
+        var input = TestNets.Images(8, 1, 2, 6, 6);
+        var target = CamTarget.Class(1);
+        var result = new FgCam().Explain(explainer, input, target);
+
+        var top = explainer.Capture(input, "features", target, withGradients: true);
+        double[] Read(string layer) => Slice(explainer.Capture(input, layer, target, withGradients: false).Activations, 0, 3 * 36);
+        var (skip, residual, inner) = (Read("features.1"), Read("features.2.bn2"), Read("features.2.bn1").Select(v => Math.Max(v, 0)).ToArray());
+        var components = new double[3 * 36];
+        for (int k = 0; k < 3; k++)
+        {
+            double alpha = top.GradientPlane(0, k).ToArray().Sum(g => (double)g) / 36;
+            for (int p = 0; p < 36; p++) components[k * 36 + p] = alpha * top.ActivationPlane(0, k)[p];
+        }
+        // ReLU: unchanged. The sum BN₂(…) + skip: shares by the positive parts.
+        var (toResidual, toSkip) = (new double[components.Length], new double[components.Length]);
+        for (int i = 0; i < components.Length; i++)
+        {
+            double a = Math.Max(residual[i], 0), b = Math.Max(skip[i], 0);
+            if (a + b == 0) continue;
+            (toResidual[i], toSkip[i]) = (components[i] * a / (a + b), components[i] * b / (a + b));
+        }
+        // BN₂: unchanged; conv₂ on ReLU(BN₁(conv₁ x)); ReLU and BN₁: unchanged; conv₁ on the skip input; both paths meet there.
+        var atInner = ContributionLoop(inner, 3, 6, 6, block.Conv2.Weight.Value.ToArray(), 3, toResidual, bounds: null);
+        var atSkip = ContributionLoop(skip, 3, 6, 6, block.Conv1.Weight.Value.ToArray(), 3, atInner, bounds: null);
+        for (int i = 0; i < atSkip.Length; i++) atSkip[i] += toSkip[i];
+        var pixels = Slice(input.ToArray(), 0, 2 * 36);
+        var first = model.Modules().OfType<Conv2d>().First();
+        var atImage = ContributionLoop(pixels, 2, 6, 6, first.Weight.Value.ToArray(), 3, atSkip, bounds: (pixels.Min(), pixels.Max()));
+        var values = result.Of(0);
+        for (int i = 0; i < atImage.Length; i++)
+            Assert.True(Math.Abs(values[i] - atImage[i]) <= 1e-4 * (1 + Math.Abs(atImage[i])), $"input value {i}: {values[i]} vs the loops' {atImage[i]}");
+        Assert.Contains(toSkip, v => v != 0);
+        Assert.Contains(toResidual, v => v != 0);
+    }
+
     /// <summary>Image n's slice of a batch, as doubles.</summary>
     private static double[] Slice(float[] batch, int n, int size) => batch.AsSpan(n * size, size).ToArray().Select(v => (double)v).ToArray();
 
