@@ -346,14 +346,16 @@ public sealed class FgCamTests(ITestOutputHelper output)
         var target = CamTarget.TopPrediction();
         float[] maps;
         int[] classes;
-        if (method == "gradcam")
+        if (CamMethods.Names.Contains(method))
         {
-            var result = explainer.Explain(new GradCam(), images, target);
+            var result = explainer.Explain(CamMethods.Create(method), images, target);
             (maps, classes) = (result.Normalized, result.Capture.TargetClasses);
         }
         else
         {
-            var fg = (FgCam)InputAttributions.Create(method);
+            // "fgcam" or "fgcam-denoise", optionally ":BASE"
+            var parts = method.Split(':');
+            var fg = (FgCam)InputAttributions.Create(parts[0], null, new InputAttributionSettings(FgBase: parts.Length > 1 ? parts[1] : FgCam.DefaultBase));
             var result = fg.Explain(explainer, images, target);
             (maps, classes) = (new float[count * plane], result.TargetClasses);
             for (int n = 0; n < count; n++) MapOps.MinMaxNormalize(fg.MapOf(result, n), maps.AsSpan(n * plane, plane));
@@ -399,13 +401,17 @@ public sealed class FgCamTests(ITestOutputHelper output)
             var box = shapes.GetBox(n) ?? throw new InvalidDataException($"shapes image {n} has no box");
             return (new Explain.Metrics.Box(box.X0, box.Y0, box.X1 + 1, box.Y1 + 1), coverage);
         }).ToArray();
-        var scores = new[] { "gradcam", "fgcam", "fgcam-denoise" }.Select(m => Measure(m, explainer, images, objects)).ToDictionary(s => s.Method);
+        var scores = new[] { "gradcam", "fgcam", "fgcam-denoise", "gradcam++", "fgcam:gradcam++", "fgcam-denoise:gradcam++" }
+            .Select(m => Measure(m, explainer, images, objects)).ToDictionary(s => s.Method);
         output.WriteLine($"shapes-vgg, the first {count} test images, top prediction");
         output.WriteLine(TableHead);
         foreach (var s in scores.Values) output.WriteLine(s.ToString());
-        var (gradCam, fgCam) = (scores["gradcam"], scores["fgcam"]);
-        Assert.True(fgCam.VariationPerMass > 2 * gradCam.VariationPerMass, "FG-CAM's map is not finer than Grad-CAM's");
-        Assert.True(fgCam.Deletion <= gradCam.Deletion && fgCam.Insertion >= gradCam.Insertion, "FG-CAM is less faithful than Grad-CAM by deletion or insertion");
+        foreach (var (coarse, fine) in new[] { ("gradcam", "fgcam"), ("gradcam++", "fgcam:gradcam++") })
+        {
+            Assert.True(scores[fine].VariationPerMass > 2 * scores[coarse].VariationPerMass, $"{fine}'s map is not finer than {coarse}'s");
+            Assert.True(scores[fine].Deletion <= scores[coarse].Deletion && scores[fine].Insertion >= scores[coarse].Insertion,
+                $"{fine} is less faithful than {coarse} by deletion or insertion");
+        }
     }
 
     private static OnnxExplainable SqueezeNet() => new(OnnxModel.Load(ZooModel.PathOf(Path.Combine("..", "SqueezeNet_fp32_from_fp16.onnx"))), null);
