@@ -147,34 +147,33 @@ public static class FgCamPropagation
     }
 
     /// <summary>
-    /// The z^B rule at the image: R_i = x_i·convᵀ(w, s) − l·convᵀ(w⁺, s) − h·convᵀ(w⁻, s), s = R / (conv(x, w) −
-    /// conv(l, w⁺) − conv(h, w⁻)), with l and h the least and greatest value of each image (over its channels and pixels),
-    /// constant images inside the borders and zero in the padding, like x.
+    /// The z^B rule at the image: R_i = Σ_j (x_i w_ij − l w⁺_ij − h w⁻_ij) R_j / z_j, z_j the sum of those terms, with
+    /// l and h the least and greatest value of each image (over its channels and pixels). Since w = w⁺ + w⁻ each term is
+    /// (x_i − l) w⁺_ij + (x_i − h) w⁻_ij, a sum of two non-negative parts, which is how it is computed (no cancellation
+    /// between large sums): z = conv(x − l, w⁺) + conv(x − h, w⁻), R = (x − l) ⊙ convᵀ(w⁺, s) + (x − h) ⊙ convᵀ(w⁻, s),
+    /// s = R / z; the padding stays zero in x − l and x − h, as l and h are only inside the image.
     /// </summary>
     private static float[] BoundedConvolution(float[] x, float[] w, float[] r, Conv2dGeometry g, IKernels kernels)
     {
         int size = g.InputChannels * g.InputHeight * g.InputWidth;
-        var low = new float[x.Length];
-        var high = new float[x.Length];
+        var aboveLow = new float[x.Length];
+        var belowHigh = new float[x.Length];
         for (int n = 0; n < g.Batch; n++)
         {
             var image = x.AsSpan(n * size, size);
             float min = float.MaxValue, max = float.MinValue;
             foreach (var v in image) { min = MathF.Min(min, v); max = MathF.Max(max, v); }
-            low.AsSpan(n * size, size).Fill(min);
-            high.AsSpan(n * size, size).Fill(max);
+            for (int i = n * size; i < (n + 1) * size; i++) (aboveLow[i], belowHigh[i]) = (x[i] - min, x[i] - max);
         }
         var (wPlus, wMinus) = (Map(w, v => MathF.Max(v, 0f)), Map(w, v => MathF.Min(v, 0f)));
-        var z = Convolve(kernels, x, w, g);
-        var zLow = Convolve(kernels, low, wPlus, g);
-        var zHigh = Convolve(kernels, high, wMinus, g);
-        for (int j = 0; j < z.Length; j++) z[j] = z[j] - zLow[j] - zHigh[j];
+        var z = Convolve(kernels, aboveLow, wPlus, g);
+        var zHigh = Convolve(kernels, belowHigh, wMinus, g);
+        for (int j = 0; j < z.Length; j++) z[j] += zHigh[j];
         var s = Divide(r, z);
-        var fromX = Transposed(kernels, s, w, g);
         var fromLow = Transposed(kernels, s, wPlus, g);
         var fromHigh = Transposed(kernels, s, wMinus, g);
         var result = new float[x.Length];
-        for (int i = 0; i < x.Length; i++) result[i] = x[i] * fromX[i] - low[i] * fromLow[i] - high[i] * fromHigh[i];
+        for (int i = 0; i < x.Length; i++) result[i] = aboveLow[i] * fromLow[i] + belowHigh[i] * fromHigh[i];
         return result;
     }
 

@@ -18,7 +18,8 @@ public static class InputAttributions
 
     /// <summary>
     /// The method named <paramref name="name"/>; Guided Grad-CAM weighs by Grad-CAM at <paramref name="layer"/> (null: the
-    /// model's default); <paramref name="settings"/> sets Integrated Gradients', SmoothGrad's and Occlusion's parameters.
+    /// model's default), FG-CAM takes its components there; <paramref name="settings"/> sets Integrated Gradients',
+    /// SmoothGrad's, Occlusion's and FG-CAM's parameters.
     /// </summary>
     public static InputAttribution Create(string name, string? layer = null, InputAttributionSettings? settings = null)
     {
