@@ -46,13 +46,15 @@ public static class ExplainCommand
         });
         var lrpEpsilon = CliOptions.Make("--lrp-epsilon", "lrp, gradcam-lrp: ε of the epsilon rule, a fraction of the layer's root-mean-square pre-activation", 0.25f);
         var lrpGamma = CliOptions.Make("--lrp-gamma", "lrp, gradcam-lrp: γ of the gamma rule, the weight of the positive weights", 0.25f);
+        var fgBase = CliOptions.Make("--fg-base", $"fgcam, fgcam-denoise: the CAM method whose components are carried to the input: {string.Join(", ", FgCam.Bases)}", FgCam.DefaultBase);
+        fgBase.Validators.Add(result => { if (FgCam.WhyNotBase(result.GetValueOrDefault<string>() ?? "") is { } problem) result.AddError($"--fg-base: {problem}"); });
         var threads = CliOptions.Threads();
         var device = CliOptions.Device();
         var preprocessing = new PreprocessingOptions();
         var command = new Command("explain", "Explain a prediction with a CAM-family method (Grad-CAM and family, Guided Backprop)")
         {
             model, image, input, method, layer, cls, targetText, detectorLayout, output, saveMap, raw, augment, eigen, reshapeTokens, colormap, labels,
-            steps, baseline, samples, noise, window, stride, lrpRule, lrpEpsilon, lrpGamma, threads, device,
+            steps, baseline, samples, noise, window, stride, lrpRule, lrpEpsilon, lrpGamma, fgBase, threads, device,
         };
         preprocessing.AddTo(command);
         command.SetAction(p => CliRunner.Guard(() =>
@@ -71,7 +73,7 @@ public static class ExplainCommand
                 OptionChecks.AtLeast(p.GetValue(samples), 1, "--samples"), OptionChecks.NotNegative(p.GetValue(noise), "--noise"),
                 OptionChecks.AtLeast(p.GetValue(window), 0, "--window"), OptionChecks.AtLeast(p.GetValue(stride), 0, "--stride"),
                 new LrpSettings(LrpSettings.ParseRule(p.GetValue(lrpRule)!), OptionChecks.NotNegative(p.GetValue(lrpEpsilon), "--lrp-epsilon"),
-                    OptionChecks.NotNegative(p.GetValue(lrpGamma), "--lrp-gamma"), PixelInput(loaded, p.GetValue(input) is not null, 0f), PixelInput(loaded, p.GetValue(input) is not null, 1f)));
+                    OptionChecks.NotNegative(p.GetValue(lrpGamma), "--lrp-gamma"), PixelInput(loaded, p.GetValue(input) is not null, 0f), PixelInput(loaded, p.GetValue(input) is not null, 1f)), p.GetValue(fgBase)!);
             // Which layer each method explains, and why a method does not apply, are known before any pass runs.
             var plans = names.Select(name => Plan(explainer, name, p.GetValue(layer))).ToList();
             if (several && plans.All(plan => plan.Skipped is not null))
