@@ -36,10 +36,22 @@ public sealed class NoiseTunnel(int samples, float noise, int seed = 0)
             {
                 var copy = copies.AsSpan((i * Samples + s) * size, size);
                 image.CopyTo(copy);
-                MapOps.AddGaussianNoise(new Random(HashCode.Combine(Seed, i, s)), copy, sigma);
+                MapOps.AddGaussianNoise(new Random(StreamSeed(Seed, i, s)), copy, sigma);
             }
         }
         return Tensor.FromArray(copies, [images * Samples, .. input.Shape.Dims[1..]]);
+    }
+
+    /// <summary>
+    /// The seed of copy <paramref name="sample"/> of image <paramref name="image"/>: a fixed mix (SplitMix64's finalizer) of the
+    /// three numbers — the same in every process, unlike <see cref="HashCode"/>, whose seed is drawn per process.
+    /// </summary>
+    public static int StreamSeed(int seed, int image, int sample)
+    {
+        ulong z = unchecked((ulong)(uint)seed * 0x9E3779B97F4A7C15UL + (ulong)(uint)image * 0xBF58476D1CE4E5B9UL + (ulong)(uint)sample * 0x94D049BB133111EBUL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return (int)((z ^ (z >> 31)) & int.MaxValue);
     }
 
     /// <summary>
