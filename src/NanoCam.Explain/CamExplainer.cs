@@ -227,11 +227,11 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     {
         if (output.Shape.Rank != 4)
             throw new ArgumentException($"moving the activations needs a spatial layer [N, K, h, w], got {output.Shape}");
-        int size = output.Size;
-        if ((first * size) + size > direction.Length)
-            throw new ArgumentException($"the direction holds {direction.Length} values, the layer's output {output.Shape} from image {first} needs {(first * size) + size}");
+        int size = output.Size, offset = first * (size / output.Shape[0]);
+        if (offset + size > direction.Length)
+            throw new ArgumentException($"the direction holds {direction.Length} values, the layer's output {output.Shape} from image {first} needs {offset + size}");
         var values = output.IsOnHost ? output.Data : output.ToArray();
-        var along = direction.AsSpan(first * size, size);
+        var along = direction.AsSpan(offset, size);
         for (int i = 0; i < size; i++) values[i] += step * along[i];
         if (!output.IsOnHost) output.Buffer.CopyFrom(values.AsSpan(0, size));
     }

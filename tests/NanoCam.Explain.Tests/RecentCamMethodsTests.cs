@@ -168,6 +168,27 @@ public class RecentCamMethodsTests
     }
 
     [Fact]
+    public void ShapleyCam_InPassesOfTwoImages_GivesTheWeightsOfOnePass()
+    {
+        // The moved passes of a chunked batch must move each chunk's images by their own activations.
+        var model = TestNets.TwoConv(2, 4, 5, 3, seed: 45);
+        var images = TestNets.Images(46, 5, 2, 6, 6);
+        var softmax = CamTarget.ScoreGradient((n, y) =>
+        {
+            var p = new float[y.Length];
+            MapOps.Softmax(y, p);
+            int c = Array.IndexOf(y, y.Max());
+            return [.. p.Select((value, m) => (m == c ? value : 0f) - p[c] * value)];
+        });
+        var whole = TestNets.Explainer(model).Explain(new ShapleyCam(), images, softmax, "features.1");
+        var chunked = TestNets.Explainer(model);
+        chunked.PassMemoryBudget = 5 * chunked.ActivationBytesPerImage(2, 6, 6);
+        Assert.Equal(2, chunked.ImagesPerPass(2, 6, 6, withGradients: true));
+        var parts = chunked.Explain(new ShapleyCam(), images, softmax, "features.1");
+        TestNets.AssertClose(whole.ChannelWeights, parts.ChannelWeights, 1e-5f);
+    }
+
+    [Fact]
     public void FinerTarget_SimilarClasses_AreTheNearestLogits_LowerIndexFirstOnTies()
     {
         Assert.Equal([2, 3, 4], FinerTarget.SimilarClasses([5f, 1f, 4.5f, 7f, 3f], 0, 3));
