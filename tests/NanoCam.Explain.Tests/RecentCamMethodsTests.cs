@@ -77,6 +77,16 @@ public class RecentCamMethodsTests
     }
 
     [Fact]
+    public void KpcaCam_MedianGamma_IsOneOverTheMedianSquaredDistanceBetweenPositions()
+    {
+        // One channel, positions 0, 1, 3: squared distances 1, 9, 4 → median 4. Two channels, positions (0, 0), (1, 0),
+        // (0, 1), (1, 2): the six distances 1, 1, 2, 2, 4, 5 → median 2. Every position alike: 1/K.
+        Assert.Equal(0.25f, KpcaCam.MedianGamma([0f, 1f, 3f], 1, 3));
+        Assert.Equal(0.5f, KpcaCam.MedianGamma([0f, 1f, 0f, 1f, 0f, 0f, 1f, 2f], 2, 4));
+        Assert.Equal(0.5f, KpcaCam.MedianGamma([1f, 1f, 1f, 1f, 1f, 1f], 2, 3));
+    }
+
+    [Fact]
     public void KpcaCam_OnANetworkWithALinearKernel_GivesEigenCamsMap()
     {
         var explainer = TestNets.Explainer(TestNets.OneConv(2, 6, 3, seed: 21, randomBias: true));

@@ -19,8 +19,10 @@ public enum KpcaKernel
 /// feature space, K̃ = K − 1K − K1 + 1K1 (1 = the hw×hw matrix of 1/hw), the map is the projection of every position on
 /// the first kernel principal component, √λ₁·α₁ (K̃α₁ = λ₁α₁, ‖α₁‖ = 1: what scikit-learn's KernelPCA.fit_transform
 /// returns), oriented so that it correlates positively with Σ_k A^k (as <see cref="MapOps.PrincipalProjection"/>).
-/// Class-agnostic, no gradient; γ defaults to 1/K (scikit-learn's default). The kernel matrix is hw×hw: the cost grows
-/// with the square of the layer's area.
+/// Class-agnostic, no gradient. γ defaults to the median heuristic, 1/median_{p&lt;q} ‖x_p − x_q‖² (see <see cref="MedianGamma"/>):
+/// scikit-learn's 1/K, which pytorch-grad-cam inherits, makes exp(−γ‖x_p − x_q‖²) vanish between any two positions of a
+/// layer of large activations (SqueezeNet's conv10_2), and the first component then isolates a single position. The
+/// kernel matrix is hw×hw: the cost grows with the square of the layer's area.
 /// </summary>
 public sealed class KpcaCam(KpcaKernel kernel = KpcaKernel.Rbf, float? gamma = null) : CamMethod
 {
@@ -31,7 +33,7 @@ public sealed class KpcaCam(KpcaKernel kernel = KpcaKernel.Rbf, float? gamma = n
     /// <summary>The kernel between positions.</summary>
     public KpcaKernel Kernel { get; } = kernel;
 
-    /// <summary>γ of the RBF and sigmoid kernels; null: 1/K.</summary>
+    /// <summary>γ of the RBF and sigmoid kernels; null: the median heuristic for the RBF kernel (<see cref="MedianGamma"/>), 1/K for the sigmoid.</summary>
     public float? Gamma { get; } = gamma is null || (float.IsFinite(gamma.Value) && gamma > 0) ? gamma
         : throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "gamma must be a positive number");
 
@@ -42,7 +44,34 @@ public sealed class KpcaCam(KpcaKernel kernel = KpcaKernel.Rbf, float? gamma = n
         var c = context.Capture;
         var planes = new float[c.Channels * c.Plane];
         for (int k = 0; k < c.Channels; k++) c.ActivationPlane(n, k).CopyTo(planes.AsSpan(k * c.Plane, c.Plane));
-        Project(planes, c.Channels, c.Plane, Kernel, Gamma ?? 1f / c.Channels, map);
+        float gamma = Gamma ?? (Kernel == KpcaKernel.Rbf ? MedianGamma(planes, c.Channels, c.Plane) : 1f / c.Channels);
+        Project(planes, c.Channels, c.Plane, Kernel, gamma, map);
+    }
+
+    /// <summary>
+    /// The median heuristic of RBF kernels: γ = 1 / the median of ‖x_p − x_q‖² over the pairs of distinct positions of K planes
+    /// [K, hw], so that the typical pair has k = e^−1; 1/K when that median is 0 (most positions alike).
+    /// </summary>
+    public static float MedianGamma(ReadOnlySpan<float> planes, int channels, int plane)
+    {
+        if (plane < 2) return 1f / channels;
+        var distances = new double[plane * (plane - 1) / 2];
+        int index = 0;
+        for (int p = 0; p < plane; p++)
+            for (int q = p + 1; q < plane; q++)
+            {
+                double d = 0;
+                for (int k = 0; k < channels; k++)
+                {
+                    double difference = planes[k * plane + p] - planes[k * plane + q];
+                    d += difference * difference;
+                }
+                distances[index++] = d;
+            }
+        Array.Sort(distances);
+        int middle = distances.Length / 2;
+        double median = distances.Length % 2 == 1 ? distances[middle] : 0.5 * (distances[middle - 1] + distances[middle]);
+        return median > 0 ? (float)(1 / median) : 1f / channels;
     }
 
     /// <summary>
