@@ -97,25 +97,26 @@ public class RecentCamMethodsTests
         Assert.Equal("kpcacam", CamMethods.Create("kpcacam").Name);
     }
 
-    [Fact]
-    public void Fem_MasksEachChannelByTheKSigmaRule_AndWeighsTheMasksByTheChannelMeans()
+    [Theory]
+    [InlineData(FemWeighting.ExceedingFraction, 2f, new[] { 0f, 0, 0, 0, 0, 0, 0.25f, 1.25f }, new[] { 0.125f, 0f })]
+    [InlineData(FemWeighting.ExceedingFraction, 0.5f, new[] { 2f, 2, 2, 2, 0, 0, 0.25f, 1.25f }, new[] { 0.125f, 0.5f })]
+    [InlineData(FemWeighting.ChannelMean, 2f, new[] { 0f, 0, 0, 0, 0, 0, 0, 1.5f }, new[] { 1.5f, 2f })]
+    [InlineData(FemWeighting.ChannelMean, 0.5f, new[] { 2f, 2, 2, 2, 0, 0, 0, 1.5f }, new[] { 1.5f, 2f })]
+    public void Fem_KeepsWhatPassesTheKSigmaRule_OnChannelsWithKnownMeans(FemWeighting weighting, float k, float[] expectedMap, float[] expectedWeights)
     {
-        // Channel 0: mean 1.25, σ = √10.9375 ≈ 3.307: only the 10 passes μ + 2σ ≈ 7.86. Channel 1: mean 2, σ = 2: nothing
-        // passes 6 at k = 2; at k = 0.5 the four 4s pass 3, and channel 0's 10 passes 2.90.
-        float[] activations = [0, 0, 0, 0, 0, 0, 0, 10, 4, 4, 4, 4, 0, 0, 0, 0];
+        // Channel 0 = (0, 0, 0, 0, 0, 0, 2, 10): μ = 1.5, σ = √10.75 ≈ 3.28; only the 10 passes μ + 2σ ≈ 8.06 (and μ + σ/2 ≈ 3.14).
+        // Channel 1 = (4, 4, 4, 4, 0, 0, 0, 0): μ = 2, σ = 2; nothing passes 6 at k = 2, the four 4s pass 3 at k = 0.5.
+        // Fraction: w = (1/8, 0 or 1/2), map = Σ w_k A^k; channel mean: w = (1.5, 2), map = Σ w_k·mask_k.
+        float[] activations = [0, 0, 0, 0, 0, 0, 2, 10, 4, 4, 4, 4, 0, 0, 0, 0];
         var capture = new LayerCapture("layer", 1, 2, 2, 4, activations, null, [0f], 1, [0]);
         var context = new CamContext(capture, null!, null!, null!, CamTarget.Class(0));
-        float[] Map(Fem fem)
-        {
-            var weights = new float[2];
-            fem.ChannelWeights(context, weights);
-            Assert.Equal([1.25f, 2f], weights);
-            var map = new float[8];
-            fem.Combine(context, 0, weights, map);
-            return map;
-        }
-        Assert.Equal([0, 0, 0, 0, 0, 0, 0, 1.25f], Map(new Fem()));
-        Assert.Equal([2f, 2f, 2f, 2f, 0, 0, 0, 1.25f], Map(new Fem(0.5f)));
+        var fem = new Fem(k, weighting);
+        var weights = new float[2];
+        fem.ChannelWeights(context, weights);
+        Assert.Equal(expectedWeights, weights);
+        var map = new float[8];
+        fem.Combine(context, 0, weights, map);
+        Assert.Equal(expectedMap, map);
     }
 
     /// <summary>W [classes, channels] and b of a GAP network's classifier.</summary>
