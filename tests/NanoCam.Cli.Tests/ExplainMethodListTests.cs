@@ -76,7 +76,7 @@ public sealed class ExplainMethodListTests : IDisposable
         var skipped = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => line.Contains("skipped"));
         Assert.Equal("nanocam: skipped cam: this network has no global-average-pooling + linear classifier head; use gradcam", skipped);
         Assert.Equal(FilesOf(Every.Skip(1)), Written());
-        Assert.Contains("25 method(s) for class 8", stdout);
+        Assert.Contains($"{Every.Length - 1} method(s) for class 8", stdout);
     }
 
     [Fact]
