@@ -134,8 +134,10 @@ public class RecentCamMethodsTests
         TestNets.AssertClose(grad.Normalized, shapley.Normalized, 1e-5f);
     }
 
-    [Fact]
-    public void ShapleyCam_WithTheReStScore_SubtractsHalfTheHessianTimesTheActivations()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ShapleyCam_WithTheReStScore_SubtractsHalfTheHessianTimesTheActivations(bool builtIn)
     {
         // ReST: L = y_c + log p_c, ∂L/∂y = 2e_c − p. With y = W·GAP(A) + b, ∂L/∂A^k_ij = (Wᵀ(2e_c − p))_k / Z and, along
         // A, d(2e_c − p) = −(diag p − ppᵀ)·W·GAP(A) = −(diag p − ppᵀ)(y − b): (H·A)^k_ij = −(Wᵀ(diag p − ppᵀ)(y − b))_k / Z.
@@ -150,7 +152,9 @@ public class RecentCamMethodsTests
             int c = Array.IndexOf(y, y.Max());
             return [.. p.Select((value, m) => (m == c ? 2f : 0f) - value)];
         });
-        var result = explainer.Explain(new ShapleyCam(), images, rest);
+        // The score given as a target, or the method's own ReST option.
+        var result = builtIn ? explainer.Explain(new ShapleyCam(residualSoftmax: true), images, CamTarget.TopPrediction())
+            : explainer.Explain(new ShapleyCam(), images, rest);
         var (w, b) = Head(model);
         int classCount = 4, channels = 5, z = 36;
         for (int n = 0; n < 2; n++)
