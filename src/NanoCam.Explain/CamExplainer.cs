@@ -213,13 +213,52 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         Chunked(input, target, GradientKey([], atInput: true), (chunk, chunkTarget) => Pass(chunk, [.. (layers ?? []).Select(Model.ResolveLayer)], chunkTarget, withGradients: true, gradientSign: 1f, atInput: true, configure));
 
     /// <summary>
+    /// <see cref="Capture"/> with gradients at activations moved along a direction: as <paramref name="layer"/>'s output
+    /// is computed, <paramref name="step"/>·<paramref name="direction"/>[n, k, i, j] ([N, K, h, w], the layer's own
+    /// layout) is added to it, the rest of the network runs on the moved values, and ∂y^c/∂A is read there. Two such
+    /// passes give a finite difference of the gradient along the direction — a Hessian-vector product (ShapleyCAM).
+    /// </summary>
+    public LayerCapture CaptureMoved(Tensor input, string layer, CamTarget target, float[] direction, float step, float gradientSign = 1f)
+    {
+        string resolved = Model.ResolveLayer(layer);
+        return Chunked(input, target, GradientKey([resolved], atInput: false), (chunk, chunkTarget, first) =>
+            Pass(chunk, [resolved], chunkTarget, withGradients: true, gradientSign, atInput: false,
+                tape => tape.AddForwardHook(resolved, output => MoveAlong(output, direction, first, step))));
+    }
+
+    /// <summary>Adds step·direction (images first, first + 1, … of the whole batch) to a layer's output [B, K, h, w], in place.</summary>
+    private static void MoveAlong(Tensor output, float[] direction, int first, float step)
+    {
+        if (output.Shape.Rank != 4)
+            throw new ArgumentException($"moving the activations needs a spatial layer [N, K, h, w], got {output.Shape}");
+        int size = output.Size, offset = first * (size / output.Shape[0]);
+        if (offset + size > direction.Length)
+            throw new ArgumentException($"the direction holds {direction.Length} values, the layer's output {output.Shape} from image {first} needs {offset + size}");
+        var values = output.IsOnHost ? output.Data : output.ToArray();
+        var along = direction.AsSpan(offset, size);
+        for (int i = 0; i < size; i++) values[i] += step * along[i];
+        if (!output.IsOnHost) output.Buffer.CopyFrom(values.AsSpan(0, size));
+    }
+
+    /// <summary>The names of the pass's spatial outputs ([N, K, h, w]) in the order they were computed, for an error message.</summary>
+    private static string SpatialLayers(Tape tape)
+    {
+        var names = tape.Named.Where(entry => entry.Value.Shape.Rank == 4).Select(entry => entry.Key).ToList();
+        return names.Count == 0 ? "none" : string.Join(", ", names.Take(40)) + (names.Count > 40 ? $", … ({names.Count} in all; see `nanocam layers`)" : "");
+    }
+
+    /// <summary>
     /// Runs <paramref name="pass"/> on chunks of at most <see cref="ImagesPerPass(int, int, int, bool)"/> images (the whole
     /// batch when it fits) and joins the captures; each chunk's target sees its images under their indices in the batch.
     /// The chunks are as even as the limit allows (10 images at 9 a pass: 5 and 5, not 9 and 1: a pass of one image
     /// costs nearly as much as a pass of several), and each is sized when it starts, so the chunks after the first use
     /// what the first one's gradients took.
     /// </summary>
-    private LayerCapture Chunked(Tensor input, CamTarget target, string? gradientKey, Func<Tensor, CamTarget, LayerCapture> pass)
+    private LayerCapture Chunked(Tensor input, CamTarget target, string? gradientKey, Func<Tensor, CamTarget, LayerCapture> pass) =>
+        Chunked(input, target, gradientKey, (chunk, chunkTarget, _) => pass(chunk, chunkTarget));
+
+    /// <summary><see cref="Chunked(Tensor, CamTarget, string?, Func{Tensor, CamTarget, LayerCapture})"/>, each pass told the index of its first image.</summary>
+    private LayerCapture Chunked(Tensor input, CamTarget target, string? gradientKey, Func<Tensor, CamTarget, int, LayerCapture> pass)
     {
         if (input.Shape.Rank != 4) throw new ArgumentException($"explain: input must be [N, C, H, W], got {input.Shape}");
         int batch = input.Shape[0];
@@ -230,12 +269,12 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
             return (left + chunks - 1) / chunks;
         }
         int chunk = Chunk(batch);
-        if (batch <= chunk) return pass(input, target);
+        if (batch <= chunk) return pass(input, target, 0);
         var parts = new List<LayerCapture>();
         for (int first = 0; first < batch; first += chunk)
         {
             chunk = Chunk(batch - first);
-            parts.Add(pass(Rows(input, first, chunk), new OffsetTarget(target, first)));
+            parts.Add(pass(Rows(input, first, chunk), new OffsetTarget(target, first), first));
         }
         return LayerCapture.Join(parts);
     }
@@ -271,7 +310,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         for (int l = 0; l < layers.Length; l++)
         {
             if (!tape.Named.TryGetValue(layers[l], out var activations) || !tape.Named.TryGetValue(sources[l], out var source))
-                throw new ArgumentException($"layer '{layers[l]}' does not exist in this model");
+                throw new ArgumentException($"layer '{layers[l]}' does not exist in this model; spatial layers: {SpatialLayers(tape)}");
             if (activations.Shape.Rank != 4 && !(ReshapeTokens && activations.Shape.Rank == 3))
                 throw new ArgumentException($"layer '{layers[l]}' is not spatial: its output has shape {activations.Shape}, CAM needs [N, K, h, w]"
                     + (activations.Shape.Rank == 3 ? " (a transformer's tokens [N, T, D]: lay them out on their grid with --reshape-tokens)" : ""));

@@ -108,3 +108,19 @@ internal sealed record GradientTarget(Func<int, float[], float[]> Gradient) : Ca
         g.CopyTo(seed);
     }
 }
+
+/// <summary>
+/// Image j of a batch of <paramref name="Copies"/> copies per image (moved or noisy ones) explained for the class its
+/// original image i = j / copies was found to have: a rank ("top prediction") is not re-ranked on the copy's scores;
+/// a fixed class stays fixed; a score function is evaluated on the copy's own scores, as image i's.
+/// </summary>
+internal sealed record PinnedTarget(CamTarget Inner, int[] Classes, int Copies = 1) : CamTarget
+{
+    public override int ClassFor(int image, ReadOnlySpan<float> scores) => Classes[image / Copies];
+
+    public override void Seed(int image, ReadOnlySpan<float> scores, Span<float> seed)
+    {
+        if (Inner is RankTarget) base.Seed(image, scores, seed);
+        else Inner.Seed(image / Copies, scores, seed);
+    }
+}

@@ -18,6 +18,7 @@ public sealed class ExplainMethodListTests : IDisposable
     [
         "cam", "gradcam", "gradcam++", "smoothgradcam++", "xgradcam", "hirescam", "gradcam-elementwise", "layercam",
         "scorecam", "sscam", "iscam", "ablationcam", "eigencam", "eigengradcam", "fullgrad", "random", "counterfactual-gradcam",
+        "kpcacam", "shapleycam", "finercam", "fem",
         "guided-backprop", "guided-gradcam", "saliency", "deconvnet", "input-x-gradient", "integrated-gradients", "smoothgrad",
         "smoothgrad-sq", "occlusion", "lrp", "gradcam-lrp", "fgcam", "fgcam-denoise",
     ];

@@ -9,6 +9,7 @@ public class CamMethodsTests
     [
         "cam", "gradcam", "gradcam++", "smoothgradcam++", "xgradcam", "hirescam", "gradcam-elementwise", "layercam",
         "scorecam", "sscam", "iscam", "ablationcam", "eigencam", "eigengradcam", "fullgrad", "random", "counterfactual-gradcam",
+        "kpcacam", "shapleycam", "finercam", "fem",
     ];
 
     [Fact]

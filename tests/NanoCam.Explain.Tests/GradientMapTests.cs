@@ -102,7 +102,7 @@ public class GradientMapTests
     }
 
     [Fact]
-    public void LayerCamFused_IsTheElementwiseMaximumOfTheLayerMaps_Renormalized()
+    public void LayerCamFused_IsTheElementwiseMaximumOfTheTanhRescaledShallowMapAndTheScaledDeepMap_Renormalized()
     {
         var explainer = TestNets.Explainer(TestNets.TwoConv(1, 4, 5, 3, seed: 101));
         var images = TestNets.Images(102, 2, 1, 6, 6);
@@ -111,10 +111,13 @@ public class GradientMapTests
         Assert.Equal(2, fused.Layers.Count);
         for (int n = 0; n < 2; n++)
         {
-            var first = explainer.Explain(new LayerCam(), images, CamTarget.Class(0), "features.1").NormalizedOf(n).ToArray();
-            var second = explainer.Explain(new LayerCam(), images, CamTarget.Class(0), "features").NormalizedOf(n).ToArray();
-            var maximum = first.Zip(second, MathF.Max).ToArray();
+            // LayerCAM Sec. 3.3: the shallow map becomes tanh(2·M/max M), the deepest M/max M; then max, then min–max.
+            var shallow = explainer.Explain(new LayerCam(), images, CamTarget.Class(0), "features.1").UpsampledOf(n).ToArray();
+            var deep = explainer.Explain(new LayerCam(), images, CamTarget.Class(0), "features").UpsampledOf(n).ToArray();
+            float shallowMax = shallow.Max(), deepMax = deep.Max();
+            var maximum = shallow.Zip(deep, (a, b) => MathF.Max(MathF.Tanh(2f * a / shallowMax), b / deepMax)).ToArray();
             float min = maximum.Min(), max = maximum.Max();
+            TestNets.AssertClose(maximum, fused.MaximumOf(n), 1e-6f);
             TestNets.AssertClose(maximum.Select(v => (v - min) / (max - min)).ToArray(), fused.FusedOf(n), 1e-5f);
         }
     }

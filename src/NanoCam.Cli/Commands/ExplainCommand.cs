@@ -19,7 +19,9 @@ public static class ExplainCommand
             + "With several, each method that applies writes what it would alone with --out OUT_<method>.png and --save-map MAP_<method>.npy, "
             + "--out gets a montage (the input, then every method that ran), and each method that does not apply is named on stderr with the reason", "gradcam");
         method.Validators.Add(result => { if (MethodList.Problem(result.GetValueOrDefault<string>() ?? "", "--method") is { } problem) result.AddError(problem); });
-        var layer = CliOptions.Make<string?>("--layer", "target layer (see `nanocam layers`; default: the last spatial layer, for cam the layer its class weights apply to)", null);
+        var layer = CliOptions.Make<string?>("--layer", "target layer (see `nanocam layers`; default: the last spatial layer, for cam the layer its class weights apply to); "
+            + "a comma-separated list a,b,c, shallow to deep, fuses the CAM-family maps of those layers (LayerCAM's fusion: the shallow maps rescaled by tanh(2·M/max M), element-wise maximum, normalized)", null);
+        layer.Validators.Add(result => { if (LayerListProblem(result.GetValueOrDefault<string?>()) is { } problem) result.AddError(problem); });
         var cls = CliOptions.Make<int?>("--class", "class to explain (default: the top prediction)", null);
         var targetText = CliOptions.Make<string?>("--target", $"what to explain instead of a class: {TargetOption.Forms} (default: the top prediction)", null);
         var detectorLayout = CliOptions.Make("--detector-layout", "box targets: how the detector lays out a box, yolo ([cx, cy, w, h, objectness, classes…]) or yolo-xyxy ([x1, y1, x2, y2, objectness, classes…]), in input pixels", "yolo");
@@ -48,13 +50,16 @@ public static class ExplainCommand
         var lrpGamma = CliOptions.Make("--lrp-gamma", "lrp, gradcam-lrp: γ of the gamma rule, the weight of the positive weights", 0.25f);
         var fgBase = CliOptions.Make("--fg-base", $"fgcam, fgcam-denoise: the CAM method whose components are carried to the input: {string.Join(", ", FgCam.Bases)}", FgCam.DefaultBase);
         fgBase.Validators.Add(result => { if (FgCam.WhyNotBase(result.GetValueOrDefault<string>() ?? "") is { } problem) result.AddError($"--fg-base: {problem}"); });
+        var smooth = CliOptions.Make<string?>("--smooth", "N,σ: average any method's map over N noisy copies x + ε, ε ~ N(0, (σ·(max − min of the image))²) — σ a fraction of the image's value range (SmoothGrad's noise tunnel), e.g. 16,0.15", null);
+        smooth.Validators.Add(result => { if (SmoothingProblem(result.GetValueOrDefault<string?>()) is { } problem) result.AddError(problem); });
+        var seed = CliOptions.Make("--seed", "seed of --smooth's noise (the same seed gives the same map)", 0);
         var threads = CliOptions.Threads();
         var device = CliOptions.Device();
         var preprocessing = new PreprocessingOptions();
         var command = new Command("explain", "Explain a prediction with a CAM-family method (Grad-CAM and family, Guided Backprop)")
         {
             model, image, input, method, layer, cls, targetText, detectorLayout, output, saveMap, raw, augment, eigen, reshapeTokens, colormap, labels,
-            steps, baseline, samples, noise, window, stride, lrpRule, lrpEpsilon, lrpGamma, fgBase, threads, device,
+            steps, baseline, samples, noise, window, stride, lrpRule, lrpEpsilon, lrpGamma, fgBase, smooth, seed, threads, device,
         };
         preprocessing.AddTo(command);
         command.SetAction(p => CliRunner.Guard(() =>
@@ -74,8 +79,10 @@ public static class ExplainCommand
                 OptionChecks.AtLeast(p.GetValue(window), 0, "--window"), OptionChecks.AtLeast(p.GetValue(stride), 0, "--stride"),
                 new LrpSettings(LrpSettings.ParseRule(p.GetValue(lrpRule)!), OptionChecks.NotNegative(p.GetValue(lrpEpsilon), "--lrp-epsilon"),
                     OptionChecks.NotNegative(p.GetValue(lrpGamma), "--lrp-gamma"), PixelInput(loaded, p.GetValue(input) is not null, 0f), PixelInput(loaded, p.GetValue(input) is not null, 1f)), p.GetValue(fgBase)!);
-            // Which layer each method explains, and why a method does not apply, are known before any pass runs.
-            var plans = names.Select(name => Plan(explainer, name, p.GetValue(layer))).ToList();
+            // Several layers fuse the maps; which layer each method explains, and why a method does not apply, are known before any pass runs.
+            var layerNames = LayersOf(p.GetValue(layer));
+            var plans = names.Select(name => Plan(explainer, name, layerNames)).ToList();
+            var tunnel = p.GetValue(smooth) is { } smoothing ? Tunnel(smoothing, p.GetValue(seed)) : null;
             if (several && plans.All(plan => plan.Skipped is not null))
                 throw new InvalidOperationException($"none of the methods applies: {string.Join("; ", plans.Select(plan => $"{plan.Name}: {plan.Skipped}"))}");
             var (tensor, shown) = ReadInput(loaded, p.GetValue(image), p.GetValue(input));
@@ -108,24 +115,30 @@ public static class ExplainCommand
             RgbImage[] Write(MethodPlan plan, string overlay, string? map)
             {
                 explainer.Warnings.Clear();
-                var (images, maps, mapShape) = Run(explainer, plan.Name, tensor, shown, target, plan.Layer, options, colors, attributionSettings);
+                var (images, maps, mapShape) = Run(explainer, plan, tensor, shown, target, options, colors, attributionSettings, tunnel);
                 foreach (var warning in explainer.Warnings) Console.Error.WriteLine($"nanocam: warning: {warning}");
                 for (int n = 0; n < count; n++)
                 {
                     ImageCodec.SavePng(images[n], OutputFor(overlay, n));
-                    Console.WriteLine($"{plan.Name} for {What(n)}{(MethodList.IsInputSpace(plan.Name) && !InputAttributions.ReadsLayer(plan.Name) ? "" : $" at layer '{plan.Layer}'")} written to {OutputFor(overlay, n)}");
+                    Console.WriteLine($"{plan.Name} for {What(n)}{(MethodList.IsInputSpace(plan.Name) && !InputAttributions.ReadsLayer(plan.Name) ? "" : plan.Fused is { } fused ? $" at layers {string.Join(", ", fused.Select(l => $"'{l}'"))} (fused)" : $" at layer '{plan.Layer}'")}{(tunnel is null ? "" : $", averaged over {tunnel.Samples} noisy copies")} written to {OutputFor(overlay, n)}");
                 }
                 if (map is not null) Npy.Write(map, maps, count == 1 ? mapShape : [count, .. mapShape]);
                 return images;
             }
 
+            // A layer that does not exist or is not spatial fails every method alike: one line, before any method runs
+            // (each of several fused layers is checked before the first one is explained).
+            if (layerNames.Count > 1)
+                foreach (var layerName in plans.SelectMany(plan => plan.Fused ?? []).Distinct())
+                    explainer.Capture(tensor, layerName, target, withGradients: false);
             if (!several)
             {
+                if (plans[0].Fused is not null && MethodList.IsInputSpace(plans[0].Name))
+                    throw new InvalidOperationException($"{plans[0].Name}: {plans[0].Skipped}");
                 Write(plans[0], outputPath, mapPath);
                 return 0;
             }
-            // A layer that does not exist or is not spatial fails every method alike: one line, before any method runs.
-            foreach (var layerName in plans.Where(plan => plan.Skipped is null && !(MethodList.IsInputSpace(plan.Name) && !InputAttributions.ReadsLayer(plan.Name))).Select(plan => plan.Layer).Distinct())
+            foreach (var layerName in plans.Where(plan => plan.Skipped is null && plan.Fused is null && !(MethodList.IsInputSpace(plan.Name) && !InputAttributions.ReadsLayer(plan.Name))).Select(plan => plan.Layer).Distinct())
                 explainer.Capture(tensor, layerName, target, withGradients: false);
             var panels = Enumerable.Range(0, count).Select(n => new List<RgbImage> { shown[n] }).ToList();
             var ran = new List<string>();
@@ -167,14 +180,24 @@ public static class ExplainCommand
         return command;
     }
 
-    /// <summary>One method of a run: the layer it explains, and why it does not apply (null when it does).</summary>
-    private sealed record MethodPlan(string Name, string Layer, string? Skipped);
+    /// <summary>
+    /// One method of a run: the layer it explains (several: <paramref name="Fused"/>, shallow to deep, their maps fused),
+    /// and why it does not apply (null when it does).
+    /// </summary>
+    private sealed record MethodPlan(string Name, string Layer, string? Skipped, IReadOnlyList<string>? Fused = null);
 
-    private static MethodPlan Plan(CamExplainer explainer, string name, string? layer)
+    private static MethodPlan Plan(CamExplainer explainer, string name, IReadOnlyList<string> layers)
     {
         // Guided Grad-CAM weighs the guided gradients by Grad-CAM at the layer; the other input-space methods read no layer.
         var cam = CamMethods.Create(MethodList.IsInputSpace(name) ? "gradcam" : name);
-        string resolved = explainer.LayerFor(cam, layer);
+        if (layers.Count > 1)
+        {
+            var fused = layers.Select(layer => explainer.LayerFor(cam, layer)).ToArray();
+            string? why = MethodList.IsInputSpace(name) ? "fusing several layers (a comma in --layer) applies to the CAM family only"
+                : fused.Select(layer => cam.WhyNotApplicable(explainer.Model, layer) is { } reason ? $"layer '{layer}': {reason}" : null).FirstOrDefault(reason => reason is not null);
+            return new MethodPlan(name, string.Join(", ", fused), why, fused);
+        }
+        string resolved = explainer.LayerFor(cam, layers.Count == 1 ? layers[0] : null);
         return new MethodPlan(name, resolved, cam.WhyNotApplicable(explainer.Model, resolved));
     }
 
@@ -182,6 +205,42 @@ public static class ExplainCommand
     private static string? WhyNotForTarget(string name, CamTarget target) =>
         target.IsClassScore || !(MethodList.IsInputSpace(name) ? InputAttributions.Create(name).ReadsClassScore : CamMethods.Create(name).ReadsClassScore) ? null
         : $"it explains one class's score, and the target {target} is not one";
+
+    /// <summary>--layer's names: none (the default layer), one, or several to fuse.</summary>
+    private static IReadOnlyList<string> LayersOf(string? value) =>
+        value is null ? [] : value.Contains(',') ? value.Split(',', StringSplitOptions.TrimEntries) : [value];
+
+    /// <summary>What is wrong with a --layer list (an empty name between commas, a layer named twice), or null.</summary>
+    internal static string? LayerListProblem(string? value)
+    {
+        if (value is null || !value.Contains(',')) return null;
+        var names = value.Split(',', StringSplitOptions.TrimEntries);
+        if (names.Any(name => name.Length == 0)) return $"--layer '{value}' has an empty layer name: give a,b,c (shallow to deep)";
+        var twice = names.GroupBy(name => name).FirstOrDefault(group => group.Count() > 1);
+        return twice is null ? null : $"--layer names '{twice.Key}' twice";
+    }
+
+    /// <summary>What is wrong with a --smooth value (N,σ: N a whole number ≥ 1, σ a number ≥ 0), or null.</summary>
+    internal static string? SmoothingProblem(string? value)
+    {
+        if (value is null) return null;
+        var parts = value.Split(',', StringSplitOptions.TrimEntries);
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        if (parts.Length != 2 || !int.TryParse(parts[0], System.Globalization.NumberStyles.Integer, invariant, out int samples)
+            || !float.TryParse(parts[1], System.Globalization.NumberStyles.Float, invariant, out float sigma))
+            return $"--smooth must be N,σ (noisy copies, noise as a fraction of the image's range), e.g. 16,0.15; got '{value}'";
+        if (samples < 1) return $"--smooth: N must be at least 1, got {samples}";
+        if (!float.IsFinite(sigma) || sigma < 0) return $"--smooth: σ must be 0 or a positive number, got {parts[1]}";
+        return null;
+    }
+
+    /// <summary>The noise tunnel of a valid --smooth value.</summary>
+    private static NoiseTunnel Tunnel(string value, int seed)
+    {
+        var parts = value.Split(',', StringSplitOptions.TrimEntries);
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        return new NoiseTunnel(int.Parse(parts[0], invariant), float.Parse(parts[1], invariant), seed);
+    }
 
     private static IntegrationBaseline BaselineOf(string name) => name switch
     {
@@ -239,9 +298,10 @@ public static class ExplainCommand
     }
 
     /// <summary>Runs one method on every image; returns the overlays, the maps to save (image after image) and one map's shape.</summary>
-    private static (RgbImage[] Overlays, float[] Maps, int[] Shape) Run(CamExplainer explainer, string name, Tensor input, RgbImage[] shown,
-        CamTarget target, string layer, ExplainOptions options, ColorMap colors, InputAttributionSettings settings)
+    private static (RgbImage[] Overlays, float[] Maps, int[] Shape) Run(CamExplainer explainer, MethodPlan plan, Tensor input, RgbImage[] shown,
+        CamTarget target, ExplainOptions options, ColorMap colors, InputAttributionSettings settings, NoiseTunnel? tunnel)
     {
+        string name = plan.Name, layer = plan.Layer;
         int count = input.Shape[0], h = input.Shape[2], w = input.Shape[3];
         var overlays = new RgbImage[count];
         if (MethodList.IsInputSpace(name))
@@ -249,7 +309,7 @@ public static class ExplainCommand
             // Guided gradients are shown as an image of their own (their sign carries edges); the other input-space
             // methods as a heat map of their per-pixel map over the image. --save-map keeps the raw attributions [C, H, W].
             var method = InputAttributions.Create(name, layer, settings);
-            var values = method.Explain(explainer, input, target);
+            var values = tunnel is null ? method.Explain(explainer, input, target) : tunnel.Explain(explainer, method, input, target);
             for (int n = 0; n < count; n++)
             {
                 if (name.StartsWith("guided-", StringComparison.Ordinal)) overlays[n] = GradientImage(values.Of(n).ToArray(), values.Channels, h, w);
@@ -266,9 +326,35 @@ public static class ExplainCommand
                     Console.Error.WriteLine($"nanocam: {name}: image {n}: completeness error Σ attribution − (y^c(x) − y^c(x′)) = {errors[n]:G4}");
             return (overlays, values.Values, [values.Channels, h, w]);
         }
-        var result = explainer.Explain(CamMethods.Create(name), input, target, layer, options);
-        for (int n = 0; n < count; n++) overlays[n] = Overlay.Blend(shown[n], result.NormalizedOf(n).ToArray(), w, h, colors);
-        return (overlays, options.Raw ? result.Upsampled : result.Normalized, [h, w]);
+        var cam = CamMethods.Create(name);
+        // The maps shown (normalized, or raw with --raw, as the plain path) and the maps saved.
+        (float[] Shown, float[] Saved) maps;
+        if (plan.Fused is { } layers)
+        {
+            if (tunnel is not null)
+            {
+                var smoothed = tunnel.ExplainFused(explainer, cam, input, target, layers, options);
+                maps = (smoothed.Normalized, smoothed.Normalized);
+            }
+            else
+            {
+                var fused = LayerFusion.Explain(explainer, cam, input, target, layers, options);
+                maps = (fused.Fused, options.Raw ? fused.Maximum : fused.Fused);
+            }
+        }
+        else if (tunnel is not null)
+        {
+            var smoothed = tunnel.Explain(explainer, cam, input, target, layer, options);
+            maps = (smoothed.Normalized, smoothed.Normalized);
+        }
+        else
+        {
+            var result = explainer.Explain(cam, input, target, layer, options);
+            maps = (result.Normalized, options.Raw ? result.Upsampled : result.Normalized);
+        }
+        int plane = h * w;
+        for (int n = 0; n < count; n++) overlays[n] = Overlay.Blend(shown[n], maps.Shown.AsSpan(n * plane, plane).ToArray(), w, h, colors);
+        return (overlays, maps.Saved, [h, w]);
     }
 
     /// <summary>Gradients as an image, the usual way: centre at grey, scale by 3 standard deviations.</summary>

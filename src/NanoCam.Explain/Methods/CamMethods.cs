@@ -22,6 +22,10 @@ public static class CamMethods
         ["fullgrad"] = () => new FullGrad(),
         ["random"] = () => new RandomCam(),
         ["counterfactual-gradcam"] = () => new CounterfactualGradCam(),
+        ["kpcacam"] = () => new KpcaCam(),
+        ["shapleycam"] = () => new ShapleyCam(),
+        ["finercam"] = () => new FinerCam(),
+        ["fem"] = () => new Fem(),
     };
 
     /// <summary>Every registered name, in the order above.</summary>
