@@ -22,6 +22,7 @@ public sealed class Fem(float sigmas = 2f, FemWeighting weighting = FemWeighting
 {
     public override string Name => "fem";
     public override bool UsesGradients => false;
+    public override bool ReadsClassScore => false;
 
     /// <summary>k of the k-sigma rule: a position counts when its activation exceeds the channel's mean by k standard deviations.</summary>
     public float Sigmas { get; } = float.IsFinite(sigmas) && sigmas >= 0 ? sigmas

@@ -11,6 +11,9 @@ public sealed class FinerCam(float alpha = 1f, int compared = 3) : GradCam
 {
     public override string Name => "finercam";
 
+    /// <summary>Its score compares the target class with the classes nearest it, so the target must be one class.</summary>
+    public override bool ReadsClassScore => true;
+
     /// <summary>α, how much of the similar classes' scores is taken away (pytorch-grad-cam's default, 1).</summary>
     public float Alpha { get; } = float.IsFinite(alpha) && alpha >= 0 ? alpha
         : throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be 0 or a positive number");

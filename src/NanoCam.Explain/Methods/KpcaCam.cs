@@ -28,6 +28,7 @@ public sealed class KpcaCam(KpcaKernel kernel = KpcaKernel.Rbf, float? gamma = n
 {
     public override string Name => "kpcacam";
     public override bool UsesGradients => false;
+    public override bool ReadsClassScore => false;
     public override bool HasChannelWeights => false;
 
     /// <summary>The kernel between positions.</summary>
