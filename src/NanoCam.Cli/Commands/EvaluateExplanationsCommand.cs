@@ -92,7 +92,7 @@ public static class EvaluateExplanationsCommand
         if (settings.Metrics.Faithfulness) parts.Add($"{settings.Steps} deletion/insertion steps, ROAD at {string.Join("/", settings.RoadPercents)}% removed");
         if (settings.Metrics.Localization) parts.Add($"pointing tolerance {PointingGame.ScaledTolerance(images.Height, images.Width):0.##} px");
         if (settings.Metrics.Robustness) parts.Add($"robustness noise radius {settings.NoiseRadius:0.###} × {settings.NoiseSamples} samples");
-        if (settings.Metrics.Sanity) parts.Add($"sanity: layers re-initialised from the top down, fails when |ρ| > {ModelRandomization.FailThreshold} at the end");
+        if (settings.Metrics.Sanity) parts.Add($"sanity: layers re-initialised from the top down, fails when the mean |ρ| over the steps > {ModelRandomization.FailThreshold}");
         return string.Join(", ", parts);
     }
 
@@ -105,7 +105,7 @@ public static class EvaluateExplanationsCommand
         if (first.Localization is not null) headers.AddRange(["pointing game % ↑", "localization % ↑"]);
         if (first.Robustness is not null) headers.AddRange(["max sens. ↓", "avg sens. ↓", "local Lipschitz ↓"]);
         if (first.Complexity is not null) headers.AddRange(["sparseness ↑", "entropy ↓"]);
-        if (first.Sanity is not null) headers.AddRange(["sanity ρ ↓", "sanity"]);
+        if (first.Sanity is not null) headers.AddRange(["sanity ρ full", "sanity ρ mean ↓", "sanity"]);
         headers.Add("ms / image");
         foreach (var header in headers) table.AddColumn(new TableColumn(header).RightAligned().NoWrap());
         string Percent(double? v) => v is { } x ? $"{x:F1}" : "–";
@@ -119,13 +119,13 @@ public static class EvaluateExplanationsCommand
             if (r.Localization is { } l) cells.AddRange([Percent(l.PointingGame), Percent(l.Localization)]);
             if (r.Robustness is { } b) cells.AddRange([Value(b.MaxSensitivity, "F3"), Value(b.AverageSensitivity, "F3"), $"{b.LocalLipschitz:F3}"]);
             if (r.Complexity is { } c) cells.AddRange([$"{c.Sparseness:F3}", $"{c.Entropy:F3}"]);
-            if (r.Sanity is { } s) cells.AddRange([$"{s.FullRandomization:F3}", s.Fails ? "fails" : "passes"]);
+            if (r.Sanity is { } s) cells.AddRange([$"{s.FullRandomization:F3}", $"{s.CascadeMean:F3}", s.Fails ? "fails" : "passes"]);
             cells.Add($"{r.MillisecondsPerImage:F1}");
             table.AddRow(cells.ToArray());
         }
         // Markdown borders and room for every column, also when the output is a file or a pipe (80 columns by default).
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
-        console.Profile.Width = Math.Max(console.Profile.Width, 240);
+        console.Profile.Width = Math.Max(console.Profile.Width, 400);
         console.Write(table);
         if (first.Localization is not null && rows.All(r => r.Localization!.PointingGame is null))
             Console.WriteLine("pointing game and localization need ground-truth boxes; this data set has none (the embedded 'shapes' data set has them)");
@@ -141,6 +141,8 @@ public static class EvaluateExplanationsCommand
         foreach (var step in rows[0].Sanity!.Cascade) table.AddColumn(new TableColumn(Markup.Escape(step.Layer)).RightAligned().NoWrap());
         foreach (var r in rows) table.AddRow([Markup.Escape(r.Method), .. r.Sanity!.Cascade.Select(step => $"{step.Mean:F3}")]);
         console.Write(table);
+        var failing = rows.Where(r => r.Sanity!.Fails).Select(r => r.Method).ToList();
+        Console.WriteLine(failing.Count == 0 ? "sanity: every method passes" : $"sanity: {string.Join(", ", failing)} fail{(failing.Count == 1 ? "s" : "")} (mean |ρ| over the steps > {ModelRandomization.FailThreshold})");
     }
 
     public static string Json(IReadOnlyList<ExplanationScores> rows, bool indented) =>
@@ -181,6 +183,7 @@ public static class EvaluateExplanationsCommand
         if (r.Sanity is { } s)
         {
             row["sanity_spearman"] = s.FullRandomization;
+            row["sanity_spearman_cascade_mean"] = s.CascadeMean;
             row["sanity_fails"] = s.Fails;
             row["sanity_spearman_by_layer"] = s.Cascade.Select(step => new Dictionary<string, object> { ["layer"] = step.Layer, ["spearman"] = step.Mean }).ToArray();
         }

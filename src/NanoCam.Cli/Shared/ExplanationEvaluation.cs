@@ -81,7 +81,10 @@ public sealed record SanityScores(IReadOnlyList<ModelRandomization.Step> Cascade
     /// <summary>Mean ρ with every layer re-initialised.</summary>
     public double FullRandomization => Cascade[^1].Mean;
 
-    /// <summary>Whether |mean ρ| stays above <see cref="ModelRandomization.FailThreshold"/> with every layer re-initialised.</summary>
+    /// <summary>(1/L) Σ_steps |mean ρ| over the cascade.</summary>
+    public double CascadeMean => ModelRandomization.CascadeMean(Cascade);
+
+    /// <summary>Whether the cascade mean exceeds <see cref="ModelRandomization.FailThreshold"/>.</summary>
     public bool Fails => ModelRandomization.Fails(Cascade);
 }
 

@@ -8,14 +8,17 @@ namespace NanoCam.Explain.Metrics;
 /// the one before it, and so on, each step keeping the earlier re-initialisations — and at each step every image is
 /// explained again, for the class its original map explained. Each step reports Spearman's ρ between the original
 /// and the randomised map per image. A method whose maps depend on what the model learned loses the correlation as
-/// the layers go; one whose maps survive the full randomization (|mean ρ| &gt; <see cref="FailThreshold"/> with every
-/// layer re-initialised) fails the test: it shows the input, not the model. Re-initialised means drawn by the
+/// the layers go; one whose maps survive it fails the test: they show the input, not what the model learned. We
+/// call a method failing when the mean over the cascade's steps of |mean ρ| (the area under Adebayo et al.'s cascade
+/// curve, per step) exceeds <see cref="FailThreshold"/>: the last step alone re-initialises the first convolution too,
+/// which decorrelates every map on a small network, Guided Backprop's included, whereas its failure is to stay
+/// unchanged while most of the network above the input is random. Re-initialised means drawn by the
 /// architecture's own initialisers (a freshly built model of the same architecture; batch norm back to γ = 1, β = 0,
 /// running mean 0 and variance 1). The trained model is never changed.
 /// </summary>
 public static class ModelRandomization
 {
-    /// <summary>The |mean ρ| at full randomization above which a method fails.</summary>
+    /// <summary>The mean over the cascade of |mean ρ| above which a method fails.</summary>
     public const double FailThreshold = 0.5;
 
     /// <summary>One step of the cascade: every layer from the top down to <paramref name="Layer"/> re-initialised, and ρ per image.</summary>
@@ -25,8 +28,11 @@ public static class ModelRandomization
         public double Mean => Correlations.Average();
     }
 
-    /// <summary>Whether a cascade's last step (every layer re-initialised) keeps |mean ρ| above <see cref="FailThreshold"/>.</summary>
-    public static bool Fails(IReadOnlyList<Step> cascade) => Math.Abs(cascade[^1].Mean) > FailThreshold;
+    /// <summary>(1/L) Σ_steps |mean ρ|: how much of the original ranking the maps keep over the cascade, 0 to 1.</summary>
+    public static double CascadeMean(IReadOnlyList<Step> cascade) => cascade.Average(step => Math.Abs(step.Mean));
+
+    /// <summary>Whether <see cref="CascadeMean"/> exceeds <see cref="FailThreshold"/>.</summary>
+    public static bool Fails(IReadOnlyList<Step> cascade) => CascadeMean(cascade) > FailThreshold;
 
     /// <summary>The modules that hold parameters themselves (convolutions, batch norms, linear layers), last first.</summary>
     public static IReadOnlyList<Module> CascadeOrder(Module model) =>
