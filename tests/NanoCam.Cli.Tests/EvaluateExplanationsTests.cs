@@ -114,9 +114,10 @@ public sealed class EvaluateExplanationsTests : IDisposable
     [Fact]
     public void RobustnessAndComplexity_AsJson_HaveTheirKeys_WithFiniteValues_AndNothingElse()
     {
-        // Every method, its maps of 2 images and of 8 noisy copies of each (explained in one batch per image).
-        var rows = RunJson("--count", "2", "--metrics", "robustness,complexity");
-        Assert.Equal(Shared.MethodList.All.Count, rows.Count);
+        // CAM-family and input-space methods, their maps of 2 images and of 8 noisy copies of each (one batch per image).
+        string[] methods = ["gradcam", "scorecam", "random", "guided-backprop", "integrated-gradients", "occlusion"];
+        var rows = RunJson("--count", "2", "--metrics", "robustness,complexity", "--methods", string.Join(',', methods));
+        Assert.Equal(methods, rows.Keys);
         foreach (var (method, row) in rows)
         {
             foreach (var key in new[] { "max_sensitivity", "avg_sensitivity", "local_lipschitz", "sparseness", "entropy" })
