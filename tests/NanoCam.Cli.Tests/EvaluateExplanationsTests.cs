@@ -34,8 +34,10 @@ public sealed class EvaluateExplanationsTests : IDisposable
             "--methods", string.Join(',', methods), "--steps", "8", "--threads", "2", "--out", output);
         Assert.True(code == 0, stderr);
         foreach (var method in methods) Assert.Contains($"| {method} ", stdout);
-        foreach (var header in new[] { "deletion AUC", "insertion AUC", "avg drop %", "avg increase %", "pointing game %", "localization %", "ms / image" })
+        foreach (var header in new[] { "deletion AUC", "insertion AUC", "avg drop %", "avg increase %", "ROAD MoRF drop", "ROAD LeRF drop",
+            "pointing game %", "localization %", "max sens.", "avg sens.", "local Lipschitz", "sparseness", "entropy", "ms / image" })
             Assert.Contains(header, stdout);
+        Assert.DoesNotContain("sanity", stdout); // not by default
 
         using var json = JsonDocument.Parse(File.ReadAllText(output));
         var rows = json.RootElement.EnumerateArray().ToArray();
@@ -47,6 +49,10 @@ public sealed class EvaluateExplanationsTests : IDisposable
             Assert.InRange(row.GetProperty("insertion_auc").GetDouble(), 0, 1);
             foreach (var percent in new[] { "average_drop_percent", "average_increase_percent", "pointing_game_percent", "localization_percent" })
                 Assert.InRange(row.GetProperty(percent).GetDouble(), 0, 100);
+            foreach (var drop in new[] { "road_most_relevant_first", "road_least_relevant_first" })
+                Assert.InRange(row.GetProperty(drop).GetDouble(), -1, 1);
+            Assert.Equal([20, 40, 60, 80], row.GetProperty("road_percents").EnumerateArray().Select(v => v.GetInt32()));
+            Assert.InRange(row.GetProperty("sparseness").GetDouble(), 0, 1);
             Assert.True(row.GetProperty("ms_per_image").GetDouble() > 0);
         }
     }
@@ -84,6 +90,9 @@ public sealed class EvaluateExplanationsTests : IDisposable
     [InlineData("--methods", ",", "--methods is empty")]
     [InlineData("--count", "0", "--count must be at least 1")]
     [InlineData("--steps", "-3", "--steps must be at least 1")]
+    [InlineData("--noise-radius", "0", "--noise-radius must be a positive number, got 0")]
+    [InlineData("--noise-radius", "NaN", "--noise-radius must be a positive number")]
+    [InlineData("--noise-samples", "0", "--noise-samples must be at least 1, got 0")]
     [InlineData("--layer", "nosuchlayer", "layer 'nosuchlayer' does not exist")]
     [InlineData("--model", "/nonexistent/model.safetensors", "not found")]
     [InlineData("--data", "idx:/nonexistent", "nonexistent")]
@@ -100,6 +109,51 @@ public sealed class EvaluateExplanationsTests : IDisposable
         Assert.Contains(expected, stderr);
         Assert.Single(stderr.Trim().Split('\n'));
         Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public void RobustnessAndComplexity_AsJson_HaveTheirKeys_WithFiniteValues_AndNothingElse()
+    {
+        // CAM-family and input-space methods, their maps of 2 images and of 8 noisy copies of each (one batch per image).
+        string[] methods = ["gradcam", "scorecam", "random", "guided-backprop", "integrated-gradients", "occlusion"];
+        var rows = RunJson("--count", "2", "--metrics", "robustness,complexity", "--methods", string.Join(',', methods));
+        Assert.Equal(methods, rows.Keys);
+        foreach (var (method, row) in rows)
+        {
+            foreach (var key in new[] { "max_sensitivity", "avg_sensitivity", "local_lipschitz", "sparseness", "entropy" })
+                Assert.True(row.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.Number && double.IsFinite(value.GetDouble()), $"{method}: {key}");
+            Assert.InRange(row.GetProperty("sparseness").GetDouble(), 0, 1);
+            Assert.InRange(row.GetProperty("entropy").GetDouble(), 0, Math.Log(64 * 64) + 1e-9);
+            Assert.True(row.GetProperty("max_sensitivity").GetDouble() >= row.GetProperty("avg_sensitivity").GetDouble(), method);
+            foreach (var absent in new[] { "deletion_auc", "road_most_relevant_first", "pointing_game_percent", "sanity_spearman" })
+                Assert.False(row.TryGetProperty(absent, out _), $"{method}: {absent} was not asked for");
+        }
+    }
+
+    [Fact]
+    public void Sanity_GuidedBackpropFails_GradCamPasses_OnTheShippedShapesNetwork()
+    {
+        // Adebayo et al.'s finding: Guided Backprop's maps keep their ranking while the network above the input is
+        // re-initialised layer by layer; Grad-CAM's lose it at the first step (the classifier).
+        var rows = RunJson("--count", "3", "--methods", "gradcam,guided-backprop", "--metrics", "sanity");
+        foreach (var row in rows.Values) Assert.Equal(11, row.GetProperty("sanity_spearman_by_layer").GetArrayLength()); // 5 conv, 5 BN, FC
+        Assert.False(rows["gradcam"].GetProperty("sanity_fails").GetBoolean(), $"gradcam: {rows["gradcam"]}");
+        Assert.True(rows["guided-backprop"].GetProperty("sanity_fails").GetBoolean(), $"guided-backprop: {rows["guided-backprop"]}");
+        Assert.True(rows["guided-backprop"].GetProperty("sanity_spearman_cascade_mean").GetDouble()
+            > rows["gradcam"].GetProperty("sanity_spearman_cascade_mean").GetDouble() + 0.3);
+    }
+
+    [Theory]
+    [InlineData("robustness,nosuchmetric", "unknown metric 'nosuchmetric' in --metrics (known: faithfulness, robustness, complexity, localization, sanity, all)")]
+    [InlineData(",", "--metrics is empty")]
+    public void MetricsOption_BadName_ExitsTwo_WithOneLine(string value, string expected)
+    {
+        var (code, stdout, stderr) = CliHarness.Run("evaluate-explanations", "--model", Model, "--count", "1", "--methods", "gradcam", "--metrics", value);
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("nanocam: error: ", stderr);
+        Assert.Contains(expected, stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
     }
 
     [Fact]

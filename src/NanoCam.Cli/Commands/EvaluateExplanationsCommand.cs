@@ -6,14 +6,17 @@ using NanoCam.Data;
 using NanoCam.Explain;
 using NanoCam.Explain.Metrics;
 using NanoCam.Imaging;
+using NanoCam.Nn.Models;
 using Spectre.Console;
 
 namespace NanoCam.Cli.Commands;
 
 /// <summary>
 /// <c>nanocam evaluate-explanations</c>: every explanation method (or the listed ones) on the first images of a data
-/// set, scored by faithfulness (deletion / insertion AUC, average drop and increase in confidence) and localization
-/// (pointing game, CAM-paper localization when boxes are known), with the time per image; one table, rows = methods.
+/// set, scored by the metric families of <c>--metrics</c> — faithfulness (deletion / insertion AUC, average drop and
+/// increase in confidence, ROAD), robustness (max / average sensitivity, local Lipschitz), complexity (sparseness,
+/// entropy), localization (pointing game, CAM-paper localization when boxes are known) and sanity (cascading model
+/// randomization) — with the time per image; one table, rows = methods.
 /// </summary>
 public static class EvaluateExplanationsCommand
 {
@@ -28,18 +31,25 @@ public static class EvaluateExplanationsCommand
         var count = CliOptions.Make("--count", "explain the first N images of the data", 100);
         var steps = CliOptions.Make("--steps", "deletion / insertion steps (⌈H·W/steps⌉ pixels each)", 32);
         var batch = CliOptions.Make("--batch", "images explained per call", 10);
+        var metrics = CliOptions.Make("--metrics", $"all, or a comma-separated list of: {string.Join(", ", MetricList.Names)}", MetricList.Default);
+        metrics.Validators.Add(result => { if (MetricList.Problem(result.GetValueOrDefault<string>() ?? "", "--metrics") is { } problem) result.AddError(problem); });
+        var noiseRadius = CliOptions.Make("--noise-radius", "robustness: every input value moved by at most this much (uniform noise, in the model's normalized input units)", 0.1f);
+        var noiseSamples = CliOptions.Make("--noise-samples", "robustness: noisy copies explained per image", 8);
         var json = CliOptions.Make("--json", "print the results as JSON (one object per method) instead of the table", false);
         var output = CliOptions.Path("--out", "also write the results as JSON to this file", PathRole.OutputFile);
         var threads = CliOptions.Threads();
-        var command = new Command("evaluate-explanations", "Score every explanation method on a data set: deletion/insertion AUC, average drop/increase, pointing game, localization, time")
+        var command = new Command("evaluate-explanations", "Score every explanation method on a data set: faithfulness, robustness, complexity, localization, sanity, time")
         {
-            model, data, split, methods, layer, count, steps, batch, json, output, threads,
+            model, data, split, methods, layer, count, steps, batch, metrics, noiseRadius, noiseSamples, json, output, threads,
         };
         command.SetAction(p => CliRunner.Guard(() =>
         {
             var names = ParseMethods(p.GetValue(methods)!);
             int imageCount = OptionChecks.AtLeast(p.GetValue(count), 1, "--count"), stepCount = OptionChecks.AtLeast(p.GetValue(steps), 1, "--steps"),
                 batchSize = OptionChecks.AtLeast(p.GetValue(batch), 1, "--batch");
+            var metricList = MetricList.Parse(p.GetValue(metrics)!, "--metrics");
+            float radius = OptionChecks.Positive(p.GetValue(noiseRadius), "--noise-radius");
+            int samples = OptionChecks.AtLeast(p.GetValue(noiseSamples), 1, "--noise-samples");
             var trained = TrainedModel.Load(p.GetValue(model)!);
             var dataset = DataSpec.Parse(p.GetValue(data)!, p.GetValue(split)!);
             var images = EvaluationImages.Load(dataset, trained.Metadata, imageCount);
@@ -49,16 +59,20 @@ public static class EvaluateExplanationsCommand
             };
             string layerName = p.GetValue(layer) ?? explainer.Model.DefaultLayer;
             var classifier = new ModelClassifier(explainer, images.Channels, images.Height, images.Width);
+            var metadata = trained.Metadata;
+            var settings = new EvaluationSettings(metricList, stepCount, batchSize, radius, samples)
+            {
+                Trained = trained.Network,
+                FreshModel = () => Architectures.Create(metadata.Architecture, metadata.InputChannels, metadata.Classes.Length, metadata.Seed + 1),
+            };
             bool quiet = p.GetValue(json);
-            if (!quiet)
-                Console.WriteLine($"{images.Count} images of {dataset.Description}, layer '{layerName}', {stepCount} deletion/insertion steps, "
-                    + $"pointing tolerance {PointingGame.ScaledTolerance(images.Height, images.Width):0.##} px");
+            if (!quiet) Console.WriteLine(Describe(images, dataset.Description, layerName, settings));
             // One untimed Grad-CAM of one image first, so that the first timed method does not pay for compiling the shared path.
             explainer.Explain(new Explain.Methods.GradCam(), Tensor.FromArray(images.Slice(0, 1), 1, images.Channels, images.Height, images.Width), CamTarget.TopPrediction(), layerName);
             var rows = new List<ExplanationScores>();
             foreach (var name in names)
             {
-                rows.Add(ExplanationEvaluation.Evaluate(name, explainer, classifier, images, layerName, stepCount, batchSize));
+                rows.Add(ExplanationEvaluation.Evaluate(name, explainer, classifier, images, layerName, settings));
                 if (!quiet) Console.WriteLine($"  {name}: {rows[^1].MillisecondsPerImage:F1} ms/image");
             }
             if (p.GetValue(output) is { } path) AtomicFile.WriteAllText(path, Json(rows, indented: true));
@@ -72,40 +86,109 @@ public static class EvaluateExplanationsCommand
     /// <summary>"all" → every method; otherwise the comma-separated names, each known, in the order given.</summary>
     public static IReadOnlyList<string> ParseMethods(string value) => MethodList.Parse(value, "--methods");
 
+    /// <summary>The line above the table: the images, the layer, and the settings of the metrics asked for.</summary>
+    private static string Describe(EvaluationImages images, string data, string layer, EvaluationSettings settings)
+    {
+        var parts = new List<string> { $"{images.Count} images of {data}, layer '{layer}'" };
+        if (settings.Metrics.Faithfulness) parts.Add($"{settings.Steps} deletion/insertion steps, ROAD at {string.Join("/", settings.RoadPercents)}% removed");
+        if (settings.Metrics.Localization) parts.Add($"pointing tolerance {PointingGame.ScaledTolerance(images.Height, images.Width):0.##} px");
+        if (settings.Metrics.Robustness) parts.Add($"robustness noise radius {settings.NoiseRadius:0.###} × {settings.NoiseSamples} samples");
+        if (settings.Metrics.Sanity) parts.Add($"sanity: layers re-initialised from the top down, fails when the mean |ρ| over the steps > {ModelRandomization.FailThreshold}");
+        return string.Join(", ", parts);
+    }
+
     public static void Print(IReadOnlyList<ExplanationScores> rows)
     {
-        bool boxes = rows.Any(r => r.PointingGame is not null);
-        var table = new Table().Border(TableBorder.Markdown)
-            .AddColumn(new TableColumn("method").NoWrap())
-            .AddColumn(new TableColumn("deletion AUC ↓").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("insertion AUC ↑").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("avg drop % ↓").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("avg increase % ↑").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("pointing game % ↑").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("localization % ↑").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("ms / image").RightAligned().NoWrap());
+        var first = rows[0];
+        var table = new Table().Border(TableBorder.Markdown).AddColumn(new TableColumn("method").NoWrap());
+        var headers = new List<string>();
+        if (first.Faithfulness is not null) headers.AddRange(["deletion AUC ↓", "insertion AUC ↑", "avg drop % ↓", "avg increase % ↑", "ROAD MoRF drop ↑", "ROAD LeRF drop ↓"]);
+        if (first.Localization is not null) headers.AddRange(["pointing game % ↑", "localization % ↑"]);
+        if (first.Robustness is not null) headers.AddRange(["max sens. ↓", "avg sens. ↓", "local Lipschitz ↓"]);
+        if (first.Complexity is not null) headers.AddRange(["sparseness ↑", "entropy ↓"]);
+        if (first.Sanity is not null) headers.AddRange(["sanity ρ full", "sanity ρ mean ↓", "sanity"]);
+        headers.Add("ms / image");
+        foreach (var header in headers) table.AddColumn(new TableColumn(header).RightAligned().NoWrap());
         string Percent(double? v) => v is { } x ? $"{x:F1}" : "–";
+        string Value(double? v, string format) => v is { } x ? x.ToString(format, System.Globalization.CultureInfo.InvariantCulture) : "–";
         foreach (var r in rows)
-            table.AddRow(Markup.Escape(r.Method), $"{r.DeletionAuc:F3}", $"{r.InsertionAuc:F3}", $"{r.AverageDrop:F1}", $"{r.IncreaseInConfidence:F1}",
-                Percent(r.PointingGame), Percent(r.Localization), $"{r.MillisecondsPerImage:F1}");
+        {
+            var cells = new List<string> { Markup.Escape(r.Method) };
+            if (r.Faithfulness is { } f)
+                cells.AddRange([$"{f.DeletionAuc:F3}", $"{f.InsertionAuc:F3}", $"{f.AverageDrop:F1}", $"{f.IncreaseInConfidence:F1}",
+                    $"{f.RoadMostRelevantFirstMean:F3}", $"{f.RoadLeastRelevantFirstMean:F3}"]);
+            if (r.Localization is { } l) cells.AddRange([Percent(l.PointingGame), Percent(l.Localization)]);
+            if (r.Robustness is { } b) cells.AddRange([Value(b.MaxSensitivity, "F3"), Value(b.AverageSensitivity, "F3"), $"{b.LocalLipschitz:F3}"]);
+            if (r.Complexity is { } c) cells.AddRange([$"{c.Sparseness:F3}", $"{c.Entropy:F3}"]);
+            if (r.Sanity is { } s) cells.AddRange([$"{s.FullRandomization:F3}", $"{s.CascadeMean:F3}", s.Fails ? "fails" : "passes"]);
+            cells.Add($"{r.MillisecondsPerImage:F1}");
+            table.AddRow(cells.ToArray());
+        }
         // Markdown borders and room for every column, also when the output is a file or a pipe (80 columns by default).
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
-        console.Profile.Width = Math.Max(console.Profile.Width, 200);
+        console.Profile.Width = Math.Max(console.Profile.Width, 400);
         console.Write(table);
-        if (!boxes) Console.WriteLine("pointing game and localization need ground-truth boxes; this data set has none (the embedded 'shapes' data set has them)");
+        if (first.Localization is not null && rows.All(r => r.Localization!.PointingGame is null))
+            Console.WriteLine("pointing game and localization need ground-truth boxes; this data set has none (the embedded 'shapes' data set has them)");
+        if (first.Sanity is not null) PrintCascade(rows, console);
+    }
+
+    /// <summary>Mean ρ after each step of the randomization cascade, a row per method, the layers in the order they were re-initialised.</summary>
+    private static void PrintCascade(IReadOnlyList<ExplanationScores> rows, IAnsiConsole console)
+    {
+        Console.WriteLine();
+        Console.WriteLine("sanity: mean Spearman ρ between the original and the randomised maps, layers re-initialised from the top down (cumulative, left to right):");
+        var table = new Table().Border(TableBorder.Markdown).AddColumn(new TableColumn("method").NoWrap());
+        foreach (var step in rows[0].Sanity!.Cascade) table.AddColumn(new TableColumn(Markup.Escape(step.Layer)).RightAligned().NoWrap());
+        foreach (var r in rows) table.AddRow([Markup.Escape(r.Method), .. r.Sanity!.Cascade.Select(step => $"{step.Mean:F3}")]);
+        console.Write(table);
+        var failing = rows.Where(r => r.Sanity!.Fails).Select(r => r.Method).ToList();
+        Console.WriteLine(failing.Count == 0 ? "sanity: every method passes" : $"sanity: {string.Join(", ", failing)} fail{(failing.Count == 1 ? "s" : "")} (mean |ρ| over the steps > {ModelRandomization.FailThreshold})");
     }
 
     public static string Json(IReadOnlyList<ExplanationScores> rows, bool indented) =>
-        JsonSerializer.Serialize(rows.Select(r => new Dictionary<string, object?>
+        JsonSerializer.Serialize(rows.Select(JsonRow), new JsonSerializerOptions { WriteIndented = indented });
+
+    /// <summary>One method's JSON object: its name, the image count, the keys of every metric family asked for, the time per image.</summary>
+    private static Dictionary<string, object?> JsonRow(ExplanationScores r)
+    {
+        var row = new Dictionary<string, object?> { ["method"] = r.Method, ["images"] = r.Images };
+        if (r.Faithfulness is { } f)
         {
-            ["method"] = r.Method,
-            ["images"] = r.Images,
-            ["deletion_auc"] = r.DeletionAuc,
-            ["insertion_auc"] = r.InsertionAuc,
-            ["average_drop_percent"] = r.AverageDrop,
-            ["average_increase_percent"] = r.IncreaseInConfidence,
-            ["pointing_game_percent"] = r.PointingGame,
-            ["localization_percent"] = r.Localization,
-            ["ms_per_image"] = r.MillisecondsPerImage,
-        }), new JsonSerializerOptions { WriteIndented = indented });
+            row["deletion_auc"] = f.DeletionAuc;
+            row["insertion_auc"] = f.InsertionAuc;
+            row["average_drop_percent"] = f.AverageDrop;
+            row["average_increase_percent"] = f.IncreaseInConfidence;
+            row["road_most_relevant_first"] = f.RoadMostRelevantFirstMean;
+            row["road_least_relevant_first"] = f.RoadLeastRelevantFirstMean;
+            row["road_percents"] = f.RoadPercents;
+            row["road_most_relevant_first_by_percent"] = f.RoadMostRelevantFirst;
+            row["road_least_relevant_first_by_percent"] = f.RoadLeastRelevantFirst;
+        }
+        if (r.Localization is { } l)
+        {
+            row["pointing_game_percent"] = l.PointingGame;
+            row["localization_percent"] = l.Localization;
+        }
+        if (r.Robustness is { } b)
+        {
+            row["max_sensitivity"] = b.MaxSensitivity;
+            row["avg_sensitivity"] = b.AverageSensitivity;
+            row["local_lipschitz"] = b.LocalLipschitz;
+        }
+        if (r.Complexity is { } c)
+        {
+            row["sparseness"] = c.Sparseness;
+            row["entropy"] = c.Entropy;
+        }
+        if (r.Sanity is { } s)
+        {
+            row["sanity_spearman"] = s.FullRandomization;
+            row["sanity_spearman_cascade_mean"] = s.CascadeMean;
+            row["sanity_fails"] = s.Fails;
+            row["sanity_spearman_by_layer"] = s.Cascade.Select(step => new Dictionary<string, object> { ["layer"] = step.Layer, ["spearman"] = step.Mean }).ToArray();
+        }
+        row["ms_per_image"] = r.MillisecondsPerImage;
+        return row;
+    }
 }
