@@ -61,6 +61,6 @@ public sealed class ReadmeTests
         int alias = Readme.IndexOf("alias nanocam=", StringComparison.Ordinal);
         int firstExample = Readme.IndexOf("\nnanocam ", StringComparison.Ordinal);
         Assert.True(install > 0 && alias > 0 && firstExample > 0, "the README must say how to get the nanocam command (tool install, or an alias) and use it");
-        Assert.True(install < firstExample && alias < firstExample, "the README uses nanocam before saying how to install it");
+        Assert.True(Math.Min(install, alias) < firstExample, "the README uses nanocam before saying how to install it or alias it");
     }
 }
