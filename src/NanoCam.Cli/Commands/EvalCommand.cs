@@ -16,18 +16,20 @@ public static class EvalCommand
         var data = CliOptions.Make("--data", $"evaluation data: {DataSpec.ValidForms}", "shapes");
         var split = CliOptions.Make("--split", "split of --data (train|test)", "test");
         var localization = CliOptions.Make("--localization", "also report CAM-paper localization accuracy (needs boxes: the shapes data set)", false);
+        var topK = CliOptions.Make("--topk", "also report top-K accuracy and, with --localization, top-K localization (the CAM paper's top-5 protocol)", 1);
         var json = CliOptions.Make("--json", "print one JSON object as the last line", false);
         var threads = CliOptions.Threads();
         var device = CliOptions.Device();
         var command = new Command("eval", "Evaluate a trained model: accuracy, per-class accuracy, confusion matrix, localization")
         {
-            model, data, split, localization, json, threads, device,
+            model, data, split, localization, topK, json, threads, device,
         };
         command.SetAction(p => CliRunner.Guard(() =>
         {
             var trained = TrainedModel.Load(p.GetValue(model)!);
             var dataset = DataSpec.Parse(p.GetValue(data)!, p.GetValue(split)!);
-            var report = Evaluation.Run(trained.Network, trained.Metadata, dataset, Backends.Create(p.GetValue(device)!, p.GetValue(threads)), p.GetValue(localization));
+            int k = OptionChecks.AtLeast(p.GetValue(topK), 1, "--topk");
+            var report = Evaluation.Run(trained.Network, trained.Metadata, dataset, Backends.Create(p.GetValue(device)!, p.GetValue(threads)), p.GetValue(localization), topK: k);
             Print(report);
             if (p.GetValue(json)) Console.WriteLine(Json(report));
             return 0;
@@ -40,6 +42,12 @@ public static class EvalCommand
         Console.WriteLine($"accuracy {100 * report.Accuracy:F2}% ({report.Correct}/{report.Examples})");
         if (report.LocalizationAccuracy is { } loc)
             Console.WriteLine($"localization accuracy {100 * loc:F2}% ({report.LocalizationHits}/{report.LocalizationExamples}; CAM ≥ 20% of max, largest component, IoU ≥ 0.5 and right class)");
+        if (report.TopK > 1)
+        {
+            Console.WriteLine($"top-{report.TopK} accuracy {100 * report.TopKAccuracy:F2}% ({report.TopKCorrect}/{report.Examples})");
+            if (report.TopKLocalizationAccuracy is { } topLoc)
+                Console.WriteLine($"top-{report.TopK} localization accuracy {100 * topLoc:F2}% ({report.TopKLocalizationHits}/{report.LocalizationExamples}; the true class among the {report.TopK} best and its CAM box IoU ≥ 0.5)");
+        }
         int classes = report.ClassNames.Count;
         if (classes > 20) return;
         var table = new Table().AddColumn("true \\ predicted");
@@ -66,6 +74,11 @@ public static class EvalCommand
             ["per_class_accuracy"] = perClass,
         };
         if (report.LocalizationAccuracy is { } loc) values["localization_accuracy"] = loc;
+        if (report.TopK > 1)
+        {
+            values[$"top{report.TopK}_accuracy"] = report.TopKAccuracy;
+            if (report.TopKLocalizationAccuracy is { } topLoc) values[$"top{report.TopK}_localization_accuracy"] = topLoc;
+        }
         return JsonSerializer.Serialize(values);
     }
 }

@@ -18,8 +18,22 @@ public sealed class EvaluationReport
     public int? LocalizationHits { get; init; }
     public int? LocalizationExamples { get; init; }
 
+    /// <summary>K of the top-K figures (1: none beyond top-1).</summary>
+    public int TopK { get; init; } = 1;
+
+    /// <summary>Images whose true class is among the K best scores.</summary>
+    public int TopKCorrect { get; init; }
+
+    /// <summary>
+    /// Top-K localization hits (CAM paper, Sec. 3.1: the K best classes, a box each from its CAM; right when the true
+    /// class is among them and its box has IoU ≥ 0.5 with the true box); null without localization.
+    /// </summary>
+    public int? TopKLocalizationHits { get; init; }
+
     public double Accuracy => Examples == 0 ? 0 : (double)Correct / Examples;
     public double? LocalizationAccuracy => LocalizationHits is { } hits && LocalizationExamples is > 0 ? (double)hits / LocalizationExamples.Value : null;
+    public double TopKAccuracy => Examples == 0 ? 0 : (double)TopKCorrect / Examples;
+    public double? TopKLocalizationAccuracy => TopKLocalizationHits is { } hits && LocalizationExamples is > 0 ? (double)hits / LocalizationExamples.Value : null;
 
     public double ClassAccuracy(int c)
     {
@@ -45,16 +59,18 @@ public static class Evaluation
     public const long PassMemoryBudget = 32L << 20;
 
     /// <param name="batchSize">Images per pass; by default as many as fit <see cref="PassMemoryBudget"/>.</param>
-    public static EvaluationReport Run(GapCnn model, ModelMetadata metadata, Dataset data, IKernels kernels, bool localization, int? batchSize = null)
+    /// <param name="topK">K of the top-K accuracy and localization (1: top-1 only).</param>
+    public static EvaluationReport Run(GapCnn model, ModelMetadata metadata, Dataset data, IKernels kernels, bool localization, int? batchSize = null, int topK = 1)
     {
         CheckImageSize(metadata, data);
         int classes = metadata.Classes.Length;
+        if (topK < 1 || topK > classes) throw new ArgumentException($"--topk must be in 1…{classes} (the model has {classes} classes), got {topK}");
         model.MoveTo(kernels);
         var explainer = new CamExplainer(new ModuleExplainable(model), kernels) { PassMemoryBudget = PassMemoryBudget };
         int images = batchSize ?? explainer.ImagesPerPass(data.Channels, data.Height, data.Width, withGradients: false);
         var loader = new DataLoader(data, images, DataLoaderOptions.Evaluation with { Mean = metadata.Mean, Std = metadata.Std });
         var confusion = new int[classes, classes];
-        int correct = 0, hits = 0, boxed = 0;
+        int correct = 0, hits = 0, boxed = 0, topKCorrect = 0, topKHits = 0;
         var cam = new Cam();
         foreach (var batch in loader.Epoch(0))
         {
@@ -70,8 +86,11 @@ public static class Evaluation
                 if (truth >= classes) throw new ArgumentException($"example {batch.Indices[i]} has label {truth} but the model knows {classes} classes");
                 confusion[truth, predicted[i]]++;
                 if (predicted[i] == truth) correct++;
+                if (InTopK(scores.AsSpan(i * classes, classes), truth, topK)) topKCorrect++;
             }
             if (result is null) continue;
+            // Top-K: among the K best classes only the true one can be right, so its CAM's box is the one that counts.
+            CamResult? truthMaps = topK > 1 ? explainer.Explain(cam, batch.Images, CamTarget.PerImage([.. labels.Select(l => (int)l)])) : null;
             // The box of the largest component above 20% of the map's maximum.
             for (int i = 0; i < batch.Count; i++)
             {
@@ -79,6 +98,10 @@ public static class Evaluation
                 boxed++;
                 var box = Localization.BoxFromMap(result.NormalizedOf(i), data.Height, data.Width);
                 if (Localization.IsHit(predicted[i], (int)labels[i], box, ToExclusive(truthBox))) hits++;
+                if (truthMaps is null) continue;
+                int label = (int)labels[i];
+                if (InTopK(scores.AsSpan(i * classes, classes), label, topK)
+                    && Localization.IsHit(label, label, Localization.BoxFromMap(truthMaps.NormalizedOf(i), data.Height, data.Width), ToExclusive(truthBox))) topKHits++;
             }
         }
         if (localization && boxed == 0) throw new ArgumentException($"--localization needs ground-truth boxes, and {data.Description} has none (the embedded 'shapes' data set has them)");
@@ -86,7 +109,17 @@ public static class Evaluation
         {
             Examples = data.Count, Correct = correct, Confusion = confusion, ClassNames = metadata.Classes,
             LocalizationHits = localization ? hits : null, LocalizationExamples = localization ? boxed : null,
+            TopK = topK, TopKCorrect = topKCorrect, TopKLocalizationHits = localization ? (topK > 1 ? topKHits : hits) : null,
         };
+    }
+
+    /// <summary>Whether <paramref name="label"/> is among the <paramref name="k"/> best scores (ties: the lower index first, as argmax).</summary>
+    public static bool InTopK(ReadOnlySpan<float> scores, int label, int k)
+    {
+        int better = 0;
+        for (int c = 0; c < scores.Length; c++)
+            if (scores[c] > scores[label] || scores[c] == scores[label] && c < label) better++;
+        return better < k;
     }
 
     /// <summary>The data's images must have the size the model was trained on.</summary>
