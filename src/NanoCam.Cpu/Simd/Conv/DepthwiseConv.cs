@@ -1,0 +1,233 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using NanoCam.Cpu.Threading;
+
+namespace NanoCam.Cpu.Simd.Conv;
+
+/// <summary>
+/// Depthwise convolution forward (one input channel per group: MobileNet's, MnasNet's, ShuffleNet's and ConvNeXt's
+/// spatial filters) as direct sums along output rows, one (image, output channel) plane per task:
+///   y[n, k, oy, ox] = b[k] + Σ_r Σ_s w[k, 0, r, s] · x[n, k / m, sh·oy − pt + dh·r, sw·ox − pl + dw·s]
+/// (m output channels per input channel). A GEMM would see M = m, K = R·S per channel: too thin to run at speed.
+/// Each input row is copied once per plane into <c>sw</c> zero-padded polyphase rows, P_p[j] = x[iy, sw·j + p − pl],
+/// so that every tap (r, s) of a run of outputs is one contiguous load: x[iy, sw·ox − pl + dw·s] = P_(dw·s mod sw)[ox + ⌊dw·s / sw⌋].
+/// Runs of 64 outputs keep four AVX-512 accumulators (independent FMA chains), then single vectors of 16 and 8, the
+/// last one overlapping the one before where the row is not a multiple of it, and a scalar loop for rows under 8.
+/// </summary>
+public sealed unsafe class DepthwiseConv : IParallelBody
+{
+    [ThreadStatic] private static float[]? _rows;
+
+    private Conv2dGeometry _g;
+    private float* _y, _x, _w, _bias;
+
+    /// <summary>Whether this geometry runs here: one input channel per group (any multiplier, kernel, stride, padding and dilation).</summary>
+    public static bool Applies(in Conv2dGeometry g) => g.Groups > 1 && g.InputChannelsPerGroup == 1;
+
+    /// <summary>y = conv(x, w) + b over the whole batch, planes split across <paramref name="pool"/> (inline without one).</summary>
+    public void Forward(in Conv2dGeometry g, float* y, float* x, float* w, float* bias, CpuThreadPool? pool)
+    {
+        _g = g;
+        _y = y;
+        _x = x;
+        _w = w;
+        _bias = bias;
+        int planes = g.Batch * g.OutputChannels;
+        if (pool is null || pool.Threads == 1) for (int i = 0; i < planes; i++) Execute(i);
+        else pool.For(planes, this);
+    }
+
+    /// <summary>Plane i = n·K + k of the output.</summary>
+    public void Execute(int plane)
+    {
+        ref readonly var g = ref _g;
+        int k = plane % g.OutputChannels, n = plane / g.OutputChannels;
+        int multiplier = g.OutputChannelsPerGroup;
+        float* x = _x + ((long)n * g.InputChannels + k / multiplier) * g.InputHeight * g.InputWidth;
+        float* y = _y + (long)plane * g.OutputHeight * g.OutputWidth;
+        float* w = _w + (long)k * g.KernelHeight * g.KernelWidth;
+        Plane(g, y, x, w, _bias == null ? 0f : _bias[k]);
+    }
+
+    /// <summary>Length of one polyphase row: the outputs of a row plus the farthest tap's offset within its phase.</summary>
+    private static int PhaseLength(in Conv2dGeometry g) => g.OutputWidth + g.DilationWidth * (g.KernelWidth - 1) / g.StrideWidth + 1;
+
+    private static void Plane(in Conv2dGeometry g, float* y, float* x, float* w, float bias)
+    {
+        int h = g.InputHeight, width = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth;
+        int kh = g.KernelHeight, kw = g.KernelWidth, sw = g.StrideWidth, length = PhaseLength(g);
+        int rowFloats = sw * length;
+        // The polyphase rows of the plane, then one padded row (stride 2 splits it into its phases).
+        long needed = (long)h * rowFloats + 32 * ((length + 15) / 16);
+        var buffer = _rows;
+        if (buffer is null || buffer.Length < needed) _rows = buffer = GC.AllocateUninitializedArray<float>(checked((int)needed), pinned: true);
+        float* rows = (float*)Unsafe.AsPointer(ref buffer[0]);
+        float* padded = rows + (long)h * rowFloats;
+        for (int iy = 0; iy < h; iy++) PhaseRow(rows + (long)iy * rowFloats, x + (long)iy * width, width, sw, g.PadLeft, length, padded);
+
+        // Tap s of a padded row: phase (dw·s mod sw), offset ⌊dw·s / sw⌋.
+        int* taps = stackalloc int[kw];
+        for (int s = 0; s < kw; s++) taps[s] = g.DilationWidth * s % sw * length + g.DilationWidth * s / sw;
+        float** sources = stackalloc float*[kh];
+        float** weights = stackalloc float*[kh];
+        for (int oy = 0; oy < oh; oy++)
+        {
+            int count = 0;
+            for (int r = 0; r < kh; r++)
+            {
+                int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
+                if ((uint)iy >= (uint)h) continue;
+                sources[count] = rows + (long)iy * rowFloats;
+                weights[count++] = w + r * kw;
+            }
+            OutputRow(y + (long)oy * ow, ow, sources, weights, count, taps, kw, bias);
+        }
+    }
+
+    /// <summary>
+    /// The sw zero-padded polyphase components of one input row: P_p[j] = x[sw·j + p − pl] (0 outside the row). Stride 2
+    /// with AVX-512 pads the row into <paramref name="padded"/> and splits it 32 floats at a time (two-source permutes).
+    /// </summary>
+    private static void PhaseRow(float* dst, float* x, int width, int sw, int padLeft, int length, float* padded)
+    {
+        if (sw == 1)
+        {
+            PaddedRow(dst, x, width, padLeft, length);
+            return;
+        }
+        if (sw == 2 && Avx512F.IsSupported)
+        {
+            int blocks = (length + 15) / 16;
+            PaddedRow(padded, x, width, padLeft, 32 * blocks);
+            float* even = dst, odd = dst + length;
+            var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+            int j = 0;
+            for (; j + 16 <= length; j += 16)
+            {
+                var (lo, hi) = (Vector512.Load(padded + 2 * j), Vector512.Load(padded + 2 * j + 16));
+                Avx512F.PermuteVar16x32x2(lo, evens, hi).Store(even + j);
+                Avx512F.PermuteVar16x32x2(lo, odds, hi).Store(odd + j);
+            }
+            for (; j < length; j++) (even[j], odd[j]) = (padded[2 * j], padded[2 * j + 1]);
+            return;
+        }
+        for (int p = 0; p < sw; p++)
+        {
+            float* phase = dst + p * length;
+            for (int j = 0; j < length; j++)
+            {
+                int t = sw * j + p - padLeft;
+                phase[j] = (uint)t < (uint)width ? x[t] : 0f;
+            }
+        }
+    }
+
+    /// <summary>P[j] = x[j − pl] for j in [0, length): zeros, the row, zeros.</summary>
+    private static void PaddedRow(float* dst, float* x, int width, int padLeft, int length)
+    {
+        int first = Math.Min(padLeft, length), copied = Math.Clamp(length - padLeft, 0, width);
+        new Span<float>(dst, first).Clear();
+        new ReadOnlySpan<float>(x, copied).CopyTo(new Span<float>(dst + first, copied));
+        new Span<float>(dst + first + copied, length - first - copied).Clear();
+    }
+
+    /// <summary>One output row: out[ox] = bias + Σ over the valid kernel rows i and taps s of weights[i][s] · sources[i][taps[s] + ox].</summary>
+    private static void OutputRow(float* output, int ow, float** sources, float** weights, int rows, int* taps, int kw, float bias)
+    {
+        int ox = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; ox + 64 <= ow; ox += 64)
+            {
+                var a0 = Vector512.Create(bias);
+                var (a1, a2, a3) = (a0, a0, a0);
+                for (int i = 0; i < rows; i++)
+                {
+                    float* source = sources[i] + ox, weight = weights[i];
+                    for (int s = 0; s < kw; s++)
+                    {
+                        var wv = Vector512.Create(weight[s]);
+                        float* at = source + taps[s];
+                        a0 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at), a0);
+                        a1 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at + 16), a1);
+                        a2 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at + 32), a2);
+                        a3 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at + 48), a3);
+                    }
+                }
+                a0.Store(output + ox);
+                a1.Store(output + ox + 16);
+                a2.Store(output + ox + 32);
+                a3.Store(output + ox + 48);
+            }
+            for (; ox + 16 <= ow; ox += 16) Vector16(output, ox, sources, weights, rows, taps, kw, bias);
+            if (ox < ow && ow >= 16)
+            {
+                // The last 16 outputs again: the ones already written get the same values.
+                Vector16(output, ow - 16, sources, weights, rows, taps, kw, bias);
+                return;
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; ox + 16 <= ow; ox += 16)
+            {
+                var a0 = Vector256.Create(bias);
+                var a1 = a0;
+                for (int i = 0; i < rows; i++)
+                {
+                    float* source = sources[i] + ox, weight = weights[i];
+                    for (int s = 0; s < kw; s++)
+                    {
+                        var wv = Vector256.Create(weight[s]);
+                        a0 = Vector256.FusedMultiplyAdd(wv, Vector256.Load(source + taps[s]), a0);
+                        a1 = Vector256.FusedMultiplyAdd(wv, Vector256.Load(source + taps[s] + 8), a1);
+                    }
+                }
+                a0.Store(output + ox);
+                a1.Store(output + ox + 8);
+            }
+            for (; ox + 8 <= ow; ox += 8) Vector8(output, ox, sources, weights, rows, taps, kw, bias);
+            if (ox < ow && ow >= 8)
+            {
+                Vector8(output, ow - 8, sources, weights, rows, taps, kw, bias);
+                return;
+            }
+        }
+        for (; ox < ow; ox++)
+        {
+            float sum = bias;
+            for (int i = 0; i < rows; i++)
+            {
+                float* source = sources[i] + ox, weight = weights[i];
+                for (int s = 0; s < kw; s++) sum += weight[s] * source[taps[s]];
+            }
+            output[ox] = sum;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Vector16(float* output, int ox, float** sources, float** weights, int rows, int* taps, int kw, float bias)
+    {
+        var acc = Vector512.Create(bias);
+        for (int i = 0; i < rows; i++)
+        {
+            float* source = sources[i] + ox, weight = weights[i];
+            for (int s = 0; s < kw; s++) acc = Vector512.FusedMultiplyAdd(Vector512.Create(weight[s]), Vector512.Load(source + taps[s]), acc);
+        }
+        acc.Store(output + ox);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Vector8(float* output, int ox, float** sources, float** weights, int rows, int* taps, int kw, float bias)
+    {
+        var acc = Vector256.Create(bias);
+        for (int i = 0; i < rows; i++)
+        {
+            float* source = sources[i] + ox, weight = weights[i];
+            for (int s = 0; s < kw; s++) acc = Vector256.FusedMultiplyAdd(Vector256.Create(weight[s]), Vector256.Load(source + taps[s]), acc);
+        }
+        acc.Store(output + ox);
+    }
+}
