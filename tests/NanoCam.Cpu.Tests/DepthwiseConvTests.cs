@@ -42,6 +42,7 @@ public class DepthwiseConvTests
     [Theory]
     [InlineData(2, 8, 16, 3, 1, 1, "two outputs per input channel")]
     [InlineData(1, 4, 4, 3, 1, 2, "dilation 2")]
+    [InlineData(1, 4, 4, 5, 2, 2, "stride 2, dilation 2")]
     [InlineData(2, 5, 5, 3, 2, 1, "stride 2 without padding, no bias")]
     [InlineData(1, 3, 3, 1, 1, 1, "1×1")]
     public void DepthwiseForward_AgreesWithNaive_ForMultipliersAndDilation(int batch, int channels, int outputs, int kernel, int stride, int dilation, string what)

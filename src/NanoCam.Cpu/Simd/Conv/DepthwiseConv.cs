@@ -12,7 +12,7 @@ namespace NanoCam.Cpu.Simd.Conv;
 /// (m output channels per input channel). A GEMM would see M = m, K = R·S per channel: too thin to run at speed.
 /// Each input row is copied once per plane into <c>sw</c> zero-padded polyphase rows, P_p[j] = x[iy, sw·j + p − pl],
 /// so that every tap (r, s) of a run of outputs is one contiguous load: x[iy, sw·ox − pl + dw·s] = P_(dw·s mod sw)[ox + ⌊dw·s / sw⌋].
-/// Runs of 64 outputs keep four AVX-512 accumulators (independent FMA chains), then single vectors of 16 and 8, the
+/// Stride 1 reads the whole padded plane as one row instead (see FlatPlane). Runs of 64 outputs keep four AVX-512 accumulators (independent FMA chains), then single vectors of 16 and 8, the
 /// last one overlapping the one before where the row is not a multiple of it, and a scalar loop for rows under 8.
 /// </summary>
 public sealed unsafe class DepthwiseConv : IParallelBody
@@ -55,14 +55,57 @@ public sealed unsafe class DepthwiseConv : IParallelBody
 
     private static void Plane(in Conv2dGeometry g, float* y, float* x, float* w, float bias)
     {
+        if (g.StrideHeight == 1 && g.StrideWidth == 1) FlatPlane(g, y, x, w, bias);
+        else RowPlane(g, y, x, w, bias);
+    }
+
+    /// <summary>The thread's scratch, grown to <paramref name="length"/> floats.</summary>
+    private static float* Scratch(long length)
+    {
+        var buffer = _rows;
+        if (buffer is null || buffer.Length < length) _rows = buffer = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
+        return (float*)Unsafe.AsPointer(ref buffer[0]);
+    }
+
+    /// <summary>
+    /// Stride 1: the plane zero-padded to Hp × Wp (Wp = W + pl + pr) and read as one long row Q, so that every tap (r, s) is
+    /// one offset, y[oy, ox] = Z[oy·Wp + ox] with Z[t] = b + Σ_r Σ_s w[r, s] · Q[t + dh·r·Wp + dw·s]: rows of 7 or 14 outputs
+    /// still fill whole vectors (the Wp − OW columns of Z between rows are computed and dropped).
+    /// </summary>
+    private static void FlatPlane(in Conv2dGeometry g, float* y, float* x, float* w, float bias)
+    {
+        int h = g.InputHeight, width = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth, kh = g.KernelHeight, kw = g.KernelWidth;
+        int wp = g.InputWidth + g.PadLeft + g.PadRight, hp = g.InputHeight + g.PadTop + g.PadBottom;
+        int reach = g.DilationWidth * (kw - 1);
+        long flat = (long)hp * wp + reach, outputs = (long)oh * wp;
+        float* q = Scratch(flat + outputs);
+        float* z = q + flat;
+        for (int i = 0; i < hp; i++)
+        {
+            int iy = i - g.PadTop;
+            if ((uint)iy < (uint)h) PaddedRow(q + (long)i * wp, x + (long)iy * width, width, g.PadLeft, wp);
+            else new Span<float>(q + (long)i * wp, wp).Clear();
+        }
+        new Span<float>(q + (long)hp * wp, reach).Clear();
+        int* taps = stackalloc int[kh * kw];
+        for (int r = 0; r < kh; r++)
+            for (int s = 0; s < kw; s++) taps[r * kw + s] = g.DilationHeight * r * wp + g.DilationWidth * s;
+        float** sources = stackalloc float*[1];
+        float** weights = stackalloc float*[1];
+        sources[0] = q;
+        weights[0] = w;
+        OutputRow(z, checked((int)outputs), sources, weights, 1, taps, kh * kw, bias);
+        for (int oy = 0; oy < oh; oy++) new ReadOnlySpan<float>(z + (long)oy * wp, ow).CopyTo(new Span<float>(y + (long)oy * ow, ow));
+    }
+
+    /// <summary>Other strides: output row by output row over the polyphase rows of the input rows it reads.</summary>
+    private static void RowPlane(in Conv2dGeometry g, float* y, float* x, float* w, float bias)
+    {
         int h = g.InputHeight, width = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth;
         int kh = g.KernelHeight, kw = g.KernelWidth, sw = g.StrideWidth, length = PhaseLength(g);
         int rowFloats = sw * length;
         // The polyphase rows of the plane, then one padded row (stride 2 splits it into its phases).
-        long needed = (long)h * rowFloats + 32 * ((length + 15) / 16);
-        var buffer = _rows;
-        if (buffer is null || buffer.Length < needed) _rows = buffer = GC.AllocateUninitializedArray<float>(checked((int)needed), pinned: true);
-        float* rows = (float*)Unsafe.AsPointer(ref buffer[0]);
+        float* rows = Scratch((long)h * rowFloats + 32 * ((length + 15) / 16));
         float* padded = rows + (long)h * rowFloats;
         for (int iy = 0; iy < h; iy++) PhaseRow(rows + (long)iy * rowFloats, x + (long)iy * width, width, sw, g.PadLeft, length, padded);
 
