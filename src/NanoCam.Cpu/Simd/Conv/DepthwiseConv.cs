@@ -7,13 +7,16 @@ namespace NanoCam.Cpu.Simd.Conv;
 
 /// <summary>
 /// Depthwise convolution forward (one input channel per group: MobileNet's, MnasNet's, ShuffleNet's and ConvNeXt's
-/// spatial filters) as direct sums along output rows, one (image, output channel) plane per task:
+/// spatial filters) as direct sums, one (image, output channel) plane per task:
 ///   y[n, k, oy, ox] = b[k] + Σ_r Σ_s w[k, 0, r, s] · x[n, k / m, sh·oy − pt + dh·r, sw·ox − pl + dw·s]
 /// (m output channels per input channel). A GEMM would see M = m, K = R·S per channel: too thin to run at speed.
-/// Each input row is copied once per plane into <c>sw</c> zero-padded polyphase rows, P_p[j] = x[iy, sw·j + p − pl],
-/// so that every tap (r, s) of a run of outputs is one contiguous load: x[iy, sw·ox − pl + dw·s] = P_(dw·s mod sw)[ox + ⌊dw·s / sw⌋].
-/// Stride 1 reads the whole padded plane as one row instead (see FlatPlane). Runs of 64 outputs keep four AVX-512 accumulators (independent FMA chains), then single vectors of 16 and 8, the
-/// last one overlapping the one before where the row is not a multiple of it, and a scalar loop for rows under 8.
+/// The zero-padded plane X is split once into its sh·sw polyphase planes P_ab[i, j] = X[sh·i + a, sw·j + b], each
+/// Hq × Wq (Wq = OW + ⌊dw·(S−1)/sw⌋) and read as one long row, so that every tap (r, s) is one offset from one base:
+///   X[sh·oy + dh·r, sw·ox + dw·s] = P_ab[oy + ⌊dh·r/sh⌋, ox + ⌊dw·s/sw⌋],  a = dh·r mod sh, b = dw·s mod sw,
+/// and y[oy, ox] = Z[oy·Wq + ox] with Z[t] = b + Σ_r Σ_s w[r, s] · P_ab[t + ⌊dh·r/sh⌋·Wq + ⌊dw·s/sw⌋] over t &lt; OH·Wq (the
+/// Wq − OW columns between output rows are computed and dropped): maps of 7 or 14 columns still fill whole vectors.
+/// Runs of 64 outputs keep four AVX-512 accumulators (independent FMA chains), then single vectors of 16 and 8, the
+/// last one overlapping the one before where the row is not a multiple of it, and a scalar loop under 8.
 /// </summary>
 public sealed unsafe class DepthwiseConv : IParallelBody
 {
@@ -50,13 +53,42 @@ public sealed unsafe class DepthwiseConv : IParallelBody
         Plane(g, y, x, w, _bias == null ? 0f : _bias[k]);
     }
 
-    /// <summary>Length of one polyphase row: the outputs of a row plus the farthest tap's offset within its phase.</summary>
-    private static int PhaseLength(in Conv2dGeometry g) => g.OutputWidth + g.DilationWidth * (g.KernelWidth - 1) / g.StrideWidth + 1;
-
     private static void Plane(in Conv2dGeometry g, float* y, float* x, float* w, float bias)
     {
-        if (g.StrideHeight == 1 && g.StrideWidth == 1) FlatPlane(g, y, x, w, bias);
-        else RowPlane(g, y, x, w, bias);
+        int h = g.InputHeight, width = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth, kh = g.KernelHeight, kw = g.KernelWidth;
+        int sh = g.StrideHeight, sw = g.StrideWidth;
+        int rowReach = g.DilationHeight * (kh - 1) / sh, columnReach = g.DilationWidth * (kw - 1) / sw;
+        int wq = ow + columnReach, hq = oh + rowReach;
+        // Each phase plane, then the columns the last outputs' farthest taps read past it.
+        long planeFloats = (long)hq * wq + columnReach, outputs = (long)oh * wq;
+        int paddedRow = 32 * ((wq + 15) / 16);
+        float* phases = Scratch(sh * sw * planeFloats + outputs + paddedRow);
+        float* z = phases + sh * sw * planeFloats, padded = z + outputs;
+        for (int a = 0; a < sh; a++)
+        {
+            for (int i = 0; i < hq; i++)
+            {
+                // Row i of the planes (a, ·) is padded row sh·i + a: input row sh·i + a − pt, split into its sw phases.
+                int iy = sh * i + a - g.PadTop;
+                float* first = phases + a * sw * planeFloats + (long)i * wq;
+                if ((uint)iy < (uint)h) PhaseRow(first, planeFloats, x + (long)iy * width, width, sw, g.PadLeft, wq, padded);
+                else for (int b = 0; b < sw; b++) new Span<float>(first + b * planeFloats, wq).Clear();
+            }
+            for (int b = 0; b < sw; b++) new Span<float>(phases + (a * sw + b) * planeFloats + (long)hq * wq, columnReach).Clear();
+        }
+        int* taps = stackalloc int[kh * kw];
+        for (int r = 0; r < kh; r++)
+            for (int s = 0; s < kw; s++)
+            {
+                int dr = g.DilationHeight * r, ds = g.DilationWidth * s;
+                taps[r * kw + s] = checked((int)((dr % sh * sw + ds % sw) * planeFloats + (long)(dr / sh) * wq + ds / sw));
+            }
+        float** sources = stackalloc float*[1];
+        float** weights = stackalloc float*[1];
+        sources[0] = phases;
+        weights[0] = w;
+        OutputRow(z, checked((int)outputs), sources, weights, 1, taps, kh * kw, bias);
+        for (int oy = 0; oy < oh; oy++) new ReadOnlySpan<float>(z + (long)oy * wq, ow).CopyTo(new Span<float>(y + (long)oy * ow, ow));
     }
 
     /// <summary>The thread's scratch, grown to <paramref name="length"/> floats.</summary>
@@ -68,71 +100,11 @@ public sealed unsafe class DepthwiseConv : IParallelBody
     }
 
     /// <summary>
-    /// Stride 1: the plane zero-padded to Hp × Wp (Wp = W + pl + pr) and read as one long row Q, so that every tap (r, s) is
-    /// one offset, y[oy, ox] = Z[oy·Wp + ox] with Z[t] = b + Σ_r Σ_s w[r, s] · Q[t + dh·r·Wp + dw·s]: rows of 7 or 14 outputs
-    /// still fill whole vectors (the Wp − OW columns of Z between rows are computed and dropped).
+    /// The sw zero-padded polyphase components of one input row, <paramref name="phaseStride"/> floats apart:
+    /// P_b[j] = x[sw·j + b − pl] for j &lt; <paramref name="length"/> (0 outside the row). Stride 2 with AVX-512 pads the
+    /// row into <paramref name="padded"/> and splits it 32 floats at a time (two-source permutes).
     /// </summary>
-    private static void FlatPlane(in Conv2dGeometry g, float* y, float* x, float* w, float bias)
-    {
-        int h = g.InputHeight, width = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth, kh = g.KernelHeight, kw = g.KernelWidth;
-        int wp = g.InputWidth + g.PadLeft + g.PadRight, hp = g.InputHeight + g.PadTop + g.PadBottom;
-        int reach = g.DilationWidth * (kw - 1);
-        long flat = (long)hp * wp + reach, outputs = (long)oh * wp;
-        float* q = Scratch(flat + outputs);
-        float* z = q + flat;
-        for (int i = 0; i < hp; i++)
-        {
-            int iy = i - g.PadTop;
-            if ((uint)iy < (uint)h) PaddedRow(q + (long)i * wp, x + (long)iy * width, width, g.PadLeft, wp);
-            else new Span<float>(q + (long)i * wp, wp).Clear();
-        }
-        new Span<float>(q + (long)hp * wp, reach).Clear();
-        int* taps = stackalloc int[kh * kw];
-        for (int r = 0; r < kh; r++)
-            for (int s = 0; s < kw; s++) taps[r * kw + s] = g.DilationHeight * r * wp + g.DilationWidth * s;
-        float** sources = stackalloc float*[1];
-        float** weights = stackalloc float*[1];
-        sources[0] = q;
-        weights[0] = w;
-        OutputRow(z, checked((int)outputs), sources, weights, 1, taps, kh * kw, bias);
-        for (int oy = 0; oy < oh; oy++) new ReadOnlySpan<float>(z + (long)oy * wp, ow).CopyTo(new Span<float>(y + (long)oy * ow, ow));
-    }
-
-    /// <summary>Other strides: output row by output row over the polyphase rows of the input rows it reads.</summary>
-    private static void RowPlane(in Conv2dGeometry g, float* y, float* x, float* w, float bias)
-    {
-        int h = g.InputHeight, width = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth;
-        int kh = g.KernelHeight, kw = g.KernelWidth, sw = g.StrideWidth, length = PhaseLength(g);
-        int rowFloats = sw * length;
-        // The polyphase rows of the plane, then one padded row (stride 2 splits it into its phases).
-        float* rows = Scratch((long)h * rowFloats + 32 * ((length + 15) / 16));
-        float* padded = rows + (long)h * rowFloats;
-        for (int iy = 0; iy < h; iy++) PhaseRow(rows + (long)iy * rowFloats, x + (long)iy * width, width, sw, g.PadLeft, length, padded);
-
-        // Tap s of a padded row: phase (dw·s mod sw), offset ⌊dw·s / sw⌋.
-        int* taps = stackalloc int[kw];
-        for (int s = 0; s < kw; s++) taps[s] = g.DilationWidth * s % sw * length + g.DilationWidth * s / sw;
-        float** sources = stackalloc float*[kh];
-        float** weights = stackalloc float*[kh];
-        for (int oy = 0; oy < oh; oy++)
-        {
-            int count = 0;
-            for (int r = 0; r < kh; r++)
-            {
-                int iy = oy * g.StrideHeight - g.PadTop + r * g.DilationHeight;
-                if ((uint)iy >= (uint)h) continue;
-                sources[count] = rows + (long)iy * rowFloats;
-                weights[count++] = w + r * kw;
-            }
-            OutputRow(y + (long)oy * ow, ow, sources, weights, count, taps, kw, bias);
-        }
-    }
-
-    /// <summary>
-    /// The sw zero-padded polyphase components of one input row: P_p[j] = x[sw·j + p − pl] (0 outside the row). Stride 2
-    /// with AVX-512 pads the row into <paramref name="padded"/> and splits it 32 floats at a time (two-source permutes).
-    /// </summary>
-    private static void PhaseRow(float* dst, float* x, int width, int sw, int padLeft, int length, float* padded)
+    private static void PhaseRow(float* dst, long phaseStride, float* x, int width, int sw, int padLeft, int length, float* padded)
     {
         if (sw == 1)
         {
@@ -143,7 +115,7 @@ public sealed unsafe class DepthwiseConv : IParallelBody
         {
             int blocks = (length + 15) / 16;
             PaddedRow(padded, x, width, padLeft, 32 * blocks);
-            float* even = dst, odd = dst + length;
+            float* even = dst, odd = dst + phaseStride;
             var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             var odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
             int j = 0;
@@ -156,12 +128,12 @@ public sealed unsafe class DepthwiseConv : IParallelBody
             for (; j < length; j++) (even[j], odd[j]) = (padded[2 * j], padded[2 * j + 1]);
             return;
         }
-        for (int p = 0; p < sw; p++)
+        for (int b = 0; b < sw; b++)
         {
-            float* phase = dst + p * length;
+            float* phase = dst + b * phaseStride;
             for (int j = 0; j < length; j++)
             {
-                int t = sw * j + p - padLeft;
+                int t = sw * j + b - padLeft;
                 phase[j] = (uint)t < (uint)width ? x[t] : 0f;
             }
         }
