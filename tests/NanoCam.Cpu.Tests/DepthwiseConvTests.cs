@@ -9,7 +9,7 @@ namespace NanoCam.Cpu.Tests;
 /// The depthwise convolution kernel (DepthwiseConv: one input channel per group) against the naive reference: every
 /// kernel size of 3, 5 and 7 × stride 1 and 2 × no, "same" and uneven padding × widths that leave every vector tail
 /// (5 to 141 columns: scalar rows, single 8- and 16-wide vectors, the overlapping last vector, runs of 64) × batch 1 and 3,
-/// at 1 and 2 threads.
+/// at 1 and 2 threads; the input gradient (added and written) of each case too.
 /// </summary>
 public class DepthwiseConvTests
 {
@@ -56,6 +56,16 @@ public class DepthwiseConvTests
     }
 
     [Fact]
+    public void AppliesBackwardInput_OnlyForStrideOneAndOneOutputPerChannel()
+    {
+        Assert.True(DepthwiseConv.AppliesBackwardInput(new Conv2dGeometry(1, 8, 9, 9, 8, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 8)));
+        Assert.False(DepthwiseConv.AppliesBackwardInput(new Conv2dGeometry(1, 8, 9, 9, 8, 3, 3, StrideHeight: 2, StrideWidth: 2, Groups: 8)));
+        Assert.False(DepthwiseConv.AppliesBackwardInput(new Conv2dGeometry(1, 8, 9, 9, 16, 3, 3, Groups: 8)));
+        // Padding wider than the kernel's reach would need a negative pad on the turned kernel.
+        Assert.False(DepthwiseConv.AppliesBackwardInput(new Conv2dGeometry(1, 8, 9, 9, 8, 3, 3, PadTop: 3, Groups: 8)));
+    }
+
+    [Fact]
     public void Applies_OnlyWhenEachGroupHasOneInputChannel()
     {
         Assert.True(DepthwiseConv.Applies(new Conv2dGeometry(1, 32, 8, 8, 32, 3, 3, Groups: 32)));
@@ -93,6 +103,28 @@ public class DepthwiseConvTests
             actual.Span.Fill(float.NaN);   // every output is written
             simd.Conv2dForward(actual, input, weight, bias, g);
             AssertClose(expected, actual, 1e-5f, $"{what} {g} threads={simd.Threads}");
+        }
+        InputGradientAgreesWithNaive(g, weight, what);
+    }
+
+    /// <summary>dX added to and written, against the naive kernel (the direct path for stride 1 and one output per channel, the GEMMs otherwise).</summary>
+    private static void InputGradientAgreesWithNaive(Conv2dGeometry g, Tensor weight, string what)
+    {
+        var rng = new Random(g.InputWidth * 7 + g.KernelHeight);
+        var dOutput = Random(rng, g.OutputShape.ToArray());
+        var start = Random(rng, g.InputShape.ToArray());
+        var added = Clone(start);
+        Naive.Conv2dBackwardInput(added, dOutput, weight, g);
+        var written = Tensor.Zeros(g.InputShape);
+        Naive.Conv2dBackwardInput(written, dOutput, weight, g);
+        foreach (var simd in Simd)
+        {
+            var actual = Clone(start);
+            simd.Conv2dBackwardInput(actual, dOutput, weight, g);
+            AssertClose(added, actual, 1e-5f, $"backward input, added, {what} {g} threads={simd.Threads}");
+            actual.Span.Fill(float.NaN);
+            simd.Conv2dBackwardInput(actual, dOutput, weight, g, accumulate: false);
+            AssertClose(written, actual, 1e-5f, $"backward input, written, {what} {g} threads={simd.Threads}");
         }
     }
 }

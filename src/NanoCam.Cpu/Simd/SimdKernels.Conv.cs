@@ -19,8 +19,9 @@ public sealed unsafe partial class SimdKernels
     // undilated ones on the map's polyphase components (DilatedPhases), which Winograd then takes.
     // A batch of at least two images is split across threads image by image (each chunk with its own GEMM and
     // scratch, weight gradients reduced in chunk order); a single image uses the threaded GEMM instead.
-    // Depthwise convolutions (one input channel per group) run forward as direct row sums (DepthwiseConv), planes split
-    // across threads; their input and weight gradients take the per-group GEMMs below.
+    // Depthwise convolutions (one input channel per group) run forward as direct sums (DepthwiseConv), planes split
+    // across threads, and so does the input gradient of stride-1 ones with one output channel per input channel; the
+    // other input gradients and every weight gradient take the per-group GEMMs below.
 
     /// <summary>BackwardInputWrite: dX = … (its old contents ignored) rather than dX += ….</summary>
     private enum ConvPass { Forward, BackwardInput, BackwardInputWrite, BackwardWeight }
@@ -43,8 +44,8 @@ public sealed unsafe partial class SimdKernels
     private readonly DepthwiseConv _depthwise = new();
 
     /// <summary>
-    /// Whether depthwise convolutions run forward on <see cref="DepthwiseConv"/> (the default) rather than as one GEMM
-    /// per channel; off only to measure one against the other.
+    /// Whether depthwise convolutions run forward (and stride-1 ones backward to the input) on <see cref="DepthwiseConv"/>
+    /// (the default) rather than as one GEMM per channel; off only to measure one against the other.
     /// </summary>
     public bool DepthwiseKernel { get; init; } = true;
 
@@ -88,6 +89,11 @@ public sealed unsafe partial class SimdKernels
         if (pass == ConvPass.Forward && RunsDepthwise(g))
         {
             _depthwise.Forward(g, output, image, w, bias, _pool);
+            return;
+        }
+        if (pass is ConvPass.BackwardInput or ConvPass.BackwardInputWrite && DepthwiseKernel && DepthwiseConv.AppliesBackwardInput(g))
+        {
+            _depthwise.BackwardInput(g, image, output, w, accumulate: pass == ConvPass.BackwardInput, _pool);
             return;
         }
         int chunks = Threads > 1 && g.Batch > 1 ? Math.Min(Threads, g.Batch) : 1;

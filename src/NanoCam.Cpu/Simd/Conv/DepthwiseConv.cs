@@ -24,18 +24,54 @@ public sealed unsafe class DepthwiseConv : IParallelBody
 
     private Conv2dGeometry _g;
     private float* _y, _x, _w, _bias;
+    private bool _accumulate;
+    private float[] _flipped = [];
 
     /// <summary>Whether this geometry runs here: one input channel per group (any multiplier, kernel, stride, padding and dilation).</summary>
     public static bool Applies(in Conv2dGeometry g) => g.Groups > 1 && g.InputChannelsPerGroup == 1;
 
+    /// <summary>
+    /// Whether the input gradient of <paramref name="g"/> runs here: one output channel per input channel and stride 1,
+    /// where dX is a depthwise convolution of dY (see <see cref="BackwardInput"/>).
+    /// </summary>
+    public static bool AppliesBackwardInput(in Conv2dGeometry g) =>
+        Applies(g) && g.OutputChannelsPerGroup == 1 && g.StrideHeight == 1 && g.StrideWidth == 1
+        && g.PadTop <= g.DilationHeight * (g.KernelHeight - 1) && g.PadBottom <= g.DilationHeight * (g.KernelHeight - 1)
+        && g.PadLeft <= g.DilationWidth * (g.KernelWidth - 1) && g.PadRight <= g.DilationWidth * (g.KernelWidth - 1);
+
     /// <summary>y = conv(x, w) + b over the whole batch, planes split across <paramref name="pool"/> (inline without one).</summary>
-    public void Forward(in Conv2dGeometry g, float* y, float* x, float* w, float* bias, CpuThreadPool? pool)
+    public void Forward(in Conv2dGeometry g, float* y, float* x, float* w, float* bias, CpuThreadPool? pool) =>
+        Run(g, y, x, w, bias, accumulate: false, pool);
+
+    /// <summary>
+    /// dX (+)= the input gradient of a stride-1 depthwise convolution: dX[c, i, j] = Σ_r Σ_s w[c, r, s] · dY[c, i + pt − dh·r, j + pl − dw·s],
+    /// the forward convolution of dY with the kernel turned by 180° (w'[r, s] = w[R−1−r, S−1−s]) and pads
+    /// dh·(R−1) − pt, dw·(S−1) − pl, dh·(R−1) − pb, dw·(S−1) − pr, which gives back the H × W map.
+    /// </summary>
+    public void BackwardInput(in Conv2dGeometry g, float* dx, float* dy, float* w, bool accumulate, CpuThreadPool? pool)
+    {
+        if (!AppliesBackwardInput(g)) throw new ArgumentException($"depthwise backward input: {g} is not a stride-1 depthwise convolution");
+        int taps = g.KernelHeight * g.KernelWidth;
+        if (_flipped.Length < g.WeightSize) _flipped = GC.AllocateUninitializedArray<float>(g.WeightSize, pinned: true);
+        for (int c = 0; c < g.OutputChannels; c++)
+            for (int t = 0; t < taps; t++) _flipped[c * taps + t] = w[c * taps + taps - 1 - t];
+        int rowReach = g.DilationHeight * (g.KernelHeight - 1), columnReach = g.DilationWidth * (g.KernelWidth - 1);
+        var turned = g with
+        {
+            InputHeight = g.OutputHeight, InputWidth = g.OutputWidth,
+            PadTop = rowReach - g.PadTop, PadLeft = columnReach - g.PadLeft, PadBottom = rowReach - g.PadBottom, PadRight = columnReach - g.PadRight,
+        };
+        fixed (float* flipped = _flipped) Run(turned, dx, dy, flipped, null, accumulate, pool);
+    }
+
+    private void Run(in Conv2dGeometry g, float* y, float* x, float* w, float* bias, bool accumulate, CpuThreadPool? pool)
     {
         _g = g;
         _y = y;
         _x = x;
         _w = w;
         _bias = bias;
+        _accumulate = accumulate;
         int planes = g.Batch * g.OutputChannels;
         if (pool is null || pool.Threads == 1) for (int i = 0; i < planes; i++) Execute(i);
         else pool.For(planes, this);
@@ -50,10 +86,10 @@ public sealed unsafe class DepthwiseConv : IParallelBody
         float* x = _x + ((long)n * g.InputChannels + k / multiplier) * g.InputHeight * g.InputWidth;
         float* y = _y + (long)plane * g.OutputHeight * g.OutputWidth;
         float* w = _w + (long)k * g.KernelHeight * g.KernelWidth;
-        Plane(g, y, x, w, _bias == null ? 0f : _bias[k]);
+        Plane(g, y, x, w, _bias == null ? 0f : _bias[k], _accumulate);
     }
 
-    private static void Plane(in Conv2dGeometry g, float* y, float* x, float* w, float bias)
+    private static void Plane(in Conv2dGeometry g, float* y, float* x, float* w, float bias, bool accumulate)
     {
         int h = g.InputHeight, width = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth, kh = g.KernelHeight, kw = g.KernelWidth;
         int sh = g.StrideHeight, sw = g.StrideWidth;
@@ -88,7 +124,13 @@ public sealed unsafe class DepthwiseConv : IParallelBody
         sources[0] = phases;
         weights[0] = w;
         OutputRow(z, checked((int)outputs), sources, weights, 1, taps, kh * kw, bias);
-        for (int oy = 0; oy < oh; oy++) new ReadOnlySpan<float>(z + (long)oy * wq, ow).CopyTo(new Span<float>(y + (long)oy * ow, ow));
+        for (int oy = 0; oy < oh; oy++)
+        {
+            var row = new ReadOnlySpan<float>(z + (long)oy * wq, ow);
+            var target = new Span<float>(y + (long)oy * ow, ow);
+            if (accumulate) System.Numerics.Tensors.TensorPrimitives.Add(target, row, target);
+            else row.CopyTo(target);
+        }
     }
 
     /// <summary>The thread's scratch, grown to <paramref name="length"/> floats.</summary>
