@@ -20,7 +20,7 @@ namespace NanoCam.Cpu.Simd.Conv;
 /// </summary>
 public sealed unsafe class DepthwiseConv : IParallelBody
 {
-    [ThreadStatic] private static float[]? _rows;
+    [ThreadStatic] private static float[]? _scratch;
 
     private Conv2dGeometry _g;
     private float* _y, _x, _w, _bias;
@@ -136,8 +136,8 @@ public sealed unsafe class DepthwiseConv : IParallelBody
     /// <summary>The thread's scratch, grown to <paramref name="length"/> floats.</summary>
     private static float* Scratch(long length)
     {
-        var buffer = _rows;
-        if (buffer is null || buffer.Length < length) _rows = buffer = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
+        var buffer = _scratch;
+        if (buffer is null || buffer.Length < length) _scratch = buffer = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
         return (float*)Unsafe.AsPointer(ref buffer[0]);
     }
 
