@@ -19,6 +19,9 @@ public sealed unsafe partial class SimdKernels
     // undilated ones on the map's polyphase components (DilatedPhases), which Winograd then takes.
     // A batch of at least two images is split across threads image by image (each chunk with its own GEMM and
     // scratch, weight gradients reduced in chunk order); a single image uses the threaded GEMM instead.
+    // Depthwise convolutions (one input channel per group) run forward as direct sums (DepthwiseConv), planes split
+    // across threads, and so does the input gradient of stride-1 ones with one output channel per input channel; the
+    // other input gradients and every weight gradient take the per-group GEMMs below.
 
     /// <summary>BackwardInputWrite: dX = … (its old contents ignored) rather than dX += ….</summary>
     private enum ConvPass { Forward, BackwardInput, BackwardInputWrite, BackwardWeight }
@@ -38,6 +41,16 @@ public sealed unsafe partial class SimdKernels
     private const int FewPatchRows = 16;
 
     private readonly ConvJob _convJob = new();
+    private readonly DepthwiseConv _depthwise = new();
+
+    /// <summary>
+    /// Whether depthwise convolutions run forward (and stride-1 ones backward to the input) on <see cref="DepthwiseConv"/>
+    /// (the default) rather than as one GEMM per channel; off only to measure one against the other.
+    /// </summary>
+    public bool DepthwiseKernel { get; init; } = true;
+
+    /// <summary>Whether this instance runs <paramref name="g"/> forward on the depthwise kernel.</summary>
+    internal bool RunsDepthwise(in Conv2dGeometry g) => DepthwiseKernel && DepthwiseConv.Applies(g);
     private ConvScratch[] _convScratch = [];
 
     public void Conv2dForward(Tensor output, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g)
@@ -73,6 +86,16 @@ public sealed unsafe partial class SimdKernels
     /// <summary>out: output (forward) or dOutput; image: input or dInput; w: weight or dWeight.</summary>
     private void RunConv(ConvPass pass, Conv2dGeometry g, float* output, float* image, float* w, float* bias)
     {
+        if (pass == ConvPass.Forward && RunsDepthwise(g))
+        {
+            _depthwise.Forward(g, output, image, w, bias, _pool);
+            return;
+        }
+        if (pass is ConvPass.BackwardInput or ConvPass.BackwardInputWrite && DepthwiseKernel && DepthwiseConv.AppliesBackwardInput(g))
+        {
+            _depthwise.BackwardInput(g, image, output, w, accumulate: pass == ConvPass.BackwardInput, _pool);
+            return;
+        }
         int chunks = Threads > 1 && g.Batch > 1 ? Math.Min(Threads, g.Batch) : 1;
         EnsureScratch(chunks, g, pass == ConvPass.BackwardWeight);
         _convJob.Set(this, pass, g, output, image, w, bias, chunks);

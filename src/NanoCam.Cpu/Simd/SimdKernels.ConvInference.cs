@@ -8,7 +8,7 @@ public sealed unsafe partial class SimdKernels
     // Inference convolution (no-grad passes). Where the implicit GEMM runs (every geometry Winograd does not take), the
     // weight is packed once (PrepareConv2dWeight) and each call runs PrepackedGemm: no packing of A, the bias and the
     // ReLU applied to each finished block of C while it is in cache, C written straight into the output's channel slice
-    // (a concat buffer). Winograd geometries run the training forward into the slice and a ReLU pass over it.
+    // (a concat buffer). Winograd and depthwise geometries run the training forward into the slice and a ReLU pass over it.
 
     private IPrepackedGemm? _prepackedGemm;
 
@@ -17,7 +17,7 @@ public sealed unsafe partial class SimdKernels
     public PreparedConvWeight? PrepareConv2dWeight(Tensor weight, Conv2dGeometry g)
     {
         if (weight.Size != g.WeightSize) throw new ArgumentException($"conv2d prepare: weight has shape {weight.Shape}, expected {g.WeightShape}");
-        if (WinogradConv.Applies(g)) return null;
+        if (WinogradConv.Applies(g) || RunsDepthwise(g)) return null;
         int kg = g.OutputChannelsPerGroup, crs = g.InputChannelsPerGroup * g.KernelHeight * g.KernelWidth;
         var groups = new PackedWeights[g.Groups];
         for (int group = 0; group < g.Groups; group++)

@@ -1,0 +1,158 @@
+using BenchmarkDotNet.Attributes;
+using NanoCam.Autodiff;
+using NanoCam.Benchmarks.Infrastructure;
+using NanoCam.Benchmarks.Onnx;
+using NanoCam.Cpu.Simd;
+using NanoCam.Imaging;
+using NanoCam.Onnx;
+
+namespace NanoCam.Benchmarks;
+
+/// <summary>
+/// The forward pass of every ONNX model of shared/data/models/zoo, SqueezeNet 1.1 and, where /work/fullsize (or
+/// NANOCAM_FULLSIZE) holds them, the full-size torchvision classifiers: NanoCam (no-grad tape reused from call to call,
+/// the SIMD backend) against ONNX Runtime (every graph optimisation, the same thread count) on the model's stored input
+/// (random values where it has none). The first outputs must agree within 1e-4 of the largest before either is timed.
+/// NanoCamForwardDepthwiseGemm runs depthwise convolutions as one GEMM per channel, as before the direct kernel.
+/// NANOCAM_ZOO_MODELS=a,b keeps the named cases; a model that is absent is skipped with a line saying so.
+/// </summary>
+[MemoryDiagnoser]
+public class ModelZooBenchmarks : IFlopCounted
+{
+    [ParamsSource(nameof(Models))]
+    public string Model { get; set; } = "";
+
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    private OnnxModel _model = null!;
+    private Tensor _input = null!;
+    private SimdKernels? _simd, _simdGemm;
+    private Tape _tape = null!, _tapeGemm = null!;
+    private OrtSingleNode? _onnxRuntime;
+
+    private const string Zoo = "zoo/", Full = "full/", SqueezeNet = "squeezenet1.1";
+
+    private static string FullSizeDirectory => Environment.GetEnvironmentVariable("NANOCAM_FULLSIZE") is { Length: > 0 } dir ? dir : "/work/fullsize";
+
+    /// <summary>squeezenet1.1, zoo/NAME for each zoo model, full/NAME for each full-size one; NANOCAM_ZOO_MODELS filters by name.</summary>
+    public static IEnumerable<string> Models()
+    {
+        var models = new List<string>();
+        string squeezeNet = SharedData.Path("models", "SqueezeNet_fp32_from_fp16.onnx");
+        if (File.Exists(squeezeNet)) models.Add(SqueezeNet);
+        else Console.WriteLine($"ModelZooBenchmarks: {squeezeNet} is absent: SqueezeNet skipped");
+        string zoo = SharedData.Path("models", "zoo");
+        if (Directory.Exists(zoo)) models.AddRange(Directory.GetFiles(zoo, "*.onnx").Select(f => Zoo + Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal));
+        else Console.WriteLine($"ModelZooBenchmarks: {zoo} is absent: the zoo models skipped");
+        if (Directory.Exists(FullSizeDirectory))
+            models.AddRange(Directory.GetFiles(FullSizeDirectory, "*.onnx").Select(f => Full + Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal));
+        else Console.WriteLine($"ModelZooBenchmarks: {FullSizeDirectory} is absent: the full-size models skipped");
+        if (Environment.GetEnvironmentVariable("NANOCAM_ZOO_MODELS") is not { Length: > 0 } filter) return models;
+        var wanted = filter.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        foreach (var name in wanted.Where(w => !models.Any(m => Matches(m, w))))
+            Console.WriteLine($"ModelZooBenchmarks: {name} is absent: skipped");
+        return models.Where(m => wanted.Any(w => Matches(m, w))).ToList();
+    }
+
+    private static bool Matches(string model, string wanted) => model == wanted || model.EndsWith("/" + wanted, StringComparison.Ordinal);
+
+    private static string ModelPath(string model) =>
+        model == SqueezeNet ? SharedData.Path("models", "SqueezeNet_fp32_from_fp16.onnx")
+        : model.StartsWith(Zoo, StringComparison.Ordinal) ? SharedData.Path("models", "zoo", model[Zoo.Length..] + ".onnx")
+        : Path.Combine(FullSizeDirectory, model[Full.Length..] + ".onnx");
+
+    /// <summary>The model's stored input (NAME.input.npy beside it), else uniform values in [−1, 1] of its declared shape.</summary>
+    private static Tensor InputFor(string path, OnnxModel model)
+    {
+        string stored = Path.ChangeExtension(path, ".input.npy");
+        if (File.Exists(stored))
+        {
+            var (data, shape) = Npy.Read(stored);
+            return Tensor.FromArray(data, shape);
+        }
+        var dims = model.DeclaredInputDims();
+        var rng = new Random(1);
+        var values = new float[dims.Aggregate(1, (p, d) => p * d)];
+        for (int i = 0; i < values.Length; i++) values[i] = (float)(rng.NextDouble() * 2 - 1);
+        return Tensor.FromArray(values, dims);
+    }
+
+    [GlobalSetup(Targets = [nameof(NanoCamForward), nameof(NanoCamForwardDepthwiseGemm)])]
+    public void SetupNanoCam()
+    {
+        string path = ModelPath(Model);
+        _model = OnnxModel.Load(path);
+        _input = InputFor(path, _model);
+        _simd = new SimdKernels(Threads);
+        _simdGemm = new SimdKernels(Threads) { DepthwiseKernel = false };
+        _tape = new Tape(_simd) { GradEnabled = false };
+        _tapeGemm = new Tape(_simdGemm) { GradEnabled = false };
+    }
+
+    [GlobalSetup(Target = nameof(OnnxRuntimeForward))]
+    public void SetupOnnxRuntime()
+    {
+        SetupNanoCam();
+        var ours = NanoCamForward();
+        var expected = ours.ToArray();
+        var output = new float[expected.Length];
+        _onnxRuntime = new OrtSingleNode(File.ReadAllBytes(ModelPath(Model)), Threads,
+            [(_model.Inputs[0].Name, _input.ToArray(), _input.Shape.ToArray().Select(d => (long)d).ToArray())],
+            (_model.OutputNames[0], output, ours.Shape.ToArray().Select(d => (long)d).ToArray()));
+        _onnxRuntime.Run();
+        // Both engines must compute the same outputs (and the GEMM depthwise path the same as the direct one) before either is timed.
+        float error = BenchmarkData.RelativeError(expected, output);
+        if (error > 1e-4f) throw new InvalidOperationException($"NanoCam's {Model} disagrees with ONNX Runtime's (relative error {error})");
+        float gemmError = BenchmarkData.RelativeError(NanoCamForwardDepthwiseGemm().ToArray(), output);
+        if (gemmError > 1e-4f) throw new InvalidOperationException($"NanoCam's {Model} with depthwise GEMMs disagrees with ONNX Runtime's (relative error {gemmError})");
+        Console.WriteLine($"// {Model}: NanoCam against ONNX Runtime, max |Δ| / max |output| = {error:G3} (depthwise as GEMMs: {gemmError:G3})");
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        SimdLifetime.Release(_simd);
+        SimdLifetime.Release(_simdGemm);
+        _onnxRuntime?.Dispose();
+    }
+
+    [Benchmark(Baseline = true)]
+    public void OnnxRuntimeForward() => _onnxRuntime!.Run();
+
+    [Benchmark]
+    public Tensor NanoCamForward()
+    {
+        _tape.Reset();
+        return _model.Run(_tape, _input);
+    }
+
+    [Benchmark]
+    public Tensor NanoCamForwardDepthwiseGemm()
+    {
+        _tapeGemm.Reset();
+        return _model.Run(_tapeGemm, _input);
+    }
+
+    /// <summary>Every case counts the convolutions' multiply-adds × 2 (2·K·C/g·R·S·OH·OW·N per Conv) at the benchmark's input shape.</summary>
+    public static double FlopsPerInvocation(string method, IReadOnlyDictionary<string, object?> parameters)
+    {
+        string model = (string)parameters[nameof(Model)]!;
+        lock (ConvFlops)
+        {
+            if (ConvFlops.TryGetValue(model, out double known)) return known;
+            string path = ModelPath(model);
+            var onnx = OnnxModel.Load(path);
+            var layers = onnx.DescribeLayers(InputFor(path, onnx).Shape.ToArray());
+            double flops = 0;
+            foreach (var (node, layer) in onnx.Nodes.Zip(layers))
+            {
+                if (node.OpType != "Conv" || !onnx.Parameters.TryGetValue(node.Inputs[1], out var weight) || layer.OutputShapes[0] is not { Length: 4 } output) continue;
+                flops += 2.0 * weight.Shape.Size * output[2] * output[3] * output[0];
+            }
+            return ConvFlops[model] = flops;
+        }
+    }
+
+    private static readonly Dictionary<string, double> ConvFlops = [];
+}
