@@ -3,8 +3,8 @@ output, for `nanocam explain --target segmentation:K` on a real segmentation arc
 
     /usr/bin/python3 benchmarks/pytorch/export_segmentation.py OUT_DIR
 writes OUT_DIR/lraspp.onnx, lraspp.input.npy [1, 3, 224, 224], lraspp.output.npy [1, 21, 224, 224] and, for class 1 over
-its predicted pixels, PyTorch's Grad-CAM at backbone layer 16 (lraspp.gradcam-seg1.npy [28, 28]... at that layer's
-resolution). Keep the model out of the repository.
+its predicted pixels, PyTorch's Grad-CAM at backbone layer 16 (lraspp.gradcam.npy, at that layer's resolution) for the
+class the model predicts on most pixels. Keep the model out of the repository.
 """
 import os
 import sys
@@ -38,12 +38,15 @@ def main(out):
     y = model(x)
     handle.remove()
     np.save(os.path.join(out, "lraspp.output.npy"), y.detach().numpy())
-    mask = (y[0].argmax(dim=0) == 1).float()
-    scalar = (y[0, 1] * mask).sum()
+    # The class the random-weight model predicts on most pixels, summed over those pixels.
+    predicted = y[0].argmax(dim=0)
+    k = int(torch.bincount(predicted.flatten()).argmax())
+    mask = (predicted == k).float()
+    scalar = (y[0, k] * mask).sum()
     (g,) = torch.autograd.grad(scalar, feats["a"])
     cam = F.relu((g.mean(dim=(2, 3), keepdim=True) * feats["a"]).sum(dim=1))[0]
-    np.save(os.path.join(out, "lraspp.gradcam-seg1.npy"), cam.detach().numpy())
-    print("pixels predicted class 1:", int(mask.sum()), "cam", tuple(cam.shape))
+    np.save(os.path.join(out, "lraspp.gradcam.npy"), cam.detach().numpy())
+    print(f"class {k} on {int(mask.sum())} pixels; Grad-CAM at backbone['16'] {tuple(cam.shape)}: nanocam explain --target segmentation:{k} --layer model.backbone.16")
 
 
 if __name__ == "__main__":
