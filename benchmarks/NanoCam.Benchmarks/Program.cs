@@ -33,5 +33,5 @@ if (args.Length > 0 && args[0] == "torchvision-zoo")
     }
 }
 var config = DefaultConfig.Instance.AddColumn(GflopsColumn.Instance, OverheadColumn.Absolute, OverheadColumn.Relative);
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+BenchmarkSwitcher.FromAssembly(typeof(GflopsColumn).Assembly).Run(args, config);
 return 0;

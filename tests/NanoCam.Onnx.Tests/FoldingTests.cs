@@ -72,8 +72,8 @@ public sealed class FoldingTests
     {
         var model = Load(DynamicFlatten(), 13);
         var layers = model.DescribeLayers([7, 2, 3, 4]);
-        Assert.Equal([7, 24], layers.Single(l => l.Name == "relu").OutputShapes[0]);
-        Assert.Equal([2], layers.Single(l => l.Name == "concat").OutputShapes[0]);
+        Assert.Equal([7, 24], layers.Single(l => l.Name == "relu").OutputShapes[0]!);
+        Assert.Equal([2], layers.Single(l => l.Name == "concat").OutputShapes[0]!);
     }
 
     [Fact]

@@ -6,7 +6,6 @@ using NanoCam.Data;
 using NanoCam.Explain;
 using NanoCam.Explain.Metrics;
 using NanoCam.Imaging;
-using NanoCam.Nn.Models;
 using Spectre.Console;
 
 namespace NanoCam.Cli.Commands;
