@@ -44,12 +44,16 @@ internal static class CamBenchmarkNetwork
         throw new FileNotFoundException($"{relativePath} not found above {AppContext.BaseDirectory}");
     }
 
-    /// <summary>The methods that run hundreds of forward passes per image (masked or ablated inputs, batched 32 to a pass).</summary>
-    public static readonly string[] MaskedMethods = ["scorecam", "sscam", "iscam", "ablationcam"];
+    /// <summary>
+    /// The methods that run tens to hundreds of passes per image (masked or ablated inputs, batched 32 to a pass; noisy or
+    /// interpolated copies; occluded windows).
+    /// </summary>
+    public static readonly string[] MaskedMethods =
+        ["scorecam", "sscam", "iscam", "ablationcam", "integrated-gradients", "smoothgrad", "smoothgrad-sq", "occlusion"];
 
-    /// <summary>The forward-only baseline, then every other CAM-family method and the two guided methods.</summary>
+    /// <summary>The forward-only baseline, then every other method: the CAM family and the input-space methods.</summary>
     public static IEnumerable<string> FastMethods =>
-        [OverheadForward, .. CamMethods.Names.Except(MaskedMethods), "guided-backprop", "guided-gradcam"];
+        [OverheadForward, .. CamMethods.Names.Except(MaskedMethods), .. InputAttributions.Names.Except(MaskedMethods)];
 
     private const string OverheadForward = Infrastructure.OverheadColumn.ForwardMethod;
 
@@ -60,8 +64,7 @@ internal static class CamBenchmarkNetwork
     public static float Run(CamExplainer explainer, string method, Tensor input) => method switch
     {
         OverheadForward => explainer.ScoresOf(input)[0],
-        "guided-backprop" => GuidedBackprop.Explain(explainer, input, CamTarget.TopPrediction()).Values[0],
-        "guided-gradcam" => GuidedGradCam.Explain(explainer, input, CamTarget.TopPrediction()).Values.Values[0],
+        _ when InputAttributions.Contains(method) => InputAttributions.Create(method).Explain(explainer, input, CamTarget.TopPrediction()).Values[0],
         _ => explainer.Explain(CamMethods.Create(method), input, CamTarget.TopPrediction()).Normalized[0],
     };
 }
