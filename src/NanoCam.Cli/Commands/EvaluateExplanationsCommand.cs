@@ -21,8 +21,9 @@ public static class EvaluateExplanationsCommand
 {
     public static Command Create()
     {
-        var model = CliOptions.Path("--model", "checkpoint (.safetensors with its .json beside it)", PathRole.Checkpoint, required: true);
-        var data = CliOptions.Make("--data", $"images to explain: {DataSpec.ValidForms}", "shapes");
+        var model = CliOptions.Path("--model", "a NanoCam checkpoint (.safetensors with its .json beside it) or an .onnx file", PathRole.Model, required: true);
+        var data = CliOptions.Make("--data", $"images to explain: {DataSpec.ValidForms}, or a folder of images (DIR/*.png, or DIR/CLASS/*.png)", "shapes");
+        var labels = CliOptions.Make<string?>("--labels", "class names, one per line (or a JSON array), for ONNX models", null);
         var split = CliOptions.Make("--split", "split of --data (train|test)", "test");
         var methods = CliOptions.Make("--methods", $"all, or a comma-separated list of: {string.Join(", ", MethodList.All)}", "all");
         methods.Validators.Add(result => { if (MethodList.Problem(result.GetValueOrDefault<string>() ?? "", "--methods") is { } problem) result.AddError(problem); });
@@ -39,8 +40,10 @@ public static class EvaluateExplanationsCommand
         var threads = CliOptions.Threads();
         var command = new Command("evaluate-explanations", "Score every explanation method on a data set: faithfulness, robustness, complexity, localization, sanity, time")
         {
-            model, data, split, methods, layer, count, steps, batch, metrics, noiseRadius, noiseSamples, json, output, threads,
+            model, data, split, methods, layer, count, steps, batch, metrics, noiseRadius, noiseSamples, json, output, threads, labels,
         };
+        var preprocessing = new PreprocessingOptions();
+        preprocessing.AddTo(command);
         command.SetAction(p => CliRunner.Guard(() =>
         {
             var names = ParseMethods(p.GetValue(methods)!);
@@ -49,23 +52,25 @@ public static class EvaluateExplanationsCommand
             var metricList = MetricList.Parse(p.GetValue(metrics)!, "--metrics");
             float radius = OptionChecks.Positive(p.GetValue(noiseRadius), "--noise-radius");
             int samples = OptionChecks.AtLeast(p.GetValue(noiseSamples), 1, "--noise-samples");
-            var trained = TrainedModel.Load(p.GetValue(model)!);
-            var dataset = DataSpec.Parse(p.GetValue(data)!, p.GetValue(split)!);
-            var images = EvaluationImages.Load(dataset, trained.Metadata, imageCount);
-            var explainer = new CamExplainer(new ModuleExplainable(trained.Network, trained.Metadata.Classes), Backends.Create("cpu", p.GetValue(threads)))
-            {
-                PassMemoryBudget = Evaluation.PassMemoryBudget,
-            };
+            var loaded = LoadedModel.Open(p.GetValue(model)!, p.GetValue(labels), preprocessing, p);
+            var network = (loaded.Explainable as ModuleExplainable)?.Model;
+            if (metricList.Sanity && (network is null || loaded.Metadata is null))
+                throw new ArgumentException("the sanity metric re-initialises a NanoCam checkpoint's layers; an imported model's cannot be: leave sanity out of --metrics");
+            var kernels = Backends.Create("cpu", p.GetValue(threads));
+            network?.MoveTo(kernels);
+            var source = DatasetImages.Open(p.GetValue(data)!, p.GetValue(split)!, loaded, EvaluationImages.DefaultChunk);
+            var images = EvaluationImages.From(source, imageCount);
+            var explainer = new CamExplainer(loaded.Explainable, kernels) { PassMemoryBudget = Evaluation.PassMemoryBudget };
             string layerName = p.GetValue(layer) ?? explainer.Model.DefaultLayer;
             var classifier = new ModelClassifier(explainer, images.Channels, images.Height, images.Width);
-            var metadata = trained.Metadata;
+            var metadata = loaded.Metadata;
             var settings = new EvaluationSettings(metricList, stepCount, batchSize, radius, samples)
             {
-                Trained = trained.Network,
-                FreshModel = () => Architectures.Create(metadata.Architecture, metadata.InputChannels, metadata.Classes.Length, metadata.Seed + 1),
+                Trained = network,
+                FreshModel = metadata is null ? null : () => Architectures.Create(metadata.Architecture, metadata.InputChannels, metadata.Classes.Length, metadata.Seed + 1),
             };
             bool quiet = p.GetValue(json);
-            if (!quiet) Console.WriteLine(Describe(images, dataset.Description, layerName, settings));
+            if (!quiet) Console.WriteLine(Describe(images, source.Description, layerName, settings));
             // One untimed Grad-CAM of one image first, so that the first timed method does not pay for compiling the shared path.
             explainer.Explain(new Explain.Methods.GradCam(), Tensor.FromArray(images.Slice(0, 1), 1, images.Channels, images.Height, images.Width), CamTarget.TopPrediction(), layerName);
             var rows = new List<ExplanationScores>();

@@ -18,31 +18,31 @@ public sealed record EvaluationImages(float[] Values, int Count, int Channels, i
     /// <summary>Images first … first + count − 1, [count, C, H, W].</summary>
     public float[] Slice(int first, int count) => Values.AsSpan(first * ImageSize, count * ImageSize).ToArray();
 
-    /// <summary>The first <paramref name="count"/> images of <paramref name="data"/> (all of them when it has fewer).</summary>
-    public static EvaluationImages Load(Dataset data, ModelMetadata metadata, int count)
+    /// <summary>
+    /// The first <paramref name="count"/> images of <paramref name="source"/> (all of them when it has fewer), prepared as
+    /// its model expects — a checkpoint's normalization or an imported model's preprocessing — with their labels (−1 when
+    /// unknown) and boxes.
+    /// </summary>
+    public static EvaluationImages From(DatasetImages source, int count, int chunk = DefaultChunk)
     {
-        Evaluation.CheckImageSize(metadata, data);
-        count = Math.Min(count, data.Count);
-        if (count < 1) throw new ArgumentException($"{data.Description} has no images to explain");
-        var loader = new DataLoader(data, Math.Min(count, 100), DataLoaderOptions.Evaluation with { Mean = metadata.Mean, Std = metadata.Std });
-        int size = data.ImageSize;
+        count = Math.Min(count, source.Count);
+        if (count < 1) throw new ArgumentException($"{source.Description} has no images to explain");
+        int size = source.ImageSize;
         var values = new float[count * size];
-        var labels = new int[count];
-        var boxes = new Explain.Metrics.Box?[count];
-        int loaded = 0;
-        foreach (var batch in loader.Epoch(0))
+        // Whole chunks, as the source reads them; the last one cut to the count.
+        for (int first = 0; first < count; first += chunk)
         {
-            var images = batch.Images.ToArray();
-            for (int i = 0; i < batch.Count && loaded < count; i++, loaded++)
-            {
-                images.AsSpan(i * size, size).CopyTo(values.AsSpan(loaded * size, size));
-                labels[loaded] = data.GetLabel(batch.Indices[i]);
-                boxes[loaded] = data.GetBox(batch.Indices[i]) is { } box ? Evaluation.ToExclusive(box) : null;
-            }
-            if (loaded == count) break;
+            var images = source.Load(first, Math.Min(chunk, source.Count - first));
+            int take = Math.Min(chunk, count - first);
+            images.AsSpan(0, take * size).CopyTo(values.AsSpan(first * size, take * size));
         }
-        return new EvaluationImages(values, count, data.Channels, data.Height, data.Width, labels, boxes);
+        var labels = Enumerable.Range(0, count).Select(i => source.LabelOf(i) ?? -1).ToArray();
+        var boxes = Enumerable.Range(0, count).Select(source.BoxOf).ToArray();
+        return new EvaluationImages(values, count, source.Channels, source.Height, source.Width, labels, boxes);
     }
+
+    /// <summary>Images read from their source at a time.</summary>
+    public const int DefaultChunk = 100;
 }
 
 /// <summary>One method's row of the table: the scores of every metric family asked for (null: not asked), and the time it took to explain the images.</summary>
