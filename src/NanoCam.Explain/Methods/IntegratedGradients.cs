@@ -54,7 +54,7 @@ public sealed class IntegratedGradients(int steps = 32, IntegrationBaseline base
             default:
                 float min = float.MaxValue, max = float.MinValue;
                 foreach (var v in image) { min = MathF.Min(min, v); max = MathF.Max(max, v); }
-                var rng = new Random(HashCode.Combine(seed, imageIndex));
+                var rng = new Random(NoiseTunnel.StreamSeed(seed, imageIndex, 0));
                 var noise = new float[image.Length];
                 for (int i = 0; i < noise.Length; i++) noise[i] = min + (max - min) * (float)rng.NextDouble();
                 return noise;

@@ -33,8 +33,8 @@ public sealed class SmoothGrad(int samples = 16, float noise = 0.15f, bool squar
         {
             int i = j / samples;
             x.AsSpan(i * size, size).CopyTo(image);
-            // Each sample's noise is fixed by (seed, image, sample): the same run gives the same map.
-            MapOps.AddGaussianNoise(new Random(HashCode.Combine(seed, i, j % samples)), image, sigma[i]);
+            // Each sample's noise is fixed by (seed, image, sample): every run, in any process, gives the same map.
+            MapOps.AddGaussianNoise(new Random(NoiseTunnel.StreamSeed(seed, i, j % samples)), image, sigma[i]);
         }, j => classes[j / samples], batchSize);
 
         var values = new float[n * size];
