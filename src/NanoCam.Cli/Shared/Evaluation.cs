@@ -17,6 +17,9 @@ public sealed class EvaluationReport
     public required IReadOnlyList<string> ClassNames { get; init; }
     public int? LocalizationHits { get; init; }
     public int? LocalizationExamples { get; init; }
+    /// <summary>For an Attention Branch Network, how many images its attention branch (GAP of the class maps) got right; null otherwise.</summary>
+    public int? AttentionBranchCorrect { get; init; }
+    public double? AttentionBranchAccuracy => AttentionBranchCorrect is { } right && Examples > 0 ? (double)right / Examples : null;
 
     public double Accuracy => Examples == 0 ? 0 : (double)Correct / Examples;
     public double? LocalizationAccuracy => LocalizationHits is { } hits && LocalizationExamples is > 0 ? (double)hits / LocalizationExamples.Value : null;
@@ -54,7 +57,8 @@ public static class Evaluation
         int images = batchSize ?? explainer.ImagesPerPass(data.Channels, data.Height, data.Width, withGradients: false);
         var loader = new DataLoader(data, images, DataLoaderOptions.Evaluation with { Mean = metadata.Mean, Std = metadata.Std });
         var confusion = new int[classes, classes];
-        int correct = 0, hits = 0, boxed = 0;
+        int correct = 0, hits = 0, boxed = 0, attentionCorrect = 0;
+        var attentionBranch = model as AttentionBranchNetwork;
         var cam = new Cam();
         foreach (var batch in loader.Epoch(0))
         {
@@ -71,6 +75,13 @@ public static class Evaluation
                 confusion[truth, predicted[i]]++;
                 if (predicted[i] == truth) correct++;
             }
+            if (attentionBranch is not null)
+            {
+                var tape = new Autodiff.Tape(kernels) { GradEnabled = false };
+                var attentionScores = attentionBranch.Branches(tape, kernels.Stage(batch.Images)).AttentionScores.ToArray();
+                for (int i = 0; i < batch.Count; i++)
+                    if (Metrics.ArgMax(attentionScores.AsSpan(i * classes, classes)) == (int)labels[i]) attentionCorrect++;
+            }
             if (result is null) continue;
             // The box of the largest component above 20% of the map's maximum.
             for (int i = 0; i < batch.Count; i++)
@@ -86,6 +97,7 @@ public static class Evaluation
         {
             Examples = data.Count, Correct = correct, Confusion = confusion, ClassNames = metadata.Classes,
             LocalizationHits = localization ? hits : null, LocalizationExamples = localization ? boxed : null,
+            AttentionBranchCorrect = attentionBranch is null ? null : attentionCorrect,
         };
     }
 
