@@ -82,4 +82,20 @@ public sealed class AbnCommandTests : IDisposable
         Assert.Equal(1, code);
         Assert.Equal("nanocam: error: abn-attention: this network has no attention branch (train one with --arch abn-vgg or abn-resnet)", stderr.Trim());
     }
+
+    [Fact]
+    public void EvaluateExplanations_SkipsAbnAttentionWithItsReason_OnANetworkWithoutAnAttentionBranch_AndRefusesItAlone()
+    {
+        string[] common = ["evaluate-explanations", "--model", Path.Combine(CliHarness.Weights, "shapes-vgg.safetensors"), "--count", "2",
+            "--metrics", "localization", "--threads", "1", "--json"];
+        var (code, stdout, stderr) = CliHarness.Run([.. common, "--methods", "gradcam,abn-attention"]);
+        Assert.True(code == 0, stderr);
+        Assert.Equal("nanocam: skipped abn-attention: this network has no attention branch (train one with --arch abn-vgg or abn-resnet)", stderr.Trim());
+        var rows = CliHarness.LastLineJson(stdout).RootElement;
+        Assert.Equal(1, rows.GetArrayLength());
+
+        (code, _, stderr) = CliHarness.Run([.. common, "--methods", "abn-attention"]);
+        Assert.Equal(1, code);
+        Assert.Equal("nanocam: error: abn-attention: this network has no attention branch (train one with --arch abn-vgg or abn-resnet)", stderr.Trim());
+    }
 }
