@@ -4,7 +4,11 @@ using NanoCam.Nn.Modules;
 
 namespace NanoCam.Explain;
 
-/// <summary>A NanoCam GAP-CNN as an explainable classifier; its CAM head is the FC layer after global average pooling.</summary>
+/// <summary>
+/// A NanoCam GAP-CNN as an explainable classifier; its CAM head is the FC layer after global average pooling (for an
+/// <see cref="AttentionBranchNetwork"/>, the perception branch's: its scores are the network's, and it publishes M as
+/// <see cref="AttentionBranchNetwork.AttentionMapLayer"/>).
+/// </summary>
 public sealed class ModuleExplainable(GapCnn model, IReadOnlyList<string>? classNames = null) : IExplainable, ISpatialBiases
 {
     public GapCnn Model { get; } = model;

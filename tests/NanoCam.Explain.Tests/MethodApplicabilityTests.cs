@@ -8,7 +8,8 @@ namespace NanoCam.Explain.Tests;
 /// <summary>
 /// Which layer a method explains when none is named, and why a method does not apply, known before any pass: CAM on
 /// SqueezeNet reads fire9/concat_1 (its conv10 classifier's input), not the last spatial layer conv10_2; CAM on the MNIST
-/// ONNX model (no global average pooling) does not apply; every other method applies to both.
+/// ONNX model (no global average pooling) does not apply, nor does abn-attention to either (no attention branch); every
+/// other method applies to both.
 /// </summary>
 public sealed class MethodApplicabilityTests
 {
@@ -43,7 +44,10 @@ public sealed class MethodApplicabilityTests
         var squeezeNet = Load("SqueezeNet_fp32_from_fp16.onnx");
         Assert.Equal("this network has no global-average-pooling + linear classifier head; use gradcam", new Cam().WhyNotApplicable(mnist, mnist.DefaultLayer));
         Assert.Null(new Cam().WhyNotApplicable(squeezeNet, "fire9/concat_1"));
-        foreach (var name in CamMethods.Names.Where(name => name != "cam"))
+        const string noBranch = "this network has no attention branch (train one with --arch abn-vgg or abn-resnet)";
+        Assert.Equal(noBranch, new AbnAttention().WhyNotApplicable(mnist, mnist.DefaultLayer));
+        Assert.Equal(noBranch, new AbnAttention().WhyNotApplicable(squeezeNet, squeezeNet.DefaultLayer));
+        foreach (var name in CamMethods.Names.Where(name => name is not "cam" and not "abn-attention"))
         {
             Assert.Null(CamMethods.Create(name).WhyNotApplicable(mnist, mnist.DefaultLayer));
             Assert.Null(CamMethods.Create(name).WhyNotApplicable(squeezeNet, squeezeNet.DefaultLayer));

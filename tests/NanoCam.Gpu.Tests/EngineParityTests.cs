@@ -28,6 +28,8 @@ public abstract class EngineParityTests(string device) : ParityTest(device)
     [InlineData("vgg", "sgd")]
     [InlineData("resnet", "sgd")]
     [InlineData("gapcnn", "adam")]
+    [InlineData("abn-vgg", "sgd")]
+    [InlineData("abn-resnet", "adam")]
     public void TrainingSteps_OnDevice_MatchNaive(string architecture, string optimizerName)
     {
         var (images, labels) = Batch(3, 4, 13, 11, seed: 5);
@@ -54,7 +56,8 @@ public abstract class EngineParityTests(string device) : ParityTest(device)
         foreach (var (name, host) in onHost.StateDict()) AssertClose(host, deviceState[name], tolerance, $"{architecture} {name} after 3 {optimizerName} steps");
     }
 
-    public static TheoryData<string> Methods => [.. CamMethods.Names];
+    /// <summary>Every CAM method but abn-attention, which needs an attention branch (its map is one published tensor, M, compared in AttentionMap_OnDevice_MatchesNaive).</summary>
+    public static TheoryData<string> Methods => [.. CamMethods.Names.Where(name => name != "abn-attention")];
 
     [Theory]
     [MemberData(nameof(Methods))]
@@ -63,6 +66,23 @@ public abstract class EngineParityTests(string device) : ParityTest(device)
         var (hostMap, deviceMap) = (Explain(Naive, method), Explain(Gpu, method));
         AssertClose(Tensor.FromArray(hostMap.Upsampled, hostMap.Upsampled.Length), Tensor.FromArray(deviceMap.Upsampled, deviceMap.Upsampled.Length), 1e-4f, $"{method} map");
         Assert.Equal(hostMap.Capture.TargetClasses, deviceMap.Capture.TargetClasses);
+    }
+
+    [Fact]
+    public void AttentionMap_OnDevice_MatchesNaive()
+    {
+        var onHost = Architectures.Create("abn-vgg", 3, 4, seed: 9);
+        var (images, labels) = Batch(4, 4, 16, 16, seed: 2);
+        var step = new TrainingStep(onHost, new Sgd(Naive, onHost.TrainableParameters(), 0.05f), Naive);
+        for (int i = 0; i < 2; i++) step.Run(images, labels); // running statistics for the attention map's batch norm
+        var onDevice = Architectures.Create("abn-vgg", 3, 4, seed: 9);
+        var state = onDevice.StateDict();
+        foreach (var (name, t) in onHost.StateDict()) state[name].Buffer.CopyFrom(t.Span);
+        onDevice.MoveTo(Gpu);
+        var input = Batch(2, 4, 16, 16, seed: 8).Images;
+        var host = new CamExplainer(new ModuleExplainable(onHost), Naive).Explain(new AbnAttention(), input, CamTarget.TopPrediction(), options: new ExplainOptions(Raw: true));
+        var device = new CamExplainer(new ModuleExplainable(onDevice), Gpu).Explain(new AbnAttention(), input, CamTarget.TopPrediction(), options: new ExplainOptions(Raw: true));
+        AssertClose(Tensor.FromArray(host.Upsampled, host.Upsampled.Length), Tensor.FromArray(device.Upsampled, device.Upsampled.Length), 1e-4f, "abn-attention map");
     }
 
     [Fact]

@@ -40,6 +40,8 @@ public static class EvalCommand
     public static void Print(EvaluationReport report)
     {
         Console.WriteLine($"accuracy {100 * report.Accuracy:F2}% ({report.Correct}/{report.Examples})");
+        if (report.AttentionBranchAccuracy is { } attention)
+            Console.WriteLine($"attention branch accuracy {100 * attention:F2}% ({report.AttentionBranchCorrect}/{report.Examples}; the accuracy above is the perception branch's, the network's output)");
         if (report.LocalizationAccuracy is { } loc)
             Console.WriteLine($"localization accuracy {100 * loc:F2}% ({report.LocalizationHits}/{report.LocalizationExamples}; CAM ≥ 20% of max, largest component, IoU ≥ 0.5 and right class)");
         if (report.TopK > 1)
@@ -79,6 +81,7 @@ public static class EvalCommand
             values[$"top{report.TopK}_accuracy"] = report.TopKAccuracy;
             if (report.TopKLocalizationAccuracy is { } topLoc) values[$"top{report.TopK}_localization_accuracy"] = topLoc;
         }
+        if (report.AttentionBranchAccuracy is { } attention) values["attention_branch_accuracy"] = attention;
         return JsonSerializer.Serialize(values);
     }
 }

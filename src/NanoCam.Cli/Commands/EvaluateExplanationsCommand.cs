@@ -2,6 +2,7 @@ using NanoCam.Nn.Models;
 using System.CommandLine;
 using System.Text.Json;
 using NanoCam.Cli.Shared;
+using NanoCam.Explain.Methods;
 using NanoCam.Data;
 using NanoCam.Explain;
 using NanoCam.Explain.Metrics;
@@ -76,7 +77,22 @@ public static class EvaluateExplanationsCommand
             var rows = new List<ExplanationScores>();
             foreach (var name in names)
             {
-                rows.Add(ExplanationEvaluation.Evaluate(name, explainer, classifier, images, layerName, settings));
+                // Without --layer a CAM method explains its own default layer (abn-attention: the attention map); one that does
+                // not apply to this network (abn-attention without an attention branch) is skipped with its reason when
+                // several methods run, and refused when it is the only one.
+                string methodLayer = layerName;
+                if (p.GetValue(layer) is null && !MethodList.IsInputSpace(name))
+                {
+                    var cam = CamMethods.Create(name);
+                    methodLayer = explainer.LayerFor(cam, null);
+                    if (cam.WhyNotApplicable(explainer.Model, methodLayer) is { } why)
+                    {
+                        if (names.Count == 1) throw new ArgumentException($"{name}: {why}");
+                        Console.Error.WriteLine($"nanocam: skipped {name}: {why}");
+                        continue;
+                    }
+                }
+                rows.Add(ExplanationEvaluation.Evaluate(name, explainer, classifier, images, methodLayer, settings));
                 if (!quiet) Console.WriteLine($"  {name}: {rows[^1].MillisecondsPerImage:F1} ms/image");
             }
             if (p.GetValue(output) is { } path) AtomicFile.WriteAllText(path, Json(rows, indented: true));

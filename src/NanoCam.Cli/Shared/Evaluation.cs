@@ -17,6 +17,9 @@ public sealed class EvaluationReport
     public required IReadOnlyList<string> ClassNames { get; init; }
     public int? LocalizationHits { get; init; }
     public int? LocalizationExamples { get; init; }
+    /// <summary>For an Attention Branch Network, how many images its attention branch (GAP of the class maps) got right; null otherwise.</summary>
+    public int? AttentionBranchCorrect { get; init; }
+    public double? AttentionBranchAccuracy => AttentionBranchCorrect is { } right && Examples > 0 ? (double)right / Examples : null;
 
     /// <summary>K of the top-K figures (1: none beyond top-1).</summary>
     public int TopK { get; init; } = 1;
@@ -70,7 +73,8 @@ public static class Evaluation
         int images = batchSize ?? explainer.ImagesPerPass(data.Channels, data.Height, data.Width, withGradients: false);
         var loader = new DataLoader(data, images, DataLoaderOptions.Evaluation with { Mean = metadata.Mean, Std = metadata.Std });
         var confusion = new int[classes, classes];
-        int correct = 0, hits = 0, boxed = 0, topKCorrect = 0, topKHits = 0;
+        int correct = 0, hits = 0, boxed = 0, topKCorrect = 0, topKHits = 0, attentionCorrect = 0;
+        var attentionBranch = model as AttentionBranchNetwork;
         var cam = new Cam();
         foreach (var batch in loader.Epoch(0))
         {
@@ -87,6 +91,13 @@ public static class Evaluation
                 confusion[truth, predicted[i]]++;
                 if (predicted[i] == truth) correct++;
                 if (InTopK(scores.AsSpan(i * classes, classes), truth, topK)) topKCorrect++;
+            }
+            if (attentionBranch is not null)
+            {
+                var tape = new Autodiff.Tape(kernels) { GradEnabled = false };
+                var attentionScores = attentionBranch.Branches(tape, kernels.Stage(batch.Images)).AttentionScores.ToArray();
+                for (int i = 0; i < batch.Count; i++)
+                    if (Metrics.ArgMax(attentionScores.AsSpan(i * classes, classes)) == (int)labels[i]) attentionCorrect++;
             }
             if (result is null) continue;
             // Top-K: among the K best classes only the true one can be right, so its CAM's box is the one that counts.
@@ -110,6 +121,7 @@ public static class Evaluation
             Examples = data.Count, Correct = correct, Confusion = confusion, ClassNames = metadata.Classes,
             LocalizationHits = localization ? hits : null, LocalizationExamples = localization ? boxed : null,
             TopK = topK, TopKCorrect = topKCorrect, TopKLocalizationHits = localization ? (topK > 1 ? topKHits : hits) : null,
+            AttentionBranchCorrect = attentionBranch is null ? null : attentionCorrect,
         };
     }
 

@@ -42,6 +42,7 @@ public sealed class TrainingSession(TrainingPlan plan, IKernels kernels)
     public TrainedModel Run()
     {
         var train = plan.Train;
+        Architectures.CheckInputSize(plan.Architecture, train.Height, train.Width);
         var (mean, std) = DatasetStatistics.MeanStd(train);
         var network = Architectures.Create(plan.Architecture, train.Channels, train.ClassNames.Count, plan.Seed);
         var metadata = new ModelMetadata

@@ -26,6 +26,7 @@ public static class CamMethods
         ["shapleycam"] = () => new ShapleyCam(),
         ["finercam"] = () => new FinerCam(),
         ["fem"] = () => new Fem(),
+        ["abn-attention"] = () => new AbnAttention(),
     };
 
     /// <summary>Every registered name, in the order above.</summary>

@@ -10,7 +10,35 @@ public static class Architectures
         ["gapcnn"] = "conv 3×3 C→32, pool, 32→64, pool, 64→128, GAP, FC (the benchmark network; MNIST)",
         ["vgg"] = "VGG-style with BatchNorm: conv-BN-ReLU 3×3 C→16, pool, 16→32, 32→32, 32→64 dilated by 2, then 1×1 64→64 (32×32 last map for 64×64 input, receptive field 20 px), GAP, FC",
         ["resnet"] = "ResNet-style with BatchNorm: stem conv 3×3 C→16 + BN, residual blocks 16, 32 (stride 2), 64 (stride 2), GAP, FC",
+        ["abn-vgg"] = "Attention Branch Network on vgg: extractor conv-BN-ReLU C→16, pool, 16→32; attention branch 32→32, 32→32 dilated by 2, 1×1 to K class maps (GAP → scores), 1×1 to M + BN + sigmoid; perception on (1 + M)·g: 32→64 dilated by 2, 1×1 64→64, GAP, FC",
+        ["abn-resnet"] = "Attention Branch Network on resnet: extractor stem C→16 + BN, residual block 16→32 (stride 2); attention branch residual block 32→32, 1×1 to K class maps (GAP → scores), 1×1 to M + BN + sigmoid; perception on (1 + M)·g: residual block 32→64 (stride 2), GAP, FC",
     };
+
+    /// <summary>
+    /// The side of the attention map for an input side of <paramref name="inputSide"/> pixels, or null for an architecture
+    /// without an attention branch: abn-vgg halves the input by a 2×2 max pool, abn-resnet by a stride-2 3×3 convolution
+    /// with padding 1 (⌊(n − 1)/2⌋ + 1).
+    /// </summary>
+    public static int? AttentionMapSide(string name, int inputSide) => name switch
+    {
+        "abn-vgg" => inputSide / 2,
+        "abn-resnet" => (inputSide - 1) / 2 + 1,
+        _ => null,
+    };
+
+    /// <summary>The smallest attention map an ABN is built for: 2×2 (a 1×1 map cannot say where anything is).</summary>
+    public const int MinimumAttentionMapSide = 2;
+
+    /// <summary>Throws <see cref="ArgumentException"/> when an architecture with an attention branch gets images too small for that branch.</summary>
+    public static void CheckInputSize(string name, int height, int width)
+    {
+        if (AttentionMapSide(name, Math.Min(height, width)) is { } side && side < MinimumAttentionMapSide)
+        {
+            int needed = 1;
+            while (AttentionMapSide(name, needed) < MinimumAttentionMapSide) needed++;
+            throw new ArgumentException($"--arch {name}: the images are {height}×{width} but its attention branch needs at least {needed}×{needed} (its attention map would be {side}×{side}; it must be at least {MinimumAttentionMapSide}×{MinimumAttentionMapSide})");
+        }
+    }
 
     public static GapCnn Create(string name, int inputChannels, int classes, int seed)
     {
@@ -38,6 +66,19 @@ public static class Architectures
                 new ResidualBlock(16, 16, 1, rng),
                 new ResidualBlock(16, 32, 2, rng),
                 new ResidualBlock(32, 64, 2, rng)), 64, classes, rng),
+            // The vgg and resnet networks split after their second stage: g is the 32-channel map at half the input's size.
+            "abn-vgg" => new AttentionBranchNetwork(
+                new Sequential(Conv(inputChannels, 16), new BatchNorm2d(16), new ReLU(), new MaxPool2d(2), Conv(16, 32), new BatchNorm2d(32), new ReLU()),
+                new AttentionBranch(new Sequential(
+                    Conv(32, 32), new BatchNorm2d(32), new ReLU(),
+                    new Conv2d(32, 32, 3, padding: 2, dilation: 2, rng: rng), new BatchNorm2d(32), new ReLU()), 32, classes, rng),
+                new Sequential(
+                    new Conv2d(32, 64, 3, padding: 2, dilation: 2, rng: rng), new BatchNorm2d(64), new ReLU(),
+                    new Conv2d(64, 64, 1, rng: rng), new BatchNorm2d(64), new ReLU()), 64, classes, rng),
+            "abn-resnet" => new AttentionBranchNetwork(
+                new Sequential(new Conv2d(inputChannels, 16, 3, padding: 1, bias: false, rng: rng), new BatchNorm2d(16), new ReLU(), new ResidualBlock(16, 32, 2, rng)),
+                new AttentionBranch(new Sequential(new ResidualBlock(32, 32, 1, rng)), 32, classes, rng),
+                new Sequential(new ResidualBlock(32, 64, 2, rng)), 64, classes, rng),
             _ => throw new ArgumentException($"unknown architecture '{name}' (known: {string.Join(", ", Descriptions.Keys)})"),
         };
     }

@@ -1,4 +1,5 @@
 using NanoCam.Autodiff;
+using NanoCam.Nn.Models;
 using NanoCam.Nn.Modules;
 using NanoCam.Nn.Optim;
 using NanoCam.Ops;
@@ -9,7 +10,8 @@ namespace NanoCam.Nn.Training;
 public sealed class TrainingDivergedException(string message) : Exception(message);
 
 /// <summary>
-/// One optimization step of a classifier: forward, mean cross-entropy, backward, update. The tape and every buffer
+/// One optimization step of a classifier: forward, mean cross-entropy (summed over both branches of an
+/// <see cref="AttentionBranchNetwork"/>), backward, update. The tape and every buffer
 /// are reused, so after the first step with a given batch shape a step allocates nothing.
 /// </summary>
 public sealed class TrainingStep
@@ -38,8 +40,19 @@ public sealed class TrainingStep
         images = _kernels.Stage(images, ref _images);
         labels = _kernels.Stage(labels, ref _labels);
         _tape.Reset();
-        var logits = _model.Call(_tape, images);
-        var loss = _tape.CrossEntropy(logits, labels);
+        Tensor logits, loss;
+        if (_model is AttentionBranchNetwork attentionBranch)
+        {
+            // ABN, eq. 1: L = L_att + L_per, a cross-entropy on each branch's scores; accuracy is the perception branch's.
+            var outputs = attentionBranch.Branches(_tape, images);
+            logits = outputs.PerceptionScores;
+            loss = _tape.Add(_tape.CrossEntropy(outputs.AttentionScores, labels), _tape.CrossEntropy(logits, labels));
+        }
+        else
+        {
+            logits = _model.Call(_tape, images);
+            loss = _tape.CrossEntropy(logits, labels);
+        }
         float lossValue = ReadScalar(loss);
         if (!float.IsFinite(lossValue)) throw new TrainingDivergedException($"the loss became {lossValue} at optimizer step {_optimizer.StepCount + 1}");
         _tape.Backward(loss);
