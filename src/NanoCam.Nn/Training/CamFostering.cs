@@ -43,14 +43,21 @@ public sealed class CamFostering
     public static IReadOnlyList<string> Candidates(Tape tape, GapCnn model) =>
         tape.Named.Where(kv => kv.Value.Shape.Rank == 4 && kv.Value.Shape[1] == model.FeatureChannels).Select(kv => kv.Key).ToList();
 
+    /// <summary>The tensor A^k of <see cref="Layer"/> in the pass recorded on <paramref name="tape"/>; refuses a layer that cannot carry the CAM, listing those that can.</summary>
+    public Tensor FeaturesOn(Tape tape)
+    {
+        if (!tape.Named.TryGetValue(Layer, out var features) || features.Shape.Rank != 4 || features.Shape[1] != _model.FeatureChannels)
+            throw new ArgumentException($"--foster-layer: '{Layer}' is not a feature layer of this network (candidates: {string.Join(", ", Candidates(tape, _model))})");
+        return features;
+    }
+
     /// <summary>
     /// Appends the mean entropy (1/N) Σ_n H_n of the true-class maps to <paramref name="tape"/>, after the model's forward
     /// pass; <paramref name="labels"/> [N] hold class indices (host or device). Returns the scalar term (λ not applied).
     /// </summary>
     public Tensor MeanEntropy(Tape tape, Tensor labels)
     {
-        if (!tape.Named.TryGetValue(Layer, out var features) || features.Shape.Rank != 4 || features.Shape[1] != _model.FeatureChannels)
-            throw new ArgumentException($"--foster-layer: '{Layer}' is not a feature layer of this network (candidates: {string.Join(", ", Candidates(tape, _model))})");
+        var features = FeaturesOn(tape);
         int n = features.Shape[0], channels = features.Shape[1], classes = _model.Classes;
         var oneHot = OneHot(tape.Kernels, labels, n, classes);
         // w^{c_n} for every image: the true class's row of the classifier, picked by a one-hot product [N, classes]·[classes, K].
