@@ -96,7 +96,7 @@ public static class DemoBiasCommand
         {
             new("1. What the model was trained on",
                 $"In the training images a small magenta square sits in the top-left corner, and {Pct(s.Rate)} of the images that have it are {marked}s. " +
-                $"The plain GAP-CNN reaches {Pct(biased.Metadata.Accuracy)} training accuracy. Its CAM on marked {marked}s shows where it looks: the captions give the share of the map on the marker.",
+                $"The plain GAP-CNN reaches {Pct(biased.Metadata.Accuracy ?? 0)} training accuracy. Its CAM on marked {marked}s shows where it looks: the captions give the share of the map on the marker.",
                 Render(biased, biasedTrain, trainExamples, kernels, figures, "train")),
             new("2. The marker put on other shapes",
                 $"On test images of every other class with the marker painted in, accuracy falls to {Pct(before.Moved.Accuracy)}: the model answers '{marked}'. " +
