@@ -12,6 +12,7 @@ namespace NanoCam.Benchmarks;
 /// One SGD-with-momentum step of the GAP-CNN ("gapcnn": conv 1→32, pool, 32→64, pool, 64→128, GAP, FC 128→10) on a
 /// batch of 64 single-channel 28×28 images: forward, cross-entropy, backward, update. The Allocated column should
 /// read 0 B (the step reuses its tape and buffers after warm-up). benchmarks/pytorch/train_step.py times the same step.
+/// <c>SimdFostered</c> adds CAM fostering (λ = 0.1: the true-class CAM entropy term and its backward) to the same step.
 /// </summary>
 [MemoryDiagnoser]
 public class TrainingStepBenchmarks : IFlopCounted
@@ -22,13 +23,14 @@ public class TrainingStepBenchmarks : IFlopCounted
     public int Threads { get; set; }
 
     private SimdKernels _simd = null!;
-    private GapCnnStep _step = null!;
+    private GapCnnStep _step = null!, _fostered = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         _simd = new SimdKernels(Threads);
         _step = new GapCnnStep(_simd);
+        _fostered = new GapCnnStep(_simd, fosterCam: 0.1f);
     }
 
     [GlobalCleanup]
@@ -36,6 +38,9 @@ public class TrainingStepBenchmarks : IFlopCounted
 
     [Benchmark]
     public float Simd() => _step.Run();
+
+    [Benchmark]
+    public float SimdFostered() => _fostered.Run();
 
     public static double FlopsPerInvocation(string method, IReadOnlyDictionary<string, object?> parameters) => StepFlops();
 
@@ -80,13 +85,13 @@ internal sealed class GapCnnStep
     private readonly TrainingStep _step;
     private readonly Tensor _images, _labels;
 
-    public GapCnnStep(IKernels kernels)
+    public GapCnnStep(IKernels kernels, float fosterCam = 0)
     {
         const int batch = TrainingStepBenchmarks.Batch, size = TrainingStepBenchmarks.ImageSize, classes = TrainingStepBenchmarks.Classes;
         var model = Architectures.Create("gapcnn", inputChannels: 1, classes: classes, seed: 42);
         model.MoveTo(kernels); // onto the device for the ILGPU kernels; a no-op on the CPU
         var optimizer = new Sgd(kernels, model.TrainableParameters(), learningRate: 0.01f, momentum: 0.9f);
-        _step = new TrainingStep(model, optimizer, kernels);
+        _step = new TrainingStep(model, optimizer, kernels, fostering: fosterCam > 0 ? new CamFostering(model, fosterCam) : null);
         _images = Tensor.FromArray(BenchmarkData.Uniform(batch * size * size, seed: 1, low: 0f, high: 1f), batch, 1, size, size);
         _labels = BenchmarkData.Labels(batch, classes, seed: 2);
         for (int i = 0; i < WarmupSteps; i++) Run();

@@ -13,7 +13,7 @@ public class TrainingTests
     /// A synthetic task: 12×12 single-channel images, one bright 3×3 blob on noise; the class is the quadrant of the blob.
     /// A GAP network must learn where things are — exactly what CAM later reads out.
     /// </summary>
-    private static (Tensor Images, Tensor Labels) Quadrants(int count, int seed)
+    internal static (Tensor Images, Tensor Labels) Quadrants(int count, int seed)
     {
         var rng = new Random(seed);
         var images = Tensor.Zeros(count, 1, 12, 12);
@@ -32,7 +32,7 @@ public class TrainingTests
         return (images, labels);
     }
 
-    private static GapCnn QuadrantNet(int seed)
+    internal static GapCnn QuadrantNet(int seed)
     {
         var rng = new Random(seed);
         // No pooling: the position of the blob must survive to the feature map for the classifier to see it;

@@ -30,6 +30,7 @@ public static class DemoCommand
         {
             output, json, epochs, trainCount, examples, threads, device, seed,
         };
+        command.Subcommands.Add(DemoBiasCommand.Create());
         command.SetAction(p => CliRunner.Guard(() => Run(p.GetValue(output)!, p.GetValue(json), p.GetValue(epochs), p.GetValue(trainCount),
             p.GetValue(examples), p.GetValue(threads), p.GetValue(device)!, p.GetValue(seed))));
         return command;

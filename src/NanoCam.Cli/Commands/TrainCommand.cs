@@ -26,10 +26,14 @@ public static class TrainCommand
         var device = CliOptions.Device();
         var output = CliOptions.Path("--out", "checkpoint to write (a .json description is written beside it)", PathRole.OutputFile, "model.safetensors");
         var resume = CliOptions.Path("--resume", "continue from this checkpoint", PathRole.Checkpoint);
+        var fosterCam = CliOptions.Make("--foster-cam", "CAM fostering (Schöttl 2020): add λ × the mean entropy of the true class's normalised CAM to the loss (0 = off)", 0f);
+        var fosterMethod = CliOptions.Make("--foster-method", "map whose entropy is penalised: cam (gradcam needs second-order derivatives, which the tape lacks)", "cam");
+        var fosterLayer = CliOptions.Make("--foster-layer", "layer A^k of the fostered CAM (a published layer with the classifier's channel count)", GapCnn.FeatureLayer);
 
         var command = new Command("train", "Train a GAP-CNN (conv features → global average pooling → one FC layer), the network CAM needs")
         {
             arch, data, split, validation, epochs, batch, optimizer, lr, schedule, weightDecay, augment, seed, threads, device, output, resume,
+            fosterCam, fosterMethod, fosterLayer,
         };
         command.SetAction(p => CliRunner.Guard(() =>
         {
@@ -48,7 +52,9 @@ public static class TrainCommand
                 Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch), Optimizer = p.GetValue(optimizer)!, LearningRate = p.GetValue(lr),
                 Schedule = p.GetValue(schedule)!, WeightDecay = p.GetValue(weightDecay), Augment = p.GetValue(augment), Seed = p.GetValue(seed),
                 Output = p.GetValue(output)!, Resume = p.GetValue(resume),
+                FosterCam = OptionChecks.NotNegative(p.GetValue(fosterCam), "--foster-cam"), FosterLayer = p.GetValue(fosterLayer)!,
             };
+            CheckFosterMethod(p.GetValue(fosterMethod)!);
             OptionChecks.AtLeast(plan.Epochs, 1, "--epochs");
             OptionChecks.AtLeast(plan.BatchSize, 1, "--batch");
             OptionChecks.Positive(plan.LearningRate, "--lr");
@@ -59,5 +65,18 @@ public static class TrainCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Only the CAM map can be fostered: its entropy is a first-order function of weights and activations.</summary>
+    private static void CheckFosterMethod(string method)
+    {
+        switch (method)
+        {
+            case "cam": return;
+            case "gradcam":
+                throw new ArgumentException("--foster-method gradcam needs second-order derivatives (the gradient of Grad-CAM's gradient weights), which the tape does not compute; use --foster-method cam (on a GAP-CNN Grad-CAM is CAM up to scale)");
+            default:
+                throw new ArgumentException($"--foster-method: unknown method '{method}' (known: cam)");
+        }
     }
 }

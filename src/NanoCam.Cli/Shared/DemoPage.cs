@@ -9,6 +9,9 @@ namespace NanoCam.Cli.Shared;
 /// <summary>One test image on the demo page: its CAM overlay, its caption, and the IoU of the CAM box with the true box (null without a true box).</summary>
 public sealed record DemoExample(RgbImage Overlay, string Caption, double? IoU);
 
+/// <summary>One panel of a story page: a heading, a short plain-language text and its overlays.</summary>
+public sealed record DemoPanel(string Heading, string Text, IReadOnlyList<DemoExample> Examples);
+
 /// <summary>
 /// The demo's page: the summary, the CAM and Grad-CAM equations as MathML, a colour bar for the overlays, and the
 /// overlays with every miss (IoU &lt; <see cref="Localization.MinIoU"/> with the true box) framed in red and labelled.
@@ -27,6 +30,41 @@ public static class DemoPage
     /// <summary>The page: <paramref name="summary"/> first, then the equations, the colour bar of <paramref name="colormap"/> and the examples.</summary>
     public static HtmlPage Build(string title, string summary, IReadOnlyList<DemoExample> examples, string colormap)
     {
+        var page = Start(title, summary, colormap);
+        int misses = examples.Count(e => IsMiss(e.IoU));
+        page.AddHeading("Test images");
+        page.AddHtml("<p>Green: the true box. Red: the CAM box (the map ≥ 20% of its maximum, bounding box of the largest connected component). " +
+            $"<span class=\"miss-label\">A red frame marks a miss</span>: IoU &lt; {Localization.MinIoU.ToString(CultureInfo.InvariantCulture)} with the true box " +
+            $"({misses} of the {examples.Count} shown).</p>");
+        AddRows(page, examples);
+        return page;
+    }
+
+    /// <summary>A page told in panels: <paramref name="summary"/>, the equations and colour bar, then per panel a heading, a plain-language text and its overlays.</summary>
+    public static HtmlPage BuildStory(string title, string summary, IReadOnlyList<DemoPanel> panels, string colormap)
+    {
+        var page = Start(title, summary, colormap);
+        foreach (var panel in panels)
+        {
+            page.AddHeading(panel.Heading);
+            page.AddParagraph(panel.Text);
+            AddRows(page, panel.Examples);
+        }
+        return page;
+    }
+
+    private static void AddRows(HtmlPage page, IReadOnlyList<DemoExample> examples)
+    {
+        foreach (var row in examples.Chunk(FiguresPerRow))
+        {
+            var html = new StringBuilder("<div class=\"row\">\n");
+            foreach (var example in row) html.Append(Figure(example)).Append('\n');
+            page.AddHtml(html.Append("</div>").ToString());
+        }
+    }
+
+    private static HtmlPage Start(string title, string summary, string colormap)
+    {
         var colors = ColorMaps.Get(colormap);
         var page = new HtmlPage(title);
         page.AddStyle(Css);
@@ -42,18 +80,6 @@ public static class DemoPage
         page.AddHtml(GradCamWeightsEquation);
         page.AddHtml(GradCamMapEquation);
         page.AddHtml($"<figure class=\"legend\">{ColorBarTag(colors, colormap)}<figcaption>map value after min–max scaling, {HtmlPage.Escape(colormap)} colour map</figcaption></figure>");
-
-        int misses = examples.Count(e => IsMiss(e.IoU));
-        page.AddHeading("Test images");
-        page.AddHtml("<p>Green: the true box. Red: the CAM box (the map ≥ 20% of its maximum, bounding box of the largest connected component). " +
-            $"<span class=\"miss-label\">A red frame marks a miss</span>: IoU &lt; {Localization.MinIoU.ToString(CultureInfo.InvariantCulture)} with the true box " +
-            $"({misses} of the {examples.Count} shown).</p>");
-        foreach (var row in examples.Chunk(FiguresPerRow))
-        {
-            var html = new StringBuilder("<div class=\"row\">\n");
-            foreach (var example in row) html.Append(Figure(example)).Append('\n');
-            page.AddHtml(html.Append("</div>").ToString());
-        }
         return page;
     }
 

@@ -24,10 +24,13 @@ public sealed record TrainingPlan
     public bool Augment { get; init; }
     public required string Output { get; init; }
     public string? Resume { get; init; }
+    /// <summary>λ of CAM fostering (0: plain cross-entropy).</summary>
+    public float FosterCam { get; init; }
+    public string FosterLayer { get; init; } = GapCnn.FeatureLayer;
 }
 
 /// <summary>One row of the summary table.</summary>
-public sealed record EpochSummary(int Epoch, double Loss, double TrainAccuracy, double? ValidationAccuracy, double ImagesPerSecond, double Seconds, bool Saved);
+public sealed record EpochSummary(int Epoch, double Loss, double TrainAccuracy, double? ValidationAccuracy, double ImagesPerSecond, double Seconds, bool Saved, double? MeanCamEntropy = null);
 
 /// <summary>
 /// The training loop: epochs of shuffled batches through <see cref="TrainingStep"/>, a progress bar with loss,
@@ -74,14 +77,23 @@ public sealed class TrainingSession(TrainingPlan plan, IKernels kernels)
             _ => throw new ArgumentException($"unknown optimizer '{plan.Optimizer}' (known: sgd, adam)"),
         };
         var schedule = LearningRateSchedule.Parse(plan.Schedule, plan.LearningRate, plan.Epochs);
-        var step = new TrainingStep(network, optimizer, kernels, (ulong)plan.Seed);
+        var fostering = plan.FosterCam > 0 ? new CamFostering(network, plan.FosterCam, plan.FosterLayer) : null;
+        if (fostering is not null)
+        {
+            // A dry pass on one blank image checks --foster-layer before any training.
+            var probe = new NanoCam.Autodiff.Tape(kernels) { GradEnabled = false };
+            probe.Keep(plan.FosterLayer);
+            network.Call(probe, kernels.Stage(Tensor.Zeros(1, train.Channels, train.Height, train.Width)));
+            fostering.FeaturesOn(probe);
+        }
+        var step = new TrainingStep(network, optimizer, kernels, (ulong)plan.Seed, fostering);
         TrainedModel? best = null;
         double bestAccuracy = double.NegativeInfinity;
 
         Console.WriteLine($"training {plan.Architecture} ({network.ParameterCount:N0} parameters) on {train.Description}, {plan.Epochs} epochs of {loader.BatchCount} batches, {kernels.Name} kernels");
         for (int epoch = firstEpoch; epoch < firstEpoch + plan.Epochs; epoch++)
         {
-            double lossSum = 0;
+            double lossSum = 0, entropySum = 0;
             int seen = 0, correct = 0;
             var clock = Stopwatch.StartNew();
             try
@@ -98,6 +110,7 @@ public sealed class TrainingSession(TrainingPlan plan, IKernels kernels)
                             optimizer.LearningRate = schedule.At(epoch - firstEpoch + (double)b++ / loader.BatchCount);
                             var (loss, right) = step.Run(batch.Images, batch.Labels);
                             lossSum += loss * batch.Count;
+                            entropySum += step.LastMeanEntropy * batch.Count;
                             correct += right;
                             seen += batch.Count;
                             task.Description = $"epoch {epoch + 1}  loss {lossSum / seen:F4}  acc {100.0 * correct / seen:F1}%  {seen / clock.Elapsed.TotalSeconds:F0} img/s";
@@ -122,9 +135,11 @@ public sealed class TrainingSession(TrainingPlan plan, IKernels kernels)
                 best = new TrainedModel(network, metadata with { Epoch = epoch + 1, Accuracy = validation ?? (double)correct / seen });
                 best.Save(plan.Output);
             }
-            var summary = new EpochSummary(epoch + 1, lossSum / seen, (double)correct / seen, validation, seen / seconds, seconds, saved);
+            double? entropy = fostering is null ? null : entropySum / seen;
+            var summary = new EpochSummary(epoch + 1, lossSum / seen, (double)correct / seen, validation, seen / seconds, seconds, saved, entropy);
             History.Add(summary);
             Console.WriteLine($"epoch {summary.Epoch,3}  loss {summary.Loss:F4}  train {100 * summary.TrainAccuracy:F2}%" +
+                (entropy is { } h ? $"  CAM entropy {h:F3}" : "") +
                 (validation is { } v ? $"  validation {100 * v:F2}%" : "") + $"  {summary.ImagesPerSecond:F0} img/s  {seconds:F1} s{(saved ? "  saved" : "")}");
         }
         PrintSummary();

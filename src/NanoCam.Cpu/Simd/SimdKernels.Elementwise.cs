@@ -149,6 +149,55 @@ public sealed partial class SimdKernels
             }
             return;
         }
+        if (op is BinaryOp.Mul or BinaryOp.Div && a.Shape == dOutput.Shape && b.Shape == dOutput.Shape)
+        {
+            // One block per element would be slow: element-wise ∂(a·b) = (b, a)·dy and ∂(a/b) = (1/b, −a/b²)·dy.
+            ReadOnlySpan<float> dy = dOutput.Span, av = a.Span, bv = b.Span;
+            if (op == BinaryOp.Mul)
+            {
+                if (dA is not null) TensorPrimitives.MultiplyAdd(dy, bv, dA.Span, dA.Span);
+                if (dB is not null) TensorPrimitives.MultiplyAdd(dy, av, dB.Span, dB.Span);
+                return;
+            }
+            Span<float> da = dA is null ? default : dA.Span, db = dB is null ? default : dB.Span;
+            for (int i = 0; i < dy.Length; i++)
+            {
+                if (dA is not null) da[i] += dy[i] / bv[i];
+                if (dB is not null) db[i] -= dy[i] * av[i] / (bv[i] * bv[i]);
+            }
+            return;
+        }
+        if (op is BinaryOp.Mul or BinaryOp.Div && a.Shape == dOutput.Shape && BroadcastBlock.Of(dOutput.Shape, b.Shape) is { } scaled)
+        {
+            MulDivBackward(op, dA, dB, dOutput.Span, a.Span, b.Span, scaled);
+            return;
+        }
         Reference.BinaryBackward(op, dA, dB, dOutput, a, b);
+    }
+
+    // a ∘ b with b repeated over (outer, inner) around its block of `Middle` values, a of the output's shape:
+    // ∂(a·b)/∂a = b, ∂/∂b = Σ dy·a;  ∂(a/b)/∂a = 1/b, ∂/∂b = −Σ dy·a / b².
+    private static void MulDivBackward(BinaryOp op, Tensor? dA, Tensor? dB, ReadOnlySpan<float> dy, ReadOnlySpan<float> a, ReadOnlySpan<float> b, BroadcastBlock block)
+    {
+        Span<float> da = dA is null ? default : dA.Span, db = dB is null ? default : dB.Span;
+        int inner = block.Inner;
+        for (int o = 0; o < block.Outer; o++)
+        for (int m = 0; m < block.Middle; m++)
+        {
+            int start = (o * block.Middle + m) * inner;
+            var dySlice = dy.Slice(start, inner);
+            float bm = b[m];
+            if (dA is not null)
+            {
+                var daSlice = da.Slice(start, inner);
+                if (op == BinaryOp.Mul) TensorPrimitives.MultiplyAdd(dySlice, bm, daSlice, daSlice);
+                else for (int i = 0; i < inner; i++) daSlice[i] += dySlice[i] / bm;
+            }
+            if (dB is not null)
+            {
+                float dot = TensorPrimitives.Dot(dySlice, a.Slice(start, inner));
+                db[m] += op == BinaryOp.Mul ? dot : -dot / (bm * bm);
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 using NanoCam.Autodiff;
 using NanoCam.Nn.Models;
+using NanoCam.Elementwise;
 using NanoCam.Nn.Modules;
 using NanoCam.Nn.Optim;
 using NanoCam.Ops;
@@ -11,8 +12,9 @@ public sealed class TrainingDivergedException(string message) : Exception(messag
 
 /// <summary>
 /// One optimization step of a classifier: forward, mean cross-entropy (summed over both branches of an
-/// <see cref="AttentionBranchNetwork"/>), backward, update. The tape and every buffer
-/// are reused, so after the first step with a given batch shape a step allocates nothing.
+/// <see cref="AttentionBranchNetwork"/>; plus λ times the mean CAM entropy when <see cref="CamFostering"/> is given),
+/// backward, update. The tape and every buffer are reused, so after the first step with a given batch shape a step
+/// allocates nothing.
 /// </summary>
 public sealed class TrainingStep
 {
@@ -23,16 +25,23 @@ public sealed class TrainingStep
     private float[] _logits = [];
     private Tensor? _images, _labels;
 
-    public TrainingStep(Module model, Optimizer optimizer, IKernels kernels, ulong seed = 0)
+    public TrainingStep(Module model, Optimizer optimizer, IKernels kernels, ulong seed = 0, CamFostering? fostering = null)
     {
         _model = model;
+        Fostering = fostering;
         _optimizer = optimizer;
         _kernels = kernels;
         _tape = new Tape(kernels) { Seed = seed, Training = true };
     }
 
+    /// <summary>The CAM entropy term added to the loss, or null for plain cross-entropy.</summary>
+    public CamFostering? Fostering { get; }
+
+    /// <summary>The mean true-class CAM entropy (1/N) Σ_n H_n of the last step (0 without fostering).</summary>
+    public float LastMeanEntropy { get; private set; }
+
     /// <summary>
-    /// Runs one step; returns the batch's mean loss and how many predictions were right. Host batches are copied into
+    /// Runs one step; returns the batch's mean loss (cross-entropy + λ·entropy when fostering) and how many predictions were right. Host batches are copied into
     /// reused device tensors when the kernels live on a device (the model must have been moved there: Module.MoveTo).
     /// </summary>
     public (float Loss, int Correct) Run(Tensor images, Tensor labels)
@@ -55,6 +64,16 @@ public sealed class TrainingStep
         }
         float lossValue = ReadScalar(loss);
         if (!float.IsFinite(lossValue)) throw new TrainingDivergedException($"the loss became {lossValue} at optimizer step {_optimizer.StepCount + 1}");
+        if (Fostering is { } fostering)
+        {
+            var entropy = fostering.MeanEntropy(_tape, labels);
+            float entropyValue = ReadScalar(entropy);
+            if (!float.IsFinite(entropyValue))
+                throw new TrainingDivergedException($"the CAM fostering term became {entropyValue} at optimizer step {_optimizer.StepCount + 1}");
+            LastMeanEntropy = entropyValue;
+            lossValue += fostering.Lambda * entropyValue;
+            loss = _tape.Add(loss, _tape.Unary(entropy, new Scale(fostering.Lambda)));
+        }
         _tape.Backward(loss);
         _optimizer.Step();
         _optimizer.ZeroGrad();

@@ -1,0 +1,71 @@
+using NanoCam.Cpu.Simd;
+
+namespace NanoCam.Cpu.Tests;
+
+/// <summary>The SIMD backward of a·b and a/b with b broadcast over a block of the output, against a direct loop, and allocation-free.</summary>
+public class BroadcastMulDivBackwardTests
+{
+    private static Tensor Filled(Random rng, int[] dims, float low)
+    {
+        var t = Tensor.Zeros(dims);
+        for (int i = 0; i < t.Size; i++) t.Span[i] = low + (float)rng.NextDouble();
+        return t;
+    }
+
+    public static TheoryData<int[], int[]> Cases => new()
+    {
+        { [3, 4, 5, 6], [3, 4, 1, 1] },   // per-image, per-channel weights over a map
+        { [3, 1, 5, 6], [3, 1, 1, 1] },   // one scalar per image
+        { [2, 7, 3], [7, 1] },            // a middle block with leading and trailing repeats
+        { [5, 9], [9] },                  // trailing block, inner 1
+        { [4, 3, 5], [4, 3, 5] },         // no broadcast: element-wise
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void MulAndDivBackward_WithABroadcastOperand_MatchDirectLoops(int[] shape, int[] bShape)
+    {
+        var rng = new Random(shape.Sum());
+        var a = Filled(rng, shape, -0.5f);
+        var b = Filled(rng, bShape, 0.5f);
+        var dy = Filled(rng, shape, -0.5f);
+        // The flat index of b seen from output index i: right-aligned shapes, size-1 axes of b repeat.
+        int BIndex(int i)
+        {
+            int index = 0, stride = 1, rest = i;
+            var bFull = Enumerable.Repeat(1, shape.Length - bShape.Length).Concat(bShape).ToArray();
+            int[] strides = new int[shape.Length];
+            for (int axis = shape.Length - 1; axis >= 0; axis--) { strides[axis] = stride; stride *= bFull[axis]; }
+            for (int axis = shape.Length - 1; axis >= 0; axis--)
+            {
+                int coordinate = rest % shape[axis];
+                rest /= shape[axis];
+                if (bFull[axis] != 1) index += coordinate * strides[axis];
+            }
+            return index;
+        }
+        foreach (var op in new[] { BinaryOp.Mul, BinaryOp.Div })
+        {
+            var da = Tensor.Zeros(shape);
+            var db = Tensor.Zeros(bShape);
+            da.Span.Fill(0.25f);
+            db.Span.Fill(-0.125f);
+            var kernels = new SimdKernels(threads: 1);
+            kernels.BinaryBackward(op, da, db, dy, a, b);
+            var expectedA = Enumerable.Repeat(0.25, a.Size).ToArray();
+            var expectedB = Enumerable.Repeat(-0.125, b.Size).ToArray();
+            for (int i = 0; i < a.Size; i++)
+            {
+                int j = BIndex(i);
+                double bj = b.Span[j], g = dy.Span[i], x = a.Span[i];
+                expectedA[i] += op == BinaryOp.Mul ? g * bj : g / bj;
+                expectedB[j] += op == BinaryOp.Mul ? g * x : -g * x / (bj * bj);
+            }
+            for (int i = 0; i < a.Size; i++) Assert.Equal(expectedA[i], da.Span[i], 4);
+            for (int j = 0; j < b.Size; j++) Assert.Equal(expectedB[j], db.Span[j], 3);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            kernels.BinaryBackward(op, da, db, dy, a, b);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+}
