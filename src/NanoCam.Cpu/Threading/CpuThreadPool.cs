@@ -61,7 +61,19 @@ public sealed class CpuThreadPool : IDisposable
         int helpers = Math.Min(_workers.Length, count - 1);
         Volatile.Write(ref _running, helpers);
         _start.Release(helpers);
-        Drain(body, count);
+        try
+        {
+            Drain(body, count);
+        }
+        catch (Exception e)
+        {
+            // As a worker's failure: stop handing out indices, and still wait below for the helpers that started.
+            Interlocked.CompareExchange(ref _failure, e, null);
+            Volatile.Write(ref _next, int.MaxValue / 2);
+        }
+        // Every index is taken. A helper that has not woken yet (its core lent to another process) is not waited for:
+        // its permit is taken back, so the loop ends when the helpers that did start have finished their indices.
+        while (Volatile.Read(ref _running) > 0 && _start.Wait(0)) Interlocked.Decrement(ref _running);
         var spin = new SpinWait();
         while (Volatile.Read(ref _running) > 0) spin.SpinOnce(sleep1Threshold: -1);
         _body = null;
