@@ -105,6 +105,44 @@ public sealed class PyTorchGradCamParityTests(PyTorchGradCamReference reference,
     public void EigenCam_MatchesPyTorchGradCam_UpToTheSvdSign() => AssertEigenParity(new EigenCam(), "eigencam", reference.Classes[0]);
 
     /// <summary>
+    /// ShapleyCAM: pytorch-grad-cam takes the Hessian-vector product by double backward, NanoCam by a central difference of
+    /// gradients (docs/cam-math.md §15). On this network the logit is piecewise linear in A, HA = 0 in both, and the maps agree.
+    /// </summary>
+    [Theory, InlineData(2), InlineData(4)]
+    public void ShapleyCam_MatchesPyTorchGradCam(int cls) => AssertParity(new ShapleyCam(), "shapleycam", cls);
+
+    /// <summary>Finer-CAM without targets in pytorch-grad-cam: class c against the 3 classes whose logits are nearest, α = 1.</summary>
+    [Theory, InlineData(2), InlineData(4)]
+    public void FinerCam_MatchesPyTorchGradCam(int cls) => AssertParity(new FinerCam(), "finercam", cls);
+
+    /// <summary>FEM (class-agnostic): the k-sigma masks (k = 2) weighted by the fraction of each channel that passes.</summary>
+    [Fact]
+    public void Fem_MatchesPyTorchGradCam() => AssertParity(new Fem(), "fem", reference.Classes[0], file: "fem");
+
+    /// <summary>
+    /// KPCA-CAM with NanoCam's default RBF kernel: γ by the median heuristic, recomputed by the script (its value is in
+    /// resnet_narrow.json), then the projection on the first kernel principal component, equal up to the eigensolver's sign.
+    /// </summary>
+    [Fact]
+    public void KpcaCam_Rbf_MatchesPyTorchGradCam_UpToTheEigenvectorSign()
+    {
+        var meta = JsonDocument.Parse(File.ReadAllText(PyTorchGradCamReference.PathOf("resnet_narrow.json"))).RootElement;
+        float gamma = (float)meta.GetProperty("kpcacam_rbf_gamma").GetDouble();
+        var capture = reference.Explainer().Explain(new GradCam(), reference.Input, CamTarget.Class(reference.Classes[0]), reference.Layer).Capture;
+        var planes = new float[capture.Channels * capture.Plane];
+        for (int k = 0; k < capture.Channels; k++) capture.ActivationPlane(0, k).CopyTo(planes.AsSpan(k * capture.Plane, capture.Plane));
+        float ours = KpcaCam.MedianGamma(planes, capture.Channels, capture.Plane);
+        output.WriteLine($"median-heuristic γ: ours {ours:G7}, the script's {gamma:G7}");
+        Assert.Equal(gamma, ours, gamma * 1e-4f);
+        AssertEigenParity(new KpcaCam(KpcaKernel.Rbf), "kpcacam.rbf", reference.Classes[0]);
+    }
+
+    /// <summary>KPCA-CAM with pytorch-grad-cam's default kernel: sigmoid, γ = 1 / channels (scikit-learn's default).</summary>
+    [Fact]
+    public void KpcaCam_Sigmoid_MatchesPyTorchGradCam_UpToTheEigenvectorSign() =>
+        AssertEigenParity(new KpcaCam(KpcaKernel.Sigmoid), "kpcacam.sigmoid", reference.Classes[0]);
+
+    /// <summary>
     /// RandomCAM draws from NumPy's generator, RandomCam from System.Random: the maps cannot match. What can: the
     /// weights pytorch-grad-cam drew, put through our combination and tail, give its map.
     /// </summary>
@@ -160,9 +198,9 @@ public sealed class PyTorchGradCamParityTests(PyTorchGradCamReference reference,
     /// </summary>
     private const double MinR = 0.99999, MaxDelta = 1e-4;
 
-    private void AssertParity(CamMethod method, string name, int cls, double minR = MinR, double maxDelta = MaxDelta)
+    private void AssertParity(CamMethod method, string name, int cls, double minR = MinR, double maxDelta = MaxDelta, string? file = null)
     {
-        var expected = PyTorchGradCamReference.Read($"{name}.c{cls}.npy");
+        var expected = PyTorchGradCamReference.Read($"{file ?? $"{name}.c{cls}"}.npy");
         var explainer = reference.Explainer();
         var result = explainer.Explain(method, reference.Input, CamTarget.Class(cls), reference.Layer);
         Assert.Empty(explainer.Warnings);

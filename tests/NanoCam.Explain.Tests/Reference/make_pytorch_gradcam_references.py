@@ -118,6 +118,36 @@ def fullgrad_by_module(model, x, cls):
     return scale_cam_image(np.concatenate(terms, axis=1).sum(axis=1))[0]
 
 
+def median_gamma(a):
+    """The RBF median heuristic: 1 / the median of the squared distances between the positions' activation vectors."""
+    x = a[0].reshape(a.shape[1], -1).T.astype(np.float64)  # [hw, K]
+    d = ((x[:, None, :] - x[None, :, :]) ** 2).sum(axis=2)
+    return float(1.0 / np.median(d[np.triu_indices(len(x), k=1)]))
+
+
+def newer_methods(model, layer, x, classes, a):
+    """ShapleyCAM, Finer-CAM, FEM and KPCA-CAM, the methods pytorch-grad-cam added last; returns the RBF γ used."""
+    from pytorch_grad_cam.utils.svd_on_activations import get_2d_projection_kernel
+    for cls in classes:
+        with pgc.ShapleyCAM(model=model, target_layers=[layer]) as cam:
+            save(f"shapleycam.c{cls}.npy", cam(input_tensor=x, targets=[ClassifierOutputTarget(cls)])[0])
+        # Without targets Finer-CAM compares class `target_idx` with the 3 classes whose logits are nearest (alpha 1).
+        finer = pgc.FinerCAM(model=model, target_layers=[layer])
+        save(f"finercam.c{cls}.npy", finer(input_tensor=x, targets=None, target_idx=cls)[0])
+        finer.base_cam.activations_and_grads.release()
+    with pgc.FEM(model=model, target_layers=[layer]) as cam:
+        save("fem.npy", cam(input_tensor=x, targets=None)[0])
+    # KPCA-CAM: NanoCam's default kernel (RBF) with γ by the median heuristic, and pytorch-grad-cam's default (sigmoid,
+    # scikit-learn's γ = 1 / channels). The kernel PCA's sign is the eigensolver's: the test compares up to it.
+    activations = a.numpy()
+    gamma = median_gamma(activations)
+    for kernel, g in (("rbf", gamma), ("sigmoid", None)):
+        with pgc.KPCA_CAM(model=model, target_layers=[layer], kernel=kernel, gamma=g) as cam:
+            save(f"kpcacam.{kernel}.npy", cam(input_tensor=x, targets=None)[0])
+        save(f"kpcacam.{kernel}.projection.npy", get_2d_projection_kernel(activations, kernel, g)[0])
+    return gamma
+
+
 def main():
     model = build_model()
     generator = torch.Generator().manual_seed(99)
@@ -188,6 +218,8 @@ def main():
         save("eigencam.npy", cam(input_tensor=x, targets=None)[0])
     save("eigencam.projection.npy", get_2d_projection(activation["a"].numpy())[0])
 
+    kpca_gamma = newer_methods(model, layer, x, classes, activation["a"])
+
     import cv2
     meta = {
         "model": "resnet_narrow.onnx", "opset": 13, "dynamic_batch": True, "ops": ops, "input_shape": [1, 3, SIZE, SIZE],
@@ -196,6 +228,7 @@ def main():
         "torch": torch.__version__, "torchvision": torchvision.__version__, "numpy": np.__version__,
         "opencv": cv2.__version__, "python": sys.version.split()[0], "pytorch_grad_cam_commit": "084273b",
         "randomcam_seed": "np.random.seed(7 + class)",
+        "kpcacam_rbf_gamma": kpca_gamma,
     }
     with open(os.path.join(HERE, "resnet_narrow.json"), "w") as f:
         json.dump(meta, f, indent=2)
