@@ -1,3 +1,4 @@
+using System.Text.Json;
 using NanoCam.Imaging;
 
 namespace NanoCam.Cli.Tests;
@@ -54,5 +55,48 @@ public sealed class LrpCommandTests : IDisposable
         Assert.Equal(1, code);
         Assert.Equal($"nanocam: error: {message}", stderr.Trim());
         Assert.Empty(Directory.GetFiles(_dir));
+    }
+
+    /// <summary>The rule reaches evaluate-explanations: the zero rule and the composite one score differently on the same images.</summary>
+    [Fact]
+    public void EvaluateExplanations_ScoresTheRuleGiven()
+    {
+        double Sparseness(string rule)
+        {
+            var (code, stdout, stderr) = CliHarness.Run("evaluate-explanations", "--model", Path.Combine(CliHarness.Weights, "shapes-vgg.safetensors"),
+                "--data", "shapes", "--count", "2", "--methods", "lrp", "--metrics", "complexity", "--json", "--threads", "1", "--lrp-rule", rule);
+            Assert.True(code == 0, stderr);
+            using var json = JsonDocument.Parse(stdout.Trim());
+            return json.RootElement[0].GetProperty("sparseness").GetDouble();
+        }
+        double zero = Sparseness("zero"), composite = Sparseness("composite");
+        Assert.NotEqual(zero, composite, 6);
+    }
+
+    /// <summary>
+    /// The rule reaches explain-dataset's maps, and run.json records it, so a --resume under another rule is refused
+    /// (in one line naming the setting) instead of mixing two rules' maps in one table.
+    /// </summary>
+    [Fact]
+    public void ExplainDataset_WritesTheRulesMaps_AndRefusesToResumeUnderAnother()
+    {
+        float[] Maps(string rule, string folder)
+        {
+            var (code, _, stderr) = CliHarness.Run("explain-dataset", "--model", Path.Combine(CliHarness.Weights, "shapes-vgg.safetensors"),
+                "--data", "shapes#0-1", "--methods", "lrp", "--threads", "1", "--out", Path.Combine(_dir, folder), "--lrp-rule", rule);
+            Assert.True(code == 0, stderr);
+            Assert.Contains($"lrp-rule={rule}", File.ReadAllText(Path.Combine(_dir, folder, "run.json")));
+            return Npy.Read(Path.Combine(_dir, folder, "maps", "lrp", "chunk-00000.npy")).Data;
+        }
+        var zero = Maps("zero", "zero");
+        var gamma = Maps("gamma", "gamma");
+        Assert.Equal(zero.Length, gamma.Length);
+        Assert.Contains(zero.Zip(gamma), p => MathF.Abs(p.First - p.Second) > 1e-3f);
+
+        var (resumed, _, stderr) = CliHarness.Run("explain-dataset", "--model", Path.Combine(CliHarness.Weights, "shapes-vgg.safetensors"),
+            "--data", "shapes#0-1", "--methods", "lrp", "--threads", "1", "--out", Path.Combine(_dir, "zero"), "--lrp-rule", "gamma", "--resume");
+        Assert.Equal(1, resumed);
+        var line = Assert.Single(stderr.Trim().Split('\n'));
+        Assert.Contains("method_options", line);
     }
 }

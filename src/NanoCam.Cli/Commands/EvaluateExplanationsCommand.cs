@@ -45,6 +45,8 @@ public static class EvaluateExplanationsCommand
         };
         var preprocessing = new PreprocessingOptions();
         preprocessing.AddTo(command);
+        var relevance = new RelevanceOptions();
+        relevance.AddTo(command);
         command.SetAction(p => CliRunner.Guard(() =>
         {
             var names = ParseMethods(p.GetValue(methods)!);
@@ -68,6 +70,7 @@ public static class EvaluateExplanationsCommand
             var settings = new EvaluationSettings(metricList, stepCount, batchSize, radius, samples)
             {
                 Trained = network,
+                Attribution = relevance.Apply(new InputAttributionSettings(), p, loaded, tensorInput: false),
                 FreshModel = metadata is null ? null : () => Architectures.Create(metadata.Architecture, metadata.InputChannels, metadata.Classes.Length, metadata.Seed + 1),
             };
             bool quiet = p.GetValue(json);

@@ -40,16 +40,6 @@ public static class ExplainCommand
         var noise = CliOptions.Make("--noise", "smoothgrad, smoothgrad-sq: noise σ as a fraction of the image's value range", 0.15f);
         var window = CliOptions.Make("--window", "occlusion: window side in pixels (0: an eighth of the larger side)", 0);
         var stride = CliOptions.Make("--stride", "occlusion: window stride in pixels (0: half the window)", 0);
-        var lrpRule = CliOptions.Make("--lrp-rule", $"lrp, gradcam-lrp: the linear layers' rule, one of: {string.Join(", ", LrpSettings.RuleNames)} (composite: z^B at the layer that reads the image, γ at the other convolutions, ε at the dense layers)", "composite");
-        lrpRule.Validators.Add(result =>
-        {
-            var name = result.GetValueOrDefault<string>() ?? "";
-            if (!LrpSettings.RuleNames.Contains(name)) result.AddError($"unknown --lrp-rule '{name}' (known: {string.Join(", ", LrpSettings.RuleNames)})");
-        });
-        var lrpEpsilon = CliOptions.Make("--lrp-epsilon", "lrp, gradcam-lrp: ε of the epsilon rule, a fraction of the layer's root-mean-square pre-activation", 0.25f);
-        var lrpGamma = CliOptions.Make("--lrp-gamma", "lrp, gradcam-lrp: γ of the gamma rule, the weight of the positive weights", 0.25f);
-        var fgBase = CliOptions.Make("--fg-base", $"fgcam, fgcam-denoise: the CAM method whose components are carried to the input: {string.Join(", ", FgCam.Bases)}", FgCam.DefaultBase);
-        fgBase.Validators.Add(result => { if (FgCam.WhyNotBase(result.GetValueOrDefault<string>() ?? "") is { } problem) result.AddError($"--fg-base: {problem}"); });
         var smooth = CliOptions.Make<string?>("--smooth", "N,σ: average any method's map over N noisy copies x + ε, ε ~ N(0, (σ·(max − min of the image))²) — σ a fraction of the image's value range (SmoothGrad's noise tunnel), e.g. 16,0.15", null);
         smooth.Validators.Add(result => { if (SmoothingProblem(result.GetValueOrDefault<string?>()) is { } problem) result.AddError(problem); });
         var seed = CliOptions.Make("--seed", "seed of --smooth's noise (the same seed gives the same map)", 0);
@@ -59,9 +49,11 @@ public static class ExplainCommand
         var command = new Command("explain", "Explain a prediction with a CAM-family method (Grad-CAM and family, Guided Backprop)")
         {
             model, image, input, method, layer, cls, targetText, detectorLayout, output, saveMap, raw, augment, eigen, reshapeTokens, colormap, labels,
-            steps, baseline, samples, noise, window, stride, lrpRule, lrpEpsilon, lrpGamma, fgBase, smooth, seed, threads, device,
+            steps, baseline, samples, noise, window, stride, smooth, seed, threads, device,
         };
         preprocessing.AddTo(command);
+        var relevance = new RelevanceOptions();
+        relevance.AddTo(command);
         command.SetAction(p => CliRunner.Guard(() =>
         {
             string methodValue = p.GetValue(method)!;
@@ -73,12 +65,11 @@ public static class ExplainCommand
             var loaded = LoadedModel.Open(p.GetValue(model)!, p.GetValue(labels), preprocessing, p);
             if (loaded.Explainable is ModuleExplainable module) module.Model.MoveTo(kernels);
             var explainer = new CamExplainer(loaded.Explainable, kernels) { ReshapeTokens = p.GetValue(reshapeTokens) };
-            var attributionSettings = new InputAttributionSettings(
-                OptionChecks.AtLeast(p.GetValue(steps), 1, "--steps"), BaselineOf(p.GetValue(baseline)!), BlackInput(loaded, p.GetValue(input) is not null),
+            var attributionSettings = relevance.Apply(new InputAttributionSettings(
+                OptionChecks.AtLeast(p.GetValue(steps), 1, "--steps"), BaselineOf(p.GetValue(baseline)!), loaded.PixelInput(p.GetValue(input) is not null, 0f),
                 OptionChecks.AtLeast(p.GetValue(samples), 1, "--samples"), OptionChecks.NotNegative(p.GetValue(noise), "--noise"),
-                OptionChecks.AtLeast(p.GetValue(window), 0, "--window"), OptionChecks.AtLeast(p.GetValue(stride), 0, "--stride"),
-                new LrpSettings(LrpSettings.ParseRule(p.GetValue(lrpRule)!), OptionChecks.NotNegative(p.GetValue(lrpEpsilon), "--lrp-epsilon"),
-                    OptionChecks.NotNegative(p.GetValue(lrpGamma), "--lrp-gamma"), PixelInput(loaded, p.GetValue(input) is not null, 0f), PixelInput(loaded, p.GetValue(input) is not null, 1f)), p.GetValue(fgBase)!);
+                OptionChecks.AtLeast(p.GetValue(window), 0, "--window"), OptionChecks.AtLeast(p.GetValue(stride), 0, "--stride")),
+                p, loaded, p.GetValue(input) is not null);
             // Several layers fuse the maps; which layer each method explains, and why a method does not apply, are known before any pass runs.
             var layerNames = LayersOf(p.GetValue(layer));
             var plans = names.Select(name => Plan(explainer, name, layerNames)).ToList();
@@ -250,23 +241,6 @@ public static class ExplainCommand
         "noise" => IntegrationBaseline.UniformNoise,
         _ => throw new ArgumentException($"--baseline must be black, zero, blur or noise, got '{name}'"),
     };
-
-    /// <summary>
-    /// A black pixel as the model sees it, per channel: (0 − mean) / std under the model's normalization (a checkpoint's
-    /// or the ONNX preprocessing's); a ready tensor (--input) has none, so black is its zero.
-    /// </summary>
-    private static float[]? BlackInput(LoadedModel loaded, bool tensorInput) => PixelInput(loaded, tensorInput, 0f);
-
-    /// <summary>
-    /// A grey pixel of <paramref name="level"/> in [0, 1] as the model sees it, per channel: (level − mean) / std (black: 0,
-    /// white: 1, z^B's bounds); null for a ready tensor or a model without a normalization.
-    /// </summary>
-    private static float[]? PixelInput(LoadedModel loaded, bool tensorInput, float level)
-    {
-        if (tensorInput) return null;
-        var (mean, std) = loaded.Metadata is { } m ? (m.Mean, m.Std) : loaded.Preprocessing is { } pre ? (pre.Mean, pre.Std) : (null, null);
-        return mean is null || std is null ? null : [.. mean.Zip(std, (mu, sigma) => (level - mu) / sigma)];
-    }
 
     /// <summary>dir/name.ext → dir/name_SUFFIX.ext.</summary>
     private static string Suffixed(string path, string suffix) =>

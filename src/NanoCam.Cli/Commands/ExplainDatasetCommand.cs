@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using NanoCam.Cli.Shared;
 using NanoCam.Explain;
+using NanoCam.Explain.Methods;
 using NanoCam.Imaging;
 
 namespace NanoCam.Cli.Commands;
@@ -39,6 +40,8 @@ public static class ExplainDatasetCommand
             model, data, split, methods, targets, layer, output, chunk, shard, resume, metrics, steps, csv, labels, threads, device,
         };
         preprocessing.AddTo(command);
+        var relevance = new RelevanceOptions();
+        relevance.AddTo(command);
         command.SetAction(p => CliRunner.Guard(() =>
         {
             var names = EvaluateExplanationsCommand.ParseMethods(p.GetValue(methods)!);
@@ -66,7 +69,8 @@ public static class ExplainDatasetCommand
                     if (label >= explainable.Classes) throw new ArgumentException($"--targets true: {images.FileOf(i)} has label {label}, and the model has {explainable.Classes} classes");
                 }
             var settings = new RunSettings(RunSettings.ExplainDataset, Path.GetFileName(modelPath), RunSettings.Hash(modelPath), loaded.Preprocessing?.Describe(),
-                dataSpec, p.GetValue(split)!, images.Count, string.Join(",", names), targetSpec.Text, layerName, chunkSize, p.GetValue(metrics), stepCount);
+                dataSpec, p.GetValue(split)!, images.Count, string.Join(",", names), targetSpec.Text, layerName, chunkSize, p.GetValue(metrics), stepCount)
+            { MethodOptions = relevance.Describe(p, names) };
             var folder = new ResultsFolder(p.GetValue(output)!);
             folder.Prepare(settings, p.GetValue(resume));
 
@@ -77,7 +81,7 @@ public static class ExplainDatasetCommand
             string scope = slice.Count == 1 ? "explain-dataset" : $"shard {slice}";
             Console.WriteLine($"{images.Description}: {string.Join(", ", names)} for {targetSpec.Text} at layer '{layerName}', {settings.Chunks} chunks of {chunkSize}; "
                 + $"{scope}: {mine.Length} chunks{(mine.Length > todo.Length ? $", {mine.Length - todo.Length} already finished (skipped)" : "")}");
-            var chunkExplainer = new ChunkExplainer(explainer, names, targetSpec, layerName, settings.Metrics ? stepCount : null);
+            var chunkExplainer = new ChunkExplainer(explainer, names, targetSpec, layerName, settings.Metrics ? stepCount : null, relevance.Apply(new InputAttributionSettings(), p, loaded, tensorInput: false));
             var clock = Stopwatch.StartNew();
             ChunkProgress.Run(todo.Sum(ImagesIn), scope, report =>
             {

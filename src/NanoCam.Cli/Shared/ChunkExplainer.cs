@@ -27,10 +27,14 @@ public sealed class ChunkExplainer
     private readonly TargetSpec _targets;
     private readonly string _layer;
     private readonly int? _metricSteps;
+    private readonly InputAttributionSettings? _attribution;
 
-    public ChunkExplainer(CamExplainer explainer, IReadOnlyList<string> methods, TargetSpec targets, string layer, int? metricSteps)
+    /// <param name="attribution">the input-space methods' settings (LRP rule, FG-CAM base); null: their defaults</param>
+    public ChunkExplainer(CamExplainer explainer, IReadOnlyList<string> methods, TargetSpec targets, string layer, int? metricSteps,
+        InputAttributionSettings? attribution = null)
     {
         _explainer = explainer;
+        _attribution = attribution;
         _methods = [.. methods.Select(m => (m, MethodList.IsInputSpace(m) ? null : CamMethods.Create(m)))];
         (_targets, _layer, _metricSteps) = (targets, layer, metricSteps);
     }
@@ -58,7 +62,7 @@ public sealed class ChunkExplainer
                 int[] targetClasses;
                 if (method is null)
                 {
-                    (methodMaps, targetClasses) = ExplanationEvaluation.InputSpaceMaps(InputAttributions.Create(name, _layer), _explainer, input, target);
+                    (methodMaps, targetClasses) = ExplanationEvaluation.InputSpaceMaps(InputAttributions.Create(name, _layer, _attribution), _explainer, input, target);
                 }
                 else
                 {

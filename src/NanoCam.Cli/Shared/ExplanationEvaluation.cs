@@ -98,6 +98,8 @@ public sealed record EvaluationSettings(MetricList Metrics, int Steps, int Batch
     public IReadOnlyList<int> RoadPercents { get; init; } = Road.DefaultPercents;
     public GapCnn? Trained { get; init; }
     public Func<GapCnn>? FreshModel { get; init; }
+    /// <summary>The input-space methods' settings (the LRP rule, FG-CAM's base); null: their defaults.</summary>
+    public InputAttributionSettings? Attribution { get; init; }
 }
 
 /// <summary>
@@ -134,7 +136,7 @@ public static class ExplanationEvaluation
             var batch = images.Slice(first, count);
             var input = Tensor.FromArray(batch, count, images.Channels, images.Height, images.Width);
             clock.Start();
-            var (maps, classes) = Explain(method, explainer, input, CamTarget.TopPrediction(), layer);
+            var (maps, classes) = Explain(method, explainer, input, CamTarget.TopPrediction(), layer, settings.Attribution);
             clock.Stop();
             maps.CopyTo(allMaps, first * plane);
             classes.CopyTo(allClasses, first);
@@ -160,7 +162,7 @@ public static class ExplanationEvaluation
                 if (metrics.Robustness)
                 {
                     var scores = Robustness.Measure((copies, samples, targets) => Explain(method, explainer,
-                            Tensor.FromArray(copies, samples, images.Channels, images.Height, images.Width), CamTarget.PerImage(targets), layer).Maps,
+                            Tensor.FromArray(copies, samples, images.Channels, images.Height, images.Width), CamTarget.PerImage(targets), layer, settings.Attribution).Maps,
                         image, map, classes[i], images.Channels, images.Height, images.Width, settings.NoiseRadius, settings.NoiseSamples, noise);
                     if (double.IsFinite(scores.MaxSensitivity)) sensitivities.Add((scores.MaxSensitivity, scores.AverageSensitivity));
                     lipschitz += scores.LocalLipschitz;
@@ -205,7 +207,7 @@ public static class ExplanationEvaluation
             {
                 int count = Math.Min(settings.BatchSize, images.Count - first);
                 var input = Tensor.FromArray(images.Slice(first, count), count, images.Channels, images.Height, images.Width);
-                Explain(method, randomised, input, CamTarget.PerImage(classes[first..(first + count)]), layer).Maps.CopyTo(maps, first * plane);
+                Explain(method, randomised, input, CamTarget.PerImage(classes[first..(first + count)]), layer, settings.Attribution).Maps.CopyTo(maps, first * plane);
             }
             return maps;
         }, originalMaps, images.Height * images.Width);
@@ -213,9 +215,10 @@ public static class ExplanationEvaluation
     }
 
     /// <summary>The maps [N, H, W] in [0, 1] of <paramref name="target"/> for every image, and the classes they explain.</summary>
-    private static (float[] Maps, int[] Classes) Explain(string method, CamExplainer explainer, Tensor input, CamTarget target, string layer)
+    private static (float[] Maps, int[] Classes) Explain(string method, CamExplainer explainer, Tensor input, CamTarget target, string layer,
+        InputAttributionSettings? attribution)
     {
-        if (MethodList.IsInputSpace(method)) return InputSpaceMaps(InputAttributions.Create(method, layer), explainer, input, target);
+        if (MethodList.IsInputSpace(method)) return InputSpaceMaps(InputAttributions.Create(method, layer, attribution), explainer, input, target);
         var result = explainer.Explain(CamMethods.Create(method), input, target, layer);
         return (result.Normalized, result.Capture.TargetClasses);
     }

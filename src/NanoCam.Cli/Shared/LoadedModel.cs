@@ -32,6 +32,17 @@ public sealed class LoadedModel
     /// <summary>An imported model's image preprocessing as resolved (flags, sidecar, metadata, defaults); null for a NanoCam checkpoint.</summary>
     public Preprocessing? Preprocessing { get; private init; }
 
+    /// <summary>
+    /// A grey pixel of <paramref name="level"/> in [0, 1] as the model sees it, per channel: (level − mean) / std (black: 0,
+    /// white: 1); null for a ready tensor (<paramref name="tensorInput"/>) or a model without a normalization.
+    /// </summary>
+    public float[]? PixelInput(bool tensorInput, float level)
+    {
+        if (tensorInput) return null;
+        var (mean, std) = Metadata is { } m ? (m.Mean, m.Std) : Preprocessing is { } pre ? (pre.Mean, pre.Std) : (null, null);
+        return mean is null || std is null ? null : [.. mean.Zip(std, (mu, sigma) => (level - mu) / sigma)];
+    }
+
     /// <summary>The label file in use, wherever it was found; null when there is none (or for a checkpoint, whose classes are in its .json).</summary>
     public string? LabelsPath { get; private init; }
 

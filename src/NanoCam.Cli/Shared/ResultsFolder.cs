@@ -26,6 +26,10 @@ public sealed record RunSettings(
     /// <summary>The command that writes such folders.</summary>
     public const string ExplainDataset = "explain-dataset";
 
+    /// <summary>The relevance methods' options in words (LRP rule, FG-CAM base), when a method of the run reads them; absent otherwise.</summary>
+    [JsonPropertyName("method_options"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? MethodOptions { get; init; }
+
     /// <summary>Chunks over the whole data set: ⌈images / chunk⌉.</summary>
     [JsonIgnore] public int Chunks => (Images + Chunk - 1) / Chunk;
 
@@ -43,9 +47,12 @@ public sealed record RunSettings(
         using var theirs = JsonDocument.Parse(JsonSerializer.Serialize(other));
         foreach (var property in mine.RootElement.EnumerateObject())
         {
-            string here = property.Value.GetRawText(), there = theirs.RootElement.GetProperty(property.Name).GetRawText();
+            string here = property.Value.GetRawText(), there = theirs.RootElement.TryGetProperty(property.Name, out var value) ? value.GetRawText() : "none";
             if (here != there) return $"{property.Name} ({there} {otherName}, {here} {thisName})";
         }
+        // A setting only the other run has (one written only when set).
+        foreach (var property in theirs.RootElement.EnumerateObject())
+            if (!mine.RootElement.TryGetProperty(property.Name, out _)) return $"{property.Name} ({property.Value.GetRawText()} {otherName}, none {thisName})";
         return null;
     }
 }
