@@ -1,4 +1,6 @@
 using NanoCam.Explain.Methods;
+using NanoCam.Nn.Models;
+using NanoCam.Nn.Training;
 
 namespace NanoCam.Explain;
 
@@ -27,14 +29,43 @@ public static class CamWalkthrough
         var result = explainer.Explain(CamMethods.Create(method), image, target ?? CamTarget.TopPrediction(), layer);
         var warnings = explainer.Warnings.ToList();
         var capture = result.Capture;
+        var sameClass = CamTarget.Class(capture.TargetClasses[0]);
+        // An Attention Branch Network's own map M(x), the same for every class (no gradient, one more forward pass).
+        var attention = explainer.Model is ModuleExplainable { Model: AttentionBranchNetwork }
+            ? explainer.Explain(new AbnAttention(), image, sameClass, AttentionBranchNetwork.AttentionMapLayer)
+            : null;
         if (head is null || head.FeatureLayer != layer || head.Channels != capture.Channels)
-            return new WalkthroughResult(method, result, null, null, null, warnings);
+            return new WalkthroughResult(method, result, null, null, null, warnings)
+            {
+                Attention = attention, FosteringEntropy = FosteringEntropyOf(result.WeightedSumOf(0)),
+            };
 
         // The other method of the pair, for the same class: CAM needs no gradient, Grad-CAM one backward pass.
-        var sameClass = CamTarget.Class(capture.TargetClasses[0]);
         var other = explainer.Explain(CamMethods.Create(method == "cam" ? "gradcam" : "cam"), image, sameClass, layer);
         var (cam, gradCam) = method == "cam" ? (result, other) : (other, result);
-        return new WalkthroughResult(method, result, head, Decompose(capture, head), Compare(cam, gradCam), warnings);
+        return new WalkthroughResult(method, result, head, Decompose(capture, head), Compare(cam, gradCam), warnings)
+        {
+            // Fostering penalises the CAM map's entropy (on a GAP head Grad-CAM's is the same map times 1/Z).
+            Attention = attention, FosteringEntropy = FosteringEntropyOf(cam.WeightedSumOf(0)),
+        };
+    }
+
+    /// <summary>
+    /// CAM fostering's term for one map (Schöttl 2020; docs/cam-math.md §20): H = −Σ_xy p log(p + ε) with
+    /// p = ReLU(M) / (Σ_xy ReLU(M) + ε), the per-image quantity <see cref="CamFostering.MeanEntropy"/> averages on the tape
+    /// (same ε). In nats: 0 for a map on one position, log Z for a flat one.
+    /// </summary>
+    public static double FosteringEntropyOf(ReadOnlySpan<float> weightedSum)
+    {
+        double mass = 0;
+        foreach (var v in weightedSum) mass += Math.Max(v, 0f);
+        double denominator = mass + CamFostering.Epsilon, entropy = 0;
+        foreach (var v in weightedSum)
+        {
+            double p = Math.Max(v, 0f) / denominator;
+            entropy -= p * Math.Log(p + CamFostering.Epsilon);
+        }
+        return entropy;
     }
 
     /// <summary>
@@ -111,6 +142,12 @@ public sealed record WalkthroughResult(string Method, CamResult Result, CamHead?
     CamGradCamComparison? Comparison, IReadOnlyList<string> Warnings)
 {
     public LayerCapture Capture => Result.Capture;
+
+    /// <summary>An Attention Branch Network's attention map M(x) (its <see cref="AbnAttention"/> result); null for other networks.</summary>
+    public CamResult? Attention { get; init; }
+
+    /// <summary>CAM fostering's entropy term H of this class's CAM map (the method's own map without a GAP head); see <see cref="CamWalkthrough.FosteringEntropyOf"/>.</summary>
+    public double FosteringEntropy { get; init; }
 
     public string Layer => Capture.Layer;
 

@@ -183,4 +183,42 @@ public sealed class WalkthroughCommandTests : IDisposable
         Assert.Contains(expected, line);
         Assert.False(Directory.Exists(outDir), $"{outDir} was created");
     }
+
+    /// <summary>
+    /// An Attention Branch Network trained with fostering (its checkpoint says λ): the page adds the attention map M(x) and
+    /// the fostering term λ·H with the H of the record; a plain network's page says it was trained without fostering.
+    /// </summary>
+    [Fact]
+    public void AbnWithFostering_PageShowsTheAttentionMapAndTheFosteringTerm()
+    {
+        var network = Architectures.Create("abn-vgg", 3, 6, seed: 4);
+        var metadata = new ModelMetadata
+        {
+            Architecture = "abn-vgg", InputChannels = 3, InputHeight = 64, InputWidth = 64, Classes = [.. ShapesDataset.ShapeNames],
+            Mean = [0.5f, 0.5f, 0.5f], Std = [0.25f, 0.25f, 0.25f], FosterCam = 0.5f,
+        };
+        var checkpoint = Path.Combine(_dir, "abn.safetensors");
+        new TrainedModel(network, metadata).Save(checkpoint);
+        var image = ShapesImage();
+        var outDir = Path.Combine(_dir, "abn-page");
+        var (code, _, stderr) = CliHarness.Run("walkthrough", "--model", checkpoint, "--image", image, "--threads", "1", "--out", outDir);
+        Assert.True(code == 0, stderr);
+        var html = File.ReadAllText(Path.Combine(outDir, "index.html"));
+        foreach (var section in Sections(gap: true)) Assert.Contains(section, html);
+        Assert.Matches("<h2>9\\. The attention branch(&#39;|&#x27;|')s map M\\(x\\)</h2>", html);
+        Assert.Contains("10. CAM fostering", html);
+
+        var reloaded = TrainedModel.Load(checkpoint);
+        Assert.Equal(0.5f, reloaded.Metadata.FosterCam);
+        var (input, _) = ImageInput.Load(image, reloaded.Metadata);
+        var walk = CamWalkthrough.Run(new CamExplainer(new ModuleExplainable(reloaded.Network, reloaded.Metadata.Classes), new SimdKernels(1)), input, "cam");
+        Assert.Contains($"class=\"fostering-entropy\">{WalkthroughFigures.Number(walk.FosteringEntropy)}<", html);
+        Assert.Contains($"class=\"fostering-term\">{WalkthroughFigures.Number(0.5 * walk.FosteringEntropy)}<", html);
+
+        var (plainCode, _, plainErr) = CliHarness.Run("walkthrough", "--model", Checkpoint("shapes-vgg.safetensors"), "--image", image, "--threads", "1", "--out", Path.Combine(_dir, "plain"));
+        Assert.True(plainCode == 0, plainErr);
+        var plain = File.ReadAllText(Path.Combine(_dir, "plain", "index.html"));
+        Assert.Contains("trained without fostering", plain);
+        Assert.DoesNotContain("attention branch", plain);
+    }
 }

@@ -1,4 +1,7 @@
+using NanoCam.Autodiff;
+using NanoCam.Cpu.Naive;
 using NanoCam.Nn.Models;
+using NanoCam.Nn.Training;
 
 namespace NanoCam.Explain.Tests;
 
@@ -127,5 +130,44 @@ public class CamWalkthroughTests
         var order = walk.ChannelsByWeight();
         Assert.Equal(Enumerable.Range(0, 6), order.Order());
         for (int i = 1; i < order.Length; i++) Assert.True(walk.Weights[order[i - 1]] >= walk.Weights[order[i]]);
+    }
+
+    /// <summary>Worked by hand: ReLU([2, 2, −1, 0]) normalised is [½, ½, 0, 0], H = ln 2; a flat map of Z cells gives ln Z; one cell gives 0.</summary>
+    [Fact]
+    public void FosteringEntropy_OfSmallMaps_IsWorkedByHand()
+    {
+        // ε = 1e-6 inside the logarithm moves each value by at most Z·ε.
+        Assert.Equal(Math.Log(2), CamWalkthrough.FosteringEntropyOf([2f, 2f, -1f, 0f]), 1e-5);
+        Assert.Equal(Math.Log(16), CamWalkthrough.FosteringEntropyOf(Enumerable.Repeat(0.3f, 16).ToArray()), 2e-5);
+        Assert.Equal(0, CamWalkthrough.FosteringEntropyOf([0f, 5f, -2f, 0f]), 1e-5);
+        Assert.Equal(0, CamWalkthrough.FosteringEntropyOf([-1f, -2f]), 9); // no positive mass: p = 0 everywhere
+    }
+
+    /// <summary>The page's H is the training term: CamFostering.MeanEntropy (tape ops) on a batch of one, for the class explained.</summary>
+    [Fact]
+    public void FosteringEntropy_IsTheTrainingTermOfTheExplainedClass()
+    {
+        var (model, explainer, image) = Setup(6);
+        var walk = CamWalkthrough.Run(explainer, image, "gradcam", CamTarget.Class(3));
+        var tape = new Tape(NaiveKernels.Instance) { GradEnabled = false };
+        model.Call(tape, image);
+        float term = new CamFostering(model, 1f).MeanEntropy(tape, Tensor.FromArray([3f], 1)).ToArray()[0];
+        Assert.True(term > 0.1f, $"a degenerate map: H = {term}");
+        Assert.Equal(term, walk.FosteringEntropy, 4);
+    }
+
+    /// <summary>On an Attention Branch Network the record carries M(x), the published attention map; elsewhere none.</summary>
+    [Fact]
+    public void AttentionBranchNetwork_WalkthroughCarriesItsAttentionMap()
+    {
+        var abn = (AttentionBranchNetwork)Architectures.Create("abn-vgg", 3, 6, seed: 1);
+        var image = TestNets.Images(5, 1, 3, 16, 16);
+        var walk = CamWalkthrough.Run(TestNets.Explainer(abn), image, "cam");
+        var tape = new Tape(NaiveKernels.Instance) { GradEnabled = false };
+        var m = abn.Branches(tape, image).Map.ToArray();
+        Assert.NotNull(walk.Attention);
+        Assert.Equal(AttentionBranchNetwork.AttentionMapLayer, walk.Attention!.Capture.Layer);
+        Assert.Equal(m, walk.Attention.Capture.Activations);
+        Assert.Null(CamWalkthrough.Run(Setup(2).Explainer, Setup(2).Image, "cam").Attention);
     }
 }

@@ -44,7 +44,8 @@ public static class WalkthroughCommand
             var walk = CamWalkthrough.Run(explainer, input, methodName, target, p.GetValue(layer));
             foreach (var warning in walk.Warnings) Console.Error.WriteLine($"nanocam: warning: {warning}");
 
-            var page = WalkthroughPage.Build(walk, shown, input.Shape, loaded.Explainable.ClassNames, Path.GetFileName(modelPath), Path.GetFileName(imagePath), colors);
+            var page = WalkthroughPage.Build(walk, shown, input.Shape, loaded.Explainable.ClassNames, Path.GetFileName(modelPath), Path.GetFileName(imagePath), colors,
+                loaded.Metadata?.FosterCam);
             string pagePath = Path.Combine(p.GetValue(output)!, "index.html");
             page.Save(pagePath); // PATH.tmp, then renamed
             Console.WriteLine($"{methodName} walk-through of class {walk.Class} at layer '{walk.Layer}' written to {pagePath}");

@@ -52,6 +52,7 @@ public sealed class TrainingSession(TrainingPlan plan, IKernels kernels)
         {
             Architecture = plan.Architecture, InputChannels = train.Channels, InputHeight = train.Height, InputWidth = train.Width,
             Classes = train.ClassNames.ToArray(), Mean = mean, Std = std, Data = plan.DataSpec, Seed = plan.Seed,
+            FosterCam = plan.FosterCam > 0 ? plan.FosterCam : null,
         };
         int firstEpoch = 0;
         if (plan.Resume is { } resume)

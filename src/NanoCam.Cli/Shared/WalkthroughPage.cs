@@ -19,7 +19,9 @@ public static class WalkthroughPage
     public const int ContributionsShown = 10;
 
     /// <summary>The page for <paramref name="walk"/>; <paramref name="shown"/> is the image as the model sees it, <paramref name="inputShape"/> its tensor's shape.</summary>
-    public static HtmlPage Build(WalkthroughResult walk, RgbImage shown, Shape inputShape, IReadOnlyList<string>? classNames, string modelName, string imageName, ColorMap colors)
+    /// <param name="fosterLambda">λ of CAM fostering the network was trained with (its checkpoint's <c>foster_cam</c>), or null.</param>
+    public static HtmlPage Build(WalkthroughResult walk, RgbImage shown, Shape inputShape, IReadOnlyList<string>? classNames, string modelName, string imageName, ColorMap colors,
+        float? fosterLambda = null)
     {
         bool cam = walk.Method == "cam";
         string className = ClassLabels.NameSuffix(walk.Class, classNames);
@@ -40,7 +42,48 @@ public static class WalkthroughPage
         OverlaySection(page, walk, shown, colors);
         if (walk.Comparison is { } comparison) CamBesideGradCam(page, walk, comparison, colors);
         if (walk.Score is { } score) ClassScore(page, walk, score);
+        int next = walk.Score is null ? 7 : 9;
+        if (walk.Attention is { } attention) AttentionMap(page, next++, attention, shown, colors);
+        Fostering(page, next, walk, fosterLambda);
         return page;
+    }
+
+    /// <summary>An Attention Branch Network's map M(x) at its own resolution and over the image, with the gate it drives.</summary>
+    private static void AttentionMap(HtmlPage page, int number, CamResult attention, RgbImage shown, ColorMap colors)
+    {
+        var capture = attention.Capture;
+        var m = capture.ActivationPlane(0, 0);
+        var (min, max) = Range(m);
+        double mean = 0;
+        foreach (var v in m) mean += v;
+        mean /= m.Length;
+        page.AddHeading($"{number}. The attention branch's map M(x)");
+        page.AddHtml("<p class=\"eq\"><i>g</i>′(<i>x</i>) = (1 + <i>M</i>(<i>x</i>)) · <i>g</i>(<i>x</i>), &nbsp; <i>M</i>(<i>x</i>) = σ(BN(conv<sub>1×1</sub>(class maps))) ∈ (0, 1)</p>" +
+            "<p>This network is an Attention Branch Network (Fukui et al., CVPR 2019, eq. 2): its attention branch turns the features <i>g</i>(<i>x</i>) into " +
+            "one map <i>M</i>, and the perception branch classifies from the features <i>gated</i> by it — where <i>M</i> is near 1 a feature counts twice, " +
+            "where it is near 0 once. <i>M</i> is the same for every class: it is what the network itself chose to look at. " +
+            $"Here <i>M</i> is {capture.Width}×{capture.Height}, its values in [{Short(min)}, {Short(max)}], mean {Short((float)mean)}. " +
+            "<span class=\"src\"><code>AttentionBranchNetwork.Gate</code>, src/NanoCam.Nn/Models/AttentionBranchNetwork.cs; " +
+            "<code>AbnAttention</code>, src/NanoCam.Explain/Methods/AbnAttention.cs</span></p>");
+        var blended = Overlay.Blend(shown, attention.NormalizedOf(0).ToArray(), attention.InputWidth, attention.InputHeight, colors);
+        page.AddHtml("<div class=\"row\">" +
+            Figure(Heat(m, capture.Width, capture.Height, 0f, 1f, colors), Scale(capture.Width, 192), $"M(x), {capture.Width}×{capture.Height}", "colour scale [0, 1]") +
+            Figure(blended, Scale(shown.Width, 192), "M(x) over the image", "min–max scaled") + "</div>");
+    }
+
+    /// <summary>CAM fostering's entropy term for this image and class, and λ·H when the network was trained with fostering.</summary>
+    private static void Fostering(HtmlPage page, int number, WalkthroughResult walk, float? lambda)
+    {
+        double h = walk.FosteringEntropy, flat = Math.Log(walk.Z);
+        page.AddHeading($"{number}. CAM fostering's term for this image");
+        page.AddHtml("<p class=\"eq\"><i>p</i>(<i>x</i>, <i>y</i>) = ReLU(<i>M<sub>c</sub></i>)(<i>x</i>, <i>y</i>) / Σ ReLU(<i>M<sub>c</sub></i>), &nbsp; " +
+            "<i>H</i> = −Σ<sub><i>x</i>,<i>y</i></sub> <i>p</i> log <i>p</i>, &nbsp; loss = cross-entropy + λ · mean<sub>batch</sub> <i>H</i></p>" +
+            "<p>Training with <code>--foster-cam λ</code> (Schöttl 2020) adds the entropy of the normalised map to the loss, so the network learns maps " +
+            "that put their mass on few positions. For this image and class <i>c</i>: " +
+            $"<i>H</i> = <span class=\"fostering-entropy\">{Number(h)}</span> nats, between 0 (all mass on one position) and log <i>Z</i> = {Number(flat)} (a flat map)" +
+            (lambda is { } l ? $"; this network was trained with λ = {Number(l)}, so the term adds λ·<i>H</i> = <span class=\"fostering-term\">{Number(l * h)}</span> to this image's loss." : "; this network was trained without fostering (λ = 0).") +
+            " <span class=\"src\"><code>CamWalkthrough.FosteringEntropyOf</code>, src/NanoCam.Explain/CamWalkthrough.cs; the training term: " +
+            "<code>CamFostering.MeanEntropy</code>, src/NanoCam.Nn/Training/CamFostering.cs</span></p>");
     }
 
     private static string Weight(bool cam) => cam ? "<i>w<sub>k</sub><sup>c</sup></i>" : "<i>α<sub>k</sub><sup>c</sup></i>";

@@ -20,6 +20,8 @@ public sealed record ModelMetadata
     [JsonPropertyName("epoch")] public int Epoch { get; init; }
     [JsonPropertyName("accuracy")] public double? Accuracy { get; init; }
     [JsonPropertyName("seed")] public int Seed { get; init; }
+    /// <summary>λ of CAM fostering the network was trained with (<c>train --foster-cam</c>); absent when it was not fostered.</summary>
+    [JsonPropertyName("foster_cam"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public float? FosterCam { get; init; }
 
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 
