@@ -1,3 +1,5 @@
+using NanoCam.Data;
+using NanoCam.Nn.Models;
 using NanoCam.Imaging;
 
 namespace NanoCam.Cli.Tests;
@@ -97,5 +99,37 @@ public sealed class AbnCommandTests : IDisposable
         (code, _, stderr) = CliHarness.Run([.. common, "--methods", "abn-attention"]);
         Assert.Equal(1, code);
         Assert.Equal("nanocam: error: abn-attention: this network has no attention branch (train one with --arch abn-vgg or abn-resnet)", stderr.Trim());
+    }
+
+    /// <summary>
+    /// explain-dataset runs abn-attention at the attention map (its own layer) beside Grad-CAM at the default layer, in
+    /// one run; on a network without an attention branch it is refused in one line before anything is written.
+    /// </summary>
+    [Fact]
+    public void ExplainDataset_RunsAbnAttentionAtItsOwnLayer_AndRefusesItWithoutABranch()
+    {
+        var checkpoint = Path.Combine(_dir, "abn.safetensors");
+        new TrainedModel(Architectures.Create("abn-vgg", 3, 6, seed: 2), new ModelMetadata
+        {
+            Architecture = "abn-vgg", InputChannels = 3, InputHeight = 64, InputWidth = 64, Classes = [.. ShapesDataset.ShapeNames],
+            Mean = [0.5f, 0.5f, 0.5f], Std = [0.25f, 0.25f, 0.25f],
+        }).Save(checkpoint);
+        var output = Path.Combine(_dir, "run");
+        var (code, _, stderr) = CliHarness.Run("explain-dataset", "--model", checkpoint, "--data", "shapes#0-3", "--methods", "gradcam,abn-attention",
+            "--threads", "1", "--out", output);
+        Assert.True(code == 0, stderr);
+        var (attention, shape) = Npy.Read(Path.Combine(output, "maps", "abn-attention", "chunk-00000.npy"));
+        var gradCam = Npy.Read(Path.Combine(output, "maps", "gradcam", "chunk-00000.npy")).Data;
+        Assert.Equal([3, 64, 64], shape);
+        Assert.All(attention, v => Assert.InRange(v, 0f, 1f));
+        Assert.Contains(attention.Zip(gradCam), p => MathF.Abs(p.First - p.Second) > 1e-2f);
+
+        var refused = Path.Combine(_dir, "refused");
+        var (plainCode, _, plainErr) = CliHarness.Run("explain-dataset", "--model", Path.Combine(CliHarness.Weights, "shapes-vgg.safetensors"),
+            "--data", "shapes#0-3", "--methods", "abn-attention", "--threads", "1", "--out", refused);
+        Assert.Equal(1, plainCode);
+        var line = Assert.Single(plainErr.Trim().Split('\n'));
+        Assert.StartsWith("nanocam: error: abn-attention: this network has no attention branch", line);
+        Assert.False(Directory.Exists(refused) && Directory.EnumerateFileSystemEntries(refused).Any(), "a refused run wrote into --out");
     }
 }

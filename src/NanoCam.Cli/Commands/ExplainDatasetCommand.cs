@@ -71,6 +71,9 @@ public static class ExplainDatasetCommand
             var settings = new RunSettings(RunSettings.ExplainDataset, Path.GetFileName(modelPath), RunSettings.Hash(modelPath), loaded.Preprocessing?.Describe(),
                 dataSpec, p.GetValue(split)!, images.Count, string.Join(",", names), targetSpec.Text, layerName, chunkSize, p.GetValue(metrics), stepCount)
             { MethodOptions = relevance.Describe(p, names) };
+            // Built before the folder is prepared: a method that does not apply is refused with nothing written.
+            var chunkExplainer = new ChunkExplainer(explainer, names, targetSpec, layerName, settings.Metrics ? stepCount : null, relevance.Apply(new InputAttributionSettings(), p, loaded, tensorInput: false),
+                layerGiven: p.GetValue(layer) is not null);
             var folder = new ResultsFolder(p.GetValue(output)!);
             folder.Prepare(settings, p.GetValue(resume));
 
@@ -81,7 +84,6 @@ public static class ExplainDatasetCommand
             string scope = slice.Count == 1 ? "explain-dataset" : $"shard {slice}";
             Console.WriteLine($"{images.Description}: {string.Join(", ", names)} for {targetSpec.Text} at layer '{layerName}', {settings.Chunks} chunks of {chunkSize}; "
                 + $"{scope}: {mine.Length} chunks{(mine.Length > todo.Length ? $", {mine.Length - todo.Length} already finished (skipped)" : "")}");
-            var chunkExplainer = new ChunkExplainer(explainer, names, targetSpec, layerName, settings.Metrics ? stepCount : null, relevance.Apply(new InputAttributionSettings(), p, loaded, tensorInput: false));
             var clock = Stopwatch.StartNew();
             ChunkProgress.Run(todo.Sum(ImagesIn), scope, report =>
             {

@@ -24,19 +24,29 @@ public sealed class ChunkExplainer
 {
     private readonly CamExplainer _explainer;
     private readonly (string Name, CamMethod? Method)[] _methods;
+    private readonly string[] _methodLayers;
     private readonly TargetSpec _targets;
     private readonly string _layer;
     private readonly int? _metricSteps;
     private readonly InputAttributionSettings? _attribution;
 
     /// <param name="attribution">the input-space methods' settings (LRP rule, FG-CAM base); null: their defaults</param>
+    /// <param name="layerGiven">
+    /// whether the user named <paramref name="layer"/>; when not, a CAM method with a layer of its own (abn-attention: the
+    /// attention map) explains that layer
+    /// </param>
     public ChunkExplainer(CamExplainer explainer, IReadOnlyList<string> methods, TargetSpec targets, string layer, int? metricSteps,
-        InputAttributionSettings? attribution = null)
+        InputAttributionSettings? attribution = null, bool layerGiven = true)
     {
         _explainer = explainer;
         _attribution = attribution;
         _methods = [.. methods.Select(m => (m, MethodList.IsInputSpace(m) ? null : CamMethods.Create(m)))];
         (_targets, _layer, _metricSteps) = (targets, layer, metricSteps);
+        _methodLayers = [.. _methods.Select(m => m.Method is { } cam && !layerGiven && cam.DefaultLayer(explainer.Model) is { } own ? own : layer)];
+        // A method that cannot run on this network or layer is refused before any chunk is written.
+        for (int m = 0; m < _methods.Length; m++)
+            if (_methods[m].Method?.WhyNotApplicable(explainer.Model, _methodLayers[m]) is { } reason)
+                throw new ArgumentException($"{_methods[m].Name}: {reason}");
     }
 
     /// <summary>The target column's value for target t of an image (see <see cref="TargetSpec.Label"/>).</summary>
@@ -54,7 +64,7 @@ public sealed class ChunkExplainer
         for (int t = 0; t < perImage; t++)
         {
             var target = TargetFor(t, labels, classes);
-            var captures = new Dictionary<float, LayerCapture>();
+            var captures = new Dictionary<(string, float), LayerCapture>();
             for (int m = 0; m < _methods.Length; m++)
             {
                 var (name, method) = _methods[m];
@@ -67,13 +77,14 @@ public sealed class ChunkExplainer
                 else
                 {
                     CamResult result;
+                    string layer = _methodLayers[m];
                     if (method.ReadsLayerCapture)
                     {
-                        if (!captures.TryGetValue(method.GradientSign, out var capture))
-                            captures[method.GradientSign] = capture = _explainer.Capture(input, _layer, target, withGradients: true, method.GradientSign);
+                        if (!captures.TryGetValue((layer, method.GradientSign), out var capture))
+                            captures[(layer, method.GradientSign)] = capture = _explainer.Capture(input, layer, target, withGradients: true, method.GradientSign);
                         result = _explainer.Explain(method, input, capture, target);
                     }
-                    else result = _explainer.Explain(method, input, target, _layer);
+                    else result = _explainer.Explain(method, input, target, layer);
                     (methodMaps, targetClasses) = (result.Normalized, result.Capture.TargetClasses);
                     scores ??= result.Capture.Scores;
                 }
