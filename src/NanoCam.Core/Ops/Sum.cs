@@ -31,4 +31,10 @@ public sealed class SumNode : Node
     {
         if (GradOf(Input) is { } dInput) kernels.SumBackward(dInput, Output.Grad!, Scale);
     }
+
+    private readonly ConstantCache _scale = new();
+
+    /// <summary>Taped: the scalar dy times a constant of the input's shape filled with the scale.</summary>
+    public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput) =>
+        [WantsGradient(tape, Input) ? tape.Mul(gradOutput, _scale.Filled(tape.Kernels, Input.Shape.Dims, Scale)) : null];
 }
