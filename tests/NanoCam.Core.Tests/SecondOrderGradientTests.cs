@@ -156,6 +156,34 @@ public sealed class SecondOrderGradientTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Backends))]
+    public void BinaryAndElementwise_GradOfGrad_MatchesFiniteDifferences_WithBroadcasting(string backend)
+    {
+        var k = TestBackends.Get(backend);
+        var a = R(60, 2, 3, 4);
+        var b = R(61, 3, 1);
+        var positive = Tensor.FromArray(R(62, 3, 4).ToArray().Select(v => 0.5f + MathF.Abs(v)).ToArray(), 3, 4);
+        foreach (var op in new[] { BinaryOp.Add, BinaryOp.Sub, BinaryOp.Mul, BinaryOp.Div })
+        {
+            var divisor = op == BinaryOp.Div ? Tensor.FromArray(b.ToArray().Select(v => 0.5f + MathF.Abs(v)).ToArray(), 3, 1) : b;
+            double error = SecondOrderCheck.Check(k, t => SecondOrderCheck.WeightedSquare(t, t.Binary(op, a, divisor)), [a, divisor], [a, divisor]);
+            Report($"binary {op} broadcasting [3,1] over [2,3,4]", backend, error);
+        }
+        // y = log(x)·exp(x)/2 + sqrt(x) + x^1.5 − x² + (x + 1) on x > 0: every taped element-wise rule in one sum.
+        double unary = SecondOrderCheck.Check(k, t =>
+        {
+            var x = positive;
+            var y = t.Mul(t.Unary(x, new Elementwise.Log()), t.Unary(t.Unary(x, new Elementwise.Exp()), new Elementwise.Scale(0.5f)));
+            y = t.Add(y, t.Unary(x, new Elementwise.Sqrt()));
+            y = t.Add(y, t.Unary(x, new Elementwise.PowScalar(1.5f)));
+            y = t.Add(y, t.Unary(t.Unary(x, new Elementwise.Square()), new Elementwise.Neg()));
+            y = t.Add(y, t.Unary(x, new Elementwise.Shift(1f)));
+            return t.Sum(t.Mul(y, R(63, 3, 4)));
+        }, [positive], [positive]);
+        Report("element-wise log, exp, scale, sqrt, pow, square, neg, shift", backend, unary);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
     public void HessianVectorProduct_OfSmallCnn_MatchesDifferencesOfTheGradient(string backend)
     {
         var k = TestBackends.Get(backend);
