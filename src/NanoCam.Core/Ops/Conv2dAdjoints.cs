@@ -23,7 +23,7 @@ public static partial class TapeOps
 /// </summary>
 public sealed class Conv2dInputGradientNode : Node
 {
-    private readonly ConstantCache _scratch = new();
+    private ConstantCache? _scratch; // allocated on first use
 
     public override string Kind => "Conv2dInputGradient";
     public Conv2dGeometry Geometry { get; private set; }
@@ -46,7 +46,7 @@ public sealed class Conv2dInputGradientNode : Node
         var dz = Output.Grad!;
         if (GradOf(GradOutput) is { } dg)
         {
-            var convolved = _scratch.Of(kernels, Geometry.OutputShape.Dims);
+            var convolved = (_scratch ??= new()).Of(kernels, Geometry.OutputShape.Dims);
             kernels.Conv2dForward(convolved, dz, Weight, null, Geometry);
             kernels.AddScaled(dg, convolved, 1f);
         }
@@ -66,7 +66,7 @@ public sealed class Conv2dInputGradientNode : Node
 /// </summary>
 public sealed class Conv2dWeightGradientNode : Node
 {
-    private readonly ConstantCache _scratch = new();
+    private ConstantCache? _scratch; // allocated on first use
 
     public override string Kind => "Conv2dWeightGradient";
     public Conv2dGeometry Geometry { get; private set; }
@@ -90,7 +90,7 @@ public sealed class Conv2dWeightGradientNode : Node
         var dv = Output.Grad!;
         if (GradOf(GradOutput) is { } dg)
         {
-            var convolved = _scratch.Of(kernels, Geometry.OutputShape.Dims);
+            var convolved = (_scratch ??= new()).Of(kernels, Geometry.OutputShape.Dims);
             kernels.Conv2dForward(convolved, Input, dv, null, Geometry);
             kernels.AddScaled(dg, convolved, 1f);
         }

@@ -43,7 +43,7 @@ public sealed class CrossEntropyNode : Node
             kernels.CrossEntropyBackward(dLogits, Output.Grad!, _probabilities!, Labels, Logits.Shape[0], Logits.Shape[1]);
     }
 
-    private readonly ConstantCache _oneHot = new();
+    private ConstantCache? _oneHot; // made by the taped rule only: first-order passes never allocate it
     private float[] _labels = [];
     private Tensor? _oneHotHost;
 
@@ -61,7 +61,7 @@ public sealed class CrossEntropyNode : Node
         var values = _oneHotHost.Span;
         values.Clear();
         for (int i = 0; i < rows; i++) values[i * classes + (int)_labels[i]] = 1f;
-        var oneHot = _oneHot.Of(tape.Kernels, Logits.Shape.Dims);
+        var oneHot = (_oneHot ??= new()).Of(tape.Kernels, Logits.Shape.Dims);
         oneHot.Buffer.CopyFrom(values);
         var residual = tape.Sub(tape.Softmax(Logits, axis: 1), oneHot);
         return [tape.Mul(residual, tape.Unary(gradOutput, new Elementwise.Scale(1f / rows))), null];

@@ -131,14 +131,14 @@ public sealed class GlobalAvgPoolNode : Node
         if (GradOf(Input, out bool accumulate) is { } dInput) kernels.GlobalAvgPoolBackward(dInput, Output.Grad!, accumulate);
     }
 
-    private readonly ConstantCache _share = new();
+    private ConstantCache? _share; // made by the taped rule only: first-order passes never allocate it
 
     /// <summary>Taped: ∂L/∂A^k(x,y) = dF^k / Z, the gradient [N,C,1,1] broadcast against a constant [1,1,H,W] of 1/Z.</summary>
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput)
     {
         if (!WantsGradient(tape, Input)) return [null];
         var s = Input.Shape;
-        var share = _share.Filled(tape.Kernels, [1, 1, s[2], s[3]], 1f / (s[2] * s[3]));
+        var share = (_share ??= new()).Filled(tape.Kernels, [1, 1, s[2], s[3]], 1f / (s[2] * s[3]));
         return [tape.Mul(tape.Reshape(gradOutput, [s[0], s[1], 1, 1]), share)];
     }
 }

@@ -116,7 +116,7 @@ internal sealed class MaxPoolIndexGather
 /// <summary>z = avgPoolᵀ(g), the input gradient of an average pooling; backward: ∂L/∂g = avgPool(dz).</summary>
 public sealed class AvgPool2dSpreadNode : Node
 {
-    private readonly ConstantCache _scratch = new();
+    private ConstantCache? _scratch; // allocated on first use
 
     public override string Kind => "AvgPool2dSpread";
     public Pool2dGeometry Geometry { get; private set; }
@@ -137,7 +137,7 @@ public sealed class AvgPool2dSpreadNode : Node
     public override void Backward(IKernels kernels)
     {
         if (GradOf(GradOutput) is not { } dg) return;
-        var pooled = _scratch.Of(kernels, dg.Shape.Dims);
+        var pooled = (_scratch ??= new()).Of(kernels, dg.Shape.Dims);
         kernels.AvgPool2dForward(pooled, Output.Grad!, Geometry, CountIncludePad);
         kernels.AddScaled(dg, pooled, 1f);
     }

@@ -149,7 +149,7 @@ public sealed class ReduceNode : Node
         else TiesBackward(kernels, dInput, dOutput);
     }
 
-    private readonly ConstantCache _scale = new();
+    private ConstantCache? _scale; // made by the taped rule only: first-order passes never allocate it
 
     /// <summary>
     /// Taped, sums only: dy seen with the kept shape (reduced axes of size 1), broadcast against a constant that has the
@@ -162,7 +162,7 @@ public sealed class ReduceNode : Node
         var dims = Input.Shape.ToArray();
         for (int a = 0; a < dims.Length; a++)
             if ((_reduced & (1UL << a)) == 0) dims[a] = 1;
-        return [tape.Mul(tape.Reshape(gradOutput, _keptShape.Dims), _scale.Filled(tape.Kernels, dims, Scale))];
+        return [tape.Mul(tape.Reshape(gradOutput, _keptShape.Dims), (_scale ??= new()).Filled(tape.Kernels, dims, Scale))];
     }
 
     /// <summary>Back along the chain: each stage broadcasts its gradient over the run it reduced (∂Σ/∂x_j = 1).</summary>
