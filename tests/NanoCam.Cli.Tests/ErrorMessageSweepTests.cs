@@ -94,7 +94,7 @@ public sealed partial class ErrorMessageSweepTests : IDisposable
         { 1, "--epochs must be at least 1, got 0", ["demo", "--epochs", "0", "--out", "{out}/demo"] },
         { 1, "--train-images must be at least 1, got 0", ["demo", "--train-images", "0", "--out", "{out}/demo"] },
         { 1, "--foster-cam must be 0 or a positive number, got -1", ["train", "--data", "shapes#0-10", "--foster-cam", "-1", "--out", "{out}/m.safetensors"] },
-        { 1, "--foster-method gradcam needs second-order derivatives", ["train", "--data", "shapes#0-10", "--foster-cam", "0.1", "--foster-method", "gradcam", "--out", "{out}/m.safetensors"] },
+        { 1, "--foster-method: unknown method 'lime' (known: cam, gradcam)", ["train", "--data", "shapes#0-10", "--foster-cam", "0.1", "--foster-method", "lime", "--out", "{out}/m.safetensors"] },
         { 1, "--foster-layer: 'fc' is not a feature layer of this network (candidates: ", ["train", "--data", "shapes#0-10", "--foster-cam", "0.1", "--foster-layer", "fc", "--out", "{out}/m.safetensors"] },
         { 1, "--marked-class: unknown class 'hexagon' (known: circle, square", ["demo", "bias", "--marked-class", "hexagon", "--out", "{out}/bias"] },
         { 1, "--co-occurrence must lie in (0, 1], got 1.5", ["demo", "bias", "--co-occurrence", "1.5", "--out", "{out}/bias"] },

@@ -2,6 +2,7 @@ using System.CommandLine;
 using NanoCam.Cli.Shared;
 using NanoCam.Data;
 using NanoCam.Nn.Models;
+using NanoCam.Nn.Training;
 
 namespace NanoCam.Cli.Commands;
 
@@ -27,8 +28,8 @@ public static class TrainCommand
         var output = CliOptions.Path("--out", "checkpoint to write (a .json description is written beside it)", PathRole.OutputFile, "model.safetensors");
         var resume = CliOptions.Path("--resume", "continue from this checkpoint", PathRole.Checkpoint);
         var fosterCam = CliOptions.Make("--foster-cam", "CAM fostering (Schöttl 2020): add λ × the mean entropy of the true class's normalised CAM to the loss (0 = off)", 0f);
-        var fosterMethod = CliOptions.Make("--foster-method", "map whose entropy is penalised: cam (gradcam needs second-order derivatives, which the tape lacks)", "cam");
-        var fosterLayer = CliOptions.Make("--foster-layer", "layer A^k of the fostered CAM (a published layer with the classifier's channel count)", GapCnn.FeatureLayer);
+        var fosterMethod = CliOptions.Make("--foster-method", "map whose entropy is penalised: cam (the classifier's weights) or gradcam (weights α from ∂y^c/∂A, differentiated again: second order)", "cam");
+        var fosterLayer = CliOptions.Make("--foster-layer", "layer A^k of the fostered map (cam: a published layer with the classifier's channel count; gradcam: any published 4-D layer)", GapCnn.FeatureLayer);
 
         var command = new Command("train", "Train a GAP-CNN (conv features → global average pooling → one FC layer), the network CAM needs")
         {
@@ -53,8 +54,8 @@ public static class TrainCommand
                 Schedule = p.GetValue(schedule)!, WeightDecay = p.GetValue(weightDecay), Augment = p.GetValue(augment), Seed = p.GetValue(seed),
                 Output = p.GetValue(output)!, Resume = p.GetValue(resume),
                 FosterCam = OptionChecks.NotNegative(p.GetValue(fosterCam), "--foster-cam"), FosterLayer = p.GetValue(fosterLayer)!,
+                FosterMethod = ParseFosterMethod(p.GetValue(fosterMethod)!),
             };
-            CheckFosterMethod(p.GetValue(fosterMethod)!);
             OptionChecks.AtLeast(plan.Epochs, 1, "--epochs");
             OptionChecks.AtLeast(plan.BatchSize, 1, "--batch");
             OptionChecks.Positive(plan.LearningRate, "--lr");
@@ -67,16 +68,11 @@ public static class TrainCommand
         return command;
     }
 
-    /// <summary>Only the CAM map can be fostered: its entropy is a first-order function of weights and activations.</summary>
-    private static void CheckFosterMethod(string method)
+    /// <summary>The fostered map: CAM (first order) or Grad-CAM (its weights are a gradient, so the loss is second order).</summary>
+    private static CamFosteringMethod ParseFosterMethod(string method) => method switch
     {
-        switch (method)
-        {
-            case "cam": return;
-            case "gradcam":
-                throw new ArgumentException("--foster-method gradcam needs second-order derivatives (the gradient of Grad-CAM's gradient weights), which the tape does not compute; use --foster-method cam (on a GAP-CNN Grad-CAM is CAM up to scale)");
-            default:
-                throw new ArgumentException($"--foster-method: unknown method '{method}' (known: cam)");
-        }
-    }
+        "cam" => CamFosteringMethod.Cam,
+        "gradcam" => CamFosteringMethod.GradCam,
+        _ => throw new ArgumentException($"--foster-method: unknown method '{method}' (known: cam, gradcam)"),
+    };
 }

@@ -27,6 +27,8 @@ public sealed record TrainingPlan
     /// <summary>λ of CAM fostering (0: plain cross-entropy).</summary>
     public float FosterCam { get; init; }
     public string FosterLayer { get; init; } = GapCnn.FeatureLayer;
+    /// <summary>Which map CAM fostering penalises: CAM (first order) or Grad-CAM (second order).</summary>
+    public CamFosteringMethod FosterMethod { get; init; } = CamFosteringMethod.Cam;
 }
 
 /// <summary>One row of the summary table.</summary>
@@ -78,14 +80,27 @@ public sealed class TrainingSession(TrainingPlan plan, IKernels kernels)
             _ => throw new ArgumentException($"unknown optimizer '{plan.Optimizer}' (known: sgd, adam)"),
         };
         var schedule = LearningRateSchedule.Parse(plan.Schedule, plan.LearningRate, plan.Epochs);
-        var fostering = plan.FosterCam > 0 ? new CamFostering(network, plan.FosterCam, plan.FosterLayer) : null;
+        var fostering = plan.FosterCam > 0 ? new CamFostering(network, plan.FosterCam, plan.FosterLayer, plan.FosterMethod) : null;
         if (fostering is not null)
         {
-            // A dry pass on one blank image checks --foster-layer before any training.
-            var probe = new NanoCam.Autodiff.Tape(kernels) { GradEnabled = false };
+            // A dry pass on one blank image checks --foster-layer before any training; for Grad-CAM it also records the
+            // taped gradient, so that an operation without a second-order rule is named now rather than at step 1.
+            bool gradCam = plan.FosterMethod == CamFosteringMethod.GradCam;
+            var probe = new NanoCam.Autodiff.Tape(kernels) { GradEnabled = gradCam, Training = gradCam };
             probe.Keep(plan.FosterLayer);
-            network.Call(probe, kernels.Stage(Tensor.Zeros(1, train.Channels, train.Height, train.Width)));
+            var probeLogits = network.Call(probe, kernels.Stage(Tensor.Zeros(1, train.Channels, train.Height, train.Width)));
             fostering.FeaturesOn(probe);
+            if (gradCam)
+            {
+                try
+                {
+                    fostering.MeanEntropy(probe, kernels.Stage(Tensor.Zeros(1)), probeLogits);
+                }
+                catch (NotSupportedException e)
+                {
+                    throw new ArgumentException($"--foster-method gradcam at layer '{plan.FosterLayer}': {e.Message}");
+                }
+            }
         }
         var step = new TrainingStep(network, optimizer, kernels, (ulong)plan.Seed, fostering);
         TrainedModel? best = null;

@@ -20,6 +20,18 @@ public abstract class Node
     /// <summary>Accumulates ∂L/∂input into each input's Grad from Output.Grad.</summary>
     public abstract void Backward(IKernels kernels);
 
+    /// <summary>
+    /// The backward rule as taped operations (PyTorch's create_graph): records on <paramref name="tape"/> the ops that compute
+    /// ∂L/∂input from <paramref name="gradOutput"/> (itself a tensor of the tape), so that the gradient can be differentiated
+    /// again. Returns one entry per input, null where no gradient is wanted (<see cref="WantsGradient"/>). Used by
+    /// <see cref="Tape.Grad"/> with createGraph; an op without such a rule refuses by naming its kind.
+    /// </summary>
+    public virtual Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput) =>
+        throw new NotSupportedException($"second-order gradients: the operation {Kind} has no taped backward rule (Tape.Grad with createGraph)");
+
+    /// <summary>Whether a taped backward rule must produce ∂L/∂input: it needs a gradient and lies on the path the running <see cref="Tape.Grad"/> differentiates.</summary>
+    protected bool WantsGradient(Tape tape, Tensor input) => NeedsGradient(input) && tape.IsOnGradientPath(input);
+
     /// <summary>Records the inputs (reusing the array when the count is unchanged).</summary>
     protected void SetInputs(Tensor a) { Resize(1); _inputs[0] = a; }
     protected void SetInputs(Tensor a, Tensor b) { Resize(2); _inputs[0] = a; _inputs[1] = b; }

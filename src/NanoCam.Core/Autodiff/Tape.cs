@@ -11,7 +11,7 @@ namespace NanoCam.Autodiff;
 /// size replaces the buffers; the replaced ones are kept as spares (<see cref="SpareBytes"/>) for a later node that
 /// needs their size, so batch sizes that alternate (full batches and a last, shorter one) stop allocating too.
 /// </summary>
-public sealed class Tape
+public sealed partial class Tape
 {
     private readonly List<Node> _nodes = [];
     private readonly Dictionary<string, Tensor> _named = [];

@@ -54,6 +54,17 @@ public sealed class ActivationNode : Node
     }
 
     /// <summary>
+    /// Taped, ReLU only: ∂L/∂x = g ⊙ [x &gt; 0], the mask sign(y) a constant of the pass (the second derivative of ReLU is 0
+    /// almost everywhere; what reaches the weights does so through g).
+    /// </summary>
+    public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput)
+    {
+        if (Function != NanoCam.Activation.Relu)
+            throw new NotSupportedException($"second-order gradients: the activation {Kind} has no taped backward rule (ReLU has)");
+        return [WantsGradient(tape, Input) ? tape.Mul(gradOutput, tape.Unary(Output, new Elementwise.Sign())) : null];
+    }
+
+    /// <summary>
     /// A backward rule for every ReLU of a tape: <c>tape.OverrideBackward("Relu", ActivationNode.ReluRule(ReluBackwardRule.Guided))</c>.
     /// It serves both nodes of kind "Relu": this one and the generic <c>UnaryNode&lt;Elementwise.Relu&gt;</c> (one input each).
     /// </summary>

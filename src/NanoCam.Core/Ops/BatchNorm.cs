@@ -35,6 +35,9 @@ public sealed class BatchNormNode : Node
 
     public override string Kind => "BatchNorm";
     public bool Training { get; private set; }
+
+    /// <summary>ε of 1 / sqrt(σ² + ε).</summary>
+    public float Epsilon { get; private set; }
     public Tensor Input => Inputs[0];
     public Tensor Gamma => Inputs[1];
     public Tensor Beta => Inputs[2];
@@ -48,6 +51,7 @@ public sealed class BatchNormNode : Node
     internal Tensor Forward(Tape tape, Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, bool training, float momentum, float epsilon)
     {
         Training = training;
+        Epsilon = epsilon;
         _runningMean = runningMean;
         SetInputs(input, gamma, beta);
         var output = EnsureOutput(tape, input.Shape.Dims);
@@ -66,4 +70,44 @@ public sealed class BatchNormNode : Node
     public override void Backward(IKernels kernels) =>
         kernels.BatchNormBackward(GradOf(Input), GradOf(Gamma), GradOf(Beta), Output.Grad!, Input, Gamma,
             Training ? _mean! : _runningMean, _invStd!, batchStatistics: Training);
+
+    /// <summary>
+    /// Taped. In training the statistics depend on x, so they are recomputed as taped ops (μ = mean x, σ² = mean (x − μ)²,
+    /// x̂ = (x − μ)/sqrt(σ² + ε)) and, with means over the M = N·H·W values of a channel (Ioffe &amp; Szegedy 2015, Sec. 3):
+    /// ∂L/∂x = γ/sqrt(σ² + ε) · (g − mean g − x̂ · mean(g·x̂)), ∂L/∂γ = Σ g·x̂, ∂L/∂β = Σ g.
+    /// In inference μ and 1/sqrt(σ² + ε) are constants: ∂L/∂x = γ·g/sqrt(σ² + ε).
+    /// </summary>
+    public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput)
+    {
+        var s = Input.Shape;
+        int channels = s[1];
+        int[] axes = s.Rank == 4 ? [0, 2, 3] : [0];
+        int[] perChannel = s.Rank == 4 ? [1, channels, 1, 1] : [1, channels];
+        var g = gradOutput;
+        Tensor normalized, invStd;
+        if (Training)
+        {
+            var centered = tape.Sub(Input, tape.ReduceMean(Input, axes, keepDims: true));
+            var variance = tape.ReduceMean(tape.Mul(centered, centered), axes, keepDims: true);
+            invStd = tape.Unary(tape.Unary(variance, new Elementwise.Shift(Epsilon)), new Elementwise.PowScalar(-0.5f));
+            normalized = tape.Mul(centered, invStd);
+        }
+        else
+        {
+            invStd = new Tensor(new Shape(perChannel), _invStd!.Buffer);
+            normalized = tape.Mul(tape.Sub(Input, new Tensor(new Shape(perChannel), _runningMean.Buffer)), invStd);
+        }
+        var grads = new Tensor?[3];
+        if (WantsGradient(tape, Input))
+        {
+            var scale = tape.Mul(tape.Reshape(Gamma, perChannel), invStd);
+            var inner = Training
+                ? tape.Sub(tape.Sub(g, tape.ReduceMean(g, axes, keepDims: true)), tape.Mul(normalized, tape.ReduceMean(tape.Mul(g, normalized), axes, keepDims: true)))
+                : g;
+            grads[0] = tape.Mul(scale, inner);
+        }
+        if (WantsGradient(tape, Gamma)) grads[1] = tape.Reduce(ReduceKind.Sum, tape.Mul(g, normalized), axes, keepDims: false);
+        if (WantsGradient(tape, Beta)) grads[2] = tape.Reduce(ReduceKind.Sum, g, axes, keepDims: false);
+        return grads;
+    }
 }

@@ -65,4 +65,25 @@ public sealed class BinaryNode : Node
         var dB = GradOf(B);
         if (dA is not null || dB is not null) kernels.BinaryBackward(Op, dA, dB, Output.Grad!, A, B);
     }
+
+    /// <summary>
+    /// Taped: a + b → (g, g); a − b → (g, −g); a·b → (g·b, g·a); a / b → (g / b, −g·a / b²), each summed back over the
+    /// axes its operand was broadcast along.
+    /// </summary>
+    public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput)
+    {
+        var g = gradOutput;
+        Tensor? dA = null, dB = null;
+        if (WantsGradient(tape, A))
+            dA = Op switch { BinaryOp.Mul => tape.Mul(g, B), BinaryOp.Div => tape.Div(g, B), _ => g };
+        if (WantsGradient(tape, B))
+            dB = Op switch
+            {
+                BinaryOp.Add => g,
+                BinaryOp.Sub => tape.Unary(g, new Elementwise.Neg()),
+                BinaryOp.Mul => tape.Mul(g, A),
+                _ => tape.Unary(tape.Div(tape.Mul(g, A), tape.Mul(B, B)), new Elementwise.Neg()),
+            };
+        return [dA is null ? null : tape.SumToShape(dA, A.Shape), dB is null ? null : tape.SumToShape(dB, B.Shape)];
+    }
 }

@@ -42,4 +42,28 @@ public sealed class CrossEntropyNode : Node
         if (GradOf(Logits) is { } dLogits)
             kernels.CrossEntropyBackward(dLogits, Output.Grad!, _probabilities!, Labels, Logits.Shape[0], Logits.Shape[1]);
     }
+
+    private ConstantCache? _oneHot; // made by the taped rule only: first-order passes never allocate it
+    private float[] _labels = [];
+    private Tensor? _oneHotHost;
+
+    /// <summary>
+    /// Taped: ∂L/∂logits = (softmax(logits) − onehot) · dL / N, the softmax recomputed as a taped op so that it
+    /// differentiates again (its Hessian diag(p) − p pᵀ per row); the labels are constants.
+    /// </summary>
+    public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput)
+    {
+        if (!WantsGradient(tape, Logits)) return [null, null];
+        int rows = Logits.Shape[0], classes = Logits.Shape[1];
+        if (_oneHotHost is null || _oneHotHost.Shape != Logits.Shape) _oneHotHost = Tensor.Zeros(rows, classes);
+        if (_labels.Length != rows) _labels = new float[rows];
+        Labels.Buffer.CopyTo(_labels);
+        var values = _oneHotHost.Span;
+        values.Clear();
+        for (int i = 0; i < rows; i++) values[i * classes + (int)_labels[i]] = 1f;
+        var oneHot = (_oneHot ??= new()).Of(tape.Kernels, Logits.Shape.Dims);
+        oneHot.Buffer.CopyFrom(values);
+        var residual = tape.Sub(tape.Softmax(Logits, axis: 1), oneHot);
+        return [tape.Mul(residual, tape.Unary(gradOutput, new Elementwise.Scale(1f / rows))), null];
+    }
 }

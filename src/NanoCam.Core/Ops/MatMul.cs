@@ -94,4 +94,21 @@ public sealed class MatMulNode : Node
             }
         }
     }
+
+    /// <summary>Taped (single 2-D product): the same four cases as <see cref="Backward"/>, each a taped MatMul.</summary>
+    public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput)
+    {
+        var s = Shape;
+        if (s.Batch != 1 || A.Shape.Rank != 2 || B.Shape.Rank != 2)
+            throw new NotSupportedException("second-order gradients: MatMul has a taped backward rule for 2-D operands only, not batched or vector ones");
+        var dC = gradOutput;
+        Tensor? dA = null, dB = null;
+        if (WantsGradient(tape, A))
+            dA = s.TransposeA ? tape.MatMul(B, dC, s.TransposeB, true, s.Alpha)    // dA(K×M) = α·op(B)·dCᵀ
+                              : tape.MatMul(dC, B, false, !s.TransposeB, s.Alpha);  // dA(M×K) = α·dC·op(B)ᵀ
+        if (WantsGradient(tape, B))
+            dB = s.TransposeB ? tape.MatMul(dC, A, true, s.TransposeA, s.Alpha)    // dB(N×K) = α·dCᵀ·op(A)
+                              : tape.MatMul(A, dC, !s.TransposeA, false, s.Alpha); // dB(K×N) = α·op(A)ᵀ·dC
+        return [dA, dB];
+    }
 }

@@ -149,6 +149,22 @@ public sealed class ReduceNode : Node
         else TiesBackward(kernels, dInput, dOutput);
     }
 
+    private ConstantCache? _scale; // made by the taped rule only: first-order passes never allocate it
+
+    /// <summary>
+    /// Taped, sums only: dy seen with the kept shape (reduced axes of size 1), broadcast against a constant that has the
+    /// reduced axes' sizes (and 1 elsewhere) filled with the scale.
+    /// </summary>
+    public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput)
+    {
+        if (Function != ReduceKind.Sum) throw new NotSupportedException($"second-order gradients: {Kind} has no taped backward rule (ReduceSum has)");
+        if (!WantsGradient(tape, Input)) return [null];
+        var dims = Input.Shape.ToArray();
+        for (int a = 0; a < dims.Length; a++)
+            if ((_reduced & (1UL << a)) == 0) dims[a] = 1;
+        return [tape.Mul(tape.Reshape(gradOutput, _keptShape.Dims), (_scale ??= new()).Filled(tape.Kernels, dims, Scale))];
+    }
+
     /// <summary>Back along the chain: each stage broadcasts its gradient over the run it reduced (∂Σ/∂x_j = 1).</summary>
     private void SumBackward(IKernels kernels, Tensor dInput, Tensor dOutput)
     {

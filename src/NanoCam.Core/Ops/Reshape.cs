@@ -39,4 +39,8 @@ public sealed class ReshapeNode : Node
     {
         if (GradOf(Input) is { } dInput) kernels.AddScaled(dInput, Output.Grad!, 1f);
     }
+
+    /// <summary>Taped: the gradient viewed with the input's shape.</summary>
+    public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput) =>
+        [WantsGradient(tape, Input) ? tape.Reshape(gradOutput, Input.Shape.Dims) : null];
 }

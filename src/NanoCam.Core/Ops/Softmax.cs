@@ -47,4 +47,20 @@ public sealed class SoftmaxNode : Node
         if (IsLog) kernels.LogSoftmaxBackward(dInput, Output.Grad!, Output, Outer, Classes, Inner);
         else kernels.SoftmaxBackward(dInput, Output.Grad!, Output, Outer, Classes, Inner);
     }
+
+    /// <summary>
+    /// Taped, on the [outer, classes, inner] view: softmax dx = y ⊙ (g − Σ_c g·y); log-softmax dx = g − e^y ⊙ Σ_c g.
+    /// y is this node's output, itself on the tape, so the rule differentiates again.
+    /// </summary>
+    public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput)
+    {
+        if (!WantsGradient(tape, Input)) return [null];
+        int[] view = [Outer, Classes, Inner];
+        var y = tape.Reshape(Output, view);
+        var g = tape.Reshape(gradOutput, view);
+        var dx = IsLog
+            ? tape.Sub(g, tape.Mul(tape.Unary(y, new Elementwise.Exp()), tape.Reduce(ReduceKind.Sum, g, [1], keepDims: true)))
+            : tape.Mul(y, tape.Sub(g, tape.Reduce(ReduceKind.Sum, tape.Mul(g, y), [1], keepDims: true)));
+        return [tape.Reshape(dx, Input.Shape.Dims)];
+    }
 }

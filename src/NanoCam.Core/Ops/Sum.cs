@@ -31,4 +31,10 @@ public sealed class SumNode : Node
     {
         if (GradOf(Input) is { } dInput) kernels.SumBackward(dInput, Output.Grad!, Scale);
     }
+
+    private ConstantCache? _scale; // made by the taped rule only: first-order passes never allocate it
+
+    /// <summary>Taped: the scalar dy times a constant of the input's shape filled with the scale.</summary>
+    public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput) =>
+        [WantsGradient(tape, Input) ? tape.Mul(gradOutput, (_scale ??= new()).Filled(tape.Kernels, Input.Shape.Dims, Scale)) : null];
 }

@@ -33,4 +33,29 @@ public sealed class UnaryNode<TOp> : Node where TOp : struct, IUnaryFunction
     {
         if (GradOf(Input) is { } dInput) kernels.UnaryBackward(dInput, Output.Grad!, Input, Output, Op);
     }
+
+    /// <summary>
+    /// Taped, for the functions whose derivative is itself a taped op: Relu (g·sign(y)), Scale (k·g), Shift (g), Neg (−g),
+    /// Log (g / x), Exp (g·y), Square (2x·g), Sqrt (g / 2y), PowScalar (p·x^(p−1)·g), Sign and the comparisons' kin (0).
+    /// </summary>
+    public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput)
+    {
+        if (!WantsGradient(tape, Input)) return [null];
+        var g = gradOutput;
+        object op = Op;
+        return [op switch
+        {
+            Relu => tape.Mul(g, tape.Unary(Output, new Sign())),
+            Scale scale => tape.Unary(g, new Scale(scale.Factor)),
+            Shift => g,
+            Neg => tape.Unary(g, new Neg()),
+            Log => tape.Div(g, Input),
+            Exp => tape.Mul(g, Output),
+            Square => tape.Mul(g, tape.Unary(Input, new Scale(2f))),
+            Sqrt => tape.Div(tape.Unary(g, new Scale(0.5f)), Output),
+            PowScalar pow => pow.Exponent == 0f ? tape.Unary(g, new Scale(0f))
+                : tape.Mul(g, tape.Unary(tape.Unary(Input, new PowScalar(pow.Exponent - 1f)), new Scale(pow.Exponent))),
+            _ => throw new NotSupportedException($"second-order gradients: the element-wise function {Kind} has no taped backward rule"),
+        }];
+    }
 }

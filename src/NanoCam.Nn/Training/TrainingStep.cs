@@ -66,7 +66,7 @@ public sealed class TrainingStep
         if (!float.IsFinite(lossValue)) throw new TrainingDivergedException($"the loss became {lossValue} at optimizer step {_optimizer.StepCount + 1}");
         if (Fostering is { } fostering)
         {
-            var entropy = fostering.MeanEntropy(_tape, labels);
+            var entropy = fostering.MeanEntropy(_tape, labels, logits);
             float entropyValue = ReadScalar(entropy);
             if (!float.IsFinite(entropyValue))
                 throw new TrainingDivergedException($"the CAM fostering term became {entropyValue} at optimizer step {_optimizer.StepCount + 1}");
