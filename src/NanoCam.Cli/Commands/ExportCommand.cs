@@ -7,6 +7,7 @@ namespace NanoCam.Cli.Commands;
 /// <summary><c>nanocam export</c>: a graph checkpoint (train --init) as an .onnx file with the trained weights.</summary>
 public static class ExportCommand
 {
+    /// <summary>The verb with its options.</summary>
     public static Command Create()
     {
         var model = CliOptions.Path("--model", "graph checkpoint written by train --init (.safetensors)", PathRole.Model, required: true);

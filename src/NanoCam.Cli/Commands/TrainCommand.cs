@@ -49,7 +49,7 @@ public static class TrainCommand
                 foreach (var nativeOnly in new Option[] { arch, augment, resume, fosterCam })
                     if (p.GetResult(nativeOnly) is { Implicit: false })
                         throw new ArgumentException($"{nativeOnly.Name} is for training a NanoCam architecture; --init fine-tunes the imported graph as it is");
-                return GraphFineTuning.Run(p, initPath, new GraphFineTuning.Settings(
+                return GraphFineTuning.Run(initPath, new GraphFineTuning.Settings(
                     p.GetValue(data)!, p.GetValue(split)!, p.GetValue(validation)!, p.GetValue(epochs), p.GetValue(batch), p.GetValue(optimizer)!,
                     p.GetValue(lr), p.GetValue(schedule)!, p.GetValue(weightDecay), p.GetValue(seed), p.GetValue(output)!,
                     p.GetValue(freeze)!, p.GetValue(bnMode)!, p.GetValue(device)!, p.GetValue(threads)));

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using NanoCam.Data;
 using NanoCam.Onnx;
 using NanoCam.Onnx.Training;
@@ -12,7 +11,8 @@ public static class GraphFineTuning
     public sealed record Settings(string Data, string Split, string Validation, int Epochs, int Batch, string Optimizer, float LearningRate,
         string Schedule, float WeightDecay, int Seed, string Output, string[] Freeze, string BatchNormMode, string Device, int Threads);
 
-    public static int Run(ParseResult p, string initPath, Settings s)
+    /// <summary>Checks the settings, fine-tunes the graph at <paramref name="initPath"/>, prints each epoch and the file written; the exit code.</summary>
+    public static int Run(string initPath, Settings s)
     {
         OptionChecks.AtLeast(s.Epochs, 1, "--epochs");
         OptionChecks.AtLeast(s.Batch, 1, "--batch");

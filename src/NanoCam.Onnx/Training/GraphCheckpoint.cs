@@ -9,16 +9,27 @@ namespace NanoCam.Onnx.Training;
 /// <summary>How a fine-tuned graph was trained and what it expects: the image size, classes and normalization its input had.</summary>
 public sealed record GraphTrainingInfo
 {
+    /// <summary>The class names, in score order.</summary>
     [JsonPropertyName("classes")] public required string[] Classes { get; init; }
+    /// <summary>Channels of the graph's input.</summary>
     [JsonPropertyName("input_channels")] public required int InputChannels { get; init; }
+    /// <summary>Height of the images it was trained on.</summary>
     [JsonPropertyName("input_height")] public required int InputHeight { get; init; }
+    /// <summary>Width of the images it was trained on.</summary>
     [JsonPropertyName("input_width")] public required int InputWidth { get; init; }
+    /// <summary>Per-channel mean subtracted from [0, 1] RGB pixels.</summary>
     [JsonPropertyName("mean")] public required float[] Mean { get; init; }
+    /// <summary>Per-channel standard deviation divided by.</summary>
     [JsonPropertyName("std")] public required float[] Std { get; init; }
+    /// <summary>The training data's spec.</summary>
     [JsonPropertyName("data")] public string? Data { get; init; }
+    /// <summary>Epochs trained.</summary>
     [JsonPropertyName("epoch")] public int Epoch { get; init; }
+    /// <summary>The saved epoch's accuracy (validation, else training).</summary>
     [JsonPropertyName("accuracy")] public double? Accuracy { get; init; }
+    /// <summary>Batch norm mode of the run: train or eval.</summary>
     [JsonPropertyName("bn_mode")] public string BatchNormMode { get; init; } = "train";
+    /// <summary>The file fine-tuning started from.</summary>
     [JsonPropertyName("init")] public string? Init { get; init; }
 
     /// <summary>

@@ -81,6 +81,7 @@ public sealed class GraphTrainer
 
     /// <summary>The normalization the data gets, one value per data channel.</summary>
     public IReadOnlyList<float> Mean => _mean;
+    /// <summary>The standard deviation the data is divided by, one value per data channel.</summary>
     public IReadOnlyList<float> Std => _std;
 
     /// <summary>How many classes the graph scores, read from its folded shapes at the data's image size.</summary>

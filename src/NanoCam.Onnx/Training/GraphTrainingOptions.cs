@@ -3,16 +3,21 @@ namespace NanoCam.Onnx.Training;
 /// <summary>How <see cref="GraphTrainer"/> fine-tunes an imported graph (the same knobs as <c>nanocam train</c>).</summary>
 public sealed record GraphTrainingOptions
 {
+    /// <summary>Passes over the training data.</summary>
     public int Epochs { get; init; } = 1;
+    /// <summary>Images per optimizer step.</summary>
     public int BatchSize { get; init; } = 32;
 
     /// <summary>sgd (momentum 0.9) or adam.</summary>
     public string Optimizer { get; init; } = "adam";
+    /// <summary>The base learning rate the schedule starts from.</summary>
     public float LearningRate { get; init; } = 1e-3f;
 
     /// <summary>constant, step or cosine (<see cref="Nn.Optim.LearningRateSchedule.Parse"/>).</summary>
     public string Schedule { get; init; } = "constant";
+    /// <summary>L2 weight decay on every trained parameter.</summary>
     public float WeightDecay { get; init; }
+    /// <summary>Seed of shuffling and dropout.</summary>
     public int Seed { get; init; } = 1;
 
     /// <summary>Prefixes of ONNX parameter names or PyTorch module paths whose parameters stay fixed; each must match one.</summary>
@@ -23,13 +28,15 @@ public sealed record GraphTrainingOptions
 
     /// <summary>Per-channel normalization of the data (the data's own statistics when null; a graph checkpoint's when continuing).</summary>
     public float[]? Mean { get; init; }
+    /// <summary>Per-channel standard deviation (with <see cref="Mean"/>).</summary>
     public float[]? Std { get; init; }
 
     /// <summary>Where the best epoch's graph checkpoint goes; null: nothing is written.</summary>
     public string? Output { get; init; }
 
-    /// <summary>The data's spec and the starting model, recorded in the checkpoint.</summary>
+    /// <summary>The data's spec, recorded in the checkpoint.</summary>
     public string? DataSpec { get; init; }
+    /// <summary>The file the graph came from.</summary>
     public string? Init { get; init; }
 }
 
