@@ -170,6 +170,29 @@ public sealed class GraphTrainingTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void ANonFiniteLoss_StopsTraining_AndKeepsTheLastGoodCheckpoint()
+    {
+        using var folder = new TempFolder();
+        var checkpoint = Path.Combine(folder.Path, "last-good.safetensors");
+        var data = new GrayBlobs(32, classes: 6);
+        var trainer = new GraphTrainer(Load(), data, new GraphTrainingOptions { Epochs = 3, BatchSize = 16, Output = checkpoint }, new SimdKernels(1));
+        // After the first epoch is saved, the images turn to NaN: the second epoch's first loss is NaN.
+        var ex = Assert.Throws<GraphTrainingStoppedException>(() => trainer.Run(epochs: new Immediate<GraphEpochSummary>(_ => data.Poisoned = true)));
+        output.WriteLine(ex.Message);
+        Assert.Contains("the loss became NaN", ex.Message);
+        Assert.Contains("in epoch 2", ex.Message);
+        Assert.Contains("(epoch 1) is kept", ex.Message);
+        var (kept, info) = GraphCheckpoint.Load(checkpoint);
+        Assert.Equal(1, info.Epoch);
+        Assert.All(kept.Parameters.Values, p => Assert.All(p.ToArray(), v => Assert.True(float.IsFinite(v))));
+    }
+
+    private sealed class Immediate<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
     /// <summary>A tiny one-channel 64×64 data set: a bright square whose position is the class (exercises gray → RGB).</summary>
     private sealed class GrayBlobs(int count, int classes) : Dataset
     {
@@ -180,9 +203,13 @@ public sealed class GraphTrainingTests(ITestOutputHelper output)
         public override int Width => 64;
         public override int GetLabel(int index) => index % classes;
 
+        /// <summary>Every image read after this is set is NaN.</summary>
+        public bool Poisoned { get; set; }
+
         public override void GetImage(int index, Span<float> chw)
         {
             chw.Clear();
+            if (Poisoned) { chw.Fill(float.NaN); return; }
             int label = GetLabel(index), x0 = 4 + 9 * label, y0 = 8 + index % 5 * 7;
             for (int y = y0; y < y0 + 12; y++)
                 for (int x = x0; x < x0 + 12; x++) chw[y * 64 + x] = 0.5f + 0.05f * (index % 7);
