@@ -29,7 +29,7 @@ public sealed record OnnxLayerInfo(string OpType, string Name, IReadOnlyList<str
 /// publishing every node output under its ONNX name. For each input signature the graph is folded once first
 /// (<see cref="GraphFolder"/>): what depends only on shapes and constants becomes a constant, and a pass runs the rest.
 /// </summary>
-public sealed class OnnxModel
+public sealed partial class OnnxModel
 {
     private readonly Dictionary<string, Tensor> _parameters;
     private readonly Dictionary<string, OnnxValue> _constants;
@@ -47,11 +47,17 @@ public sealed class OnnxModel
     // The fusions a no-grad pass may make (Conv + Relu, convolutions written into their Concat, prepared weights).
     private readonly OnnxInferencePlan _inference;
     private int _parameterVersion;
+    // The file's model with the float initializers' data dropped (the parameters hold it): what export writes back.
+    private readonly ModelProto _proto;
+    // The element type each float initializer had in the file.
+    private readonly Dictionary<string, OnnxDataType> _floatTypes;
 
     private OnnxModel(string source, ModelProto model, IReadOnlyList<OnnxNode> nodes, Dictionary<string, Tensor> parameters, Dictionary<string, OnnxDataType> floatTypes,
         Dictionary<string, OnnxValue> constants, IReadOnlyList<OnnxGraphInput> inputs, IReadOnlyList<string> outputs)
     {
         Source = source;
+        _proto = model;
+        _floatTypes = floatTypes;
         IrVersion = model.IrVersion;
         ProducerName = model.ProducerName;
         GraphName = model.Graph.Name;
@@ -166,6 +172,13 @@ public sealed class OnnxModel
     public OnnxValue? Initializer(string name) =>
         _parameters.TryGetValue(name, out var t) ? OnnxValue.FromTensor(t) : _constants.GetValueOrDefault(name);
 
+    /// <summary>
+    /// On a tape with <see cref="Tape.Training"/> set: true (the default) makes BatchNormalization normalize with the
+    /// batch's statistics and update the running ones in place (momentum from the node's attribute); false keeps the
+    /// running statistics, frozen batch norm. Dropout drops on such a tape either way; other tapes are not affected.
+    /// </summary>
+    public bool BatchStatisticsInTraining { get; set; } = true;
+
     /// <summary>Marks every parameter as trainable (or frozen, the default after loading).</summary>
     public void SetTrainable(bool trainable)
     {
@@ -236,11 +249,14 @@ public sealed class OnnxModel
             OnnxValue value;
             try { value = OnnxTensors.Decode(init, baseDirectory, source); }
             catch (NotSupportedException ex) { throw new NotSupportedException($"{source}: initializer '{DisplayText.Quote(init.Name)}': {ex.Message}", ex); }
-            // The decoded value holds the data now; dropping the encoded bytes keeps the weights in memory once, not twice.
-            init.ClearRawData();
-            init.FloatData.Clear();
             if (value.IsFloat)
             {
+                // The decoded value holds the data now; dropping the encoded bytes keeps the weights in memory once, not twice.
+                // (Integer constants keep theirs: they are small, and export writes them back as they were.)
+                init.ClearRawData();
+                init.FloatData.Clear();
+                init.DoubleData.Clear();
+                init.Int32Data.Clear();
                 var t = value.Tensor!;
                 var parameter = new Tensor(t.Shape, t.Buffer) { Name = init.Name, IsParameter = true, RequiresGrad = false };
                 parameters[init.Name] = parameter;
@@ -426,6 +442,7 @@ public sealed class OnnxModel
         if (tape.GradEnabled && tape.ParameterGradients && _parameters.Values.Any(p => p.RequiresGrad)) ParametersChanged();
         var plan = fuse && !tape.GradEnabled ? _inference.Begin(tape, this) : null;
         var kernels = tape.Kernels;
+        bool batchStatistics = tape.Training && BatchStatisticsInTraining;
         var env = new Dictionary<string, OnnxValue>(_valueCount);
         foreach (var declared in Inputs)
         {
@@ -468,7 +485,7 @@ public sealed class OnnxModel
                 if (fused.Tensor is { } ft) tape.Publish(ft, fusedName);
                 continue;
             }
-            var context = new OnnxOperatorContext(tape, node, args, i => hostValues[i]);
+            var context = new OnnxOperatorContext(tape, node, args, i => hostValues[i]) { BatchStatistics = batchStatistics };
             var results = RunOperator(OnnxOperatorRegistry.Find(node.OpType)!, context);
             for (int i = 0; i < node.Outputs.Count && i < results.Length; i++)
             {

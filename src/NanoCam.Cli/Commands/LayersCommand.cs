@@ -19,9 +19,10 @@ public static class LayersCommand
         {
             var path = p.GetValue(model)!;
             var table = new Table().AddColumns("layer", "kind", "output shape", "spatial");
-            if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            bool graphCheckpoint = Onnx.Training.GraphCheckpoint.IsGraphCheckpoint(path);
+            if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || graphCheckpoint)
             {
-                var onnx = Onnx.OnnxModel.Load(path);
+                var onnx = graphCheckpoint ? Onnx.Training.GraphCheckpoint.Load(path).Model : Onnx.OnnxModel.Load(path);
                 var explainable = new OnnxExplainable(onnx, null);
                 bool all = p.GetValue(every);
                 table = new Table().AddColumns("layer (ONNX tensor)", "PyTorch module", "node", "output shape");

@@ -30,14 +30,34 @@ public static class TrainCommand
         var fosterCam = CliOptions.Make("--foster-cam", "CAM fostering (Schöttl 2020): add λ × the mean entropy of the true class's normalised CAM to the loss (0 = off)", 0f);
         var fosterMethod = CliOptions.Make("--foster-method", "map whose entropy is penalised: cam (the classifier's weights) or gradcam (weights α from ∂y^c/∂A, differentiated again: second order)", "cam");
         var fosterLayer = CliOptions.Make("--foster-layer", "layer A^k of the fostered map (cam: a published layer with the classifier's channel count; gradcam: any published 4-D layer)", GapCnn.FeatureLayer);
+        var init = CliOptions.Path("--init", "fine-tune this imported network instead (an .onnx file, or a graph checkpoint a previous --init wrote): its float initializers are the parameters", PathRole.Model);
+        var freeze = new Option<string[]>("--freeze")
+        {
+            Description = "with --init: keep the parameters whose ONNX name or PyTorch module path starts with this fixed (repeat, or a comma list)",
+            AllowMultipleArgumentsPerToken = false, DefaultValueFactory = _ => [],
+        };
+        var bnMode = CliOptions.Make("--bn-mode", "with --init: train (batch statistics, running ones updated) or eval (running statistics kept)", "train");
 
         var command = new Command("train", "Train a GAP-CNN (conv features → global average pooling → one FC layer), the network CAM needs")
         {
             arch, data, split, validation, epochs, batch, optimizer, lr, schedule, weightDecay, augment, seed, threads, device, output, resume,
-            fosterCam, fosterMethod, fosterLayer,
+            fosterCam, fosterMethod, fosterLayer, init, freeze, bnMode,
         };
         command.SetAction(p => CliRunner.Guard(() =>
         {
+            if (p.GetValue(init) is { } initPath)
+            {
+                foreach (var nativeOnly in new Option[] { arch, augment, resume, fosterCam })
+                    if (p.GetResult(nativeOnly) is { Implicit: false })
+                        throw new ArgumentException($"{nativeOnly.Name} is for training a NanoCam architecture; --init fine-tunes the imported graph as it is");
+                return GraphFineTuning.Run(initPath, new GraphFineTuning.Settings(
+                    p.GetValue(data)!, p.GetValue(split)!, p.GetValue(validation)!, p.GetValue(epochs), p.GetValue(batch), p.GetValue(optimizer)!,
+                    p.GetValue(lr), p.GetValue(schedule)!, p.GetValue(weightDecay), p.GetValue(seed), p.GetValue(output)!,
+                    p.GetValue(freeze)!, p.GetValue(bnMode)!, p.GetValue(device)!, p.GetValue(threads)));
+            }
+            foreach (var graphOnly in new Option[] { freeze, bnMode })
+                if (p.GetResult(graphOnly) is { Implicit: false })
+                    throw new ArgumentException($"{graphOnly.Name} is for fine-tuning an imported network: give --init MODEL.onnx");
             var trainData = DataSpec.Parse(p.GetValue(data)!, p.GetValue(split)!);
             var validationSpec = p.GetValue(validation)!;
             Dataset? validationData = validationSpec switch

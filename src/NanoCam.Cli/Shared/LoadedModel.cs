@@ -3,6 +3,7 @@ using NanoCam.Explain;
 using NanoCam.Imaging;
 using NanoCam.Nn.Models;
 using NanoCam.Onnx;
+using NanoCam.Onnx.Training;
 
 namespace NanoCam.Cli.Shared;
 
@@ -58,15 +59,17 @@ public sealed class LoadedModel
 
     public static LoadedModel Open(string path, string? labels, PreprocessingOptions preprocessing, ParseResult p)
     {
-        if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        bool graphCheckpoint = GraphCheckpoint.IsGraphCheckpoint(path);
+        if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || graphCheckpoint)
         {
             // The sidecar first: a malformed one fails before the model is read.
             var sidecar = PreprocessingSettings.ReadSidecar(path);
-            var model = OnnxModel.Load(path);
+            // A graph checkpoint (train --init) is the graph with its trained weights; its metadata_props say how it was fed.
+            var model = graphCheckpoint ? GraphCheckpoint.Load(path).Model : OnnxModel.Load(path);
             IReadOnlyList<PreprocessingSettings> travelling = [.. new[] { sidecar, PreprocessingSettings.FromMetadata(model.MetadataProps, path) }.OfType<PreprocessingSettings>()];
             string? labelsPath = labels ?? travelling.Select(s => s.Labels).FirstOrDefault(l => l is not null);
-            var onnx = new OnnxExplainable(model, OnnxExplainable.LoadLabels(labelsPath));
-            if (labelsPath is null && FindLabelsBeside(path, onnx.Classes) is ({ } found, { } names))
+            var onnx = new OnnxExplainable(model, OnnxExplainable.LoadLabels(labelsPath) ?? ClassesInMetadata(model));
+            if (labelsPath is null && onnx.ClassNames is null && FindLabelsBeside(path, onnx.Classes) is ({ } found, { } names))
                 (onnx, labelsPath) = (new OnnxExplainable(model, names), found);
             var shape = onnx.InputShape;
             var pre = preprocessing.Read(p, shape[^1], shape[1] > 0 ? shape[1] : 3, travelling);
@@ -80,7 +83,7 @@ public sealed class LoadedModel
                 Preprocessing = pre,
                 LabelsPath = labelsPath,
                 _assumedPreprocessing = travelling.Count == 0 ? AssumedPreprocessing(path, pre) : null,
-                _missingLabels = labelsPath is null ? $"no labels: --labels FILE, or {string.Join(" / ", LabelFilesBeside)} beside the model" : null,
+                _missingLabels = labelsPath is null && onnx.ClassNames is null ? $"no labels: --labels FILE, or {string.Join(" / ", LabelFilesBeside)} beside the model" : null,
             };
         }
         if (preprocessing.SavePath(p, path) is not null)
@@ -92,6 +95,14 @@ public sealed class LoadedModel
             var resized = image.Width == m.InputWidth && image.Height == m.InputHeight ? image : Resize.Bilinear(image, m.InputWidth, m.InputHeight);
             return (ImageInput.FromImage(resized, m), resized);
         }, [1, m.InputChannels, m.InputHeight, m.InputWidth]) { Metadata = m };
+    }
+
+    /// <summary>The class names a graph NanoCam wrote carries (<see cref="GraphCheckpoint.ClassesKey"/>), or null.</summary>
+    private static IReadOnlyList<string>? ClassesInMetadata(OnnxModel model)
+    {
+        if (!model.MetadataProps.TryGetValue(GraphCheckpoint.ClassesKey, out var json)) return null;
+        try { return System.Text.Json.JsonSerializer.Deserialize<string[]>(json); }
+        catch (System.Text.Json.JsonException) { return null; }
     }
 
     /// <summary>What was assumed when no flag gave the pixel values' meaning and nothing travels with the model, and how to change it.</summary>

@@ -88,7 +88,10 @@ public sealed class PathOption(string name, PathRole role) : Option<string?>(nam
         return path;
     }
 
-    /// <summary>.onnx is an ONNX model; any other file with CKPT.json beside it is a checkpoint; anything else is refused, naming what is accepted.</summary>
+    /// <summary>
+    /// .onnx is an ONNX model, and so is a graph checkpoint (a .safetensors whose metadata holds the graph); any other file with
+    /// CKPT.json beside it is a checkpoint; anything else is refused, naming what is accepted.
+    /// </summary>
     private void CheckModelKind(string path, string verb)
     {
         bool onnx = path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
@@ -97,6 +100,11 @@ public sealed class PathOption(string name, PathRole role) : Option<string?>(nam
         {
             if (Role == PathRole.Model) return;
             throw new ArgumentException($"{Name} '{path}' is an ONNX model, and {verb} takes {CheckpointKind}; explain, predict, layers and walkthrough take .onnx files");
+        }
+        if (Onnx.Training.GraphCheckpoint.IsGraphCheckpoint(path))
+        {
+            if (Role == PathRole.Model) return;
+            throw new ArgumentException($"{Name} '{path}' is a fine-tuned ONNX graph (train --init), and {verb} takes {CheckpointKind}; explain, predict, layers and walkthrough take it, and export turns it into an .onnx file");
         }
         string description = ModelMetadata.PathFor(path);
         if (File.Exists(description)) return;

@@ -88,6 +88,14 @@ public static class SafeTensors
         return (tensors, metadata);
     }
 
+    /// <summary>The header's <c>__metadata__</c> only (no tensor data is read); empty when there is none.</summary>
+    public static Dictionary<string, string> ReadMetadata(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"checkpoint '{path}' not found");
+        using var file = File.OpenRead(path);
+        return ReadHeader(file, path).Metadata;
+    }
+
     private static (List<Entry> Entries, Dictionary<string, string> Metadata, long DataStart) ReadHeader(FileStream file, string path)
     {
         long fileLength = file.Length;

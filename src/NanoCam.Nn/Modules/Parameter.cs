@@ -10,6 +10,21 @@ public sealed class Parameter
         Value = Mark(value);
     }
 
+    /// <summary>
+    /// A parameter over <paramref name="tensor"/> itself (not a copy of its header), so that the gradient a tape accumulates
+    /// into that tensor is the one an optimizer reads: for tensors owned elsewhere, such as an imported graph's initializers.
+    /// </summary>
+    public static Parameter Wrap(string name, Tensor tensor, bool trainable = true) => new(tensor, name, trainable);
+
+    private Parameter(Tensor tensor, string name, bool trainable)
+    {
+        if (!tensor.IsParameter) throw new ArgumentException($"parameter '{name}': the tensor is not marked as a parameter");
+        Name = name;
+        Trainable = trainable;
+        tensor.RequiresGrad = trainable;
+        Value = tensor;
+    }
+
     /// <summary>Local name inside its module ("weight", "bias", "running_mean").</summary>
     public string Name { get; }
 

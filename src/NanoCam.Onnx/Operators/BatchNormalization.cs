@@ -5,7 +5,9 @@ namespace NanoCam.Onnx.Operators;
 
 /// <summary>
 /// BatchNormalization: y = γ·(x − μ)/√(σ² + ε) + β with the running statistics; with training_mode (opset ≥ 14) the batch
-/// statistics normalize y and the updated running ones are returned as outputs 1 and 2.
+/// statistics normalize y and the updated running ones are returned as outputs 1 and 2. On a training tape of a model
+/// that asks for batch statistics (<see cref="OnnxModel.BatchStatisticsInTraining"/>) an inference-mode node normalizes
+/// with the batch's statistics and updates its running statistics in place.
 /// </summary>
 internal static class BatchNormalization
 {
@@ -23,6 +25,15 @@ internal static class BatchNormalization
         bool training = c.Node.Int("training_mode", 0) != 0;
         var dims = x.Shape.ToArray();
         var x4 = x.Shape.Rank is 2 or 4 ? x : tape.Reshape(x, [dims[0], dims[1], x.Shape.Product(2, dims.Length), 1]);
+        if (!training && c.BatchStatistics)
+        {
+            // Fine-tuning in train mode: the batch's statistics normalize y and the running ones (initializers) are updated in
+            // place by the kernel's rule, running ← (1 − m)·running + m·batch with m = 1 − momentum (ONNX's momentum weighs
+            // the running value, PyTorch's the batch's) and the unbiased batch variance, as PyTorch, which exported the graph, does.
+            float m = 1f - c.Node.Float("momentum", 0.9f);
+            var yb = tape.BatchNorm(x4, scale, bias, mean, variance, training: true, momentum: m, epsilon: epsilon);
+            return [OnnxOperatorContext.Result(ReferenceEquals(x4, x) ? yb : tape.Reshape(yb, dims))];
+        }
         if (!training)
         {
             var y0 = tape.BatchNorm(x4, scale, bias, mean, variance, training: false, epsilon: epsilon);

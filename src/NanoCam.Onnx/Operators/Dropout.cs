@@ -7,6 +7,7 @@ namespace NanoCam.Onnx.Operators;
 /// Dropout: at inference the identity with an all-true mask. With training_mode (an input from opset 12 on) it is
 /// inverted dropout, y = x·keep/(1 − ratio), keep drawn per element from the tape's counter-based generator
 /// (<see cref="Autodiff.Tape.Seed"/>; the node's seed attribute cannot reproduce another runtime's draws, so it is not read).
+/// A tape with <see cref="Autodiff.Tape.Training"/> set drops as in training mode whatever the node says.
 /// </summary>
 internal static class Dropout
 {
@@ -16,8 +17,10 @@ internal static class Dropout
     {
         var tape = c.Tape;
         var x = c.Input(0);
-        bool training = c.Opset >= 12 && c.Has(2) && c.KnownIntegers(2) is [not 0];
-        var y = training && x.Tensor is { } t ? tape.Dropout(t, c.Has(1) ? c.KnownScalar(1) : 0.5f, training: true) : null;
+        // A training tape (fine-tuning an imported graph) drops too, at the node's ratio.
+        bool training = c.Opset >= 12 && c.Has(2) && c.KnownIntegers(2) is [not 0] || tape.Training;
+        float ratio = c.Opset >= 12 ? (c.Has(1) ? c.KnownScalar(1) : 0.5f) : c.Node.Float("ratio", 0.5f);
+        var y = training && x.Tensor is { } t ? tape.Dropout(t, ratio, training: true) : null;
         bool wantMask = c.Node.IsOutputUsed(1);
         // Inference, or ratio 0 (where tape.Dropout records nothing and returns its input): identity, every element kept.
         if (y is null || ReferenceEquals(y, x.Tensor))

@@ -24,6 +24,9 @@ internal sealed class OnnxOperatorContext
 
     public Tape Tape { get; }
 
+    /// <summary>Whether BatchNormalization uses (and updates) batch statistics in this pass: a training tape on a model that asks for it.</summary>
+    public bool BatchStatistics { get; init; }
+
     public OnnxNode Node { get; }
 
     /// <summary>The node's opset (of its domain).</summary>
