@@ -21,6 +21,7 @@ public static class NanoCamCommand
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(WalkthroughCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(GapSurgeryCommand.Create());
         return root;
     }
 }
