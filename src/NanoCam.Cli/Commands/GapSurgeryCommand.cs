@@ -30,7 +30,7 @@ public static partial class GapSurgeryCommand
             var modelPath = p.GetValue(model)!;
             var outPath = p.GetValue(output)!;
             if (!modelPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
-                throw new ArgumentException($"--model '{modelPath}' is not an .onnx file: gap-surgery cuts ONNX graphs only");
+                throw new ArgumentException($"--model '{modelPath}' is not an .onnx file: gap-surgery cuts ONNX graphs (the shipped shapes-vgg exports to one with benchmarks/pytorch/export_surgery_bases.py)");
             if (outPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
                 throw new ArgumentException($"--out '{outPath}': only .onnx is supported for now; give a file ending in .onnx");
             if (!outPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
@@ -80,12 +80,12 @@ public static partial class GapSurgeryCommand
     private static void Print(GapSurgeryResult result, string modelPath, string outPath)
     {
         var table = new Table().AddColumns("layer", "op", "output shape").AddColumn(new TableColumn("parameters").RightAligned());
-        table.AddRow(Markup.Escape($"kept: {result.KeptNodes} nodes ({result.RemovedNodes} removed)"), "",
+        table.AddRow("kept layers", "",
             Markup.Escape(Shape(result.CutDims, batch: true)), Count(result.KeptParameters));
         foreach (var layer in result.Head)
             table.AddRow(Markup.Escape(layer.Module), layer.OpType, Markup.Escape(Shape(layer.OutputDims, batch: false)), Count(layer.Parameters));
         table.AddRow("total", "", "", Count(result.TotalParameters));
-        Console.WriteLine($"{modelPath} cut after {result.CutTensor}:");
+        Console.WriteLine($"{modelPath} cut after {result.CutTensor}: {result.KeptNodes} nodes kept, {result.RemovedNodes} removed");
         AnsiConsole.Write(table);
         Console.WriteLine($"CAM layer: {result.CamLayer}; output '{GapSurgery.OutputName}' [N, {result.Head[^1].OutputDims[^1]}]");
         Console.WriteLine($"wrote {outPath} (fine-tune it with 'nanocam train --init')");
