@@ -22,6 +22,7 @@ public static class NanoCamCommand
         root.Subcommands.Add(WalkthroughCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(GapSurgeryCommand.Create());
         return root;
     }
 }

@@ -7,7 +7,7 @@ namespace NanoCam.Onnx;
 /// <param name="FeatureLayer">ONNX name of the tensor A (published on the tape by <see cref="OnnxModel.Run(NanoCam.Autodiff.Tape, Tensor)"/>).</param>
 /// <param name="Weights">Row-major [Classes, Channels].</param>
 /// <param name="Bias">Per-class bias, or null.</param>
-/// <param name="Kind">"gap-linear" (GAP → Gemm/MatMul) or "conv1x1-gap" (1×1 conv classifier → GAP, as SqueezeNet's conv10).</param>
+/// <param name="Kind">"gap-linear" (GAP → Gemm/MatMul) or "conv1x1-gap" (1×1 conv classifier → GAP, as SqueezeNet's conv10); "gmp-linear" or "conv1x1-gmp" with global max pooling.</param>
 /// <param name="ClassifierNode">Name of the Gemm/MatMul/Conv node that holds the weights.</param>
 /// <param name="Note">Caveats, e.g. a ReLU between the classifier and the pooling (then CAM is exact only where scores are positive).</param>
 public sealed record OnnxCamHead(string FeatureLayer, float[] Weights, int Classes, int Channels, float[]? Bias, string Kind, string ClassifierNode, string? Note)
@@ -15,9 +15,12 @@ public sealed record OnnxCamHead(string FeatureLayer, float[] Weights, int Class
     internal static OnnxCamHead? Find(OnnxModel model, out string reason)
     {
         var pools = model.Nodes.Where(n => n.OpType == "GlobalAveragePool").ToList();
+        // Global max pooling (the paper's GoogLeNet-GMP baseline, GAP surgery's --pool gmp) only where no average pooling is:
+        // y^c = Σ_k w[c,k] · max_xy A^k(x,y) + b_c, and CAM keeps M_c = Σ_k w[c,k] · A^k (docs/cam-math.md §22).
+        if (pools.Count == 0) pools = model.Nodes.Where(n => n.OpType == "GlobalMaxPool").ToList();
         if (pools.Count == 0)
         {
-            reason = "the graph has no GlobalAveragePool node, so it has no CAM head";
+            reason = "the graph has no GlobalAveragePool (or GlobalMaxPool) node, so it has no CAM head";
             return null;
         }
         var reasons = new List<string>();
@@ -29,7 +32,14 @@ public sealed record OnnxCamHead(string FeatureLayer, float[] Weights, int Class
             if (head is not null)
             {
                 reason = "";
-                return head;
+                return pools[i].OpType == "GlobalMaxPool"
+                    ? head with
+                    {
+                        Kind = head.Kind.Replace("gap", "gmp"),
+                        Note = $"global max pooling ({pools[i].Name}): the score reads each map's maximum, y^c = Σ_k w[c,k]·max A^k + b_c; "
+                            + "M_c = Σ_k w[c,k]·A^k is the paper's CAM on GoogLeNet-GMP, whose peaks, not its mean, carry the score" + (head.Note is null ? "" : "; " + head.Note),
+                    }
+                    : head;
             }
             reasons.Add($"{pools[i].Name}: {r1}; {r2}");
         }
