@@ -52,6 +52,7 @@ public sealed class LoadedModel
             // The sidecar first: a malformed one fails before the model is read.
             var sidecar = PreprocessingSettings.ReadSidecar(path);
             var model = OnnxModel.Load(path);
+            model.Fuse = preprocessing.Fuse(p);
             IReadOnlyList<PreprocessingSettings> travelling = [.. new[] { sidecar, PreprocessingSettings.FromMetadata(model.MetadataProps, path) }.OfType<PreprocessingSettings>()];
             string? labelsPath = labels ?? travelling.Select(s => s.Labels).FirstOrDefault(l => l is not null);
             var onnx = new OnnxExplainable(model, OnnxExplainable.LoadLabels(labelsPath));
