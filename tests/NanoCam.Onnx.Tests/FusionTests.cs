@@ -222,6 +222,31 @@ public sealed class FusionTests(ITestOutputHelper output)
         Assert.Equal(0, model.Fusions.ActivationCount);
     }
 
+    [Theory]
+    [InlineData("mobilenet_v3_small_op13.onnx")]
+    [InlineData("shufflenet_v2_x0_5.onnx")]
+    public void FusedPass_AfterTheFirst_AllocatesNoActivationBuffer(string file)
+    {
+        // The tape keeps each node's output buffer from one pass to the next; what a pass still allocates is
+        // bookkeeping (the value environment, argument lists, value wrappers), far below the activations it computes.
+        var model = OnnxModel.Load(TestData.Path("models", "zoo", file));
+        var input = RandomInput(model.Inputs[0], 1);
+        var tape = new Tape(new SimdKernels(1)) { GradEnabled = false };
+        long fewest = long.MaxValue, activationBytes = 0;
+        for (int pass = 0; pass < 5; pass++)
+        {
+            tape.Reset();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            model.Run(tape, input);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (pass == 0) activationBytes = allocated;
+            else fewest = Math.Min(fewest, allocated);
+        }
+        long published = tape.Named.Values.Distinct().Sum(t => (long)t.Size * sizeof(float));
+        output.WriteLine($"{file}: first pass allocated {activationBytes:N0} bytes, each later pass {fewest:N0} (the published tensors hold {published:N0})");
+        Assert.True(fewest * 10 < published, $"{file}: a pass after the first allocated {fewest:N0} bytes; its published tensors hold {published:N0}");
+    }
+
     private static void AssertClose(float[] expected, float[] actual, float relative)
     {
         Assert.Equal(expected.Length, actual.Length);
