@@ -49,7 +49,9 @@ public sealed class FusionTests(ITestOutputHelper output)
             worst = Math.Max(worst, diff);
             Assert.True(diff <= 1e-5, $"{Path.GetFileName(path)} output {name}: max |fused − unfused| = {diff:G3} of max |logit| {scale:G4}");
         }
-        output.WriteLine($"{Path.GetFileName(path)}: {model.Fusions}; tape nodes {fusedTape.Count} fused vs {plainTape.Count} unfused; max |Δ|/max|logit| = {worst:G3}");
+        var batchNorms = model.Nodes.Where(n => n.OpType == "BatchNormalization").ToArray();
+        var after = batchNorms.GroupBy(n => model.Producer(n.Inputs[0])?.OpType ?? "input").Select(g => $"{g.Count()} after {g.Key}");
+        output.WriteLine($"{Path.GetFileName(path)}: {batchNorms.Length} BatchNormalization nodes ({string.Join(", ", after)}); {model.Fusions}; tape nodes {fusedTape.Count} fused vs {plainTape.Count} unfused; max |Δ|/max|logit| = {worst:G3}");
         // A plan that folds anything records fewer nodes than the plain pass.
         if (model.Fusions.BatchNorms + model.Fusions.ActivationCount + model.Fusions.Concats > 0) Assert.True(fusedTape.Count < plainTape.Count);
     }
