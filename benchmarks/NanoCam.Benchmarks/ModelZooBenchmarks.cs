@@ -13,7 +13,9 @@ namespace NanoCam.Benchmarks;
 /// NANOCAM_FULLSIZE) holds them, the full-size torchvision classifiers: NanoCam (no-grad tape reused from call to call,
 /// the SIMD backend) against ONNX Runtime (every graph optimisation, the same thread count) on the model's stored input
 /// (random values where it has none). The first outputs must agree within 1e-4 of the largest before either is timed.
-/// NanoCamForwardDepthwiseGemm runs depthwise convolutions as one GEMM per channel, as before the direct kernel.
+/// NanoCamForwardDepthwiseGemm runs depthwise convolutions as one GEMM per channel, as before the direct kernel;
+/// NanoCamForwardUnfused runs every node as its plain operator (<c>--no-fuse</c>: no BN folding, epilogue activations,
+/// in-place concats or prepared weights).
 /// NANOCAM_ZOO_MODELS=a,b keeps the named cases; a model that is absent is skipped with a line saying so.
 /// </summary>
 [MemoryDiagnoser]
@@ -25,10 +27,10 @@ public class ModelZooBenchmarks : IFlopCounted
     [Params(1, 2)]
     public int Threads { get; set; }
 
-    private OnnxModel _model = null!;
+    private OnnxModel _model = null!, _plainModel = null!;
     private Tensor _input = null!;
     private SimdKernels? _simd, _simdGemm;
-    private Tape _tape = null!, _tapeGemm = null!;
+    private Tape _tape = null!, _tapeGemm = null!, _tapePlain = null!;
     private OrtSingleNode? _onnxRuntime;
 
     private const string Zoo = "zoo/", Full = "full/", SqueezeNet = "squeezenet1.1";
@@ -78,16 +80,19 @@ public class ModelZooBenchmarks : IFlopCounted
         return Tensor.FromArray(values, dims);
     }
 
-    [GlobalSetup(Targets = [nameof(NanoCamForward), nameof(NanoCamForwardDepthwiseGemm)])]
+    [GlobalSetup(Targets = [nameof(NanoCamForward), nameof(NanoCamForwardDepthwiseGemm), nameof(NanoCamForwardUnfused)])]
     public void SetupNanoCam()
     {
         string path = ModelPath(Model);
         _model = OnnxModel.Load(path);
+        _plainModel = OnnxModel.Load(path);
+        _plainModel.Fuse = false;
         _input = InputFor(path, _model);
         _simd = new SimdKernels(Threads);
         _simdGemm = new SimdKernels(Threads) { DepthwiseKernel = false };
         _tape = new Tape(_simd) { GradEnabled = false };
         _tapeGemm = new Tape(_simdGemm) { GradEnabled = false };
+        _tapePlain = new Tape(_simd) { GradEnabled = false };
     }
 
     [GlobalSetup(Target = nameof(OnnxRuntimeForward))]
@@ -106,7 +111,9 @@ public class ModelZooBenchmarks : IFlopCounted
         if (error > 1e-4f) throw new InvalidOperationException($"NanoCam's {Model} disagrees with ONNX Runtime's (relative error {error})");
         float gemmError = BenchmarkData.RelativeError(NanoCamForwardDepthwiseGemm().ToArray(), output);
         if (gemmError > 1e-4f) throw new InvalidOperationException($"NanoCam's {Model} with depthwise GEMMs disagrees with ONNX Runtime's (relative error {gemmError})");
-        Console.WriteLine($"// {Model}: NanoCam against ONNX Runtime, max |Δ| / max |output| = {error:G3} (depthwise as GEMMs: {gemmError:G3})");
+        float plainError = BenchmarkData.RelativeError(NanoCamForwardUnfused().ToArray(), output);
+        if (plainError > 1e-4f) throw new InvalidOperationException($"NanoCam's {Model} unfused disagrees with ONNX Runtime's (relative error {plainError})");
+        Console.WriteLine($"// {Model}: NanoCam against ONNX Runtime, max |Δ| / max |output| = {error:G3} (depthwise as GEMMs: {gemmError:G3}, unfused: {plainError:G3})");
     }
 
     [GlobalCleanup]
@@ -132,6 +139,13 @@ public class ModelZooBenchmarks : IFlopCounted
     {
         _tapeGemm.Reset();
         return _model.Run(_tapeGemm, _input);
+    }
+
+    [Benchmark]
+    public Tensor NanoCamForwardUnfused()
+    {
+        _tapePlain.Reset();
+        return _plainModel.Run(_tapePlain, _input);
     }
 
     /// <summary>Every case counts the convolutions' multiply-adds × 2 (2·K·C/g·R·S·OH·OW·N per Conv) at the benchmark's input shape.</summary>

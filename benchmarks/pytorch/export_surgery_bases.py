@@ -38,11 +38,33 @@ class AdaptiveAvgPoolAsMatMul(torch.nn.Module):
         return torch.matmul(torch.matmul(self.p, x), self.p.t())
 
 
-def export(model, path):
-    model.eval()
+def export(model, path, keep_batch_norm=False):
+    """keep_batch_norm: export BatchNormalization as nodes of its own (inference form, running statistics as
+    initializers) instead of folded into the convolutions, so that `train --init` can train it with batch statistics.
+    torch.onnx folds BN in eval mode; exported in training mode it keeps BN with training_mode=1 and two extra outputs,
+    which are rewritten here to the inference form."""
     x = torch.randn(1, 3, 64, 64)
-    torch.onnx.export(model, x, path, opset_version=13, input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, do_constant_folding=True)
+    if not keep_batch_norm:
+        model.eval()
+        torch.onnx.export(model, x, path, opset_version=13, input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, do_constant_folding=True)
+    else:
+        import onnx
+        model.train()
+        torch.onnx.export(model, x, path, opset_version=13, input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, do_constant_folding=False,
+                          training=torch.onnx.TrainingMode.TRAINING)
+        graph = onnx.load(path)
+        for node in graph.graph.node:
+            if node.op_type == "BatchNormalization":
+                del node.output[1:]
+                for attribute in list(node.attribute):
+                    if attribute.name == "training_mode":
+                        node.attribute.remove(attribute)
+            if node.op_type == "Dropout":
+                del node.output[1:]
+        onnx.save(graph, path)
+        model.eval()
     print(f"{path}: {sum(p.numel() for p in model.parameters()):,} parameters")
 
 
@@ -105,15 +127,18 @@ def export_shapes_vgg(out):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "/work/fullsize/surgery"
     os.makedirs(out, exist_ok=True)
-    for name in ["vgg11", "resnet18"]:
+    for name in ["vgg11", "resnet18", "vgg11_bn"]:
         torch.manual_seed(4321)
         model = getattr(torchvision.models, name)(weights=None)
-        if name == "vgg11":
+        if name.startswith("vgg11"):
             # At 64x64 the features end 2x2; check the replacement against the module it replaces.
             reference, model.avgpool = model.avgpool, AdaptiveAvgPoolAsMatMul(2)
             probe = torch.randn(2, 512, 2, 2)
             assert torch.allclose(reference(probe), model.avgpool(probe), atol=1e-6)
         export(model, os.path.join(out, f"{name}.onnx"))
+        if name in ("resnet18", "vgg11_bn"):
+            # For fine-tuning from random weights: batch norm kept as its own nodes.
+            export(model, os.path.join(out, f"{name}.bn.onnx"), keep_batch_norm=True)
     export_shapes_vgg(out)
 
 

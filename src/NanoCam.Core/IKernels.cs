@@ -91,12 +91,12 @@ public interface IKernels
     /// </summary>
     PreparedConvWeight? PrepareConv2dWeight(Tensor weight, Conv2dGeometry g);
     /// <summary>
-    /// output[:, channelOffset .. channelOffset + K) = act(conv(input, weight) + bias), act = ReLU (x &gt; 0 ? x : 0)
-    /// when <paramref name="relu"/>, else the identity. output is [N, ≥ channelOffset + K, OH, OW]: a convolution may
+    /// output[:, channelOffset .. channelOffset + K) = act(conv(input, weight) + bias), act = <paramref name="epilogue"/>
+    /// (identity, ReLU, Clip, HardSwish, SiLU, …; <see cref="ConvEpilogue.Apply"/> defines each). output is [N, ≥ channelOffset + K, OH, OW]: a convolution may
     /// write its slice of a concat's output. <paramref name="prepared"/>: what <see cref="PrepareConv2dWeight"/> returned
     /// for this weight and geometry, or null.
     /// </summary>
-    void Conv2dInference(Tensor output, int channelOffset, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, bool relu, PreparedConvWeight? prepared);
+    void Conv2dInference(Tensor output, int channelOffset, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, ConvEpilogue epilogue, PreparedConvWeight? prepared);
 
     // ---- matrix multiply ----
     /// <summary>C = alpha·op(A)·op(B) + beta·C (see <see cref="GemmShape"/>).</summary>

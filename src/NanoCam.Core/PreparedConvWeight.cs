@@ -8,11 +8,11 @@ public abstract class PreparedConvWeight;
 
 /// <summary>
 /// <see cref="IKernels.Conv2dInference"/> composed from the training kernels, for backends without a fused one:
-/// the convolution into a temporary, ReLU in place, then the copy into the output's channel slice (as concat does).
+/// the convolution into a temporary, the epilogue's activation in place (the backend's own element-wise kernels), then the copy into the output's channel slice (as concat does).
 /// </summary>
 public static class ComposedConvInference
 {
-    public static void Run(IKernels kernels, Tensor output, int channelOffset, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, bool relu)
+    public static void Run(IKernels kernels, Tensor output, int channelOffset, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, ConvEpilogue epilogue)
     {
         if (output.Shape.Rank != 4 || output.Shape[0] != g.Batch || output.Shape[2] != g.OutputHeight || output.Shape[3] != g.OutputWidth
             || channelOffset < 0 || channelOffset + g.OutputChannels > output.Shape[1])
@@ -21,7 +21,7 @@ public static class ComposedConvInference
         try
         {
             kernels.Conv2dForward(temporary, input, weight, bias, g);
-            if (relu) kernels.ActivationForward(Activation.Relu, temporary, temporary, default);
+            epilogue.ApplyInPlace(kernels, temporary);
             kernels.ConcatForward(output, temporary, 1, channelOffset);
         }
         finally

@@ -4,41 +4,43 @@ using NanoCam.Autodiff;
 namespace NanoCam.Onnx;
 
 /// <summary>
-/// What a no-grad pass may fuse, found once per model. Every Conv whose weight is an initializer runs through
-/// <see cref="IKernels.Conv2dInference"/> with its weight prepared once (<see cref="IKernels.PrepareConv2dWeight"/>,
-/// re-prepared when <see cref="OnnxModel.ParameterVersion"/> moves). A Relu that alone reads a Conv's output joins the
-/// Conv's epilogue; a channel Concat whose every input is such a Conv's result, read by nothing else, has those
-/// convolutions write straight into its output. A pass fuses a tensor away only when the tape does not observe it
-/// (<see cref="Tape.IsObserved"/>: kept, hooked or a gradient target), so any tensor name stays capturable.
+/// What a no-grad pass may fuse, found once per model (<see cref="OnnxFusionPatterns"/>). Every Conv whose weight is an
+/// initializer runs through <see cref="IKernels.Conv2dInference"/> with its weight prepared once
+/// (<see cref="IKernels.PrepareConv2dWeight"/>, re-prepared when <see cref="OnnxModel.ParameterVersion"/> moves). Behind
+/// it, in order, the plan may fold: an inference BatchNormalization that alone reads its output (into a folded copy of
+/// the weight and bias), then the activation that alone reads the result (into the convolution's epilogue: Relu, Clip,
+/// LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Mul(x, Sigmoid(x)), Mul(x, HardSigmoid(x))). A channel Concat whose
+/// every input is such a chain's result, read by nothing else, has those convolutions write straight into its output.
+/// A pass fuses a tensor away only when the tape does not observe it (<see cref="Tape.IsObserved"/>: kept, hooked or a
+/// gradient target), so any tensor name stays capturable: the chain stops folding at the first observed tensor.
 /// </summary>
 internal sealed class OnnxInferencePlan
 {
     private readonly Dictionary<OnnxNode, ConvStep> _convs = [];
-    private readonly Dictionary<OnnxNode, ConvStep> _relus = [];
+    // Each folded node (BN, activation, a gated activation's gate and Mul) with its step and stage (1-based).
+    private readonly Dictionary<OnnxNode, (ConvStep Step, int Stage)> _stages = [];
     private readonly Dictionary<OnnxNode, ConcatStep> _concats = [];
     private readonly ConvStep[] _steps;
     private readonly ConcatStep[] _groups;
 
     public OnnxInferencePlan(OnnxModel model)
     {
-        var readers = new Dictionary<string, int>();
-        foreach (var node in model.Nodes)
-            foreach (var input in node.Inputs)
-                if (input.Length > 0) readers[input] = readers.GetValueOrDefault(input) + 1;
-        foreach (var output in model.OutputNames) readers[output] = readers.GetValueOrDefault(output) + 1;
-        OnnxNode? OnlyReader(string name) =>
-            readers.GetValueOrDefault(name) == 1 ? model.Nodes.FirstOrDefault(n => n.Inputs.Contains(name)) : null;
-
+        var patterns = new OnnxFusionPatterns(model);
         var steps = new List<ConvStep>();
         foreach (var node in model.Nodes)
         {
             if (node.OpType != "Conv" || node.Inputs.Count < 2 || !model.Parameters.TryGetValue(node.Inputs[1], out var weight) || weight.Shape.Rank != 4)
                 continue;
-            var relu = OnlyReader(node.Outputs[0]) is { OpType: "Relu" } r ? r : null;
-            var step = new ConvStep(node, relu, steps.Count, weight.Shape[0]);
+            int channels = weight.Shape[0];
+            bool constantBias = node.Inputs.Count < 3 || node.Inputs[2].Length == 0 || model.Parameters.ContainsKey(node.Inputs[2]);
+            var bn = constantBias ? patterns.BatchNormAfter(node.Outputs[0], channels) : null;
+            var activation = patterns.ActivationAfter(bn?.Outputs[0] ?? node.Outputs[0]);
+            var step = new ConvStep(node, bn, activation, steps.Count, channels);
             steps.Add(step);
             _convs[node] = step;
-            if (relu is not null) _relus[relu] = step;
+            if (bn is not null) _stages[bn] = (step, 1);
+            if (activation is not null)
+                foreach (var a in activation.Nodes) _stages[a] = (step, step.Stages.Count - 1);
         }
         var results = steps.ToDictionary(s => s.Result);
         var groups = new List<ConcatStep>();
@@ -46,7 +48,7 @@ internal sealed class OnnxInferencePlan
         {
             if (node.OpType != "Concat" || node.Int("axis", 1) is not (1 or -3) || node.Inputs.Count < 2) continue;
             var members = node.Inputs.Select(i => results.GetValueOrDefault(i)).ToArray();
-            if (members.Any(m => m is null) || node.Inputs.Any(i => OnlyReader(i) != node) || members.Distinct().Count() != members.Length) continue;
+            if (members.Any(m => m is null) || node.Inputs.Any(i => patterns.OnlyReader(i) != node) || members.Distinct().Count() != members.Length) continue;
             var group = new ConcatStep(node, members!, groups.Count);
             for (int m = 0; m < group.Members.Length; m++) (group.Members[m].Group, group.Members[m].Offset) = (group, group.Members.Take(m).Sum(x => x.Channels));
             groups.Add(group);
@@ -54,24 +56,47 @@ internal sealed class OnnxInferencePlan
         }
         _steps = [.. steps];
         _groups = [.. groups];
+        Summary = new OnnxFusionSummary(
+            _steps.Length,
+            _steps.Count(s => s.BatchNorm is not null),
+            _steps.Where(s => s.Activation is not null).GroupBy(s => s.Activation!.Epilogue.Kind.ToString()).ToDictionary(g => g.Key, g => g.Count()),
+            _groups.Length);
     }
 
-    /// <summary>A Conv the plan runs, with the Relu it may absorb and the concat it may write into.</summary>
-    internal sealed class ConvStep(OnnxNode conv, OnnxNode? relu, int index, int channels)
-    {
-        public OnnxNode Conv { get; } = conv;
-        public OnnxNode? Relu { get; } = relu;
-        public int Index { get; } = index;
-        public int Channels { get; } = channels;
+    /// <summary>What this plan may fold when nothing is observed.</summary>
+    public OnnxFusionSummary Summary { get; }
 
-        /// <summary>The tensor the fused step produces: the Relu's output when there is one, else the Conv's.</summary>
-        public string Result => Relu?.Outputs[0] ?? Conv.Outputs[0];
+    /// <summary>A Conv the plan runs, with the BatchNormalization and activation it may absorb and the concat it may write into.</summary>
+    internal sealed class ConvStep
+    {
+        public ConvStep(OnnxNode conv, OnnxNode? batchNorm, ActivationMatch? activation, int index, int channels)
+        {
+            (Conv, BatchNorm, Activation, Index, Channels) = (conv, batchNorm, activation, index, channels);
+            // The tensor each stage produces: [conv output, BN output?, activation output?].
+            var stages = new List<string> { conv.Outputs[0] };
+            if (batchNorm is not null) stages.Add(batchNorm.Outputs[0]);
+            if (activation is not null) stages.Add(activation.Output);
+            Stages = stages;
+        }
+
+        public OnnxNode Conv { get; }
+        public OnnxNode? BatchNorm { get; }
+        public ActivationMatch? Activation { get; }
+        public int Index { get; }
+        public int Channels { get; }
+        public IReadOnlyList<string> Stages { get; }
+
+        /// <summary>The tensor the whole chain produces.</summary>
+        public string Result => Stages[^1];
 
         public ConcatStep? Group { get; set; }
         public int Offset { get; set; }
 
         /// <summary>Prepared weights per backend (a model may run on several), with the parameter version they were made at.</summary>
         public ConditionalWeakTable<IKernels, PreparedEntry> Prepared { get; } = [];
+
+        /// <summary>The BN-folded weight and bias per backend, with the parameter version they were folded at.</summary>
+        public ConditionalWeakTable<IKernels, FoldedBatchNorm> Folded { get; } = [];
     }
 
     /// <summary>A channel Concat whose inputs are all plan steps.</summary>
@@ -85,23 +110,32 @@ internal sealed class OnnxInferencePlan
 
     internal sealed record PreparedEntry(Tensor Weight, int Version, Conv2dGeometry Geometry, PreparedConvWeight? Value);
 
-    /// <summary>The decisions of one pass: which Relus fold into their Conv and which concats are written in place.</summary>
+    /// <summary>The decisions of one pass: how far each chain folds, and which concats are written in place.</summary>
     public Pass Begin(Tape tape, OnnxModel model)
     {
         var pass = new Pass(this, model, tape);
         foreach (var step in _steps)
-            pass.FoldRelu[step.Index] = step.Relu is not null && !tape.IsObserved(step.Conv.Outputs[0]);
+        {
+            // A stage folds when the tensor before it (and a gated activation's gate) is not observed.
+            int depth = 0;
+            while (depth < step.Stages.Count - 1 && !tape.IsObserved(step.Stages[depth])
+                && !(depth == step.Stages.Count - 2 && step.Activation is { Nodes.Length: 2 } gated && tape.IsObserved(gated.Nodes[0].Outputs[0])))
+                depth++;
+            pass.Depth[step.Index] = depth;
+        }
         foreach (var group in _groups)
-            pass.Direct[group.Index] = group.Members.All(m => !tape.IsObserved(m.Result) && (m.Relu is null || pass.FoldRelu[m.Index]));
+            pass.Direct[group.Index] = group.Members.All(m => !tape.IsObserved(m.Result) && pass.Depth[m.Index] == m.Stages.Count - 1);
         return pass;
     }
 
     /// <summary>One no-grad pass through the plan.</summary>
     internal sealed class Pass(OnnxInferencePlan plan, OnnxModel model, Tape tape)
     {
-        public readonly bool[] FoldRelu = new bool[plan._steps.Length];
+        /// <summary>How many stages after the Conv each step may fold (0: none; 1: its BN or its activation; 2: both).</summary>
+        public readonly int[] Depth = new int[plan._steps.Length];
         public readonly bool[] Direct = new bool[plan._groups.Length];
-        private readonly bool[] _folded = new bool[plan._steps.Length];
+        // The stages each step did fold (0 until its Conv ran through the plan).
+        private readonly int[] _folded = new int[plan._steps.Length];
         private readonly bool[] _written = new bool[plan._steps.Length];
         private readonly Tensor?[] _buffers = new Tensor?[plan._groups.Length];
 
@@ -112,7 +146,7 @@ internal sealed class OnnxInferencePlan
         public bool TryRun(OnnxNode node, IReadOnlyList<OnnxValue?> args, out string? name, out OnnxValue? value)
         {
             (name, value) = (null, null);
-            if (plan._relus.TryGetValue(node, out var folded) && _folded[folded.Index]) return true;
+            if (plan._stages.TryGetValue(node, out var stage)) return _folded[stage.Step.Index] >= stage.Stage;
             if (plan._concats.TryGetValue(node, out var group)) return _buffers[group.Index] is not null && Gather(group, args, out name, out value);
             if (!plan._convs.TryGetValue(node, out var step)) return false;
             return RunConv(step, args, out name, out value);
@@ -135,9 +169,13 @@ internal sealed class OnnxInferencePlan
             }
             if (bias is not null && (bias.Shape.Rank != 1 || bias.Shape[0] != g.OutputChannels))
                 throw new ArgumentException($"ONNX node {step.Conv.Name} (Conv, opset {step.Conv.Opset}): bias has shape {bias.Shape} but the weight {w.Shape} has {g.OutputChannels} output channels");
-            bool relu = FoldRelu[step.Index];
+            int depth = Depth[step.Index];
+            if (step.BatchNorm is not null && depth >= 1 && g.OutputChannels == step.Channels)
+                (w, bias) = FoldBatchNorm(step, w, bias);
+            else if (step.BatchNorm is not null) depth = 0;
+            var epilogue = step.Activation is not null && depth == step.Stages.Count - 1 ? step.Activation.Epilogue : ConvEpilogue.None;
             var group = step.Group;
-            bool direct = group is not null && Direct[group.Index] && g.OutputChannels == step.Channels;
+            bool direct = group is not null && Direct[group.Index] && depth == step.Stages.Count - 1 && g.OutputChannels == step.Channels;
             Tensor? shared = null;
             int[] dims = [g.Batch, g.OutputChannels, g.OutputHeight, g.OutputWidth];
             if (direct)
@@ -148,17 +186,55 @@ internal sealed class OnnxInferencePlan
                 dims = [g.Batch, group.Channels, g.OutputHeight, g.OutputWidth];
             }
             if (!direct) (shared, dims) = (null, [g.Batch, g.OutputChannels, g.OutputHeight, g.OutputWidth]);
-            var output = tape.Next<InferenceConvNode>().Forward(tape, shared, dims, direct ? step.Offset : 0, x, w, bias, g, relu, Prepare(step, w, g));
-            _folded[step.Index] = relu;
+            var output = tape.Next<InferenceConvNode>().Forward(tape, shared, dims, direct ? step.Offset : 0, x, w, bias, g, epilogue, Prepare(step, w, g));
+            _folded[step.Index] = depth;
             if (direct)
             {
                 _buffers[group!.Index] ??= output;
                 _written[step.Index] = true;
                 return true;
             }
-            // With its ReLU folded in, the output is the Relu's tensor; otherwise the Conv's, and the Relu runs as usual.
-            (name, value) = (relu ? step.Result : step.Conv.Outputs[0], OnnxValue.FromTensor(output));
+            // The output is the last folded stage's tensor; the stages after it run as usual.
+            (name, value) = (step.Stages[depth], OnnxValue.FromTensor(output));
             return true;
+        }
+
+        /// <summary>
+        /// The convolution with its BatchNormalization folded in (Ioffe &amp; Szegedy 2015, eq. of the inference transform):
+        /// with s_k = γ_k/√(σ²_k + ε), W'_k = s_k·W_k and b'_k = s_k·(b_k − μ_k) + β_k, so that
+        /// BN(conv(x, W) + b) = conv(x, W') + b'. Computed in double from the model's parameters into copies, once per
+        /// parameter version and backend; the parameters themselves are never written.
+        /// </summary>
+        private (Tensor Weight, Tensor Bias) FoldBatchNorm(ConvStep step, Tensor w, Tensor? bias)
+        {
+            int version = model.ParameterVersion;
+            var kernels = tape.Kernels;
+            lock (step.Folded)
+            {
+                if (step.Folded.TryGetValue(kernels, out var entry) && entry.Version == version && entry.Weight.Shape.Equals(w.Shape))
+                    return (entry.Weight, entry.Bias);
+                var bn = step.BatchNorm!;
+                var p = model.Parameters;
+                var weight = p[step.Conv.Inputs[1]].ToArray();
+                var convBias = step.Conv.Inputs.Count > 2 && step.Conv.Inputs[2].Length > 0 ? p[step.Conv.Inputs[2]].ToArray() : null;
+                var (gamma, beta, mean, variance) = (p[bn.Inputs[1]].ToArray(), p[bn.Inputs[2]].ToArray(), p[bn.Inputs[3]].ToArray(), p[bn.Inputs[4]].ToArray());
+                double epsilon = bn.Float("epsilon", 1e-5f);
+                int k = step.Channels, perChannel = weight.Length / k;
+                var foldedBias = new float[k];
+                for (int c = 0; c < k; c++)
+                {
+                    double s = gamma[c] / Math.Sqrt(variance[c] + epsilon);
+                    for (int i = c * perChannel; i < (c + 1) * perChannel; i++) weight[i] = (float)(weight[i] * s);
+                    foldedBias[c] = (float)(((convBias?[c] ?? 0.0) - mean[c]) * s + beta[c]);
+                }
+                var name = step.Conv.Inputs[1];
+                // Marked a parameter (a constant the backend may prepare), under a name no graph tensor has.
+                var staged = kernels.Stage(Tensor.FromArray(weight, w.Shape.ToArray()));
+                var foldedWeight = new Tensor(staged.Shape, staged.Buffer) { Name = $"{name}+{bn.Name}", IsParameter = true };
+                var foldedB = kernels.Stage(Tensor.FromArray(foldedBias, k));
+                step.Folded.AddOrUpdate(kernels, new FoldedBatchNorm(foldedWeight, foldedB, version));
+                return (foldedWeight, foldedB);
+            }
         }
 
         /// <summary>The concat output the group's convolutions wrote into, with any input that ran on its own copied in.</summary>
@@ -190,4 +266,23 @@ internal sealed class OnnxInferencePlan
             return prepared;
         }
     }
+}
+
+/// <summary>A convolution's weight and bias with its BatchNormalization folded in, on one backend, at one parameter version.</summary>
+internal sealed record FoldedBatchNorm(Tensor Weight, Tensor Bias, int Version);
+
+/// <summary>
+/// What an imported model's no-grad passes fold (when nothing is observed and fusing is on, <see cref="OnnxModel.Fuse"/>):
+/// convolutions run with prepared weights, BatchNormalizations folded into the convolution before them, activations
+/// fused into a convolution's epilogue (by kind: Relu, Clip, HardSwish, Silu, …), and channel concats written in place.
+/// </summary>
+public sealed record OnnxFusionSummary(int Convolutions, int BatchNorms, IReadOnlyDictionary<string, int> Activations, int Concats)
+{
+    /// <summary>All fused activations, whatever their kind.</summary>
+    public int ActivationCount => Activations.Values.Sum();
+
+    public override string ToString() =>
+        $"{Convolutions} convolutions, {BatchNorms} BatchNormalizations folded, {ActivationCount} activations fused"
+        + (Activations.Count == 0 ? "" : $" ({string.Join(", ", Activations.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key} {a.Value}"))})")
+        + $", {Concats} concats written in place";
 }

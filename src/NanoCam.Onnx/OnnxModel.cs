@@ -44,7 +44,7 @@ public sealed partial class OnnxModel
     // Parameters copied to device backends, with the parameter version they were copied at.
     private readonly ConditionalWeakTable<IKernels, StagedParameters> _stagedParameters = [];
     private readonly Lazy<BatchAnalysis> _batch;
-    // The fusions a no-grad pass may make (Conv + Relu, convolutions written into their Concat, prepared weights).
+    // The fusions a no-grad pass may make (Conv + BN + activation, convolutions written into their Concat, prepared weights).
     private readonly OnnxInferencePlan _inference;
     private int _parameterVersion;
     // The file's model with the float initializers' data dropped (the parameters hold it): what export writes back.
@@ -112,6 +112,17 @@ public sealed partial class OnnxModel
     /// <see cref="ParametersChanged"/> (a pass with gradients on trainable parameters, and <see cref="SetTrainable"/>, count as one).
     /// </summary>
     public IReadOnlyDictionary<string, Tensor> Parameters => _parameters;
+
+    /// <summary>
+    /// Whether no-grad passes run through the inference plan (on by default): BatchNormalization folded into the Conv
+    /// before it, the activation after it fused into its epilogue, concat inputs written in place, weights prepared once
+    /// (see <see cref="Fusions"/>). Off (<c>--no-fuse</c>), every node runs as its plain taped operator, for teaching and
+    /// for checking the rewrites against the unoptimized graph.
+    /// </summary>
+    public bool Fuse { get; set; } = true;
+
+    /// <summary>What a no-grad pass folds when fusing is on and the tape observes none of the tensors fused away.</summary>
+    public OnnxFusionSummary Fusions => _inference.Summary;
 
     /// <summary>Moves whenever the parameters may have changed; weights prepared at an older version are prepared again.</summary>
     public int ParameterVersion => Volatile.Read(ref _parameterVersion);
@@ -337,7 +348,7 @@ public sealed partial class OnnxModel
     /// between passes); every node output is published on it under its ONNX name.
     /// </summary>
     public IReadOnlyDictionary<string, OnnxValue> Run(Tape tape, IReadOnlyDictionary<string, OnnxValue> inputs) =>
-        Evaluate(tape, inputs, fuse: true);
+        Evaluate(tape, inputs, Fuse);
 
     /// <summary>
     /// The class scores: the input of the final Softmax when there is one (see <see cref="OutputBeforeSoftmax"/>),

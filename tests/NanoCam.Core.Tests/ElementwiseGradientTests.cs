@@ -64,6 +64,8 @@ public class ElementwiseGradientTests
         ["Scale"] = new((t, x) => t.Unary(x, new Scale(-1.5f)), -2, 2),
         ["Shift"] = new((t, x) => t.Unary(x, new Shift(0.25f)), -2, 2),
         ["Square"] = new((t, x) => t.Unary(x, new Square()), -2, 2),
+        ["Silu"] = new((t, x) => t.Unary(x, new Silu()), -4, 4),
+        ["HardSigmoidGate"] = new((t, x) => t.Unary(x, new HardSigmoidGate(1f / 6, 0.5f)), -5, 5, [-3, 3]),
     };
 
     public static TheoryData<string, string> UnaryCases()

@@ -43,12 +43,11 @@ public class ConvInferenceTests
         var g = Conv2dGeometry.For(input.Shape, weight.Shape, (stride, stride), (pad, pad, pad, pad), (dilation, dilation), groups);
         // One image writes channels [5, 5 + K) of a wider output; several images fill the output.
         int offset = n == 1 ? 5 : 0, channels = n == 1 ? k + 9 : k;
-        foreach (bool relu in new[] { true, false })
-        foreach (var b in new[] { bias, null })
+        foreach (var (epilogue, b) in Epilogues(bias))
         {
             var expected = Tensor.Zeros(n, channels, g.OutputHeight, g.OutputWidth);
             expected.Span.Fill(-7f);
-            NaiveKernels.Instance.Conv2dInference(expected, offset, input, weight, b, g, relu, null);
+            NaiveKernels.Instance.Conv2dInference(expected, offset, input, weight, b, g, epilogue, null);
             float scale = 1 + expected.ToArray().Max(MathF.Abs);
             foreach (var simd in EveryGemmPath)
             {
@@ -56,10 +55,10 @@ public class ConvInferenceTests
                 Assert.Equal(WinogradConv.Applies(g) || DepthwiseConv.Applies(g), prepared is null);
                 var actual = Tensor.Zeros(expected.Shape);
                 actual.Span.Fill(-7f);   // channels outside the slice must be left alone
-                simd.Conv2dInference(actual, offset, input, weight, b, g, relu, prepared);
-                AssertClose(expected, actual, 1e-5f * scale, $"{g} relu={relu} bias={b is not null} threads={simd.Threads} {simd.MicroKernel}");
+                simd.Conv2dInference(actual, offset, input, weight, b, g, epilogue, prepared);
+                AssertClose(expected, actual, 1e-5f * scale, $"{g} {epilogue} bias={b is not null} threads={simd.Threads} {simd.MicroKernel}");
                 // A second call reuses the packed weight and its own buffers.
-                simd.Conv2dInference(actual, offset, input, weight, b, g, relu, prepared);
+                simd.Conv2dInference(actual, offset, input, weight, b, g, epilogue, prepared);
                 AssertClose(expected, actual, 1e-5f * scale, $"second call {g}");
             }
         }
@@ -73,9 +72,9 @@ public class ConvInferenceTests
         var weight = SimdAgreementTests.Random(rng, 6, 8, 1, 1);
         var g = Conv2dGeometry.For(input.Shape, weight.Shape, 1, 0, 1, 1);
         var (expected, actual) = (Tensor.Zeros(3, 10, 7, 7), Tensor.Zeros(3, 10, 7, 7));
-        NaiveKernels.Instance.Conv2dInference(expected, 4, input, weight, null, g, true, null);
+        NaiveKernels.Instance.Conv2dInference(expected, 4, input, weight, null, g, ConvEpilogue.Relu, null);
         var simd = EveryGemmPath[2];
-        simd.Conv2dInference(actual, 4, input, weight, null, g, true, simd.PrepareConv2dWeight(weight, g));
+        simd.Conv2dInference(actual, 4, input, weight, null, g, ConvEpilogue.Relu, simd.PrepareConv2dWeight(weight, g));
         AssertClose(expected, actual, 1e-5f, "three images at channel 4 of 10");
     }
 
@@ -88,8 +87,72 @@ public class ConvInferenceTests
         var prepared = simd.PrepareConv2dWeight(weight, g);
         var other = Conv2dGeometry.For(new Shape(1, 4, 6, 6), new Shape(8, 4, 3, 3), 1, 1, 1, 1);
         var ex = Assert.Throws<ArgumentException>(() => simd.Conv2dInference(Tensor.Zeros(1, 8, 6, 6), 0, Tensor.Zeros(1, 4, 6, 6),
-            Tensor.Zeros(8, 4, 3, 3), null, other, false, prepared));
+            Tensor.Zeros(8, 4, 3, 3), null, other, ConvEpilogue.None, prepared));
         Assert.Contains("prepared weight", ex.Message);
+    }
+
+    /// <summary>Every epilogue kind a plan fuses, with its ONNX defaults (ReLU6 for Clip, HardSwish's 1/6, 1/2 for the gate).</summary>
+    public static readonly ConvEpilogue[] ActivationEpilogues =
+    [
+        new(EpilogueActivation.Clip, 0f, 6f), new(EpilogueActivation.Clip, -0.5f, 0.25f), new(EpilogueActivation.LeakyRelu, 0.1f),
+        new(EpilogueActivation.Sigmoid), new(EpilogueActivation.HardSigmoid, 0.2f, 0.5f), new(EpilogueActivation.HardSwish),
+        new(EpilogueActivation.Silu), new(EpilogueActivation.HardSigmoidGate, 1f / 6, 0.5f),
+    ];
+
+    /// <summary>ReLU and the identity with and without a bias (the register epilogue), then every other activation with one.</summary>
+    private static IEnumerable<(ConvEpilogue, Tensor?)> Epilogues(Tensor bias) =>
+        [(ConvEpilogue.Relu, bias), (ConvEpilogue.Relu, null), (ConvEpilogue.None, bias), (ConvEpilogue.None, null), .. ActivationEpilogues.Select(e => (e, (Tensor?)bias))];
+
+    [Theory]
+    [InlineData(1, 16, 9, 24, 1, 1, 0, 1)]    // 1×1: the prepacked GEMM (B read in place where 48 columns fit)
+    [InlineData(1, 8, 11, 12, 3, 2, 1, 1)]    // 3×3 stride 2: the implicit im2col GEMM
+    [InlineData(1, 12, 10, 12, 3, 1, 1, 12)]  // depthwise: the direct kernel and an activation pass
+    public void Conv2dInference_EachEpilogue_MatchesTheConvolutionThenThePlainActivation(int n, int c, int size, int k, int kernel, int stride, int pad, int groups)
+    {
+        var rng = new Random(k * 7 + c);
+        var input = SimdAgreementTests.Random(rng, n, c, size, size);
+        for (int i = 0; i < input.Size; i++) input.Span[i] *= 4f;   // past ReLU6's and HardSwish's bends
+        var weight = SimdAgreementTests.Random(rng, k, c / groups, kernel, kernel);
+        var bias = SimdAgreementTests.Random(rng, k);
+        var g = Conv2dGeometry.For(input.Shape, weight.Shape, (stride, stride), (pad, pad, pad, pad), (1, 1), groups);
+        var convolved = Tensor.Zeros(g.OutputShape.ToArray());
+        NaiveKernels.Instance.Conv2dForward(convolved, input, weight, bias, g);
+        foreach (var epilogue in ActivationEpilogues.Append(ConvEpilogue.Relu))
+        {
+            var expected = PlainActivation(epilogue, convolved);
+            IKernels[] backends = [NaiveKernels.Instance, .. EveryGemmPath];
+            foreach (var kernels in backends)
+            {
+                var actual = Tensor.Zeros(g.OutputShape.ToArray());
+                kernels.Conv2dInference(actual, 0, input, weight, bias, g, epilogue, kernels.PrepareConv2dWeight(weight, g));
+                AssertClose(expected, actual, 1e-5f * (1 + expected.ToArray().Max(MathF.Abs)), $"{kernels.GetType().Name} {g} {epilogue}");
+            }
+        }
+    }
+
+    /// <summary>The activation as the unfused graph runs it after the convolution, node by node, on the naive kernels.</summary>
+    internal static Tensor PlainActivation(ConvEpilogue epilogue, Tensor x)
+    {
+        var k = NaiveKernels.Instance;
+        var y = Tensor.Zeros(x.Shape.ToArray());
+        switch (epilogue.Kind)
+        {
+            case EpilogueActivation.Relu: k.ActivationForward(Activation.Relu, y, x, default); break;
+            case EpilogueActivation.LeakyRelu: k.ActivationForward(Activation.LeakyRelu, y, x, new ActivationParams(Alpha: epilogue.A)); break;
+            case EpilogueActivation.Clip: k.ActivationForward(Activation.Clip, y, x, new ActivationParams(Low: epilogue.A, High: epilogue.B)); break;
+            case EpilogueActivation.Sigmoid: k.ActivationForward(Activation.Sigmoid, y, x, default); break;
+            case EpilogueActivation.HardSigmoid: k.UnaryForward(y, x, new Elementwise.HardSigmoid(epilogue.A, epilogue.B)); break;
+            case EpilogueActivation.HardSwish: k.UnaryForward(y, x, new Elementwise.HardSwish()); break;
+            case EpilogueActivation.Silu or EpilogueActivation.HardSigmoidGate:
+                // Mul(x, gate(x)): the gate node, then the Mul node.
+                var gate = Tensor.Zeros(x.Shape.ToArray());
+                if (epilogue.Kind == EpilogueActivation.Silu) k.ActivationForward(Activation.Sigmoid, gate, x, default);
+                else k.UnaryForward(gate, x, new Elementwise.HardSigmoid(epilogue.A, epilogue.B));
+                k.BinaryForward(BinaryOp.Mul, y, x, gate);
+                break;
+            default: x.Span.CopyTo(y.Span); break;
+        }
+        return y;
     }
 
     private static void AssertClose(Tensor expected, Tensor actual, float tolerance, string tag)
@@ -97,6 +160,6 @@ public class ConvInferenceTests
         var e = expected.ToArray();
         var a = actual.ToArray();
         for (int i = 0; i < e.Length; i++)
-            Assert.True(MathF.Abs(e[i] - a[i]) <= tolerance, $"{tag}: element {i}: reference {e[i]:G7}, simd {a[i]:G7}");
+            Assert.True(MathF.Abs(e[i] - a[i]) <= tolerance, $"{tag}: element {i}: reference {e[i]:G7}, actual {a[i]:G7}");
     }
 }

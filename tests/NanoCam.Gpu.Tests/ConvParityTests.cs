@@ -46,6 +46,28 @@ public abstract class ConvParityTests(string device) : ParityTest(device)
         Agree($"conv2d backward weight {name}", 1e-5f, args, (k, a) => k.Conv2dBackwardWeight(a[0]!, a[1]!, a[2]!, g), 0);
         Agree($"conv2d backward bias {name}", 1e-5f, args, (k, a) => k.Conv2dBackwardBias(a[3]!, a[1]!), 3);
     }
+
+    /// <summary>Every epilogue an imported model's convolution may carry (ReLU6, leaky ReLU, HardSwish, SiLU, HardSwish as a gate, …).</summary>
+    public static TheoryData<string, float, float> Epilogues => new()
+    {
+        { nameof(EpilogueActivation.Identity), 0f, 0f }, { nameof(EpilogueActivation.Relu), 0f, 0f }, { nameof(EpilogueActivation.Clip), 0f, 6f },
+        { nameof(EpilogueActivation.LeakyRelu), 0.1f, 0f }, { nameof(EpilogueActivation.Sigmoid), 0f, 0f }, { nameof(EpilogueActivation.HardSigmoid), 0.2f, 0.5f },
+        { nameof(EpilogueActivation.HardSwish), 0f, 0f }, { nameof(EpilogueActivation.Silu), 0f, 0f }, { nameof(EpilogueActivation.HardSigmoidGate), 1f / 6, 0.5f },
+    };
+
+    [Theory]
+    [MemberData(nameof(Epilogues))]
+    public void Conv2dInference_WithEachEpilogue_IntoAChannelSlice_MatchesNaive(string kind, float a, float b)
+    {
+        var epilogue = new ConvEpilogue(Enum.Parse<EpilogueActivation>(kind), a, b);
+        var g = new Conv2dGeometry(2, 3, 7, 5, 4, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1);
+        var rng = new Random(4);
+        var input = Random(rng, g.InputShape.ToArray());
+        for (int i = 0; i < input.Size; i++) input.Span[i] *= 4f;   // past ReLU6's and HardSwish's bends
+        // Channels [2, 2 + K) of a wider output: the rest must be left as they were.
+        Tensor?[] args = [Random(rng, g.Batch, g.OutputChannels + 3, g.OutputHeight, g.OutputWidth), input, Random(rng, g.WeightShape.ToArray()), Random(rng, g.OutputChannels)];
+        Agree($"conv2d inference {epilogue}", 1e-5f, args, (k, t) => k.Conv2dInference(t[0]!, 2, t[1]!, t[2]!, t[3], g, epilogue, k.PrepareConv2dWeight(t[2]!, g)), 0);
+    }
 }
 
 /// <summary>Runs <see cref="ConvParityTests"/> on ILGPU's CPU accelerator with the direct (one thread per output) kernels.</summary>

@@ -40,6 +40,7 @@ public static class LayersCommand
                 var batch = onnx.Batch;
                 Console.WriteLine($"input: {onnx.Inputs[0]}");
                 Console.WriteLine(batch.Independent ? $"batch: N images in one pass ({batch.Reason})" : $"batch: image by image ({batch.Reason})");
+                Console.WriteLine($"fusions at load (no-grad passes; --no-fuse runs every node plainly): {onnx.Fusions}");
                 var modulesOfDefault = onnx.ModulePaths.ModulesOf(explainable.DefaultLayer);
                 bool transformer = explainable.DefaultLayer == explainable.DefaultTokenLayer;
                 Console.WriteLine($"default layer: {explainable.DefaultLayer}{(modulesOfDefault.Count > 0 ? $" (module {string.Join(", ", modulesOfDefault)})" : "")}: "

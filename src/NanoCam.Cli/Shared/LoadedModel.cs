@@ -66,6 +66,7 @@ public sealed class LoadedModel
             var sidecar = PreprocessingSettings.ReadSidecar(path);
             // A graph checkpoint (train --init) is the graph with its trained weights; its metadata_props say how it was fed.
             var model = graphCheckpoint ? GraphCheckpoint.Load(path).Model : OnnxModel.Load(path);
+            model.Fuse = preprocessing.Fuse(p);
             IReadOnlyList<PreprocessingSettings> travelling = [.. new[] { sidecar, PreprocessingSettings.FromMetadata(model.MetadataProps, path) }.OfType<PreprocessingSettings>()];
             string? labelsPath = labels ?? travelling.Select(s => s.Labels).FirstOrDefault(l => l is not null);
             var onnx = new OnnxExplainable(model, OnnxExplainable.LoadLabels(labelsPath) ?? ClassesInMetadata(model));

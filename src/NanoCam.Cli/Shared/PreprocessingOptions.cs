@@ -3,7 +3,10 @@ using NanoCam.Imaging;
 
 namespace NanoCam.Cli.Shared;
 
-/// <summary>The preprocessing flags every verb that feeds an image to an imported model takes, and <c>--save-preprocess</c>.</summary>
+/// <summary>
+/// The preprocessing flags every verb that feeds an image to an imported model takes, <c>--save-preprocess</c>, and
+/// <c>--no-fuse</c> (how the imported graph runs).
+/// </summary>
 public sealed class PreprocessingOptions
 {
     public Option<int> Size { get; } = CliOptions.Make("--size", "center-crop size (0: the sidecar's input_size, else the model's input size)", 0);
@@ -20,10 +23,17 @@ public sealed class PreprocessingOptions
         Arity = ArgumentArity.ZeroOrOne,
     };
 
+    /// <summary>Runs every node of an imported graph as its plain operator (no BN folding, fused activations, in-place concats or prepared weights).</summary>
+    public Option<bool> NoFuse { get; } = CliOptions.Make("--no-fuse",
+        "ONNX models: run every node as its plain operator, with no load-time fusions (BatchNorm folded into the Conv, activations in its epilogue, concats written in place); same scores within float rounding, slower", false);
+
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Size, Resize, ChannelOrder, Scale, Mean, Std, Save }) command.Options.Add(o);
+        foreach (var o in new Option[] { Size, Resize, ChannelOrder, Scale, Mean, Std, Save, NoFuse }) command.Options.Add(o);
     }
+
+    /// <summary>Whether the imported graph's no-grad passes may fuse (not <c>--no-fuse</c>).</summary>
+    public bool Fuse(ParseResult p) => !p.GetValue(NoFuse);
 
     /// <summary>Where <c>--save-preprocess</c> asks the sidecar of <paramref name="modelPath"/> to go; null when it was not given.</summary>
     public string? SavePath(ParseResult p, string modelPath) =>

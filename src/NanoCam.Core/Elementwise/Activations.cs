@@ -185,3 +185,31 @@ public readonly struct GeluTanh : IUnaryFunction
         return z >= 0 ? 1 / (1 + e) : e / (1 + e);
     }
 }
+
+/// <summary>
+/// y = x·σ(x) (SiLU, Elfwing et al. 2018; "Swish" with β = 1, Ramachandran et al. 2017), the ONNX pattern Mul(x, Sigmoid(x));
+/// dy/dx = σ(x) + x·σ(x)·σ(−x).
+/// </summary>
+public readonly struct Silu : IUnaryFunction
+{
+    public string Name => "Silu";
+    public float Value(float x) => x * ScalarMath.Sigmoid(x);
+    public float Derivative(float x, float y) => ScalarMath.Sigmoid(x) + x * ScalarMath.SigmoidDerivative(x);
+}
+
+/// <summary>
+/// y = x·max(0, min(1, α·x + β)): the ONNX pattern Mul(x, HardSigmoid(x)) that exporters write for HardSwish before
+/// opset 14 (α = 1/6, β = 1/2); dy/dx = HardSigmoid(x) + x·α inside (0, 1).
+/// </summary>
+public readonly struct HardSigmoidGate(float alpha, float beta) : IUnaryFunction
+{
+    public float Alpha { get; } = alpha;
+    public float Beta { get; } = beta;
+    public string Name => "HardSigmoidGate";
+    public float Value(float x) => x * MathF.Max(0f, MathF.Min(1f, Alpha * x + Beta));
+    public float Derivative(float x, float y)
+    {
+        float z = Alpha * x + Beta;
+        return MathF.Max(0f, MathF.Min(1f, z)) + (z > 0f && z < 1f ? x * Alpha : 0f);
+    }
+}

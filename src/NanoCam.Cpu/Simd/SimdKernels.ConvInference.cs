@@ -7,8 +7,9 @@ public sealed unsafe partial class SimdKernels
 {
     // Inference convolution (no-grad passes). Where the implicit GEMM runs (every geometry Winograd does not take), the
     // weight is packed once (PrepareConv2dWeight) and each call runs PrepackedGemm: no packing of A, the bias and the
-    // ReLU applied to each finished block of C while it is in cache, C written straight into the output's channel slice
-    // (a concat buffer). Winograd and depthwise geometries run the training forward into the slice and a ReLU pass over it.
+    // epilogue's activation applied to each finished block of C while it is in cache, C written straight into the output's
+    // channel slice (a concat buffer). Winograd and depthwise geometries run the training forward into the slice and an
+    // activation pass over it.
 
     private IPrepackedGemm? _prepackedGemm;
 
@@ -25,7 +26,7 @@ public sealed unsafe partial class SimdKernels
         return new PackedConvWeight(g with { Batch = 1 }, groups);
     }
 
-    public void Conv2dInference(Tensor output, int channelOffset, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, bool relu, PreparedConvWeight? prepared)
+    public void Conv2dInference(Tensor output, int channelOffset, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, ConvEpilogue epilogue, PreparedConvWeight? prepared)
     {
         var s = output.Shape;
         int channels = s.Rank == 4 ? s[1] : -1;
@@ -36,7 +37,7 @@ public sealed unsafe partial class SimdKernels
         if (!slice)
         {
             // Several images into a wider output (or a bad shape, which the composition reports).
-            ComposedConvInference.Run(this, output, channelOffset, input, weight, bias, g, relu);
+            ComposedConvInference.Run(this, output, channelOffset, input, weight, bias, g, epilogue);
             return;
         }
         if (input.Size != g.InputSize) throw new ArgumentException($"conv2d: input has shape {input.Shape}, expected {g.InputShape}");
@@ -52,7 +53,7 @@ public sealed unsafe partial class SimdKernels
             if (packed is null)
             {
                 RunConv(ConvPass.Forward, g, slice0, x, w, bb);
-                if (relu) new GemmEpilogue(null, relu: true).Apply(slice0, ohw, g.Batch * g.OutputChannels, 0, ohw);
+                new GemmEpilogue(null, epilogue).Apply(slice0, ohw, g.Batch * g.OutputChannels, 0, ohw);
                 return;
             }
             var geometry = g with { Batch = 1 };
@@ -61,9 +62,9 @@ public sealed unsafe partial class SimdKernels
             {
                 float* yg = slice0 + ((long)n * channels + group * kg) * ohw;
                 float* xg = x + ((long)n * g.InputChannels + group * cg) * hw;
-                var epilogue = new GemmEpilogue(bb == null ? null : bb + group * kg, relu);
-                if (Im2Col.IsIdentity(g)) InferenceGemm.Multiply(yg, ohw, packed.Groups[group], xg, ohw, ohw, epilogue, _pool);
-                else InferenceGemm.MultiplyIm2Col(yg, ohw, packed.Groups[group], xg, geometry, epilogue, _pool);
+                var tail = new GemmEpilogue(bb == null ? null : bb + group * kg, epilogue);
+                if (Im2Col.IsIdentity(g)) InferenceGemm.Multiply(yg, ohw, packed.Groups[group], xg, ohw, ohw, tail, _pool);
+                else InferenceGemm.MultiplyIm2Col(yg, ohw, packed.Groups[group], xg, geometry, tail, _pool);
             }
         }
     }

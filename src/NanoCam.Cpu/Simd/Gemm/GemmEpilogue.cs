@@ -4,17 +4,25 @@ namespace NanoCam.Cpu.Simd.Gemm;
 
 /// <summary>
 /// What an inference GEMM does to each finished block of C while it is still in cache: C[i, j] = act(C[i, j] + bias[i])
-/// with act the identity or ReLU, x > 0 ? x : 0 as the reference (a convolution's bias per output channel, and the
-/// ReLU that follows it).
+/// (a convolution's bias per output channel, and the activation that follows it). ReLU, x > 0 ? x : 0 as the reference,
+/// and the identity run in vectors (the 8×48 tile applies them in registers); every other activation runs per element
+/// by <see cref="ConvEpilogue.Apply"/>, the operator struct the unfused graph runs.
 /// </summary>
-public readonly unsafe struct GemmEpilogue(float* rowBias, bool relu)
+public readonly unsafe struct GemmEpilogue(float* rowBias, ConvEpilogue activation)
 {
-    public bool IsEmpty => rowBias == null && !relu;
+    /// <summary>Bias and ReLU (or nothing) after the bias: what the tile applies in registers.</summary>
+    public GemmEpilogue(float* rowBias, bool relu) : this(rowBias, relu ? ConvEpilogue.Relu : ConvEpilogue.None) { }
+
+    public bool IsEmpty => rowBias == null && activation.IsIdentity;
 
     /// <summary>The bias of row 0 (null: none); a tile that applies the epilogue itself reads it.</summary>
     public float* RowBias => rowBias;
 
-    public bool Relu => relu;
+    /// <summary>Whether the activation is ReLU (applied in registers by the tile).</summary>
+    public bool Relu => activation.Kind == EpilogueActivation.Relu;
+
+    /// <summary>Whether an activation other than ReLU and the identity follows the bias (<see cref="Activate"/>).</summary>
+    public bool HasElementwiseActivation => activation.Kind is not (EpilogueActivation.Identity or EpilogueActivation.Relu);
 
     /// <summary>Applies the epilogue to rows [0, rows) × columns [first, end) of C, whose row 0 is bias row <paramref name="row0"/>.</summary>
     public void Apply(float* c, int ldc, int rows, int first, int end, int row0 = 0)
@@ -26,7 +34,7 @@ public readonly unsafe struct GemmEpilogue(float* rowBias, bool relu)
             float* row = c + (long)i * ldc + first;
             var bias = Vector256.Create(rowBias == null ? 0f : rowBias[row0 + i]);
             int j = 0;
-            if (relu)
+            if (Relu)
             {
                 // The reference's ReLU, x > 0 ? x : 0 (a NaN becomes 0): x where x > 0, else zero bits.
                 for (; j + 8 <= width; j += 8)
@@ -40,11 +48,26 @@ public readonly unsafe struct GemmEpilogue(float* rowBias, bool relu)
                     row[j] = v > 0 ? v : 0;
                 }
             }
+            else if (HasElementwiseActivation)
+            {
+                for (; j < width; j++) row[j] = activation.Apply(row[j] + bias[0]);
+            }
             else
             {
                 for (; j + 8 <= width; j += 8) (Vector256.Load(row + j) + bias).Store(row + j);
                 for (; j < width; j++) row[j] += bias[0];
             }
+        }
+    }
+
+    /// <summary>C[i, j] = act(C[i, j]) on rows [0, rows) × columns [first, end), the bias already added (after a tile that added it).</summary>
+    public void Activate(float* c, int ldc, int rows, int first, int end)
+    {
+        if (!HasElementwiseActivation) return;
+        for (int i = 0; i < rows; i++)
+        {
+            float* row = c + (long)i * ldc;
+            for (int j = first; j < end; j++) row[j] = activation.Apply(row[j]);
         }
     }
 }

@@ -31,7 +31,7 @@ public static class PrepackedGemm
 /// without its A packing. Tasks own ranges of C's column panels for the whole depth; per depth block a task packs its
 /// B panels, then runs every row panel (in blocks of <see cref="RowBlock"/> rows, so the A block stays in L2) down
 /// each B panel (in L1). The first block writes C, later ones accumulate; after the last, the task applies the epilogue
-/// (bias, ReLU) to its columns while they are still in cache. Each tile's arithmetic is fixed, so results do not
+/// (bias, activation) to its columns while they are still in cache. Each tile's arithmetic is fixed, so results do not
 /// depend on the thread count; they differ from the unfused path's only in where the bias is added (after the sum
 /// here, before it there), i.e. by rounding.
 /// </summary>
@@ -124,8 +124,12 @@ public sealed unsafe class PrepackedGemm<TKernel> : IPrepackedGemm where TKernel
                             {
                                 // The last depth block applies the epilogue in registers (the panel is skipped below).
                                 if (rows - i >= mr)
+                                {
                                     StridedTile8x48.Tile(kc, aBlock + (long)(i / mr) * mr * kc, b, Ldb, _c + (long)i * _ldc + j, _ldc, 1f, accumulate,
                                         last && _epilogue.RowBias != null ? _epilogue.RowBias + i : null, last && _epilogue.Relu);
+                                    // Any other activation follows the tile's bias while its 8×48 block is in L1.
+                                    if (last) _epilogue.Activate(_c + (long)i * _ldc + j, _ldc, mr, 0, nr);
+                                }
                                 else StridedEdge(kc, aBlock + (long)(i / mr) * mr * kc, b, _c + (long)i * _ldc + j, accumulate, rows - i, last);
                             }
                             continue;
