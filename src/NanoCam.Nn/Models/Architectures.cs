@@ -12,7 +12,7 @@ public static class Architectures
         ["resnet"] = "ResNet-style with BatchNorm: stem conv 3×3 C→16 + BN, residual blocks 16, 32 (stride 2), 64 (stride 2), GAP, FC",
         ["abn-vgg"] = "Attention Branch Network on vgg: extractor conv-BN-ReLU C→16, pool, 16→32; attention branch 32→32, 32→32 dilated by 2, 1×1 to K class maps (GAP → scores), 1×1 to M + BN + sigmoid; perception on (1 + M)·g: 32→64 dilated by 2, 1×1 64→64, GAP, FC",
         ["abn-resnet"] = "Attention Branch Network on resnet: extractor stem C→16 + BN, residual block 16→32 (stride 2); attention branch residual block 32→32, 1×1 to K class maps (GAP → scores), 1×1 to M + BN + sigmoid; perception on (1 + M)·g: residual block 32→64 (stride 2), GAP, FC",
-        ["seg-fcn"] = "fully convolutional segmentation, no GAP: conv-BN-ReLU C→16, pool, 16→32, pool, 32→32, 32→32 dilated by 2, 1×1 to K + 1 maps (background last), nearest upsampling ×4: [N, K + 1, H, W]; per-pixel cross-entropy on the masks (shapes data)",
+        ["seg-fcn"] = "fully convolutional segmentation, no GAP: conv-BN-ReLU C→16, pool, 16→32, pool, 32→32, 32→32 dilated by 2, 32→32 dilated by 4, 1×1 to K + 1 maps (background last), nearest upsampling ×4: [N, K + 1, H, W]; class-balanced per-pixel cross-entropy on the masks (shapes data)",
         ["det-grid"] = "YOLO-v1-style single-shot detector: four conv-BN-ReLU + pool stages 16, 32, 64, 64, conv 64→64, 1×1 to 4 + 1 + K per cell of an (H/16)×(W/16) grid, decoded to [N, boxes, cx cy w h obj classes…]; box L2 + objectness + class loss (shapes data)",
     };
 

@@ -7,8 +7,8 @@ namespace NanoCam.Nn.Models;
 /// <summary>
 /// seg-fcn: a fully convolutional semantic segmentation network without global pooling (Long, Shelhamer and Darrell,
 /// "Fully Convolutional Networks for Semantic Segmentation", CVPR 2015, in miniature): conv-BN-ReLU at full resolution,
-/// 2×2 max pool, conv-BN-ReLU, 2×2 max pool, two conv-BN-ReLU at a quarter of the resolution (the second dilated by 2:
-/// a 34-px receptive field), a 1×1 convolution to K + 1 class maps and nearest-neighbour upsampling by 4: per-pixel
+/// 2×2 max pool, conv-BN-ReLU, 2×2 max pool, three conv-BN-ReLU at a quarter of the resolution (the last two dilated by
+/// 2 and 4: a 66-px receptive field, so every pixel of a shape sees all of it and its class), a 1×1 convolution to K + 1 class maps and nearest-neighbour upsampling by 4: per-pixel
 /// logits [N, K + 1, H, W], the K shape classes first (map k is class k) and background last (map K).
 /// </summary>
 public sealed class SegmentationFcn : Module, IDenseModel
@@ -27,7 +27,8 @@ public sealed class SegmentationFcn : Module, IDenseModel
             Conv(inputChannels, 16), new BatchNorm2d(16), new ReLU(), new MaxPool2d(2),
             Conv(16, 32), new BatchNorm2d(32), new ReLU(), new MaxPool2d(2),
             Conv(32, 32), new BatchNorm2d(32), new ReLU(),
-            Conv(32, 32, 2), new BatchNorm2d(32), new ReLU()));
+            Conv(32, 32, 2), new BatchNorm2d(32), new ReLU(),
+            Conv(32, 32, 4), new BatchNorm2d(32), new ReLU()));
         Head = AddChild("head", new Conv2d(32, classes + 1, 1, rng: rng));
         AssignPaths();
     }

@@ -10,10 +10,10 @@ namespace NanoCam.Explain.Tests.Dense;
 /// <summary>The seg-fcn and det-grid networks trained once for the tests of this file (each well under a minute of CPU).</summary>
 public sealed class TrainedDenseNetworks
 {
-    public const int Steps = 150, Images = 2400;
+    public const int Images = 4800;
 
-    public TrainedDense Segmenter { get; } = ShapesDenseTraining.Train("seg-fcn", Steps, Images);
-    public TrainedDense Detector { get; } = ShapesDenseTraining.Train("det-grid", Steps, Images);
+    public TrainedDense Segmenter { get; } = ShapesDenseTraining.Train("seg-fcn", 200, Images);
+    public TrainedDense Detector { get; } = ShapesDenseTraining.Train("det-grid", 100, Images);
 }
 
 /// <summary>
@@ -55,8 +55,9 @@ public sealed class DenseTargetTests(TrainedDenseNetworks trained, ITestOutputHe
         classIoU /= TestCount;
         objectIoU /= TestCount;
         output.WriteLine($"seg-fcn on {TestCount} test images: mean IoU of the true class's region {classIoU:F3}, of the object (any shape class) {objectIoU:F3}");
-        Assert.True(objectIoU > 0.6, $"object mIoU {objectIoU:F3}");
-        Assert.True(classIoU > 0.3, $"class mIoU {classIoU:F3}");
+        // Measured: 0.703 and 0.555 (200 steps of 32 images, seed 1).
+        Assert.True(objectIoU > 0.55, $"object mIoU {objectIoU:F3}");
+        Assert.True(classIoU > 0.4, $"class mIoU {classIoU:F3}");
     }
 
     [Fact]
@@ -77,7 +78,8 @@ public sealed class DenseTargetTests(TrainedDenseNetworks trained, ITestOutputHe
         }
         double hitRate = (double)hits / TestCount;
         output.WriteLine($"det-grid on {TestCount} test images: best box IoU ≥ 0.5 for {hitRate:P1} (mean IoU {iouSum / TestCount:F3}), its class right for {(double)rightClass / TestCount:P1}");
-        Assert.True(hitRate > 0.5, $"hit rate {hitRate:P1}");
+        // Measured: 97.9 % (100 steps of 32 images, seed 1).
+        Assert.True(hitRate > 0.8, $"hit rate {hitRate:P1}");
     }
 
     [Fact]
@@ -106,7 +108,9 @@ public sealed class DenseTargetTests(TrainedDenseNetworks trained, ITestOutputHe
         area /= explained;
         output.WriteLine($"Grad-CAM of segmentation:K (K the predicted class) on {explained} test images: {inside:P1} of the map's mass inside the predicted region, which covers {area:P1} of the image");
         Assert.True(explained >= TestCount / 2, $"only {explained} images had a predicted region");
-        Assert.True(inside > 0.5, $"mass inside {inside:P1}");
+        // Measured: 71.9 % inside a region of 13.3 % of the image.
+        Assert.True(inside > 0.55, $"mass inside {inside:P1}");
+        Assert.True(inside > 3 * area, $"mass inside {inside:P1}, region {area:P1}");
     }
 
     [Fact]
@@ -134,7 +138,9 @@ public sealed class DenseTargetTests(TrainedDenseNetworks trained, ITestOutputHe
         inside /= TestCount;
         area /= TestCount;
         output.WriteLine($"Grad-CAM of box:<best box> on {TestCount} test images: {inside:P1} of the map's mass inside the box, which covers {area:P1} of the image");
-        Assert.True(inside > 0.5, $"mass inside {inside:P1}");
+        // Measured: 72.3 % inside boxes of 25.6 % of the image.
+        Assert.True(inside > 0.55, $"mass inside {inside:P1}");
+        Assert.True(inside > 2 * area, $"mass inside {inside:P1}, box {area:P1}");
     }
 
     /// <summary>The decoded output of det-grid is the host decoding of its raw head, cell by cell (what training counts hits with).</summary>
