@@ -35,7 +35,9 @@ public sealed record EpochSummary(int Epoch, double Loss, double TrainAccuracy, 
 /// <summary>
 /// The training loop: epochs of shuffled batches through <see cref="TrainingStep"/>, a progress bar with loss,
 /// accuracy, images/s and ETA, validation after each epoch, and the best epoch's checkpoint written atomically.
-/// On NaN it stops cleanly and the last good checkpoint stays on disk.
+/// On NaN it stops cleanly and the last good checkpoint stays on disk. A dense-output network (seg-fcn, det-grid) learns
+/// from the masks of the shapes data through its <see cref="DenseObjective"/>, and its "accuracy" is the share of images
+/// whose prediction has IoU ≥ 0.5 with the truth.
 /// </summary>
 public sealed class TrainingSession(TrainingPlan plan, IKernels kernels)
 {
