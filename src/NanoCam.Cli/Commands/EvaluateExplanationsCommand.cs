@@ -38,10 +38,12 @@ public static class EvaluateExplanationsCommand
         var noiseSamples = CliOptions.Make("--noise-samples", "robustness: noisy copies explained per image", 8);
         var json = CliOptions.Make("--json", "print the results as JSON (one object per method) instead of the table", false);
         var output = CliOptions.Path("--out", "also write the results as JSON to this file", PathRole.OutputFile);
+        var target = TargetOption.Make();
+        var detectorLayout = TargetOption.MakeLayout();
         var threads = CliOptions.Threads();
         var command = new Command("evaluate-explanations", "Score every explanation method on a data set: faithfulness, robustness, complexity, localization, sanity, time")
         {
-            model, data, split, methods, layer, count, steps, batch, metrics, noiseRadius, noiseSamples, json, output, threads, labels,
+            model, data, split, methods, layer, count, steps, batch, metrics, noiseRadius, noiseSamples, json, output, threads, labels, target, detectorLayout,
         };
         var preprocessing = new PreprocessingOptions();
         preprocessing.AddTo(command);
@@ -66,9 +68,19 @@ public static class EvaluateExplanationsCommand
             var explainer = new CamExplainer(loaded.Explainable, kernels) { PassMemoryBudget = Evaluation.PassMemoryBudget };
             string layerName = p.GetValue(layer) ?? explainer.Model.DefaultLayer;
             var classifier = new ModelClassifier(explainer, images.Channels, images.Height, images.Width);
+            CamTarget? fixedTarget = null;
+            if (p.GetValue(target) is { } targetText)
+            {
+                fixedTarget = TargetOption.Parse(targetText, loaded, explainer,
+                    Tensor.FromArray(images.Slice(0, 1), 1, images.Channels, images.Height, images.Width), p.GetValue(detectorLayout)!);
+                TargetOption.CheckMethods(names, fixedTarget);
+                if (!fixedTarget.IsClassScore && (metricList.Faithfulness || metricList.Sanity))
+                    throw new ArgumentException($"--target {fixedTarget}: faithfulness and sanity measure a class's score, and this target is not one; --metrics complexity,localization,robustness read the map only");
+            }
             var metadata = loaded.Metadata;
             var settings = new EvaluationSettings(metricList, stepCount, batchSize, radius, samples)
             {
+                Target = fixedTarget,
                 Trained = network,
                 Attribution = relevance.Apply(new InputAttributionSettings(), p, loaded, tensorInput: false),
                 FreshModel = metadata is null ? null : () => Architectures.Create(metadata.Architecture, metadata.InputChannels, metadata.Classes.Length, metadata.Seed + 1),
@@ -76,7 +88,7 @@ public static class EvaluateExplanationsCommand
             bool quiet = p.GetValue(json);
             if (!quiet) Console.WriteLine(Describe(images, source.Description, layerName, settings));
             // One untimed Grad-CAM of one image first, so that the first timed method does not pay for compiling the shared path.
-            explainer.Explain(new Explain.Methods.GradCam(), Tensor.FromArray(images.Slice(0, 1), 1, images.Channels, images.Height, images.Width), CamTarget.TopPrediction(), layerName);
+            explainer.Explain(new Explain.Methods.GradCam(), Tensor.FromArray(images.Slice(0, 1), 1, images.Channels, images.Height, images.Width), fixedTarget ?? CamTarget.TopPrediction(), layerName);
             var rows = new List<ExplanationScores>();
             foreach (var name in names)
             {

@@ -23,9 +23,8 @@ public static class ExplainCommand
             + "a comma-separated list a,b,c, shallow to deep, fuses the CAM-family maps of those layers (LayerCAM's fusion: the shallow maps rescaled by tanh(2·M/max M), element-wise maximum, normalized)", null);
         layer.Validators.Add(result => { if (LayerListProblem(result.GetValueOrDefault<string?>()) is { } problem) result.AddError(problem); });
         var cls = CliOptions.Make<int?>("--class", "class to explain (default: the top prediction)", null);
-        var targetText = CliOptions.Make<string?>("--target", $"what to explain instead of a class: {TargetOption.Forms} (default: the top prediction)", null);
-        var detectorLayout = CliOptions.Make("--detector-layout", "box targets: how the detector lays out a box, yolo ([cx, cy, w, h, objectness, classes…]) or yolo-xyxy ([x1, y1, x2, y2, objectness, classes…]), in input pixels", "yolo");
-        detectorLayout.Validators.Add(result => { if (result.GetValueOrDefault<string>() is { } v && !TargetOption.Layouts.Contains(v)) result.AddError($"--detector-layout '{v}' is not one of: {string.Join(", ", TargetOption.Layouts)}"); });
+        var targetText = TargetOption.Make();
+        var detectorLayout = TargetOption.MakeLayout();
         var output = CliOptions.Path("--out", "overlay PNG to write (several methods: the montage; each method's overlay beside it as OUT_<method>.png)", PathRole.OutputFile, "explanation.png");
         var saveMap = CliOptions.Path("--save-map", "write the map as float32 .npy: H×W in [0,1] for the CAM family, C×H×W raw attributions for input-space methods (several methods: MAP_<method>.npy each)", PathRole.OutputFile);
         var raw = CliOptions.Make("--raw", "keep the map unnormalized (ReLU'd and upsampled, not min–max scaled) in --save-map", false);

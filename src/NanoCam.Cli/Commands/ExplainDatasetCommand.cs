@@ -23,6 +23,8 @@ public static class ExplainDatasetCommand
         var methods = CliOptions.Make("--methods", $"all, or a comma-separated list of: {string.Join(", ", MethodList.All)}", "gradcam");
         methods.Validators.Add(result => { if (MethodList.Problem(result.GetValueOrDefault<string>() ?? "", "--methods") is { } problem) result.AddError(problem); });
         var targets = CliOptions.Make("--targets", $"what to explain per image: {TargetSpec.ValidForms}", "predicted");
+        var target = TargetOption.Make("the classes of --targets");
+        var detectorLayout = TargetOption.MakeLayout();
         var layer = CliOptions.Make<string?>("--layer", "target layer (see `nanocam layers`; default: the last spatial layer)", null);
         var output = CliOptions.Path("--out", "results folder: run.json, maps/METHOD/chunk-K.npy, parts/, chunks/, results.parquet, index.html (a gallery) over thumbs/", PathRole.OutputFolder, required: true);
         var chunk = CliOptions.Make("--chunk", "images per chunk: one batched pass, one .npy per method, one table part, the unit of --resume", 64);
@@ -37,7 +39,7 @@ public static class ExplainDatasetCommand
         var preprocessing = new PreprocessingOptions();
         var command = new Command("explain-dataset", "Explain every image of a data set or folder with one or more methods: maps as .npy shards, a Parquet table; shardable and resumable")
         {
-            model, data, split, methods, targets, layer, output, chunk, shard, resume, metrics, steps, csv, labels, threads, device,
+            model, data, split, methods, targets, layer, output, chunk, shard, resume, metrics, steps, csv, labels, threads, device, target, detectorLayout,
         };
         preprocessing.AddTo(command);
         var relevance = new RelevanceOptions();
@@ -56,6 +58,16 @@ public static class ExplainDatasetCommand
             string dataSpec = p.GetValue(data)!;
             var images = DatasetImages.Open(dataSpec, p.GetValue(split)!, loaded, chunkSize);
             var explainer = new CamExplainer(explainable, kernels);
+            CamTarget? fixedTarget = null;
+            if (p.GetValue(target) is { } targetText)
+            {
+                if (p.GetResult(targets) is { Implicit: false }) throw new ArgumentException("--target and --targets name what to explain two ways: give one");
+                fixedTarget = TargetOption.Parse(targetText, loaded, explainer,
+                    Tensor.FromArray(images.Load(0, 1)[..images.ImageSize], 1, images.Channels, images.Height, images.Width), p.GetValue(detectorLayout)!);
+                TargetOption.CheckMethods(names, fixedTarget);
+                if (fixedTarget is { IsClassScore: false } && p.GetValue(metrics))
+                    throw new ArgumentException($"--metrics: the metrics measure a class's score, and --target {fixedTarget} is not one");
+            }
             string layerName = explainable.ResolveLayer(p.GetValue(layer) ?? explainable.DefaultLayer);
             // The layer checked on the first image before anything is written.
             if (names.Any(n => n != "guided-backprop"))
@@ -69,11 +81,11 @@ public static class ExplainDatasetCommand
                     if (label >= explainable.Classes) throw new ArgumentException($"--targets true: {images.FileOf(i)} has label {label}, and the model has {explainable.Classes} classes");
                 }
             var settings = new RunSettings(RunSettings.ExplainDataset, Path.GetFileName(modelPath), RunSettings.Hash(modelPath), loaded.Preprocessing?.Describe(),
-                dataSpec, p.GetValue(split)!, images.Count, string.Join(",", names), targetSpec.Text, layerName, chunkSize, p.GetValue(metrics), stepCount)
+                dataSpec, p.GetValue(split)!, images.Count, string.Join(",", names), fixedTarget?.ToString() ?? targetSpec.Text, layerName, chunkSize, p.GetValue(metrics), stepCount)
             { MethodOptions = relevance.Describe(p, names) };
             // Built before the folder is prepared: a method that does not apply is refused with nothing written.
-            var chunkExplainer = new ChunkExplainer(explainer, names, targetSpec, layerName, settings.Metrics ? stepCount : null, relevance.Apply(new InputAttributionSettings(), p, loaded, tensorInput: false),
-                layerGiven: p.GetValue(layer) is not null);
+            var chunkExplainer = new ChunkExplainer(explainer, names, targetSpec, layerName, settings.Metrics ? stepCount : null, fixedTarget,
+                relevance.Apply(new InputAttributionSettings(), p, loaded, tensorInput: false), layerGiven: p.GetValue(layer) is not null);
             var folder = new ResultsFolder(p.GetValue(output)!);
             folder.Prepare(settings, p.GetValue(resume));
 
@@ -82,7 +94,7 @@ public static class ExplainDatasetCommand
             var todo = mine.Where(k => !finished.ContainsKey(k)).ToArray();
             int ImagesIn(int k) => Math.Min(chunkSize, images.Count - k * chunkSize);
             string scope = slice.Count == 1 ? "explain-dataset" : $"shard {slice}";
-            Console.WriteLine($"{images.Description}: {string.Join(", ", names)} for {targetSpec.Text} at layer '{layerName}', {settings.Chunks} chunks of {chunkSize}; "
+            Console.WriteLine($"{images.Description}: {string.Join(", ", names)} for {fixedTarget?.ToString() ?? targetSpec.Text} at layer '{layerName}', {settings.Chunks} chunks of {chunkSize}; "
                 + $"{scope}: {mine.Length} chunks{(mine.Length > todo.Length ? $", {mine.Length - todo.Length} already finished (skipped)" : "")}");
             var clock = Stopwatch.StartNew();
             ChunkProgress.Run(todo.Sum(ImagesIn), scope, report =>

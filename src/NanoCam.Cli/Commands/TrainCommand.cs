@@ -82,7 +82,7 @@ public static class TrainCommand
             OptionChecks.NotNegative(plan.WeightDecay, "--weight-decay");
             var kernels = Backends.Create(p.GetValue(device)!, p.GetValue(threads));
             var model = new TrainingSession(plan, kernels).Run();
-            Console.WriteLine($"wrote {plan.Output} and {ModelMetadata.PathFor(plan.Output)} (epoch {model.Metadata.Epoch}, accuracy {100 * model.Metadata.Accuracy:F2}%)");
+            Console.WriteLine($"wrote {plan.Output} and {ModelMetadata.PathFor(plan.Output)} (epoch {model.Metadata.Epoch}, {(Architectures.IsDense(plan.Architecture) ? "images with IoU ≥ 0.5" : "accuracy")} {100 * model.Metadata.Accuracy:F2}%)");
             return 0;
         }));
         return command;

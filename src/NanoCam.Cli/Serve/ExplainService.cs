@@ -114,10 +114,14 @@ public sealed class ExplainService
         return resolved;
     }
 
-    /// <summary>POST /api/explain: one method at one layer for one class (default: the top prediction).</summary>
-    public ExplainResponse Explain(RgbImage image, string method, string? layer, int? cls)
+    /// <summary>
+    /// POST /api/explain: one method at one layer for one class (default: the top prediction), or for
+    /// <paramref name="target"/> (what <c>--target</c> takes, with <paramref name="detectorLayout"/> for a box).
+    /// </summary>
+    public ExplainResponse Explain(RgbImage image, string method, string? layer, int? cls, string? target = null, string detectorLayout = "yolo")
     {
         string resolved = Check(method, layer, cls);
+        if (target is not null && cls is not null) throw new RequestException(400, "class and target name what to explain two ways: give one");
         var (input, shown) = _model.Prepare(image);
         CamResult result;
         ScoreDecomposition? score = null;
@@ -126,7 +130,17 @@ public sealed class ExplainService
         {
             try
             {
-                result = _explainer.Explain(CamMethods.Create(method), input, cls is { } k ? CamTarget.Class(k) : CamTarget.TopPrediction(), resolved);
+                CamTarget camTarget;
+                try
+                {
+                    camTarget = cls is { } k ? CamTarget.Class(k) : TargetOption.Parse(target, _model, _explainer, input, detectorLayout);
+                    TargetOption.CheckMethods([method], camTarget);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new RequestException(400, e.Message);
+                }
+                result = _explainer.Explain(CamMethods.Create(method), input, camTarget, resolved);
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or NotSupportedException)
             {
@@ -140,8 +154,8 @@ public sealed class ExplainService
             score = CamWalkthrough.Decompose(capture, head);
         var normalized = result.NormalizedOf(0).ToArray();
         var overlay = Overlay.Blend(shown, normalized, result.InputWidth, result.InputHeight, _colors);
-        int target = capture.TargetClasses[0];
-        return new ExplainResponse(target, Label(target), method, capture.Layer, capture.TargetScore(0),
+        int targetClass = capture.TargetClasses[0];
+        return new ExplainResponse(targetClass, Label(targetClass), method, capture.Layer, capture.TargetScore(0),
             "data:image/png;base64," + Convert.ToBase64String(ImageCodec.EncodePng(overlay)),
             new MapData(result.InputWidth, result.InputHeight, normalized),
             new MapData(capture.Width, capture.Height, result.MapOf(0).ToArray()),

@@ -74,9 +74,11 @@ public static class ServeApp
             if (query["class"].FirstOrDefault() is { Length: > 0 } c)
                 cls = int.TryParse(c, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var k) ? k
                     : throw new RequestException(400, $"class '{DisplayText.Quote(c, 40)}' is not a whole number");
+            string? target = query["target"].FirstOrDefault() is { Length: > 0 } t ? t : null;
+            string detectorLayout = query["detector-layout"].FirstOrDefault() is { Length: > 0 } d ? d : "yolo";
             service.Check(method, layer, cls); // an unknown method or layer is refused before the upload is read
             var image = service.Decode(await ImageBytes(context, settings));
-            return Results.Json(await Task.Run(() => service.Explain(image, method, layer, cls)), Json);
+            return Results.Json(await Task.Run(() => service.Explain(image, method, layer, cls, target, detectorLayout)), Json);
         });
         app.MapFallback((HttpContext context) => throw new RequestException(404, $"no such page or API: {context.Request.Method} {DisplayText.Quote(context.Request.Path.Value ?? "", 80)}"));
         return app;

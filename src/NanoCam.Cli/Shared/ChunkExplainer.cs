@@ -29,15 +29,23 @@ public sealed class ChunkExplainer
     private readonly string _layer;
     private readonly int? _metricSteps;
     private readonly InputAttributionSettings? _attribution;
+    private readonly CamTarget? _target;
 
+    /// <summary>
+    /// Explains with <paramref name="methods"/> at <paramref name="layer"/>, for the class targets of <paramref name="targets"/>
+    /// or, when given, for <paramref name="target"/> (<c>--target</c>: one scalar of the output, the same for every image).
+    /// </summary>
     /// <param name="attribution">the input-space methods' settings (LRP rule, FG-CAM base); null: their defaults</param>
     /// <param name="layerGiven">
     /// whether the user named <paramref name="layer"/>; when not, a CAM method with a layer of its own (abn-attention: the
     /// attention map) explains that layer
     /// </param>
     public ChunkExplainer(CamExplainer explainer, IReadOnlyList<string> methods, TargetSpec targets, string layer, int? metricSteps,
-        InputAttributionSettings? attribution = null, bool layerGiven = true)
+        CamTarget? target = null, InputAttributionSettings? attribution = null, bool layerGiven = true)
     {
+        if (target is { IsClassScore: false } && metricSteps is not null)
+            throw new ArgumentException($"--metrics: the metrics measure a class's score, and --target {target} is not one");
+        _target = target;
         _explainer = explainer;
         _attribution = attribution;
         _methods = [.. methods.Select(m => (m, MethodList.IsInputSpace(m) ? null : CamMethods.Create(m)))];
@@ -50,12 +58,12 @@ public sealed class ChunkExplainer
     }
 
     /// <summary>The target column's value for target t of an image (see <see cref="TargetSpec.Label"/>).</summary>
-    public string TargetLabel(int t) => _targets.Label(t);
+    public string TargetLabel(int t) => _target?.ToString() ?? _targets.Label(t);
 
     /// <summary>Explains images [count, C, H, W] with labels (for --targets true) and boxes (for the pointing game and localization).</summary>
     public ChunkResult Explain(float[] images, int count, int channels, int height, int width, IReadOnlyList<int?> labels, IReadOnlyList<Box?> boxes)
     {
-        int plane = height * width, perImage = _targets.PerImage, classes = _explainer.Model.Classes;
+        int plane = height * width, perImage = _target is null ? _targets.PerImage : 1, classes = _explainer.Model.Classes;
         var input = Tensor.FromArray(images, count, channels, height, width);
         var maps = _methods.ToDictionary(m => m.Name, _ => new float[count * perImage * plane]);
         var rows = new ChunkRow?[count * _methods.Length * perImage];
@@ -103,7 +111,7 @@ public sealed class ChunkExplainer
         return new ChunkResult(maps, [.. rows.Select(r => r!)]);
     }
 
-    private CamTarget TargetFor(int t, IReadOnlyList<int?> labels, int classes) => _targets.What switch
+    private CamTarget TargetFor(int t, IReadOnlyList<int?> labels, int classes) => _target ?? _targets.What switch
     {
         TargetSpec.Kind.Predicted => CamTarget.TopPrediction(),
         TargetSpec.Kind.TopK => CamTarget.TopPrediction(t),

@@ -100,6 +100,8 @@ public sealed record EvaluationSettings(MetricList Metrics, int Steps, int Batch
     public Func<GapCnn>? FreshModel { get; init; }
     /// <summary>The input-space methods' settings (the LRP rule, FG-CAM's base); null: their defaults.</summary>
     public InputAttributionSettings? Attribution { get; init; }
+    /// <summary>What every map explains (<c>--target</c>); null: each image's top prediction.</summary>
+    public CamTarget? Target { get; init; }
 }
 
 /// <summary>
@@ -107,7 +109,7 @@ public sealed record EvaluationSettings(MetricList Metrics, int Steps, int Batch
 /// (deletion and insertion AUC of RISE, average drop and increase in confidence of Grad-CAM++, ROAD), robustness
 /// (max / average sensitivity, local Lipschitz estimate), complexity (sparseness, entropy), localization (pointing
 /// game, CAM-paper boxes, when boxes are known) and sanity (the cascading model-parameter randomization).
-/// Every map explains the top prediction and is scored as the method returns it, min–max scaled to [0, 1]; the
+/// Every map explains the top prediction (or the settings' <c>--target</c>) and is scored as the method returns it, min–max scaled to [0, 1]; the
 /// input-resolution gradients of guided-backprop and guided-gradcam become a map as Σ_c |g_c| per pixel, min–max scaled.
 /// Perturbed and randomised inputs are explained for the class of the original map. The noise is drawn from fixed
 /// seeds, the same for every method.
@@ -136,7 +138,7 @@ public static class ExplanationEvaluation
             var batch = images.Slice(first, count);
             var input = Tensor.FromArray(batch, count, images.Channels, images.Height, images.Width);
             clock.Start();
-            var (maps, classes) = Explain(method, explainer, input, CamTarget.TopPrediction(), layer, settings.Attribution);
+            var (maps, classes) = Explain(method, explainer, input, settings.Target ?? CamTarget.TopPrediction(), layer, settings.Attribution);
             clock.Stop();
             maps.CopyTo(allMaps, first * plane);
             classes.CopyTo(allClasses, first);
@@ -162,7 +164,7 @@ public static class ExplanationEvaluation
                 if (metrics.Robustness)
                 {
                     var scores = Robustness.Measure((copies, samples, targets) => Explain(method, explainer,
-                            Tensor.FromArray(copies, samples, images.Channels, images.Height, images.Width), CamTarget.PerImage(targets), layer, settings.Attribution).Maps,
+                            Tensor.FromArray(copies, samples, images.Channels, images.Height, images.Width), settings.Target is { IsClassScore: false } t ? t : CamTarget.PerImage(targets), layer, settings.Attribution).Maps,
                         image, map, classes[i], images.Channels, images.Height, images.Width, settings.NoiseRadius, settings.NoiseSamples, noise);
                     if (double.IsFinite(scores.MaxSensitivity)) sensitivities.Add((scores.MaxSensitivity, scores.AverageSensitivity));
                     lipschitz += scores.LocalLipschitz;

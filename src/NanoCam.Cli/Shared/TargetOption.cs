@@ -19,6 +19,30 @@ public static class TargetOption
     /// <summary>The names <c>--detector-layout</c> takes.</summary>
     public static readonly string[] Layouts = ["yolo", "yolo-xyxy"];
 
+    /// <summary>The <c>--target</c> option, as explain, explain-dataset and evaluate-explanations take it.</summary>
+    public static System.CommandLine.Option<string?> Make(string defaultText = "the top prediction") =>
+        CliOptions.Make<string?>("--target", $"what to explain instead of a class: {Forms} (default: {defaultText})", null);
+
+    /// <summary>The <c>--detector-layout</c> option that goes with <c>--target box:…</c>.</summary>
+    public static System.CommandLine.Option<string> MakeLayout()
+    {
+        var option = CliOptions.Make("--detector-layout", "box targets: how the detector lays out a box, yolo ([cx, cy, w, h, objectness, classes…]) or yolo-xyxy ([x1, y1, x2, y2, objectness, classes…]), in input pixels", "yolo");
+        option.Validators.Add(result => { if (result.GetValueOrDefault<string>() is { } v && !Layouts.Contains(v)) result.AddError($"--detector-layout '{v}' is not one of: {string.Join(", ", Layouts)}"); });
+        return option;
+    }
+
+    /// <summary>
+    /// Refuses, in one line, a method of <paramref name="methods"/> that explains one class's score (CAM, Score-CAM, …)
+    /// when <paramref name="target"/> is not a class score.
+    /// </summary>
+    public static void CheckMethods(IEnumerable<string> methods, CamTarget target)
+    {
+        if (target.IsClassScore) return;
+        foreach (var name in methods)
+            if (MethodList.IsInputSpace(name) ? NanoCam.Explain.Methods.InputAttributions.Create(name).ReadsClassScore : NanoCam.Explain.Methods.CamMethods.Create(name).ReadsClassScore)
+                throw new ArgumentException($"--target {target}: {name} explains one class's score, and this target is not one; choose other --methods");
+    }
+
     /// <summary>
     /// The target <paramref name="text"/> names for <paramref name="input"/> [N, C, H, W] on <paramref name="loaded"/>;
     /// null text: the top prediction. Anything that does not fit the model's output is one line naming that output.

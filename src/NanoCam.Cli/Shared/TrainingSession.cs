@@ -37,7 +37,9 @@ public sealed record EpochSummary(int Epoch, double Loss, double TrainAccuracy, 
 /// <summary>
 /// The training loop: epochs of shuffled batches through <see cref="TrainingStep"/>, a progress bar with loss,
 /// accuracy, images/s and ETA, validation after each epoch, and the best epoch's checkpoint written atomically.
-/// On NaN it stops cleanly and the last good checkpoint stays on disk.
+/// On NaN it stops cleanly and the last good checkpoint stays on disk. A dense-output network (seg-fcn, det-grid) learns
+/// from the masks of the shapes data through its <see cref="DenseObjective"/>, and its "accuracy" is the share of images
+/// whose prediction has IoU ≥ 0.5 with the truth.
 /// </summary>
 public sealed class TrainingSession(TrainingPlan plan, IKernels kernels)
 {
@@ -49,7 +51,11 @@ public sealed class TrainingSession(TrainingPlan plan, IKernels kernels)
         var train = plan.Train;
         Architectures.CheckInputSize(plan.Architecture, train.Height, train.Width);
         var (mean, std) = DatasetStatistics.MeanStd(train);
-        var network = Architectures.Create(plan.Architecture, train.Channels, train.ClassNames.Count, plan.Seed);
+        var network = Architectures.CreateNetwork(plan.Architecture, train.Channels, train.ClassNames.Count, plan.Seed);
+        bool dense = network is IDenseModel;
+        if (dense && plan.Augment)
+            throw new ArgumentException($"--augment: --arch {plan.Architecture} learns from the masks, which crops and flips would move away from their images");
+        var masks = dense ? MasksOf(train) ?? throw new ArgumentException($"--arch {plan.Architecture} learns from object masks; {train.Description} has none (the shapes data set has them: --data shapes)") : null;
         var metadata = new ModelMetadata
         {
             Architecture = plan.Architecture, InputChannels = train.Channels, InputHeight = train.Height, InputWidth = train.Width,
@@ -80,7 +86,9 @@ public sealed class TrainingSession(TrainingPlan plan, IKernels kernels)
             _ => throw new ArgumentException($"unknown optimizer '{plan.Optimizer}' (known: sgd, adam)"),
         };
         var schedule = LearningRateSchedule.Parse(plan.Schedule, plan.LearningRate, plan.Epochs);
-        var fostering = plan.FosterCam > 0 ? new CamFostering(network, plan.FosterCam, plan.FosterLayer, plan.FosterMethod) : null;
+        var fostering = plan.FosterCam > 0
+            ? new CamFostering(network as GapCnn ?? throw new ArgumentException($"--foster-cam is for classifiers; --arch {plan.Architecture} has a dense output"), plan.FosterCam, plan.FosterLayer, plan.FosterMethod)
+            : null;
         if (fostering is not null)
         {
             // A dry pass on one blank image checks --foster-layer before any training; for Grad-CAM it also records the
@@ -102,7 +110,8 @@ public sealed class TrainingSession(TrainingPlan plan, IKernels kernels)
                 }
             }
         }
-        var step = new TrainingStep(network, optimizer, kernels, (ulong)plan.Seed, fostering);
+        var objective = masks is null ? null : DenseObjective.For(network, masks, train.Height, train.Width);
+        var step = new TrainingStep(network, optimizer, kernels, (ulong)plan.Seed, fostering, objective);
         TrainedModel? best = null;
         double bestAccuracy = double.NegativeInfinity;
 
@@ -124,7 +133,7 @@ public sealed class TrainingSession(TrainingPlan plan, IKernels kernels)
                         foreach (var batch in loader.Epoch(epoch))
                         {
                             optimizer.LearningRate = schedule.At(epoch - firstEpoch + (double)b++ / loader.BatchCount);
-                            var (loss, right) = step.Run(batch.Images, batch.Labels);
+                            var (loss, right) = objective is null ? step.Run(batch.Images, batch.Labels) : step.Run(batch.Images, batch.Labels, batch.Indices);
                             lossSum += loss * batch.Count;
                             entropySum += step.LastMeanEntropy * batch.Count;
                             correct += right;
@@ -142,7 +151,7 @@ public sealed class TrainingSession(TrainingPlan plan, IKernels kernels)
             double seconds = clock.Elapsed.TotalSeconds;
             double? validation = null;
             if (plan.Validation is { } validationData)
-                validation = Evaluation.Run(network, metadata, validationData, kernels, localization: false).Accuracy;
+                validation = dense ? DenseHitRate(network, metadata, validationData, kernels) : Evaluation.Run((GapCnn)network, metadata, validationData, kernels, localization: false).Accuracy;
             double score = validation ?? (double)correct / seen;
             bool saved = score >= bestAccuracy;
             if (saved)
@@ -161,6 +170,33 @@ public sealed class TrainingSession(TrainingPlan plan, IKernels kernels)
         PrintSummary();
         // The best epoch's weights are on disk; reload them so the caller evaluates what was saved.
         return TrainedModel.Load(plan.Output);
+    }
+
+    /// <summary>The object masks of a data set that has them (the shapes data, or a range of it), else null.</summary>
+    public static MaskSource? MasksOf(Dataset data) => data switch
+    {
+        ShapesDataset shapes => shapes.GetMask,
+        RangeDataset { Inner: var inner } range when MasksOf(inner) is { } masks => (index, coverage) => masks(range.Start + index, coverage),
+        _ => null,
+    };
+
+    /// <summary>The share of <paramref name="data"/>'s images a dense-output network gets right (IoU ≥ 0.5 with the truth), in evaluation mode.</summary>
+    private static double DenseHitRate(Nn.Modules.Module network, ModelMetadata metadata, Dataset data, IKernels kernels)
+    {
+        var masks = MasksOf(data) ?? throw new ArgumentException($"validation: {data.Description} has no object masks");
+        var objective = DenseObjective.For(network, masks, data.Height, data.Width)!;
+        var loader = new DataLoader(data, 64, DataLoaderOptions.Evaluation with { Mean = metadata.Mean, Std = metadata.Std });
+        var tape = new NanoCam.Autodiff.Tape(kernels) { GradEnabled = false };
+        Tensor? staged = null;
+        int hits = 0;
+        foreach (var batch in loader.Epoch(0))
+        {
+            tape.Reset();
+            Span<float> labels = new float[batch.Count];
+            batch.Labels.Buffer.CopyTo(labels);
+            hits += objective.Loss(tape, kernels.Stage(batch.Images, ref staged), labels, batch.Indices).Hits;
+        }
+        return (double)hits / data.Count;
     }
 
     private void PrintSummary()

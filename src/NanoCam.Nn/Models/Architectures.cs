@@ -2,7 +2,7 @@ using NanoCam.Nn.Modules;
 
 namespace NanoCam.Nn.Models;
 
-/// <summary>The GAP-CNN family by name: what <c>nanocam train --arch NAME</c> builds.</summary>
+/// <summary>The networks by name: what <c>nanocam train --arch NAME</c> builds (the GAP-CNN classifiers, then the dense-output networks).</summary>
 public static class Architectures
 {
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
@@ -12,7 +12,12 @@ public static class Architectures
         ["resnet"] = "ResNet-style with BatchNorm: stem conv 3×3 C→16 + BN, residual blocks 16, 32 (stride 2), 64 (stride 2), GAP, FC",
         ["abn-vgg"] = "Attention Branch Network on vgg: extractor conv-BN-ReLU C→16, pool, 16→32; attention branch 32→32, 32→32 dilated by 2, 1×1 to K class maps (GAP → scores), 1×1 to M + BN + sigmoid; perception on (1 + M)·g: 32→64 dilated by 2, 1×1 64→64, GAP, FC",
         ["abn-resnet"] = "Attention Branch Network on resnet: extractor stem C→16 + BN, residual block 16→32 (stride 2); attention branch residual block 32→32, 1×1 to K class maps (GAP → scores), 1×1 to M + BN + sigmoid; perception on (1 + M)·g: residual block 32→64 (stride 2), GAP, FC",
+        ["seg-fcn"] = "fully convolutional segmentation, no GAP: conv-BN-ReLU C→16, pool, 16→32, pool, 32→32, 32→32 dilated by 2, 32→32 dilated by 4, 1×1 to K + 1 maps (background last), nearest upsampling ×4: [N, K + 1, H, W]; class-balanced per-pixel cross-entropy on the masks (shapes data)",
+        ["det-grid"] = "YOLO-v1-style single-shot detector: four conv-BN-ReLU + pool stages 16, 32, 64, 64, conv 64→64, 1×1 to 4 + 1 + K per cell of an (H/16)×(W/16) grid, decoded to [N, boxes, cx cy w h obj classes…]; box L2 + objectness + class loss (shapes data)",
     };
+
+    /// <summary>Whether <paramref name="name"/> is a network with a dense output (segmentation maps or detector boxes), not a classifier.</summary>
+    public static bool IsDense(string name) => name is "seg-fcn" or "det-grid";
 
     /// <summary>
     /// The side of the attention map for an input side of <paramref name="inputSide"/> pixels, or null for an architecture
@@ -32,6 +37,11 @@ public static class Architectures
     /// <summary>Throws <see cref="ArgumentException"/> when an architecture with an attention branch gets images too small for that branch.</summary>
     public static void CheckInputSize(string name, int height, int width)
     {
+        if (IsDense(name))
+        {
+            ((IDenseModel)CreateNetwork(name, 1, 1, 0)).CheckInputSize(height, width);
+            return;
+        }
         if (AttentionMapSide(name, Math.Min(height, width)) is { } side && side < MinimumAttentionMapSide)
         {
             int needed = 1;
@@ -40,7 +50,13 @@ public static class Architectures
         }
     }
 
-    public static GapCnn Create(string name, int inputChannels, int classes, int seed)
+    /// <summary>The classifier <paramref name="name"/> with fresh weights; a dense-output architecture is refused with one line.</summary>
+    public static GapCnn Create(string name, int inputChannels, int classes, int seed) =>
+        CreateNetwork(name, inputChannels, classes, seed) as GapCnn
+            ?? throw new ArgumentException($"architecture '{name}' has a dense output (segmentation maps or boxes), not class scores");
+
+    /// <summary>The network <paramref name="name"/>, classifier or dense-output, with fresh weights drawn from <paramref name="seed"/>.</summary>
+    public static Module CreateNetwork(string name, int inputChannels, int classes, int seed)
     {
         var rng = new Random(seed);
         Conv2d Conv(int cin, int cout) => new(cin, cout, 3, padding: 1, rng: rng);
@@ -79,6 +95,8 @@ public static class Architectures
                 new Sequential(new Conv2d(inputChannels, 16, 3, padding: 1, bias: false, rng: rng), new BatchNorm2d(16), new ReLU(), new ResidualBlock(16, 32, 2, rng)),
                 new AttentionBranch(new Sequential(new ResidualBlock(32, 32, 1, rng)), 32, classes, rng),
                 new Sequential(new ResidualBlock(32, 64, 2, rng)), 64, classes, rng),
+            "seg-fcn" => new SegmentationFcn(inputChannels, classes, rng),
+            "det-grid" => new GridDetector(inputChannels, classes, rng),
             _ => throw new ArgumentException($"unknown architecture '{name}' (known: {string.Join(", ", Descriptions.Keys)})"),
         };
     }

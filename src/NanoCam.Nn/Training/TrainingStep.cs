@@ -11,9 +11,9 @@ namespace NanoCam.Nn.Training;
 public sealed class TrainingDivergedException(string message) : Exception(message);
 
 /// <summary>
-/// One optimization step of a classifier: forward, mean cross-entropy (summed over both branches of an
-/// <see cref="AttentionBranchNetwork"/>; plus λ times the mean CAM entropy when <see cref="CamFostering"/> is given),
-/// backward, update. The tape and every buffer are reused, so after the first step with a given batch shape a step
+/// One optimization step: forward, the loss — a classifier's mean cross-entropy (summed over both branches of an
+/// <see cref="AttentionBranchNetwork"/>; plus λ times the mean CAM entropy when <see cref="CamFostering"/> is given), or a
+/// dense-output network's <see cref="DenseObjective"/> — backward, update. The tape and every buffer are reused, so after the first step with a given batch shape a step
 /// allocates nothing.
 /// </summary>
 public sealed class TrainingStep
@@ -25,10 +25,12 @@ public sealed class TrainingStep
     private float[] _logits = [];
     private Tensor? _images, _labels;
 
-    public TrainingStep(Module model, Optimizer optimizer, IKernels kernels, ulong seed = 0, CamFostering? fostering = null)
+    public TrainingStep(Module model, Optimizer optimizer, IKernels kernels, ulong seed = 0, CamFostering? fostering = null, DenseObjective? objective = null)
     {
+        if (fostering is not null && objective is not null) throw new ArgumentException("CAM fostering is for classifiers; this network has a dense output");
         _model = model;
         Fostering = fostering;
+        Objective = objective;
         _optimizer = optimizer;
         _kernels = kernels;
         _tape = new Tape(kernels) { Seed = seed, Training = true };
@@ -36,6 +38,29 @@ public sealed class TrainingStep
 
     /// <summary>The CAM entropy term added to the loss, or null for plain cross-entropy.</summary>
     public CamFostering? Fostering { get; }
+
+    /// <summary>The loss of a dense-output network, or null for a classifier's cross-entropy.</summary>
+    public DenseObjective? Objective { get; }
+
+    /// <summary>
+    /// Runs one step of a dense-output network on the batch's dataset rows <paramref name="indices"/> (its ground truth
+    /// is read from them); returns the mean loss and how many images were hits.
+    /// </summary>
+    public (float Loss, int Correct) Run(Tensor images, Tensor labels, ReadOnlySpan<int> indices)
+    {
+        if (Objective is not { } objective) return Run(images, labels);
+        Span<float> hostLabels = labels.Size <= 1024 ? stackalloc float[labels.Size] : new float[labels.Size];
+        labels.Buffer.CopyTo(hostLabels);
+        images = _kernels.Stage(images, ref _images);
+        _tape.Reset();
+        var (loss, hits) = objective.Loss(_tape, images, hostLabels, indices);
+        float lossValue = ReadScalar(loss);
+        if (!float.IsFinite(lossValue)) throw new TrainingDivergedException($"the loss became {lossValue} at optimizer step {_optimizer.StepCount + 1}");
+        _tape.Backward(loss);
+        _optimizer.Step();
+        _optimizer.ZeroGrad();
+        return (lossValue, hits);
+    }
 
     /// <summary>The mean true-class CAM entropy (1/N) Σ_n H_n of the last step (0 without fostering).</summary>
     public float LastMeanEntropy { get; private set; }
@@ -46,6 +71,7 @@ public sealed class TrainingStep
     /// </summary>
     public (float Loss, int Correct) Run(Tensor images, Tensor labels)
     {
+        if (Objective is not null) throw new InvalidOperationException("a dense-output network's step needs the batch's dataset indices: Run(images, labels, indices)");
         images = _kernels.Stage(images, ref _images);
         labels = _kernels.Stage(labels, ref _labels);
         _tape.Reset();
