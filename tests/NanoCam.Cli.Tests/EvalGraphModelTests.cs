@@ -93,6 +93,23 @@ public sealed class EvalGraphModelTests(EvalGraphModels models) : IClassFixture<
     }
 
     [Fact]
+    public void TheCheckpointExportedAsOnnx_IsNormalizedFromItsMetadataProps_AndScoresAsTheCheckpointDoes()
+    {
+        var exported = Path.Combine(models.Folder, "exported.onnx");
+        var (code, _, stderr) = CliHarness.Run("export", "--model", models.Checkpoint, "--out", exported);
+        Assert.True(code == 0, stderr);
+        var lines = new List<string>();
+        foreach (var model in new[] { models.Checkpoint, exported })
+        {
+            (code, var stdout, stderr) = CliHarness.Run("eval", "--model", model, "--data", Data, "--localization", "--topk", "2", "--json", "--threads", "1");
+            Assert.True(code == 0, stderr);
+            Assert.Equal(model == exported, stdout.Contains("(the model's preprocessing: rgb, scale 1, mean "));
+            lines.Add(stdout.TrimEnd().Split('\n')[^1]);
+        }
+        Assert.Equal(lines[0], lines[1]);
+    }
+
+    [Fact]
     public void AGraphWithoutACamHead_IsLocalizedWithGradCam_WhichMatchesCamOnTheSameScores()
     {
         // A ReLU between the pooling and the classifier hides the head from the CAM-head search but changes no score
