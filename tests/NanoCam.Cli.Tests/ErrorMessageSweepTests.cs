@@ -56,11 +56,11 @@ public sealed partial class ErrorMessageSweepTests : IDisposable
         { 1, CheckpointOrOnnx, ["layers", "--model", Image] },
         { 1, CheckpointOrOnnx, ["walkthrough", "--model", Image, "--image", Image, "--out", "{out}/w"] },
         { 1, CheckpointOnly, ["cam", "--model", Image, "--image", Image, "--out", "{out}/c.png"] },
-        { 1, CheckpointOnly, ["eval", "--model", Image, "--data", "shapes#0-10"] },
+        { 1, CheckpointOrOnnx, ["eval", "--model", Image, "--data", "shapes#0-10"] },
         { 1, CheckpointOnly, ["evaluate-explanations", "--model", Image, "--count", "2"] },
         { 1, CheckpointOnly, ["train", "--resume", Image, "--data", "shapes#0-10", "--out", "{out}/m.safetensors"] },
         { 1, "is an ONNX model, and cam takes a NanoCam checkpoint", ["cam", "--model", Onnx, "--image", Digit, "--out", "{out}/c.png"] },
-        { 1, "is an ONNX model, and eval takes a NanoCam checkpoint", ["eval", "--model", Onnx, "--data", "shapes#0-10"] },
+        { 1, "mnist.onnx takes 1-channel images but shapes", ["eval", "--model", Onnx, "--data", "shapes#0-10"] },
         { 1, "has no model description '{in}/lonely.json' beside it", ["predict", "--model", "{in}/lonely.safetensors", "--image", Image] },
 
         // Outputs that cannot be written where they are asked for.

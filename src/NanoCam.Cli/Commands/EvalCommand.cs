@@ -12,7 +12,7 @@ public static class EvalCommand
 {
     public static Command Create()
     {
-        var model = CliOptions.Path("--model", "checkpoint (.safetensors with its .json beside it)", PathRole.Checkpoint, required: true);
+        var model = CliOptions.Path("--model", "checkpoint (.safetensors with its .json beside it), a graph checkpoint (train --init) or an .onnx file", PathRole.Model, required: true);
         var data = CliOptions.Make("--data", $"evaluation data: {DataSpec.ValidForms}", "shapes");
         var split = CliOptions.Make("--split", "split of --data (train|test)", "test");
         var localization = CliOptions.Make("--localization", "also report CAM-paper localization accuracy (needs boxes: the shapes data set)", false);
@@ -26,10 +26,22 @@ public static class EvalCommand
         };
         command.SetAction(p => CliRunner.Guard(() =>
         {
-            var trained = TrainedModel.Load(p.GetValue(model)!);
+            string path = p.GetValue(model)!;
             var dataset = DataSpec.Parse(p.GetValue(data)!, p.GetValue(split)!);
             int k = OptionChecks.AtLeast(p.GetValue(topK), 1, "--topk");
-            var report = Evaluation.Run(trained.Network, trained.Metadata, dataset, Backends.Create(p.GetValue(device)!, p.GetValue(threads)), p.GetValue(localization), topK: k);
+            var kernels = Backends.Create(p.GetValue(device)!, p.GetValue(threads));
+            EvaluationReport report;
+            if (ImportedEvaluation.IsImported(path))
+            {
+                var (evaluated, normalization) = ImportedEvaluation.Open(path, dataset);
+                Console.WriteLine($"normalization: {normalization}");
+                report = Evaluation.Run(evaluated, dataset, kernels, p.GetValue(localization), topK: k);
+            }
+            else
+            {
+                var trained = TrainedModel.Load(path);
+                report = Evaluation.Run(trained.Network, trained.Metadata, dataset, kernels, p.GetValue(localization), topK: k);
+            }
             Print(report);
             if (p.GetValue(json)) Console.WriteLine(Json(report));
             return 0;
@@ -43,12 +55,12 @@ public static class EvalCommand
         if (report.AttentionBranchAccuracy is { } attention)
             Console.WriteLine($"attention branch accuracy {100 * attention:F2}% ({report.AttentionBranchCorrect}/{report.Examples}; the accuracy above is the perception branch's, the network's output)");
         if (report.LocalizationAccuracy is { } loc)
-            Console.WriteLine($"localization accuracy {100 * loc:F2}% ({report.LocalizationHits}/{report.LocalizationExamples}; CAM ≥ 20% of max, largest component, IoU ≥ 0.5 and right class)");
+            Console.WriteLine($"localization accuracy {100 * loc:F2}% ({report.LocalizationHits}/{report.LocalizationExamples}; {MapName(report)} ≥ 20% of max, largest component, IoU ≥ 0.5 and right class)");
         if (report.TopK > 1)
         {
             Console.WriteLine($"top-{report.TopK} accuracy {100 * report.TopKAccuracy:F2}% ({report.TopKCorrect}/{report.Examples})");
             if (report.TopKLocalizationAccuracy is { } topLoc)
-                Console.WriteLine($"top-{report.TopK} localization accuracy {100 * topLoc:F2}% ({report.TopKLocalizationHits}/{report.LocalizationExamples}; the true class among the {report.TopK} best and its CAM box IoU ≥ 0.5)");
+                Console.WriteLine($"top-{report.TopK} localization accuracy {100 * topLoc:F2}% ({report.TopKLocalizationHits}/{report.LocalizationExamples}; the true class among the {report.TopK} best and its {MapName(report)} box IoU ≥ 0.5)");
         }
         int classes = report.ClassNames.Count;
         if (classes > 20) return;
@@ -64,6 +76,10 @@ public static class EvalCommand
         }
         AnsiConsole.Write(table);
     }
+
+    /// <summary>The maps the boxes came from, as the printed lines name them.</summary>
+    private static string MapName(EvaluationReport report) =>
+        report.LocalizationMethod == "gradcam" ? "Grad-CAM at the default layer (the model has no GAP/GMP → FC head for CAM)" : "CAM";
 
     public static string Json(EvaluationReport report)
     {

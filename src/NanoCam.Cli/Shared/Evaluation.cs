@@ -17,6 +17,8 @@ public sealed class EvaluationReport
     public required IReadOnlyList<string> ClassNames { get; init; }
     public int? LocalizationHits { get; init; }
     public int? LocalizationExamples { get; init; }
+    /// <summary>The method whose maps gave the localization boxes (CAM, or Grad-CAM for a model without a CAM head); null without localization.</summary>
+    public string? LocalizationMethod { get; init; }
     /// <summary>For an Attention Branch Network, how many images its attention branch (GAP of the class maps) got right; null otherwise.</summary>
     public int? AttentionBranchCorrect { get; init; }
     public double? AttentionBranchAccuracy => AttentionBranchCorrect is { } right && Examples > 0 ? (double)right / Examples : null;
@@ -66,21 +68,39 @@ public static class Evaluation
     public static EvaluationReport Run(GapCnn model, ModelMetadata metadata, Dataset data, IKernels kernels, bool localization, int? batchSize = null, int topK = 1)
     {
         CheckImageSize(metadata, data);
-        int classes = metadata.Classes.Length;
-        if (topK < 1 || topK > classes) throw new ArgumentException($"--topk must be in 1…{classes} (the model has {classes} classes), got {topK}");
         model.MoveTo(kernels);
-        var explainer = new CamExplainer(new ModuleExplainable(model), kernels) { PassMemoryBudget = PassMemoryBudget };
-        int images = batchSize ?? explainer.ImagesPerPass(data.Channels, data.Height, data.Width, withGradients: false);
-        var loader = new DataLoader(data, images, DataLoaderOptions.Evaluation with { Mean = metadata.Mean, Std = metadata.Std });
+        var evaluated = new EvaluatedModel(new ModuleExplainable(model), metadata.Classes, metadata.Mean, metadata.Std, metadata.InputChannels)
+        {
+            AttentionBranch = model as AttentionBranchNetwork,
+        };
+        return Run(evaluated, data, kernels, localization, batchSize, topK);
+    }
+
+    /// <summary>
+    /// Evaluates any explainable classifier (a NanoCam network or an imported graph): the data normalized with the
+    /// model's mean and std, one-channel images replicated when the model takes three, localization with CAM when the
+    /// model has a CAM head (GAP or GMP → FC) and else with Grad-CAM at its default layer.
+    /// </summary>
+    /// <param name="batchSize">Images per pass; by default as many as fit <see cref="PassMemoryBudget"/>.</param>
+    /// <param name="topK">K of the top-K accuracy and localization (1: top-1 only).</param>
+    public static EvaluationReport Run(EvaluatedModel model, Dataset data, IKernels kernels, bool localization, int? batchSize = null, int topK = 1)
+    {
+        int classes = model.ClassNames.Count;
+        if (topK < 1 || topK > classes) throw new ArgumentException($"--topk must be in 1…{classes} (the model has {classes} classes), got {topK}");
+        var explainer = new CamExplainer(model.Explainable, kernels) { PassMemoryBudget = PassMemoryBudget };
+        int images = batchSize ?? explainer.ImagesPerPass(model.InputChannels, data.Height, data.Width, withGradients: false);
+        var loader = new DataLoader(data, images, DataLoaderOptions.Evaluation with { Mean = model.Mean, Std = model.Std });
         var confusion = new int[classes, classes];
         int correct = 0, hits = 0, boxed = 0, topKCorrect = 0, topKHits = 0, attentionCorrect = 0;
-        var attentionBranch = model as AttentionBranchNetwork;
-        var cam = new Cam();
+        var attentionBranch = model.AttentionBranch;
+        // The CAM paper's maps need its head; a graph without one is localized with Grad-CAM (its generalisation to any layer).
+        CamMethod method = model.Explainable.CamHead is null ? new GradCam() : new Cam();
         foreach (var batch in loader.Epoch(0))
         {
+            var input = Replicate(batch.Images, model.InputChannels);
             // With localization one pass gives both: the CAM of the predicted class (CAM paper, Sec. 3.1) and the scores.
-            var result = localization ? explainer.Explain(cam, batch.Images, CamTarget.TopPrediction()) : null;
-            var scores = result?.Capture.Scores ?? explainer.ScoresOf(batch.Images);
+            var result = localization ? explainer.Explain(method, input, CamTarget.TopPrediction()) : null;
+            var scores = result?.Capture.Scores ?? explainer.ScoresOf(input);
             var labels = batch.Labels.ToArray();
             var predicted = new int[batch.Count];
             for (int i = 0; i < batch.Count; i++)
@@ -95,13 +115,13 @@ public static class Evaluation
             if (attentionBranch is not null)
             {
                 var tape = new Autodiff.Tape(kernels) { GradEnabled = false };
-                var attentionScores = attentionBranch.Branches(tape, kernels.Stage(batch.Images)).AttentionScores.ToArray();
+                var attentionScores = attentionBranch.Branches(tape, kernels.Stage(input)).AttentionScores.ToArray();
                 for (int i = 0; i < batch.Count; i++)
                     if (Metrics.ArgMax(attentionScores.AsSpan(i * classes, classes)) == (int)labels[i]) attentionCorrect++;
             }
             if (result is null) continue;
             // Top-K: among the K best classes only the true one can be right, so its CAM's box is the one that counts.
-            CamResult? truthMaps = topK > 1 ? explainer.Explain(cam, batch.Images, CamTarget.PerImage([.. labels.Select(l => (int)l)])) : null;
+            CamResult? truthMaps = topK > 1 ? explainer.Explain(method, input, CamTarget.PerImage([.. labels.Select(l => (int)l)])) : null;
             // The box of the largest component above 20% of the map's maximum.
             for (int i = 0; i < batch.Count; i++)
             {
@@ -118,11 +138,26 @@ public static class Evaluation
         if (localization && boxed == 0) throw new ArgumentException($"--localization needs ground-truth boxes, and {data.Description} has none (the embedded 'shapes' data set has them)");
         return new EvaluationReport
         {
-            Examples = data.Count, Correct = correct, Confusion = confusion, ClassNames = metadata.Classes,
+            Examples = data.Count, Correct = correct, Confusion = confusion, ClassNames = model.ClassNames,
             LocalizationHits = localization ? hits : null, LocalizationExamples = localization ? boxed : null,
+            LocalizationMethod = localization ? method.Name : null,
             TopK = topK, TopKCorrect = topKCorrect, TopKLocalizationHits = localization ? (topK > 1 ? topKHits : hits) : null,
             AttentionBranchCorrect = attentionBranch is null ? null : attentionCorrect,
         };
+    }
+
+    /// <summary>A batch [N, 1, H, W] as [N, <paramref name="channels"/>, H, W], gray copied to every channel (as the graph trainer feeds it); else unchanged.</summary>
+    public static Tensor Replicate(Tensor images, int channels)
+    {
+        if (images.Shape[1] == channels) return images;
+        if (images.Shape[1] != 1) throw new ArgumentException($"the data's images have {images.Shape[1]} channels but the model takes {channels}");
+        int n = images.Shape[0], plane = images.Shape[2] * images.Shape[3];
+        var source = images.ToArray();
+        var replicated = new float[n * channels * plane];
+        for (int i = 0; i < n; i++)
+            for (int c = 0; c < channels; c++)
+                source.AsSpan(i * plane, plane).CopyTo(replicated.AsSpan((i * channels + c) * plane, plane));
+        return Tensor.FromArray(replicated, n, channels, images.Shape[2], images.Shape[3]);
     }
 
     /// <summary>Whether <paramref name="label"/> is among the <paramref name="k"/> best scores (ties: the lower index first, as argmax).</summary>
@@ -143,4 +178,14 @@ public static class Evaluation
 
     /// <summary>Data boxes have inclusive corners; metric boxes are half-open.</summary>
     public static Explain.Metrics.Box ToExclusive(Data.Box b) => new(b.X0, b.Y0, b.X1 + 1, b.Y1 + 1);
+}
+
+/// <summary>
+/// What <see cref="Evaluation"/> runs: the explainable model, its class names, the normalization its input gets (one
+/// value per data channel), and the channels it takes (one-channel data is replicated to three).
+/// </summary>
+public sealed record EvaluatedModel(IExplainable Explainable, IReadOnlyList<string> ClassNames, float[] Mean, float[] Std, int InputChannels)
+{
+    /// <summary>For a NanoCam Attention Branch Network, the network, whose attention branch is scored too; null otherwise.</summary>
+    public AttentionBranchNetwork? AttentionBranch { get; init; }
 }
