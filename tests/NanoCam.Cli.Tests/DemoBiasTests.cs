@@ -27,6 +27,31 @@ public sealed class DemoBiasTests : IDisposable
         Assert.Equal(4 * 6, Directory.GetFiles(Path.Combine(_dir, "cams"), "*.png").Length);
     }
 
+    /// <summary>
+    /// --fix abn and --fix fostering train the second model on the biased images (tiny sizes: the wiring, not the result):
+    /// the JSON says which fix ran, the second checkpoint is an Attention Branch Network or records its λ, and an unknown
+    /// fix is a command line that does not parse.
+    /// </summary>
+    [Theory]
+    [InlineData("abn", "abn-vgg")]
+    [InlineData("fostering", "vgg")]
+    public void DemoBias_Fix_TrainsTheSecondModelOnTheBiasedImagesAsAsked(string fix, string architecture)
+    {
+        var (code, stdout, stderr) = CliHarness.Run(TimeSpan.FromMinutes(10), "demo", "bias", "--small", "--train-images", "96", "--test-images", "24",
+            "--epochs", "1", "--examples", "1", "--out", _dir, "--threads", "2", "--json", "--fix", fix, "--foster-cam", "0.02");
+        Assert.True(code == 0, stderr);
+        using var json = CliHarness.LastLineJson(stdout);
+        Assert.Equal(fix, json.RootElement.GetProperty("fix").GetString());
+        var second = NanoCam.Nn.Models.TrainedModel.Load(Path.Combine(_dir, "fixed.safetensors")).Metadata;
+        Assert.Equal(architecture, second.Architecture);
+        Assert.Equal(fix == "fostering" ? 0.02f : null, second.FosterCam);
+        Assert.Contains(fix == "abn" ? "Attention Branch Network" : "CAM fostering", File.ReadAllText(Path.Combine(_dir, "index.html")));
+
+        var (bad, _, badErr) = CliHarness.Run("demo", "bias", "--fix", "blur", "--out", Path.Combine(_dir, "bad"));
+        Assert.Equal(2, bad);
+        Assert.Contains("--fix: unknown fix 'blur' (known: randomise, fostering, abn)", Assert.Single(badErr.Trim().Split('\n')));
+    }
+
     [Fact]
     public void MassInside_IsTheShareOfThePositiveMapInTheBox()
     {

@@ -38,7 +38,7 @@ public static class DemoBiasCommand
         var seed = CliOptions.Make("--seed", "seed", 1);
         var fix = CliOptions.Make("--fix", "how the second model is trained: randomise (the marker on every class alike), fostering (the biased data, CAM fostering with --foster-cam λ) or abn (the biased data, an Attention Branch Network)", "randomise");
         fix.Validators.Add(result => { if (result.GetValueOrDefault<string>() is var f && !Fixes.Contains(f)) result.AddError($"--fix: unknown fix '{f}' (known: {string.Join(", ", Fixes)})"); });
-        var fosterCam = CliOptions.Make("--foster-cam", "λ of CAM fostering with --fix fostering", 0.5f);
+        var fosterCam = CliOptions.Make("--foster-cam", "λ of CAM fostering with --fix fostering (0.1 already empties the maps of the shapes network: docs/cam-math.md §20)", 0.01f);
         var command = new Command("bias", "Train on shapes where a corner marker co-occurs with one class, show with CAM that the model looks at the marker, and fix it")
         {
             output, json, small, epochs, trainCount, testCount, markedClass, rate, examples, threads, device, seed, fix, fosterCam,
@@ -61,7 +61,7 @@ public static class DemoBiasCommand
     public static readonly IReadOnlyList<string> Fixes = ["randomise", "fostering", "abn"];
 
     private sealed record Settings(string Out, bool Json, int Epochs, int TrainCount, int TestCount, int MarkedClass, float Rate, int Examples, int Threads, string Device, int Seed,
-        string Fix = "randomise", float FosterCam = 0.5f);
+        string Fix = "randomise", float FosterCam = 0.01f);
 
     private static int ClassIndex(string name)
     {
