@@ -12,7 +12,9 @@ namespace NanoCam.Benchmarks;
 /// One SGD-with-momentum step of the GAP-CNN ("gapcnn": conv 1→32, pool, 32→64, pool, 64→128, GAP, FC 128→10) on a
 /// batch of 64 single-channel 28×28 images: forward, cross-entropy, backward, update. The Allocated column should
 /// read 0 B (the step reuses its tape and buffers after warm-up). benchmarks/pytorch/train_step.py times the same step.
-/// <c>SimdFostered</c> adds CAM fostering (λ = 0.1: the true-class CAM entropy term and its backward) to the same step.
+/// <c>SimdFostered</c> adds CAM fostering (λ = 0.1: the true-class CAM entropy term and its backward) to the same step;
+/// <c>SimdGradCamFostered</c> fosters the Grad-CAM map at <c>features.4</c> (64×14×14) instead: ∂y^c/∂A recorded on the tape
+/// (Tape.Grad with createGraph) and differentiated again by the step's backward, a second-order step.
 /// </summary>
 [MemoryDiagnoser]
 public class TrainingStepBenchmarks : IFlopCounted
@@ -23,7 +25,7 @@ public class TrainingStepBenchmarks : IFlopCounted
     public int Threads { get; set; }
 
     private SimdKernels _simd = null!;
-    private GapCnnStep _step = null!, _fostered = null!;
+    private GapCnnStep _step = null!, _fostered = null!, _gradCamFostered = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -31,6 +33,7 @@ public class TrainingStepBenchmarks : IFlopCounted
         _simd = new SimdKernels(Threads);
         _step = new GapCnnStep(_simd);
         _fostered = new GapCnnStep(_simd, fosterCam: 0.1f);
+        _gradCamFostered = new GapCnnStep(_simd, fosterCam: 0.1f, fosterMethod: CamFosteringMethod.GradCam);
     }
 
     [GlobalCleanup]
@@ -41,6 +44,9 @@ public class TrainingStepBenchmarks : IFlopCounted
 
     [Benchmark]
     public float SimdFostered() => _fostered.Run();
+
+    [Benchmark]
+    public float SimdGradCamFostered() => _gradCamFostered.Run();
 
     public static double FlopsPerInvocation(string method, IReadOnlyDictionary<string, object?> parameters) => StepFlops();
 
@@ -85,13 +91,16 @@ internal sealed class GapCnnStep
     private readonly TrainingStep _step;
     private readonly Tensor _images, _labels;
 
-    public GapCnnStep(IKernels kernels, float fosterCam = 0)
+    public GapCnnStep(IKernels kernels, float fosterCam = 0, CamFosteringMethod fosterMethod = CamFosteringMethod.Cam)
     {
         const int batch = TrainingStepBenchmarks.Batch, size = TrainingStepBenchmarks.ImageSize, classes = TrainingStepBenchmarks.Classes;
         var model = Architectures.Create("gapcnn", inputChannels: 1, classes: classes, seed: 42);
         model.MoveTo(kernels); // onto the device for the ILGPU kernels; a no-op on the CPU
         var optimizer = new Sgd(kernels, model.TrainableParameters(), learningRate: 0.01f, momentum: 0.9f);
-        _step = new TrainingStep(model, optimizer, kernels, fostering: fosterCam > 0 ? new CamFostering(model, fosterCam) : null);
+        var fostering = fosterCam <= 0 ? null
+            : fosterMethod == CamFosteringMethod.GradCam ? new CamFostering(model, fosterCam, "features.4", CamFosteringMethod.GradCam)
+            : new CamFostering(model, fosterCam);
+        _step = new TrainingStep(model, optimizer, kernels, fostering: fostering);
         _images = Tensor.FromArray(BenchmarkData.Uniform(batch * size * size, seed: 1, low: 0f, high: 1f), batch, 1, size, size);
         _labels = BenchmarkData.Labels(batch, classes, seed: 2);
         for (int i = 0; i < WarmupSteps; i++) Run();

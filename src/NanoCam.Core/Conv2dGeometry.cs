@@ -21,6 +21,15 @@ public readonly record struct Conv2dGeometry(
     public Shape WeightShape => new(OutputChannels, InputChannelsPerGroup, KernelHeight, KernelWidth);
     public Shape OutputShape => new(Batch, OutputChannels, OutputHeight, OutputWidth);
 
+    /// <summary>Whether <paramref name="s"/> is <see cref="InputShape"/> (without building it).</summary>
+    public bool IsInputShape(Shape s) => s.Rank == 4 && s[0] == Batch && s[1] == InputChannels && s[2] == InputHeight && s[3] == InputWidth;
+
+    /// <summary>Whether <paramref name="s"/> is <see cref="WeightShape"/> (without building it).</summary>
+    public bool IsWeightShape(Shape s) => s.Rank == 4 && s[0] == OutputChannels && s[1] == InputChannelsPerGroup && s[2] == KernelHeight && s[3] == KernelWidth;
+
+    /// <summary>Whether <paramref name="s"/> is <see cref="OutputShape"/> (without building it).</summary>
+    public bool IsOutputShape(Shape s) => s.Rank == 4 && s[0] == Batch && s[1] == OutputChannels && s[2] == OutputHeight && s[3] == OutputWidth;
+
     public int InputSize => Batch * InputChannels * InputHeight * InputWidth;
     public int WeightSize => OutputChannels * InputChannelsPerGroup * KernelHeight * KernelWidth;
     public int OutputSize => Batch * OutputChannels * OutputHeight * OutputWidth;

@@ -116,6 +116,23 @@ public sealed class GradCamFosteringTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void SteadyGradCamFosteredTrainingStep_AllocatesNothing()
+    {
+        // The taped backward of Tape.Grad (createGraph) reuses its nodes, its gradient table and its seed from pass to
+        // pass, like the forward ops: after warm-up a second-order step allocates no more than a first-order one.
+        var kernels = new SimdKernels(threads: 1);
+        var model = TrainingTests.QuadrantNet(3);
+        var (images, labels) = TrainingTests.Quadrants(8, 5);
+        var fostering = new CamFostering(model, 0.1f, InnerLayer, CamFosteringMethod.GradCam);
+        var step = new TrainingStep(model, new Sgd(kernels, model.TrainableParameters(), 0.01f), kernels, fostering: fostering);
+        for (int i = 0; i < 3; i++) step.Run(images, labels);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) step.Run(images, labels);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(step.LastMeanEntropy > 0);
+    }
+
+    [Fact]
     public void GradCamFosteredTraining_LowersTheMapEntropy_AndTheLossFalls()
     {
         (float Entropy, float FirstLoss, float LastLoss) Train(float lambda)

@@ -24,12 +24,41 @@ public abstract class Node
     /// The backward rule as taped operations (PyTorch's create_graph): records on <paramref name="tape"/> the ops that compute
     /// ∂L/∂input from <paramref name="gradOutput"/> (itself a tensor of the tape), so that the gradient can be differentiated
     /// again. Returns one entry per input, null where no gradient is wanted (<see cref="WantsGradient"/>). Used by
-    /// <see cref="Tape.Grad"/> with createGraph; an op without such a rule refuses by naming its kind.
+    /// <see cref="Tape.Grad(Tensor, Tensor, Tensor?, bool)"/> with createGraph; an op without such a rule refuses by naming its kind.
     /// </summary>
     public virtual Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput) =>
         throw new NotSupportedException($"second-order gradients: the operation {Kind} has no taped backward rule (Tape.Grad with createGraph)");
 
-    /// <summary>Whether a taped backward rule must produce ∂L/∂input: it needs a gradient and lies on the path the running <see cref="Tape.Grad"/> differentiates.</summary>
+    private Tensor?[] _tapedGradients = [];
+
+    /// <summary>
+    /// The array a taped backward rule returns: one entry per input, cleared, owned by this node and reused by its next
+    /// taped backward (the caller reads it at once), so a steady second-order step allocates no result arrays.
+    /// </summary>
+    protected Tensor?[] TapedGradients()
+    {
+        if (_tapedGradients.Length != _inputs.Length) _tapedGradients = new Tensor?[_inputs.Length];
+        else Array.Clear(_tapedGradients);
+        return _tapedGradients;
+    }
+
+    /// <summary><see cref="TapedGradients()"/> holding ∂L/∂input₀.</summary>
+    protected Tensor?[] TapedGradients(Tensor? first)
+    {
+        var gradients = TapedGradients();
+        gradients[0] = first;
+        return gradients;
+    }
+
+    /// <summary><see cref="TapedGradients()"/> holding ∂L/∂input₀ and ∂L/∂input₁.</summary>
+    protected Tensor?[] TapedGradients(Tensor? first, Tensor? second)
+    {
+        var gradients = TapedGradients(first);
+        gradients[1] = second;
+        return gradients;
+    }
+
+    /// <summary>Whether a taped backward rule must produce ∂L/∂input: it needs a gradient and lies on the path the running <see cref="Tape.Grad(Tensor, Tensor, Tensor?, bool)"/> differentiates.</summary>
     protected bool WantsGradient(Tape tape, Tensor input) => NeedsGradient(input) && tape.IsOnGradientPath(input);
 
     /// <summary>Records the inputs (reusing the array when the count is unchanged).</summary>

@@ -11,8 +11,13 @@ public sealed partial class Tape
 {
     // The tensors that depend on a differentiated input, while a taped Grad runs (null otherwise: every tensor qualifies).
     private HashSet<Tensor>? _gradientPath;
+    // Reused by every taped Grad, so that a steady second-order step allocates nothing: the path set, the table of
+    // gradients reached so far, and the seed of ones for a scalar y.
+    private readonly HashSet<Tensor> _pathTensors = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Tensor, Tensor> _tapedGradients = new(ReferenceEqualityComparer.Instance);
+    private Tensor? _onesSeed;
 
-    /// <summary>Whether the running taped <see cref="Grad"/> needs ∂y/∂<paramref name="tensor"/>: it depends on one of the inputs asked for.</summary>
+    /// <summary>Whether the running taped <see cref="Grad(Tensor, Tensor, Tensor?, bool)"/> needs ∂y/∂<paramref name="tensor"/>: it depends on one of the inputs asked for.</summary>
     public bool IsOnGradientPath(Tensor tensor) => _gradientPath is null || _gradientPath.Contains(tensor);
 
     /// <summary>
@@ -24,9 +29,39 @@ public sealed partial class Tape
     /// </summary>
     public Tensor[] Grad(Tensor y, IReadOnlyList<Tensor> inputs, Tensor? seed = null, bool createGraph = false)
     {
+        CheckSeed(y, seed);
+        if (!createGraph) return GradFirstOrder(y, inputs, seed);
+        var path = _pathTensors;
+        path.Clear();
+        foreach (var input in inputs) path.Add(input);
+        GradTaped(y, seed);
+        var results = new Tensor[inputs.Count];
+        for (int i = 0; i < results.Length; i++) results[i] = TakeTapedGradient(inputs[i]);
+        EndTapedGrad();
+        return results;
+    }
+
+    /// <summary>
+    /// ∂y/∂<paramref name="input"/> for one input, as <see cref="Grad(Tensor, IReadOnlyList{Tensor}, Tensor?, bool)"/>;
+    /// with <paramref name="createGraph"/> it allocates nothing once the tape has seen the pass (a training step that
+    /// differentiates through a gradient every batch, as Grad-CAM fostering does).
+    /// </summary>
+    public Tensor Grad(Tensor y, Tensor input, Tensor? seed = null, bool createGraph = false)
+    {
+        CheckSeed(y, seed);
+        if (!createGraph) return GradFirstOrder(y, [input], seed)[0];
+        _pathTensors.Clear();
+        _pathTensors.Add(input);
+        GradTaped(y, seed);
+        var result = TakeTapedGradient(input);
+        EndTapedGrad();
+        return result;
+    }
+
+    private static void CheckSeed(Tensor y, Tensor? seed)
+    {
         if (seed is null && y.Size != 1) throw new ArgumentException($"Grad of a non-scalar tensor of shape {y.Shape} needs an explicit seed gradient");
         if (seed is not null && seed.Shape != y.Shape) throw new ArgumentException($"seed gradient has shape {seed.Shape} but y has shape {y.Shape}");
-        return createGraph ? GradTaped(y, inputs, seed) : GradFirstOrder(y, inputs, seed);
     }
 
     private Tensor[] GradFirstOrder(Tensor y, IReadOnlyList<Tensor> inputs, Tensor? seed)
@@ -53,7 +88,8 @@ public sealed partial class Tape
         return results;
     }
 
-    private Tensor[] GradTaped(Tensor y, IReadOnlyList<Tensor> inputs, Tensor? seed)
+    // The taped walk from y down to the inputs already in _pathTensors; the gradients are left in _tapedGradients.
+    private void GradTaped(Tensor y, Tensor? seed)
     {
         if (!GradEnabled) throw new InvalidOperationException("this tape runs without gradients (no-grad mode): nothing was recorded to differentiate");
         int root = _count - 1;
@@ -61,17 +97,21 @@ public sealed partial class Tape
         if (root < 0) throw new InvalidOperationException($"{y} was not computed on this tape in this pass");
 
         // The tensors between the inputs and y: only their gradients are recorded (no ∂y/∂W for weights nobody asked about).
-        var path = new HashSet<Tensor>(inputs, ReferenceEqualityComparer.Instance);
+        var path = _pathTensors;
         for (int i = 0; i <= root; i++)
             foreach (var input in _nodes[i].Inputs)
                 if (path.Contains(input)) { path.Add(_nodes[i].Output); break; }
 
         if (seed is null)
         {
-            seed = Kernels.Allocate(y.Shape);
-            Kernels.Fill(seed, 1f);
+            // A constant of this tape, reused from pass to pass: ∂y/∂y = 1 for the scalar y.
+            if (_onesSeed is null || _onesSeed.Shape != y.Shape) _onesSeed = Kernels.Allocate(y.Shape);
+            Kernels.Fill(_onesSeed, 1f);
+            seed = _onesSeed;
         }
-        var gradients = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [y] = seed };
+        var gradients = _tapedGradients;
+        gradients.Clear();
+        gradients[y] = seed;
         _gradientPath = path;
         try
         {
@@ -96,9 +136,16 @@ public sealed partial class Tape
         {
             _gradientPath = null;
         }
-        var results = new Tensor[inputs.Count];
-        for (int i = 0; i < inputs.Count; i++)
-            results[i] = gradients.TryGetValue(inputs[i], out var gradient) ? gradient : Kernels.Allocate(inputs[i].Shape);
-        return results;
+    }
+
+    // ∂y/∂input from the finished walk (zeros when y does not depend on it).
+    private Tensor TakeTapedGradient(Tensor input) =>
+        _tapedGradients.TryGetValue(input, out var gradient) ? gradient : Kernels.Allocate(input.Shape);
+
+    // The tables hold this pass's tensors only while a taped Grad runs.
+    private void EndTapedGrad()
+    {
+        _tapedGradients.Clear();
+        _pathTensors.Clear();
     }
 }

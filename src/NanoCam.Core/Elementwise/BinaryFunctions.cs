@@ -3,6 +3,24 @@ namespace NanoCam.Elementwise;
 // Element-wise binary functions: y = f(a, b) and both partial derivatives beside it (the generic binary kernels
 // broadcast a and b NumPy-style and sum each partial over the axes its operand was broadcast along).
 
+/// <summary>y = a + b; ∂y/∂a = 1, ∂y/∂b = 1 (the generic twin of BinaryOp.Add).</summary>
+public readonly struct Add : IBinaryFunction
+{
+    public string Name => "Add";
+    public float Value(float a, float b) => a + b;
+    public float DerivativeA(float a, float b, float y) => 1f;
+    public float DerivativeB(float a, float b, float y) => 1f;
+}
+
+/// <summary>y = a − b; ∂y/∂a = 1, ∂y/∂b = −1 (the generic twin of BinaryOp.Sub).</summary>
+public readonly struct Subtract : IBinaryFunction
+{
+    public string Name => "Subtract";
+    public float Value(float a, float b) => a - b;
+    public float DerivativeA(float a, float b, float y) => 1f;
+    public float DerivativeB(float a, float b, float y) => -1f;
+}
+
 /// <summary>y = a·b; ∂y/∂a = b, ∂y/∂b = a (the generic twin of BinaryOp.Mul, for composing with the other structs).</summary>
 public readonly struct Multiply : IBinaryFunction
 {

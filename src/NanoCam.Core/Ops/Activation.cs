@@ -54,14 +54,28 @@ public sealed class ActivationNode : Node
     }
 
     /// <summary>
-    /// Taped, ReLU only: ∂L/∂x = g ⊙ [x &gt; 0], the mask sign(y) a constant of the pass (the second derivative of ReLU is 0
-    /// almost everywhere; what reaches the weights does so through g).
+    /// Taped, each derivative read from the pass's output y as taped ops: ReLU g ⊙ [x &gt; 0] (the mask sign(y), a constant
+    /// of the pass: ReLU's second derivative is 0 almost everywhere; what reaches the weights does so through g);
+    /// leaky ReLU g ⊙ (α + (1 − α)[x &gt; 0]); sigmoid g ⊙ y(1 − y), whose own derivative reaches x through y; identity g.
+    /// Clip has none (its mask needs both bounds).
     /// </summary>
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput)
     {
-        if (Function != NanoCam.Activation.Relu)
-            throw new NotSupportedException($"second-order gradients: the activation {Kind} has no taped backward rule (ReLU has)");
-        return [WantsGradient(tape, Input) ? tape.Mul(gradOutput, tape.Unary(Output, new Elementwise.Sign())) : null];
+        if (Function is NanoCam.Activation.Clip)
+            throw new NotSupportedException($"second-order gradients: the activation {Kind} has no taped backward rule (ReLU, leaky ReLU, sigmoid and identity have)");
+        if (!WantsGradient(tape, Input)) return TapedGradients(null);
+        var g = gradOutput;
+        var y = Output;
+        var dInput = Function switch
+        {
+            NanoCam.Activation.Relu => tape.Mul(g, tape.Unary(y, new Elementwise.Sign())),
+            NanoCam.Activation.LeakyRelu => tape.Mul(g, tape.Unary(tape.Unary(
+                tape.Unary(tape.Unary(y, new Elementwise.Sign()), new Elementwise.Relu()),
+                new Elementwise.Scale(1f - Parameters.Alpha)), new Elementwise.Shift(Parameters.Alpha))),
+            NanoCam.Activation.Sigmoid => tape.Mul(g, tape.Sub(y, tape.Mul(y, y))),
+            _ => g,
+        };
+        return TapedGradients(dInput);
     }
 
     /// <summary>

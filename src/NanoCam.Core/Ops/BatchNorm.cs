@@ -81,8 +81,9 @@ public sealed class BatchNormNode : Node
     {
         var s = Input.Shape;
         int channels = s[1];
-        int[] axes = s.Rank == 4 ? [0, 2, 3] : [0];
-        int[] perChannel = s.Rank == 4 ? [1, channels, 1, 1] : [1, channels];
+        ReadOnlySpan<int> axes = s.Rank == 4 ? [0, 2, 3] : [0];
+        Span<int> perChannelDims = [1, channels, 1, 1];
+        ReadOnlySpan<int> perChannel = perChannelDims[..s.Rank];
         var g = gradOutput;
         Tensor normalized, invStd;
         if (Training)
@@ -94,10 +95,10 @@ public sealed class BatchNormNode : Node
         }
         else
         {
-            invStd = new Tensor(new Shape(perChannel), _invStd!.Buffer);
-            normalized = tape.Mul(tape.Sub(Input, new Tensor(new Shape(perChannel), _runningMean.Buffer)), invStd);
+            invStd = new Tensor(new Shape(perChannel.ToArray()), _invStd!.Buffer);
+            normalized = tape.Mul(tape.Sub(Input, new Tensor(new Shape(perChannel.ToArray()), _runningMean.Buffer)), invStd);
         }
-        var grads = new Tensor?[3];
+        var grads = TapedGradients();
         if (WantsGradient(tape, Input))
         {
             var scale = tape.Mul(tape.Reshape(Gamma, perChannel), invStd);

@@ -84,6 +84,6 @@ public sealed class BinaryNode : Node
                 BinaryOp.Mul => tape.Mul(g, A),
                 _ => tape.Unary(tape.Div(tape.Mul(g, A), tape.Mul(B, B)), new Elementwise.Neg()),
             };
-        return [dA is null ? null : tape.SumToShape(dA, A.Shape), dB is null ? null : tape.SumToShape(dB, B.Shape)];
+        return TapedGradients(dA is null ? null : tape.SumToShape(dA, A.Shape), dB is null ? null : tape.SumToShape(dB, B.Shape));
     }
 }

@@ -45,7 +45,7 @@ public sealed class Conv2dNode : Node
     /// <summary>Taped: ∂L/∂x = convᵀ(dy, w), ∂L/∂w = weightGrad(dy, x), ∂L/∂b = Σ_{n,y,x} dy (see Conv2dAdjoints.cs).</summary>
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput)
     {
-        var grads = new Tensor?[Inputs.Length];
+        var grads = TapedGradients();
         if (WantsGradient(tape, Input)) grads[0] = tape.Conv2dInputGradient(gradOutput, Weight, Geometry);
         if (WantsGradient(tape, Weight)) grads[1] = tape.Conv2dWeightGradient(gradOutput, Input, Geometry);
         if (Bias is { } bias && WantsGradient(tape, bias)) grads[2] = tape.Reduce(ReduceKind.Sum, gradOutput, [0, 2, 3], keepDims: false);

@@ -32,11 +32,11 @@ public sealed class Conv2dInputGradientNode : Node
 
     internal Tensor Forward(Tape tape, Tensor gradOutput, Tensor weight, Conv2dGeometry g)
     {
-        if (gradOutput.Shape != g.OutputShape || weight.Shape != g.WeightShape)
+        if (!g.IsOutputShape(gradOutput.Shape) || !g.IsWeightShape(weight.Shape))
             throw new ArgumentException($"conv2d input gradient: expected dy {g.OutputShape} and weight {g.WeightShape}, got {gradOutput.Shape} and {weight.Shape}");
         Geometry = g;
         SetInputs(gradOutput, weight);
-        var output = EnsureOutput(tape, g.InputShape.Dims);
+        var output = EnsureOutput(tape, [g.Batch, g.InputChannels, g.InputHeight, g.InputWidth]);
         tape.Kernels.Conv2dBackwardInput(output, gradOutput, weight, g, accumulate: false);
         return output;
     }
@@ -46,7 +46,7 @@ public sealed class Conv2dInputGradientNode : Node
         var dz = Output.Grad!;
         if (GradOf(GradOutput) is { } dg)
         {
-            var convolved = (_scratch ??= new()).Of(kernels, Geometry.OutputShape.Dims);
+            var convolved = (_scratch ??= new()).Of(kernels, [Geometry.Batch, Geometry.OutputChannels, Geometry.OutputHeight, Geometry.OutputWidth]);
             kernels.Conv2dForward(convolved, dz, Weight, null, Geometry);
             kernels.AddScaled(dg, convolved, 1f);
         }
@@ -54,10 +54,10 @@ public sealed class Conv2dInputGradientNode : Node
     }
 
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput) =>
-    [
+    TapedGradients(
         WantsGradient(tape, GradOutput) ? tape.Conv2d(gradOutput, Weight, null, Geometry) : null,
-        WantsGradient(tape, Weight) ? tape.Conv2dWeightGradient(GradOutput, gradOutput, Geometry) : null,
-    ];
+        WantsGradient(tape, Weight) ? tape.Conv2dWeightGradient(GradOutput, gradOutput, Geometry) : null
+    );
 }
 
 /// <summary>
@@ -75,11 +75,11 @@ public sealed class Conv2dWeightGradientNode : Node
 
     internal Tensor Forward(Tape tape, Tensor gradOutput, Tensor input, Conv2dGeometry g)
     {
-        if (gradOutput.Shape != g.OutputShape || input.Shape != g.InputShape)
+        if (!g.IsOutputShape(gradOutput.Shape) || !g.IsInputShape(input.Shape))
             throw new ArgumentException($"conv2d weight gradient: expected dy {g.OutputShape} and input {g.InputShape}, got {gradOutput.Shape} and {input.Shape}");
         Geometry = g;
         SetInputs(gradOutput, input);
-        var output = EnsureOutput(tape, g.WeightShape.Dims);
+        var output = EnsureOutput(tape, [g.OutputChannels, g.InputChannelsPerGroup, g.KernelHeight, g.KernelWidth]);
         tape.Kernels.Fill(output, 0f);
         tape.Kernels.Conv2dBackwardWeight(output, gradOutput, input, g);
         return output;
@@ -90,7 +90,7 @@ public sealed class Conv2dWeightGradientNode : Node
         var dv = Output.Grad!;
         if (GradOf(GradOutput) is { } dg)
         {
-            var convolved = (_scratch ??= new()).Of(kernels, Geometry.OutputShape.Dims);
+            var convolved = (_scratch ??= new()).Of(kernels, [Geometry.Batch, Geometry.OutputChannels, Geometry.OutputHeight, Geometry.OutputWidth]);
             kernels.Conv2dForward(convolved, Input, dv, null, Geometry);
             kernels.AddScaled(dg, convolved, 1f);
         }
@@ -98,8 +98,8 @@ public sealed class Conv2dWeightGradientNode : Node
     }
 
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput) =>
-    [
+    TapedGradients(
         WantsGradient(tape, GradOutput) ? tape.Conv2d(Input, gradOutput, null, Geometry) : null,
-        WantsGradient(tape, Input) ? tape.Conv2dInputGradient(GradOutput, gradOutput, Geometry) : null,
-    ];
+        WantsGradient(tape, Input) ? tape.Conv2dInputGradient(GradOutput, gradOutput, Geometry) : null
+    );
 }

@@ -53,7 +53,7 @@ public sealed class CrossEntropyNode : Node
     /// </summary>
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput)
     {
-        if (!WantsGradient(tape, Logits)) return [null, null];
+        if (!WantsGradient(tape, Logits)) return TapedGradients(null, null);
         int rows = Logits.Shape[0], classes = Logits.Shape[1];
         if (_oneHotHost is null || _oneHotHost.Shape != Logits.Shape) _oneHotHost = Tensor.Zeros(rows, classes);
         if (_labels.Length != rows) _labels = new float[rows];
@@ -64,6 +64,6 @@ public sealed class CrossEntropyNode : Node
         var oneHot = (_oneHot ??= new()).Of(tape.Kernels, Logits.Shape.Dims);
         oneHot.Buffer.CopyFrom(values);
         var residual = tape.Sub(tape.Softmax(Logits, axis: 1), oneHot);
-        return [tape.Mul(residual, tape.Unary(gradOutput, new Elementwise.Scale(1f / rows))), null];
+        return TapedGradients(tape.Mul(residual, tape.Unary(gradOutput, new Elementwise.Scale(1f / rows))), null);
     }
 }

@@ -109,6 +109,6 @@ public sealed class MatMulNode : Node
         if (WantsGradient(tape, B))
             dB = s.TransposeB ? tape.MatMul(dC, A, true, s.TransposeA, s.Alpha)    // dB(N×K) = α·dCᵀ·op(A)
                               : tape.MatMul(A, dC, !s.TransposeA, false, s.Alpha); // dB(K×N) = α·op(A)ᵀ·dC
-        return [dA, dB];
+        return TapedGradients(dA, dB);
     }
 }

@@ -79,7 +79,7 @@ public sealed class MaxPool2dNode : Node
 
     /// <summary>Taped: dy scattered to this pass's argmax cells (<see cref="MaxPool2dScatterNode"/>).</summary>
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput) =>
-        [WantsGradient(tape, Input) ? tape.MaxPool2dScatter(gradOutput, _argmax!, Geometry) : null];
+        TapedGradients(WantsGradient(tape, Input) ? tape.MaxPool2dScatter(gradOutput, _argmax!, Geometry) : null);
 }
 
 /// <summary>Average pooling; backward spreads each output gradient evenly over its window (divided by the same count).</summary>
@@ -108,7 +108,7 @@ public sealed class AvgPool2dNode : Node
 
     /// <summary>Taped: dy spread over each window (<see cref="AvgPool2dSpreadNode"/>).</summary>
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput) =>
-        [WantsGradient(tape, Input) ? tape.AvgPool2dSpread(gradOutput, Geometry, CountIncludePad) : null];
+        TapedGradients(WantsGradient(tape, Input) ? tape.AvgPool2dSpread(gradOutput, Geometry, CountIncludePad) : null);
 }
 
 /// <summary>Global average pooling; backward: ∂F^k/∂A^k(x,y) = 1/Z for every position.</summary>
@@ -136,9 +136,9 @@ public sealed class GlobalAvgPoolNode : Node
     /// <summary>Taped: ∂L/∂A^k(x,y) = dF^k / Z, the gradient [N,C,1,1] broadcast against a constant [1,1,H,W] of 1/Z.</summary>
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput)
     {
-        if (!WantsGradient(tape, Input)) return [null];
+        if (!WantsGradient(tape, Input)) return TapedGradients(null);
         var s = Input.Shape;
         var share = (_share ??= new()).Filled(tape.Kernels, [1, 1, s[2], s[3]], 1f / (s[2] * s[3]));
-        return [tape.Mul(tape.Reshape(gradOutput, [s[0], s[1], 1, 1]), share)];
+        return TapedGradients(tape.Mul(tape.Reshape(gradOutput, [s[0], s[1], 1, 1]), share));
     }
 }

@@ -39,7 +39,7 @@ public sealed class MaxPool2dScatterNode : Node
         Geometry = g;
         Argmax = argmax;
         SetInputs(gradOutput);
-        var output = EnsureOutput(tape, g.InputShape.Dims);
+        var output = EnsureOutput(tape, [g.Batch, g.Channels, g.InputHeight, g.InputWidth]);
         tape.Kernels.MaxPool2dBackward(output, gradOutput, argmax, g, accumulate: false);
         return output;
     }
@@ -50,7 +50,7 @@ public sealed class MaxPool2dScatterNode : Node
     }
 
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput) =>
-        [WantsGradient(tape, GradOutput) ? tape.MaxPool2dGather(gradOutput, Argmax, Geometry) : null];
+        TapedGradients(WantsGradient(tape, GradOutput) ? tape.MaxPool2dGather(gradOutput, Argmax, Geometry) : null);
 }
 
 /// <summary>z = x gathered at the argmax cells; backward: ∂L/∂x = dz scattered back to them.</summary>
@@ -80,7 +80,7 @@ public sealed class MaxPool2dGatherNode : Node
     }
 
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput) =>
-        [WantsGradient(tape, Input) ? tape.MaxPool2dScatter(gradOutput, Argmax, Geometry) : null];
+        TapedGradients(WantsGradient(tape, Input) ? tape.MaxPool2dScatter(gradOutput, Argmax, Geometry) : null);
 }
 
 /// <summary>
@@ -128,7 +128,7 @@ public sealed class AvgPool2dSpreadNode : Node
         Geometry = g;
         CountIncludePad = countIncludePad;
         SetInputs(gradOutput);
-        var output = EnsureOutput(tape, g.InputShape.Dims);
+        var output = EnsureOutput(tape, [g.Batch, g.Channels, g.InputHeight, g.InputWidth]);
         tape.Kernels.Fill(output, 0f);
         tape.Kernels.AvgPool2dBackward(output, gradOutput, g, countIncludePad);
         return output;
@@ -143,5 +143,5 @@ public sealed class AvgPool2dSpreadNode : Node
     }
 
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput) =>
-        [WantsGradient(tape, GradOutput) ? tape.AvgPool2d(gradOutput, Geometry, CountIncludePad) : null];
+        TapedGradients(WantsGradient(tape, GradOutput) ? tape.AvgPool2d(gradOutput, Geometry, CountIncludePad) : null);
 }

@@ -158,11 +158,12 @@ public sealed class ReduceNode : Node
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput)
     {
         if (Function != ReduceKind.Sum) throw new NotSupportedException($"second-order gradients: {Kind} has no taped backward rule (ReduceSum has)");
-        if (!WantsGradient(tape, Input)) return [null];
-        var dims = Input.Shape.ToArray();
+        if (!WantsGradient(tape, Input)) return TapedGradients(null);
+        Span<int> dims = stackalloc int[Input.Shape.Rank];
+        Input.Shape.Dims.CopyTo(dims);
         for (int a = 0; a < dims.Length; a++)
             if ((_reduced & (1UL << a)) == 0) dims[a] = 1;
-        return [tape.Mul(tape.Reshape(gradOutput, _keptShape.Dims), (_scale ??= new()).Filled(tape.Kernels, dims, Scale))];
+        return TapedGradients(tape.Mul(tape.Reshape(gradOutput, _keptShape.Dims), (_scale ??= new()).Filled(tape.Kernels, dims, Scale)));
     }
 
     /// <summary>Back along the chain: each stage broadcasts its gradient over the run it reduced (∂Σ/∂x_j = 1).</summary>

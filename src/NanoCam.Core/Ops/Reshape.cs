@@ -42,5 +42,5 @@ public sealed class ReshapeNode : Node
 
     /// <summary>Taped: the gradient viewed with the input's shape.</summary>
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput) =>
-        [WantsGradient(tape, Input) ? tape.Reshape(gradOutput, Input.Shape.Dims) : null];
+        TapedGradients(WantsGradient(tape, Input) ? tape.Reshape(gradOutput, Input.Shape.Dims) : null);
 }

@@ -54,13 +54,13 @@ public sealed class SoftmaxNode : Node
     /// </summary>
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput)
     {
-        if (!WantsGradient(tape, Input)) return [null];
-        int[] view = [Outer, Classes, Inner];
+        if (!WantsGradient(tape, Input)) return TapedGradients(null);
+        ReadOnlySpan<int> view = [Outer, Classes, Inner];
         var y = tape.Reshape(Output, view);
         var g = tape.Reshape(gradOutput, view);
         var dx = IsLog
             ? tape.Sub(g, tape.Mul(tape.Unary(y, new Elementwise.Exp()), tape.Reduce(ReduceKind.Sum, g, [1], keepDims: true)))
             : tape.Mul(y, tape.Sub(g, tape.Reduce(ReduceKind.Sum, tape.Mul(g, y), [1], keepDims: true)));
-        return [tape.Reshape(dx, Input.Shape.Dims)];
+        return TapedGradients(tape.Reshape(dx, Input.Shape.Dims));
     }
 }

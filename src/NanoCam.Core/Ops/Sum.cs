@@ -36,5 +36,5 @@ public sealed class SumNode : Node
 
     /// <summary>Taped: the scalar dy times a constant of the input's shape filled with the scale.</summary>
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput) =>
-        [WantsGradient(tape, Input) ? tape.Mul(gradOutput, (_scale ??= new()).Filled(tape.Kernels, Input.Shape.Dims, Scale)) : null];
+        TapedGradients(WantsGradient(tape, Input) ? tape.Mul(gradOutput, (_scale ??= new()).Filled(tape.Kernels, Input.Shape.Dims, Scale)) : null);
 }

@@ -12,10 +12,11 @@ public static partial class TapeOps
     {
         if (gradient.Shape == shape) return gradient;
         int rank = gradient.Shape.Rank, lead = rank - shape.Rank;
-        var axes = new List<int>();
+        Span<int> axes = stackalloc int[rank];
+        int count = 0;
         for (int a = 0; a < rank; a++)
-            if (a < lead || (shape[a - lead] == 1 && gradient.Shape[a] != 1)) axes.Add(a);
-        var summed = axes.Count == 0 ? gradient : tape.Reduce(ReduceKind.Sum, gradient, axes.ToArray(), keepDims: true);
+            if (a < lead || (shape[a - lead] == 1 && gradient.Shape[a] != 1)) axes[count++] = a;
+        var summed = count == 0 ? gradient : tape.Reduce(ReduceKind.Sum, gradient, axes[..count], keepDims: true);
         return tape.Reshape(summed, shape.Dims);
     }
 }

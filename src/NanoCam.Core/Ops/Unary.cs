@@ -40,22 +40,26 @@ public sealed class UnaryNode<TOp> : Node where TOp : struct, IUnaryFunction
     /// </summary>
     public override Tensor?[] BackwardTaped(Tape tape, Tensor gradOutput)
     {
-        if (!WantsGradient(tape, Input)) return [null];
+        if (!WantsGradient(tape, Input)) return TapedGradients(null);
         var g = gradOutput;
-        object op = Op;
-        return [op switch
-        {
-            Relu => tape.Mul(g, tape.Unary(Output, new Sign())),
-            Scale scale => tape.Unary(g, new Scale(scale.Factor)),
-            Shift => g,
-            Neg => tape.Unary(g, new Neg()),
-            Log => tape.Div(g, Input),
-            Exp => tape.Mul(g, Output),
-            Square => tape.Mul(g, tape.Unary(Input, new Scale(2f))),
-            Sqrt => tape.Div(tape.Unary(g, new Scale(0.5f)), Output),
-            PowScalar pow => pow.Exponent == 0f ? tape.Unary(g, new Scale(0f))
-                : tape.Mul(g, tape.Unary(tape.Unary(Input, new PowScalar(pow.Exponent - 1f)), new Scale(pow.Exponent))),
-            _ => throw new NotSupportedException($"second-order gradients: the element-wise function {Kind} has no taped backward rule"),
-        }];
+        // typeof tests on the struct parameter: each is a constant per instantiation, so no operator is boxed.
+        var t = typeof(TOp);
+        var dInput =
+            t == typeof(Relu) ? tape.Mul(g, tape.Unary(Output, new Sign()))
+            : t == typeof(Scale) ? tape.Unary(g, new Scale(((Scale)(object)Op).Factor))
+            : t == typeof(Shift) ? g
+            : t == typeof(Neg) ? tape.Unary(g, new Neg())
+            : t == typeof(Log) ? tape.Div(g, Input)
+            : t == typeof(Exp) ? tape.Mul(g, Output)
+            : t == typeof(Square) ? tape.Mul(g, tape.Unary(Input, new Scale(2f)))
+            : t == typeof(Sqrt) ? tape.Div(tape.Unary(g, new Scale(0.5f)), Output)
+            : t == typeof(PowScalar) ? PowScalarGradient(tape, g, ((PowScalar)(object)Op).Exponent)
+            : throw new NotSupportedException($"second-order gradients: the element-wise function {Kind} has no taped backward rule");
+        return TapedGradients(dInput);
     }
+
+    // ∂(x^p)/∂x · g = p·x^(p−1)·g (zero for p = 0).
+    private Tensor PowScalarGradient(Tape tape, Tensor g, float exponent) =>
+        exponent == 0f ? tape.Unary(g, new Scale(0f))
+        : tape.Mul(g, tape.Unary(tape.Unary(Input, new PowScalar(exponent - 1f)), new Scale(exponent)));
 }

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using NanoCam.Cpu.Naive;
+using NanoCam.Elementwise;
 
 namespace NanoCam.Cpu.Simd;
 
@@ -89,7 +90,15 @@ public sealed partial class SimdKernels
             }
             return;
         }
-        Reference.BinaryForward(op, output, a, b);
+        // Any other broadcast (a scalar times a tensor, both operands broadcast): the generic strided kernel, which
+        // keeps its layout from call to call instead of building index maps.
+        switch (op)
+        {
+            case BinaryOp.Add: BinaryForward(output, a, b, new Elementwise.Add()); break;
+            case BinaryOp.Sub: BinaryForward(output, a, b, new Subtract()); break;
+            case BinaryOp.Mul: BinaryForward(output, a, b, new Multiply()); break;
+            default: BinaryForward(output, a, b, new Divide()); break;
+        }
     }
 
     private static void Apply(BinaryOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
@@ -172,7 +181,15 @@ public sealed partial class SimdKernels
             MulDivBackward(op, dA, dB, dOutput.Span, a.Span, b.Span, scaled);
             return;
         }
-        Reference.BinaryBackward(op, dA, dB, dOutput, a, b);
+        // The generic strided kernel for the rest. Its derivatives read y only for a quotient (∂(a/b)/∂b = −y/b), and
+        // this signature carries no y, so a division's goes to the reference kernel; the other three never read it.
+        switch (op)
+        {
+            case BinaryOp.Add: BinaryBackward(dA, dB, dOutput, a, b, dOutput, new Elementwise.Add()); break;
+            case BinaryOp.Sub: BinaryBackward(dA, dB, dOutput, a, b, dOutput, new Subtract()); break;
+            case BinaryOp.Mul: BinaryBackward(dA, dB, dOutput, a, b, dOutput, new Multiply()); break;
+            default: Reference.BinaryBackward(op, dA, dB, dOutput, a, b); break;
+        }
     }
 
     // a ∘ b with b repeated over (outer, inner) around its block of `Middle` values, a of the output's shape:

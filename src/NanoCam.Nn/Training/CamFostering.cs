@@ -12,7 +12,7 @@ namespace NanoCam.Nn.Training;
 /// H = −Σ_{x,y} p log(p + ε), the training loss becomes cross-entropy + λ·(1/N) Σ_n H_n.
 /// With <see cref="CamFosteringMethod.GradCam"/> the map is Grad-CAM's at any published 4-D layer (Selvaraju et al. 2017,
 /// eq. 1–2): α_k^c = (1/Z) Σ_ij ∂y^c/∂A^k_ij, M = Σ_k α_k^c A^k; the gradient ∂y^c/∂A is recorded on the tape
-/// (<see cref="Tape.Grad"/> with createGraph), so the ordinary backward of the loss differentiates through it (second order).
+/// (<see cref="Tape.Grad(Tensor, Tensor, Tensor?, bool)"/> with createGraph), so the ordinary backward of the loss differentiates through it (second order).
 /// </summary>
 public sealed class CamFostering
 {
@@ -82,7 +82,7 @@ public sealed class CamFostering
             // Σ_n y^{c_n}: each image's true-class score (images are independent except through batch statistics).
             var trueScores = tape.Sum(tape.Mul(logits, oneHot));
             // ∂y^c/∂A^k_ij, recorded as taped ops so that the loss's backward reaches the weights through it.
-            var gradient = tape.Grad(trueScores, [features], createGraph: true)[0];
+            var gradient = tape.Grad(trueScores, features, createGraph: true);
             // α_k^c = (1/Z) Σ_ij ∂y^c/∂A^k_ij  (Grad-CAM eq. 1).
             perChannel = tape.ReduceMean(gradient, [2, 3], keepDims: true);
         }
