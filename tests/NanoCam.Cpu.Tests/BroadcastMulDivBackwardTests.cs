@@ -5,7 +5,8 @@ namespace NanoCam.Cpu.Tests;
 /// <summary>The SIMD backward of a·b and a/b with b broadcast over a block of the output, against a direct loop, and allocation-free.</summary>
 public class BroadcastMulDivBackwardTests
 {
-    private static Tensor Filled(Random rng, int[] dims, float low)
+    /// <summary>Uniform values in [low, low + 1).</summary>
+    internal static Tensor Filled(Random rng, int[] dims, float low)
     {
         var t = Tensor.Zeros(dims);
         for (int i = 0; i < t.Size; i++) t.Span[i] = low + (float)rng.NextDouble();

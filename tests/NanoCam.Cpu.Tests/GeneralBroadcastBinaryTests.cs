@@ -10,12 +10,7 @@ namespace NanoCam.Cpu.Tests;
 /// </summary>
 public class GeneralBroadcastBinaryTests
 {
-    private static Tensor Filled(Random rng, int[] dims, float low)
-    {
-        var t = Tensor.Zeros(dims);
-        for (int i = 0; i < t.Size; i++) t.Span[i] = low + (float)rng.NextDouble();
-        return t;
-    }
+    private static Tensor Filled(Random rng, int[] dims, float low) => BroadcastMulDivBackwardTests.Filled(rng, dims, low);
 
     public static TheoryData<int[], int[]> Cases => new()
     {
