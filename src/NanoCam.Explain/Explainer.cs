@@ -14,6 +14,9 @@ namespace NanoCam.Explain;
 /// var explanation = explainer.Explain("cat.png", Method.GradCam, CamTarget.Class(281));
 /// ImageCodec.SavePng(explanation.Overlay(ImageCodec.Load("cat.png")), "cat-gradcam.png");
 /// </code>
+/// A dense checkpoint (<c>train --arch seg-fcn</c> or <c>det-grid</c>) is explained with a segmentation or box target
+/// (<see cref="OutputDims"/> gives the shape they take); with no target, its predicted class's region or its most
+/// confident box; a class target is refused.
 /// Thread-safe: concurrent calls run one after another on the model's tape (each call uses every core the kernels
 /// were given). Disposing releases the CPU kernels' worker threads (and a GPU backend's memory, when one was passed in
 /// <see cref="ExplainerOptions.Kernels"/> with <see cref="ExplainerOptions.OwnsKernels"/>).
@@ -76,9 +79,12 @@ public sealed class Explainer : IDisposable
                 return new Explainer(model, kernels, owns, preprocessing.Apply, [1, preprocessing.Channels, preprocessing.Size, preprocessing.Size], preprocessing);
             }
             var trained = TrainedModel.Load(modelPath);
-            trained.Network.MoveTo(kernels);
+            trained.Model.MoveTo(kernels);
             var m = trained.Metadata;
-            return new Explainer(new ModuleExplainable(trained.Network, m.Classes), kernels, owns, image =>
+            // A dense network (seg-fcn, det-grid) is explained through segmentation and box targets (DenseExplainable).
+            IExplainable explainable = trained.Model is GapCnn classifier ? new ModuleExplainable(classifier, m.Classes)
+                : new DenseExplainable(trained.Model, m.InputHeight, m.InputWidth, m.Classes);
+            return new Explainer(explainable, kernels, owns, image =>
             {
                 var resized = image.Width == m.InputWidth && image.Height == m.InputHeight ? image : Resize.Bilinear(image, m.InputWidth, m.InputHeight);
                 return (ImageInput.FromImage(resized, m), resized);
@@ -101,7 +107,7 @@ public sealed class Explainer : IDisposable
     /// <summary>The image as the model takes it: the input tensor [1, C, H, W] and the image it shows (resized, cropped).</summary>
     public (Tensor Input, RgbImage Shown) Prepare(RgbImage image) => _prepare(image);
 
-    /// <summary>The class scores (pre-softmax) of an image.</summary>
+    /// <summary>The class scores (pre-softmax) of an image; a dense network's output flattened after the batch axis (<see cref="OutputDims"/>).</summary>
     public float[] Scores(RgbImage image)
     {
         var (input, _) = _prepare(image);
@@ -142,6 +148,11 @@ public sealed class Explainer : IDisposable
         var data = input.ToArray();
         if (Array.FindIndex(data, v => !float.IsFinite(v)) is var bad and >= 0)
             throw new ArgumentException($"the input holds values that are not finite numbers (the first at element {bad}); the model needs finite inputs");
+        if (Model is DenseExplainable dense)
+        {
+            if (target is null) lock (_gate) target = dense.DefaultTarget(_explainer.ScoresOf(input));
+            dense.CheckTarget(target);
+        }
         target ??= CamTarget.TopPrediction();
         int height = input.Shape[2], width = input.Shape[3];
         lock (_gate)
@@ -163,7 +174,14 @@ public sealed class Explainer : IDisposable
         }
     }
 
-    private string? NameOf(int cls) => Model.ClassNames is { } names && (uint)cls < (uint)names.Count ? names[cls] : null;
+    private string? NameOf(int cls) =>
+        (Model is DenseExplainable dense ? dense.OutputClassNames : Model.ClassNames) is { } names && (uint)cls < (uint)names.Count ? names[cls] : null;
+
+    /// <summary>
+    /// One image's output shape after the batch axis: [classes] for a classifier, [K + 1, H, W] for a segmentation
+    /// network, [boxes, 4 + 1 + K] for a detector (what <see cref="CamTarget.Segmentation"/> and <see cref="CamTarget.Box"/> take).
+    /// </summary>
+    public int[] OutputDims => Model.OutputDims(InputShape[1], InputShape[2], InputShape[3]);
 
     public void Dispose()
     {

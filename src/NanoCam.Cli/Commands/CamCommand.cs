@@ -24,6 +24,12 @@ public static class CamCommand
         command.SetAction(p => CliRunner.Guard(() =>
         {
             var trained = TrainedModel.Load(p.GetValue(model)!);
+            if (trained.Model is not GapCnn)
+            {
+                string denseTarget = trained.Model is SegmentationFcn ? "segmentation:K" : "box:X1,Y1,X2,Y2";
+                throw new ArgumentException($"cam needs a GAP → FC head (CAM weighs the last feature maps by the classifier's weights); this {trained.Metadata.Architecture} has a dense output: "
+                    + $"use nanocam explain --method gradcam --target {denseTarget}");
+            }
             var (input, resized) = ImageInput.Load(p.GetValue(image)!, trained.Metadata);
             var kernels = Backends.Create(p.GetValue(device)!, p.GetValue(threads));
             trained.Network.MoveTo(kernels);

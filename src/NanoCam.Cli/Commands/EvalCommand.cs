@@ -7,7 +7,10 @@ using Spectre.Console;
 
 namespace NanoCam.Cli.Commands;
 
-/// <summary><c>nanocam eval</c>: accuracy, per-class accuracy, confusion matrix, and CAM localization accuracy.</summary>
+/// <summary>
+/// <c>nanocam eval</c>: accuracy, per-class accuracy, confusion matrix, and CAM localization accuracy; for a dense
+/// checkpoint (seg-fcn, det-grid) the IoU figures of <see cref="DenseEvaluation"/>.
+/// </summary>
 public static class EvalCommand
 {
     public static Command Create()
@@ -40,6 +43,16 @@ public static class EvalCommand
             else
             {
                 var trained = TrainedModel.Load(path);
+                if (trained.Model is not GapCnn)
+                {
+                    // A dense network: the figures training counts, against the data set's masks (DenseEvaluation).
+                    if (p.GetValue(localization)) throw new ArgumentException($"--localization scores a classifier's CAM boxes; this {trained.Metadata.Architecture} predicts {(trained.Model is SegmentationFcn ? "masks" : "boxes")} itself, and eval reports their IoU");
+                    if (k > 1) throw new ArgumentException($"--topk is for classifiers; this {trained.Metadata.Architecture} has a dense output");
+                    var dense = DenseEvaluation.Run(trained.Model, trained.Metadata, dataset, kernels);
+                    dense.Print();
+                    if (p.GetValue(json)) Console.WriteLine(dense.Json());
+                    return 0;
+                }
                 report = Evaluation.Run(trained.Network, trained.Metadata, dataset, kernels, p.GetValue(localization), topK: k);
             }
             Print(report);

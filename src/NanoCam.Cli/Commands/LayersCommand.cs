@@ -19,6 +19,7 @@ public static class LayersCommand
         {
             var path = p.GetValue(model)!;
             var table = new Table().AddColumns("layer", "kind", "output shape", "spatial");
+            string? denseLine = null;
             bool graphCheckpoint = Onnx.Training.GraphCheckpoint.IsGraphCheckpoint(path);
             if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || graphCheckpoint)
             {
@@ -53,12 +54,16 @@ public static class LayersCommand
                 var trained = TrainedModel.Load(path);
                 var m = trained.Metadata;
                 var tape = new Tape(new Cpu.Simd.SimdKernels(1)) { GradEnabled = false };
-                trained.Network.Call(tape, Tensor.Zeros(1, m.InputChannels, m.InputHeight, m.InputWidth));
-                var kinds = trained.Network.Modules().Where(x => x.Path.Length > 0).ToDictionary(x => x.Path, x => x.ToString());
+                var output = trained.Model.Call(tape, Tensor.Zeros(1, m.InputChannels, m.InputHeight, m.InputWidth));
+                var kinds = trained.Model.Modules().Where(x => x.Path.Length > 0).ToDictionary(x => x.Path, x => x.ToString());
                 foreach (var (name, tensor) in tape.Named)
                     table.AddRow(Markup.Escape(name), Markup.Escape(kinds.GetValueOrDefault(name, "")), Markup.Escape(tensor.Shape.ToString()), tensor.Shape.Rank == 4 ? "yes" : "");
+                if (trained.Model is IDenseModel dense)
+                    denseLine = $"output: {output.Shape}, " + (dense is SegmentationFcn ? "per-pixel class logits (the classes, then background)" : "decoded boxes [cx, cy, w, h, objectness, class probabilities…]")
+                        + $"; default layer {dense.DefaultLayer}; explain it with --target {(dense is SegmentationFcn ? "segmentation:K" : "box:X1,Y1,X2,Y2")}";
             }
             AnsiConsole.Write(table);
+            if (denseLine is not null) Console.WriteLine(denseLine);
             return 0;
         }));
         return command;

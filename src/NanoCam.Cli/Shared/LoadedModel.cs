@@ -91,7 +91,7 @@ public sealed class LoadedModel
             throw new ArgumentException($"--save-preprocess is for ONNX models; a NanoCam checkpoint's preprocessing is in {Path.GetFileName(ModelMetadata.PathFor(path))}");
         var trained = TrainedModel.Load(path);
         var m = trained.Metadata;
-        IExplainable explainable = trained.Model is GapCnn classifier ? new ModuleExplainable(classifier, m.Classes) : new DenseExplainable(trained.Model, m.InputHeight, m.InputWidth);
+        IExplainable explainable = trained.Model is GapCnn classifier ? new ModuleExplainable(classifier, m.Classes) : new DenseExplainable(trained.Model, m.InputHeight, m.InputWidth, m.Classes);
         return new LoadedModel(explainable, image =>
         {
             var resized = image.Width == m.InputWidth && image.Height == m.InputHeight ? image : Resize.Bilinear(image, m.InputWidth, m.InputHeight);

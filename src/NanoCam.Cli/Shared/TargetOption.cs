@@ -69,6 +69,18 @@ public static class TargetOption
             return index < model.Classes ? index
                 : throw new ArgumentException($"--target {text}: {what} {index} is out of range: the model's output {shape} has {model.Classes} values per image (0–{model.Classes - 1})");
         }
+        // A dense output's classes by index or name: a NanoCam checkpoint's (the data set's, and background for a
+        // segmentation), or an imported model's labels when there is one per class.
+        int OutputClass(string value, string what, int count)
+        {
+            var names = model is DenseExplainable dense ? dense.OutputClassNames : model.ClassNames is { } labels && labels.Count == count ? labels : null;
+            if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int index)) return index;
+            int named = names?.ToList().IndexOf(value) ?? -1;
+            if (named >= 0) return named;
+            throw new ArgumentException(names is null
+                ? $"--target {text}: {what} '{value}' is not a whole number (the model's output {shape} has no class names)"
+                : $"--target {text}: {what} '{value}' is not an index or one of the model's classes: {string.Join(", ", names)}");
+        }
         void Arity(int least, int most)
         {
             if (argument.Length == 0 && least > 0 || parts.Length < least || parts.Length > most)
@@ -96,7 +108,7 @@ public static class TargetOption
             {
                 Arity(1, 2);
                 if (dims.Length != 3) throw new ArgumentException($"--target {text}: segmentation needs an output [N, classes, H, W]; this model's output is {shape}");
-                int k = Index(parts[0], "class");
+                int k = OutputClass(parts[0], "class", dims[0]);
                 if (k >= dims[0]) throw new ArgumentException($"--target {text}: class {k} is out of range: the model's output {shape} has {dims[0]} classes (0–{dims[0] - 1})");
                 return CamTarget.Segmentation(k, dims, parts.Length == 2 ? ReadMask(parts[1], dims[1], dims[2], shape) : null);
             }
@@ -110,7 +122,7 @@ public static class TargetOption
                 int? k = null;
                 if (parts.Length == 5)
                 {
-                    k = Index(parts[4], "class");
+                    k = OutputClass(parts[4], "class", dims[1] - 5);
                     if (k >= dims[1] - 5) throw new ArgumentException($"--target {text}: class {k} is out of range: the detector's output {shape} has {dims[1] - 5} classes (0–{dims[1] - 6})");
                 }
                 var detectorLayout = layout switch

@@ -39,6 +39,26 @@ public static class DenseQuality
         return union == 0 ? 1f : (float)intersection / union;
     }
 
+    /// <summary>
+    /// Adds one image's pixel counts per map to <paramref name="intersection"/>[k] and <paramref name="union"/>[k]
+    /// (k over the <paramref name="maps"/> logit maps [maps, plane]): a pixel's prediction is its argmax, its truth
+    /// <paramref name="label"/> where the object covers ≥ ½ of it and <paramref name="background"/> elsewhere. Summed over a
+    /// data set, IoU_k = intersection[k] / union[k] (the per-class IoU whose mean is the mIoU of FCN, Long et al. 2015, Sec. 5).
+    /// </summary>
+    public static void AddClassOverlaps(ReadOnlySpan<float> logits, int maps, int label, int background, ReadOnlySpan<float> coverage, Span<long> intersection, Span<long> union)
+    {
+        int plane = coverage.Length;
+        for (int p = 0; p < plane; p++)
+        {
+            int best = 0;
+            for (int k = 1; k < maps; k++) if (logits[k * plane + p] > logits[best * plane + p]) best = k;
+            int truth = coverage[p] >= Inside ? label : background;
+            union[best]++;
+            if (best == truth) intersection[best]++;
+            else union[truth]++;
+        }
+    }
+
     /// <summary>The tight box of the pixels covered ≥ ½ ([x0, x1 + 1) × [y0, y1 + 1)), or null when there are none.</summary>
     public static PixelBox? BoxOf(ReadOnlySpan<float> coverage, int height, int width)
     {
