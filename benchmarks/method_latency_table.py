@@ -2,7 +2,7 @@
 """The method-latency table of benchmarks/README.md from BenchmarkDotNet's CSV reports.
 
 Reads the *-report.csv of MethodLatencyBenchmarks and MaskedMethodLatencyBenchmarks in RESULTS (a
-BenchmarkDotNet.Artifacts/results folder) and prints one markdown table: a row per method (the order of the reports),
+BenchmarkDotNet.Artifacts/results folder) and prints one markdown table: a row per method (forward, then `nanocam explain --method`'s order),
 per network and thread count the Mean in ms per image and "x forward" = (Mean - forward Mean) / forward Mean, torch-cam's
 overhead ratio (the Overhead and "× forward" columns of OverheadColumns.cs), the forward Mean taken from
 MethodLatencyBenchmarks (10 iterations) when it has the case; then the allocation per call at 1 thread.
@@ -35,8 +35,23 @@ def bytes_of(cell):
     return number(match.group(1)) * SIZE_UNITS[match.group(2)] if match else None
 
 
+def registry_order():
+    """The methods in `nanocam explain --method`'s order: CamMethods' factories, then InputAttributions.Names."""
+    methods = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "NanoCam.Explain", "Methods")
+    names = []
+    try:
+        with open(os.path.join(methods, "CamMethods.cs"), encoding="utf-8") as f:
+            names += re.findall(r'\["([^"]+)"\]\s*=\s*\(\)\s*=>', f.read())
+        with open(os.path.join(methods, "InputAttributions.cs"), encoding="utf-8") as f:
+            block = re.search(r"Names \{ get; \} =\s*\[(.*?)\];", f.read(), re.S)
+            names += re.findall(r'"([^"]+)"', block.group(1)) if block else []
+    except OSError:
+        pass
+    return names
+
+
 def read(results):
-    """{(class, network, threads, method): (mean ms, allocated bytes)}, and the methods in report order."""
+    """{(class, network, threads, method): (mean ms, allocated bytes)}, and the methods in the reports."""
     rows, methods = {}, []
     for name in CLASSES:
         path = os.path.join(results, f"NanoCam.Benchmarks.Explain.{name}-report.csv")
@@ -112,6 +127,9 @@ def main(argv):
         print("usage: method_latency_table.py RESULTS_FOLDER", file=sys.stderr)
         return 2
     rows, methods = read(argv[1])
+    # BenchmarkDotNet sorts the cases by parameter value; the table follows the command's list, forward first.
+    order = ["forward"] + registry_order()
+    methods.sort(key=lambda m: (order.index(m) if m in order else len(order), m))
     if not rows:
         print(f"method_latency_table: no MethodLatency reports in {argv[1]}", file=sys.stderr)
         return 1

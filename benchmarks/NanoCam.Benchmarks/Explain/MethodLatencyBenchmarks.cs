@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Filters;
+using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using NanoCam.Benchmarks.Infrastructure;
 using NanoCam.Cli.Shared;
@@ -109,10 +110,17 @@ internal static class LatencyNetworks
     }
 }
 
-/// <summary>Leaves out the (network, method) cases that `nanocam explain` would refuse (<see cref="LatencyNetworks.Applies"/>).</summary>
+/// <summary>
+/// Leaves out the (network, method) cases that `nanocam explain` would refuse (<see cref="LatencyNetworks.Applies"/>), and
+/// shows method names whole (BenchmarkDotNet cuts parameter values at 20 characters: "count(...)adcam [22]").
+/// </summary>
 public sealed class MethodLatencyConfig : ManualConfig
 {
-    public MethodLatencyConfig() => AddFilter(new SimpleFilter(LatencyNetworks.Applies));
+    public MethodLatencyConfig()
+    {
+        AddFilter(new SimpleFilter(LatencyNetworks.Applies));
+        SummaryStyle = SummaryStyle.Default.WithMaxParameterColumnWidth(40);
+    }
 }
 
 /// <summary>What both method-latency classes share: the network, the threads, batch 1, and "forward" as the baseline.</summary>
