@@ -29,6 +29,7 @@ fi
 arguments=("$@")
 if [[ " $* " != *" --filter "* ]]; then arguments=(--filter '*MethodLatency*' "${arguments[@]}"); fi
 
+quoted=""; if (( $# > 0 )); then quoted="$(printf ' %q' "$@")"; fi
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 start="$(date -u '+%Y-%m-%d %H:%M')"
 load_before="$(load)"
@@ -40,7 +41,7 @@ end="$(date -u '+%H:%M')"
 load_after="$(load)"
 
 {
-  echo "Run ${start}–${end} UTC on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load average (1, 5, 15 min) ${load_before} before, ${load_after} after; command: benchmarks/method-latency.sh $*"
+  echo "Run ${start}–${end} UTC on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load average (1, 5, 15 min) ${load_before} before, ${load_after} after; command: benchmarks/method-latency.sh${quoted}"
   echo
   "$python" "$here/method_latency_table.py" "$results"
 } | tee "$table"
