@@ -22,7 +22,12 @@ python=python3
 command -v "$python" >/dev/null 2>&1 || python=/usr/bin/python3
 
 if [[ "${1:-}" == "--table-only" ]]; then
-  "$python" "$here/method_latency_table.py" "$results" | tee "$table"
+  # Keep the last run's header line (date, load, command) when there is one.
+  header=""
+  if [[ -f "$table" ]] && head -n1 "$table" | grep -q '^Run '; then header="$(head -n1 "$table")"; fi
+  body="$("$python" "$here/method_latency_table.py" "$results")"
+  { if [[ -n "$header" ]]; then printf '%s\n\n' "$header"; fi; printf '%s\n' "$body"; } | tee "$table.tmp"
+  mv "$table.tmp" "$table"
   exit 0
 fi
 
@@ -44,4 +49,5 @@ load_after="$(load)"
   echo "Run ${start}–${end} UTC on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load average (1, 5, 15 min) ${load_before} before, ${load_after} after; command: benchmarks/method-latency.sh${quoted}"
   echo
   "$python" "$here/method_latency_table.py" "$results"
-} | tee "$table"
+} | tee "$table.tmp"
+mv "$table.tmp" "$table"
