@@ -7,7 +7,8 @@ using NanoCam.Benchmarks.Infrastructure;
 // the explanation benchmarks, the Overhead and × forward columns) is added
 // here so that every run, whatever its filter or job, reports it next to Mean and Allocated.
 // `step-profile` instead prints where the training step's time goes, kernel by kernel (StepProfile);
-// `torchvision-zoo` checks the exported full-size torchvision classifiers against PyTorch (TorchvisionZoo).
+// `torchvision-zoo` checks the exported full-size torchvision classifiers against PyTorch (TorchvisionZoo);
+// `method-latency-estimate` times one call of every method-latency case and says how long that class's run will take.
 if (args.Length > 0 && args[0] == "step-profile")
 {
     try
@@ -32,6 +33,8 @@ if (args.Length > 0 && args[0] == "torchvision-zoo")
         return 2;
     }
 }
+if (args.Length > 0 && args[0] == "method-latency-estimate")
+    return NanoCam.Benchmarks.Explain.MethodLatencyEstimate.Run(args[1..]);
 var config = DefaultConfig.Instance.AddColumn(GflopsColumn.Instance, OverheadColumn.Absolute, OverheadColumn.Relative);
 BenchmarkSwitcher.FromAssembly(typeof(GflopsColumn).Assembly).Run(args, config);
 return 0;

@@ -34,7 +34,8 @@ internal static class CamBenchmarkNetwork
         return model;
     }
 
-    private static string FindUpwards(string relativePath)
+    /// <summary>The first <paramref name="relativePath"/> found walking up from the benchmark's folder (weights/…).</summary>
+    public static string FindUpwards(string relativePath)
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {

@@ -21,10 +21,13 @@ public abstract class ExplanationBenchmark
     private Tensor _input = null!;
 
     /// <summary>Builds the backend, the explainer and the input; called by each subclass's [GlobalSetup].</summary>
-    protected void Build(int threads, GapCnn network, Tensor input)
+    protected void Build(int threads, GapCnn network, Tensor input) => Build(threads, new ModuleExplainable(network), input);
+
+    /// <summary>The same for any explainable model (a NanoCam checkpoint with its class names, an imported ONNX graph).</summary>
+    protected void Build(int threads, IExplainable model, Tensor input)
     {
         _kernels = new SimdKernels(threads);
-        _explainer = new CamExplainer(new ModuleExplainable(network), _kernels);
+        _explainer = new CamExplainer(model, _kernels);
         _input = input;
     }
 
