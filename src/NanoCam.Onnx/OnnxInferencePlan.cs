@@ -105,15 +105,19 @@ internal sealed class OnnxInferencePlan
         public OnnxNode Concat { get; } = concat;
         public ConvStep[] Members { get; } = members;
         public int Index { get; } = index;
-        public int Channels => Members.Sum(m => m.Channels);
+        public int Channels { get; } = members.Sum(m => m.Channels);
     }
 
     internal sealed record PreparedEntry(Tensor Weight, int Version, Conv2dGeometry Geometry, PreparedConvWeight? Value);
 
+    /// <summary>The per-pass state of passes on <paramref name="tape"/>, reused from pass to pass (see <see cref="Begin"/>).</summary>
+    public Pass NewPass(Tape tape, OnnxModel model) => new(this, model, tape);
+
     /// <summary>The decisions of one pass: how far each chain folds, and which concats are written in place.</summary>
-    public Pass Begin(Tape tape, OnnxModel model)
+    public Pass Begin(Pass pass)
     {
-        var pass = new Pass(this, model, tape);
+        var tape = pass.Tape;
+        pass.Clear();
         foreach (var step in _steps)
         {
             // A stage folds when the tensor before it (and a gated activation's gate) is not observed.
@@ -124,7 +128,11 @@ internal sealed class OnnxInferencePlan
             pass.Depth[step.Index] = depth;
         }
         foreach (var group in _groups)
-            pass.Direct[group.Index] = group.Members.All(m => !tape.IsObserved(m.Result) && pass.Depth[m.Index] == m.Stages.Count - 1);
+        {
+            bool direct = true;
+            foreach (var m in group.Members) direct &= !tape.IsObserved(m.Result) && pass.Depth[m.Index] == m.Stages.Count - 1;
+            pass.Direct[group.Index] = direct;
+        }
         return pass;
     }
 
@@ -138,6 +146,19 @@ internal sealed class OnnxInferencePlan
         private readonly int[] _folded = new int[plan._steps.Length];
         private readonly bool[] _written = new bool[plan._steps.Length];
         private readonly Tensor?[] _buffers = new Tensor?[plan._groups.Length];
+
+        /// <summary>The tape this pass state belongs to.</summary>
+        public Tape Tape => tape;
+
+        /// <summary>Forgets the previous pass's decisions and results.</summary>
+        public void Clear()
+        {
+            Array.Clear(Depth);
+            Array.Clear(Direct);
+            Array.Clear(_folded);
+            Array.Clear(_written);
+            Array.Clear(_buffers);
+        }
 
         /// <summary>
         /// Runs <paramref name="node"/> if the plan takes it: returns the (name, value) it produced, or (null, null) for
@@ -177,15 +198,15 @@ internal sealed class OnnxInferencePlan
             var group = step.Group;
             bool direct = group is not null && Direct[group.Index] && depth == step.Stages.Count - 1 && g.OutputChannels == step.Channels;
             Tensor? shared = null;
-            int[] dims = [g.Batch, g.OutputChannels, g.OutputHeight, g.OutputWidth];
+            Span<int> dims = [g.Batch, g.OutputChannels, g.OutputHeight, g.OutputWidth];
             if (direct)
             {
                 shared = _buffers[group!.Index];
                 if (shared is not null && (shared.Shape[0] != g.Batch || shared.Shape[2] != g.OutputHeight || shared.Shape[3] != g.OutputWidth))
                     direct = false;
-                dims = [g.Batch, group.Channels, g.OutputHeight, g.OutputWidth];
+                else dims[1] = group.Channels;
             }
-            if (!direct) (shared, dims) = (null, [g.Batch, g.OutputChannels, g.OutputHeight, g.OutputWidth]);
+            if (!direct) shared = null;
             var output = tape.Next<InferenceConvNode>().Forward(tape, shared, dims, direct ? step.Offset : 0, x, w, bias, g, epilogue, Prepare(step, w, g));
             _folded[step.Index] = depth;
             if (direct)
