@@ -115,8 +115,8 @@ public sealed partial class OnnxModel
 
     /// <summary>
     /// Whether no-grad passes run through the inference plan (on by default): BatchNormalization folded into the Conv
-    /// before it, the activation after it fused into its epilogue, concat inputs written in place, weights prepared once
-    /// (see <see cref="Fusions"/>). Off (<c>--no-fuse</c>), every node runs as its plain taped operator, for teaching and
+    /// before it, the activation after it fused into its epilogue, concat inputs written in place, squeeze-excitation
+    /// scales applied in place, weights prepared once (see <see cref="Fusions"/>). Off (<c>--no-fuse</c>), every node runs as its plain taped operator, for teaching and
     /// for checking the rewrites against the unoptimized graph.
     /// </summary>
     public bool Fuse { get; set; } = true;
@@ -534,11 +534,11 @@ public sealed partial class OnnxModel
                     hostValues.Add(initializer);
                 }
             }
-            if (plan is not null && plan.TryRun(node, args, out var fusedName, out var fused))
+            if (plan is not null && plan.TryRun(node, args, out var fusedName, out var fused, out bool publish))
             {
                 if (fusedName is null || fused is null) continue;
                 env[fusedName] = fused;
-                if (fused.Tensor is { } ft) tape.Publish(ft, fusedName);
+                if (publish && fused.Tensor is { } ft) tape.Publish(ft, fusedName);
                 continue;
             }
             var context = state.Context ??= new OnnxOperatorContext(tape, node, args, hostValues);

@@ -224,6 +224,41 @@ public sealed class FusionTests(ITestOutputHelper output)
         Assert.Equal(0, model.Fusions.ActivationCount);
     }
 
+    [Theory]
+    [InlineData("mobilenet_v3_small_op13.onnx", 1)]
+    [InlineData("mobilenet_v3_small_op17_dynamic.onnx", 2)]
+    public void SqueezeExcitationScale_InPlace_GivesTheUnfusedLogits_AndLeavesAnObservedMapAlone(string file, int batch)
+    {
+        var model = OnnxModel.Load(TestData.Path("models", "zoo", file));
+        // MobileNet v3 small has nine squeeze-excitation blocks: pool → 1×1 conv → ReLU → 1×1 conv → HardSigmoid → Mul(scale, map).
+        Assert.Equal(9, model.Fusions.ScalesInPlace);
+        var scales = model.Nodes.Where(n => n.OpType == "Mul" && n.Inputs.Any(i => model.Producer(i)?.OpType is "HardSigmoid" or "Sigmoid")
+            && n.Inputs.Any(i => model.Consumers(i).Any(c => c.OpType is "GlobalAveragePool" or "ReduceMean"))).ToArray();
+        Assert.Equal(9, scales.Length);
+        var map = scales[0].Inputs.First(i => model.Consumers(i).Any(c => c.OpType is "GlobalAveragePool" or "ReduceMean"));
+        using var kernels = new SimdKernels(1);
+        var input = RandomInput(model.Inputs[0], batch);
+        model.Fuse = false;
+        var plainTape = new Tape(kernels) { GradEnabled = false };
+        var plain = model.Run(plainTape, input).ToArray();
+        var plainMap = plainTape.Find(map).ToArray();
+        model.Fuse = true;
+        var fusedTape = new Tape(kernels) { GradEnabled = false };
+        for (int pass = 0; pass < 2; pass++)
+        {
+            fusedTape.Reset();
+            AssertClose(plain, model.Run(fusedTape, input).ToArray(), 1e-5f);
+            // The map was overwritten with the product: its name is not published, the product's is.
+            Assert.False(fusedTape.Named.ContainsKey(map));
+            Assert.True(fusedTape.Named.ContainsKey(scales[0].Outputs[0]));
+        }
+        // Observed, the map keeps its own values (the Mul runs as usual), and the logits are the same.
+        var observing = new Tape(kernels) { GradEnabled = false };
+        observing.Keep(map);
+        AssertClose(plain, model.Run(observing, input).ToArray(), 1e-5f);
+        AssertClose(plainMap, observing.Find(map).ToArray(), 1e-6f);
+    }
+
     /// <summary>The zoo's models and SqueezeNet (the shared data; like the other zoo tests, these need /work/shared/data).</summary>
     public static TheoryData<string> ZooModels()
     {
