@@ -13,7 +13,7 @@ internal sealed class InferenceConvNode : Node
 
     /// <param name="shared">The concat output an earlier convolution of the group allocated, or null to own the output.</param>
     /// <param name="dims">The output to own when <paramref name="shared"/> is null: [N, K, OH, OW], or a whole concat output.</param>
-    public Tensor Forward(Tape tape, Tensor? shared, int[] dims, int channelOffset, Tensor x, Tensor w, Tensor? b, Conv2dGeometry g, ConvEpilogue epilogue, PreparedConvWeight? prepared)
+    public Tensor Forward(Tape tape, Tensor? shared, ReadOnlySpan<int> dims, int channelOffset, Tensor x, Tensor w, Tensor? b, Conv2dGeometry g, ConvEpilogue epilogue, PreparedConvWeight? prepared)
     {
         SetInputs(x, w, b);
         var output = shared is null ? EnsureOutput(tape, dims) : EnsureViewOutput(tape, shared, shared.Shape.Dims);

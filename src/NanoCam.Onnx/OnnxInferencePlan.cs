@@ -11,6 +11,8 @@ namespace NanoCam.Onnx;
 /// the weight and bias), then the activation that alone reads the result (into the convolution's epilogue: Relu, Clip,
 /// LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Mul(x, Sigmoid(x)), Mul(x, HardSigmoid(x))). A channel Concat whose
 /// every input is such a chain's result, read by nothing else, has those convolutions write straight into its output.
+/// A squeeze-excitation's Mul(scale, x), where x is such a chain's result read only by it and, before it, by the global
+/// pool that starts the excitation, writes the product into x's own buffer (<see cref="InferenceScaleNode"/>): no copy of the map.
 /// A pass fuses a tensor away only when the tape does not observe it (<see cref="Tape.IsObserved"/>: kept, hooked or a
 /// gradient target), so any tensor name stays capturable: the chain stops folding at the first observed tensor.
 /// </summary>
@@ -22,6 +24,8 @@ internal sealed class OnnxInferencePlan
     private readonly Dictionary<OnnxNode, ConcatStep> _concats = [];
     private readonly ConvStep[] _steps;
     private readonly ConcatStep[] _groups;
+    // Squeeze-excitation Muls that may scale their map in place, by node.
+    private readonly Dictionary<OnnxNode, ScaleStep> _scales = [];
 
     public OnnxInferencePlan(OnnxModel model)
     {
@@ -56,11 +60,25 @@ internal sealed class OnnxInferencePlan
         }
         _steps = [.. steps];
         _groups = [.. groups];
+        foreach (var node in model.Nodes)
+        {
+            // Mul(scale, x) or Mul(x, scale), x a convolution chain's result read by this Mul and, before it, by the
+            // global pool that starts the excitation (a pool makes a new tensor: nothing views x after the Mul).
+            if (node.OpType != "Mul" || node.Domain is not ("" or "ai.onnx") || node.Inputs.Count != 2 || node.Inputs[0] == node.Inputs[1]) continue;
+            for (int side = 0; side < 2; side++)
+            {
+                if (!results.TryGetValue(node.Inputs[side], out var step) || step.Group is not null || patterns.Readers(step.Result) != 2) continue;
+                var pool = model.Consumers(step.Result).FirstOrDefault(n => n != node);
+                if (pool is not { OpType: "GlobalAveragePool" or "ReduceMean" or "GlobalMaxPool" or "ReduceMax", Domain: "" or "ai.onnx" } || pool.Index > node.Index) continue;
+                _scales[node] = step.ScaledBy = new ScaleStep(node, step, side, _scales.Count);
+                break;
+            }
+        }
         Summary = new OnnxFusionSummary(
             _steps.Length,
             _steps.Count(s => s.BatchNorm is not null),
             _steps.Where(s => s.Activation is not null).GroupBy(s => s.Activation!.Epilogue.Kind.ToString()).ToDictionary(g => g.Key, g => g.Count()),
-            _groups.Length);
+            _groups.Length) { ScalesInPlace = _scales.Count };
     }
 
     /// <summary>What this plan may fold when nothing is observed.</summary>
@@ -90,6 +108,9 @@ internal sealed class OnnxInferencePlan
         public string Result => Stages[^1];
 
         public ConcatStep? Group { get; set; }
+
+        /// <summary>The squeeze-excitation Mul that may scale this chain's result in place, if any.</summary>
+        public ScaleStep? ScaledBy { get; set; }
         public int Offset { get; set; }
 
         /// <summary>Prepared weights per backend (a model may run on several), with the parameter version they were made at.</summary>
@@ -105,15 +126,22 @@ internal sealed class OnnxInferencePlan
         public OnnxNode Concat { get; } = concat;
         public ConvStep[] Members { get; } = members;
         public int Index { get; } = index;
-        public int Channels => Members.Sum(m => m.Channels);
+        public int Channels { get; } = members.Sum(m => m.Channels);
     }
+
+    /// <summary>A squeeze-excitation Mul whose map (the result of <paramref name="Step"/>, operand <paramref name="MapSide"/>) it may scale in place.</summary>
+    internal sealed record ScaleStep(OnnxNode Mul, ConvStep Step, int MapSide, int Index);
 
     internal sealed record PreparedEntry(Tensor Weight, int Version, Conv2dGeometry Geometry, PreparedConvWeight? Value);
 
+    /// <summary>The per-pass state of passes on <paramref name="tape"/>, reused from pass to pass (see <see cref="Begin"/>).</summary>
+    public Pass NewPass(Tape tape, OnnxModel model) => new(this, model, tape);
+
     /// <summary>The decisions of one pass: how far each chain folds, and which concats are written in place.</summary>
-    public Pass Begin(Tape tape, OnnxModel model)
+    public Pass Begin(Pass pass)
     {
-        var pass = new Pass(this, model, tape);
+        var tape = pass.Tape;
+        pass.Clear();
         foreach (var step in _steps)
         {
             // A stage folds when the tensor before it (and a gated activation's gate) is not observed.
@@ -123,8 +151,14 @@ internal sealed class OnnxInferencePlan
                 depth++;
             pass.Depth[step.Index] = depth;
         }
+        // A map is scaled in place only when the tape does not observe it (its values before the scale stay capturable).
+        foreach (var scale in _scales.Values) pass.InPlace[scale.Index] = !tape.IsObserved(scale.Step.Result);
         foreach (var group in _groups)
-            pass.Direct[group.Index] = group.Members.All(m => !tape.IsObserved(m.Result) && pass.Depth[m.Index] == m.Stages.Count - 1);
+        {
+            bool direct = true;
+            foreach (var m in group.Members) direct &= !tape.IsObserved(m.Result) && pass.Depth[m.Index] == m.Stages.Count - 1;
+            pass.Direct[group.Index] = direct;
+        }
         return pass;
     }
 
@@ -134,22 +168,46 @@ internal sealed class OnnxInferencePlan
         /// <summary>How many stages after the Conv each step may fold (0: none; 1: its BN or its activation; 2: both).</summary>
         public readonly int[] Depth = new int[plan._steps.Length];
         public readonly bool[] Direct = new bool[plan._groups.Length];
+        /// <summary>Which squeeze-excitation Muls may scale their map in place this pass.</summary>
+        public readonly bool[] InPlace = new bool[plan._scales.Count];
         // The stages each step did fold (0 until its Conv ran through the plan).
         private readonly int[] _folded = new int[plan._steps.Length];
         private readonly bool[] _written = new bool[plan._steps.Length];
+        // Whether each step's Conv ran through the plan this pass.
+        private readonly bool[] _ran = new bool[plan._steps.Length];
         private readonly Tensor?[] _buffers = new Tensor?[plan._groups.Length];
+
+        /// <summary>The tape this pass state belongs to.</summary>
+        public Tape Tape => tape;
+
+        /// <summary>Forgets the previous pass's decisions and results.</summary>
+        public void Clear()
+        {
+            Array.Clear(Depth);
+            Array.Clear(Direct);
+            Array.Clear(InPlace);
+            Array.Clear(_folded);
+            Array.Clear(_written);
+            Array.Clear(_ran);
+            Array.Clear(_buffers);
+        }
 
         /// <summary>
         /// Runs <paramref name="node"/> if the plan takes it: returns the (name, value) it produced, or (null, null) for
-        /// a node fused away, or false when the node must run as usual.
+        /// a node fused away, or false when the node must run as usual. <paramref name="publish"/> is false for a map a
+        /// squeeze-excitation will overwrite (read by the pass, but not published: its name would show the product).
         /// </summary>
-        public bool TryRun(OnnxNode node, IReadOnlyList<OnnxValue?> args, out string? name, out OnnxValue? value)
+        public bool TryRun(OnnxNode node, IReadOnlyList<OnnxValue?> args, out string? name, out OnnxValue? value, out bool publish)
         {
             (name, value) = (null, null);
+            publish = true;
+            if (plan._scales.TryGetValue(node, out var scale)) return InPlace[scale.Index] && Scale(scale, args, out name, out value);
             if (plan._stages.TryGetValue(node, out var stage)) return _folded[stage.Step.Index] >= stage.Stage;
             if (plan._concats.TryGetValue(node, out var group)) return _buffers[group.Index] is not null && Gather(group, args, out name, out value);
             if (!plan._convs.TryGetValue(node, out var step)) return false;
-            return RunConv(step, args, out name, out value);
+            if (!RunConv(step, args, out name, out value)) return false;
+            publish = !(step.ScaledBy is { } scaled && InPlace[scaled.Index] && name == step.Result);
+            return true;
         }
 
         private bool RunConv(ConvStep step, IReadOnlyList<OnnxValue?> args, out string? name, out OnnxValue? value)
@@ -177,17 +235,18 @@ internal sealed class OnnxInferencePlan
             var group = step.Group;
             bool direct = group is not null && Direct[group.Index] && depth == step.Stages.Count - 1 && g.OutputChannels == step.Channels;
             Tensor? shared = null;
-            int[] dims = [g.Batch, g.OutputChannels, g.OutputHeight, g.OutputWidth];
+            Span<int> dims = [g.Batch, g.OutputChannels, g.OutputHeight, g.OutputWidth];
             if (direct)
             {
                 shared = _buffers[group!.Index];
                 if (shared is not null && (shared.Shape[0] != g.Batch || shared.Shape[2] != g.OutputHeight || shared.Shape[3] != g.OutputWidth))
                     direct = false;
-                dims = [g.Batch, group.Channels, g.OutputHeight, g.OutputWidth];
+                else dims[1] = group.Channels;
             }
-            if (!direct) (shared, dims) = (null, [g.Batch, g.OutputChannels, g.OutputHeight, g.OutputWidth]);
+            if (!direct) shared = null;
             var output = tape.Next<InferenceConvNode>().Forward(tape, shared, dims, direct ? step.Offset : 0, x, w, bias, g, epilogue, Prepare(step, w, g));
             _folded[step.Index] = depth;
+            _ran[step.Index] = true;
             if (direct)
             {
                 _buffers[group!.Index] ??= output;
@@ -237,6 +296,23 @@ internal sealed class OnnxInferencePlan
             }
         }
 
+        /// <summary>
+        /// The squeeze-excitation product written into the map's buffer, when the map is its convolution's own output
+        /// this pass and the scale is [N, C, 1, 1] of the map's N and C; false (the Mul runs as usual) otherwise.
+        /// </summary>
+        private bool Scale(ScaleStep scale, IReadOnlyList<OnnxValue?> args, out string? name, out OnnxValue? value)
+        {
+            (name, value) = (null, null);
+            var step = scale.Step;
+            // Run through the plan in full, the chain's result is the convolution's own buffer (not a concat slice).
+            if (!_ran[step.Index] || _folded[step.Index] != step.Stages.Count - 1 || _written[step.Index]) return false;
+            if (args[scale.MapSide]?.Tensor is not { Shape.Rank: 4 } x || args[1 - scale.MapSide]?.Tensor is not { Shape.Rank: 4 } s) return false;
+            if (s.Shape[0] != x.Shape[0] || s.Shape[1] != x.Shape[1] || s.Shape[2] != 1 || s.Shape[3] != 1) return false;
+            var output = tape.Next<InferenceScaleNode>().Forward(tape, x, s, scaleFirst: scale.MapSide == 1);
+            (name, value) = (scale.Mul.Outputs[0], OnnxValue.FromTensor(output));
+            return true;
+        }
+
         /// <summary>The concat output the group's convolutions wrote into, with any input that ran on its own copied in.</summary>
         private bool Gather(ConcatStep group, IReadOnlyList<OnnxValue?> args, out string? name, out OnnxValue? value)
         {
@@ -274,15 +350,20 @@ internal sealed record FoldedBatchNorm(Tensor Weight, Tensor Bias, int Version);
 /// <summary>
 /// What an imported model's no-grad passes fold (when nothing is observed and fusing is on, <see cref="OnnxModel.Fuse"/>):
 /// convolutions run with prepared weights, BatchNormalizations folded into the convolution before them, activations
-/// fused into a convolution's epilogue (by kind: Relu, Clip, HardSwish, Silu, …), and channel concats written in place.
+/// fused into a convolution's epilogue (by kind: Relu, Clip, HardSwish, Silu, …), channel concats written in place, and
+/// squeeze-excitation scales applied to their map in place.
 /// </summary>
 public sealed record OnnxFusionSummary(int Convolutions, int BatchNorms, IReadOnlyDictionary<string, int> Activations, int Concats)
 {
+    /// <summary>Squeeze-excitation Muls that scale their convolution's map in place (no copy of the map).</summary>
+    public int ScalesInPlace { get; init; }
+
     /// <summary>All fused activations, whatever their kind.</summary>
     public int ActivationCount => Activations.Values.Sum();
 
     public override string ToString() =>
         $"{Convolutions} convolutions, {BatchNorms} BatchNormalizations folded, {ActivationCount} activations fused"
         + (Activations.Count == 0 ? "" : $" ({string.Join(", ", Activations.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key} {a.Value}"))})")
-        + $", {Concats} concats written in place";
+        + $", {Concats} concats written in place"
+        + (ScalesInPlace == 0 ? "" : $", {ScalesInPlace} squeeze-excitation scales in place");
 }

@@ -115,8 +115,8 @@ public sealed partial class OnnxModel
 
     /// <summary>
     /// Whether no-grad passes run through the inference plan (on by default): BatchNormalization folded into the Conv
-    /// before it, the activation after it fused into its epilogue, concat inputs written in place, weights prepared once
-    /// (see <see cref="Fusions"/>). Off (<c>--no-fuse</c>), every node runs as its plain taped operator, for teaching and
+    /// before it, the activation after it fused into its epilogue, concat inputs written in place, squeeze-excitation
+    /// scales applied in place, weights prepared once (see <see cref="Fusions"/>). Off (<c>--no-fuse</c>), every node runs as its plain taped operator, for teaching and
     /// for checking the rewrites against the unoptimized graph.
     /// </summary>
     public bool Fuse { get; set; } = true;
@@ -338,8 +338,11 @@ public sealed partial class OnnxModel
     {
         if (Inputs.Count != 1)
             throw new ArgumentException($"{Source} has {Inputs.Count} inputs ({string.Join(", ", Inputs.Select(i => i.Name))}); pass them by name");
-        var outputs = Run(tape, new Dictionary<string, OnnxValue> { [Inputs[0].Name] = OnnxValue.FromTensor(input) });
-        var first = outputs[OutputNames[0]];
+        var state = StateOf(tape);
+        var inputs = state.Inputs;
+        inputs.Clear();
+        inputs[Inputs[0].Name] = OnnxValue.FromTensor(input);
+        var first = Evaluate(tape, inputs, Fuse, state)[OutputNames[0]];
         return first.Tensor ?? throw new InvalidOperationException($"output '{OutputNames[0]}' is {first}, not a float tensor; use the dictionary overload");
     }
 
@@ -348,7 +351,35 @@ public sealed partial class OnnxModel
     /// between passes); every node output is published on it under its ONNX name.
     /// </summary>
     public IReadOnlyDictionary<string, OnnxValue> Run(Tape tape, IReadOnlyDictionary<string, OnnxValue> inputs) =>
-        Evaluate(tape, inputs, Fuse);
+        new Dictionary<string, OnnxValue>(Evaluate(tape, inputs, Fuse, StateOf(tape)));
+
+    /// <summary>
+    /// What the passes on one tape reuse from pass to pass: the value environment, the argument lists, the operator
+    /// context, the inference plan's per-pass decisions. A tape runs one pass at a time, so its state is its own.
+    /// </summary>
+    private sealed class PassState(OnnxModel model, Tape tape)
+    {
+        public readonly Dictionary<string, OnnxValue> Env = new(model._valueCount);
+        public readonly Dictionary<string, OnnxValue> Inputs = new(model.Inputs.Count);
+        public readonly Dictionary<string, OnnxValue> Outputs = new(model.OutputNames.Count);
+        public readonly List<OnnxValue?> Args = [];
+        public readonly List<OnnxValue?> HostValues = [];
+        public OnnxOperatorContext? Context;
+        public readonly OnnxInferencePlan.Pass Plan = model._inference.NewPass(tape, model);
+    }
+
+    private readonly ConditionalWeakTable<Tape, PassState> _passStates = [];
+
+    /// <summary>Diagnostics: told, for each node a pass runs, the bytes its step allocated (tests find a pass's allocations with it).</summary>
+    internal static Action<OnnxNode, long>? AllocationProbe { get; set; }
+
+    private PassState StateOf(Tape tape)
+    {
+        if (_passStates.TryGetValue(tape, out var state)) return state;
+        state = new PassState(this, tape);
+        _passStates.AddOrUpdate(tape, state);
+        return state;
+    }
 
     /// <summary>
     /// The class scores: the input of the final Softmax when there is one (see <see cref="OutputBeforeSoftmax"/>),
@@ -399,7 +430,7 @@ public sealed partial class OnnxModel
         lock (_plans)
         {
             foreach (var plan in _plans)
-                if (plan.Key == GraphFolder.KeyOf(Inputs, inputs, plan.KeyedInputs))
+                if (plan.Matches(Inputs, inputs) ?? plan.Key == GraphFolder.KeyOf(Inputs, inputs, plan.KeyedInputs))
                 {
                     _plans.Remove(plan);
                     _plans.Insert(0, plan);
@@ -434,10 +465,12 @@ public sealed partial class OnnxModel
     /// One pass. With <paramref name="fuse"/> a no-grad pass runs through <see cref="OnnxInferencePlan"/> (fused
     /// convolutions; tensors fused away are not published unless the tape observes them).
     /// </summary>
-    private Dictionary<string, OnnxValue> Evaluate(Tape tape, IReadOnlyDictionary<string, OnnxValue> inputs, bool fuse)
+    private Dictionary<string, OnnxValue> Evaluate(Tape tape, IReadOnlyDictionary<string, OnnxValue> inputs, bool fuse, PassState state)
     {
-        foreach (var declared in Inputs)
+        // Indexed loops throughout: a foreach over an IReadOnlyList boxes its enumerator, and a warm pass allocates nothing.
+        for (int d = 0; d < Inputs.Count; d++)
         {
+            var declared = Inputs[d];
             if (!inputs.TryGetValue(declared.Name, out var value))
                 throw new ArgumentException($"{Source}: graph input '{declared.Name}' {declared} was not given");
             CheckInputShape(declared, value, Batch.Independent);
@@ -450,26 +483,38 @@ public sealed partial class OnnxModel
 
         var graph = PlanFor(inputs);
         // A pass that may train the parameters makes weights prepared before it stale.
-        if (tape.GradEnabled && tape.ParameterGradients && _parameters.Values.Any(p => p.RequiresGrad)) ParametersChanged();
-        var plan = fuse && !tape.GradEnabled ? _inference.Begin(tape, this) : null;
+        if (tape.GradEnabled && tape.ParameterGradients && AnyTrainable()) ParametersChanged();
+        var plan = fuse && !tape.GradEnabled ? _inference.Begin(state.Plan) : null;
         var kernels = tape.Kernels;
         bool batchStatistics = tape.Training && BatchStatisticsInTraining;
-        var env = new Dictionary<string, OnnxValue>(_valueCount);
-        foreach (var declared in Inputs)
+        var env = state.Env;
+        env.Clear();
+        for (int d = 0; d < Inputs.Count; d++)
         {
+            var declared = Inputs[d];
             var value = graph.Known.ContainsKey(declared.Name) ? graph.StagedKnown(declared.Name, kernels) : inputs[declared.Name];
             env[declared.Name] = value;
             if (value.Tensor is { } t) tape.Publish(t, declared.Name);
         }
 
-        var args = new List<OnnxValue?>();
-        var hostValues = new List<OnnxValue?>();
-        foreach (var node in graph.LiveNodes)
+        var (args, hostValues) = (state.Args, state.HostValues);
+        var liveNodes = graph.LiveNodes;
+        var probe = AllocationProbe;
+        long mark = probe is null ? 0 : GC.GetAllocatedBytesForCurrentThread();
+        for (int n = 0; n < liveNodes.Count; n++)
         {
+            if (probe is not null && n > 0)
+            {
+                long now = GC.GetAllocatedBytesForCurrentThread();
+                probe(liveNodes[n - 1], now - mark);
+                mark = GC.GetAllocatedBytesForCurrentThread();
+            }
+            var node = liveNodes[n];
             args.Clear();
             hostValues.Clear();
-            foreach (var name in node.Inputs)
+            for (int a = 0; a < node.Inputs.Count; a++)
             {
+                var name = node.Inputs[a];
                 if (name.Length == 0) { args.Add(null); hostValues.Add(null); continue; }
                 if (env.TryGetValue(name, out var value))
                 {
@@ -489,14 +534,16 @@ public sealed partial class OnnxModel
                     hostValues.Add(initializer);
                 }
             }
-            if (plan is not null && plan.TryRun(node, args, out var fusedName, out var fused))
+            if (plan is not null && plan.TryRun(node, args, out var fusedName, out var fused, out bool publish))
             {
                 if (fusedName is null || fused is null) continue;
                 env[fusedName] = fused;
-                if (fused.Tensor is { } ft) tape.Publish(ft, fusedName);
+                if (publish && fused.Tensor is { } ft) tape.Publish(ft, fusedName);
                 continue;
             }
-            var context = new OnnxOperatorContext(tape, node, args, i => hostValues[i]) { BatchStatistics = batchStatistics };
+            var context = state.Context ??= new OnnxOperatorContext(tape, node, args, hostValues);
+            context.MoveTo(node, args, hostValues);
+            context.BatchStatistics = batchStatistics;
             var results = RunOperator(OnnxOperatorRegistry.Find(node.OpType)!, context);
             for (int i = 0; i < node.Outputs.Count && i < results.Length; i++)
             {
@@ -506,12 +553,24 @@ public sealed partial class OnnxModel
                 if (value.Tensor is { } t) tape.Publish(t, name);
             }
         }
-        var outputs = new Dictionary<string, OnnxValue>();
-        foreach (var name in OutputNames)
+        if (probe is not null && liveNodes.Count > 0) probe(liveNodes[liveNodes.Count - 1], GC.GetAllocatedBytesForCurrentThread() - mark);
+        var outputs = state.Outputs;
+        outputs.Clear();
+        for (int o = 0; o < OutputNames.Count; o++)
+        {
+            var name = OutputNames[o];
             outputs[name] = env.TryGetValue(name, out var value) ? value
                 : graph.Known.ContainsKey(name) ? graph.StagedKnown(name, kernels)
                 : StagedInitializer(name, InitializerValue(name, out _)!, kernels);
+        }
         return outputs;
+    }
+
+    private bool AnyTrainable()
+    {
+        foreach (var p in _parameters.Values)
+            if (p.RequiresGrad) return true;
+        return false;
     }
 
     /// <summary>An initializer as a host value, and whether it is a (float, trainable) parameter; null for other names.</summary>

@@ -85,8 +85,20 @@ public sealed class OnnxValue
     /// <summary>Number of elements of a tensor value.</summary>
     public int Size => Tensor?.Size ?? Integers?.Length ?? Strings?.Length ?? 0;
 
-    public static OnnxValue FromTensor(Tensor tensor, OnnxDataType type = OnnxDataType.Float) =>
-        new(OnnxValueKind.Tensor, type, null, tensor, null, null, null);
+    /// <summary>
+    /// A tensor value. The wrapper is kept with the tensor and handed out again while its type stays, so a pass that
+    /// reuses its tensors (a warm tape) reuses their wrappers too and allocates none.
+    /// </summary>
+    public static OnnxValue FromTensor(Tensor tensor, OnnxDataType type = OnnxDataType.Float)
+    {
+        if (s_wrappers.TryGetValue(tensor, out var wrapper) && wrapper.ElementType == type) return wrapper;
+        wrapper = new(OnnxValueKind.Tensor, type, null, tensor, null, null, null);
+        s_wrappers.AddOrUpdate(tensor, wrapper);
+        return wrapper;
+    }
+
+    // The newest wrapper of each tensor (weak in the tensor: it goes with it).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Tensor, OnnxValue> s_wrappers = [];
 
     public static OnnxValue FromIntegers(long[] values, int[] dims, OnnxDataType type = OnnxDataType.Int64)
     {

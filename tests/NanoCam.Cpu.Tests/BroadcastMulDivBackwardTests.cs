@@ -70,3 +70,50 @@ public class BroadcastMulDivBackwardTests
         }
     }
 }
+
+/// <summary>
+/// The SIMD forward of a ∘ b where the broadcast operand comes first (a squeeze-excitation's scale · x) or is a single
+/// value (GELU's x / √2, 1 + erf), for all four operations, against the naive kernel's index-by-index loop.
+/// </summary>
+public class BroadcastFirstOperandForwardTests
+{
+    public static TheoryData<int[], int[]> Cases => new()
+    {
+        { [1, 4, 1, 1], [1, 4, 5, 6] },   // SE: scale [N, C, 1, 1] · x
+        { [3, 4, 1, 1], [3, 4, 5, 6] },   // per image and channel
+        { [7, 1], [2, 7, 3] },            // a middle block with leading and trailing repeats
+        { [9], [5, 9] },                  // trailing block, inner 1
+        { [], [4, 3, 5] },                // a rank-0 scalar first
+        { [4, 3, 5], [] },                // a rank-0 scalar second
+        { [1, 1, 1], [2, 3, 4] },         // a one-element tensor first
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Forward_WithTheBroadcastOperandFirstOrAScalar_MatchesTheNaiveKernel(int[] aShape, int[] bShape)
+    {
+        var rng = new Random(aShape.Sum() * 31 + bShape.Sum());
+        Tensor Filled(int[] dims)
+        {
+            var t = Tensor.Zeros(dims);
+            for (int i = 0; i < t.Size; i++) t.Span[i] = 0.5f + (float)rng.NextDouble();
+            return t;
+        }
+        var (a, b) = (Filled(aShape), Filled(bShape));
+        var dims = Ops.TapeOps.BroadcastShape(a.Shape, b.Shape);
+        using var simd = new SimdKernels(threads: 1);
+        var naive = new Naive.NaiveKernels();
+        foreach (var op in new[] { BinaryOp.Add, BinaryOp.Sub, BinaryOp.Mul, BinaryOp.Div })
+        {
+            var (expected, actual) = (Tensor.Zeros(dims), Tensor.Zeros(dims));
+            naive.BinaryForward(op, expected, a, b);
+            simd.BinaryForward(op, actual, a, b);
+            for (int i = 0; i < expected.Size; i++)
+                Assert.True(Math.Abs(expected.Span[i] - actual.Span[i]) <= 1e-6f * Math.Abs(expected.Span[i]), $"{op} element {i}: {actual.Span[i]} vs {expected.Span[i]}");
+            // Warm: the same call again allocates nothing.
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            simd.BinaryForward(op, actual, a, b);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+}

@@ -9,7 +9,7 @@ namespace NanoCam.Cpu.Tests;
 /// The depthwise convolution kernel (DepthwiseConv: one input channel per group) against the naive reference: every
 /// kernel size of 3, 5 and 7 × stride 1 and 2 × no, "same" and uneven padding × widths that leave every vector tail
 /// (5 to 141 columns: scalar rows, single 8- and 16-wide vectors, the overlapping last vector, runs of 64) × batch 1 and 3,
-/// at 1 and 2 threads; the input gradient (added and written) of each case too.
+/// at 1 and 2 threads; the input gradient (added and written) and the weight gradient (added) of each case too.
 /// </summary>
 public class DepthwiseConvTests
 {
@@ -105,6 +105,42 @@ public class DepthwiseConvTests
             AssertClose(expected, actual, 1e-5f, $"{what} {g} threads={simd.Threads}");
         }
         InputGradientAgreesWithNaive(g, weight, what);
+        WeightGradientAgreesWithNaive(g, input, what);
+    }
+
+    /// <summary>dW added to (the direct kernel: a dot product per tap over polyphase planes), against the naive kernel.</summary>
+    private static void WeightGradientAgreesWithNaive(Conv2dGeometry g, Tensor input, string what)
+    {
+        var rng = new Random(g.InputWidth * 13 + g.KernelHeight + g.Batch);
+        var dOutput = Random(rng, g.OutputShape.ToArray());
+        var start = Random(rng, g.WeightShape.ToArray());
+        var expected = Clone(start);
+        Naive.Conv2dBackwardWeight(expected, dOutput, input, g);
+        foreach (var simd in Simd)
+        {
+            var actual = Clone(start);
+            simd.Conv2dBackwardWeight(actual, dOutput, input, g);
+            AssertClose(expected, actual, 2e-5f, $"backward weight, {what} {g} threads={simd.Threads}");
+        }
+    }
+
+    [Fact]
+    public void DepthwiseWeightGradient_AgreesWithThePerGroupGemm_AndAllocatesNothingWarm()
+    {
+        var rng = new Random(11);
+        var input = Random(rng, 2, 8, 14, 14);
+        var weight = Random(rng, 16, 1, 5, 5);
+        var g = Conv2dGeometry.For(input.Shape, weight.Shape, (2, 2), (2, 2, 2, 2), (1, 1), 8);
+        var dOutput = Random(rng, g.OutputShape.ToArray());
+        using var direct = new SimdKernels(threads: 1);
+        using var gemm = new SimdKernels(threads: 1) { DepthwiseKernel = false };
+        var (a, b) = (Tensor.Zeros(g.WeightShape), Tensor.Zeros(g.WeightShape));
+        direct.Conv2dBackwardWeight(a, dOutput, input, g);
+        gemm.Conv2dBackwardWeight(b, dOutput, input, g);
+        AssertClose(b, a, 1e-4f, "direct against per-group GEMM");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        direct.Conv2dBackwardWeight(a, dOutput, input, g);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     /// <summary>dX added to and written, against the naive kernel (the direct path for stride 1 and one output per channel, the GEMMs otherwise).</summary>

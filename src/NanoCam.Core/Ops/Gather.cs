@@ -12,7 +12,7 @@ public static partial class TapeOps
     public static Tensor Gather(this Tape tape, Tensor data, int axis, ReadOnlySpan<int> indices)
     {
         int a = data.Shape.Axis(axis), size = data.Shape[a];
-        var picked = new int[indices.Length];
+        Span<int> picked = indices.Length <= 256 ? stackalloc int[indices.Length] : new int[indices.Length];
         for (int j = 0; j < picked.Length; j++)
         {
             int k = indices[j] < 0 ? indices[j] + size : indices[j];
@@ -33,6 +33,8 @@ public sealed class GatherNode : Node
     private int[] _indices = [];
     private Tensor? _slice;
     private Tensor? _scatter;
+    // The data and output seen as [outer, size, inner] and [outer, indices, inner], kept while their buffers and shapes stay.
+    private Tensor? _source, _target;
 
     public override string Kind => "Gather";
     public Tensor Input => Inputs[0];
@@ -42,18 +44,24 @@ public sealed class GatherNode : Node
     private (int Outer, int Size, int Inner) Blocks(Tensor data) =>
         (data.Shape.Product(0, Axis), data.Shape[Axis], data.Shape.Product(Axis + 1, data.Shape.Rank));
 
-    internal Tensor Forward(Tape tape, Tensor data, int axis, int[] indices)
+    internal Tensor Forward(Tape tape, Tensor data, int axis, ReadOnlySpan<int> indices)
     {
         Axis = axis;
-        _indices = indices;
+        // A warm pass (the same indices, shapes and buffers) allocates nothing.
+        if (!indices.SequenceEqual(_indices)) _indices = indices.ToArray();
         SetInputs(data);
-        var dims = data.Shape.ToArray();
+        Span<int> dims = stackalloc int[data.Shape.Rank];
+        data.Shape.Dims.CopyTo(dims);
         dims[axis] = indices.Length;
         var output = EnsureOutput(tape, dims);
         var (outer, size, inner) = Blocks(data);
-        if (_slice is null || _slice.Shape != new Shape(outer, 1, inner)) _slice = tape.Kernels.Allocate(new Shape(outer, 1, inner));
-        var source = new Tensor(new Shape(outer, size, inner), data.Buffer);
-        var target = new Tensor(new Shape(outer, indices.Length, inner), output.Buffer);
+        if (_slice is null || !Is(_slice.Shape, outer, 1, inner)) _slice = tape.Kernels.Allocate(new Shape(outer, 1, inner));
+        if (_source is null || !ReferenceEquals(_source.Buffer, data.Buffer) || !Is(_source.Shape, outer, size, inner))
+            _source = new Tensor(new Shape(outer, size, inner), data.Buffer);
+        if (_target is null || !ReferenceEquals(_target.Buffer, output.Buffer) || !Is(_target.Shape, outer, indices.Length, inner))
+            _target = new Tensor(new Shape(outer, indices.Length, inner), output.Buffer);
+        var (source, target) = (_source, _target);
+        indices = _indices;
         for (int j = 0; j < indices.Length; j++)
         {
             tape.Kernels.Fill(_slice, 0f);
@@ -62,6 +70,8 @@ public sealed class GatherNode : Node
         }
         return output;
     }
+
+    private static bool Is(Shape shape, int outer, int middle, int inner) => shape.Rank == 3 && shape[0] == outer && shape[1] == middle && shape[2] == inner;
 
     public override void Backward(IKernels kernels)
     {

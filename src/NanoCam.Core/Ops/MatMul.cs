@@ -22,32 +22,42 @@ public static partial class TapeOps
     /// </summary>
     public static Tensor BatchedMatMul(this Tape tape, Tensor a, Tensor b)
     {
-        var ad = a.Shape.ToArray();
-        var bd = b.Shape.ToArray();
+        // Shapes are read as spans and the output's dimensions built on the stack: a warm pass allocates nothing.
+        ReadOnlySpan<int> ad = a.Shape.Dims, bd = b.Shape.Dims;
+        if (ad.Length == 0 || bd.Length == 0) throw new ArgumentException($"matmul: {a.Shape} · {b.Shape}: operands must have rank ≥ 1");
         bool aVector = ad.Length == 1, bVector = bd.Length == 1;
         int m = aVector ? 1 : ad[^2], k = ad[^1];
         int kb = bVector ? bd[0] : bd[^2], n = bVector ? 1 : bd[^1];
         if (k != kb) throw new ArgumentException($"matmul: {a.Shape} · {b.Shape}: inner dimensions {k} and {kb} differ");
-        var aBatch = aVector ? [] : ad[..^2];
-        var bBatch = bVector ? [] : bd[..^2];
+        ReadOnlySpan<int> aBatch = aVector ? [] : ad[..^2];
+        ReadOnlySpan<int> bBatch = bVector ? [] : bd[..^2];
         int aCount = Product(aBatch), bCount = Product(bBatch);
-        int[] batch;
-        if (aCount == bCount && aBatch.AsSpan().SequenceEqual(bBatch)) batch = aBatch;
-        else if (bCount == 1 && bBatch.All(d => d == 1)) batch = aBatch.Length >= bBatch.Length ? aBatch : PadLeft(aBatch, bBatch.Length);
-        else if (aCount == 1 && aBatch.All(d => d == 1)) batch = bBatch.Length >= aBatch.Length ? bBatch : PadLeft(bBatch, aBatch.Length);
+        // The batch axes: the longer operand's, a single-matrix side padded with leading 1s.
+        int batchRank = Math.Max(aBatch.Length, bBatch.Length);
+        Span<int> dims = stackalloc int[batchRank + 2];
+        var batch = dims[..batchRank];
+        if (aCount == bCount && aBatch.SequenceEqual(bBatch)) aBatch.CopyTo(batch);
+        else if (bCount == 1 && AllOnes(bBatch)) PadLeft(aBatch, batch);
+        else if (aCount == 1 && AllOnes(aBatch)) PadLeft(bBatch, batch);
         else throw new ArgumentException($"matmul: batch dimensions of {a.Shape} and {b.Shape} do not broadcast (only identical or single-matrix batches are supported)");
-        int count = Product(batch);
-        var dims = new List<int>(batch);
-        if (!aVector) dims.Add(m);
-        if (!bVector) dims.Add(n);
+        int count = Product(batch), rank = batchRank;
+        if (!aVector) dims[rank++] = m;
+        if (!bVector) dims[rank++] = n;
         var shape = new GemmShape(m, n, k, Batch: count,
             BatchStrideA: aCount == 1 ? 0 : m * k, BatchStrideB: bCount == 1 ? 0 : k * n, BatchStrideC: m * n);
-        return tape.Next<MatMulNode>().Forward(tape, a, b, shape, dims.ToArray());
+        return tape.Next<MatMulNode>().Forward(tape, a, b, shape, dims[..rank]);
     }
 
-    private static int Product(int[] dims) { int p = 1; foreach (var d in dims) p *= d; return p; }
+    private static int Product(ReadOnlySpan<int> dims) { int p = 1; foreach (var d in dims) p *= d; return p; }
 
-    private static int[] PadLeft(int[] dims, int rank) => [.. Enumerable.Repeat(1, rank - dims.Length), .. dims];
+    private static bool AllOnes(ReadOnlySpan<int> dims) { foreach (var d in dims) if (d != 1) return false; return true; }
+
+    /// <summary><paramref name="dims"/> right-aligned in <paramref name="into"/>, leading 1s before them.</summary>
+    private static void PadLeft(ReadOnlySpan<int> dims, Span<int> into)
+    {
+        into[..^dims.Length].Fill(1);
+        dims.CopyTo(into[^dims.Length..]);
+    }
 }
 
 /// <summary>

@@ -20,8 +20,9 @@ public sealed unsafe partial class SimdKernels
     // A batch of at least two images is split across threads image by image (each chunk with its own GEMM and
     // scratch, weight gradients reduced in chunk order); a single image uses the threaded GEMM instead.
     // Depthwise convolutions (one input channel per group) run forward as direct sums (DepthwiseConv), planes split
-    // across threads, and so does the input gradient of stride-1 ones with one output channel per input channel; the
-    // other input gradients and every weight gradient take the per-group GEMMs below.
+    // across threads, and so does the input gradient of stride-1 ones with one output channel per input channel; their
+    // weight gradient runs there too (a dot product per tap, channels split across threads); the other input gradients
+    // take the per-group GEMMs below.
 
     /// <summary>BackwardInputWrite: dX = … (its old contents ignored) rather than dX += ….</summary>
     private enum ConvPass { Forward, BackwardInput, BackwardInputWrite, BackwardWeight }
@@ -44,7 +45,7 @@ public sealed unsafe partial class SimdKernels
     private readonly DepthwiseConv _depthwise = new();
 
     /// <summary>
-    /// Whether depthwise convolutions run forward (and stride-1 ones backward to the input) on <see cref="DepthwiseConv"/>
+    /// Whether depthwise convolutions run forward, backward to the weights (and stride-1 ones backward to the input) on <see cref="DepthwiseConv"/>
     /// (the default) rather than as one GEMM per channel; off only to measure one against the other.
     /// </summary>
     public bool DepthwiseKernel { get; init; } = true;
@@ -89,6 +90,12 @@ public sealed unsafe partial class SimdKernels
         if (pass == ConvPass.Forward && RunsDepthwise(g))
         {
             _depthwise.Forward(g, output, image, w, bias, _pool);
+            return;
+        }
+        if (pass == ConvPass.BackwardWeight && RunsDepthwise(g))
+        {
+            // Output gradient, input, weight gradient (see the parameter note above).
+            _depthwise.BackwardWeight(g, w, output, image, _pool);
             return;
         }
         if (pass is ConvPass.BackwardInput or ConvPass.BackwardInputWrite && DepthwiseKernel && DepthwiseConv.AppliesBackwardInput(g))

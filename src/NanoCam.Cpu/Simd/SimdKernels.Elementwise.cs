@@ -70,6 +70,17 @@ public sealed partial class SimdKernels
             }
             return;
         }
+        if (b.Size == 1 && a.Size == output.Size)
+        {
+            // A scalar operand (a rank-0 constant: GELU's x/√2, + 1, · 0.5).
+            Apply(op, a.Span, b.Span[0], output.Span);
+            return;
+        }
+        if (a.Size == 1 && b.Size == output.Size)
+        {
+            Apply(op, a.Span[0], b.Span, output.Span);
+            return;
+        }
         if (a.Size == output.Size && BroadcastBlock.Of(output.Shape, b.Shape) is { } block)
         {
             // b repeats along outer and inner: one vector op per contiguous run of equal b values (inner > 1)
@@ -90,6 +101,25 @@ public sealed partial class SimdKernels
             }
             return;
         }
+        if (b.Size == output.Size && BroadcastBlock.Of(output.Shape, a.Shape) is { } reversed)
+        {
+            // a repeats (a squeeze-excitation scale times its map, scale · x): the same runs with the roles swapped.
+            var av = a.Span;
+            var bv = b.Span;
+            var y = output.Span;
+            for (int o = 0; o < reversed.Outer; o++)
+            for (int m = 0; m < reversed.Middle; m++)
+            {
+                int start = (o * reversed.Middle + m) * reversed.Inner;
+                if (reversed.Inner == 1 && m == 0)
+                {
+                    Apply(op, av, bv.Slice(start, reversed.Middle), y.Slice(start, reversed.Middle));
+                    break;
+                }
+                Apply(op, av[m], bv.Slice(start, reversed.Inner), y.Slice(start, reversed.Inner));
+            }
+            return;
+        }
         // Any other broadcast (a scalar times a tensor, both operands broadcast): the generic strided kernel, which
         // keeps its layout from call to call instead of building index maps.
         switch (op)
@@ -98,6 +128,17 @@ public sealed partial class SimdKernels
             case BinaryOp.Sub: BinaryForward(output, a, b, new Subtract()); break;
             case BinaryOp.Mul: BinaryForward(output, a, b, new Multiply()); break;
             default: BinaryForward(output, a, b, new Divide()); break;
+        }
+    }
+
+    private static void Apply(BinaryOp op, float a, ReadOnlySpan<float> b, Span<float> y)
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(b, a, y); break;
+            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
+            case BinaryOp.Mul: TensorPrimitives.Multiply(b, a, y); break;
+            default: TensorPrimitives.Divide(a, b, y); break;
         }
     }
 

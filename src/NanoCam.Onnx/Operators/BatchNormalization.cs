@@ -23,8 +23,10 @@ internal static class BatchNormalization
         var (scale, bias, mean, variance) = (c.Float(1), c.Float(2), c.Float(3), c.Float(4));
         float epsilon = c.Node.Float("epsilon", 1e-5f);
         bool training = c.Node.Int("training_mode", 0) != 0;
-        var dims = x.Shape.ToArray();
-        var x4 = x.Shape.Rank is 2 or 4 ? x : tape.Reshape(x, [dims[0], dims[1], x.Shape.Product(2, dims.Length), 1]);
+        bool plain = x.Shape.Rank is 2 or 4;
+        // Only a rank other than 2 and 4 needs the dimensions as an array (seen as [N, C, rest, 1] and back).
+        int[] dims = plain ? [] : x.Shape.ToArray();
+        var x4 = plain ? x : tape.Reshape(x, [dims[0], dims[1], x.Shape.Product(2, dims.Length), 1]);
         if (!training && c.BatchStatistics)
         {
             // Fine-tuning in train mode: the batch's statistics normalize y and the running ones (initializers) are updated in
@@ -32,17 +34,18 @@ internal static class BatchNormalization
             // the running value, PyTorch's the batch's) and the unbiased batch variance, as PyTorch, which exported the graph, does.
             float m = 1f - c.Node.Float("momentum", 0.9f);
             var yb = tape.BatchNorm(x4, scale, bias, mean, variance, training: true, momentum: m, epsilon: epsilon);
-            return [OnnxOperatorContext.Result(ReferenceEquals(x4, x) ? yb : tape.Reshape(yb, dims))];
+            return c.Single(OnnxOperatorContext.Result(ReferenceEquals(x4, x) ? yb : tape.Reshape(yb, dims)));
         }
         if (!training)
         {
             var y0 = tape.BatchNorm(x4, scale, bias, mean, variance, training: false, epsilon: epsilon);
-            return [OnnxOperatorContext.Result(ReferenceEquals(x4, x) ? y0 : tape.Reshape(y0, dims))];
+            return c.Single(OnnxOperatorContext.Result(ReferenceEquals(x4, x) ? y0 : tape.Reshape(y0, dims)));
         }
         // Batch statistics normalize y (the kernel's own running update, PyTorch's rule, goes to copies and is dropped);
         // the running statistics returned follow the ONNX rule running·momentum + batch·(1 − momentum), with the
         // population (biased) batch variance, computed with tape ops.
         var y = tape.BatchNorm(x4, scale, bias, tape.Unary(mean, new Scale(1f)), tape.Unary(variance, new Scale(1f)), training: true, epsilon: epsilon);
+        if (plain) dims = x.Shape.ToArray();
         var output = OnnxOperatorContext.Result(ReferenceEquals(x4, x) ? y : tape.Reshape(y, dims));
         float momentum = c.Node.Float("momentum", 0.9f);
         int[] statisticsAxes = [0, .. Enumerable.Range(2, dims.Length - 2)];

@@ -7,6 +7,7 @@ internal static class Concat
 
     private static OnnxValue Run(OnnxOperatorContext c)
     {
+        if (c.TryRecall(out Recalled plan)) return OnnxOperatorContext.Result(Ops.TapeOps.Concat(c.Tape, c.PresentTensors(), plan.Axis), plan.Type);
         var values = c.PresentInputs.ToArray();
         if (values.Length == 0) throw c.Invalid("no inputs");
         int rank = values[0].Dims.Length;
@@ -15,8 +16,12 @@ internal static class Concat
         if (axis < 0 || axis >= rank) throw c.Invalid($"axis {attribute} is out of range for rank {rank}");
         if (values.All(v => v.Integers is not null)) return Integers(c, values, axis);
         var tensors = Enumerable.Range(0, c.InputCount).Where(c.Has).Select(c.Float).ToArray();
+        c.Remember(new Recalled(axis, values[0].ElementType));
         return OnnxOperatorContext.Result(Ops.TapeOps.Concat(c.Tape, tensors, axis), values[0].ElementType);
     }
+
+    /// <summary>A tensor concat's axis and element type, for these inputs.</summary>
+    private sealed record Recalled(int Axis, OnnxDataType Type);
 
     /// <summary>Host concat: outer × (each input's slab along axis) × inner.</summary>
     private static OnnxValue Integers(OnnxOperatorContext c, OnnxValue[] values, int axis)

@@ -24,8 +24,8 @@ internal static class Dropout
         bool wantMask = c.Node.IsOutputUsed(1);
         // Inference, or ratio 0 (where tape.Dropout records nothing and returns its input): identity, every element kept.
         if (y is null || ReferenceEquals(y, x.Tensor))
-            return [Identity.Pass(tape, x), wantMask ? OnnxValue.FromIntegers(Enumerable.Repeat(1L, x.Size).ToArray(), x.Dims, OnnxDataType.Bool) : null];
-        if (!wantMask) return [OnnxOperatorContext.Result(y), null];
+            return c.Pair(Identity.Pass(tape, x), wantMask ? OnnxValue.FromIntegers(Enumerable.Repeat(1L, x.Size).ToArray(), x.Dims, OnnxDataType.Bool) : null);
+        if (!wantMask) return c.Pair(OnnxOperatorContext.Result(y), null);
         // The node's mask holds keep/(1 − ratio): kept where it is nonzero.
         var scaledMask = ((DropoutNode)tape.Nodes[tape.Count - 1]).Mask;
         var zero = tape.Kernels.Stage(Tensor.Scalar(0f));

@@ -13,6 +13,14 @@ internal static class Gather
     private static OnnxValue Run(OnnxOperatorContext c)
     {
         var data = c.Input(0);
+        if (data.Tensor is { } recalledData && c.TryRecall(out Picked p))
+            return OnnxOperatorContext.Result(c.Tape.Reshape(c.Tape.Gather(recalledData, p.Axis, p.Indices), p.Dims), data.ElementType);
+        return Worked(c, data);
+    }
+
+    // A method of its own: its lambdas' closure would otherwise be allocated on every call of Run.
+    private static OnnxValue Worked(OnnxOperatorContext c, OnnxValue data)
+    {
         var indices = c.Known(1);
         int rank = data.Dims.Length;
         long attribute = c.Node.Int("axis", 0);
@@ -31,6 +39,7 @@ internal static class Gather
         if (data.Integers is null && data.Strings is null)
         {
             var t = c.Float(0);
+            c.Remember(new Picked(axis, picked, dims));
             return OnnxOperatorContext.Result(c.Tape.Reshape(c.Tape.Gather(t, axis, picked), dims), data.ElementType);
         }
         var s = new Shape(data.Dims);
@@ -44,4 +53,7 @@ internal static class Gather
             ? OnnxValue.FromIntegers(order.Select(i => ints[i]).ToArray(), dims, data.ElementType)
             : OnnxValue.FromStrings(order.Select(i => data.Strings![i]).ToArray(), dims);
     }
+
+    /// <summary>A tensor gather's axis, indices (made non-negative) and output dimensions.</summary>
+    private sealed record Picked(int Axis, int[] Indices, int[] Dims);
 }

@@ -13,12 +13,18 @@ internal static class MatMul
         if (a.Shape.Rank == 2 && b.Shape.Rank == 2) return OnnxOperatorContext.Result(tape.MatMul(a, b));
         if (a.Shape.Rank > 2 && b.Shape.Rank > 2)
         {
+            if (c.TryRecall(out Expansion e))
+                return OnnxOperatorContext.Result(tape.BatchedMatMul(e.A is null ? a : tape.Expand(a, e.A), e.B is null ? b : tape.Expand(b, e.B)));
             var batch = TapeOps.BroadcastShape(new Shape(a.Shape.Dims[..^2].ToArray()), new Shape(b.Shape.Dims[..^2].ToArray()), "matmul");
-            a = ExpandBatch(c, a, batch);
-            b = ExpandBatch(c, b, batch);
+            var (ea, eb) = (ExpandBatch(c, a, batch), ExpandBatch(c, b, batch));
+            c.Remember(new Expansion(ReferenceEquals(ea, a) ? null : ea.Shape.ToArray(), ReferenceEquals(eb, b) ? null : eb.Shape.ToArray()));
+            (a, b) = (ea, eb);
         }
         return OnnxOperatorContext.Result(tape.BatchedMatMul(a, b));
     }
+
+    /// <summary>The shapes the operands are expanded to (null: used as they are).</summary>
+    private sealed record Expansion(int[]? A, int[]? B);
 
     private static Tensor ExpandBatch(OnnxOperatorContext c, Tensor t, int[] batch)
     {

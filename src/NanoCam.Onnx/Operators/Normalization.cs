@@ -47,11 +47,12 @@ internal static class Normalization
         if (axis < -rank || axis >= rank) throw c.Invalid($"axis {axis} is out of range for {c.Input(0)}");
         int first = (int)(axis < 0 ? axis + rank : axis);
         var stash = StashType(c);
-        var (normalized, mean, invStdDev) = Standardize(tape, x, Enumerable.Range(first, rank - first).ToArray(), Epsilon(c));
+        if (!c.TryRecall(out int[] axes)) axes = c.Remember(Enumerable.Range(first, rank - first).ToArray());
+        var (normalized, mean, invStdDev) = Standardize(tape, x, axes, Epsilon(c));
         // γ and β have the shape of the normalized axes (or one that broadcasts to it).
         var y = tape.Mul(normalized, c.Float(1));
         if (c.OptionalFloat(2) is { } bias) y = tape.Add(y, bias);
-        return [OnnxOperatorContext.Result(y, c.Input(0).ElementType), OnnxOperatorContext.Result(mean, stash), OnnxOperatorContext.Result(invStdDev, stash)];
+        return c.Triple(OnnxOperatorContext.Result(y, c.Input(0).ElementType), OnnxOperatorContext.Result(mean, stash), OnnxOperatorContext.Result(invStdDev, stash));
     }
 
     private static OnnxValue RunGroup(OnnxOperatorContext c)
@@ -81,15 +82,23 @@ internal static class Normalization
     {
         var tape = c.Tape;
         var x = c.Float(0);
-        var dims = x.Shape.ToArray();
-        if (dims.Length < 2) throw c.Invalid($"input must be [N, C, …], got {c.Input(0)}");
-        int channels = dims[1];
         var (scale, bias) = (c.Float(1), c.Float(2));
-        if (scale.Size != channels || bias.Size != channels)
-            throw c.Invalid($"scale {scale.Shape} and B {bias.Shape} must hold one value per channel ({channels})");
-        var (normalized, _, _) = Standardize(tape, tape.Reshape(x, [dims[0], channels, x.Shape.Product(2, dims.Length)]), [2], Epsilon(c));
-        return OnnxOperatorContext.Result(tape.Reshape(Affine(tape, normalized, scale, bias, channels), dims), c.Input(0).ElementType);
+        if (!c.TryRecall(out InstanceShapes shapes))
+        {
+            var dims = x.Shape.ToArray();
+            if (dims.Length < 2) throw c.Invalid($"input must be [N, C, …], got {c.Input(0)}");
+            int channels = dims[1];
+            if (scale.Size != channels || bias.Size != channels)
+                throw c.Invalid($"scale {scale.Shape} and B {bias.Shape} must hold one value per channel ({channels})");
+            shapes = c.Remember(new InstanceShapes(dims, [dims[0], channels, x.Shape.Product(2, dims.Length)], [2], [channels, 1]));
+        }
+        var (normalized, _, _) = Standardize(tape, tape.Reshape(x, shapes.Planes), shapes.Axes, Epsilon(c));
+        var affine = tape.Add(tape.Mul(normalized, tape.Reshape(scale, shapes.Column)), tape.Reshape(bias, shapes.Column));
+        return OnnxOperatorContext.Result(tape.Reshape(affine, shapes.Dims), c.Input(0).ElementType);
     }
+
+    /// <summary>InstanceNormalization's shapes, worked out once: the input's, [N, C, spatial], the reduced axis, and [C, 1] for γ and β.</summary>
+    private sealed record InstanceShapes(int[] Dims, int[] Planes, int[] Axes, int[] Column);
 
     /// <summary>γ_k·x + β_k for x [N, K, M] and γ, β of K values each.</summary>
     private static Tensor Affine(Tape tape, Tensor x, Tensor scale, Tensor bias, int k) =>

@@ -25,5 +25,5 @@ internal sealed record OnnxOperator(string OpType, OnnxOperatorRun Run)
     public Func<OnnxNode, int, bool>? MixesBatch { get; init; }
 
     /// <summary>A single-output operator: <paramref name="run"/> returns its one value.</summary>
-    public static OnnxOperator Single(string opType, Func<OnnxOperatorContext, OnnxValue> run) => new(opType, c => [run(c)]);
+    public static OnnxOperator Single(string opType, Func<OnnxOperatorContext, OnnxValue> run) => new(opType, c => c.Single(run(c)));
 }

@@ -10,11 +10,13 @@ namespace NanoCam.Onnx.Operators;
 /// </summary>
 internal sealed class OnnxOperatorContext
 {
-    private readonly IReadOnlyList<OnnxValue?> _inputs;
-    private readonly Func<int, OnnxValue?> _known;
+    private IReadOnlyList<OnnxValue?> _inputs;
+    private IReadOnlyList<OnnxValue?> _known;
+    // The array a single-output operator returns its value in, reused from node to node (the caller reads it at once).
+    private readonly OnnxValue?[] _single = new OnnxValue?[1];
 
-    /// <param name="known">The host value of input i when it is known at fold time, else null.</param>
-    public OnnxOperatorContext(Tape tape, OnnxNode node, IReadOnlyList<OnnxValue?> inputs, Func<int, OnnxValue?> known)
+    /// <param name="known">The host value of input i when it is known at fold time, else null (one entry per input).</param>
+    public OnnxOperatorContext(Tape tape, OnnxNode node, IReadOnlyList<OnnxValue?> inputs, IReadOnlyList<OnnxValue?> known)
     {
         Tape = tape;
         Node = node;
@@ -22,12 +24,88 @@ internal sealed class OnnxOperatorContext
         _known = known;
     }
 
+    /// <summary>Points this context at another node of the same pass (one context serves a whole pass, allocating nothing per node).</summary>
+    internal void MoveTo(OnnxNode node, IReadOnlyList<OnnxValue?> inputs, IReadOnlyList<OnnxValue?> known)
+    {
+        Node = node;
+        _inputs = inputs;
+        _known = known;
+    }
+
+    /// <summary>A single-output operator's result array: reused, so read it before running the next node.</summary>
+    internal OnnxValue?[] Single(OnnxValue value)
+    {
+        _single[0] = value;
+        return _single;
+    }
+
     public Tape Tape { get; }
 
-    /// <summary>Whether BatchNormalization uses (and updates) batch statistics in this pass: a training tape on a model that asks for it.</summary>
-    public bool BatchStatistics { get; init; }
+    /// <summary>
+    /// What the operator worked out for this node when its inputs last had these shapes and these known values (the
+    /// same host values, by reference: a folded plan hands out the same ones each pass), so that a warm pass skips
+    /// the attribute parsing and shape arithmetic and allocates nothing; false on the first pass or when they changed.
+    /// </summary>
+    internal bool TryRecall<T>(out T value) where T : class
+    {
+        value = null!;
+        if (Node.Plan is not NodeMemo { Value: T recalled } memo || memo.Shapes.Length != _inputs.Count) return false;
+        for (int i = 0; i < _inputs.Count; i++)
+        {
+            var known = _known[i];
+            if (!ReferenceEquals(known, memo.Known[i])) return false;
+            if (known is null && _inputs[i]?.Tensor?.Shape != memo.Shapes[i]) return false;
+        }
+        value = recalled;
+        return true;
+    }
 
-    public OnnxNode Node { get; }
+    /// <summary>Keeps <paramref name="value"/> on the node for <see cref="TryRecall"/>, keyed by the inputs as they are now.</summary>
+    internal T Remember<T>(T value) where T : class
+    {
+        var shapes = new Shape?[_inputs.Count];
+        var known = new OnnxValue?[_inputs.Count];
+        for (int i = 0; i < shapes.Length; i++) (shapes[i], known[i]) = (_inputs[i]?.Tensor?.Shape, _known[i]);
+        Node.Plan = new NodeMemo(shapes, known, value);
+        return value;
+    }
+
+    private sealed record NodeMemo(Shape?[] Shapes, OnnxValue?[] Known, object Value);
+
+    /// <summary>The float tensors of the present inputs, in order, in a list this context reuses (read it before the next node).</summary>
+    internal ReadOnlySpan<Tensor> PresentTensors()
+    {
+        _tensors.Clear();
+        for (int i = 0; i < _inputs.Count; i++)
+            if (Has(i)) _tensors.Add(Float(i));
+        return System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_tensors);
+    }
+
+    private readonly List<Tensor> _tensors = [];
+
+    // The array a two-output operator returns its values in, reused as the single one is.
+    private readonly OnnxValue?[] _pair = new OnnxValue?[2];
+
+    /// <summary>A two-output operator's result array: reused, so read it before running the next node.</summary>
+    internal OnnxValue?[] Pair(OnnxValue? first, OnnxValue? second)
+    {
+        (_pair[0], _pair[1]) = (first, second);
+        return _pair;
+    }
+
+    private readonly OnnxValue?[] _triple = new OnnxValue?[3];
+
+    /// <summary>A three-output operator's result array, reused likewise.</summary>
+    internal OnnxValue?[] Triple(OnnxValue? first, OnnxValue? second, OnnxValue? third)
+    {
+        (_triple[0], _triple[1], _triple[2]) = (first, second, third);
+        return _triple;
+    }
+
+    /// <summary>Whether BatchNormalization uses (and updates) batch statistics in this pass: a training tape on a model that asks for it.</summary>
+    public bool BatchStatistics { get; set; }
+
+    public OnnxNode Node { get; private set; }
 
     /// <summary>The node's opset (of its domain).</summary>
     public int Opset => Node.Opset;
@@ -50,7 +128,7 @@ internal sealed class OnnxOperatorContext
     public IEnumerable<OnnxValue> PresentInputs => _inputs.Where(v => v is not null).Select(v => v!);
 
     /// <summary>Whether input <paramref name="index"/>'s values are known when the graph is folded.</summary>
-    public bool IsKnown(int index) => Has(index) && _known(index) is not null;
+    public bool IsKnown(int index) => Has(index) && _known[index] is not null;
 
     /// <summary>
     /// Input <paramref name="index"/> as a float32 tensor on the tape's backend. Integer and BOOL data become exact floats
@@ -77,7 +155,7 @@ internal sealed class OnnxOperatorContext
     public OnnxValue Known(int index)
     {
         if (!Has(index)) throw Invalid($"input {index} is required but missing");
-        return _known(index) ?? throw new KnownInputRequiredException(Node, index, Node.Inputs[index]);
+        return _known[index] ?? throw new KnownInputRequiredException(Node, index, Node.Inputs[index]);
     }
 
     /// <summary>A known input's elements as integers (shape vectors, axes, pads, indices).</summary>

@@ -13,6 +13,13 @@ internal static class Pad
     private static OnnxValue Run(OnnxOperatorContext c)
     {
         var x = c.Input(0);
+        // Worked out in a method of its own: its lambdas' closure would otherwise be allocated on every call.
+        var plan = c.TryRecall(out PadPlan recalled) ? recalled : c.Remember(Plan(c, x));
+        return OnnxOperatorContext.Result(c.Tape.Pad(c.Float(0), plan.Begin, plan.End, plan.Mode, plan.Value), x.ElementType);
+    }
+
+    private static PadPlan Plan(OnnxOperatorContext c, OnnxValue x)
+    {
         int rank = x.Dims.Length;
         long[] pads;
         float value;
@@ -46,6 +53,8 @@ internal static class Pad
             "wrap" => BorderMode.Wrap,
             var other => throw c.Unsupported($"mode '{DisplayText.Quote(other)}' is not one of constant, reflect, edge, wrap"),
         };
-        return OnnxOperatorContext.Result(c.Tape.Pad(c.Float(0), begin, end, mode, value), x.ElementType);
+        return new PadPlan(begin, end, mode, value);
     }
+
+    private sealed record PadPlan(int[] Begin, int[] End, BorderMode Mode, float Value);
 }

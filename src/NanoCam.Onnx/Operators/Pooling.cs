@@ -87,23 +87,38 @@ internal static class Pooling
         var node = c.Node;
         var value = c.Input(0);
         var x = c.Float(0);
-        var axes = PoolAxes(node, x);
         bool wantIndices = node.IsOutputUsed(1);
+        if (!wantIndices && c.TryRecall(out Sweep sweep)) return c.Pair(OnnxOperatorContext.Result(tape.MaxPool2d(x, sweep.Geometry, keepIndices: false), value.ElementType), null);
+        return MaxPoolSeparably(c, value, x, wantIndices);
+    }
+
+    // A method of its own: its lambda's closure would otherwise be allocated on every call of MaxPool.
+    private static OnnxValue?[] MaxPoolSeparably(OnnxOperatorContext c, OnnxValue value, Tensor x, bool wantIndices)
+    {
+        var (tape, node) = (c.Tape, c.Node);
+        var axes = PoolAxes(node, x);
         bool columnMajor = node.Int("storage_order", 0) != 0;
         var stages = new List<(Pool2dGeometry Geometry, Tensor Argmax)>();
+        Pool2dGeometry last = default;
         var y = PoolSeparably(tape, x, axes, node.Int("ceil_mode", 0) != 0, (input, g) =>
         {
             var pooled = tape.MaxPool2d(input, g, keepIndices: wantIndices);
             if (wantIndices) stages.Add((g, ((MaxPool2dNode)tape.Nodes[tape.Count - 1]).Argmax!));
+            last = g;
             return pooled;
         });
+        // A 2-D pool is one sweep straight from x to y: the next pass with these shapes runs it alone.
+        if (!wantIndices && x.Shape.Rank == 4) c.Remember(new Sweep(last));
         OnnxValue? indices = null;
         if (wantIndices)
             indices = stages.Count == 1 ? OnnxOperatorContext.Result(PlaneIndices(tape, stages[0].Geometry, stages[0].Argmax, y.Shape, columnMajor), OnnxDataType.Int64)
                 : c.ShapeOnly ? OnnxOperatorContext.Result(tape.Kernels.Allocate(y.Shape), OnnxDataType.Int64)
                 : OnnxValue.FromIntegers(Indices(stages.Select(s => (s.Geometry, s.Argmax.ToArray())).ToList(), axes, y.Shape.ToArray(), columnMajor), y.Shape.ToArray());
-        return [OnnxOperatorContext.Result(y, value.ElementType), indices];
+        return c.Pair(OnnxOperatorContext.Result(y, value.ElementType), indices);
     }
+
+    /// <summary>The one 2-D sweep of a pool over [N, C, H, W].</summary>
+    private sealed record Sweep(Pool2dGeometry Geometry);
 
     /// <summary>
     /// ONNX Indices of a one-sweep (1-D or 2-D) max pool, with tape ops: the flat offset of each maximum in the whole
@@ -175,8 +190,22 @@ internal static class Pooling
     {
         var (tape, node, x) = (c.Tape, c.Node, c.Float(0));
         bool countIncludePad = node.Int("count_include_pad", 0) != 0;
+        if (c.TryRecall(out Sweep sweep)) return OnnxValue.FromTensor(tape.AvgPool2d(x, sweep.Geometry, countIncludePad));
+        return AveragePoolSeparably(c, x, countIncludePad);
+    }
+
+    // A method of its own: its lambda's closure would otherwise be allocated on every call of AveragePool.
+    private static OnnxValue AveragePoolSeparably(OnnxOperatorContext c, Tensor x, bool countIncludePad)
+    {
+        var (tape, node) = (c.Tape, c.Node);
+        Pool2dGeometry last = default;
         var y = PoolSeparably(tape, x, PoolAxes(node, x), node.Int("ceil_mode", 0) != 0,
-            (input, g) => tape.AvgPool2d(input, g, countIncludePad));
+            (input, g) =>
+            {
+                last = g;
+                return tape.AvgPool2d(input, g, countIncludePad);
+            });
+        if (x.Shape.Rank == 4) c.Remember(new Sweep(last));
         return OnnxValue.FromTensor(y);
     }
 

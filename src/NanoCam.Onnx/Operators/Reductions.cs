@@ -35,23 +35,33 @@ internal static class Reductions
     {
         var x = c.Float(0);
         var type = c.Input(0).ElementType;
-        int rank = x.Shape.Rank;
-        var listed = c.Opset < axesInputSince ? c.Node.Ints("axes") : c.OptionalKnownIntegers(1);
-        bool noop = c.Node.Int("noop_with_empty_axes", 0) != 0;
-        bool keepDims = c.Node.Int("keepdims", 1) != 0;
-        int[]? axes = listed is null or [] ? (noop ? null : Enumerable.Range(0, rank).ToArray()) : Normalize(c, listed, rank);
+        var plan = c.TryRecall(out Plan recalled) ? recalled : c.Remember(PlanFor(c, axesInputSince, x.Shape));
+        var axes = plan.Axes;
 
         var y = reduce(c.Tape, x, axes);
         // Σ, max, min and Π of integers are integers; a mean, root or logarithm is cut toward zero (NumPy's astype).
         if (type != OnnxDataType.Bool && !type.IsFloatingPoint()) y = c.Tape.Unary(y, new Truncate());
-        if (!keepDims && axes is not null)
-            y = c.Tape.Reshape(y, Enumerable.Range(0, rank).Where(a => !axes.Contains(a)).Select(a => x.Shape[a]).ToArray());
+        if (plan.Kept is { } kept) y = c.Tape.Reshape(y, kept);
         // The output is a tensor of its own, so it can be published under the node's output name.
         if (ReferenceEquals(y, x)) y = c.Tape.Reshape(x, x.Shape.Dims);
         return OnnxOperatorContext.Result(y, type);
     }
 
     /// <summary>Axes in [−rank, rank) made non-negative; a repeated axis is an error in the model.</summary>
+    /// <summary>The axes reduced (null: none, the identity) and, without keepdims, the output's dimensions.</summary>
+    private sealed record Plan(int[]? Axes, int[]? Kept);
+
+    // A method of its own: its lambdas' closure would otherwise be allocated on every call of Run.
+    private static Plan PlanFor(OnnxOperatorContext c, int axesInputSince, Shape shape)
+    {
+        int rank = shape.Rank;
+        var listed = c.Opset < axesInputSince ? c.Node.Ints("axes") : c.OptionalKnownIntegers(1);
+        bool noop = c.Node.Int("noop_with_empty_axes", 0) != 0;
+        bool keep = c.Node.Int("keepdims", 1) != 0;
+        int[]? reduced = listed is null or [] ? (noop ? null : Enumerable.Range(0, rank).ToArray()) : Normalize(c, listed, rank);
+        return new Plan(reduced, keep || reduced is null ? null : Enumerable.Range(0, rank).Where(a => !reduced.Contains(a)).Select(a => shape[a]).ToArray());
+    }
+
     private static int[] Normalize(OnnxOperatorContext c, long[] listed, int rank)
     {
         var axes = new int[listed.Length];

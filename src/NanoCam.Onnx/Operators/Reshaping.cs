@@ -6,10 +6,21 @@ namespace NanoCam.Onnx.Operators;
 /// <summary>The operators that only change a tensor's shape: Reshape, Flatten, Squeeze, Unsqueeze (views: no copy).</summary>
 internal static class Reshaping
 {
-    public static readonly OnnxOperator Reshape = OnnxOperator.Single("Reshape", RunReshape);
-    public static readonly OnnxOperator Flatten = OnnxOperator.Single("Flatten", RunFlatten);
-    public static readonly OnnxOperator Squeeze = OnnxOperator.Single("Squeeze", RunSqueeze);
-    public static readonly OnnxOperator Unsqueeze = OnnxOperator.Single("Unsqueeze", RunUnsqueeze);
+    public static readonly OnnxOperator Reshape = OnnxOperator.Single("Reshape", c => Recalled(c) ?? Remembered(c, RunReshape(c)));
+    public static readonly OnnxOperator Flatten = OnnxOperator.Single("Flatten", c => Recalled(c) ?? Remembered(c, RunFlatten(c)));
+    public static readonly OnnxOperator Squeeze = OnnxOperator.Single("Squeeze", c => Recalled(c) ?? Remembered(c, RunSqueeze(c)));
+    public static readonly OnnxOperator Unsqueeze = OnnxOperator.Single("Unsqueeze", c => Recalled(c) ?? Remembered(c, RunUnsqueeze(c)));
+
+    /// <summary>A tensor reshaped to the dimensions worked out for these input shapes on an earlier pass; null when there are none.</summary>
+    private static OnnxValue? Recalled(OnnxOperatorContext c) =>
+        c.Input(0) is { Tensor: { } t } x && c.TryRecall(out int[] dims) ? OnnxValue.FromTensor(c.Tape.Reshape(t, dims), x.ElementType) : null;
+
+    /// <summary>Keeps the dimensions of a tensor result for the next pass (see <see cref="Recalled"/>).</summary>
+    private static OnnxValue Remembered(OnnxOperatorContext c, OnnxValue y)
+    {
+        if (c.Input(0).Tensor is not null && y.Tensor is not null) c.Remember(y.Dims);
+        return y;
+    }
 
     /// <summary>The same elements with new dimensions: a view on the tape, or relabelled host values.</summary>
     public static OnnxValue Reshaped(Tape tape, OnnxValue x, int[] dims) =>

@@ -24,6 +24,8 @@ internal static class Resize
 
     private static OnnxValue RunResize(OnnxOperatorContext c)
     {
+        // A warm pass (the same input shape and known inputs) runs the plan it made before: no attribute is parsed again.
+        if (c.TryRecall(out ResizePlan recalled)) return Apply(c, recalled);
         var x = c.Input(0);
         var settings = c.Opset < 11 ? OldSettings(c) : Settings(c);
         float[]? scales, roi = null;
@@ -43,6 +45,7 @@ internal static class Resize
 
     private static OnnxValue RunUpsample(OnnxOperatorContext c)
     {
+        if (c.TryRecall(out ResizePlan recalled)) return Apply(c, recalled);
         var scales = c.Opset < 9 ? c.Node.Floats("scales") ?? throw c.Invalid("scales is required") : c.KnownFloats(1);
         return Run(c, OldSettings(c), scales, null, null, null, "stretch");
     }
@@ -101,27 +104,20 @@ internal static class Resize
         var x = c.Input(0);
         if (settings.Mode != ResizeMode.Nearest && !x.ElementType.IsFloatingPoint())
             throw c.Unsupported($"{settings.Mode.ToString().ToLowerInvariant()} resize of {x.ElementType.Spelling()} data (integer outputs would need rounding rules ONNX leaves open)");
-        var dims = x.Dims;
-        if (c.Node.Plan is not ResizePlan plan || !plan.Matches(dims, scales, sizes, roi))
-            c.Node.Plan = plan = ResizePlan.Build(c, settings, dims, scales, sizes, roi, axes, policy);
+        return Apply(c, c.Remember(ResizePlan.Build(c, settings, x.Dims, scales, sizes, roi, axes, policy)));
+    }
+
+    private static OnnxValue Apply(OnnxOperatorContext c, ResizePlan plan)
+    {
         var y = c.Float(0);
         foreach (var step in plan.Steps) y = step.Apply(c.Tape, y);
-        return OnnxOperatorContext.Result(y, x.ElementType);
+        return OnnxOperatorContext.Result(y, c.Input(0).ElementType);
     }
 
     /// <summary>The per-axis steps of one Resize node for one input shape and one set of scales, sizes and roi.</summary>
     private sealed class ResizePlan
     {
-        private int[] _inputDims = [];
-        private float[]? _scales, _roi;
-        private long[]? _sizes;
-
         public AxisStep[] Steps { get; private init; } = [];
-
-        public bool Matches(int[] dims, float[]? scales, long[]? sizes, float[]? roi) =>
-            dims.AsSpan().SequenceEqual(_inputDims) && Same(scales, _scales) && Same(sizes, _sizes) && Same(roi, _roi);
-
-        private static bool Same<T>(T[]? a, T[]? b) where T : IEquatable<T> => a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
 
         public static ResizePlan Build(OnnxOperatorContext c, ResizeSettings settings, int[] dims, float[]? scales, long[]? sizes, float[]? roi, long[]? axes, string policy)
         {
@@ -136,7 +132,7 @@ internal static class Resize
                 if (AxisStep.For(axis, current, spec, settings) is { } step) steps.Add(step);
                 current[axis] = spec.OutputLength;
             }
-            return new ResizePlan { _inputDims = dims, _scales = scales, _sizes = sizes, _roi = roi, Steps = [.. steps] };
+            return new ResizePlan { Steps = [.. steps] };
         }
 
         /// <summary>The axes that scales, sizes and roi list (the axes attribute, negative ones counted from the end; else every axis).</summary>
@@ -240,11 +236,16 @@ internal static class Resize
             return picked;
         }
 
-        /// <summary>Dimensions with axis <paramref name="axis"/> set to <paramref name="length"/>.</summary>
-        protected static int[] With(Shape shape, int axis, int length)
+        // The last output dimensions worked out, with the input shape they were for (one object: replaced whole).
+        private (Shape Input, int[] Dims)? _with;
+
+        /// <summary><paramref name="shape"/> with axis <see cref="Axis"/> of <paramref name="length"/>, kept for the next pass with that shape.</summary>
+        protected int[] With(Shape shape, int length)
         {
+            if (_with is { } last && last.Input == shape && last.Dims[Axis] == length) return last.Dims;
             var dims = shape.ToArray();
-            dims[axis] = length;
+            dims[Axis] = length;
+            _with = (shape, dims);
             return dims;
         }
     }
@@ -273,14 +274,15 @@ internal static class Resize
         {
             var s = x.Shape;
             int outer = s.Product(0, Axis), n = s[Axis], inner = s.Product(Axis + 1, s.Rank);
-            var w = _stagedWeights.GetValue(tape.Kernels, k => k.Stage(_weights));
+            if (!_stagedWeights.TryGetValue(tape.Kernels, out var w)) w = _stagedWeights.GetValue(tape.Kernels, k => k.Stage(_weights));
             Tensor y = _last
                 ? tape.MatMul(tape.Reshape(x, [outer, n]), w, transposeB: true)              // [outer, in]·Wᵀ = [outer, out]
                 : outer == 1
                     ? tape.MatMul(w, tape.Reshape(x, [n, inner]))                            // W·[in, inner] = [out, inner]
                     : tape.BatchedMatMul(w, tape.Reshape(x, [outer, n, inner]));             // W·x_o for each o: [outer, out, inner]
-            if (_extrapolation is not null) y = tape.Add(y, _stagedExtrapolation.GetValue(tape.Kernels, k => k.Stage(_extrapolation)));
-            return tape.Reshape(y, With(s, Axis, _outputLength));
+            if (_extrapolation is not null)
+                y = tape.Add(y, _stagedExtrapolation.TryGetValue(tape.Kernels, out var e) ? e : _stagedExtrapolation.GetValue(tape.Kernels, k => k.Stage(_extrapolation)));
+            return tape.Reshape(y, With(s, _outputLength));
         }
     }
 
@@ -292,7 +294,7 @@ internal static class Resize
             var s = x.Shape;
             int outer = s.Product(0, Axis), n = s[Axis], inner = s.Product(Axis + 1, s.Rank);
             var repeated = tape.Expand(tape.Reshape(x, [outer, n, 1, inner]), [outer, n, factor, inner]);
-            return tape.Reshape(repeated, With(s, Axis, n * factor));
+            return tape.Reshape(repeated, With(s, n * factor));
         }
     }
 
@@ -301,7 +303,10 @@ internal static class Resize
     {
         public override Tensor Apply(Tape tape, Tensor x)
         {
-            var (starts, steps, counts) = Slice.Whole(x.Shape.ToArray());
+            int rank = x.Shape.Rank;
+            Span<int> starts = stackalloc int[rank], steps = stackalloc int[rank], counts = stackalloc int[rank];
+            steps.Fill(1);
+            x.Shape.Dims.CopyTo(counts);
             (starts[Axis], steps[Axis], counts[Axis]) = (start, step, count);
             return tape.Slice(x, starts, steps, counts);
         }

@@ -14,6 +14,7 @@ internal static class Slice
     private static OnnxValue Run(OnnxOperatorContext c)
     {
         var x = c.Input(0);
+        if (c.TryRecall(out SliceBox box)) return OnnxOperatorContext.Result(c.Tape.Slice(c.Float(0), box.First, box.Step, box.Count), x.ElementType);
         int rank = x.Dims.Length;
         long[] starts, ends;
         long[]? axes, steps;
@@ -44,8 +45,11 @@ internal static class Slice
             var (start, n) = Resolve(starts[i], ends[i], s, x.Dims[a]);
             (first[a], step[a], count[a]) = ((int)start, (int)s, n);
         }
+        c.Remember(new SliceBox(first, step, count));
         return OnnxOperatorContext.Result(c.Tape.Slice(c.Float(0), first, step, count), x.ElementType);
     }
+
+    private sealed record SliceBox(int[] First, int[] Step, int[] Count);
 
     /// <summary>Every axis whole: first 0, step 1, count dim.</summary>
     public static (int[] First, int[] Step, int[] Count) Whole(int[] dims) =>

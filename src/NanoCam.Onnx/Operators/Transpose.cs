@@ -10,10 +10,17 @@ internal static class Transpose
     private static OnnxValue Run(OnnxOperatorContext c)
     {
         var x = c.Input(0);
+        // The work-out in a method of its own: its lambda's closure would otherwise be allocated on every call.
+        var perm = c.TryRecall(out int[] recalled) ? recalled : c.Remember(Permutation(c, x));
+        return OnnxOperatorContext.Result(c.Tape.Transpose(c.Float(0), perm), x.ElementType);
+    }
+
+    private static int[] Permutation(OnnxOperatorContext c, OnnxValue x)
+    {
         int rank = x.Dims.Length;
         var perm = c.Node.Ints("perm")?.Select(p => (int)(p < 0 ? p + rank : p)).ToArray() ?? Enumerable.Range(0, rank).Reverse().ToArray();
         if (perm.Length != rank || perm.Order().Where((p, i) => p != i).Any())
             throw c.Invalid($"perm [{string.Join(", ", perm)}] is not a permutation of the {rank} axes of {x}");
-        return OnnxOperatorContext.Result(c.Tape.Transpose(c.Float(0), perm), x.ElementType);
+        return perm;
     }
 }

@@ -103,7 +103,7 @@ internal static class GraphFolder
             }
             foldable |= op.ReadsShapesOnly;
             hostTape.Reset();
-            var context = new OnnxOperatorContext(foldable ? hostTape : shapeTape, node, args, i => hostValues[i]);
+            var context = new OnnxOperatorContext(foldable ? hostTape : shapeTape, node, args, hostValues);
             var results = OnnxModel.RunOperator(op, context);
             for (int i = 0; i < node.Outputs.Count && i < results.Length; i++)
             {
@@ -120,7 +120,9 @@ internal static class GraphFolder
                 if (node.Inputs.Any(fromInputs.Contains)) fromInputs.UnionWith(node.Outputs.Where(o => o.Length > 0));
             }
         }
-        return new GraphPlan(KeyOf(model.Inputs, inputs, keyed), live, known, dims, types, keyed, fromInputs);
+        var plan = new GraphPlan(KeyOf(model.Inputs, inputs, keyed), live, known, dims, types, keyed, fromInputs);
+        plan.SetTensorSignature(model.Inputs, inputs);
+        return plan;
     }
 
     /// <summary>

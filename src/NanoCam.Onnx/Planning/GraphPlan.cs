@@ -21,6 +21,39 @@ internal sealed class GraphPlan
         KeyedInputs = keyedInputs;
     }
 
+    // The float inputs' element types and dimensions, when every input is a float tensor whose values the plan does
+    // not read: then they are the whole signature, compared without building the key.
+    private (OnnxDataType Type, int[] Dims)[]? _tensorSignature;
+
+    /// <summary>Records the signature of plain float-tensor inputs (see <see cref="Matches"/>).</summary>
+    public void SetTensorSignature(IReadOnlyList<OnnxGraphInput> declared, IReadOnlyDictionary<string, OnnxValue> inputs)
+    {
+        var signature = new (OnnxDataType, int[])[declared.Count];
+        for (int i = 0; i < declared.Count; i++)
+        {
+            var value = inputs[declared[i].Name];
+            if (value.Tensor is not { } tensor || value.Kind != OnnxValueKind.Tensor || KeyedInputs.Contains(declared[i].Name)) return;
+            signature[i] = (value.ElementType, tensor.Shape.ToArray());
+        }
+        _tensorSignature = signature;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="inputs"/> have this plan's signature, decided without allocating when every input is a
+    /// plain float tensor (as the plan's were); null when the full key must decide (<see cref="GraphFolder.KeyOf"/>).
+    /// </summary>
+    public bool? Matches(IReadOnlyList<OnnxGraphInput> declared, IReadOnlyDictionary<string, OnnxValue> inputs)
+    {
+        if (_tensorSignature is not { } signature) return null;
+        for (int i = 0; i < declared.Count; i++)
+        {
+            var value = inputs[declared[i].Name];
+            if (value.Tensor is not { } tensor || value.Kind != OnnxValueKind.Tensor) return null;
+            if (value.ElementType != signature[i].Type || !tensor.Shape.Dims.SequenceEqual(signature[i].Dims)) return false;
+        }
+        return true;
+    }
+
     /// <summary>The signature this plan was folded for (see <see cref="GraphFolder.KeyOf"/>).</summary>
     public string Key { get; }
 

@@ -64,6 +64,78 @@ public sealed unsafe class DepthwiseConv : IParallelBody
         fixed (float* flipped = _flipped) Run(turned, dx, dy, flipped, null, accumulate, pool);
     }
 
+    private readonly WeightGradientJob _weightGradient = new();
+
+    /// <summary>
+    /// dW += the weight gradient of a depthwise convolution (any multiplier, kernel, stride, padding and dilation):
+    /// dW[k, r, s] = Σ_n Σ_oy Σ_ox dY[n, k, oy, ox] · x[n, k / m, sh·oy − pt + dh·r, sw·ox − pl + dw·s]. Each input plane
+    /// is split into its polyphase planes as in the forward pass, and dY copied into rows of Wq floats with zeros past
+    /// OW: every tap is then one dot product of OH·Wq floats, dYq · P_ab[tap offset …], the zero columns dropping the
+    /// products past the row. Channels are split across the pool; each sums its images in order (deterministic).
+    /// </summary>
+    public void BackwardWeight(in Conv2dGeometry g, float* dw, float* dy, float* x, CpuThreadPool? pool)
+    {
+        if (!Applies(g)) throw new ArgumentException($"depthwise backward weight: {g} is not a depthwise convolution");
+        var job = _weightGradient;
+        job.G = g;
+        job.DW = dw;
+        job.DY = dy;
+        job.X = x;
+        if (pool is null || pool.Threads == 1) for (int k = 0; k < g.OutputChannels; k++) job.Execute(k);
+        else pool.For(g.OutputChannels, job);
+    }
+
+    private sealed class WeightGradientJob : IParallelBody
+    {
+        public Conv2dGeometry G;
+        public float* DW, DY, X;
+
+        /// <summary>Output channel <paramref name="k"/>: its taps' gradients over every image.</summary>
+        public void Execute(int k)
+        {
+            ref readonly var g = ref G;
+            int h = g.InputHeight, width = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth, kh = g.KernelHeight, kw = g.KernelWidth;
+            int sh = g.StrideHeight, sw = g.StrideWidth;
+            int rowReach = g.DilationHeight * (kh - 1) / sh, columnReach = g.DilationWidth * (kw - 1) / sw;
+            int wq = ow + columnReach, hq = oh + rowReach;
+            long planeFloats = (long)hq * wq + columnReach, outputs = (long)oh * wq;
+            int paddedRow = 32 * ((wq + 15) / 16);
+            float* phases = Scratch(sh * sw * planeFloats + outputs + paddedRow);
+            float* dyq = phases + sh * sw * planeFloats, padded = dyq + outputs;
+            int taps = kh * kw;
+            float* dw = DW + (long)k * taps;
+            for (int n = 0; n < g.Batch; n++)
+            {
+                float* x = X + ((long)n * g.InputChannels + k / g.OutputChannelsPerGroup) * h * width;
+                float* dy = DY + ((long)n * g.OutputChannels + k) * oh * ow;
+                for (int a = 0; a < sh; a++)
+                {
+                    for (int i = 0; i < hq; i++)
+                    {
+                        int iy = sh * i + a - g.PadTop;
+                        float* first = phases + a * sw * planeFloats + (long)i * wq;
+                        if ((uint)iy < (uint)h) PhaseRow(first, planeFloats, x + (long)iy * width, width, sw, g.PadLeft, wq, padded);
+                        else for (int b = 0; b < sw; b++) new Span<float>(first + b * planeFloats, wq).Clear();
+                    }
+                    for (int b = 0; b < sw; b++) new Span<float>(phases + (a * sw + b) * planeFloats + (long)hq * wq, columnReach).Clear();
+                }
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    new ReadOnlySpan<float>(dy + (long)oy * ow, ow).CopyTo(new Span<float>(dyq + (long)oy * wq, ow));
+                    new Span<float>(dyq + (long)oy * wq + ow, wq - ow).Clear();
+                }
+                var rows = new ReadOnlySpan<float>(dyq, checked((int)outputs));
+                for (int r = 0; r < kh; r++)
+                    for (int s = 0; s < kw; s++)
+                    {
+                        int dr = g.DilationHeight * r, ds = g.DilationWidth * s;
+                        long tap = (dr % sh * sw + ds % sw) * planeFloats + (long)(dr / sh) * wq + ds / sw;
+                        dw[r * kw + s] += System.Numerics.Tensors.TensorPrimitives.Dot(rows, new ReadOnlySpan<float>(phases + tap, rows.Length));
+                    }
+            }
+        }
+    }
+
     private void Run(in Conv2dGeometry g, float* y, float* x, float* w, float* bias, bool accumulate, CpuThreadPool? pool)
     {
         _g = g;
