@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Grad-CAM latency, NanoCam against PyTorch with hooks: GradCamLatencyBenchmarks (BenchmarkDotNet, in process, about
-# 5 minutes for every model), then benchmarks/pytorch/gradcam_latency.py on the same models, batches and thread
-# counts (about 3 minutes), then one table: model × batch × threads, NanoCam's median ms, PyTorch's median ms and
+# 2–3 minutes for every model), then benchmarks/pytorch/gradcam_latency.py on the same models, batches and thread
+# counts (about 2–4 minutes, at most 10 s a case), then one table: model × batch × threads, NanoCam's median ms, PyTorch's median ms and
 # the speed-up PyTorch / NanoCam. Run it on a quiet machine. NANOCAM_ZOO_MODELS=a,b keeps the named models in both.
 #
 #   benchmarks/gradcam-latency.sh                # everything; results in benchmarks/BenchmarkDotNet.Artifacts/results

@@ -114,7 +114,8 @@ public class GradCamLatencyBenchmarks
 
     /// <summary>
     /// In process (the out-of-process build times out on a loaded machine), 2 warm-up and 5 measured iterations of about
-    /// 250 ms: the whole class, 9 models × 4 cases, in about 5 minutes on the 2-core machine.
+    /// 250 ms and a median column: the whole class, 9 models × 4 cases, in about 2–3 minutes on the 2-core machine
+    /// (130 s measured under load 15–18).
     /// </summary>
     private sealed class ShortRun : ManualConfig
     {
