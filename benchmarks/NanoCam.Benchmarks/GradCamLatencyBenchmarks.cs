@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Perfolizer.Horology;
 using NanoCam.Benchmarks.Infrastructure;
@@ -114,14 +115,15 @@ public class GradCamLatencyBenchmarks
 
     /// <summary>
     /// In process (the out-of-process build times out on a loaded machine), 2 warm-up and 5 measured iterations of about
-    /// 250 ms and a median column: the whole class, 9 models × 4 cases, in about 2–3 minutes on the 2-core machine
-    /// (130 s measured under load 15–18).
+    /// 250 ms, a Median column and whole model names (the CSV benchmarks/gradcam-latency.sh joins on): the whole class,
+    /// 9 models × 4 cases, in about 2–3 minutes on the 2-core machine (130 s measured under load 15–18).
     /// </summary>
     private sealed class ShortRun : ManualConfig
     {
         public ShortRun() =>
             AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(5)
                 .WithIterationTime(TimeInterval.FromMilliseconds(250)).WithId("GradCamShort"))
-            .AddColumn(StatisticColumn.Median);
+            .AddColumn(StatisticColumn.Median)
+            .WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(64));
     }
 }

@@ -131,15 +131,19 @@ class GradCam:
         model.get_submodule(layer).register_forward_hook(self._forward_hook)
 
     def _forward_hook(self, module, inputs, output):
-        if self.frozen:
-            output = output.detach().requires_grad_(True)
-        self.activations = output
-
         def keep(grad):
             self.gradients = grad
 
-        output.register_hook(keep)
-        return output if self.frozen else None
+        if not self.frozen:
+            self.activations = output
+            output.register_hook(keep)
+            return None
+        # A leaf ends the backward pass here; the module's output is a copy of it, so that an in-place operation after
+        # the module (DenseNet's ReLU after norm5) changes the copy, as it changes the hooked output above.
+        leaf = output.detach().requires_grad_(True)
+        leaf.register_hook(keep)
+        self.activations = leaf.clone()
+        return self.activations
 
     def __call__(self, x: torch.Tensor, target_class: int) -> torch.Tensor:
         logits = self.model(x)
