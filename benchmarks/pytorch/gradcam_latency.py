@@ -85,13 +85,21 @@ def shared_data() -> Path:
     return Path("/work/shared/data")
 
 
+def models_in(folder: Path, what: str):
+    """The .onnx files of folder, sorted; none, with a line saying so, when it is absent."""
+    if not folder.is_dir():
+        print(f"gradcam_latency: {folder} is absent: {what} skipped", file=sys.stderr)
+        return []
+    return sorted(folder.glob("*.onnx"))
+
+
 def discover(wanted):
     """(name, build, layer, class, input [1, C, H, W], stored logits or None, pytorch-grad-cam map or None) per model, as ZooModels."""
     cases, data = [], shared_data()
     cases.append(("squeezenet1.1", tvm.squeezenet1_1, "features.12", 0,
                   np.random.default_rng(1).uniform(-1, 1, (1, 3, 224, 224)).astype(np.float32), None, None))
     zoo = data / "models" / "zoo"
-    for onnx in sorted(zoo.glob("*.onnx")) if zoo.is_dir() else print(f"gradcam_latency: {zoo} is absent: the zoo models skipped", file=sys.stderr) or []:
+    for onnx in models_in(zoo, "the zoo models"):
         name, meta = onnx.stem, json.loads(onnx.with_suffix(".json").read_text())
         if "target_module" not in meta:
             print(f"gradcam_latency: zoo/{name} skipped: its .json names no target_module (a model without a spatial layer)", file=sys.stderr)
@@ -103,7 +111,7 @@ def discover(wanted):
         cases.append((f"zoo/{name}", ZOO_BUILDERS[name], meta["target_module"], meta["target_class"], np.load(zoo / f"{name}.input.npy"),
                       np.load(zoo / f"{name}.logits.npy"), np.load(maps) if maps.exists() else None))
     full = Path(os.environ.get("NANOCAM_FULLSIZE") or "/work/fullsize")
-    for onnx in sorted(full.glob("*.onnx")) if full.is_dir() else print(f"gradcam_latency: {full} is absent: the full-size models skipped", file=sys.stderr) or []:
+    for onnx in models_in(full, "the full-size models"):
         name, meta = onnx.stem, json.loads(onnx.with_suffix(".json").read_text())
         constructor = getattr(tvm, name.split("_op")[0], None)
         if constructor is None or "target_module" not in meta:
