@@ -33,52 +33,12 @@ public class ModelZooBenchmarks : IFlopCounted
     private Tape _tape = null!, _tapeGemm = null!, _tapePlain = null!;
     private OrtSingleNode? _onnxRuntime;
 
-    private const string Zoo = "zoo/", Full = "full/", SqueezeNet = "squeezenet1.1";
+    /// <summary>squeezenet1.1, zoo/NAME for each zoo model, full/NAME for each full-size one (<see cref="ZooModels.Discover"/>).</summary>
+    public static IEnumerable<string> Models() => ZooModels.Discover(nameof(ModelZooBenchmarks));
 
-    private static string FullSizeDirectory => Environment.GetEnvironmentVariable("NANOCAM_FULLSIZE") is { Length: > 0 } dir ? dir : "/work/fullsize";
+    private static string ModelPath(string model) => ZooModels.PathOf(model);
 
-    /// <summary>squeezenet1.1, zoo/NAME for each zoo model, full/NAME for each full-size one; NANOCAM_ZOO_MODELS filters by name.</summary>
-    public static IEnumerable<string> Models()
-    {
-        var models = new List<string>();
-        string squeezeNet = SharedData.Path("models", "SqueezeNet_fp32_from_fp16.onnx");
-        if (File.Exists(squeezeNet)) models.Add(SqueezeNet);
-        else Console.WriteLine($"ModelZooBenchmarks: {squeezeNet} is absent: SqueezeNet skipped");
-        string zoo = SharedData.Path("models", "zoo");
-        if (Directory.Exists(zoo)) models.AddRange(Directory.GetFiles(zoo, "*.onnx").Select(f => Zoo + Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal));
-        else Console.WriteLine($"ModelZooBenchmarks: {zoo} is absent: the zoo models skipped");
-        if (Directory.Exists(FullSizeDirectory))
-            models.AddRange(Directory.GetFiles(FullSizeDirectory, "*.onnx").Select(f => Full + Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal));
-        else Console.WriteLine($"ModelZooBenchmarks: {FullSizeDirectory} is absent: the full-size models skipped");
-        if (Environment.GetEnvironmentVariable("NANOCAM_ZOO_MODELS") is not { Length: > 0 } filter) return models;
-        var wanted = filter.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        foreach (var name in wanted.Where(w => !models.Any(m => Matches(m, w))))
-            Console.WriteLine($"ModelZooBenchmarks: {name} is absent: skipped");
-        return models.Where(m => wanted.Any(w => Matches(m, w))).ToList();
-    }
-
-    private static bool Matches(string model, string wanted) => model == wanted || model.EndsWith("/" + wanted, StringComparison.Ordinal);
-
-    private static string ModelPath(string model) =>
-        model == SqueezeNet ? SharedData.Path("models", "SqueezeNet_fp32_from_fp16.onnx")
-        : model.StartsWith(Zoo, StringComparison.Ordinal) ? SharedData.Path("models", "zoo", model[Zoo.Length..] + ".onnx")
-        : Path.Combine(FullSizeDirectory, model[Full.Length..] + ".onnx");
-
-    /// <summary>The model's stored input (NAME.input.npy beside it), else uniform values in [−1, 1] of its declared shape.</summary>
-    private static Tensor InputFor(string path, OnnxModel model)
-    {
-        string stored = Path.ChangeExtension(path, ".input.npy");
-        if (File.Exists(stored))
-        {
-            var (data, shape) = Npy.Read(stored);
-            return Tensor.FromArray(data, shape);
-        }
-        var dims = model.DeclaredInputDims();
-        var rng = new Random(1);
-        var values = new float[dims.Aggregate(1, (p, d) => p * d)];
-        for (int i = 0; i < values.Length; i++) values[i] = (float)(rng.NextDouble() * 2 - 1);
-        return Tensor.FromArray(values, dims);
-    }
+    private static Tensor InputFor(string path, OnnxModel model) => ZooModels.InputFor(path, model);
 
     [GlobalSetup(Targets = [nameof(NanoCamForward), nameof(NanoCamForwardDepthwiseGemm), nameof(NanoCamForwardUnfused)])]
     public void SetupNanoCam()
