@@ -1,7 +1,10 @@
 """Bases for `nanocam gap-surgery`: torchvision vgg11 and resnet18 with RANDOM weights (Debian's torchvision ships none),
 exported to ONNX at input 3x64x64 with a dynamic batch axis.
 
-Usage: /usr/bin/python3 benchmarks/pytorch/export_surgery_bases.py [OUT_DIR]   (default /work/fullsize/surgery; keep it out of the repo)
+Usage: /usr/bin/python3 benchmarks/pytorch/export_surgery_bases.py [OUT_DIR [SIZE]]   (default /work/fullsize/surgery, 64;
+keep it out of the repo). SIZE other than 64 (a multiple of 32, e.g. 32 for MNIST resized with `idx:DIR@32`) exports the
+torchvision networks only, at 3xSIZExSIZE. Cuts at 32x32: vgg11_bn features.13 [N, 256, 8, 8], features.20 [N, 512, 4, 4];
+resnet18 layer2 [N, 128, 4, 4].
 
 Writes OUT_DIR/vgg11.onnx and OUT_DIR/resnet18.onnx (input `input` [N, 3, 64, 64], output `logits` [N, 1000], opset 13,
 `torch.manual_seed(4321)` before each constructor), and OUT_DIR/shapes_vgg.onnx: the shipped shapes network
@@ -38,12 +41,14 @@ class AdaptiveAvgPoolAsMatMul(torch.nn.Module):
         return torch.matmul(torch.matmul(self.p, x), self.p.t())
 
 
-def export(model, path, keep_batch_norm=False):
+def export(model, path, keep_batch_norm=False, size=64):
     """keep_batch_norm: export BatchNormalization as nodes of its own (inference form, running statistics as
     initializers) instead of folded into the convolutions, so that `train --init` can train it with batch statistics.
     torch.onnx folds BN in eval mode; exported in training mode it keeps BN with training_mode=1 and two extra outputs,
     which are rewritten here to the inference form."""
-    x = torch.randn(1, 3, 64, 64)
+    # Batch norm in training mode needs more than one value per channel: at 32x32 ResNet's layer4 is 1x1, so trace two
+    # images there (at 64 one, as the files exported before SIZE existed; the traced batch moves the running statistics).
+    x = torch.randn(1 if size > 32 else 2, 3, size, size)
     if not keep_batch_norm:
         model.eval()
         torch.onnx.export(model, x, path, opset_version=13, input_names=["input"], output_names=["logits"],
@@ -126,20 +131,23 @@ def export_shapes_vgg(out):
 
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "/work/fullsize/surgery"
+    size = int(sys.argv[2]) if len(sys.argv) > 2 else 64
+    assert size % 32 == 0, "SIZE must be a multiple of 32 (VGG's five poolings)"
     os.makedirs(out, exist_ok=True)
     for name in ["vgg11", "resnet18", "vgg11_bn"]:
         torch.manual_seed(4321)
         model = getattr(torchvision.models, name)(weights=None)
         if name.startswith("vgg11"):
-            # At 64x64 the features end 2x2; check the replacement against the module it replaces.
-            reference, model.avgpool = model.avgpool, AdaptiveAvgPoolAsMatMul(2)
-            probe = torch.randn(2, 512, 2, 2)
+            # At 64x64 the features end 2x2 (SIZE/32 in general); check the replacement against the module it replaces.
+            reference, model.avgpool = model.avgpool, AdaptiveAvgPoolAsMatMul(size // 32)
+            probe = torch.randn(2, 512, size // 32, size // 32)
             assert torch.allclose(reference(probe), model.avgpool(probe), atol=1e-6)
-        export(model, os.path.join(out, f"{name}.onnx"))
+        export(model, os.path.join(out, f"{name}.onnx"), size=size)
         if name in ("resnet18", "vgg11_bn"):
             # For fine-tuning from random weights: batch norm kept as its own nodes.
-            export(model, os.path.join(out, f"{name}.bn.onnx"), keep_batch_norm=True)
-    export_shapes_vgg(out)
+            export(model, os.path.join(out, f"{name}.bn.onnx"), keep_batch_norm=True, size=size)
+    if size == 64:
+        export_shapes_vgg(out)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ namespace NanoCam.Data;
 
 /// <summary>
 /// Parses dataset specifications: "shapes[:COUNT]", "idx:DIR", "cifar10:DIR", "folder:DIR", each optionally followed by
-/// "#START-END" to take examples [START, END). shapes uses a different seed per split; idx/cifar10/folder fall back to the
+/// "#START-END" to take examples [START, END), then optionally by "@SIZE" or "@HxW" to resize every image bilinearly (boxes
+/// scaled with it). shapes uses a different seed per split; idx/cifar10/folder fall back to the
 /// split that exists when only one does; folder:DIR reads DIR/train or DIR/test when those sub-folders exist.
 /// </summary>
 public static class DataSpec
@@ -15,13 +16,21 @@ public static class DataSpec
     /// <summary>Seeds of the shapes splits: different per split so train and test never share an image.</summary>
     public const int ShapesTrainSeed = 1, ShapesTestSeed = 2;
 
-    public const string ValidForms = "shapes, shapes:COUNT, idx:DIR, cifar10:DIR, folder:DIR, each optionally followed by #START-END";
+    public const string ValidForms = "shapes, shapes:COUNT, idx:DIR, cifar10:DIR, folder:DIR, each optionally followed by #START-END and then by @SIZE or @HxW (resize)";
 
     public static Dataset Parse(string spec, string split)
     {
         if (string.IsNullOrWhiteSpace(spec)) throw new ArgumentException($"empty dataset spec; valid forms: {ValidForms}", nameof(spec));
         string normalizedSplit = SplitNames.Normalize(split);
         string body = spec.Trim();
+        (int Height, int Width)? size = null;
+        int at = body.LastIndexOf('@');
+        if (at >= 0 && at > body.LastIndexOf('/') && at > body.LastIndexOf('#'))
+        {
+            size = ParseSize(body[(at + 1)..], spec);
+            body = body[..at];
+        }
+
         (int Start, int End)? range = null;
         int hash = body.LastIndexOf('#');
         if (hash >= 0)
@@ -31,10 +40,24 @@ public static class DataSpec
         }
 
         Dataset dataset = Open(body, normalizedSplit, spec);
-        if (range is not { } r) return dataset;
-        if (r.End > dataset.Count)
-            throw new ArgumentOutOfRangeException(nameof(spec), $"dataset spec '{spec}': range #{r.Start}-{r.End} is out of bounds: the {normalizedSplit} split holds {dataset.Count} examples");
-        return new RangeDataset(dataset, r.Start, r.End);
+        if (range is { } r)
+        {
+            if (r.End > dataset.Count)
+                throw new ArgumentOutOfRangeException(nameof(spec), $"dataset spec '{spec}': range #{r.Start}-{r.End} is out of bounds: the {normalizedSplit} split holds {dataset.Count} examples");
+            dataset = new RangeDataset(dataset, r.Start, r.End);
+        }
+        return size is { } s && (s.Height != dataset.Height || s.Width != dataset.Width) ? new ResizedDataset(dataset, s.Height, s.Width) : dataset;
+    }
+
+    // "@32" (square) or "@32x48" (height × width), each side in [1, 4096].
+    private static (int, int) ParseSize(string text, string spec)
+    {
+        string[] parts = text.Split('x', 'X', '×');
+        var sides = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (parts.Length > 2 || !int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out sides[i]) || sides[i] < 1 || sides[i] > 4096)
+                throw new ArgumentException($"dataset spec '{spec}': bad size '@{text}', expected @SIZE or @HxW with sides from 1 to 4096; valid forms: {ValidForms}", nameof(spec));
+        return parts.Length == 1 ? (sides[0], sides[0]) : (sides[0], sides[1]);
     }
 
     private static Dataset Open(string body, string split, string spec)

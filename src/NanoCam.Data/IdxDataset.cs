@@ -1,6 +1,6 @@
 namespace NanoCam.Data;
 
-/// <summary>MNIST / Fashion-MNIST from IDX files (gzipped or not): 1-channel images scaled to [0, 1].</summary>
+/// <summary>MNIST / Fashion-MNIST from IDX files (gzipped or not): 1-channel images scaled to [0, 1], each boxed by its ink.</summary>
 public sealed class IdxDataset : Dataset
 {
     private static readonly string[] FashionNames =
@@ -67,6 +67,29 @@ public sealed class IdxDataset : Dataset
     {
         CheckIndex(index);
         return _labels[index];
+    }
+
+    /// <summary>
+    /// A pixel is ink when its scaled value exceeds this (byte ≥ 128 of 255): the ground-truth box of an IDX image is the
+    /// tight box of its ink pixels, so that CAM localization can be measured on MNIST, which ships no boxes.
+    /// </summary>
+    public const float InkThreshold = 0.5f;
+
+    /// <summary>The tight box (inclusive corners) of the pixels brighter than <see cref="InkThreshold"/>; null for an image without ink.</summary>
+    public override Box? GetBox(int index)
+    {
+        CheckIndex(index);
+        int size = Height * Width;
+        ReadOnlySpan<byte> source = _pixels.AsSpan(index * size, size);
+        int x0 = Width, y0 = Height, x1 = -1, y1 = -1;
+        for (int y = 0; y < Height; y++)
+            for (int x = 0; x < Width; x++)
+            {
+                if (source[y * Width + x] * (1f / 255f) <= InkThreshold) continue;
+                x0 = Math.Min(x0, x); x1 = Math.Max(x1, x);
+                y0 = Math.Min(y0, y); y1 = Math.Max(y1, y);
+            }
+        return x1 < 0 ? null : new Box(x0, y0, x1, y1);
     }
 
     private static (string, string)? FindPair(string directory, string prefix)

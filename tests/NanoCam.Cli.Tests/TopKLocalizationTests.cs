@@ -60,4 +60,32 @@ public sealed class TopKLocalizationTests
         Assert.Equal(1, bad);
         Assert.Equal("nanocam: error: --topk must be in 1…6 (the model has 6 classes), got 7", error.Trim());
     }
+
+    [Fact]
+    public void EvalCommand_LocalizesMnistDigits_ByTheirInkBoxes()
+    {
+        // MNIST ships no boxes; each digit's is the tight box of its ink (IdxDataset.GetBox), so localization runs on it.
+        var (code, stdout, stderr) = CliHarness.Run("eval", "--model", Path.Combine(CliHarness.Weights, "mnist-gapcnn.safetensors"),
+            "--data", "idx:/work/shared/data/mnist#0-100", "--localization", "--topk", "5", "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("/100; CAM", stdout);
+        using var json = CliHarness.LastLineJson(stdout);
+        double top1 = json.RootElement.GetProperty("localization_accuracy").GetDouble();
+        double top5 = json.RootElement.GetProperty("top5_localization_accuracy").GetDouble();
+        Assert.InRange(top1, 0.0, 1.0);
+        Assert.InRange(top5, top1, 1.0);
+        // An imported graph without a CAM head (the shared MNIST CNN): localized with Grad-CAM against the same boxes.
+        var (imported, importedOut, importedError) = CliHarness.Run("eval", "--model", "/work/shared/data/models/mnist.onnx",
+            "--data", "idx:/work/shared/data/mnist#0-100", "--localization", "--topk", "5", "--json", "--threads", "1");
+        Assert.True(imported == 0, importedError);
+        Assert.Contains("/100; Grad-CAM", importedOut);
+        using var importedJson = CliHarness.LastLineJson(importedOut);
+        Assert.InRange(importedJson.RootElement.GetProperty("top5_localization_accuracy").GetDouble(),
+            importedJson.RootElement.GetProperty("localization_accuracy").GetDouble(), 1.0);
+        // Resized data: the boxes scale with the images; a model of fixed input size refuses another size.
+        var (resized, _, error) = CliHarness.Run("eval", "--model", Path.Combine(CliHarness.Weights, "mnist-gapcnn.safetensors"),
+            "--data", "idx:/work/shared/data/mnist#0-20@32", "--localization", "--threads", "1");
+        Assert.NotEqual(0, resized);
+        Assert.Contains("32", error);
+    }
 }

@@ -59,4 +59,52 @@ public class DataSpecTests
     {
         Assert.Contains("train, test", Assert.Throws<ArgumentException>(() => DataSpec.Parse("shapes", "dev")).Message);
     }
+
+    [Fact]
+    public void Resize_ScalesImagesAndBoxes_AfterTheRange()
+    {
+        Dataset part = DataSpec.Parse("idx:/work/shared/data/mnist#1-11@32", "test");
+        Assert.Equal((10, 1, 32, 32), (part.Count, part.Channels, part.Height, part.Width));
+        Assert.Equal(2, part.GetLabel(0));
+        // MNIST image 1's ink box (8, 3)–(25, 22) covers [8, 26) × [3, 23) at 28; × 32/28: [9.14, 29.71) × [3.43, 26.29).
+        Assert.Equal(new Box(9, 3, 29, 26), part.GetBox(0));
+        Dataset tall = DataSpec.Parse("shapes:5@32x16", "test");
+        Assert.Equal((32, 16), (tall.Height, tall.Width));
+        Assert.Same(typeof(ShapesDataset), DataSpec.Parse("shapes:5@64", "test").GetType());
+        var error = Assert.Throws<ArgumentException>(() => DataSpec.Parse("shapes@0", "test"));
+        Assert.Contains("bad size '@0'", error.Message);
+        Assert.Throws<ArgumentException>(() => DataSpec.Parse("shapes@32x", "test"));
+        Assert.Throws<ArgumentException>(() => DataSpec.Parse("shapes@3x4x5", "test"));
+    }
+
+    [Fact]
+    public void ResizedDataset_InterpolatesEachChannel_WithHalfPixelCentres()
+    {
+        // 2×2 → 4×4: output column x samples u = (x + ½)/2 − ½ = −¼, ¼, ¾, 1¼, clamped to [0, 1]: weights of the right
+        // pixel 0, ¼, ¾, 1; the same along y.
+        var inner = new FixedDataset([1f, 3f, 5f, 9f, /* channel 2 */ 2f, 2f, 2f, 2f], channels: 2, height: 2, width: 2);
+        var resized = new ResizedDataset(inner, 4, 4);
+        float[] image = resized.GetImage(0);
+        float[] f = [0f, 0.25f, 0.75f, 1f];
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 4; x++)
+            {
+                float top = 1 + (3 - 1) * f[x], bottom = 5 + (9 - 5) * f[x];
+                Assert.Equal(top + (bottom - top) * f[y], image[y * 4 + x], 5);
+                Assert.Equal(2f, image[16 + y * 4 + x], 5);
+            }
+        Assert.Equal(new Box(0, 2, 1, 3), resized.GetBox(0));
+    }
+
+    private sealed class FixedDataset(float[] image, int channels, int height, int width) : Dataset
+    {
+        public override int Count => 1;
+        public override IReadOnlyList<string> ClassNames => ["only"];
+        public override int Channels => channels;
+        public override int Height => height;
+        public override int Width => width;
+        public override void GetImage(int index, Span<float> chw) => image.CopyTo(chw);
+        public override int GetLabel(int index) => 0;
+        public override Box? GetBox(int index) => new Box(0, 1, 0, 1);
+    }
 }

@@ -65,4 +65,45 @@ public class IdxDatasetTests
         var error = Assert.Throws<InvalidDataException>(() => IdxFile.ReadImages(path));
         Assert.Contains("magic 0x00000801", error.Message);
     }
+
+    [Fact]
+    public void GetBox_IsTheTightBoxOfTheInk_PixelsAboveHalfScale()
+    {
+        // Three 4×5 images: 128 is ink (128/255 > 0.5), 127 is not; the third has no ink at all.
+        using var temp = new TempDirectory();
+        byte[] header = [0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5];
+        byte[] first =
+        [
+            0, 0, 0, 0, 0,
+            0, 200, 127, 0, 0,
+            0, 0, 0, 128, 0,
+            0, 0, 0, 0, 0,
+        ];
+        byte[] second =
+        [
+            255, 0, 0, 0, 0,
+            0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0,
+            0, 0, 0, 0, 255,
+        ];
+        byte[] third = [.. Enumerable.Repeat((byte)127, 20)];
+        File.WriteAllBytes(temp.File("t10k-images-idx3-ubyte"), [.. header, .. first, .. second, .. third]);
+        File.WriteAllBytes(temp.File("t10k-labels-idx1-ubyte"), [0, 0, 8, 1, 0, 0, 0, 3, 4, 1, 9]);
+        IdxDataset data = IdxDataset.FromDirectory(temp.Path, "test");
+
+        Assert.Equal(new Box(1, 1, 3, 2), data.GetBox(0));
+        Assert.Equal(new Box(0, 0, 4, 3), data.GetBox(1));
+        Assert.Null(data.GetBox(2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => data.GetBox(3));
+    }
+
+    [Fact]
+    public void GetBox_OnRealMnist_MatchesNumPy()
+    {
+        // numpy: ys, xs = np.nonzero(images[i] >= 128); (xs.min(), ys.min(), xs.max(), ys.max()) on t10k-images-idx3-ubyte.gz.
+        IdxDataset mnist = IdxDataset.FromDirectory(MnistDirectory, "test");
+        Assert.Equal(new Box(6, 7, 21, 26), mnist.GetBox(0));
+        Assert.Equal(new Box(8, 3, 25, 22), mnist.GetBox(1));
+        Assert.Equal(new Box(11, 4, 17, 23), mnist.GetBox(2));
+    }
 }

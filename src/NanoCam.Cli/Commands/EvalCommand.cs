@@ -18,7 +18,7 @@ public static class EvalCommand
         var model = CliOptions.Path("--model", "checkpoint (.safetensors with its .json beside it), a graph checkpoint (train --init) or an .onnx file", PathRole.Model, required: true);
         var data = CliOptions.Make("--data", $"evaluation data: {DataSpec.ValidForms}", "shapes");
         var split = CliOptions.Make("--split", "split of --data (train|test)", "test");
-        var localization = CliOptions.Make("--localization", "also report CAM-paper localization accuracy (needs boxes: the shapes data set)", false);
+        var localization = CliOptions.Make("--localization", "also report CAM-paper localization accuracy (needs boxes: the shapes data set, or IDX/MNIST digits boxed by their ink)", false);
         var topK = CliOptions.Make("--topk", "also report top-K accuracy and, with --localization, top-K localization (the CAM paper's top-5 protocol)", 1);
         var json = CliOptions.Make("--json", "print one JSON object as the last line", false);
         var threads = CliOptions.Threads();

@@ -119,7 +119,7 @@ public static class ExplainDatasetCommand
         return command;
     }
 
-    private const string DataSpecForms = "shapes, shapes:COUNT, idx:DIR, cifar10:DIR, folder:DIR, each optionally #START-END";
+    private const string DataSpecForms = "shapes, shapes:COUNT, idx:DIR, cifar10:DIR, folder:DIR, each optionally #START-END, then @SIZE";
 
     /// <summary>Explains chunk k (images [first, first + count)) and writes its maps, its part of the table and, last, its manifest.</summary>
     private static void WriteChunk(ResultsFolder folder, ChunkExplainer explainer, DatasetImages images, IReadOnlyList<string>? classNames,

@@ -135,7 +135,7 @@ public static class Evaluation
                     && Localization.IsHit(label, label, Localization.BoxFromMap(truthMaps.NormalizedOf(i), data.Height, data.Width), ToExclusive(truthBox))) topKHits++;
             }
         }
-        if (localization && boxed == 0) throw new ArgumentException($"--localization needs ground-truth boxes, and {data.Description} has none (the embedded 'shapes' data set has them)");
+        if (localization && boxed == 0) throw new ArgumentException($"--localization needs ground-truth boxes, and {data.Description} has none (the embedded 'shapes' data set and idx:DIR data have them)");
         return new EvaluationReport
         {
             Examples = data.Count, Correct = correct, Confusion = confusion, ClassNames = model.ClassNames,
