@@ -13,7 +13,7 @@ namespace NanoCam.Benchmarks;
 /// batch of 64 single-channel 28×28 images: forward, cross-entropy, backward, update. The Allocated column should
 /// read 0 B (the step reuses its tape and buffers after warm-up). benchmarks/pytorch/train_step.py times the same step.
 /// <c>SimdFostered</c> adds CAM fostering (λ = 0.1: the true-class CAM entropy term and its backward) to the same step;
-/// <c>SimdGradCamFostered</c> fosters the Grad-CAM map at <c>features.4</c> (64×14×14) instead: ∂y^c/∂A recorded on the tape
+/// <c>SimdGradCamFostered</c> fosters the Grad-CAM map at <c>features.3</c> (the second convolution, 64×14×14) instead: ∂y^c/∂A recorded on the tape
 /// (Tape.Grad with createGraph) and differentiated again by the step's backward, a second-order step.
 /// </summary>
 [MemoryDiagnoser]
@@ -98,7 +98,7 @@ internal sealed class GapCnnStep
         model.MoveTo(kernels); // onto the device for the ILGPU kernels; a no-op on the CPU
         var optimizer = new Sgd(kernels, model.TrainableParameters(), learningRate: 0.01f, momentum: 0.9f);
         var fostering = fosterCam <= 0 ? null
-            : fosterMethod == CamFosteringMethod.GradCam ? new CamFostering(model, fosterCam, "features.4", CamFosteringMethod.GradCam)
+            : fosterMethod == CamFosteringMethod.GradCam ? new CamFostering(model, fosterCam, "features.3", CamFosteringMethod.GradCam)
             : new CamFostering(model, fosterCam);
         _step = new TrainingStep(model, optimizer, kernels, fostering: fostering);
         _images = Tensor.FromArray(BenchmarkData.Uniform(batch * size * size, seed: 1, low: 0f, high: 1f), batch, 1, size, size);
