@@ -83,41 +83,13 @@ public sealed partial class SimdKernels
         }
         if (a.Size == output.Size && BroadcastBlock.Of(output.Shape, b.Shape) is { } block)
         {
-            // b repeats along outer and inner: one vector op per contiguous run of equal b values (inner > 1)
-            // or per row of b (inner = 1).
-            var av = a.Span;
-            var bv = b.Span;
-            var y = output.Span;
-            for (int o = 0; o < block.Outer; o++)
-            for (int m = 0; m < block.Middle; m++)
-            {
-                int start = (o * block.Middle + m) * block.Inner;
-                if (block.Inner == 1 && m == 0)
-                {
-                    Apply(op, av.Slice(start, block.Middle), bv, y.Slice(start, block.Middle));
-                    break;
-                }
-                Apply(op, av.Slice(start, block.Inner), bv[m], y.Slice(start, block.Inner));
-            }
+            ApplyBlocks(op, a.Span, b.Span, output.Span, block, repeatedFirst: false);
             return;
         }
         if (b.Size == output.Size && BroadcastBlock.Of(output.Shape, a.Shape) is { } reversed)
         {
-            // a repeats (a squeeze-excitation scale times its map, scale · x): the same runs with the roles swapped.
-            var av = a.Span;
-            var bv = b.Span;
-            var y = output.Span;
-            for (int o = 0; o < reversed.Outer; o++)
-            for (int m = 0; m < reversed.Middle; m++)
-            {
-                int start = (o * reversed.Middle + m) * reversed.Inner;
-                if (reversed.Inner == 1 && m == 0)
-                {
-                    Apply(op, av, bv.Slice(start, reversed.Middle), y.Slice(start, reversed.Middle));
-                    break;
-                }
-                Apply(op, av[m], bv.Slice(start, reversed.Inner), y.Slice(start, reversed.Inner));
-            }
+            // a repeats (a squeeze-excitation scale times its map, scale · x).
+            ApplyBlocks(op, b.Span, a.Span, output.Span, reversed, repeatedFirst: true);
             return;
         }
         // Any other broadcast (a scalar times a tensor, both operands broadcast): the generic strided kernel, which
@@ -128,6 +100,30 @@ public sealed partial class SimdKernels
             case BinaryOp.Sub: BinaryForward(output, a, b, new Subtract()); break;
             case BinaryOp.Mul: BinaryForward(output, a, b, new Multiply()); break;
             default: BinaryForward(output, a, b, new Divide()); break;
+        }
+    }
+
+    /// <summary>
+    /// y = full ∘ repeated (or repeated ∘ full when <paramref name="repeatedFirst"/>), the repeated operand spread over
+    /// <paramref name="block"/>'s outer and inner axes: one vector op per contiguous run of one repeated value (inner &gt; 1),
+    /// or per row of the repeated operand (inner = 1).
+    /// </summary>
+    private static void ApplyBlocks(BinaryOp op, ReadOnlySpan<float> full, ReadOnlySpan<float> repeated, Span<float> y, BroadcastBlock block, bool repeatedFirst)
+    {
+        for (int o = 0; o < block.Outer; o++)
+        for (int m = 0; m < block.Middle; m++)
+        {
+            int start = (o * block.Middle + m) * block.Inner;
+            if (block.Inner == 1 && m == 0)
+            {
+                var row = full.Slice(start, block.Middle);
+                if (repeatedFirst) Apply(op, repeated, row, y.Slice(start, block.Middle));
+                else Apply(op, row, repeated, y.Slice(start, block.Middle));
+                break;
+            }
+            var run = full.Slice(start, block.Inner);
+            if (repeatedFirst) Apply(op, repeated[m], run, y.Slice(start, block.Inner));
+            else Apply(op, run, repeated[m], y.Slice(start, block.Inner));
         }
     }
 
