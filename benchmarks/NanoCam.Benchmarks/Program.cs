@@ -7,6 +7,7 @@ using NanoCam.Benchmarks.Infrastructure;
 // the explanation benchmarks, the Overhead and × forward columns) is added
 // here so that every run, whatever its filter or job, reports it next to Mean and Allocated.
 // `step-profile` instead prints where the training step's time goes, kernel by kernel (StepProfile);
+// `model-profile` prints where an imported model's forward pass goes, kernel by kernel and shape by shape (ModelProfile);
 // `torchvision-zoo` checks the exported full-size torchvision classifiers against PyTorch (TorchvisionZoo);
 // `method-latency-estimate` times one call of every method-latency case and says how long that class's run will take.
 if (args.Length > 0 && args[0] == "step-profile")
@@ -18,6 +19,18 @@ if (args.Length > 0 && args[0] == "step-profile")
     catch (ArgumentException e)
     {
         Console.Error.WriteLine($"step-profile: error: {e.Message}");
+        return 2;
+    }
+}
+if (args.Length > 0 && args[0] == "model-profile")
+{
+    try
+    {
+        return ModelProfile.Run(args[1..]);
+    }
+    catch (Exception e) when (e is ArgumentException or IOException or FormatException)
+    {
+        Console.Error.WriteLine($"model-profile: error: {e.Message}");
         return 2;
     }
 }
