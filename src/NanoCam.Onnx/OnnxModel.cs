@@ -118,7 +118,9 @@ public sealed partial class OnnxModel
     /// <summary>
     /// Whether no-grad passes run through the inference plan (on by default): BatchNormalization folded into the Conv
     /// before it, the activation after it fused into its epilogue, concat inputs written in place, squeeze-excitation
-    /// scales applied in place, weights prepared once (see <see cref="Fusions"/>). Off (<c>--no-fuse</c>), every node runs as its plain taped operator, for teaching and
+    /// scales applied in place, weights prepared once, LayerNormalization in one kernel where the backend has one (see
+    /// <see cref="Fusions"/>); in every pass, exported GELU chains run as one Gelu node (<see cref="OnnxGeluFusion"/>).
+    /// Off (<c>--no-fuse</c>), every node runs as its plain taped operator, for teaching and
     /// for checking the rewrites against the unoptimized graph.
     /// </summary>
     public bool Fuse { get; set; } = true;

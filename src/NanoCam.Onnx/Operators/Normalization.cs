@@ -8,7 +8,8 @@ namespace NanoCam.Onnx.Operators;
 /// The normalizations by statistics of the input itself, y = γ·(x − μ)/√(σ² + ε) + β with μ and σ² the mean and the
 /// (population) variance over a set of axes: LayerNormalization over the axes from axis on (Ba et al. 2016),
 /// GroupNormalization over each group of channels and the spatial axes (Wu and He 2018), InstanceNormalization over
-/// the spatial axes of each channel (Ulyanov et al. 2016). Composed of tape ops, so the backward pass is theirs.
+/// the spatial axes of each channel (Ulyanov et al. 2016). Composed of tape ops, so the backward pass is theirs; a fused
+/// no-grad pass runs LayerNormalization as one kernel where the backend has one (<see cref="ILayerNormKernels"/>).
 /// </summary>
 internal static class Normalization
 {
