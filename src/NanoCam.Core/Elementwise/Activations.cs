@@ -6,13 +6,15 @@ namespace NanoCam.Elementwise;
 // passes its bounds). Every tail is overflow-safe for |x| up to 1e4 and keeps its relative accuracy (see ScalarMath).
 
 /// <summary>y = max(x, 0); dy/dx = [x &gt; 0] (0 at 0).</summary>
-public readonly struct Relu : IVectorUnaryFunction
+public readonly struct Relu : IVectorUnaryGradient
 {
     public string Name => "Relu";
     public float Value(float x) => x <= 0 ? 0f : x;
     public Vector512<float> Value(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.LessThanOrEqual(x, Vector512<float>.Zero), Vector512<float>.Zero, x);
     public Vector256<float> Value(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.LessThanOrEqual(x, Vector256<float>.Zero), Vector256<float>.Zero, x);
     public float Derivative(float x, float y) => x > 0 ? 1f : 0f;
+    public Vector512<float> Derivative(Vector512<float> x, Vector512<float> y) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), Vector512.Create(1f), Vector512<float>.Zero);
+    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256.Create(1f), Vector256<float>.Zero);
 }
 
 /// <summary>y = x for x &gt; 0, else α·x; dy/dx = 1 or α.</summary>
@@ -27,23 +29,27 @@ public readonly struct LeakyRelu(float alpha) : IVectorUnaryFunction
 }
 
 /// <summary>y = σ(x) = 1/(1 + e^−x); dy/dx = σ(x)·σ(−x).</summary>
-public readonly struct Sigmoid : IVectorUnaryFunction
+public readonly struct Sigmoid : IVectorUnaryGradient
 {
     public string Name => "Sigmoid";
     public float Value(float x) => ScalarMath.Sigmoid(x);
     public Vector512<float> Value(Vector512<float> x) => VectorMath.Sigmoid(x);
     public Vector256<float> Value(Vector256<float> x) => VectorMath.Sigmoid(x);
     public float Derivative(float x, float y) => ScalarMath.SigmoidDerivative(x);
+    public Vector512<float> Derivative(Vector512<float> x, Vector512<float> y) => VectorMath.SigmoidDerivative(x);
+    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => VectorMath.SigmoidDerivative(x);
 }
 
 /// <summary>y = tanh x; dy/dx = 1 − tanh² x.</summary>
-public readonly struct Tanh : IVectorUnaryFunction
+public readonly struct Tanh : IVectorUnaryGradient
 {
     public string Name => "Tanh";
     public float Value(float x) => MathF.Tanh(x);
     public Vector512<float> Value(Vector512<float> x) => VectorMath.Tanh(x);
     public Vector256<float> Value(Vector256<float> x) => VectorMath.Tanh(x);
     public float Derivative(float x, float y) => ScalarMath.TanhDerivative(x);
+    public Vector512<float> Derivative(Vector512<float> x, Vector512<float> y) => VectorMath.TanhDerivative(x);
+    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => VectorMath.TanhDerivative(x);
 }
 
 /// <summary>y = min(max(x, low), high) (ONNX Clip; ReLU6 is Clip(0, 6)); dy/dx = [low ≤ x ≤ high].</summary>
@@ -163,26 +169,30 @@ public readonly struct Mish : IVectorUnaryFunction
 }
 
 /// <summary>y = erf(x) = (2/√π) ∫_0^x e^−t² dt (see <see cref="ScalarMath.ErfDouble"/>); dy/dx = (2/√π)·e^−x².</summary>
-public readonly struct Erf : IVectorUnaryFunction
+public readonly struct Erf : IVectorUnaryGradient
 {
     public string Name => "Erf";
     public float Value(float x) => ScalarMath.Erf(x);
     public Vector512<float> Value(Vector512<float> x) => VectorMath.Erf(x);
     public Vector256<float> Value(Vector256<float> x) => VectorMath.Erf(x);
     public float Derivative(float x, float y) => 1.1283791670955126f * MathF.Exp(-x * x);
+    public Vector512<float> Derivative(Vector512<float> x, Vector512<float> y) => VectorMath.ErfDerivative(x);
+    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => VectorMath.ErfDerivative(x);
 }
 
 /// <summary>
 /// Exact GELU (Hendrycks &amp; Gimpel 2016): y = x·Φ(x) = 0.5·x·(1 + erf(x/√2)), Φ the standard normal CDF (for x &lt; 0
 /// from erfc, so the tail keeps its digits); dy/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π).
 /// </summary>
-public readonly struct Gelu : IVectorUnaryFunction
+public readonly struct Gelu : IVectorUnaryGradient
 {
     public string Name => "Gelu";
     public float Value(float x) => x * NormalCdf(x);
     public Vector512<float> Value(Vector512<float> x) => x * VectorMath.NormalCdf(x);
     public Vector256<float> Value(Vector256<float> x) => x * VectorMath.NormalCdf(x);
     public float Derivative(float x, float y) => NormalCdf(x) + x * 0.3989422804014327f * MathF.Exp(-0.5f * x * x);
+    public Vector512<float> Derivative(Vector512<float> x, Vector512<float> y) => VectorMath.GeluDerivative(x);
+    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => VectorMath.GeluDerivative(x);
 
     /// <summary>Φ(x) = 0.5·(1 + erf(x/√2)) = 0.5·erfc(−x/√2).</summary>
     private static float NormalCdf(float x)
@@ -222,13 +232,15 @@ public readonly struct GeluTanh : IUnaryFunction
 /// y = x·σ(x) (SiLU, Elfwing et al. 2018; "Swish" with β = 1, Ramachandran et al. 2017), the ONNX pattern Mul(x, Sigmoid(x));
 /// dy/dx = σ(x) + x·σ(x)·σ(−x).
 /// </summary>
-public readonly struct Silu : IVectorUnaryFunction
+public readonly struct Silu : IVectorUnaryGradient
 {
     public string Name => "Silu";
     public float Value(float x) => x * ScalarMath.Sigmoid(x);
     public Vector512<float> Value(Vector512<float> x) => x * VectorMath.Sigmoid(x);
     public Vector256<float> Value(Vector256<float> x) => x * VectorMath.Sigmoid(x);
     public float Derivative(float x, float y) => ScalarMath.Sigmoid(x) + x * ScalarMath.SigmoidDerivative(x);
+    public Vector512<float> Derivative(Vector512<float> x, Vector512<float> y) => VectorMath.Sigmoid(x) + x * VectorMath.SigmoidDerivative(x);
+    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => VectorMath.Sigmoid(x) + x * VectorMath.SigmoidDerivative(x);
 }
 
 /// <summary>

@@ -118,6 +118,42 @@ public static partial class VectorMath
         return x * (n / (n + Vector512.Create(2f)));
     }
 
+    /// <summary>σ'(x) = e/(1 + e)² with e = e^−|x|, as <see cref="ScalarMath.SigmoidDerivative"/>.</summary>
+    public static Vector512<float> SigmoidDerivative(Vector512<float> x)
+    {
+        var e = Vector512.Exp(-Vector512.Abs(x));
+        var d = Vector512.Create(1f) + e;
+        return e / (d * d);
+    }
+
+    /// <summary>tanh'(x) = 4e/(1 + e)² with e = e^−2|x|, as <see cref="ScalarMath.TanhDerivative"/>.</summary>
+    public static Vector512<float> TanhDerivative(Vector512<float> x)
+    {
+        var e = Vector512.Exp(Vector512.Create(-2f) * Vector512.Abs(x));
+        var d = Vector512.Create(1f) + e;
+        return Vector512.Create(4f) * e / (d * d);
+    }
+
+    /// <summary>erf'(x) = (2/√π)·e^−x², with x² = hi + lo (FMA): e^−hi·(1 − lo), so the tail keeps its digits.</summary>
+    public static Vector512<float> ErfDerivative(Vector512<float> x)
+    {
+        var ax = Vector512.Min(Vector512.Abs(x), Vector512.Create(11f));   // e^−121 underflows; x² stays finite
+        var hi = ax * ax;
+        var lo = Vector512.FusedMultiplyAdd(ax, ax, -hi);
+        return Vector512.Create(1.1283791670955126f) * Vector512.Exp(-hi) * (Vector512.Create(1f) - lo);
+    }
+
+    /// <summary>GELU'(x) = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π), with x² = hi + lo (FMA) as in <see cref="NormalCdf(Vector512{float})"/>.</summary>
+    public static Vector512<float> GeluDerivative(Vector512<float> x)
+    {
+        var ax = Vector512.Min(Vector512.Abs(x), Vector512.Create(15f));   // φ(15) underflows; x² stays finite
+        var hi = ax * ax;
+        var lo = Vector512.FusedMultiplyAdd(ax, ax, -hi);
+        var half = Vector512.Create(0.5f);
+        var density = Vector512.Create(0.3989422804014327f) * Vector512.Exp(-half * hi) * (Vector512.Create(1f) - half * lo);
+        return NormalCdf(x) + x * density;
+    }
+
     /// <summary>erf(t)/t as a polynomial in s = t² on [0, 1] (FMA Horner).</summary>
     private static Vector512<float> ErfOverT(Vector512<float> s)
     {
