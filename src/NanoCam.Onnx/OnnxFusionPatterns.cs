@@ -89,6 +89,54 @@ internal sealed class OnnxFusionPatterns(OnnxModel model)
         return low is { } l && high is { } h ? (l, h) : null;
     }
 
+    /// <summary>
+    /// The exact GELU as exporters write it, 0.5·x·(1 + erf(x/√2)): Div(x, √2) or Mul(x, 1/√2) → Erf → Add(·, 1) → then
+    /// Mul(x, ·) → Mul(·, 0.5), or Mul(·, 0.5) → Mul(x, ·), or Mul(x, 0.5) beside it → Mul(·, ·); any operand order of the
+    /// commutative ops, constants as initializers or Constant nodes (within 1e-6 relative). Each intermediate is read by
+    /// the next node of the chain alone.
+    /// </summary>
+    public List<GeluMatch> GeluChains()
+    {
+        var chains = new List<GeluMatch>();
+        foreach (var erf in model.Nodes)
+        {
+            if (erf.OpType != "Erf" || !Standard(erf) || erf.Inputs.Count != 1 || Readers(erf.Inputs[0]) != 1) continue;
+            if (model.Producer(erf.Inputs[0]) is not { } scaled || !Standard(scaled) || scaled.Inputs.Count != 2) continue;
+            string? x = scaled.OpType switch
+            {
+                "Div" when Near(ConstantScalar(scaled.Inputs[1]), MathF.Sqrt(2f)) => scaled.Inputs[0],
+                "Mul" when Near(ConstantScalar(scaled.Inputs[1]), 1f / MathF.Sqrt(2f)) => scaled.Inputs[0],
+                "Mul" when Near(ConstantScalar(scaled.Inputs[0]), 1f / MathF.Sqrt(2f)) => scaled.Inputs[1],
+                _ => null,
+            };
+            if (x is null) continue;
+            if (OnlyReader(erf.Outputs[0]) is not { OpType: "Add" } add || !Standard(add) || Other(add, erf.Outputs[0]) is not { } one || !Near(ConstantScalar(one), 1f)) continue;
+            if (OnlyReader(add.Outputs[0]) is not { OpType: "Mul" } first || !Standard(first) || Other(first, add.Outputs[0]) is not { } partner) continue;
+            GeluMatch? match = null;
+            if (partner == x && Readers(first.Outputs[0]) == 1 && OnlyReader(first.Outputs[0]) is { OpType: "Mul" } half && Standard(half)
+                && Near(ConstantScalar(Other(half, first.Outputs[0]) ?? ""), 0.5f))
+                match = new GeluMatch([scaled, erf, add, first, half], x, half.Outputs[0]);                 // (x·(1 + erf))·0.5
+            else if (Near(ConstantScalar(partner), 0.5f) && OnlyReader(first.Outputs[0]) is { OpType: "Mul" } outer && Standard(outer)
+                && Other(outer, first.Outputs[0]) == x)
+                match = new GeluMatch([scaled, erf, add, first, outer], x, outer.Outputs[0]);               // x·((1 + erf)·0.5)
+            else if (Readers(partner) == 1 && model.Producer(partner) is { OpType: "Mul" } halfX && Standard(halfX)
+                && Other(halfX, x) is { } h && Near(ConstantScalar(h), 0.5f))
+                match = new GeluMatch([scaled, halfX, erf, add, first], x, first.Outputs[0]);              // (0.5·x)·(1 + erf)
+            if (match is null) continue;
+            Array.Sort(match.Nodes, (a, b) => a.Index.CompareTo(b.Index));
+            chains.Add(match with { Index = chains.Count });
+        }
+        return chains;
+    }
+
+    private static bool Standard(OnnxNode node) => node.Domain is "" or "ai.onnx";
+
+    /// <summary>The other input of a two-input node one of whose inputs is <paramref name="input"/>, or null.</summary>
+    private static string? Other(OnnxNode node, string input) =>
+        node.Inputs.Count != 2 ? null : node.Inputs[0] == input ? node.Inputs[1] : node.Inputs[1] == input ? node.Inputs[0] : null;
+
+    private static bool Near(float? value, float expected) => value is { } v && MathF.Abs(v - expected) <= 1e-6f * MathF.Abs(expected);
+
     /// <summary>A one-element float constant: an initializer or a Constant node's value; else null.</summary>
     private float? ConstantScalar(string name)
     {
@@ -100,6 +148,12 @@ internal sealed class OnnxFusionPatterns(OnnxModel model)
         }
         return value is { IsFloat: true, Tensor: { Size: 1, IsOnHost: true } t } ? t.Span[0] : null;
     }
+}
+
+/// <summary>A GELU written as five nodes (in graph order), what they read and the tensor the last produces; Index numbers the chains.</summary>
+internal sealed record GeluMatch(OnnxNode[] Nodes, string Input, string Output)
+{
+    public int Index { get; init; }
 }
 
 /// <summary>An activation the epilogue takes over: its nodes (one, or the gate and its Mul), what it computes, and its output.</summary>

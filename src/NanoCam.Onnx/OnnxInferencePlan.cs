@@ -358,6 +358,9 @@ public sealed record OnnxFusionSummary(int Convolutions, int BatchNorms, IReadOn
     /// <summary>Squeeze-excitation Muls that scale their convolution's map in place (no copy of the map).</summary>
     public int ScalesInPlace { get; init; }
 
+    /// <summary>Exported exact GELUs (Div → Erf → Add → Mul → Mul) run as one GELU node, in passes with gradients too.</summary>
+    public int GeluChains { get; init; }
+
     /// <summary>All fused activations, whatever their kind.</summary>
     public int ActivationCount => Activations.Values.Sum();
 
@@ -365,5 +368,6 @@ public sealed record OnnxFusionSummary(int Convolutions, int BatchNorms, IReadOn
         $"{Convolutions} convolutions, {BatchNorms} BatchNormalizations folded, {ActivationCount} activations fused"
         + (Activations.Count == 0 ? "" : $" ({string.Join(", ", Activations.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key} {a.Value}"))})")
         + $", {Concats} concats written in place"
-        + (ScalesInPlace == 0 ? "" : $", {ScalesInPlace} squeeze-excitation scales in place");
+        + (ScalesInPlace == 0 ? "" : $", {ScalesInPlace} squeeze-excitation scales in place")
+        + (GeluChains == 0 ? "" : $", {GeluChains} GELU chains as one node");
 }

@@ -46,6 +46,7 @@ public sealed partial class OnnxModel
     private readonly Lazy<BatchAnalysis> _batch;
     // The fusions a no-grad pass may make (Conv + BN + activation, convolutions written into their Concat, prepared weights).
     private readonly OnnxInferencePlan _inference;
+    private readonly OnnxGeluFusion _gelus;
     private int _parameterVersion;
     // The file's model with the float initializers' data dropped (the parameters hold it): what export writes back.
     private readonly ModelProto _proto;
@@ -77,6 +78,7 @@ public sealed partial class OnnxModel
         OutputBeforeSoftmax = FindOutputBeforeSoftmax();
         _valueCount = inputs.Count + nodes.Sum(n => n.Outputs.Count);
         _inference = new OnnxInferencePlan(this);
+        _gelus = new OnnxGeluFusion(new OnnxFusionPatterns(this));
         _batch = new Lazy<BatchAnalysis>(() => BatchAnalysis.Of(this));
     }
 
@@ -116,13 +118,15 @@ public sealed partial class OnnxModel
     /// <summary>
     /// Whether no-grad passes run through the inference plan (on by default): BatchNormalization folded into the Conv
     /// before it, the activation after it fused into its epilogue, concat inputs written in place, squeeze-excitation
-    /// scales applied in place, weights prepared once (see <see cref="Fusions"/>). Off (<c>--no-fuse</c>), every node runs as its plain taped operator, for teaching and
+    /// scales applied in place, weights prepared once, LayerNormalization in one kernel where the backend has one (see
+    /// <see cref="Fusions"/>); in every pass, exported GELU chains run as one Gelu node (<see cref="OnnxGeluFusion"/>).
+    /// Off (<c>--no-fuse</c>), every node runs as its plain taped operator, for teaching and
     /// for checking the rewrites against the unoptimized graph.
     /// </summary>
     public bool Fuse { get; set; } = true;
 
     /// <summary>What a no-grad pass folds when fusing is on and the tape observes none of the tensors fused away.</summary>
-    public OnnxFusionSummary Fusions => _inference.Summary;
+    public OnnxFusionSummary Fusions => _inference.Summary with { GeluChains = _gelus.Count };
 
     /// <summary>Moves whenever the parameters may have changed; weights prepared at an older version are prepared again.</summary>
     public int ParameterVersion => Volatile.Read(ref _parameterVersion);
@@ -366,6 +370,7 @@ public sealed partial class OnnxModel
         public readonly List<OnnxValue?> HostValues = [];
         public OnnxOperatorContext? Context;
         public readonly OnnxInferencePlan.Pass Plan = model._inference.NewPass(tape, model);
+        public readonly int[] Gelus = model._gelus.NewPassState();
     }
 
     private readonly ConditionalWeakTable<Tape, PassState> _passStates = [];
@@ -485,6 +490,7 @@ public sealed partial class OnnxModel
         // A pass that may train the parameters makes weights prepared before it stale.
         if (tape.GradEnabled && tape.ParameterGradients && AnyTrainable()) ParametersChanged();
         var plan = fuse && !tape.GradEnabled ? _inference.Begin(state.Plan) : null;
+        Array.Clear(state.Gelus);
         var kernels = tape.Kernels;
         bool batchStatistics = tape.Training && BatchStatisticsInTraining;
         var env = state.Env;
@@ -534,6 +540,7 @@ public sealed partial class OnnxModel
                     hostValues.Add(initializer);
                 }
             }
+            if (fuse && _gelus.Count > 0 && _gelus.TryRun(node, state.Gelus, tape, env)) continue;
             if (plan is not null && plan.TryRun(node, args, out var fusedName, out var fused, out bool publish))
             {
                 if (fusedName is null || fused is null) continue;
@@ -544,6 +551,7 @@ public sealed partial class OnnxModel
             var context = state.Context ??= new OnnxOperatorContext(tape, node, args, hostValues);
             context.MoveTo(node, args, hostValues);
             context.BatchStatistics = batchStatistics;
+            context.Fuse = fuse;
             var results = RunOperator(OnnxOperatorRegistry.Find(node.OpType)!, context);
             for (int i = 0; i < node.Outputs.Count && i < results.Length; i++)
             {

@@ -24,7 +24,8 @@ public class KernelTimer : DispatchProxy
     /// <summary>Wraps <paramref name="inner"/>; read the records from <see cref="Of"/>.</summary>
     public static IKernels Wrap(IKernels inner)
     {
-        var proxy = Create<IKernels, KernelTimer>();
+        // A backend's optional capabilities stay visible through the proxy (the ONNX LayerNormalization asks for one).
+        var proxy = inner is ILayerNormKernels ? Create<ILayerNormTimedKernels, KernelTimer>() : Create<IKernels, KernelTimer>();
         ((KernelTimer)(object)proxy)._inner = inner;
         return proxy;
     }
@@ -63,3 +64,6 @@ public class KernelTimer : DispatchProxy
         return result;
     }
 }
+
+/// <summary>The interfaces a <see cref="KernelTimer"/> presents for a backend with the one-kernel layer normalization.</summary>
+public interface ILayerNormTimedKernels : IKernels, ILayerNormKernels;

@@ -5,9 +5,10 @@ using NanoCam.Elementwise;
 namespace NanoCam.Cpu.Simd;
 
 // The generic element-wise kernels. Each is a job generic over the operator struct, so the JIT compiles one loop per
-// function with Value/Derivative inlined (the struct's methods are scalar: the loop is, too). Work is split across the
-// pool in contiguous ranges; a broadcasting backward splits along an axis where each broadcast operand varies, so no two
-// tasks add into one gradient element and every element's additions happen in the same order at any thread count.
+// function with Value/Derivative inlined; a function with a vector body (IVectorUnaryFunction) runs its forward in
+// Vector512 (or Vector256) lanes. Work is split across the pool in contiguous ranges; a broadcasting backward splits
+// along an axis where each broadcast operand varies, so no two tasks add into one gradient element and every
+// element's additions happen in the same order at any thread count.
 
 public sealed unsafe partial class SimdKernels
 {
@@ -46,25 +47,124 @@ public sealed unsafe partial class SimdKernels
         _pool.For(job.Tasks, job);
     }
 
-    /// <summary>y = f(x) (DX null) or dx += f'(x, y)·dy over a range of elements; one instance per function and calling thread.</summary>
-    private sealed class UnaryJob<TOp> : IParallelBody where TOp : struct, IUnaryFunction
+    /// <summary>
+    /// y = f(x) (DX null) or dx += f'(x, y)·dy over a range of elements; one instance per function and calling thread:
+    /// a <see cref="VectorUnaryJob{TOp}"/> when the function has a vector body (decided once per function, so the op is
+    /// never boxed), else this scalar loop.
+    /// </summary>
+    private class UnaryJob<TOp> : IParallelBody where TOp : struct, IUnaryFunction
     {
         [ThreadStatic] private static UnaryJob<TOp>? t_instance;
-        public static UnaryJob<TOp> Instance => t_instance ??= new UnaryJob<TOp>();
+        public static UnaryJob<TOp> Instance => t_instance ??= Create();
 
         public TOp Op;
         public float* Y, X, DY, DX;
         public int Count, Tasks;
 
+        private static UnaryJob<TOp> Create()
+        {
+            var job = typeof(IVectorUnaryGradient).IsAssignableFrom(typeof(TOp)) ? typeof(VectorGradientUnaryJob<>)
+                : typeof(IVectorUnaryFunction).IsAssignableFrom(typeof(TOp)) ? typeof(VectorUnaryJob<>)
+                : null;
+            return job is null ? new UnaryJob<TOp>() : (UnaryJob<TOp>)Activator.CreateInstance(job.MakeGenericType(typeof(TOp)))!;
+        }
+
         public void Execute(int task)
         {
             int start = (int)((long)Count * task / Tasks), end = (int)((long)Count * (task + 1) / Tasks);
+            if (DX is null) Forward(start, end);
+            else Backward(start, end);
+        }
+
+        /// <summary>dx[i] += f'(x[i], y[i])·dy[i] for i in [start, end).</summary>
+        protected virtual void Backward(int start, int end)
+        {
             var op = Op;
             float* y = Y, x = X, dy = DY, dx = DX;
-            if (dx is null)
-                for (int i = start; i < end; i++) y[i] = op.Value(x[i]);
-            else
-                for (int i = start; i < end; i++) dx[i] += op.Derivative(x[i], y[i]) * dy[i];
+            for (int i = start; i < end; i++) dx[i] += op.Derivative(x[i], y[i]) * dy[i];
+        }
+
+        /// <summary>y[i] = f(x[i]) for i in [start, end); y may be x itself.</summary>
+        protected virtual void Forward(int start, int end)
+        {
+            var op = Op;
+            float* y = Y, x = X;
+            for (int i = start; i < end; i++) y[i] = op.Value(x[i]);
+        }
+    }
+
+    /// <summary>
+    /// The forward of a function with a vector body: sixteen lanes at a time where AVX-512 runs in hardware, else eight;
+    /// the last partial vector goes through a zero-padded copy on the stack, so every element takes the vector path
+    /// (one result per input at any split) and an in-place pass never reads an element it has written.
+    /// </summary>
+    private class VectorUnaryJob<TOp> : UnaryJob<TOp> where TOp : struct, IVectorUnaryFunction
+    {
+        protected override void Forward(int start, int end)
+        {
+            var op = Op;
+            float* y = Y, x = X;
+            int i = start;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; i + 16 <= end; i += 16) op.Value(Vector512.Load(x + i)).Store(y + i);
+                if (i == end) return;
+                float* lanes = stackalloc float[16];
+                Vector512<float>.Zero.Store(lanes);
+                for (int k = i; k < end; k++) lanes[k - i] = x[k];
+                op.Value(Vector512.Load(lanes)).Store(lanes);
+                for (int k = i; k < end; k++) y[k] = lanes[k - i];
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                for (; i + 8 <= end; i += 8) op.Value(Vector256.Load(x + i)).Store(y + i);
+                if (i == end) return;
+                float* lanes = stackalloc float[8];
+                Vector256<float>.Zero.Store(lanes);
+                for (int k = i; k < end; k++) lanes[k - i] = x[k];
+                op.Value(Vector256.Load(lanes)).Store(lanes);
+                for (int k = i; k < end; k++) y[k] = lanes[k - i];
+            }
+            else base.Forward(start, end);
+        }
+    }
+
+    /// <summary>
+    /// The backward of a function whose derivative has a vector body: dx += f'(x, y)·dy sixteen (or eight) lanes at a
+    /// time, the last partial vector through zero-padded copies on the stack, as the forward.
+    /// </summary>
+    private sealed class VectorGradientUnaryJob<TOp> : VectorUnaryJob<TOp> where TOp : struct, IVectorUnaryGradient
+    {
+        protected override void Backward(int start, int end)
+        {
+            var op = Op;
+            float* y = Y, x = X, dy = DY, dx = DX;
+            int i = start;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; i + 16 <= end; i += 16)
+                    (Vector512.Load(dx + i) + op.Derivative(Vector512.Load(x + i), Vector512.Load(y + i)) * Vector512.Load(dy + i)).Store(dx + i);
+                if (i == end) return;
+                float* lanes = stackalloc float[32];
+                Vector512<float>.Zero.Store(lanes);
+                Vector512<float>.Zero.Store(lanes + 16);
+                for (int k = i; k < end; k++) (lanes[k - i], lanes[16 + k - i]) = (x[k], y[k]);
+                op.Derivative(Vector512.Load(lanes), Vector512.Load(lanes + 16)).Store(lanes);
+                for (int k = i; k < end; k++) dx[k] += lanes[k - i] * dy[k];
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                for (; i + 8 <= end; i += 8)
+                    (Vector256.Load(dx + i) + op.Derivative(Vector256.Load(x + i), Vector256.Load(y + i)) * Vector256.Load(dy + i)).Store(dx + i);
+                if (i == end) return;
+                float* lanes = stackalloc float[16];
+                Vector256<float>.Zero.Store(lanes);
+                Vector256<float>.Zero.Store(lanes + 8);
+                for (int k = i; k < end; k++) (lanes[k - i], lanes[8 + k - i]) = (x[k], y[k]);
+                op.Derivative(Vector256.Load(lanes), Vector256.Load(lanes + 8)).Store(lanes);
+                for (int k = i; k < end; k++) dx[k] += lanes[k - i] * dy[k];
+            }
+            else base.Backward(start, end);
         }
     }
 

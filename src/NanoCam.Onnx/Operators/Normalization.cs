@@ -8,7 +8,8 @@ namespace NanoCam.Onnx.Operators;
 /// The normalizations by statistics of the input itself, y = γ·(x − μ)/√(σ² + ε) + β with μ and σ² the mean and the
 /// (population) variance over a set of axes: LayerNormalization over the axes from axis on (Ba et al. 2016),
 /// GroupNormalization over each group of channels and the spatial axes (Wu and He 2018), InstanceNormalization over
-/// the spatial axes of each channel (Ulyanov et al. 2016). Composed of tape ops, so the backward pass is theirs.
+/// the spatial axes of each channel (Ulyanov et al. 2016). Composed of tape ops, so the backward pass is theirs; a fused
+/// no-grad pass runs LayerNormalization as one kernel where the backend has one (<see cref="ILayerNormKernels"/>).
 /// </summary>
 internal static class Normalization
 {
@@ -47,12 +48,30 @@ internal static class Normalization
         if (axis < -rank || axis >= rank) throw c.Invalid($"axis {axis} is out of range for {c.Input(0)}");
         int first = (int)(axis < 0 ? axis + rank : axis);
         var stash = StashType(c);
+        if (Fused(c, x, first) is { } fused) return c.Triple(OnnxOperatorContext.Result(fused, c.Input(0).ElementType), null, null);
         if (!c.TryRecall(out int[] axes)) axes = c.Remember(Enumerable.Range(first, rank - first).ToArray());
         var (normalized, mean, invStdDev) = Standardize(tape, x, axes, Epsilon(c));
         // γ and β have the shape of the normalized axes (or one that broadcasts to it).
         var y = tape.Mul(normalized, c.Float(1));
         if (c.OptionalFloat(2) is { } bias) y = tape.Add(y, bias);
         return c.Triple(OnnxOperatorContext.Result(y, c.Input(0).ElementType), OnnxOperatorContext.Result(mean, stash), OnnxOperatorContext.Result(invStdDev, stash));
+    }
+
+    /// <summary>
+    /// Y from the backend's one-kernel layer normalization (<see cref="ILayerNormKernels"/>), in a no-grad pass that may
+    /// fuse, when γ and β hold one value per normalized element and the node does not ask for Mean and InvStdDev; else null.
+    /// </summary>
+    private static Tensor? Fused(OnnxOperatorContext c, Tensor x, int first)
+    {
+        var tape = c.Tape;
+        if (!c.Fuse || tape.GradEnabled || tape.Kernels is not ILayerNormKernels) return null;
+        for (int o = 1; o < c.Node.Outputs.Count; o++)
+            if (c.Node.Outputs[o].Length > 0) return null;
+        int size = x.Shape.Product(first, x.Shape.Rank);
+        var scale = c.Float(1);
+        var bias = c.OptionalFloat(2);
+        if (scale.Size != size || bias is not null && bias.Size != size) return null;
+        return tape.Next<LayerNormNode>().Forward(tape, x, scale, bias, size, Epsilon(c));
     }
 
     private static OnnxValue RunGroup(OnnxOperatorContext c)
@@ -116,4 +135,25 @@ internal static class Normalization
         return stash is OnnxDataType.Float or OnnxDataType.Double ? stash
             : throw c.Unsupported($"stash_type {stash.Spelling()} (NanoCam computes the statistics in FLOAT or DOUBLE only)");
     }
+}
+
+/// <summary>
+/// LayerNormalization's Y in one kernel (<see cref="ILayerNormKernels.LayerNormForward"/>), for no-grad passes only:
+/// it keeps nothing for backward, and a pass that records gradients runs the composed tape ops instead.
+/// </summary>
+internal sealed class LayerNormNode : Node
+{
+    public override string Kind => "LayerNormalization";
+
+    public Tensor Forward(Tape tape, Tensor x, Tensor scale, Tensor? bias, int size, float epsilon)
+    {
+        if (bias is null) SetInputs(x, scale);
+        else SetInputs(x, scale, bias);
+        var output = EnsureOutput(tape, x.Shape.Dims);
+        ((ILayerNormKernels)tape.Kernels).LayerNormForward(output, x, scale, bias, size, epsilon);
+        return output;
+    }
+
+    public override void Backward(IKernels kernels) =>
+        throw new InvalidOperationException("the one-kernel layer normalization runs only in no-grad passes and has no backward rule");
 }

@@ -105,6 +105,9 @@ internal sealed class OnnxOperatorContext
     /// <summary>Whether BatchNormalization uses (and updates) batch statistics in this pass: a training tape on a model that asks for it.</summary>
     public bool BatchStatistics { get; set; }
 
+    /// <summary>Whether the pass may run an operator as one fused kernel where the backend has one (<see cref="OnnxModel.Fuse"/>).</summary>
+    public bool Fuse { get; set; }
+
     public OnnxNode Node { get; private set; }
 
     /// <summary>The node's opset (of its domain).</summary>
