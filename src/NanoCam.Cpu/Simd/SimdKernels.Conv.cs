@@ -104,7 +104,9 @@ public sealed unsafe partial class SimdKernels
             return;
         }
         long work = (long)g.Batch * g.OutputChannels * g.OutputHeight * g.OutputWidth * g.InputChannelsPerGroup * g.KernelHeight * g.KernelWidth;
-        int chunks = _pool.Splits(work) && g.Batch > 1 ? Math.Min(Threads, g.Batch) : 1;
+        // Up to 4 chunks of images a thread (each with its own scratch), taken one at a time: a helper that the OS
+        // deschedules holds a quarter of its share, not half the batch.
+        int chunks = _pool.Splits(work) && g.Batch > 1 ? Math.Min(4 * Threads, g.Batch) : 1;
         EnsureScratch(chunks, g, pass == ConvPass.BackwardWeight);
         _convJob.Set(this, pass, g, output, image, w, bias, chunks);
         if (chunks == 1)
