@@ -38,8 +38,12 @@ public sealed class CpuThreadPool : IDisposable
     /// <summary>How long an idle worker watches for the next loop before it blocks.</summary>
     private const int IdleSpinMicroseconds = 200;
 
-    /// <summary>How long the caller, its own indices done, spins for the helpers' before it blocks.</summary>
-    private const int JoinSpinMicroseconds = 30;
+    /// <summary>
+    /// How long the caller, its own indices done, spins for the helpers' before it blocks: about one GEMM task, so on a
+    /// quiet machine the last index is waited for without a wake-up; a helper descheduled for a time slice (milliseconds)
+    /// gets the caller's core soon after.
+    /// </summary>
+    private const int JoinSpinMicroseconds = 100;
 
     private const long Closed = int.MaxValue;
 
