@@ -11,6 +11,7 @@ namespace NanoCam.Benchmarks;
 /// C = A·B, 1024×1024×1024 (2·1024³ FLOPs): NanoCam's SIMD GEMM against ONNX Runtime's MatMul at the same thread count.
 /// Ratio is SIMD time / ONNX Runtime time per thread count (below 1 means NanoCam is faster). <c>Simd</c> runs the
 /// micro-kernel the CPU picks (AVX-512 8×48 where Vector512 is accelerated); <c>SimdAvx2</c> forces the AVX2 6×16 one.
+/// NANOCAM_BENCH_LOAD=1 runs every case with a busy-loop process beside it (<see cref="CompetingLoad"/>).
 /// </summary>
 [MemoryDiagnoser]
 public class GemmBenchmarks : IFlopCounted
@@ -28,6 +29,7 @@ public class GemmBenchmarks : IFlopCounted
     [GlobalSetup(Target = nameof(Simd))]
     public void SetupSimd()
     {
+        CompetingLoad.Start();
         (_a, _b, _c) = GemmOperands(Shape);
         _simd = new SimdKernels(Threads);
     }
@@ -35,6 +37,7 @@ public class GemmBenchmarks : IFlopCounted
     [GlobalSetup(Target = nameof(SimdAvx2))]
     public void SetupSimdAvx2()
     {
+        CompetingLoad.Start();
         (_a, _b, _c) = GemmOperands(Shape);
         _simdAvx2 = new SimdKernels(Threads, MicroKernelChoice.Avx2);
     }
@@ -42,6 +45,7 @@ public class GemmBenchmarks : IFlopCounted
     [GlobalSetup(Target = nameof(OnnxRuntime))]
     public void SetupOnnxRuntime()
     {
+        CompetingLoad.Start();
         (_a, _b, _c) = GemmOperands(Shape);
         _onnxRuntime = new OrtSingleNode(SingleNodeModel.MatMul(Shape.M, Shape.N, Shape.K), Threads,
             [("A", _a.Data, [Shape.M, Shape.K]), ("B", _b.Data, [Shape.K, Shape.N])],
@@ -56,6 +60,7 @@ public class GemmBenchmarks : IFlopCounted
         SimdLifetime.Release(_simd);
         SimdLifetime.Release(_simdAvx2);
         _onnxRuntime?.Dispose();
+        CompetingLoad.Stop();
     }
 
     [Benchmark(Baseline = true)]

@@ -17,6 +17,7 @@ namespace NanoCam.Benchmarks;
 /// NanoCamForwardUnfused runs every node as its plain operator (<c>--no-fuse</c>: no BN folding, epilogue activations,
 /// in-place concats or prepared weights).
 /// NANOCAM_ZOO_MODELS=a,b keeps the named cases; a model that is absent is skipped with a line saying so.
+/// NANOCAM_BENCH_LOAD=1 runs every case with a busy-loop process beside it (<see cref="CompetingLoad"/>).
 /// </summary>
 [MemoryDiagnoser]
 public class ModelZooBenchmarks : IFlopCounted
@@ -43,6 +44,7 @@ public class ModelZooBenchmarks : IFlopCounted
     [GlobalSetup(Targets = [nameof(NanoCamForward), nameof(NanoCamForwardDepthwiseGemm), nameof(NanoCamForwardUnfused)])]
     public void SetupNanoCam()
     {
+        CompetingLoad.Start();
         string path = ModelPath(Model);
         _model = OnnxModel.Load(path);
         _plainModel = OnnxModel.Load(path);
@@ -82,6 +84,7 @@ public class ModelZooBenchmarks : IFlopCounted
         SimdLifetime.Release(_simd);
         SimdLifetime.Release(_simdGemm);
         _onnxRuntime?.Dispose();
+        CompetingLoad.Stop();
     }
 
     [Benchmark(Baseline = true)]

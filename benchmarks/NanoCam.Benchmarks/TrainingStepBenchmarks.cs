@@ -15,6 +15,7 @@ namespace NanoCam.Benchmarks;
 /// <c>SimdFostered</c> adds CAM fostering (λ = 0.1: the true-class CAM entropy term and its backward) to the same step;
 /// <c>SimdGradCamFostered</c> fosters the Grad-CAM map at <c>features.3</c> (the second convolution, 64×14×14) instead: ∂y^c/∂A recorded on the tape
 /// (Tape.Grad with createGraph) and differentiated again by the step's backward, a second-order step.
+/// NANOCAM_BENCH_LOAD=1 runs every case with a busy-loop process beside it (<see cref="CompetingLoad"/>).
 /// </summary>
 [MemoryDiagnoser]
 public class TrainingStepBenchmarks : IFlopCounted
@@ -30,6 +31,7 @@ public class TrainingStepBenchmarks : IFlopCounted
     [GlobalSetup]
     public void Setup()
     {
+        CompetingLoad.Start();
         _simd = new SimdKernels(Threads);
         _step = new GapCnnStep(_simd);
         _fostered = new GapCnnStep(_simd, fosterCam: 0.1f);
@@ -37,7 +39,11 @@ public class TrainingStepBenchmarks : IFlopCounted
     }
 
     [GlobalCleanup]
-    public void Cleanup() => SimdLifetime.Release(_simd);
+    public void Cleanup()
+    {
+        SimdLifetime.Release(_simd);
+        CompetingLoad.Stop();
+    }
 
     [Benchmark]
     public float Simd() => _step.Run();

@@ -55,4 +55,113 @@ public sealed class CpuThreadPoolTests
         pool.For(hits.Length, new Counting(hits));
         Assert.All(hits, h => Assert.Equal(1, h));
     }
+
+    private sealed class Recording(int[] threadOf) : IParallelBody
+    {
+        public void Execute(int index) => threadOf[index] = Environment.CurrentManagedThreadId;
+    }
+
+    [Fact]
+    public void ALoopBelowTheSerialWork_RunsOnTheCallingThreadAlone_InOrder()
+    {
+        using var pool = new CpuThreadPool(2);
+        var threadOf = new int[64];
+        pool.For(threadOf.Length, new Recording(threadOf), work: CpuThreadPool.DefaultSerialWork - 1);
+        Assert.All(threadOf, id => Assert.Equal(Environment.CurrentManagedThreadId, id));
+        Assert.Equal(0, pool.SplitLoops);
+        CpuThreadPool.For(null, threadOf.Length, new Recording(threadOf), work: long.MaxValue);
+        Assert.Equal(0, pool.SplitLoops);
+
+        pool.For(threadOf.Length, new Recording(threadOf), work: CpuThreadPool.DefaultSerialWork);
+        Assert.Equal(1, pool.SplitLoops);
+    }
+
+    [Fact]
+    public void TasksFor_IsOneBelowTheThreshold_AndSmallSharesAbove()
+    {
+        using var one = new CpuThreadPool(1);
+        using var two = new CpuThreadPool(2);
+        using var always = new CpuThreadPool(2, serialWork: 0);
+        Assert.Equal(1, one.TasksFor(1L << 40, 1000));
+        Assert.Equal(1, two.TasksFor(CpuThreadPool.DefaultSerialWork - 1, 1000));
+        Assert.Equal(1, two.TasksFor(1L << 40, 1));
+        // 1 M units: four indices of 256 K each; much more work: at most 8 indices a thread, no index a big fixed share.
+        Assert.Equal(4, two.TasksFor(CpuThreadPool.DefaultSerialWork, 1000));
+        Assert.Equal(16, two.TasksFor(1L << 40, 1000));
+        Assert.Equal(3, two.TasksFor(1L << 40, 3));
+        Assert.Equal(2, always.TasksFor(10, 1000));
+    }
+
+    /// <summary>The first index a helper takes keeps that helper away for a long time; every index costs a little.</summary>
+    private sealed class SlowOnAHelper(int caller, int[] hits, int[] threadOf) : IParallelBody
+    {
+        private int _helperStarted;
+
+        public void Execute(int index)
+        {
+            threadOf[index] = Environment.CurrentManagedThreadId;
+            Thread.SpinWait(2_000);
+            if (Environment.CurrentManagedThreadId != caller && Interlocked.Exchange(ref _helperStarted, 1) == 0) Thread.Sleep(400);
+            Interlocked.Increment(ref hits[index]);
+        }
+    }
+
+    [Fact]
+    public void AHelperHeldUp_KeepsOnlyTheIndexItTook_TheCallerRunsTheRest()
+    {
+        using var pool = new CpuThreadPool(2);
+        int caller = Environment.CurrentManagedThreadId;
+        for (int attempt = 0; attempt < 20; attempt++)
+        {
+            var hits = new int[200];
+            var threadOf = new int[hits.Length];
+            pool.For(hits.Length, new SlowOnAHelper(caller, hits, threadOf));
+            // Every index ran once, the held-up one included, before For returned.
+            Assert.All(hits, h => Assert.Equal(1, h));
+            int byHelper = threadOf.Count(id => id != caller);
+            if (byHelper == 0) continue; // the helper came too late for any index: try again
+            // The helper slept on its first index while the caller ran all the others.
+            Assert.Equal(1, byHelper);
+            return;
+        }
+        Assert.Fail("in 20 loops of 200 indices the helper never took one");
+    }
+
+    /// <summary>Records an index run after its loop returned: a late helper taking a closed loop's work.</summary>
+    private sealed class Guarded(int[] hits) : IParallelBody
+    {
+        public volatile bool Closed;
+        public int Late;
+
+        public void Execute(int index)
+        {
+            if (Closed) Interlocked.Increment(ref Late);
+            Thread.SpinWait(Random.Shared.Next(0, 200));
+            Interlocked.Increment(ref hits[index]);
+        }
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(5)]
+    public async Task LoopsBackToBack_NeverRunAnIndexOfALoopThatReturned(int threads)
+    {
+        using var pool = new CpuThreadPool(threads);
+        var task = Task.Run(() =>
+        {
+            var random = new Random(threads);
+            for (int loop = 0; loop < 5_000; loop++)
+            {
+                var hits = new int[random.Next(2, 4 * threads)];
+                var body = new Guarded(hits);
+                pool.For(hits.Length, body);
+                body.Closed = true;
+                Assert.All(hits, h => Assert.Equal(1, h));
+                // A helper still inside this loop's Execute would show up as Late in a later loop's check, or here.
+                Thread.SpinWait(random.Next(0, 500));
+                Assert.Equal(0, body.Late);
+            }
+        });
+        await task.WaitAsync(TimeSpan.FromMinutes(2));
+    }
 }

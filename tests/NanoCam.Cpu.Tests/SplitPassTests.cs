@@ -4,7 +4,7 @@ using NanoCam.Cpu.Simd;
 namespace NanoCam.Cpu.Tests;
 
 /// <summary>
-/// The passes SimdKernels splits across its pool above 32 K elements (gradient zeroing, ReLU backward, the bias
+/// The passes SimdKernels splits across its pool from 64 Ki elements (gradient zeroing, ReLU backward, the bias
 /// gradient) against the naive kernels, at 1, 2 and 3 threads, on sizes that leave ragged ranges; the gradients start
 /// non-zero, so the kernels must add to them; and the split must not change a single bit.
 /// </summary>
@@ -19,7 +19,7 @@ public class SplitPassTests
 
     [Theory]
     [InlineData(5, 1)]          // below the split: one task
-    [InlineData(3, 11_111)]     // split, ranges end off a 16-float boundary
+    [InlineData(3, 33_333)]     // split, ranges end off a 16-float boundary
     [InlineData(64, 25_088)]    // the GAP-CNN's first activation
     public void ReluForward_AgreesWithNaive_AtEveryThreadCount(int rows, int columns)
     {
@@ -37,7 +37,7 @@ public class SplitPassTests
 
     [Theory]
     [InlineData(5, 1)]          // below the split: one task
-    [InlineData(3, 11_111)]     // 33 333 elements: split, ranges end off a 16-float boundary
+    [InlineData(3, 33_333)]     // 99 999 elements: split, ranges end off a 16-float boundary
     [InlineData(64, 25_088)]    // the GAP-CNN's first activation, 64·32·28·28
     public void ReluBackward_EveryRule_AgreesWithNaive(int rows, int columns)
     {
@@ -61,7 +61,8 @@ public class SplitPassTests
     [Theory]
     [InlineData(1, 3, 5, 5)]
     [InlineData(7, 13, 17, 19)]    // 29 393 elements: one task
-    [InlineData(9, 37, 11, 13)]    // 47 619 elements: 37 channels in ragged ranges
+    [InlineData(9, 37, 19, 13)]    // 82 251 elements: 37 channels in ragged ranges
+    [InlineData(9, 37, 11, 13)]    // 47 619 elements: one task
     [InlineData(64, 32, 28, 28)]   // the GAP-CNN's first convolution
     [InlineData(64, 128, 7, 7)]    // its third: three 16-float chunks and one float a plane, two 64-channel sweeps
     [InlineData(40, 150, 3, 3)]    // planes shorter than a vector; ranges that cross a 64-channel sweep's edge
@@ -92,12 +93,12 @@ public class SplitPassTests
 
     /// <summary>Negative zero must stay negative (its own case: the analyzer takes −0 and 0 for the same data).</summary>
     [Fact]
-    public void Fill_SetsEveryElement_ToNegativeZero() => Fill_SetsEveryElement(40_009, -0f);
+    public void Fill_SetsEveryElement_ToNegativeZero() => Fill_SetsEveryElement(70_009, -0f);
 
     [Theory]
     [InlineData(17, 0.25f)]
-    [InlineData(40_009, 0.25f)]
-    [InlineData(40_009, 0f)]
+    [InlineData(70_009, 0.25f)]
+    [InlineData(70_009, 0f)]
     public void Fill_SetsEveryElement(int length, float value)
     {
         foreach (var simd in Simd)

@@ -103,7 +103,10 @@ public sealed unsafe partial class SimdKernels
             _depthwise.BackwardInput(g, image, output, w, accumulate: pass == ConvPass.BackwardInput, _pool);
             return;
         }
-        int chunks = Threads > 1 && g.Batch > 1 ? Math.Min(Threads, g.Batch) : 1;
+        long work = (long)g.Batch * g.OutputChannels * g.OutputHeight * g.OutputWidth * g.InputChannelsPerGroup * g.KernelHeight * g.KernelWidth;
+        // Up to 4 chunks of images a thread (each with its own scratch), taken one at a time: a helper that the OS
+        // deschedules holds a quarter of its share, not half the batch.
+        int chunks = _pool.Splits(work) && g.Batch > 1 ? Math.Min(4 * Threads, g.Batch) : 1;
         EnsureScratch(chunks, g, pass == ConvPass.BackwardWeight);
         _convJob.Set(this, pass, g, output, image, w, bias, chunks);
         if (chunks == 1)
@@ -348,9 +351,10 @@ public sealed unsafe partial class SimdKernels
             _col = col;
             _image = image;
             (_channels, _g) = (channels, g);
-            _tasks = pool is null ? 1 : Math.Min(channels, pool.Threads * 4);
-            if (pool is null) Execute(0);
-            else pool.For(_tasks, this);
+            long elements = (long)channels * g.KernelHeight * g.KernelWidth * g.OutputHeight * g.OutputWidth;
+            _tasks = pool is null ? 1 : pool.TasksFor(elements * CpuThreadPool.ElementWork, channels);
+            if (_tasks == 1) Execute(0);
+            else pool!.For(_tasks, this);
         }
 
         public void Execute(int task)

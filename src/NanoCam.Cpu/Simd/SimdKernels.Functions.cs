@@ -12,10 +12,10 @@ namespace NanoCam.Cpu.Simd;
 
 public sealed unsafe partial class SimdKernels
 {
-    /// <summary>Elements from which a generic element-wise pass is split across the pool (its functions cost more than a copy).</summary>
-    private const int FunctionSplitElements = 1 << 13;
+    /// <summary>Work units per element of a generic element-wise pass (its functions cost more than a copy): 16 Ki elements and up are split.</summary>
+    private const long FunctionElementWork = 4 * CpuThreadPool.ElementWork;
 
-    private int TasksFor(long elements, int parts) => Threads > 1 && elements >= FunctionSplitElements ? Math.Max(1, Math.Min(Threads, parts)) : 1;
+    private int TasksFor(long elements, int parts) => _pool.TasksFor(elements * FunctionElementWork, parts);
 
     public void UnaryForward<TOp>(Tensor output, Tensor input, TOp op) where TOp : struct, IUnaryFunction
     {
@@ -335,7 +335,7 @@ public sealed unsafe partial class SimdKernels
         job.DY = dy;
         job.DA = da;
         job.DB = db;
-        job.Tasks = Threads > 1 && count >= SplitElements ? Math.Min(Threads, count / 16) : 1;
+        job.Tasks = _pool.TasksFor((long)count * CpuThreadPool.ElementWork, count / 16);
         _pool.For(job.Tasks, job);
     }
 

@@ -75,7 +75,7 @@ public sealed unsafe partial class SimdKernels
 
     private void RunPool(PoolPass pass, in Pool2dGeometry g, int planes, int plane, float* image, float* pooled, float* argmax, bool countIncludePad = false)
     {
-        _poolJob.Set(pass, g, planes, plane, image, pooled, argmax, countIncludePad, Math.Min(planes, Threads * 4));
+        _poolJob.Set(pass, g, planes, plane, image, pooled, argmax, countIncludePad, _pool.TasksFor((long)planes * plane * CpuThreadPool.ElementWork, planes));
         _pool.For(_poolJob.Tasks, _poolJob);
     }
 

@@ -60,7 +60,7 @@ public sealed unsafe partial class SimdKernels
         job.DX = dx;
         job.Chunks = (inner + ReduceColumns - 1) / ReduceColumns;
         long units = (long)outer * job.Chunks;
-        job.Tasks = Threads > 1 && (long)outer * size * inner >= SplitElements ? (int)Math.Min(Threads, units) : 1;
+        job.Tasks = _pool.TasksFor((long)outer * size * inner * CpuThreadPool.ElementWork, units);
         job.Units = (int)units;
         _pool.For(job.Tasks, job);
     }

@@ -42,7 +42,7 @@ public sealed unsafe partial class SimdKernels
         job.Backward = backward;
         job.Columns = p.Rank == 0 ? 1 : p.OutputDims[p.Rank - 1];
         job.Rows = p.OutputSize / job.Columns;
-        int tasks = parallel && Threads > 1 && p.OutputSize >= SplitElements ? Threads : 1;
+        int tasks = parallel ? _pool.TasksFor((long)p.OutputSize * CpuThreadPool.ElementWork, p.OutputSize) : 1;
         // Units of work: rows, each cut into chunks when there are fewer rows than tasks.
         job.Chunks = job.Rows >= tasks ? 1 : (tasks + job.Rows - 1) / job.Rows;
         job.Units = job.Rows * job.Chunks;

@@ -12,9 +12,6 @@ public sealed unsafe partial class SimdKernels
     // channel) is computed by one task in the same order as without the split, so the results do not depend on the
     // thread count.
 
-    /// <summary>Elements from which a pass is split (below, the hand-off costs more than the pass).</summary>
-    private const int SplitElements = 1 << 15;
-
     private enum SplitPass { Fill, ReluForward, ReluBackward, GuidedReluBackward, BiasBackward }
 
     private readonly SplitJob _splitJob = new();
@@ -27,7 +24,7 @@ public sealed unsafe partial class SimdKernels
         job.A = a;
         job.B = b;
         job.C = c;
-        job.Tasks = Threads > 1 && elements >= SplitElements ? Math.Min(Threads, count) : 1;
+        job.Tasks = _pool.TasksFor(elements * CpuThreadPool.ElementWork, count);
         _pool.For(job.Tasks, job);
     }
 

@@ -22,9 +22,13 @@ public sealed unsafe partial class SimdKernels : IKernels, IDisposable
 
     /// <param name="threads">Worker threads, the caller included (default: every core). One thread is fully deterministic.</param>
     /// <param name="microKernel">The GEMM register tile (default: the widest the CPU runs in hardware).</param>
-    public SimdKernels(int threads = 0, MicroKernelChoice microKernel = MicroKernelChoice.Auto)
+    /// <param name="serialWork">
+    /// Multiply-adds (or 16 per element of a memory-bound pass) below which a kernel call runs on the calling thread
+    /// alone (default <see cref="CpuThreadPool.DefaultSerialWork"/>; 0 splits every call, as tests of the split paths do).
+    /// </param>
+    public SimdKernels(int threads = 0, MicroKernelChoice microKernel = MicroKernelChoice.Auto, long serialWork = CpuThreadPool.DefaultSerialWork)
     {
-        _pool = new CpuThreadPool(threads <= 0 ? Environment.ProcessorCount : threads);
+        _pool = new CpuThreadPool(threads <= 0 ? Environment.ProcessorCount : threads, serialWork);
         MicroKernel = PackedGemm.Resolve(microKernel);
         _gemm = PackedGemm.Create(MicroKernel);
     }
@@ -32,6 +36,9 @@ public sealed unsafe partial class SimdKernels : IKernels, IDisposable
     public string Name => "simd";
 
     public int Threads => _pool.Threads;
+
+    /// <summary>Kernel loops so far handed to the helper threads (the rest ran on the calling thread alone): a diagnostic.</summary>
+    public long SplitLoops => _pool.SplitLoops;
 
     /// <summary>The micro-kernel every GEMM and convolution of this instance runs.</summary>
     public MicroKernelChoice MicroKernel { get; }

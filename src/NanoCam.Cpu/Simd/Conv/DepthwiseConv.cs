@@ -81,8 +81,7 @@ public sealed unsafe class DepthwiseConv : IParallelBody
         job.DW = dw;
         job.DY = dy;
         job.X = x;
-        if (pool is null || pool.Threads == 1) for (int k = 0; k < g.OutputChannels; k++) job.Execute(k);
-        else pool.For(g.OutputChannels, job);
+        CpuThreadPool.For(pool, g.OutputChannels, job, Work(g));
     }
 
     private sealed class WeightGradientJob : IParallelBody
@@ -145,9 +144,11 @@ public sealed unsafe class DepthwiseConv : IParallelBody
         _bias = bias;
         _accumulate = accumulate;
         int planes = g.Batch * g.OutputChannels;
-        if (pool is null || pool.Threads == 1) for (int i = 0; i < planes; i++) Execute(i);
-        else pool.For(planes, this);
+        CpuThreadPool.For(pool, planes, this, Work(g));
     }
+
+    /// <summary>Multiply-adds of the convolution (forward, or either gradient): what decides whether it is split.</summary>
+    private static long Work(in Conv2dGeometry g) => (long)g.Batch * g.OutputChannels * g.OutputHeight * g.OutputWidth * g.KernelHeight * g.KernelWidth;
 
     /// <summary>Plane i = n·K + k of the output.</summary>
     public void Execute(int plane)

@@ -33,6 +33,7 @@ public sealed unsafe partial class WinogradConv
     /// <summary>dw += ∂L/∂W from dy and x for images [first, end) of the forward geometry g.</summary>
     public void BackwardWeight(in Conv2dGeometry g, int first, int end, float* dw, float* dy, float* x, CpuThreadPool? pool)
     {
+        if (pool is not null && !pool.Splits(DirectWork(g, first, end))) pool = null; // small: the calling thread alone
         int threads = pool?.Threads ?? 1;
         int cg = g.InputChannelsPerGroup, kg = g.OutputChannelsPerGroup;
         int tileRows = (g.OutputHeight + 1) / 2, tileColumns = (g.OutputWidth + 1) / 2;

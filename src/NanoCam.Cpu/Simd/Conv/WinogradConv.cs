@@ -75,6 +75,7 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
     /// <summary>The forward sum of <see cref="Forward"/>, written into y (accumulate false) or added to it (true).</summary>
     private void Convolve(in Conv2dGeometry g, int first, int end, float* y, float* x, float* w, float* bias, bool accumulate, CpuThreadPool? pool)
     {
+        if (pool is not null && !pool.Splits(DirectWork(g, first, end))) pool = null; // small: the calling thread alone
         int threads = pool?.Threads ?? 1;
         int cg = g.InputChannelsPerGroup, kg = g.OutputChannelsPerGroup;
         int tileRows = (g.OutputHeight + 1) / 2, tileColumns = (g.OutputWidth + 1) / 2;
@@ -116,6 +117,10 @@ public sealed unsafe partial class WinogradConv(MicroKernelChoice microKernel)
 
     /// <summary>Tiles per transform call: a row of at most 8 tiles takes the 8-lane transforms (a 16-lane group would be half empty).</summary>
     private static int LanesFor(int tileColumns) => tileColumns <= WinogradTransforms.NarrowLanes ? WinogradTransforms.NarrowLanes : WinogradTransforms.Lanes;
+
+    /// <summary>Multiply-adds of the direct convolution of images [first, end): what decides whether it is split.</summary>
+    private static long DirectWork(in Conv2dGeometry g, int first, int end) =>
+        (long)(end - first) * g.OutputHeight * g.OutputWidth * g.OutputChannels * g.InputChannelsPerGroup * 9;
 
     private static void Run(Phase phase, Job job, CpuThreadPool? pool)
     {

@@ -66,6 +66,7 @@ public sealed unsafe class PrepackedGemm<TKernel> : IPrepackedGemm where TKernel
     {
         if (a.Mr != TKernel.Mr) throw new ArgumentException($"weights packed for {a.Mr}-row panels, but the micro-kernel has {TKernel.Mr}");
         if (n == 0 || a.Rows == 0) return;
+        if (pool is not null && !pool.Splits((long)a.Rows * a.Depth * n)) pool = null; // small: the calling thread alone
         int panels = (n + TKernel.Nr - 1) / TKernel.Nr, threads = pool?.Threads ?? 1;
         int tasks = Math.Max(1, (n + ColumnsPerTask - 1) / ColumnsPerTask);
         while (threads > 1 && tasks % threads != 0 && tasks < panels) tasks++;

@@ -63,6 +63,7 @@ public sealed unsafe class SimdGemm<TKernel> : IPackedGemm where TKernel : IMicr
             ScaleC(c, ldc, m, n, beta);
             return;
         }
+        if (pool is not null && !pool.Splits((long)m * n * k)) pool = null; // small: the calling thread alone
         int mr = TKernel.Mr, nr = TKernel.Nr;
         int threads = pool?.Threads ?? 1;
         // Equal K blocks (576 = 3 × 192, not 256 + 256 + 64): no short block that pays a full pass over C.
