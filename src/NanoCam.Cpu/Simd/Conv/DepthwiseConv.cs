@@ -136,8 +136,27 @@ public sealed unsafe class DepthwiseConv : IParallelBody
         }
     }
 
+    private readonly DepthwiseSmallMaps _smallMaps = new();
+
+    /// <summary>
+    /// y = act(conv(x, w) + b) (inference): returns false, having applied nothing, where only <see cref="Forward"/>
+    /// runs <paramref name="g"/> (the caller then runs it and the activation after); small maps run channel-blocked
+    /// with the activation applied before the output is written (<see cref="DepthwiseSmallMaps"/>).
+    /// </summary>
+    public bool TryForwardFused(in Conv2dGeometry g, float* y, float* x, float* w, float* bias, ConvEpilogue act, CpuThreadPool? pool)
+    {
+        if (!DepthwiseSmallMaps.Applies(g)) return false;
+        _smallMaps.Run(g, y, x, w, bias, accumulate: false, act, pool);
+        return true;
+    }
+
     private void Run(in Conv2dGeometry g, float* y, float* x, float* w, float* bias, bool accumulate, CpuThreadPool? pool)
     {
+        if (DepthwiseSmallMaps.Applies(g))
+        {
+            _smallMaps.Run(g, y, x, w, bias, accumulate, ConvEpilogue.None, pool);
+            return;
+        }
         _g = g;
         _y = y;
         _x = x;
