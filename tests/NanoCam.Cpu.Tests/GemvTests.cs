@@ -45,7 +45,8 @@ public class GemvTests
     }
 
     [Theory]
-    [InlineData(3, 4, 10, 7, 0, "three batches sharing B: one 12-row GEMM")]
+    [InlineData(3, 4, 70, 7, 0, "three batches sharing B: one 12-row GEMM")]
+    [InlineData(3, 4, 10, 7, 0, "three batches sharing a narrow B: not folded")]
     [InlineData(32, 32, 96, 24, 0, "ConvNeXt's MatMul: [1, 32, 32, 24] by [24, 96]")]
     [InlineData(17, 1, 96, 32, 0, "one row per batch, B shared: one 17-row GEMM")]
     [InlineData(5, 1, 33, 20, 1, "one row per batch, a B per batch: five GEMVs")]
