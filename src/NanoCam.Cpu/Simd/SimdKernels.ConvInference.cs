@@ -52,6 +52,7 @@ public sealed unsafe partial class SimdKernels
             float* slice0 = y + (long)channelOffset * ohw;
             if (packed is null)
             {
+                if (RunsDepthwise(g) && _depthwise.TryForwardFused(g, slice0, x, w, bb, epilogue, _pool)) return;
                 RunConv(ConvPass.Forward, g, slice0, x, w, bb);
                 new GemmEpilogue(null, epilogue).Apply(slice0, ohw, g.Batch * g.OutputChannels, 0, ohw);
                 return;

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using NanoCam.Cpu.Simd.Gemm;
 using NanoCam.Cpu.Threading;
 
 namespace NanoCam.Cpu.Simd.Conv;
@@ -135,8 +136,27 @@ public sealed unsafe class DepthwiseConv : IParallelBody
         }
     }
 
+    private readonly DepthwiseSmallMaps _smallMaps = new();
+
+    /// <summary>
+    /// y = act(conv(x, w) + b) (inference): returns false, having applied nothing, where only <see cref="Forward"/>
+    /// runs <paramref name="g"/> (the caller then runs it and the activation after); small maps run channel-blocked
+    /// with the activation applied before the output is written (<see cref="DepthwiseSmallMaps"/>).
+    /// </summary>
+    public bool TryForwardFused(in Conv2dGeometry g, float* y, float* x, float* w, float* bias, ConvEpilogue act, CpuThreadPool? pool)
+    {
+        if (!DepthwiseSmallMaps.Applies(g)) return false;
+        _smallMaps.Run(g, y, x, w, bias, accumulate: false, act, pool);
+        return true;
+    }
+
     private void Run(in Conv2dGeometry g, float* y, float* x, float* w, float* bias, bool accumulate, CpuThreadPool? pool)
     {
+        if (DepthwiseSmallMaps.Applies(g))
+        {
+            _smallMaps.Run(g, y, x, w, bias, accumulate, ConvEpilogue.None, pool);
+            return;
+        }
         _g = g;
         _y = y;
         _x = x;
@@ -181,9 +201,9 @@ public sealed unsafe class DepthwiseConv : IParallelBody
                 int iy = sh * i + a - g.PadTop;
                 float* first = phases + a * sw * planeFloats + (long)i * wq;
                 if ((uint)iy < (uint)h) PhaseRow(first, planeFloats, x + (long)iy * width, width, sw, g.PadLeft, wq, padded);
-                else for (int b = 0; b < sw; b++) new Span<float>(first + b * planeFloats, wq).Clear();
+                else for (int b = 0; b < sw; b++) PanelCopy.Zero(first + b * planeFloats, wq);
             }
-            for (int b = 0; b < sw; b++) new Span<float>(phases + (a * sw + b) * planeFloats + (long)hq * wq, columnReach).Clear();
+            for (int b = 0; b < sw; b++) PanelCopy.Zero(phases + (a * sw + b) * planeFloats + (long)hq * wq, columnReach);
         }
         int* taps = stackalloc int[kh * kw];
         for (int r = 0; r < kh; r++)
@@ -199,10 +219,12 @@ public sealed unsafe class DepthwiseConv : IParallelBody
         OutputRow(z, checked((int)outputs), sources, weights, 1, taps, kh * kw, bias);
         for (int oy = 0; oy < oh; oy++)
         {
-            var row = new ReadOnlySpan<float>(z + (long)oy * wq, ow);
-            var target = new Span<float>(y + (long)oy * ow, ow);
-            if (accumulate) System.Numerics.Tensors.TensorPrimitives.Add(target, row, target);
-            else row.CopyTo(target);
+            if (accumulate)
+            {
+                var target = new Span<float>(y + (long)oy * ow, ow);
+                System.Numerics.Tensors.TensorPrimitives.Add(target, new ReadOnlySpan<float>(z + (long)oy * wq, ow), target);
+            }
+            else PanelCopy.Copy(y + (long)oy * ow, z + (long)oy * wq, ow);
         }
     }
 
@@ -257,10 +279,11 @@ public sealed unsafe class DepthwiseConv : IParallelBody
     /// <summary>P[j] = x[j − pl] for j in [0, length): zeros, the row, zeros.</summary>
     private static void PaddedRow(float* dst, float* x, int width, int padLeft, int length)
     {
+        // Rows of a few dozen floats: inline vector copies rather than three memset/memmove calls.
         int first = Math.Min(padLeft, length), copied = Math.Clamp(length - padLeft, 0, width);
-        new Span<float>(dst, first).Clear();
-        new ReadOnlySpan<float>(x, copied).CopyTo(new Span<float>(dst + first, copied));
-        new Span<float>(dst + first + copied, length - first - copied).Clear();
+        PanelCopy.Zero(dst, first);
+        PanelCopy.Copy(dst + first, x, copied);
+        PanelCopy.Zero(dst + first + copied, length - first - copied);
     }
 
     /// <summary>One output row: out[ox] = bias + Σ over the valid kernel rows i and taps s of weights[i][s] · sources[i][taps[s] + ox].</summary>

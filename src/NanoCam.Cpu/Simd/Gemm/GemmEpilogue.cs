@@ -5,8 +5,9 @@ namespace NanoCam.Cpu.Simd.Gemm;
 /// <summary>
 /// What an inference GEMM does to each finished block of C while it is still in cache: C[i, j] = act(C[i, j] + bias[i])
 /// (a convolution's bias per output channel, and the activation that follows it). ReLU, x > 0 ? x : 0 as the reference,
-/// and the identity run in vectors (the 8×48 tile applies them in registers); every other activation runs per element
-/// by <see cref="ConvEpilogue.Apply"/>, the operator struct the unfused graph runs.
+/// the identity and, with AVX-512, every activation <see cref="VectorActivation"/> has run in vectors (the 8×48 and
+/// masked tiles apply them in registers); Sigmoid and SiLU run per element by <see cref="ConvEpilogue.Apply"/>, the
+/// operator struct the unfused graph runs.
 /// </summary>
 public readonly unsafe struct GemmEpilogue(float* rowBias, ConvEpilogue activation)
 {
@@ -14,6 +15,9 @@ public readonly unsafe struct GemmEpilogue(float* rowBias, ConvEpilogue activati
     public GemmEpilogue(float* rowBias, bool relu) : this(rowBias, relu ? ConvEpilogue.Relu : ConvEpilogue.None) { }
 
     public bool IsEmpty => rowBias == null && activation.IsIdentity;
+
+    /// <summary>The activation after the bias.</summary>
+    public ConvEpilogue Activation => activation;
 
     /// <summary>The bias of row 0 (null: none); a tile that applies the epilogue itself reads it.</summary>
     public float* RowBias => rowBias;
@@ -50,6 +54,11 @@ public readonly unsafe struct GemmEpilogue(float* rowBias, ConvEpilogue activati
             }
             else if (HasElementwiseActivation)
             {
+                if (Vector512.IsHardwareAccelerated && VectorActivation.Vectorizes(activation.Kind))
+                {
+                    var wide = Vector512.Create(bias[0]);
+                    for (; j + 16 <= width; j += 16) VectorActivation.Apply(activation, Vector512.Load(row + j) + wide).Store(row + j);
+                }
                 for (; j < width; j++) row[j] = activation.Apply(row[j] + bias[0]);
             }
             else
@@ -64,10 +73,13 @@ public readonly unsafe struct GemmEpilogue(float* rowBias, ConvEpilogue activati
     public void Activate(float* c, int ldc, int rows, int first, int end)
     {
         if (!HasElementwiseActivation) return;
+        bool wide = Vector512.IsHardwareAccelerated && VectorActivation.Vectorizes(activation.Kind);
         for (int i = 0; i < rows; i++)
         {
             float* row = c + (long)i * ldc;
-            for (int j = first; j < end; j++) row[j] = activation.Apply(row[j]);
+            int j = first;
+            if (wide) for (; j + 16 <= end; j += 16) VectorActivation.Apply(activation, Vector512.Load(row + j)).Store(row + j);
+            for (; j < end; j++) row[j] = activation.Apply(row[j]);
         }
     }
 }

@@ -37,11 +37,20 @@ public static unsafe class MicroTile
         else Edge<TKernel>(kc, a, b, c, ldc, alpha, accumulate, rows, cols);
     }
 
-    /// <summary>Edge tile: the full tile into a local buffer, then the valid part (scalar: exact, no over-write).</summary>
+    /// <summary>
+    /// Edge tile: with the 8×48 kernel on AVX-512 hardware and alpha 1, the masked tile (<see cref="MaskedTile8"/>) on the
+    /// packed panel; otherwise the full tile into a local buffer, then the valid part (scalar: exact, no over-write).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Edge<TKernel>(int kc, float* a, float* b, float* c, int ldc, float alpha, bool accumulate, int rows, int cols)
         where TKernel : IMicroKernel
     {
+        if (typeof(TKernel) == typeof(MicroKernel8x48) && MaskedTile8.IsSupported && alpha == 1f)
+        {
+            // The same sums straight into C through masked vectors (no buffer, no scalar copy).
+            MaskedTile8.Tile(kc, a, b, TKernel.Nr, c, ldc, cols, rows, accumulate, null, ConvEpilogue.None);
+            return;
+        }
         int nr = TKernel.Nr;
         float* tile = stackalloc float[TKernel.Mr * nr];
         if (cols < nr) TKernel.EdgeTile(kc, a, b, tile, cols);

@@ -43,11 +43,18 @@ public sealed unsafe class PrepackedGemm<TKernel> : IPrepackedGemm where TKernel
     private readonly Job<MatrixPanels> _matrix = new();
     private readonly Job<Im2ColPanels> _im2col = new();
     private readonly GemmWorkspace _workspace = new();
+    private readonly PackedGemv _gemv = new();
 
     public int Mr => TKernel.Mr;
 
     public void Multiply(float* c, int ldc, PackedWeights a, float* b, int ldb, int n, GemmEpilogue epilogue, CpuThreadPool? pool)
     {
+        if (n == 1 && PackedGemv.Applies(a.Mr))
+        {
+            // One column (a 1×1 map): two depth steps per vector rather than a vector per column (see PackedGemv).
+            _gemv.Multiply(c, ldc, a, b, ldb, epilogue, pool);
+            return;
+        }
         _matrix.Source = new MatrixPanels(b, ldb, false);
         // The 8×48 tile reads full panels of a stored B in place (see StridedTile8x48); other tiles pack them.
         _matrix.InPlace = typeof(TKernel) == typeof(MicroKernel8x48) ? b : null;
@@ -101,12 +108,17 @@ public sealed unsafe class PrepackedGemm<TKernel> : IPrepackedGemm where TKernel
         {
             int mr = TKernel.Mr, nr = TKernel.Nr, rows = _a.Rows, depth = _a.Depth, kcStep = _a.KcStep;
             int p0 = (int)((long)_panels * task / _tasks), p1 = (int)((long)_panels * (task + 1) / _tasks);
+            // Read in place: full panels by the 8×48 tile, and, with AVX-512 in hardware, the last narrower panel and the
+            // last rows by the masked tile; anything else is packed.
+            bool masked = InPlace != null && MaskedTile8.IsSupported;
+            var act = _epilogue.Activation;
+            bool registerAct = VectorActivation.Vectorizes(act.Kind);
             for (int pc = 0; pc < depth; pc += kcStep)
             {
                 int kc = Math.Min(kcStep, depth - pc);
                 // Panels sit kcStep deep whatever this block's kc, so tasks never overlap.
                 for (int panel = p0; panel < p1; panel++)
-                    if (InPlace == null || _n - panel * nr < nr)
+                    if (InPlace == null || _n - panel * nr < nr && !masked)
                         Source.Pack(_packedB + (long)panel * nr * kcStep, pc, kc, panel * nr, Math.Min(nr, _n - panel * nr), nr);
                 float* aBlock = _a.Block(pc);
                 bool accumulate = pc > 0, last = pc + kcStep >= depth;
@@ -118,20 +130,25 @@ public sealed unsafe class PrepackedGemm<TKernel> : IPrepackedGemm where TKernel
                     {
                         int j = panel * nr, cols = Math.Min(nr, _n - j);
                         float* bPanel = _packedB + (long)panel * nr * kcStep;
-                        if (InPlace != null && cols == nr)
+                        if (InPlace != null && (cols == nr || masked))
                         {
                             float* b = InPlace + (long)pc * Ldb + j;
                             for (int i = r0; i < r1; i += mr)
                             {
                                 // The last depth block applies the epilogue in registers (the panel is skipped below).
-                                if (rows - i >= mr)
+                                float* bias = last && _epilogue.RowBias != null ? _epilogue.RowBias + i : null;
+                                var tileAct = last && registerAct ? act : ConvEpilogue.None;
+                                float* c = _c + (long)i * _ldc + j;
+                                int valid = Math.Min(mr, rows - i);
+                                if (cols == nr && valid == mr) StridedTile8x48.Tile(kc, aBlock + (long)(i / mr) * mr * kc, b, Ldb, c, _ldc, 1f, accumulate, bias, tileAct);
+                                else if (masked) MaskedTile8.Tile(kc, aBlock + (long)(i / mr) * mr * kc, b, Ldb, c, _ldc, cols, valid, accumulate, bias, tileAct);
+                                else
                                 {
-                                    StridedTile8x48.Tile(kc, aBlock + (long)(i / mr) * mr * kc, b, Ldb, _c + (long)i * _ldc + j, _ldc, 1f, accumulate,
-                                        last && _epilogue.RowBias != null ? _epilogue.RowBias + i : null, last && _epilogue.Relu);
-                                    // Any other activation follows the tile's bias while its 8×48 block is in L1.
-                                    if (last) _epilogue.Activate(_c + (long)i * _ldc + j, _ldc, mr, 0, nr);
+                                    StridedEdge(kc, aBlock + (long)(i / mr) * mr * kc, b, c, accumulate, valid, last);
+                                    continue;
                                 }
-                                else StridedEdge(kc, aBlock + (long)(i / mr) * mr * kc, b, _c + (long)i * _ldc + j, accumulate, rows - i, last);
+                                // An activation without a vector form follows the tile's bias while its block is in L1.
+                                if (last && !registerAct) _epilogue.Activate(c, _ldc, valid, 0, cols);
                             }
                             continue;
                         }
@@ -141,10 +158,10 @@ public sealed unsafe class PrepackedGemm<TKernel> : IPrepackedGemm where TKernel
                     }
                 }
             }
-            // Panels read in place had their epilogue in the tile; the packed ones (a stored B's last, narrower panel, or every
-            // panel of an implicit im2col B) get it here, while the task's columns are still in cache.
+            // Panels read in place had their epilogue in the tile; the packed ones (a stored B's last, narrower panel
+            // without AVX-512, or every panel of an implicit im2col B) get it here, while the task's columns are still in cache.
             if (InPlace == null) _epilogue.Apply(_c, _ldc, rows, p0 * nr, Math.Min(_n, p1 * nr));
-            else if (p1 * nr > _n) _epilogue.Apply(_c, _ldc, rows, (p1 - 1) * nr, _n);
+            else if (!masked && p1 * nr > _n) _epilogue.Apply(_c, _ldc, rows, (p1 - 1) * nr, _n);
         }
 
         /// <summary>The last row panel with fewer than 8 rows: the full tile into a local buffer, then its valid rows.</summary>

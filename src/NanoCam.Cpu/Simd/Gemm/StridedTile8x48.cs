@@ -12,12 +12,12 @@ public static unsafe class StridedTile8x48
 {
     /// <summary>
     /// C[i·ldc + j] = act(alpha·Σ_p a[p·8 + i]·b[p·ldb + j] (+ C when accumulating) + rowBias[i]), i &lt; 8, j &lt; 48:
-    /// the inference GEMM's epilogue applied in registers on its last depth block (rowBias null: no bias; act = ReLU
-    /// when <paramref name="relu"/>, else the identity).
+    /// the inference GEMM's epilogue applied in registers on its last depth block (rowBias null: no bias; act one that
+    /// <see cref="VectorActivation.Vectorizes"/>, or the identity).
     /// </summary>
     // Kept free of stack buffers: the JIT then holds every accumulator in a register across the loop.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int kc, float* a, float* b, long ldb, float* c, int ldc, float alpha, bool accumulate, float* rowBias = null, bool relu = false)
+    public static void Tile(int kc, float* a, float* b, long ldb, float* c, int ldc, float alpha, bool accumulate, float* rowBias = null, ConvEpilogue act = default)
     {
         Vector512<float> c0_0 = default, c0_1 = default, c0_2 = default;
         Vector512<float> c1_0 = default, c1_1 = default, c1_2 = default;
@@ -44,19 +44,19 @@ public static unsafe class StridedTile8x48
             b += ldb;
         }
         var va = Vector512.Create(alpha);
-        Store(c + 0 * ldc, va, c0_0, c0_1, c0_2, accumulate, rowBias == null ? null : rowBias + 0, relu);
-        Store(c + 1 * ldc, va, c1_0, c1_1, c1_2, accumulate, rowBias == null ? null : rowBias + 1, relu);
-        Store(c + 2 * ldc, va, c2_0, c2_1, c2_2, accumulate, rowBias == null ? null : rowBias + 2, relu);
-        Store(c + 3 * ldc, va, c3_0, c3_1, c3_2, accumulate, rowBias == null ? null : rowBias + 3, relu);
-        Store(c + 4 * ldc, va, c4_0, c4_1, c4_2, accumulate, rowBias == null ? null : rowBias + 4, relu);
-        Store(c + 5 * ldc, va, c5_0, c5_1, c5_2, accumulate, rowBias == null ? null : rowBias + 5, relu);
-        Store(c + 6 * ldc, va, c6_0, c6_1, c6_2, accumulate, rowBias == null ? null : rowBias + 6, relu);
-        Store(c + 7 * ldc, va, c7_0, c7_1, c7_2, accumulate, rowBias == null ? null : rowBias + 7, relu);
+        Store(c + 0 * ldc, va, c0_0, c0_1, c0_2, accumulate, rowBias == null ? null : rowBias + 0, act);
+        Store(c + 1 * ldc, va, c1_0, c1_1, c1_2, accumulate, rowBias == null ? null : rowBias + 1, act);
+        Store(c + 2 * ldc, va, c2_0, c2_1, c2_2, accumulate, rowBias == null ? null : rowBias + 2, act);
+        Store(c + 3 * ldc, va, c3_0, c3_1, c3_2, accumulate, rowBias == null ? null : rowBias + 3, act);
+        Store(c + 4 * ldc, va, c4_0, c4_1, c4_2, accumulate, rowBias == null ? null : rowBias + 4, act);
+        Store(c + 5 * ldc, va, c5_0, c5_1, c5_2, accumulate, rowBias == null ? null : rowBias + 5, act);
+        Store(c + 6 * ldc, va, c6_0, c6_1, c6_2, accumulate, rowBias == null ? null : rowBias + 6, act);
+        Store(c + 7 * ldc, va, c7_0, c7_1, c7_2, accumulate, rowBias == null ? null : rowBias + 7, act);
     }
 
     /// <summary>C row = act(alpha·tile (+ C when accumulating, in one fused multiply-add) + bias).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* c, Vector512<float> alpha, Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, bool accumulate, float* bias, bool relu)
+    private static void Store(float* c, Vector512<float> alpha, Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, bool accumulate, float* bias, in ConvEpilogue act)
     {
         if (accumulate)
         {
@@ -75,12 +75,11 @@ public static unsafe class StridedTile8x48
             var b = Vector512.Create(*bias);
             (t0, t1, t2) = (t0 + b, t1 + b, t2 + b);
         }
-        if (relu)
+        if (!act.IsIdentity)
         {
-            // The reference's ReLU, x > 0 ? x : 0: x where x > 0, else zero bits.
-            t0 &= Vector512.GreaterThan(t0, Vector512<float>.Zero);
-            t1 &= Vector512.GreaterThan(t1, Vector512<float>.Zero);
-            t2 &= Vector512.GreaterThan(t2, Vector512<float>.Zero);
+            t0 = VectorActivation.Apply(act, t0);
+            t1 = VectorActivation.Apply(act, t1);
+            t2 = VectorActivation.Apply(act, t2);
         }
         t0.Store(c);
         t1.Store(c + 16);

@@ -1,0 +1,115 @@
+using NanoCam.Cpu.Naive;
+using NanoCam.Cpu.Simd;
+using NanoCam.Cpu.Simd.Conv;
+using System.Runtime.Intrinsics.X86;
+using static NanoCam.Cpu.Tests.SimdAgreementTests;
+
+namespace NanoCam.Cpu.Tests;
+
+/// <summary>
+/// The channel-blocked depthwise kernel for small maps (DepthwiseSmallMaps: sixteen channels per vector) against the
+/// naive reference: channel counts that leave a partial block of 16, maps from 1×1 to the size limit, 3×3, 5×5 and 1×1
+/// kernels, stride 1 and 2, "same", uneven and no padding, dilation 2, two outputs per input channel, batch 1 and 3,
+/// 1 and 2 threads; forward, inference with every fused activation, and the stride-1 input gradient (added and written).
+/// </summary>
+public class DepthwiseSmallMapsTests
+{
+    private static readonly NaiveKernels Naive = NaiveKernels.Instance;
+    private static readonly SimdKernels[] Simd = [new(threads: 1), new(threads: 2)];
+
+    public static TheoryData<int, int, int, int, int, int, int, int, int, string> Cases => new()
+    {
+        // batch, channels, multiplier, height, width, kernel, stride, dilation, pad, what
+        { 1, 576, 1, 4, 4, 5, 1, 1, 2, "MobileNetV3's 4×4 stage" },
+        { 1, 21, 1, 4, 4, 3, 1, 1, 1, "a partial block of 5 channels" },
+        { 3, 40, 1, 8, 8, 5, 1, 1, 2, "three images, 8×8" },
+        { 1, 37, 1, 12, 12, 3, 1, 1, 1, "12×12: the output limit" },
+        { 1, 24, 1, 8, 8, 5, 2, 1, 2, "stride 2, 8×8 → 4×4" },
+        { 2, 19, 1, 16, 16, 5, 2, 1, 2, "stride 2 from 16×16" },
+        { 1, 5, 1, 7, 9, 3, 2, 1, -1, "stride 2, uneven padding, 7×9" },
+        { 1, 16, 1, 6, 6, 3, 1, 2, 2, "dilation 2" },
+        { 1, 9, 2, 5, 5, 3, 1, 1, 1, "two outputs per input channel" },
+        { 1, 33, 1, 1, 1, 3, 1, 1, 1, "1×1 map: only the centre tap" },
+        { 1, 17, 1, 5, 3, 1, 1, 1, 0, "1×1 kernel, no padding" },
+        { 3, 18, 1, 6, 5, 3, 1, 1, 0, "no padding" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void SmallMaps_AgreeWithNaive(int batch, int channels, int multiplier, int height, int width, int kernel, int stride, int dilation, int pad, string what)
+    {
+        var rng = new Random(channels * 31 + height * 7 + kernel + stride);
+        var input = Random(rng, batch, channels, height, width);
+        var weight = Random(rng, channels * multiplier, 1, kernel, kernel);
+        var bias = Random(rng, channels * multiplier);
+        var padding = pad >= 0 ? (pad, pad, pad, pad) : (0, 1, 1, 0);
+        var g = Conv2dGeometry.For(input.Shape, weight.Shape, (stride, stride), padding, (dilation, dilation), channels);
+        Assert.True(DepthwiseConv.Applies(g), $"{what}: {g} is depthwise");
+        Assert.True(DepthwiseSmallMaps.Applies(g) == Avx512F.IsSupported, $"{what}: {g} should run on the small-map kernel where AVX-512 runs");
+
+        var expected = Tensor.Zeros(g.OutputShape);
+        Naive.Conv2dForward(expected, input, weight, bias, g);
+        foreach (var simd in Simd)
+        {
+            var actual = Tensor.Zeros(g.OutputShape);
+            actual.Span.Fill(float.NaN);   // every output is written
+            simd.Conv2dForward(actual, input, weight, bias, g);
+            AssertClose(expected, actual, 1e-5f, $"forward, {what}, threads={simd.Threads}");
+        }
+
+        // Inference: each activation applied before the output is written, against the convolution then the plain activation.
+        foreach (var epilogue in ConvInferenceTests.ActivationEpilogues.Append(ConvEpilogue.Relu).Append(ConvEpilogue.None))
+        {
+            var activated = ConvInferenceTests.PlainActivation(epilogue, expected);
+            foreach (var simd in Simd)
+            {
+                var actual = Tensor.Zeros(g.OutputShape);
+                actual.Span.Fill(float.NaN);
+                Assert.Null(simd.PrepareConv2dWeight(weight, g));
+                simd.Conv2dInference(actual, 0, input, weight, bias, g, epilogue, null);
+                AssertClose(activated, actual, 1e-5f, $"inference {epilogue}, {what}, threads={simd.Threads}");
+            }
+        }
+
+        if (!DepthwiseConv.AppliesBackwardInput(g)) return;
+        var dOutput = Random(rng, g.OutputShape.ToArray());
+        var start = Random(rng, g.InputShape.ToArray());
+        var added = Clone(start);
+        Naive.Conv2dBackwardInput(added, dOutput, weight, g);
+        var written = Tensor.Zeros(g.InputShape);
+        Naive.Conv2dBackwardInput(written, dOutput, weight, g);
+        foreach (var simd in Simd)
+        {
+            var actual = Clone(start);
+            simd.Conv2dBackwardInput(actual, dOutput, weight, g);
+            AssertClose(added, actual, 1e-5f, $"backward input, added, {what}, threads={simd.Threads}");
+            actual.Span.Fill(float.NaN);
+            simd.Conv2dBackwardInput(actual, dOutput, weight, g, accumulate: false);
+            AssertClose(written, actual, 1e-5f, $"backward input, written, {what}, threads={simd.Threads}");
+        }
+    }
+
+    [Fact]
+    public void SmallMaps_OnlyUpToTheLimits()
+    {
+        Assert.Equal(Avx512F.IsSupported, DepthwiseSmallMaps.Applies(new Conv2dGeometry(1, 32, 12, 12, 32, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 32)));
+        Assert.False(DepthwiseSmallMaps.Applies(new Conv2dGeometry(1, 32, 16, 16, 32, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, Groups: 32)));
+        Assert.False(DepthwiseSmallMaps.Applies(new Conv2dGeometry(1, 32, 32, 32, 32, 3, 3, 2, 2, 1, 1, 1, 1, Groups: 32)));
+    }
+
+    [Fact]
+    public void SmallMaps_WarmInference_AllocatesNothing()
+    {
+        var rng = new Random(3);
+        var input = Random(rng, 1, 48, 8, 8);
+        var weight = Random(rng, 48, 1, 5, 5);
+        var g = Conv2dGeometry.For(input.Shape, weight.Shape, (1, 1), (2, 2, 2, 2), (1, 1), 48);
+        var output = Tensor.Zeros(g.OutputShape);
+        using var simd = new SimdKernels(threads: 1);
+        var hardSwish = new ConvEpilogue(EpilogueActivation.HardSwish);
+        simd.Conv2dInference(output, 0, input, weight, null, g, hardSwish, null);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        simd.Conv2dInference(output, 0, input, weight, null, g, hardSwish, null);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
