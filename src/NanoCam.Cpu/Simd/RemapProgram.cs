@@ -247,7 +247,7 @@ internal sealed unsafe class RemapProgram
             switch (s.Kind)
             {
                 case SegmentKind.Copy:
-                    Buffer.MemoryCopy(x + s.Offset + skip, y + a, count * sizeof(float), count * sizeof(float));
+                    CopyRun(y + a, x + s.Offset + skip, count);
                     break;
                 case SegmentKind.Fill:
                     new Span<float>(y + a, count).Fill(Fill);
@@ -269,6 +269,28 @@ internal sealed unsafe class RemapProgram
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// n floats from x to y (separate buffers), inline for the short runs of pads and slices: whole vectors, then one
+    /// last vector ending at n that overlaps the one before; runs under 8 one by one.
+    /// </summary>
+    private static void CopyRun(float* y, float* x, int n)
+    {
+        if (n >= 16 && Vector512.IsHardwareAccelerated)
+        {
+            int i = 0;
+            for (; i + 16 <= n; i += 16) Vector512.Load(x + i).Store(y + i);
+            if (i < n) Vector512.Load(x + n - 16).Store(y + n - 16);
+        }
+        else if (n >= 8)
+        {
+            int i = 0;
+            for (; i + 8 <= n; i += 8) Vector256.Load(x + i).Store(y + i);
+            if (i < n) Vector256.Load(x + n - 8).Store(y + n - 8);
+        }
+        else
+            for (int i = 0; i < n; i++) y[i] = x[i];
     }
 
     /// <summary>y[r·C + c] = x[r + c·s] for r in [r0, r1): 8×8 blocks through AVX registers, the edges one by one.</summary>
