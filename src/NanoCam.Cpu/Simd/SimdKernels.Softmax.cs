@@ -22,16 +22,22 @@ public sealed partial class SimdKernels
         int block = classes * inner;
         if (inner == 1)
         {
+            // Rows are short (attention's 17): plain loops, the sum in the naive kernel's order.
             for (int o = 0; o < outer; o++)
             {
                 var row = x.Slice(o * classes, classes);
-                TensorPrimitives.Subtract(row, TensorPrimitives.Max(row), y.Slice(o * classes, classes));
+                var shifted = y.Slice(o * classes, classes);
+                float max = row[0];
+                for (int c = 1; c < row.Length; c++) max = Math.Max(max, row[c]);
+                for (int c = 0; c < row.Length; c++) shifted[c] = row[c] - max;
             }
             TensorPrimitives.Exp(y, y);
             for (int o = 0; o < outer; o++)
             {
                 var row = y.Slice(o * classes, classes);
-                TensorPrimitives.Divide(row, TensorPrimitives.Sum(row), row);
+                float sum = 0;
+                for (int c = 0; c < row.Length; c++) sum += row[c];
+                for (int c = 0; c < row.Length; c++) row[c] /= sum;
             }
             return;
         }
