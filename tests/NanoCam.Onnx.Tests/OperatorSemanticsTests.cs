@@ -158,6 +158,25 @@ public sealed class OperatorSemanticsTests
         TapeGradientCheck.Check(new NaiveKernels(), t => model.Run(t, input), [input]);
     }
 
+    [Theory]
+    [InlineData("Expand", new long[] { 1, 1 }, true)]          // a shape of 1s broadcasts to x's own shape
+    [InlineData("Expand", new long[] { 3, 1 }, true)]
+    [InlineData("Expand", new long[] { 2, 2, 3, 4 }, false)]   // a new leading axis of 2: a copy
+    [InlineData("Tile", new long[] { 1, 1, 1 }, true)]
+    [InlineData("Tile", new long[] { 1, 2, 1 }, false)]
+    public void ExpandAndTile_ThatKeepTheShape_AreViews_AndBackwardMatchesFiniteDifferences(string op, long[] sizes, bool view)
+    {
+        var graph = Graph([Node(op, ["x", "sizes"], ["e"]), Node("Mul", ["e", "e"], ["y"])], "x", "y");
+        graph.Initializer.Add(Int64Tensor("sizes", [sizes.Length], sizes));
+        var model = Load(graph, 13);
+        var x = Ramp([2, 3, 4], 0.4f);
+        var tape = new Tape(new NaiveKernels()) { GradEnabled = false };
+        var y = model.Run(tape, x);
+        Assert.Equal(view, tape.Nodes.All(n => n.Kind is "Reshape" or "Mul"));
+        if (view) Assert.Equal(x.ToArray().Select(v => v * v), y.ToArray());
+        TapeGradientCheck.Check(new NaiveKernels(), t => model.Run(t, x), [x]);
+    }
+
     private static Tensor Ramp(int[] dims, float step)
     {
         var size = new Shape(dims).Size;
