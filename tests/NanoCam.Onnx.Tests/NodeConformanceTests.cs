@@ -1,5 +1,6 @@
 using NanoCam.Autodiff;
 using NanoCam.Cpu.Naive;
+using NanoCam.Cpu.Simd;
 using Xunit.Abstractions;
 
 namespace NanoCam.Onnx.Tests;
@@ -55,15 +56,43 @@ public sealed class NodeConformanceTests(ITestOutputHelper output)
         Assert.True(dirs.Count >= expectedCount, $"expected the {expectedCount} node tests of {folder}, found {dirs.Count}");
     }
 
+    // The node tests of the data-movement operators (one SIMD remap each, or a few): the fast paths must agree too.
+    private static readonly string[] DataMovementPrefixes =
+        ["test_resize_", "test_upsample_", "test_transpose_", "test_constant_pad", "test_edge_pad", "test_reflect_pad", "test_wrap_pad",
+         "test_slice", "test_tile", "test_expand_", "test_gather_", "test_depthtospace", "test_spacetodepth", "test_split_", "test_concat_"];
+
+    [Theory]
+    [InlineData("onnx-node-tests")]
+    [InlineData("onnx-node-tests-more")]
+    public void DataMovementNodeTests_MatchTheStoredOutputs_OnTheSimdKernels(string folder)
+    {
+        using var simd = new SimdKernels(threads: 2);
+        var dirs = Directory.GetDirectories(TestData.Path(folder), "test_*").OrderBy(d => d, StringComparer.Ordinal)
+            .Where(d => DataMovementPrefixes.Any(p => Path.GetFileName(d).StartsWith(p, StringComparison.Ordinal))).ToList();
+        var failures = new List<string>();
+        foreach (var dir in dirs)
+        {
+            try
+            {
+                if (RunCase(dir, RelativeTolerance, simd) is { } error) failures.Add($"{Path.GetFileName(dir)}: {error}");
+            }
+            catch (Exception ex) { failures.Add($"{Path.GetFileName(dir)}: {ex.GetType().Name}: {ex.Message}"); }
+        }
+        output.WriteLine($"{dirs.Count - failures.Count}/{dirs.Count} data-movement node tests passed on the SIMD kernels");
+        foreach (var f in failures) output.WriteLine($"  FAILED {f}");
+        Assert.Empty(failures);
+        Assert.True(dirs.Count >= 10, $"expected data-movement node tests in {folder}, found {dirs.Count}");
+    }
+
     /// <summary>Null when every output matches; else what differs.</summary>
-    private static string? RunCase(string dir, double relativeTolerance)
+    private static string? RunCase(string dir, double relativeTolerance, IKernels? kernels = null)
     {
         var model = OnnxModel.Load(Path.Combine(dir, "model.onnx"));
         var data = Path.Combine(dir, "test_data_set_0");
         var inputs = new Dictionary<string, OnnxValue>();
         for (int i = 0; i < model.Inputs.Count; i++)
             inputs[model.Inputs[i].Name] = OnnxTensors.ReadValueFile(Path.Combine(data, $"input_{i}.pb"), model.Inputs[i].Container);
-        var tape = new Tape(new NaiveKernels()) { GradEnabled = false };
+        var tape = new Tape(kernels ?? new NaiveKernels()) { GradEnabled = false };
         var outputs = model.Run(tape, inputs);
         for (int j = 0; j < model.OutputNames.Count; j++)
         {

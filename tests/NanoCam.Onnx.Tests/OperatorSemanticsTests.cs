@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using NanoCam.Autodiff;
+using NanoCam.Core.Tests;
 using NanoCam.Cpu.Naive;
 using NanoCam.Onnx.Protos;
 using static NanoCam.Onnx.Tests.TestGraphs;
@@ -130,6 +131,50 @@ public sealed class OperatorSemanticsTests
                 for (int c = 0; c < 2; c++)
                     for (int i = 0; i < 3; i++)
                         Assert.Equal(data[o, picked[r, c], i], y[o, r, c, i]);
+    }
+
+    [Fact]
+    public void Slice_KeepingEveryElement_IsAViewOfItsInput_AndBackwardMatchesFiniteDifferences()
+    {
+        // ends past the axis clamp to it: the slice keeps all of x [2, 3, 4], then y = s·s.
+        var graph = Graph([Node("Slice", ["x", "starts", "ends", "axes"], ["s"]), Node("Mul", ["s", "s"], ["y"])], "x", "y");
+        graph.Initializer.Add(Int64Tensor("starts", [2], [0, 0]));
+        graph.Initializer.Add(Int64Tensor("ends", [2], [long.MaxValue, 3]));
+        graph.Initializer.Add(Int64Tensor("axes", [2], [2, 1]));
+        var model = Load(graph, 13);
+        var tape = new Tape(new NaiveKernels()) { GradEnabled = false };
+        foreach (float step in new[] { 0.3f, 0.9f })
+        {
+            // A second pass with other values reads them (the view follows its input).
+            var x = Ramp([2, 3, 4], step);
+            tape.Reset();
+            var y = model.Run(tape, x);
+            Assert.Equal([2, 3, 4], y.Shape.ToArray());
+            Assert.Equal(x.ToArray().Select(v => v * v), y.ToArray());
+            Assert.Contains(tape.Nodes, n => n.Kind == "Reshape");
+            Assert.DoesNotContain(tape.Nodes, n => n.Kind == "Slice");
+        }
+        var input = Ramp([2, 3, 4], 0.5f);
+        TapeGradientCheck.Check(new NaiveKernels(), t => model.Run(t, input), [input]);
+    }
+
+    [Theory]
+    [InlineData("Expand", new long[] { 1, 1 }, true)]          // a shape of 1s broadcasts to x's own shape
+    [InlineData("Expand", new long[] { 3, 1 }, true)]
+    [InlineData("Expand", new long[] { 2, 2, 3, 4 }, false)]   // a new leading axis of 2: a copy
+    [InlineData("Tile", new long[] { 1, 1, 1 }, true)]
+    [InlineData("Tile", new long[] { 1, 2, 1 }, false)]
+    public void ExpandAndTile_ThatKeepTheShape_AreViews_AndBackwardMatchesFiniteDifferences(string op, long[] sizes, bool view)
+    {
+        var graph = Graph([Node(op, ["x", "sizes"], ["e"]), Node("Mul", ["e", "e"], ["y"])], "x", "y");
+        graph.Initializer.Add(Int64Tensor("sizes", [sizes.Length], sizes));
+        var model = Load(graph, 13);
+        var x = Ramp([2, 3, 4], 0.4f);
+        var tape = new Tape(new NaiveKernels()) { GradEnabled = false };
+        var y = model.Run(tape, x);
+        Assert.Equal(view, tape.Nodes.All(n => n.Kind is "Reshape" or "Mul"));
+        if (view) Assert.Equal(x.ToArray().Select(v => v * v), y.ToArray());
+        TapeGradientCheck.Check(new NaiveKernels(), t => model.Run(t, x), [x]);
     }
 
     private static Tensor Ramp(int[] dims, float step)

@@ -170,6 +170,8 @@ public sealed unsafe partial class SimdKernels
 
     public void BinaryForward<TOp>(Tensor output, Tensor a, Tensor b, TOp op) where TOp : struct, IBinaryFunction
     {
+        // PReLU (an ONNX activation with a per-channel slope) has its own vector loop; the test folds away for other ops.
+        if (typeof(TOp) == typeof(PRelu) && TryPReluForward(output, a, b)) return;
         var job = BinaryJob<TOp>.Instance;
         job.Layout.Build(output.Shape, a.Shape, b.Shape);
         if (output.Size == 0) return;

@@ -5,7 +5,6 @@ namespace NanoCam.Cpu.Simd;
 /// <summary>Ops over class vectors and masks: the reference arithmetic (see the class summary); concat as block copies.</summary>
 public sealed partial class SimdKernels
 {
-    public void SoftmaxForward(Tensor output, Tensor input, int outer, int classes, int inner) => Reference.SoftmaxForward(output, input, outer, classes, inner);
     public void SoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner) => Reference.SoftmaxBackward(dInput, dOutput, output, outer, classes, inner);
     public void LogSoftmaxForward(Tensor output, Tensor input, int outer, int classes, int inner) => Reference.LogSoftmaxForward(output, input, outer, classes, inner);
     public void LogSoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner) => Reference.LogSoftmaxBackward(dInput, dOutput, output, outer, classes, inner);

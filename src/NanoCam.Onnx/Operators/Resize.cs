@@ -129,7 +129,13 @@ internal static class Resize
             var current = (int[])dims.Clone();
             foreach (var (axis, spec) in order)
             {
-                if (AxisStep.For(axis, current, spec, settings) is { } step) steps.Add(step);
+                if (AxisStep.For(axis, current, spec, settings) is { } step)
+                {
+                    // Two repeats in a row (nearest upsampling by whole factors) are one expand: one pass over the output.
+                    if (step is RepeatStep second && steps.Count > 0 && steps[^1] is RepeatStep first)
+                        steps[^1] = new RepeatAxesStep(first, second);
+                    else steps.Add(step);
+                }
                 current[axis] = spec.OutputLength;
             }
             return new ResizePlan { Steps = [.. steps] };
@@ -289,12 +295,51 @@ internal static class Resize
     /// <summary>Each element repeated <c>factor</c> times along the axis: x as [outer, in, 1, inner] expanded to [outer, in, factor, inner].</summary>
     private sealed class RepeatStep(int axis, int factor) : AxisStep(axis)
     {
+        public int RepeatedAxis => Axis;
+
+        public int Factor => factor;
+
         public override Tensor Apply(Tape tape, Tensor x)
         {
             var s = x.Shape;
             int outer = s.Product(0, Axis), n = s[Axis], inner = s.Product(Axis + 1, s.Rank);
             var repeated = tape.Expand(tape.Reshape(x, [outer, n, 1, inner]), [outer, n, factor, inner]);
             return tape.Reshape(repeated, With(s, n * factor));
+        }
+    }
+
+    /// <summary>
+    /// Two axes repeated at once: x with a 1 inserted after each repeated axis, expanded to the factors there
+    /// ([N, C, H, 1, W, 1] → [N, C, H, fh, W, fw] for a nearest 2-D upsample), then seen at the resized shape. One remap
+    /// writes the output, instead of a first repeat writing an intermediate that the second one reads.
+    /// </summary>
+    private sealed class RepeatAxesStep(RepeatStep first, RepeatStep second) : AxisStep(Math.Min(first.RepeatedAxis, second.RepeatedAxis))
+    {
+        // The dimensions worked out for the last input shape: with the 1s, expanded, and resized.
+        private (Shape Input, int[] Inserted, int[] Expanded, int[] Output)? _dims;
+
+        public override Tensor Apply(Tape tape, Tensor x)
+        {
+            if (_dims is not { } d || d.Input != x.Shape) _dims = d = Dims(x.Shape);
+            return tape.Reshape(tape.Expand(tape.Reshape(x, d.Inserted), d.Expanded), d.Output);
+        }
+
+        private (Shape, int[], int[], int[]) Dims(Shape shape)
+        {
+            var inserted = new List<int>();
+            var expanded = new List<int>();
+            var output = shape.ToArray();
+            for (int a = 0; a < shape.Rank; a++)
+            {
+                inserted.Add(shape[a]);
+                expanded.Add(shape[a]);
+                int factor = a == first.RepeatedAxis ? first.Factor : a == second.RepeatedAxis ? second.Factor : 1;
+                if (factor == 1) continue;
+                inserted.Add(1);
+                expanded.Add(factor);
+                output[a] *= factor;
+            }
+            return (shape, [.. inserted], [.. expanded], output);
         }
     }
 

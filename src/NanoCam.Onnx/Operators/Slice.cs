@@ -14,7 +14,7 @@ internal static class Slice
     private static OnnxValue Run(OnnxOperatorContext c)
     {
         var x = c.Input(0);
-        if (c.TryRecall(out SliceBox box)) return OnnxOperatorContext.Result(c.Tape.Slice(c.Float(0), box.First, box.Step, box.Count), x.ElementType);
+        if (c.TryRecall(out SliceBox box)) return Apply(c, box);
         int rank = x.Dims.Length;
         long[] starts, ends;
         long[]? axes, steps;
@@ -45,11 +45,18 @@ internal static class Slice
             var (start, n) = Resolve(starts[i], ends[i], s, x.Dims[a]);
             (first[a], step[a], count[a]) = ((int)start, (int)s, n);
         }
-        c.Remember(new SliceBox(first, step, count));
-        return OnnxOperatorContext.Result(c.Tape.Slice(c.Float(0), first, step, count), x.ElementType);
+        return Apply(c, c.Remember(new SliceBox(first, step, count, first.All(f => f == 0) && step.All(s => s == 1) && count.SequenceEqual(x.Dims))));
     }
 
-    private sealed record SliceBox(int[] First, int[] Step, int[] Count);
+    /// <summary>The slice on the tape; one that keeps every element in place is a view of the input (like Identity), not a copy.</summary>
+    private static OnnxValue Apply(OnnxOperatorContext c, SliceBox box)
+    {
+        var x = c.Float(0);
+        var y = box.Whole ? c.Tape.Reshape(x, x.Shape.Dims) : c.Tape.Slice(x, box.First, box.Step, box.Count);
+        return OnnxOperatorContext.Result(y, c.Input(0).ElementType);
+    }
+
+    private sealed record SliceBox(int[] First, int[] Step, int[] Count, bool Whole);
 
     /// <summary>Every axis whole: first 0, step 1, count dim.</summary>
     public static (int[] First, int[] Step, int[] Count) Whole(int[] dims) =>
