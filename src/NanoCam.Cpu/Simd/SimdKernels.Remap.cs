@@ -35,7 +35,7 @@ public sealed unsafe partial class SimdKernels
             job.Program = program;
             job.Y = y;
             job.X = x;
-            int tasks = Threads > 1 && program.OutputSize >= SplitElements ? Threads : 1;
+            int tasks = _pool.TasksFor((long)program.OutputSize * CpuThreadPool.ElementWork, program.OutputSize);
             int rows = program.OuterRows;
             // Units of work: rows, each cut along its split dimension when there are fewer rows than tasks.
             job.Chunks = rows >= tasks ? 1 : Math.Min((tasks + rows - 1) / rows, Math.Max(1, program.Primary / 8));

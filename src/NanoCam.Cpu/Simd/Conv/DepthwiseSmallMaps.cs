@@ -58,8 +58,7 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
         _accumulate = accumulate;
         _channelBlocks = (g.OutputChannels + Lanes - 1) / Lanes;
         int blocks = g.Batch * _channelBlocks;
-        if (pool is null || pool.Threads == 1) for (int i = 0; i < blocks; i++) Execute(i);
-        else pool.For(blocks, this);
+        CpuThreadPool.For(pool, blocks, this, (long)g.Batch * g.OutputChannels * g.OutputHeight * g.OutputWidth * g.KernelHeight * g.KernelWidth);
     }
 
     /// <summary>Block i: image i / blocks-per-image, channels 16·(i mod blocks-per-image) onwards.</summary>

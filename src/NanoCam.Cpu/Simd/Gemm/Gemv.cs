@@ -13,9 +13,6 @@ namespace NanoCam.Cpu.Simd.Gemm;
 /// </summary>
 public sealed unsafe class Gemv : IParallelBody
 {
-    /// <summary>Multiply-adds below which the product runs on the calling thread alone.</summary>
-    private const long SerialWork = 1 << 16;
-
     private const int ColumnsPerTask = 64;
 
     private float* _c, _a, _b;
@@ -35,7 +32,7 @@ public sealed unsafe class Gemv : IParallelBody
         _b = b;
         (_n, _k, _incA, _ldb, _transposeB, _alpha, _beta) = (n, k, incA, ldb, transposeB, alpha, beta);
         int chunks = (n + ColumnsPerTask - 1) / ColumnsPerTask, threads = pool?.Threads ?? 1;
-        _tasks = pool is null || threads == 1 || (long)n * k < SerialWork ? 1 : Math.Min(chunks, threads);
+        _tasks = pool is null || !pool.Splits((long)n * k * CpuThreadPool.ElementWork) ? 1 : Math.Min(chunks, threads);
         if (_tasks == 1) Execute(0);
         else pool!.For(_tasks, this);
     }

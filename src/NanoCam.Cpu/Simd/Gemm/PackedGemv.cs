@@ -13,7 +13,6 @@ namespace NanoCam.Cpu.Simd.Gemm;
 /// </summary>
 public sealed unsafe class PackedGemv : IParallelBody
 {
-    private const long SerialWork = 1 << 16;
     private const int PanelsPerTask = 4;
 
     private PackedWeights _a = null!;
@@ -43,7 +42,7 @@ public sealed unsafe class PackedGemv : IParallelBody
         _ldc = ldc;
         _epilogue = epilogue;
         int chunks = (a.Panels + PanelsPerTask - 1) / PanelsPerTask;
-        _tasks = pool is null || pool.Threads == 1 || (long)a.Rows * a.Depth < SerialWork ? 1 : Math.Min(chunks, pool.Threads);
+        _tasks = pool is null || !pool.Splits((long)a.Rows * a.Depth * CpuThreadPool.ElementWork) ? 1 : Math.Min(chunks, pool.Threads);
         if (_tasks == 1) Execute(0);
         else pool!.For(_tasks, this);
     }
