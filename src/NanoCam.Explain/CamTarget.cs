@@ -84,10 +84,24 @@ internal sealed record RankTarget(int Rank) : CamTarget
     public override int ClassFor(int image, ReadOnlySpan<float> scores)
     {
         if (Rank >= scores.Length) throw new ArgumentException($"rank {Rank} is out of range for {scores.Length} classes");
-        var order = Enumerable.Range(0, scores.Length).ToArray();
-        var s = scores.ToArray();
-        Array.Sort(order, (a, b) => s[b].CompareTo(s[a]) != 0 ? s[b].CompareTo(s[a]) : a.CompareTo(b));
-        return order[Rank];
+        // The classes ordered by score, highest first, ties by index: picked one rank at a time, each the first class
+        // after the last one picked in that order (Rank + 1 scans, nothing allocated).
+        int picked = -1;
+        for (int r = 0; r <= Rank; r++)
+        {
+            int best = -1;
+            for (int c = 0; c < scores.Length; c++)
+                if ((picked < 0 || Before(scores, picked, c)) && (best < 0 || Before(scores, c, best))) best = c;
+            picked = best;
+        }
+        return picked;
+    }
+
+    /// <summary>Whether class a comes before class b: a higher score (as float.CompareTo orders them), or the same and a lower index.</summary>
+    private static bool Before(ReadOnlySpan<float> scores, int a, int b)
+    {
+        int order = scores[a].CompareTo(scores[b]);
+        return order > 0 || order == 0 && a < b;
     }
 }
 

@@ -19,8 +19,24 @@ public sealed class ModuleExplainable(GapCnn model, IReadOnlyList<string>? class
 
     public IReadOnlyList<string>? ClassNames { get; } = classNames;
 
-    public CamHead? CamHead => new(GapCnn.FeatureLayer,
-        Model.Classifier.Weight.Value.ToArray(), Model.Classes, Model.FeatureChannels, Model.Classifier.Bias?.Value.ToArray());
+    /// <summary>
+    /// The classifier's current weights (and bias): one head kept and refreshed in place on each read, so that a model
+    /// trained between explanations shows its new weights and a warm explanation allocates nothing for it.
+    /// </summary>
+    public CamHead? CamHead
+    {
+        get
+        {
+            var (weight, bias) = (Model.Classifier.Weight.Value, Model.Classifier.Bias?.Value);
+            if (_camHead is null || _camHead.Weights.Length != weight.Size || (_camHead.Bias?.Length ?? -1) != (bias?.Size ?? -1))
+                _camHead = new(GapCnn.FeatureLayer, new float[weight.Size], Model.Classes, Model.FeatureChannels, bias is null ? null : new float[bias.Size]);
+            weight.Buffer.CopyTo(_camHead.Weights);
+            if (bias is not null) bias.Buffer.CopyTo(_camHead.Bias);
+            return _camHead;
+        }
+    }
+
+    private CamHead? _camHead;
 
     public string DefaultLayer => GapCnn.FeatureLayer;
 

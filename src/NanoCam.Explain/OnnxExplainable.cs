@@ -60,7 +60,10 @@ public sealed class OnnxExplainable : IExplainable, ISpatialBiases
 
     public string CamHeadReason { get; }
 
-    public CamHead? CamHead => _head is null ? null : new CamHead(_head.FeatureLayer, _head.Weights, _head.Classes, _head.Channels, _head.Bias);
+    public CamHead? CamHead => _camHead ??= _head is null ? null : new CamHead(_head.FeatureLayer, _head.Weights, _head.Classes, _head.Channels, _head.Bias);
+
+    // The head as the methods read it, made once (an imported model's weights do not change).
+    private CamHead? _camHead;
 
     public string DefaultLayer { get; }
 
