@@ -70,6 +70,24 @@ public abstract record CamTarget
 
     /// <summary>The cosine similarity of the output with a reference embedding (<see cref="Targets.EmbeddingTarget"/>).</summary>
     public static CamTarget Embedding(float[] reference) => new Targets.EmbeddingTarget(reference);
+
+    /// <summary>A target per image of the batch: image n explains <paramref name="targets"/>[n] (a dense model's default region or box per image).</summary>
+    public static CamTarget PerImage(IReadOnlyList<CamTarget> targets) => targets.Count == 1 ? targets[0] : new ImageTargets([.. targets]);
+}
+
+/// <summary>Image n of the batch explains Targets[n].</summary>
+internal sealed record ImageTargets(CamTarget[] Targets) : CamTarget
+{
+    private CamTarget For(int image) => (uint)image < (uint)Targets.Length ? Targets[image]
+        : throw new ArgumentException($"the batch has more images than the {Targets.Length} targets given for it");
+
+    public override int ClassFor(int image, ReadOnlySpan<float> scores) => For(image).ClassFor(image, scores);
+
+    public override void Seed(int image, ReadOnlySpan<float> scores, Span<float> seed) => For(image).Seed(image, scores, seed);
+
+    public override bool IsClassScore => Targets.All(t => t.IsClassScore);
+
+    public override string ToString() => string.Join("; ", Targets.Select(t => t.ToString()));
 }
 
 internal sealed record ClassTarget(int Index) : CamTarget
