@@ -513,6 +513,48 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         return scores;
     }
 
+    /// <summary>
+    /// Class scores [count, classes] of <paramref name="count"/> passes that differ only at <paramref name="layer"/>: the
+    /// layer's output of pass i ([K, h, w], <paramref name="perPass"/> values) is written by
+    /// <paramref name="fillActivations"/>(i, values), and only the part of the network above the layer runs
+    /// (<see cref="IRunsAboveLayer"/>), at most <paramref name="batchSize"/> passes at a time, on one reused tape and input.
+    /// Null when the model cannot run above this layer.
+    /// </summary>
+    public float[]? ScoresAbove(string layer, int count, int batchSize, Shape perPass, Action<int, Span<float>> fillActivations)
+    {
+        if (Model is not IRunsAboveLayer above) return null;
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");
+        int size = perPass.Size, classes = Model.Classes;
+        // Batches as even as the limit allows, each no larger than the budget (the activations and what is above them).
+        long bytesPerPass = Math.Max(1L, (long)size * sizeof(float) * 4);
+        batchSize = (int)Math.Clamp(Math.Min(batchSize, PassMemoryBudget / bytesPerPass), 1, Math.Max(1, Model.MaxBatch));
+        int batches = (Math.Max(count, 1) + batchSize - 1) / batchSize;
+        batchSize = (Math.Max(count, 1) + batches - 1) / batches;
+        var scores = new float[count * classes];
+        int most = Math.Min(batchSize, Math.Max(count, 1)) * size;
+        if (_scoredImages.Length < most) _scoredImages = new float[most];
+        if (_scoredInput is null || _scoredInput.Length < most) _scoredInput = Kernels.Allocate(new Shape(most)).Buffer;
+        var tape = _aboveTape ??= new Tape(Kernels) { ParameterGradients = false, GradEnabled = false };
+        for (int first = 0; first < count; first += batchSize)
+        {
+            int length = Math.Min(batchSize, count - first);
+            var values = _scoredImages.AsSpan(0, length * size);
+            for (int b = 0; b < length; b++) fillActivations(first + b, values.Slice(b * size, size));
+            var activations = new Tensor(new Shape([length, .. perPass.Dims]), _scoredInput);
+            activations.Buffer.CopyFrom(values);
+            tape.Reset();
+            var batchScores = above.ScoresAbove(tape, layer, activations);
+            if (batchScores is null) return null;
+            if (batchScores.Size != length * classes)
+                throw new InvalidOperationException($"the part above layer '{layer}' gave {batchScores.Shape} for {length} passes, not [{length}, {classes}]");
+            batchScores.Buffer.CopyTo(scores.AsSpan(first * classes, length * classes));
+        }
+        return scores;
+    }
+
+    // The tape of the passes above a layer (their nodes are not those of a whole pass: apart, neither reallocates the other's).
+    private Tape? _aboveTape;
+
     // The images of ScoresOf(count, …) on the host and in the backend's memory, grown on demand and kept: a caller that
     // scores a few images per call (a deletion curve per image) then allocates no batch per call.
     private float[] _scoredImages = [];

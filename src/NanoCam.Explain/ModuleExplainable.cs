@@ -9,7 +9,7 @@ namespace NanoCam.Explain;
 /// <see cref="AttentionBranchNetwork"/>, the perception branch's: its scores are the network's, and it publishes M as
 /// <see cref="AttentionBranchNetwork.AttentionMapLayer"/>).
 /// </summary>
-public sealed class ModuleExplainable(GapCnn model, IReadOnlyList<string>? classNames = null) : IExplainable, ISpatialBiases
+public sealed class ModuleExplainable(GapCnn model, IReadOnlyList<string>? classNames = null) : IExplainable, ISpatialBiases, IRunsAboveLayer
 {
     public GapCnn Model { get; } = model;
 
@@ -39,6 +39,26 @@ public sealed class ModuleExplainable(GapCnn model, IReadOnlyList<string>? class
     private CamHead? _camHead;
 
     public string DefaultLayer => GapCnn.FeatureLayer;
+
+    /// <summary>
+    /// Above <see cref="GapCnn.FeatureLayer"/>: GAP and the classifier; above a layer of the feature stack
+    /// (<c>features.3</c>): the stack's later layers, then GAP and the classifier. Null for another layer, and for a
+    /// network that is not a plain <see cref="GapCnn"/> (an attention branch network's scores read more than its features).
+    /// </summary>
+    public Tensor? ScoresAbove(Tape tape, string layer, Tensor activations)
+    {
+        if (Model.GetType() != typeof(GapCnn)) return null;
+        var x = activations;
+        if (layer != GapCnn.FeatureLayer)
+        {
+            var layers = Model.Features.Children;
+            int index = -1;
+            for (int i = 0; i < layers.Count; i++) if (layers[i].Module.Path == layer) index = i;
+            if (index < 0) return null;
+            for (int i = index + 1; i < layers.Count; i++) x = layers[i].Module.Call(tape, x);
+        }
+        return Model.Classifier.Call(tape, Model.Pool.Call(tape, x));
+    }
 
     /// <summary>
     /// Every <see cref="Conv2d"/> with a bias and every <see cref="BatchNorm2d"/> (its bias β − μ·γ/√(σ² + ε)), in the
