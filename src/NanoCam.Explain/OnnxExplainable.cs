@@ -1,5 +1,7 @@
+using Google.Protobuf;
 using NanoCam.Autodiff;
 using NanoCam.Onnx;
+using NanoCam.Onnx.Protos;
 
 namespace NanoCam.Explain;
 
@@ -9,7 +11,7 @@ namespace NanoCam.Explain;
 /// and CAM reads its class weights from the FC after GAP or a 1×1 conv classifier before GAP (SqueezeNet's conv10).
 /// FullGrad reads the biases of its 2-D Conv and BatchNormalization nodes.
 /// </summary>
-public sealed class OnnxExplainable : IExplainable, ISpatialBiases
+public sealed class OnnxExplainable : IExplainable, ISpatialBiases, IRunsAboveLayer
 {
     private readonly OnnxModel _model;
     private readonly OnnxCamHead? _head;
@@ -148,6 +150,72 @@ public sealed class OnnxExplainable : IExplainable, ISpatialBiases
             }
         }
         return biases;
+    }
+
+    // The part of the graph above each layer asked for, or null where the part above also reads the image.
+    private readonly Dictionary<string, OnnxModel?> _above = [];
+
+    /// <summary>
+    /// The graph's nodes that the scores need above <paramref name="layer"/>, as a model whose input is that tensor
+    /// (batch symbolic, the rest of its dimensions from the folded graph) and whose output is the scores: null when
+    /// one of them also reads the image or a tensor computed below the layer without going through it (a skip
+    /// connection around it), or runs a subgraph.
+    /// </summary>
+    public Tensor? ScoresAbove(Tape tape, string layer, Tensor activations)
+    {
+        if (!_above.TryGetValue(layer, out var above)) _above[layer] = above = AboveModel(layer);
+        if (above is null || activations.Shape[0] > above.MaxBatch) return null;
+        return above.Scores(tape, activations);
+    }
+
+    private OnnxModel? AboveModel(string layer)
+    {
+        string scoresName = _model.OutputBeforeSoftmax ?? _model.OutputNames[0];
+        var dims = _model.DescribeLayers().SelectMany(l => l.Outputs.Zip(l.OutputShapes)).FirstOrDefault(o => o.First == layer).Second;
+        if (dims is not { Length: 4 } || layer == scoresName) return null;
+        var model = ModelProto.Parser.ParseFrom(_model.ToOnnxBytes());
+        var graph = model.Graph;
+        var producers = new Dictionary<string, int>();
+        for (int i = 0; i < graph.Node.Count; i++)
+            foreach (var output in graph.Node[i].Output) if (output.Length > 0) producers[output] = i;
+        var initializers = graph.Initializer.Select(i => i.Name).ToHashSet();
+        var keep = new bool[graph.Node.Count];
+        var seen = new HashSet<string>();
+        var stack = new Stack<string>([scoresName]);
+        bool reachesLayer = false;
+        while (stack.Count > 0)
+        {
+            var name = stack.Pop();
+            if (name.Length == 0 || !seen.Add(name)) continue;
+            if (name == layer) { reachesLayer = true; continue; }
+            if (initializers.Contains(name)) continue;
+            // A graph input (the image) read above the layer: the part above is not a function of the layer alone.
+            if (!producers.TryGetValue(name, out int index)) return null;
+            var node = graph.Node[index];
+            if (node.Attribute.Any(a => a.G is not null || a.Graphs.Count > 0)) return null;
+            keep[index] = true;
+            foreach (var input in node.Input) stack.Push(input);
+        }
+        if (!reachesLayer) return null;
+        // Every kept node's inputs are the layer, initializers or kept nodes' outputs; whatever else below the layer
+        // it would need was refused above (a skip connection around the layer reaches the image).
+        var pruned = new ModelProto(model) { Graph = new GraphProto { Name = graph.Name } };
+        pruned.Graph.Node.AddRange(graph.Node.Where((_, i) => keep[i]));
+        var read = pruned.Graph.Node.SelectMany(n => n.Input).ToHashSet();
+        pruned.Graph.Initializer.AddRange(graph.Initializer.Where(i => read.Contains(i.Name)));
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "batch" });
+        for (int d = 1; d < 4; d++) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = dims[d] });
+        pruned.Graph.Input.Add(new ValueInfoProto { Name = layer, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = shape } } });
+        pruned.Graph.Output.Add(new ValueInfoProto { Name = scoresName });
+        try
+        {
+            return OnnxModel.Load(pruned.ToByteArray(), $"{_model.Source} above {layer}", File.Exists(_model.Source) ? Path.GetDirectoryName(Path.GetFullPath(_model.Source)) : null);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or NotSupportedException)
+        {
+            return null;
+        }
     }
 
     public static IReadOnlyList<string>? LoadLabels(string? path)

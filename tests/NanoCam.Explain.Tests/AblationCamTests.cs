@@ -1,5 +1,7 @@
 using NanoCam.Cpu.Simd;
 using NanoCam.Explain.Methods;
+using NanoCam.Explain.Tests.Zoo;
+using NanoCam.Onnx;
 using NanoCam.Nn.Checkpoints;
 using NanoCam.Nn.Models;
 
@@ -75,5 +77,29 @@ public class AblationCamTests
             TestNets.AssertClose(whole.ChannelWeights!, above.ChannelWeights!, 1e-5f);
             TestNets.AssertClose(whole.Normalized, above.Normalized, 1e-5f);
         }
+    }
+
+    /// <summary>
+    /// Imported models: the part of the graph above the layer, cut out as its own model, gives the scores of the whole
+    /// ablated passes (a forward hook zeroing channel k at the layer): same maps within 1e-5 (SqueezeNet, and zoo
+    /// models whose default layer's part above reads nothing from below it).
+    /// </summary>
+    [Theory]
+    [InlineData("../SqueezeNet_fp32_from_fp16.onnx")]
+    [InlineData("mobilenet_v3_small_op13.onnx")]
+    [InlineData("mnasnet0_5.onnx")]
+    [InlineData("convnext_tiny_narrow.onnx")]
+    public void AblationCam_AboveTheLayer_GivesTheMapsOfWholeAblatedPasses_OnImportedModels(string file)
+    {
+        var model = new OnnxExplainable(OnnxModel.Load(ZooModel.PathOf(file)), null);
+        using var kernels = new SimdKernels(1);
+        var explainer = new CamExplainer(model, kernels);
+        var shape = model.InputShape;
+        var image = TestNets.Images(191, 1, shape[1], shape[2], shape[3]);
+        var whole = explainer.Explain(new AblationCam() { AboveLayer = false }, image, CamTarget.TopPrediction());
+        var above = explainer.Explain(new AblationCam(), image, CamTarget.TopPrediction());
+        Assert.NotNull(model.ScoresAbove(new Autodiff.Tape(kernels) { GradEnabled = false }, whole.Capture.Layer,
+            Tensor.FromArray(whole.Capture.Activations, 1, whole.Capture.Channels, whole.Capture.Height, whole.Capture.Width)));
+        TestNets.AssertClose(whole.Normalized, above.Normalized, 1e-5f);
     }
 }
