@@ -489,6 +489,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         Action<int, Span<float>> fillImage, Action<int, int, Tape>? beforeBatch = null)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");
+        batchSize = Math.Min(batchSize, Math.Max(1, Model.PerturbationBatch));
         if (count > 1 && batchSize > 1) batchSize = Math.Min(batchSize, ImagesPerPass(channels, height, width, withGradients: false));
         // Batches as even as that allows (66 images at 64 a pass: 33 and 33, not 64 and 2).
         int batches = (Math.Max(count, 1) + batchSize - 1) / batchSize;
@@ -527,7 +528,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         int size = perPass.Size, classes = Model.Classes;
         // Batches as even as the limit allows, each no larger than the budget (the activations and what is above them).
         long bytesPerPass = Math.Max(1L, (long)size * sizeof(float) * 4);
-        batchSize = (int)Math.Clamp(Math.Min(batchSize, PassMemoryBudget / bytesPerPass), 1, Math.Max(1, Model.MaxBatch));
+        batchSize = (int)Math.Clamp(Math.Min(batchSize, PassMemoryBudget / bytesPerPass), 1, Math.Max(1, Math.Min(Model.MaxBatch, Model.PerturbationBatch)));
         int batches = (Math.Max(count, 1) + batchSize - 1) / batchSize;
         batchSize = (Math.Max(count, 1) + batches - 1) / batches;
         var scores = new float[count * classes];
