@@ -3,22 +3,22 @@ using NanoCam.Autodiff;
 namespace NanoCam.Explain;
 
 /// <summary>What a CAM method may read to weigh the channels: the capture, and the model and input for methods that run more passes.</summary>
-public sealed class CamContext(LayerCapture capture, IExplainable model, Tensor input, CamExplainer explainer, CamTarget target)
+public sealed class CamContext(LayerCapture Capture, IExplainable Model, Tensor Input, CamExplainer Explainer, CamTarget Target)
 {
     private float[]? _hostInput;
     private bool _hostInputCurrent;
 
     /// <summary>What the pass left at the layer.</summary>
-    public LayerCapture Capture { get; private set; } = capture;
+    public LayerCapture Capture { get; private set; } = Capture;
 
-    public IExplainable Model { get; } = model;
+    public IExplainable Model { get; } = Model;
 
     /// <summary>The images explained, [N, C, H, W].</summary>
-    public Tensor Input { get; private set; } = input;
+    public Tensor Input { get; private set; } = Input;
 
-    public CamExplainer Explainer { get; } = explainer;
+    public CamExplainer Explainer { get; } = Explainer;
 
-    public CamTarget Target { get; private set; } = target;
+    public CamTarget Target { get; private set; } = Target;
 
     /// <summary>
     /// This context for another call of the same explainer (the explainer keeps one, so that a warm explanation allocates
