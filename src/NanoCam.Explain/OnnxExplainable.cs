@@ -161,7 +161,8 @@ public sealed class OnnxExplainable : IExplainable, ISpatialBiases, IRunsAboveLa
     }
 
     // The part of the graph above each layer asked for, or null where the part above also reads the image.
-    private readonly Dictionary<string, OnnxModel?> _above = [];
+    // (Keyed by the layer's channels and size too: a graph with dynamic sizes is cut for the size it is given.)
+    private readonly Dictionary<(string Layer, int Channels, int Height, int Width), OnnxModel?> _above = [];
 
     /// <summary>
     /// The graph's nodes that the scores need above <paramref name="layer"/>, as a model whose input is that tensor
@@ -171,16 +172,18 @@ public sealed class OnnxExplainable : IExplainable, ISpatialBiases, IRunsAboveLa
     /// </summary>
     public Tensor? ScoresAbove(Tape tape, string layer, Tensor activations)
     {
-        if (!_above.TryGetValue(layer, out var above)) _above[layer] = above = AboveModel(layer);
+        if (activations.Shape.Rank != 4) return null;
+        var key = (layer, activations.Shape[1], activations.Shape[2], activations.Shape[3]);
+        if (!_above.TryGetValue(key, out var above)) _above[key] = above = AboveModel(layer, key.Item2, key.Item3, key.Item4);
         if (above is null || activations.Shape[0] > above.MaxBatch) return null;
         return above.Scores(tape, activations);
     }
 
-    private OnnxModel? AboveModel(string layer)
+    private OnnxModel? AboveModel(string layer, int channels, int height, int width)
     {
         string scoresName = _model.OutputBeforeSoftmax ?? _model.OutputNames[0];
-        var dims = _model.DescribeLayers().SelectMany(l => l.Outputs.Zip(l.OutputShapes)).FirstOrDefault(o => o.First == layer).Second;
-        if (dims is not { Length: 4 } || layer == scoresName) return null;
+        if (layer == scoresName) return null;
+        int[] dims = [1, channels, height, width];
         var model = ModelProto.Parser.ParseFrom(_model.ToOnnxBytes());
         var graph = model.Graph;
         var producers = new Dictionary<string, int>();
