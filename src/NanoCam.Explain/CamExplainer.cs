@@ -508,8 +508,13 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
             tensor.Buffer.CopyFrom(images);
             // Always through the configured tape (a no-op configuration when there are no hooks): its batch-sized
             // buffers then stay apart from those of the capture pass on the plain tape, and neither is reallocated.
-            var batchScores = ScoresOf(tensor, tape => beforeBatch?.Invoke(first, length, tape));
-            batchScores.AsSpan().CopyTo(scores.AsSpan(first * classes, length * classes));
+            // The batch's scores go straight into the result (no array per batch, no closure per batch).
+            var tape = TapeFor(withGradients: false, NoConfiguration);
+            beforeBatch?.Invoke(first, length, tape);
+            var batchScores = Model.Scores(tape, Kernels.Stage(tensor));
+            if (batchScores.Size != length * classes)
+                throw new InvalidOperationException($"the model gave scores {batchScores.Shape} for {length} images, not [{length}, {classes}]");
+            batchScores.Buffer.CopyTo(scores.AsSpan(first * classes, length * classes));
         }
         return scores;
     }
@@ -555,6 +560,9 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
 
     // The tape of the passes above a layer (their nodes are not those of a whole pass: apart, neither reallocates the other's).
     private Tape? _aboveTape;
+
+    // The configuration of a batch of ScoresOf(count, …) without hooks: none, but through the configured tape.
+    private static readonly Action<Tape> NoConfiguration = _ => { };
 
     // The images of ScoresOf(count, …) on the host and in the backend's memory, grown on demand and kept: a caller that
     // scores a few images per call (a deletion curve per image) then allocates no batch per call.
