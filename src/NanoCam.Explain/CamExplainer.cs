@@ -114,7 +114,29 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     /// when null the method's own default (CAM's feature layer), else the model's.
     /// </summary>
     public string LayerFor(CamMethod method, string? layer) =>
-        Model.ResolveLayer(layer ?? method.DefaultLayer(Model) ?? Model.DefaultLayer);
+        Resolve(layer ?? method.DefaultLayer(Model) ?? Model.DefaultLayer);
+
+    // A model's layer names and the tensors their activations are read from never change: both are looked up once
+    // (an imported model's module paths and consumers would otherwise be searched on every call).
+    private readonly Dictionary<string, string> _resolved = [], _activationSources = [];
+
+    /// <summary><see cref="IExplainable.ResolveLayer"/>, remembered.</summary>
+    private string Resolve(string layer)
+    {
+        if (_resolved.TryGetValue(layer, out var resolved)) return resolved;
+        resolved = Model.ResolveLayer(layer);
+        _resolved[layer] = resolved;
+        return resolved;
+    }
+
+    /// <summary><see cref="IExplainable.ActivationsOf"/>, remembered.</summary>
+    private string ActivationsOf(string layer)
+    {
+        if (_activationSources.TryGetValue(layer, out var source)) return source;
+        source = Model.ActivationsOf(layer);
+        _activationSources[layer] = source;
+        return source;
+    }
 
     /// <summary>
     /// Explains <paramref name="input"/> with <paramref name="method"/> from a capture already made for <paramref name="target"/>
@@ -131,16 +153,38 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         return Finish(method, ExplainUnnormalized(method, input, target, capture.Layer, options, capture), options);
     }
 
+    // Working arrays of the methods, by slot, grown on demand and kept (see Scratch).
+    private float[][] _scratch = [];
+
+    // The scratch slot of a per-position method's (unused) channel weights: past the methods' own slots.
+    private const int WeightSlot = 8;
+
+    /// <summary>
+    /// A working array of at least <paramref name="length"/> values for a method's own use during one call (slot
+    /// <paramref name="slot"/>: two arrays needed at once take two slots); its contents are left from earlier calls.
+    /// </summary>
+    internal Span<float> Scratch(int slot, int length)
+    {
+        if (_scratch.Length <= slot) Array.Resize(ref _scratch, slot + 1);
+        if (_scratch[slot] is not { } array || array.Length < length) _scratch[slot] = array = new float[length];
+        return array.AsSpan(0, length);
+    }
+
+    // The context of the last call, rebound to the next one's capture (a method reads it only while it is called).
+    private CamContext? _context;
+
     /// <summary>Capture (unless given), weights, combination, ReLU and upsampling; <see cref="Finish"/> normalizes.</summary>
     private CamResult ExplainUnnormalized(CamMethod method, Tensor input, CamTarget target, string layer, ExplainOptions options, LayerCapture? captured = null)
     {
         if (input.Shape.Rank != 4) throw new ArgumentException($"explain: input must be [N, C, H, W], got {input.Shape}");
         var capture = captured ?? method.Capture(this, input, layer, target);
-        var context = new CamContext(capture, Model, input, this, target);
+        var context = _context is null ? _context = new CamContext(capture, Model, input, this, target) : _context.Rebind(capture, input, target);
         int n = capture.Batch, k = capture.Channels, plane = capture.Plane;
         int height = input.Shape[2], width = input.Shape[3];
 
-        var weights = new float[n * k];
+        // Channel weights are part of the result; a method that weighs positions fills (clears) a working array instead.
+        var weightArray = method.HasChannelWeights ? new float[n * k] : null;
+        var weights = weightArray is null ? Scratch(WeightSlot, n * k) : weightArray.AsSpan();
         method.ChannelWeights(context, weights);
         if (options.EigenSmooth && !method.HasChannelWeights)
             Warnings.Add($"{method.Name}: eigen-smoothing needs channel weights, and this method weighs positions; it was skipped");
@@ -150,13 +194,13 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         for (int i = 0; i < n; i++)
         {
             var sum = weighted.AsSpan(i * plane, plane);
-            method.Combine(context, i, weights.AsSpan(i * k, k), sum);
-            if (options.EigenSmooth && method.HasChannelWeights) EigenSmooth(capture, i, weights.AsSpan(i * k, k), sum);
+            method.Combine(context, i, weights.Slice(i * k, k), sum);
+            if (options.EigenSmooth && method.HasChannelWeights) EigenSmooth(capture, i, weights.Slice(i * k, k), sum);
             var raw = map.AsSpan(i * plane, plane);
             if (method.AppliesRelu) MapOps.Relu(sum, raw); else sum.CopyTo(raw);
             MapOps.Upsample(raw, capture.Height, capture.Width, upsampled.AsSpan(i * height * width, height * width), height, width);
         }
-        return new CamResult(method.Name, capture, method.HasChannelWeights ? weights : null, weighted, map, upsampled,
+        return new CamResult(method.Name, capture, method.HasChannelWeights ? weightArray : null, weighted, map, upsampled,
             new float[n * height * width], height, width, new bool[n]);
     }
 
@@ -200,9 +244,34 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     /// One forward pass (and, with gradients, one backward pass from the target scores) capturing the named layer.
     /// <paramref name="gradientSign"/> −1 differentiates −y^c (counterfactual explanations).
     /// </summary>
-    public LayerCapture Capture(Tensor input, string layer, CamTarget target, bool withGradients, float gradientSign = 1f) =>
-        Chunked(input, target, withGradients ? GradientKey([Model.ResolveLayer(layer)], atInput: false) : null,
-            (chunk, chunkTarget) => Pass(chunk, [Model.ResolveLayer(layer)], chunkTarget, withGradients, gradientSign, atInput: false, configure: null));
+    public LayerCapture Capture(Tensor input, string layer, CamTarget target, bool withGradients, float gradientSign = 1f)
+    {
+        string resolved = Resolve(layer);
+        // The gradient key of a pass to one layer is the layer's name (GradientKey), and a batch that fits one pass
+        // runs without the chunking's closures: a warm explanation allocates nothing but its result.
+        string? gradientKey = withGradients ? resolved : null;
+        if (input.Shape.Rank == 4 && FitsOnePass(input, gradientKey))
+        {
+            _oneLayer[0] = resolved;
+            return Pass(input, _oneLayer, target, withGradients, gradientSign, atInput: false, configure: null);
+        }
+        return CaptureChunked(input, resolved, target, withGradients, gradientSign, gradientKey);
+    }
+
+    /// <summary>
+    /// <see cref="Capture"/> of a batch that may need several passes (apart, so that the closure it captures is made
+    /// only when it runs: a captured parameter would make one on every call).
+    /// </summary>
+    private LayerCapture CaptureChunked(Tensor input, string resolved, CamTarget target, bool withGradients, float gradientSign, string? gradientKey) =>
+        Chunked(input, target, gradientKey,
+            (chunk, chunkTarget) => Pass(chunk, [resolved], chunkTarget, withGradients, gradientSign, atInput: false, configure: null));
+
+    // The layer list of a pass to one layer, reused (a pass reads it only while it runs).
+    private readonly string[] _oneLayer = new string[1];
+
+    /// <summary>Whether <see cref="Chunked(Tensor, CamTarget, string?, Func{Tensor, CamTarget, int, LayerCapture})"/> would run the batch in one pass.</summary>
+    private bool FitsOnePass(Tensor input, string? gradientKey) =>
+        input.Shape[0] <= 1 || input.Shape[0] <= ImagesPerPass(input.Shape[1], input.Shape[2], input.Shape[3], gradientKey);
 
     /// <summary>
     /// One forward and backward pass that captures the input x and ∂y^c/∂x as a layer named <see cref="InputLayer"/>
@@ -210,7 +279,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     /// <paramref name="configure"/> may change the tape first (Guided Backprop overrides the ReLU backward rule).
     /// </summary>
     public LayerCapture CaptureAtInput(Tensor input, CamTarget target, IReadOnlyList<string>? layers = null, Action<Tape>? configure = null) =>
-        Chunked(input, target, GradientKey([], atInput: true), (chunk, chunkTarget) => Pass(chunk, [.. (layers ?? []).Select(Model.ResolveLayer)], chunkTarget, withGradients: true, gradientSign: 1f, atInput: true, configure));
+        Chunked(input, target, GradientKey([], atInput: true), (chunk, chunkTarget) => Pass(chunk, [.. (layers ?? []).Select(Resolve)], chunkTarget, withGradients: true, gradientSign: 1f, atInput: true, configure));
 
     /// <summary>
     /// <see cref="Capture"/> with gradients at activations moved along a direction: as <paramref name="layer"/>'s output
@@ -220,7 +289,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
     /// </summary>
     public LayerCapture CaptureMoved(Tensor input, string layer, CamTarget target, float[] direction, float step, float gradientSign = 1f)
     {
-        string resolved = Model.ResolveLayer(layer);
+        string resolved = Resolve(layer);
         return Chunked(input, target, GradientKey([resolved], atInput: false), (chunk, chunkTarget, first) =>
             Pass(chunk, [resolved], chunkTarget, withGradients: true, gradientSign, atInput: false,
                 tape => tape.AddForwardHook(resolved, output => MoveAlong(output, direction, first, step))));
@@ -292,9 +361,15 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         if (input.Shape.Rank != 4) throw new ArgumentException($"explain: input must be [N, C, H, W], got {input.Shape}");
         var tape = TapeFor(withGradients, configure);
         if (withGradients) foreach (var layer in layers) tape.RequireGradient(layer);
-        // Where the activations are read (see IExplainable.ActivationsOf); read after the pass, so a no-grad pass must not fuse them away.
-        var sources = layers.Select(Model.ActivationsOf).ToArray();
-        foreach (var layer in layers.Concat(sources)) tape.Keep(layer);
+        // Where the activations are read (see IExplainable.ActivationsOf); read after the pass, so a no-grad pass must not
+        // fuse them away. The per-layer lists are the explainer's, reused (indexed loops: a warm pass allocates nothing).
+        var (sources, published, activationTensors) = LayerLists(layers.Length);
+        for (int l = 0; l < layers.Length; l++)
+        {
+            sources[l] = ActivationsOf(layers[l]);
+            tape.Keep(layers[l]);
+            tape.Keep(sources[l]);
+        }
         // Host inputs (decoded images, masked copies) enter a device backend here, once per pass.
         Tensor x = atInput ? input : Kernels.Stage(input);
         if (atInput)
@@ -305,8 +380,6 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
             x.RequiresGrad = true;
         }
         var scores = Model.Scores(tape, x);
-        var published = new Tensor[layers.Length];
-        var activationTensors = new Tensor[layers.Length];
         for (int l = 0; l < layers.Length; l++)
         {
             if (!tape.Named.TryGetValue(layers[l], out var activations) || !tape.Named.TryGetValue(sources[l], out var source))
@@ -318,44 +391,84 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
             activationTensors[l] = source;
         }
 
+        // The scores, classes and captured values are the result's (the caller keeps them); the seed is the explainer's.
         int n = scores.Shape[0], classes = scores.Shape[1];
         var hostScores = scores.ToArray();
         var targets = new int[n];
-        var seed = new float[n * classes];
+        var seed = SeedBuffer(n * classes);
+        seed.Clear();
         for (int i = 0; i < n; i++)
         {
             var row = hostScores.AsSpan(i * classes, classes);
             targets[i] = target.ClassFor(i, row);
-            target.Seed(i, row, seed.AsSpan(i * classes, classes));
+            target.Seed(i, row, seed.Slice(i * classes, classes));
         }
-        var hostActivations = activationTensors.Select(a => a.ToArray()).ToArray();
-        var gradients = new float[]?[layers.Length];
+        // The activations are copied before the backward pass runs (a backward rule may reuse an output's buffer).
+        bool single = !atInput && layers.Length == 1;
+        var singleActivations = single ? activationTensors[0].ToArray() : null;
+        var hostActivations = single ? null : new float[layers.Length][];
+        for (int l = 0; !single && l < layers.Length; l++) hostActivations![l] = activationTensors[l].ToArray();
         float[]? inputGradient = null;
         if (withGradients)
         {
-            if (gradientSign != 1f) for (int i = 0; i < seed.Length; i++) seed[i] *= gradientSign;
-            var seedTensor = Kernels.Allocate(scores.Shape);
+            if (gradientSign != 1f) foreach (ref var s in seed) s *= gradientSign;
+            var seedTensor = SeedTensor(scores.Shape);
             seedTensor.Buffer.CopyFrom(seed);
             tape.Backward(scores, seedTensor);
             RecordGradientBytes(tape, layers, atInput, x, n);
-            for (int l = 0; l < layers.Length; l++) gradients[l] = published[l].Grad!.ToArray();
             if (atInput) inputGradient = x.Grad!.ToArray();
         }
 
-        LayerCapture Make(string name, Shape s, float[] values, float[]? grads)
-        {
-            if (s.Rank == 4) return new(name, s[0], s[1], s[2], s[3], values, grads, hostScores, classes, targets);
-            var grid = TokenGrid.Of(s);
-            return new(name, s[0], s[2], grid.Side, grid.Side, grid.Lay(values), grads is null ? null : grid.Lay(grads), hostScores, classes, targets);
-        }
-        var captured = layers.Select((name, l) => Make(name, published[l].Shape, hostActivations[l], gradients[l])).ToArray();
-        if (atInput) return Make(InputLayer, input.Shape, input.ToArray(), inputGradient) with { Additional = captured };
+        if (single)
+            return Make(layers[0], published[0].Shape, singleActivations!, withGradients ? published[0].Grad!.ToArray() : null, hostScores, classes, targets);
+        var captured = new LayerCapture[layers.Length];
+        for (int l = 0; l < layers.Length; l++)
+            captured[l] = Make(layers[l], published[l].Shape, hostActivations![l], withGradients ? published[l].Grad!.ToArray() : null, hostScores, classes, targets);
+        if (atInput) return Make(InputLayer, input.Shape, input.ToArray(), inputGradient, hostScores, classes, targets) with { Additional = captured };
         return captured[0];
+    }
+
+    /// <summary>A capture of <paramref name="name"/>: [N, K, h, w] as it is, tokens [N, T, D] laid out on their grid.</summary>
+    private static LayerCapture Make(string name, Shape s, float[] values, float[]? grads, float[] scores, int classes, int[] targets)
+    {
+        if (s.Rank == 4) return new(name, s[0], s[1], s[2], s[3], values, grads, scores, classes, targets);
+        var grid = TokenGrid.Of(s);
+        return new(name, s[0], s[2], grid.Side, grid.Side, grid.Lay(values), grads is null ? null : grid.Lay(grads), scores, classes, targets);
+    }
+
+    // What a pass needs besides its result, kept from pass to pass: the per-layer lists, the seed on the host and in the backend.
+    private string[] _sources = [];
+    private Tensor[] _published = [], _activationTensors = [];
+    private float[] _seed = [];
+    private Tensor? _seedTensor;
+
+    /// <summary>The reused lists of a pass to <paramref name="count"/> layers (their entries are overwritten by the pass).</summary>
+    private (string[] Sources, Tensor[] Published, Tensor[] Activations) LayerLists(int count)
+    {
+        if (_sources.Length != count) (_sources, _published, _activationTensors) = (new string[count], new Tensor[count], new Tensor[count]);
+        return (_sources, _published, _activationTensors);
+    }
+
+    /// <summary>The host seed ∂L/∂y of <paramref name="length"/> values, reused.</summary>
+    private Span<float> SeedBuffer(int length)
+    {
+        if (_seed.Length < length) _seed = new float[length];
+        return _seed.AsSpan(0, length);
+    }
+
+    /// <summary>The backend's seed tensor of the scores' shape, reused while the shape stays.</summary>
+    private Tensor SeedTensor(Shape shape)
+    {
+        if (_seedTensor is null || _seedTensor.Shape != shape) _seedTensor = Kernels.Allocate(shape);
+        return _seedTensor;
     }
 
     /// <summary>What the gradients of this backward pass take per image: every output that required one, and the input's.</summary>
     private void RecordGradientBytes(Tape tape, string[] layers, bool atInput, Tensor x, int images)
     {
+        // Once per kind of pass: a pass of one layer is keyed by the layer's own name (nothing to join), and what one
+        // image's gradients take does not change with the batch.
+        if (!atInput && layers.Length == 1 && _gradientBytesPerImage.ContainsKey(layers[0])) return;
         long elements = atInput ? x.Size : 0;
         foreach (var node in tape.Nodes)
             if (node.Output.RequiresGrad) elements += node.Output.Size;
@@ -376,6 +489,7 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         Action<int, Span<float>> fillImage, Action<int, int, Tape>? beforeBatch = null)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");
+        batchSize = Math.Min(batchSize, Math.Max(1, Model.PerturbationBatch));
         if (count > 1 && batchSize > 1) batchSize = Math.Min(batchSize, ImagesPerPass(channels, height, width, withGradients: false));
         // Batches as even as that allows (66 images at 64 a pass: 33 and 33, not 64 and 2).
         int batches = (Math.Max(count, 1) + batchSize - 1) / batchSize;
@@ -394,11 +508,61 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
             tensor.Buffer.CopyFrom(images);
             // Always through the configured tape (a no-op configuration when there are no hooks): its batch-sized
             // buffers then stay apart from those of the capture pass on the plain tape, and neither is reallocated.
-            var batchScores = ScoresOf(tensor, tape => beforeBatch?.Invoke(first, length, tape));
-            batchScores.AsSpan().CopyTo(scores.AsSpan(first * classes, length * classes));
+            // The batch's scores go straight into the result (no array per batch, no closure per batch).
+            var tape = TapeFor(withGradients: false, NoConfiguration);
+            beforeBatch?.Invoke(first, length, tape);
+            var batchScores = Model.Scores(tape, Kernels.Stage(tensor));
+            if (batchScores.Size != length * classes)
+                throw new InvalidOperationException($"the model gave scores {batchScores.Shape} for {length} images, not [{length}, {classes}]");
+            batchScores.Buffer.CopyTo(scores.AsSpan(first * classes, length * classes));
         }
         return scores;
     }
+
+    /// <summary>
+    /// Class scores [count, classes] of <paramref name="count"/> passes that differ only at <paramref name="layer"/>: the
+    /// layer's output of pass i ([K, h, w], <paramref name="perPass"/> values) is written by
+    /// <paramref name="fillActivations"/>(i, values), and only the part of the network above the layer runs
+    /// (<see cref="IRunsAboveLayer"/>), at most <paramref name="batchSize"/> passes at a time, on one reused tape and input.
+    /// Null when the model cannot run above this layer.
+    /// </summary>
+    public float[]? ScoresAbove(string layer, int count, int batchSize, Shape perPass, Action<int, Span<float>> fillActivations)
+    {
+        if (Model is not IRunsAboveLayer above) return null;
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");
+        int size = perPass.Size, classes = Model.Classes;
+        // Batches as even as the limit allows, each no larger than the budget (the activations and what is above them).
+        long bytesPerPass = Math.Max(1L, (long)size * sizeof(float) * 4);
+        batchSize = (int)Math.Clamp(Math.Min(batchSize, PassMemoryBudget / bytesPerPass), 1, Math.Max(1, Math.Min(Model.MaxBatch, Model.PerturbationBatch)));
+        int batches = (Math.Max(count, 1) + batchSize - 1) / batchSize;
+        batchSize = (Math.Max(count, 1) + batches - 1) / batches;
+        var scores = new float[count * classes];
+        int most = Math.Min(batchSize, Math.Max(count, 1)) * size;
+        if (_scoredImages.Length < most) _scoredImages = new float[most];
+        if (_scoredInput is null || _scoredInput.Length < most) _scoredInput = Kernels.Allocate(new Shape(most)).Buffer;
+        var tape = _aboveTape ??= new Tape(Kernels) { ParameterGradients = false, GradEnabled = false };
+        for (int first = 0; first < count; first += batchSize)
+        {
+            int length = Math.Min(batchSize, count - first);
+            var values = _scoredImages.AsSpan(0, length * size);
+            for (int b = 0; b < length; b++) fillActivations(first + b, values.Slice(b * size, size));
+            var activations = new Tensor(new Shape([length, .. perPass.Dims]), _scoredInput);
+            activations.Buffer.CopyFrom(values);
+            tape.Reset();
+            var batchScores = above.ScoresAbove(tape, layer, activations);
+            if (batchScores is null) return null;
+            if (batchScores.Size != length * classes)
+                throw new InvalidOperationException($"the part above layer '{layer}' gave {batchScores.Shape} for {length} passes, not [{length}, {classes}]");
+            batchScores.Buffer.CopyTo(scores.AsSpan(first * classes, length * classes));
+        }
+        return scores;
+    }
+
+    // The tape of the passes above a layer (their nodes are not those of a whole pass: apart, neither reallocates the other's).
+    private Tape? _aboveTape;
+
+    // The configuration of a batch of ScoresOf(count, …) without hooks: none, but through the configured tape.
+    private static readonly Action<Tape> NoConfiguration = _ => { };
 
     // The images of ScoresOf(count, …) on the host and in the backend's memory, grown on demand and kept: a caller that
     // scores a few images per call (a deletion curve per image) then allocates no batch per call.

@@ -70,6 +70,24 @@ public abstract record CamTarget
 
     /// <summary>The cosine similarity of the output with a reference embedding (<see cref="Targets.EmbeddingTarget"/>).</summary>
     public static CamTarget Embedding(float[] reference) => new Targets.EmbeddingTarget(reference);
+
+    /// <summary>A target per image of the batch: image n explains <paramref name="targets"/>[n] (a dense model's default region or box per image).</summary>
+    public static CamTarget PerImage(IReadOnlyList<CamTarget> targets) => targets.Count == 1 ? targets[0] : new ImageTargets([.. targets]);
+}
+
+/// <summary>Image n of the batch explains Targets[n].</summary>
+internal sealed record ImageTargets(CamTarget[] Targets) : CamTarget
+{
+    private CamTarget For(int image) => (uint)image < (uint)Targets.Length ? Targets[image]
+        : throw new ArgumentException($"the batch has more images than the {Targets.Length} targets given for it");
+
+    public override int ClassFor(int image, ReadOnlySpan<float> scores) => For(image).ClassFor(image, scores);
+
+    public override void Seed(int image, ReadOnlySpan<float> scores, Span<float> seed) => For(image).Seed(image, scores, seed);
+
+    public override bool IsClassScore => Targets.All(t => t.IsClassScore);
+
+    public override string ToString() => string.Join("; ", Targets.Select(t => t.ToString()));
 }
 
 internal sealed record ClassTarget(int Index) : CamTarget
@@ -84,10 +102,24 @@ internal sealed record RankTarget(int Rank) : CamTarget
     public override int ClassFor(int image, ReadOnlySpan<float> scores)
     {
         if (Rank >= scores.Length) throw new ArgumentException($"rank {Rank} is out of range for {scores.Length} classes");
-        var order = Enumerable.Range(0, scores.Length).ToArray();
-        var s = scores.ToArray();
-        Array.Sort(order, (a, b) => s[b].CompareTo(s[a]) != 0 ? s[b].CompareTo(s[a]) : a.CompareTo(b));
-        return order[Rank];
+        // The classes ordered by score, highest first, ties by index: picked one rank at a time, each the first class
+        // after the last one picked in that order (Rank + 1 scans, nothing allocated).
+        int picked = -1;
+        for (int r = 0; r <= Rank; r++)
+        {
+            int best = -1;
+            for (int c = 0; c < scores.Length; c++)
+                if ((picked < 0 || Before(scores, picked, c)) && (best < 0 || Before(scores, c, best))) best = c;
+            picked = best;
+        }
+        return picked;
+    }
+
+    /// <summary>Whether class a comes before class b: a higher score (as float.CompareTo orders them), or the same and a lower index.</summary>
+    private static bool Before(ReadOnlySpan<float> scores, int a, int b)
+    {
+        int order = scores[a].CompareTo(scores[b]);
+        return order > 0 || order == 0 && a < b;
     }
 }
 

@@ -30,6 +30,13 @@ public interface IExplainable
     int MaxBatch => int.MaxValue;
 
     /// <summary>
+    /// The most images a no-grad pass of perturbed inputs (Score-CAM's masked images, Ablation-CAM's ablated copies)
+    /// should take, whatever batch the method asks for: any by default. A model whose passes gain nothing from a batch
+    /// says 1, and its perturbed passes then run one image at a time, on the same reused tape and input.
+    /// </summary>
+    int PerturbationBatch => int.MaxValue;
+
+    /// <summary>
     /// The tensor whose values stand for the activations A^k of <paramref name="layer"/> (the gradient is always the
     /// layer's own): the layer itself by default. An imported PyTorch model says the ReLU after it when that ReLU is the
     /// layer's only reader, as PyTorch's in-place ReLU overwrites the tensor pytorch-grad-cam captured.

@@ -1,5 +1,7 @@
+using Google.Protobuf;
 using NanoCam.Autodiff;
 using NanoCam.Onnx;
+using NanoCam.Onnx.Protos;
 
 namespace NanoCam.Explain;
 
@@ -9,7 +11,7 @@ namespace NanoCam.Explain;
 /// and CAM reads its class weights from the FC after GAP or a 1×1 conv classifier before GAP (SqueezeNet's conv10).
 /// FullGrad reads the biases of its 2-D Conv and BatchNormalization nodes.
 /// </summary>
-public sealed class OnnxExplainable : IExplainable, ISpatialBiases
+public sealed class OnnxExplainable : IExplainable, ISpatialBiases, IRunsAboveLayer
 {
     private readonly OnnxModel _model;
     private readonly OnnxCamHead? _head;
@@ -60,7 +62,10 @@ public sealed class OnnxExplainable : IExplainable, ISpatialBiases
 
     public string CamHeadReason { get; }
 
-    public CamHead? CamHead => _head is null ? null : new CamHead(_head.FeatureLayer, _head.Weights, _head.Classes, _head.Channels, _head.Bias);
+    public CamHead? CamHead => _camHead ??= _head is null ? null : new CamHead(_head.FeatureLayer, _head.Weights, _head.Classes, _head.Channels, _head.Bias);
+
+    // The head as the methods read it, made once (an imported model's weights do not change).
+    private CamHead? _camHead;
 
     public string DefaultLayer { get; }
 
@@ -97,6 +102,14 @@ public sealed class OnnxExplainable : IExplainable, ISpatialBiases
             return _model.Nodes.LastOrDefault(n => n.OpType == "LayerNormalization" && ancestors.Contains(n))?.Outputs[0];
         }
     }
+
+    /// <summary>
+    /// 1: a no-grad pass of an imported model runs its convolutions one image at a time (the inference plan's packed
+    /// GEMMs), so a batch saves nothing, and at present a batch of several images writing into a concatenation's
+    /// channels goes through a copy per convolution (46 MB per 8-image SqueezeNet pass; one image: nothing). Measured
+    /// on 44 SqueezeNet images under load: one at a time 1.4–1.7 s and 0.4 MB, 22 at a time 1.8–2.0 s and 256 MB.
+    /// </summary>
+    public int PerturbationBatch => 1;
 
     /// <summary>Any batch when the graph is batch-independent (see <see cref="OnnxModel.Batch"/>), else its declared batch.</summary>
     public int MaxBatch => _model.MaxBatch;
@@ -145,6 +158,75 @@ public sealed class OnnxExplainable : IExplainable, ISpatialBiases
             }
         }
         return biases;
+    }
+
+    // The part of the graph above each layer asked for, or null where the part above also reads the image.
+    // (Keyed by the layer's channels and size too: a graph with dynamic sizes is cut for the size it is given.)
+    private readonly Dictionary<(string Layer, int Channels, int Height, int Width), OnnxModel?> _above = [];
+
+    /// <summary>
+    /// The graph's nodes that the scores need above <paramref name="layer"/>, as a model whose input is that tensor
+    /// (batch symbolic, the rest of its dimensions from the folded graph) and whose output is the scores: null when
+    /// one of them also reads the image or a tensor computed below the layer without going through it (a skip
+    /// connection around it), or runs a subgraph.
+    /// </summary>
+    public Tensor? ScoresAbove(Tape tape, string layer, Tensor activations)
+    {
+        if (activations.Shape.Rank != 4) return null;
+        var key = (layer, activations.Shape[1], activations.Shape[2], activations.Shape[3]);
+        if (!_above.TryGetValue(key, out var above)) _above[key] = above = AboveModel(layer, key.Item2, key.Item3, key.Item4);
+        if (above is null || activations.Shape[0] > above.MaxBatch) return null;
+        return above.Scores(tape, activations);
+    }
+
+    private OnnxModel? AboveModel(string layer, int channels, int height, int width)
+    {
+        string scoresName = _model.OutputBeforeSoftmax ?? _model.OutputNames[0];
+        if (layer == scoresName) return null;
+        int[] dims = [1, channels, height, width];
+        var model = ModelProto.Parser.ParseFrom(_model.ToOnnxBytes());
+        var graph = model.Graph;
+        var producers = new Dictionary<string, int>();
+        for (int i = 0; i < graph.Node.Count; i++)
+            foreach (var output in graph.Node[i].Output) if (output.Length > 0) producers[output] = i;
+        var initializers = graph.Initializer.Select(i => i.Name).ToHashSet();
+        var keep = new bool[graph.Node.Count];
+        var seen = new HashSet<string>();
+        var stack = new Stack<string>([scoresName]);
+        bool reachesLayer = false;
+        while (stack.Count > 0)
+        {
+            var name = stack.Pop();
+            if (name.Length == 0 || !seen.Add(name)) continue;
+            if (name == layer) { reachesLayer = true; continue; }
+            if (initializers.Contains(name)) continue;
+            // A graph input (the image) read above the layer: the part above is not a function of the layer alone.
+            if (!producers.TryGetValue(name, out int index)) return null;
+            var node = graph.Node[index];
+            if (node.Attribute.Any(a => a.G is not null || a.Graphs.Count > 0)) return null;
+            keep[index] = true;
+            foreach (var input in node.Input) stack.Push(input);
+        }
+        if (!reachesLayer) return null;
+        // Every kept node's inputs are the layer, initializers or kept nodes' outputs; whatever else below the layer
+        // it would need was refused above (a skip connection around the layer reaches the image).
+        var pruned = new ModelProto(model) { Graph = new GraphProto { Name = graph.Name } };
+        pruned.Graph.Node.AddRange(graph.Node.Where((_, i) => keep[i]));
+        var read = pruned.Graph.Node.SelectMany(n => n.Input).ToHashSet();
+        pruned.Graph.Initializer.AddRange(graph.Initializer.Where(i => read.Contains(i.Name)));
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "batch" });
+        for (int d = 1; d < 4; d++) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = dims[d] });
+        pruned.Graph.Input.Add(new ValueInfoProto { Name = layer, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = shape } } });
+        pruned.Graph.Output.Add(new ValueInfoProto { Name = scoresName });
+        try
+        {
+            return OnnxModel.Load(pruned.ToByteArray(), $"{_model.Source} above {layer}", File.Exists(_model.Source) ? Path.GetDirectoryName(Path.GetFullPath(_model.Source)) : null);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or NotSupportedException)
+        {
+            return null;
+        }
     }
 
     public static IReadOnlyList<string>? LoadLabels(string? path)

@@ -296,4 +296,65 @@ public sealed class DenseModelCommandTests(DenseCheckpoints checkpoints) : IClas
         Assert.Equal("nanocam: error: --target segmentation:blob: class 'blob' is not an index or one of the model's classes: circle, square, triangle, cross, star, ring, background",
             unknown.Stderr.Trim());
     }
+
+    /// <summary>
+    /// <c>explain</c> without <c>--target</c> on a dense checkpoint explains what the network predicts — the segmenter's
+    /// object class with the most pixels over its predicted region, the detector's box of highest objectness with its best
+    /// class — not the largest single output value, says which on its output, and saves the map that naming that target
+    /// gives. The expected target is read here from the network's output by hand (argmax per pixel, counted; objectness
+    /// compared row by row).
+    /// </summary>
+    [Theory]
+    [InlineData("seg-fcn")]
+    [InlineData("det-grid")]
+    public void Explain_WithoutATarget_ExplainsThePredictedRegionOrTheMostConfidentBox(string architecture)
+    {
+        bool segmenter = architecture == "seg-fcn";
+        string model = segmenter ? checkpoints.Segmenter : checkpoints.Detector;
+        var (output, _) = Outputs(model, ImageChw(), 1);
+        string expected, spelled;
+        if (segmenter)
+        {
+            var pixels = new int[Maps];
+            for (int p = 0; p < Plane; p++)
+            {
+                int best = 0;
+                for (int k = 1; k < Maps; k++) if (output[k * Plane + p] > output[best * Plane + p]) best = k;
+                pixels[best]++;
+            }
+            int cls = Background;
+            for (int k = 0; k < Background; k++) if (pixels[k] > 0 && (cls == Background || pixels[k] > pixels[cls])) cls = k;
+            expected = spelled = $"segmentation:{cls}";
+        }
+        else
+        {
+            int row = 0;
+            for (int r = 1; r < Boxes; r++) if (output[r * BoxWidth + 4] > output[row * BoxWidth + 4]) row = r;
+            var v = output.AsSpan(row * BoxWidth, BoxWidth);
+            int cls = 0;
+            for (int k = 1; k < BoxWidth - 5; k++) if (v[5 + k] > v[5 + cls]) cls = k;
+            float x1 = v[0] - v[2] / 2, y1 = v[1] - v[3] / 2, x2 = v[0] + v[2] / 2, y2 = v[1] + v[3] / 2;
+            expected = $"box:{x1},{y1},{x2},{y2},{cls}";
+            spelled = FormattableString.Invariant($"box:{x1:R},{y1:R},{x2:R},{y2:R},{cls}");
+        }
+        string folder = checkpoints.Folder($"default-target-{architecture}");
+        string[] Explain(string name, params string[] extra) =>
+            ["explain", "--model", model, "--image", checkpoints.Image, "--threads", "1", "--out", Path.Combine(folder, $"{name}.png"),
+                "--save-map", Path.Combine(folder, $"{name}.npy"), .. extra];
+        var (code, stdout, stderr) = CliHarness.Run(Explain("default"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"no --target: explaining {expected}", stdout);
+        Assert.Contains(segmenter ? "the predicted class's region" : "the most confident box", stdout);
+        var named = CliHarness.Run(Explain("named", "--target", spelled));
+        Assert.True(named.ExitCode == 0, named.Stderr);
+        var (map, _) = Npy.Read(Path.Combine(folder, "default.npy"));
+        var (namedMap, _) = Npy.Read(Path.Combine(folder, "named.npy"));
+        Assert.Equal(namedMap, map);
+        // Not the map of the largest output value (what explain gave without a target before).
+        int largest = 0;
+        for (int i = 1; i < output.Length; i++) if (output[i] > output[largest]) largest = i;
+        var top = CliHarness.Run(Explain("top", "--target", $"output:{largest}"));
+        Assert.True(top.ExitCode == 0, top.Stderr);
+        Assert.NotEqual(Npy.Read(Path.Combine(folder, "top.npy")).Item1, map);
+    }
 }

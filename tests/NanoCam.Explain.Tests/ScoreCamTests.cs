@@ -1,4 +1,8 @@
+using NanoCam.Autodiff;
+using NanoCam.Cpu.Simd;
 using NanoCam.Explain.Methods;
+using NanoCam.Explain.Tests.Zoo;
+using NanoCam.Onnx;
 
 namespace NanoCam.Explain.Tests;
 
@@ -129,5 +133,41 @@ public class ScoreCamTests
         var oneStep = explainer.Explain(new IntegratedScoreCam(1), images, CamTarget.Class(1), "features.1");
         var score = explainer.Explain(new ScoreCam(convention: ScoreCamConvention.Authors), images, CamTarget.Class(1), "features.1");
         TestNets.AssertClose(score.ChannelWeights!, oneStep.ChannelWeights!, 1e-6f);
+    }
+
+    /// <summary>
+    /// An imported model's masked inputs run one at a time (<see cref="OnnxExplainable.PerturbationBatch"/>): the same
+    /// maps as the same model run in batches of the method's size (a wrapper that leaves the batch alone), within 1e-5.
+    /// </summary>
+    [Theory]
+    [InlineData("densenet_tiny.onnx")]
+    [InlineData("mobilenet_v3_small_op13.onnx")]
+    public void ScoreCam_OnAnImportedModel_OneImageAPass_GivesTheMapsOfBatchedPasses(string file)
+    {
+        var model = new OnnxExplainable(OnnxModel.Load(ZooModel.PathOf(file)), null);
+        Assert.Equal(1, ((IExplainable)model).PerturbationBatch);
+        using var kernels = new SimdKernels(1);
+        var shape = model.InputShape;
+        var image = TestNets.Images(201, 1, shape[1], shape[2], shape[3]);
+        foreach (var method in new CamMethod[] { new ScoreCam(batchSize: 16), new IntegratedScoreCam(steps: 2, batchSize: 16) })
+        {
+            var one = new CamExplainer(model, kernels).Explain(method, image, CamTarget.TopPrediction());
+            var batched = new CamExplainer(new Batched(model), kernels).Explain(method, image, CamTarget.TopPrediction());
+            TestNets.AssertClose(batched.ChannelWeights!, one.ChannelWeights!, 1e-5f);
+            TestNets.AssertClose(batched.Normalized, one.Normalized, 1e-5f);
+        }
+    }
+
+    /// <summary>A model as it is, except that its perturbed passes take any batch.</summary>
+    private sealed class Batched(OnnxExplainable inner) : IExplainable
+    {
+        public Tensor Scores(Tape tape, Tensor input) => inner.Scores(tape, input);
+        public int Classes => inner.Classes;
+        public IReadOnlyList<string>? ClassNames => inner.ClassNames;
+        public CamHead? CamHead => inner.CamHead;
+        public string DefaultLayer => inner.DefaultLayer;
+        public int MaxBatch => inner.MaxBatch;
+        public string ActivationsOf(string layer) => inner.ActivationsOf(layer);
+        public string ResolveLayer(string layer) => inner.ResolveLayer(layer);
     }
 }

@@ -81,6 +81,21 @@ public static class ExplainCommand
             var options = new ExplainOptions(p.GetValue(raw), p.GetValue(augment), p.GetValue(eigen));
             int count = tensor.Shape[0], classes = loaded.Explainable.Classes;
             var scores = explainer.ScoresOf(tensor);
+            if (p.GetValue(cls) is null && p.GetValue(targetText) is null && loaded.Explainable is DenseExplainable dense)
+            {
+                // No target on a dense output: each image's predicted class's region, or its most confident box (as
+                // Explainer.Load does), not the largest single output value; the line says which was chosen.
+                var chosen = Enumerable.Range(0, count).Select(n => dense.DefaultTarget(scores.AsSpan(n * classes, classes))).ToList();
+                target = CamTarget.PerImage(chosen);
+                bool segmentation = chosen[0] is Explain.Targets.SegmentationTarget;
+                for (int n = 0; n < count; n++)
+                {
+                    int chosenClass = chosen[n] switch { Explain.Targets.SegmentationTarget s => s.Index, Explain.Targets.BoxTarget { Index: { } i } => i, _ => -1 };
+                    string name = dense.OutputClassNames is { } outputNames && (uint)chosenClass < (uint)outputNames.Count ? $" ({outputNames[chosenClass]})" : "";
+                    Console.WriteLine($"{(count == 1 ? "" : $"image {n}: ")}no --target: explaining {chosen[n]}{name}, "
+                        + (segmentation ? "the predicted class's region" : "the most confident box"));
+                }
+            }
             var targets = new int[count];
             // A classifier's output gets its top 5; a segmentation map's or a detector's is named by its shape.
             var outputDims = loaded.Explainable.OutputDims(tensor.Shape[1], tensor.Shape[2], tensor.Shape[3]);

@@ -22,8 +22,8 @@ public sealed class GradCamPlusPlus(float epsilon = GradCamPlusPlus.PyTorchGradC
     public override void ChannelWeights(CamContext context, Span<float> weights)
     {
         var c = context.Capture;
-        var squares = new float[c.Plane];
-        var cubes = new float[c.Plane];
+        var squares = context.Scratch(0, c.Plane);
+        var cubes = context.Scratch(1, c.Plane);
         for (int n = 0; n < c.Batch; n++)
             for (int k = 0; k < c.Channels; k++)
             {

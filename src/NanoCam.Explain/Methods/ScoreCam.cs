@@ -44,15 +44,17 @@ public abstract class MaskedInputCam(int batchSize, ScoreCamConvention conventio
     {
         var c = context.Capture;
         int height = context.InputHeight, width = context.InputWidth, passes = PassesPerChannel;
-        var masks = new float[c.Batch * c.Channels * height * width];
-        for (int n = 0; n < c.Batch; n++)
-            for (int k = 0; k < c.Channels; k++)
-                ChannelMask(c, n, k, masks.AsSpan((n * c.Channels + k) * height * width, height * width), height, width, Convention);
+        // One mask at a time, made when its first input is (the inputs of a channel come one after another): not the
+        // K masks of the input's size at once (SqueezeNet's 1000 channels at 224×224 would take 200 MB).
+        var mask = new float[height * width];
+        int masked = -1;
         int count = c.Batch * c.Channels * passes;
         var scores = context.ScoresOf(count, BatchSize, (index, output) =>
         {
             int pass = index % passes, channel = index / passes, n = channel / c.Channels, k = channel % c.Channels;
-            MaskedInput(n, k, pass, context.InputImage(n), masks.AsSpan(channel * height * width, height * width), output);
+            if (channel != masked) ChannelMask(c, n, k, mask, height, width, Convention);
+            masked = channel;
+            MaskedInput(n, k, pass, context.InputImage(n), mask, output);
         });
         for (int n = 0; n < c.Batch; n++)
         {
