@@ -27,6 +27,9 @@ internal sealed class OnnxGeluFusion
     /// <summary>How many chains the model has.</summary>
     public int Count { get; }
 
+    /// <summary>Whether <paramref name="node"/> belongs to a GELU chain (fixed per model).</summary>
+    internal bool Covers(OnnxNode node) => _byNode.ContainsKey(node);
+
     /// <summary>Per-pass decisions, one per chain: 0 not reached yet, 1 fused, 2 run as plain nodes.</summary>
     public int[] NewPassState() => new int[Count];
 

@@ -555,8 +555,8 @@ public sealed partial class OnnxModel
                         break;
                 }
             }
-            if (fuse && _gelus.Count > 0 && _gelus.TryRun(node, state.Gelus, tape, env)) continue;
-            if (plan is not null && plan.TryRun(node, args, out var fusedName, out var fused, out bool publish))
+            if (fuse && step.Gelu && _gelus.TryRun(node, state.Gelus, tape, env)) continue;
+            if (plan is not null && step.Fusable && plan.TryRun(node, args, out var fusedName, out var fused, out bool publish))
             {
                 if (fusedName is null || fused is null) continue;
                 env[fusedName] = fused;
@@ -632,7 +632,7 @@ public sealed partial class OnnxModel
                 // Anything else (an output of a folded node the plan does not hold) is looked up by name as it always was.
                 else sources[a] = InputSource.Pass;
             }
-            steps[n] = new PassStep(node, OnnxOperatorRegistry.Find(node.OpType), sources, host);
+            steps[n] = new PassStep(node, OnnxOperatorRegistry.Find(node.OpType), sources, host, _gelus.Covers(node), _inference.Covers(node));
         }
         return steps;
     }

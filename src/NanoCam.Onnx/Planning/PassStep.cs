@@ -19,7 +19,7 @@ internal enum InputSource : byte
 /// One live node of a folded plan with what a pass would otherwise look up by name on every run: its operator, and for
 /// each input where its value comes from and the host value (known or initializer) it has.
 /// </summary>
-internal sealed class PassStep(OnnxNode node, OnnxOperator? op, InputSource[] sources, OnnxValue?[] host)
+internal sealed class PassStep(OnnxNode node, OnnxOperator? op, InputSource[] sources, OnnxValue?[] host, bool gelu, bool fusable)
 {
     public readonly OnnxNode Node = node;
 
@@ -27,6 +27,12 @@ internal sealed class PassStep(OnnxNode node, OnnxOperator? op, InputSource[] so
     public readonly OnnxOperator? Operator = op;
 
     public readonly InputSource[] Sources = sources;
+
+    /// <summary>Whether the node is part of a GELU chain the pass may run as one node.</summary>
+    public readonly bool Gelu = gelu;
+
+    /// <summary>Whether the inference plan may run the node (fused convolution, folded stage, concat, in-place scale).</summary>
+    public readonly bool Fusable = fusable;
 
     /// <summary>Per input: the host value when known at fold time (Known, or a Pass input the plan knows), the initializer's value, else null.</summary>
     public readonly OnnxValue?[] Host = host;
