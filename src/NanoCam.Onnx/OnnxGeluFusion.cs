@@ -38,7 +38,7 @@ internal sealed class OnnxGeluFusion
     /// reaches decides: when nothing in it is observed and x is a float tensor, y = GELU(x) is computed, published under
     /// the chain's output name and put in <paramref name="env"/>.
     /// </summary>
-    public bool TryRun(OnnxNode node, int[] decisions, Tape tape, Dictionary<string, OnnxValue> env)
+    public bool TryRun(OnnxNode node, int[] decisions, Tape tape, Planning.PassValues env)
     {
         if (!_byNode.TryGetValue(node, out var chain)) return false;
         ref int decision = ref decisions[chain.Index];

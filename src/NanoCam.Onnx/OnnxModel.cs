@@ -36,8 +36,8 @@ public sealed partial class OnnxModel
     private readonly Dictionary<string, OnnxNode> _producers = [];
     // Every initializer as a graph value, built once and shared by every pass.
     private readonly Dictionary<string, OnnxValue> _initializerValues;
-    // Graph inputs plus node outputs: the size of one pass's environment.
-    private readonly int _valueCount;
+    // Graph inputs plus node outputs, numbered: the slots of one pass's environment.
+    private readonly Dictionary<string, int> _slotOf = [];
     // Folded plans, newest first (a few input signatures: batch sizes, node-test inputs).
     private readonly List<GraphPlan> _plans = [];
     private const int PlanCacheSize = 8;
@@ -76,7 +76,10 @@ public sealed partial class OnnxModel
         _initializerValues = new Dictionary<string, OnnxValue>(constants);
         foreach (var (name, p) in parameters) _initializerValues[name] = OnnxValue.FromTensor(p, floatTypes.GetValueOrDefault(name, OnnxDataType.Float));
         OutputBeforeSoftmax = FindOutputBeforeSoftmax();
-        _valueCount = inputs.Count + nodes.Sum(n => n.Outputs.Count);
+        foreach (var input in inputs) _slotOf.TryAdd(input.Name, _slotOf.Count);
+        foreach (var node in nodes)
+            foreach (var output in node.Outputs)
+                if (output.Length > 0) _slotOf.TryAdd(output, _slotOf.Count);
         _inference = new OnnxInferencePlan(this);
         _gelus = new OnnxGeluFusion(new OnnxFusionPatterns(this));
         _batch = new Lazy<BatchAnalysis>(() => BatchAnalysis.Of(this));
@@ -363,7 +366,7 @@ public sealed partial class OnnxModel
     /// </summary>
     private sealed class PassState(OnnxModel model, Tape tape)
     {
-        public readonly Dictionary<string, OnnxValue> Env = new(model._valueCount);
+        public readonly PassValues Env = new(model._slotOf);
         public readonly Dictionary<string, OnnxValue> Inputs = new(model.Inputs.Count);
         public readonly Dictionary<string, OnnxValue> Outputs = new(model.OutputNames.Count);
         public readonly List<OnnxValue?> Args = [];
@@ -507,6 +510,7 @@ public sealed partial class OnnxModel
         var liveNodes = graph.LiveNodes;
         var steps = graph.Steps ??= StepsOf(graph);
         bool onHost = kernels.AllocatesOnHost();
+        var slots = env.Slots;
         var probe = AllocationProbe;
         long mark = probe is null ? 0 : GC.GetAllocatedBytesForCurrentThread();
         for (int n = 0; n < liveNodes.Count; n++)
@@ -546,7 +550,8 @@ public sealed partial class OnnxModel
                         break;
                     }
                     default:
-                        if (env.TryGetValue(node.Inputs[a], out var value))
+                        var value = step.Slots[a] is var slot and >= 0 ? slots[slot] : env.TryGetValue(node.Inputs[a], out var named) ? named : null;
+                        if (value is not null)
                         {
                             args.Add(value);
                             hostValues.Add(hosts[a]);
@@ -568,12 +573,12 @@ public sealed partial class OnnxModel
             context.BatchStatistics = batchStatistics;
             context.Fuse = fuse;
             var results = RunOperator(step.Operator!, context);
-            for (int i = 0; i < node.Outputs.Count && i < results.Length; i++)
+            var outputSlots = step.OutputSlots;
+            for (int i = 0; i < outputSlots.Length && i < results.Length; i++)
             {
-                var name = node.Outputs[i];
-                if (name.Length == 0 || results[i] is not { } value) continue;
-                env[name] = value;
-                if (value.Tensor is { } t) tape.Publish(t, name);
+                if (outputSlots[i] < 0 || results[i] is not { } value) continue;
+                slots[outputSlots[i]] = value;
+                if (value.Tensor is { } t) tape.Publish(t, node.Outputs[i]);
             }
         }
         if (probe is not null && liveNodes.Count > 0) probe(liveNodes[liveNodes.Count - 1], GC.GetAllocatedBytesForCurrentThread() - mark);
@@ -632,7 +637,11 @@ public sealed partial class OnnxModel
                 // Anything else (an output of a folded node the plan does not hold) is looked up by name as it always was.
                 else sources[a] = InputSource.Pass;
             }
-            steps[n] = new PassStep(node, OnnxOperatorRegistry.Find(node.OpType), sources, host, _gelus.Covers(node), _inference.Covers(node));
+            var inputSlots = new int[sources.Length];
+            for (int a = 0; a < sources.Length; a++) inputSlots[a] = sources[a] == InputSource.Pass ? _slotOf.GetValueOrDefault(node.Inputs[a], -1) : -1;
+            var outputSlots = new int[node.Outputs.Count];
+            for (int i = 0; i < outputSlots.Length; i++) outputSlots[i] = node.Outputs[i].Length > 0 ? _slotOf[node.Outputs[i]] : -1;
+            steps[n] = new PassStep(node, OnnxOperatorRegistry.Find(node.OpType), sources, host, inputSlots, outputSlots, _gelus.Covers(node), _inference.Covers(node));
         }
         return steps;
     }

@@ -19,7 +19,7 @@ internal enum InputSource : byte
 /// One live node of a folded plan with what a pass would otherwise look up by name on every run: its operator, and for
 /// each input where its value comes from and the host value (known or initializer) it has.
 /// </summary>
-internal sealed class PassStep(OnnxNode node, OnnxOperator? op, InputSource[] sources, OnnxValue?[] host, bool gelu, bool fusable)
+internal sealed class PassStep(OnnxNode node, OnnxOperator? op, InputSource[] sources, OnnxValue?[] host, int[] slots, int[] outputSlots, bool gelu, bool fusable)
 {
     public readonly OnnxNode Node = node;
 
@@ -27,6 +27,12 @@ internal sealed class PassStep(OnnxNode node, OnnxOperator? op, InputSource[] so
     public readonly OnnxOperator? Operator = op;
 
     public readonly InputSource[] Sources = sources;
+
+    /// <summary>Per input: its slot in the pass's values (<see cref="PassValues"/>) for a Pass input, else -1.</summary>
+    public readonly int[] Slots = slots;
+
+    /// <summary>Per output: its slot, -1 for an omitted (empty) output.</summary>
+    public readonly int[] OutputSlots = outputSlots;
 
     /// <summary>Whether the node is part of a GELU chain the pass may run as one node.</summary>
     public readonly bool Gelu = gelu;
