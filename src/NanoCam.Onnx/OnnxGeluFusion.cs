@@ -27,6 +27,9 @@ internal sealed class OnnxGeluFusion
     /// <summary>How many chains the model has.</summary>
     public int Count { get; }
 
+    /// <summary>Whether <paramref name="node"/> belongs to a GELU chain (fixed per model).</summary>
+    internal bool Covers(OnnxNode node) => _byNode.ContainsKey(node);
+
     /// <summary>Per-pass decisions, one per chain: 0 not reached yet, 1 fused, 2 run as plain nodes.</summary>
     public int[] NewPassState() => new int[Count];
 
@@ -35,7 +38,7 @@ internal sealed class OnnxGeluFusion
     /// reaches decides: when nothing in it is observed and x is a float tensor, y = GELU(x) is computed, published under
     /// the chain's output name and put in <paramref name="env"/>.
     /// </summary>
-    public bool TryRun(OnnxNode node, int[] decisions, Tape tape, Dictionary<string, OnnxValue> env)
+    public bool TryRun(OnnxNode node, int[] decisions, Tape tape, Planning.PassValues env)
     {
         if (!_byNode.TryGetValue(node, out var chain)) return false;
         ref int decision = ref decisions[chain.Index];

@@ -81,6 +81,9 @@ internal sealed class OnnxInferencePlan
             _groups.Length) { ScalesInPlace = _scales.Count };
     }
 
+    /// <summary>Whether a pass may run <paramref name="node"/> through this plan (a conv, a folded stage, a concat, an in-place scale); fixed per model.</summary>
+    internal bool Covers(OnnxNode node) => _convs.ContainsKey(node) || _stages.ContainsKey(node) || _concats.ContainsKey(node) || _scales.ContainsKey(node);
+
     /// <summary>What this plan may fold when nothing is observed.</summary>
     public OnnxFusionSummary Summary { get; }
 

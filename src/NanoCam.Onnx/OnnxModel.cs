@@ -36,8 +36,8 @@ public sealed partial class OnnxModel
     private readonly Dictionary<string, OnnxNode> _producers = [];
     // Every initializer as a graph value, built once and shared by every pass.
     private readonly Dictionary<string, OnnxValue> _initializerValues;
-    // Graph inputs plus node outputs: the size of one pass's environment.
-    private readonly int _valueCount;
+    // Graph inputs plus node outputs, numbered: the slots of one pass's environment.
+    private readonly Dictionary<string, int> _slotOf = [];
     // Folded plans, newest first (a few input signatures: batch sizes, node-test inputs).
     private readonly List<GraphPlan> _plans = [];
     private const int PlanCacheSize = 8;
@@ -76,7 +76,10 @@ public sealed partial class OnnxModel
         _initializerValues = new Dictionary<string, OnnxValue>(constants);
         foreach (var (name, p) in parameters) _initializerValues[name] = OnnxValue.FromTensor(p, floatTypes.GetValueOrDefault(name, OnnxDataType.Float));
         OutputBeforeSoftmax = FindOutputBeforeSoftmax();
-        _valueCount = inputs.Count + nodes.Sum(n => n.Outputs.Count);
+        foreach (var input in inputs) _slotOf.TryAdd(input.Name, _slotOf.Count);
+        foreach (var node in nodes)
+            foreach (var output in node.Outputs)
+                if (output.Length > 0) _slotOf.TryAdd(output, _slotOf.Count);
         _inference = new OnnxInferencePlan(this);
         _gelus = new OnnxGeluFusion(new OnnxFusionPatterns(this));
         _batch = new Lazy<BatchAnalysis>(() => BatchAnalysis.Of(this));
@@ -363,7 +366,7 @@ public sealed partial class OnnxModel
     /// </summary>
     private sealed class PassState(OnnxModel model, Tape tape)
     {
-        public readonly Dictionary<string, OnnxValue> Env = new(model._valueCount);
+        public readonly PassValues Env = new(model._slotOf);
         public readonly Dictionary<string, OnnxValue> Inputs = new(model.Inputs.Count);
         public readonly Dictionary<string, OnnxValue> Outputs = new(model.OutputNames.Count);
         public readonly List<OnnxValue?> Args = [];
@@ -505,6 +508,9 @@ public sealed partial class OnnxModel
 
         var (args, hostValues) = (state.Args, state.HostValues);
         var liveNodes = graph.LiveNodes;
+        var steps = graph.Steps ??= StepsOf(graph);
+        bool onHost = kernels.AllocatesOnHost();
+        var slots = env.Slots;
         var probe = AllocationProbe;
         long mark = probe is null ? 0 : GC.GetAllocatedBytesForCurrentThread();
         for (int n = 0; n < liveNodes.Count; n++)
@@ -515,33 +521,47 @@ public sealed partial class OnnxModel
                 probe(liveNodes[n - 1], now - mark);
                 mark = GC.GetAllocatedBytesForCurrentThread();
             }
-            var node = liveNodes[n];
+            var step = steps[n];
+            var node = step.Node;
             args.Clear();
             hostValues.Clear();
-            for (int a = 0; a < node.Inputs.Count; a++)
+            var sources = step.Sources;
+            var hosts = step.Host;
+            for (int a = 0; a < sources.Length; a++)
             {
-                var name = node.Inputs[a];
-                if (name.Length == 0) { args.Add(null); hostValues.Add(null); continue; }
-                if (env.TryGetValue(name, out var value))
+                switch (sources[a])
                 {
-                    args.Add(value);
-                    hostValues.Add(graph.Known.GetValueOrDefault(name));
-                }
-                else if (graph.Known.TryGetValue(name, out var known))
-                {
-                    args.Add(graph.StagedKnown(name, kernels));
-                    hostValues.Add(known);
-                }
-                else
-                {
-                    // An initializer; a tensor fused away in this pass has no value, and only the plan's own steps read one.
-                    var initializer = InitializerValue(name, out _);
-                    args.Add(initializer is null ? null : StagedInitializer(name, initializer, kernels));
-                    hostValues.Add(initializer);
+                    case InputSource.Omitted:
+                        args.Add(null);
+                        hostValues.Add(null);
+                        break;
+                    case InputSource.Known:
+                    {
+                        var known = hosts[a]!;
+                        args.Add(known.Tensor is { } kt && kt.IsOnHost != onHost ? graph.StagedKnown(node.Inputs[a], kernels) : known);
+                        hostValues.Add(known);
+                        break;
+                    }
+                    case InputSource.Initializer:
+                    {
+                        var initializer = hosts[a];
+                        args.Add(initializer is null || onHost || initializer.Tensor is null ? initializer : StagedInitializer(node.Inputs[a], initializer, kernels));
+                        hostValues.Add(initializer);
+                        break;
+                    }
+                    default:
+                        var value = step.Slots[a] is var slot and >= 0 ? slots[slot] : env.TryGetValue(node.Inputs[a], out var named) ? named : null;
+                        if (value is not null)
+                        {
+                            args.Add(value);
+                            hostValues.Add(hosts[a]);
+                        }
+                        else ResolveByName(node.Inputs[a], graph, kernels, args, hostValues);
+                        break;
                 }
             }
-            if (fuse && _gelus.Count > 0 && _gelus.TryRun(node, state.Gelus, tape, env)) continue;
-            if (plan is not null && plan.TryRun(node, args, out var fusedName, out var fused, out bool publish))
+            if (fuse && step.Gelu && _gelus.TryRun(node, state.Gelus, tape, env)) continue;
+            if (plan is not null && step.Fusable && plan.TryRun(node, args, out var fusedName, out var fused, out bool publish))
             {
                 if (fusedName is null || fused is null) continue;
                 env[fusedName] = fused;
@@ -552,13 +572,13 @@ public sealed partial class OnnxModel
             context.MoveTo(node, args, hostValues);
             context.BatchStatistics = batchStatistics;
             context.Fuse = fuse;
-            var results = RunOperator(OnnxOperatorRegistry.Find(node.OpType)!, context);
-            for (int i = 0; i < node.Outputs.Count && i < results.Length; i++)
+            var results = RunOperator(step.Operator!, context);
+            var outputSlots = step.OutputSlots;
+            for (int i = 0; i < outputSlots.Length && i < results.Length; i++)
             {
-                var name = node.Outputs[i];
-                if (name.Length == 0 || results[i] is not { } value) continue;
-                env[name] = value;
-                if (value.Tensor is { } t) tape.Publish(t, name);
+                if (outputSlots[i] < 0 || results[i] is not { } value) continue;
+                slots[outputSlots[i]] = value;
+                if (value.Tensor is { } t) tape.Publish(t, node.Outputs[i]);
             }
         }
         if (probe is not null && liveNodes.Count > 0) probe(liveNodes[liveNodes.Count - 1], GC.GetAllocatedBytesForCurrentThread() - mark);
@@ -572,6 +592,58 @@ public sealed partial class OnnxModel
                 : StagedInitializer(name, InitializerValue(name, out _)!, kernels);
         }
         return outputs;
+    }
+
+    /// <summary>A value the environment does not hold (a tensor fused away): a known value, an initializer, or null.</summary>
+    private void ResolveByName(string name, GraphPlan graph, IKernels kernels, List<OnnxValue?> args, List<OnnxValue?> hostValues)
+    {
+        if (graph.Known.TryGetValue(name, out var known))
+        {
+            args.Add(graph.StagedKnown(name, kernels));
+            hostValues.Add(known);
+            return;
+        }
+        // An initializer; a tensor fused away in this pass has no value, and only the plan's own steps read one.
+        var initializer = InitializerValue(name, out _);
+        args.Add(initializer is null ? null : StagedInitializer(name, initializer, kernels));
+        hostValues.Add(initializer);
+    }
+
+    /// <summary>
+    /// The plan's live nodes with their operators and the source of each input resolved once, so that a pass indexes
+    /// arrays where it would hash names: values the pass computes (graph inputs, live outputs) are read from its
+    /// environment, folded values and initializers are taken as they are.
+    /// </summary>
+    private PassStep[] StepsOf(GraphPlan graph)
+    {
+        var computed = new HashSet<string>();
+        for (int d = 0; d < Inputs.Count; d++) computed.Add(Inputs[d].Name);
+        foreach (var node in graph.LiveNodes)
+            foreach (var output in node.Outputs)
+                if (output.Length > 0) computed.Add(output);
+        var steps = new PassStep[graph.LiveNodes.Count];
+        for (int n = 0; n < steps.Length; n++)
+        {
+            var node = graph.LiveNodes[n];
+            var sources = new InputSource[node.Inputs.Count];
+            var host = new OnnxValue?[node.Inputs.Count];
+            for (int a = 0; a < sources.Length; a++)
+            {
+                var name = node.Inputs[a];
+                if (name.Length == 0) sources[a] = InputSource.Omitted;
+                else if (computed.Contains(name)) (sources[a], host[a]) = (InputSource.Pass, graph.Known.GetValueOrDefault(name));
+                else if (graph.Known.TryGetValue(name, out var known)) (sources[a], host[a]) = (InputSource.Known, known);
+                else if (_initializerValues.TryGetValue(name, out var initializer)) (sources[a], host[a]) = (InputSource.Initializer, initializer);
+                // Anything else (an output of a folded node the plan does not hold) is looked up by name as it always was.
+                else sources[a] = InputSource.Pass;
+            }
+            var inputSlots = new int[sources.Length];
+            for (int a = 0; a < sources.Length; a++) inputSlots[a] = sources[a] == InputSource.Pass ? _slotOf.GetValueOrDefault(node.Inputs[a], -1) : -1;
+            var outputSlots = new int[node.Outputs.Count];
+            for (int i = 0; i < outputSlots.Length; i++) outputSlots[i] = node.Outputs[i].Length > 0 ? _slotOf[node.Outputs[i]] : -1;
+            steps[n] = new PassStep(node, OnnxOperatorRegistry.Find(node.OpType), sources, host, inputSlots, outputSlots, _gelus.Covers(node), _inference.Covers(node));
+        }
+        return steps;
     }
 
     private bool AnyTrainable()

@@ -18,7 +18,12 @@ public sealed class OnnxNode
         Outputs = [.. proto.Output];
         _attributes = [];
         foreach (var a in proto.Attribute) _attributes[a.Name] = a;
+        // String attributes decoded once: operators read them on every pass, which must not allocate.
+        foreach (var a in _attributes.Values)
+            if (!a.S.IsEmpty) (_strings ??= [])[a.Name] = a.S.ToStringUtf8();
     }
+
+    private readonly Dictionary<string, string>? _strings;
 
     public string OpType { get; }
     public string Domain { get; }
@@ -62,7 +67,9 @@ public sealed class OnnxNode
 
     public float Float(string name, float fallback) => _attributes.TryGetValue(name, out var a) ? a.F : fallback;
 
-    public string String(string name, string fallback) => _attributes.TryGetValue(name, out var a) ? a.S.ToStringUtf8() : fallback;
+    public string String(string name, string fallback) =>
+        _strings is not null && _strings.TryGetValue(name, out var decoded) ? decoded
+        : _attributes.TryGetValue(name, out var a) ? a.S.ToStringUtf8() : fallback;
 
     public long[]? Ints(string name) => _attributes.TryGetValue(name, out var a) ? [.. a.Ints] : null;
 

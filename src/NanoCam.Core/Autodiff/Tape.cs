@@ -167,8 +167,9 @@ public sealed partial class Tape
     {
         tensor.Name = name;
         _named[name] = tensor;
-        if (_gradientTargets.Contains(name) && GradEnabled) tensor.RequiresGrad = true;
-        if (_forwardHooks.TryGetValue(name, out var hook)) hook(tensor);
+        // Most passes have neither gradient targets nor hooks: skip the two lookups then.
+        if (_gradientTargets.Count > 0 && GradEnabled && _gradientTargets.Contains(name)) tensor.RequiresGrad = true;
+        if (_forwardHooks.Count > 0 && _forwardHooks.TryGetValue(name, out var hook)) hook(tensor);
         return tensor;
     }
 

@@ -75,6 +75,9 @@ internal sealed class GraphPlan
     /// <summary>Float graph inputs whose values some operator reads as an attribute (Range bounds, Resize scales given as inputs).</summary>
     public IReadOnlySet<string> KeyedInputs { get; }
 
+    /// <summary>The live nodes with their operators and input sources resolved (built on the plan's first pass).</summary>
+    public PassStep[]? Steps { get; set; }
+
     /// <summary>Known float values copied to a device backend, once per backend.</summary>
     public ConditionalWeakTable<IKernels, Dictionary<string, OnnxValue>> Staged { get; } = [];
 
