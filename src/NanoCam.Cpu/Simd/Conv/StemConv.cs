@@ -118,12 +118,21 @@ public sealed unsafe class StemConv : IParallelBody
         float* src = _phases + n * _phaseImage, wBlock = _weights + (long)kb * taps * Block, bias = _bias + kb * Block;
         float* yBlock = _y + n * _outputImage + (long)kb * Block * ohw;
         int end = Math.Min(oh, (chunk + 1) * _rowsPerTask);
+        float* sums = stackalloc float[Block * Columns];
         for (int oy = chunk * _rowsPerTask; oy < end; oy++)
             for (int ox = 0; ox < ow; ox += Columns)
-                Tile(src + (long)oy * _wq + ox, _tapOffsets, taps, wBlock, bias, yBlock + (long)oy * ow + ox, ohw, kCount, Math.Min(Columns, ow - ox), _act);
+            {
+                Accumulate(src + (long)oy * _wq + ox, _tapOffsets, taps, wBlock, bias, sums);
+                Write(sums, yBlock + (long)oy * ow + ox, ohw, kCount, Math.Min(Columns, ow - ox), _act);
+            }
     }
 
-    private static void Tile(float* src, int* taps, int tapCount, float* w, float* bias, float* y, int ohw, int kCount, int columns, ConvEpilogue act)
+    /// <summary>
+    /// One tile: the sixteen sums (8 channels × 2 vectors) over every tap, written to <paramref name="sums"/> (channel j at
+    /// 32·j). Kept apart from the epilogue so that the accumulators stay in registers through the loop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Accumulate(float* src, int* taps, int tapCount, float* w, float* bias, float* sums)
     {
         Vector512<float> a00 = Vector512.Create(bias[0]), a10 = Vector512.Create(bias[1]), a20 = Vector512.Create(bias[2]), a30 = Vector512.Create(bias[3]);
         Vector512<float> a40 = Vector512.Create(bias[4]), a50 = Vector512.Create(bias[5]), a60 = Vector512.Create(bias[6]), a70 = Vector512.Create(bias[7]);
@@ -150,17 +159,20 @@ public sealed unsafe class StemConv : IParallelBody
             v = Vector512.Create(w[7]);
             a70 = Avx512F.FusedMultiplyAdd(x0, v, a70); a71 = Avx512F.FusedMultiplyAdd(x1, v, a71);
         }
+        a00.Store(sums); a01.Store(sums + 16); a10.Store(sums + 32); a11.Store(sums + 48);
+        a20.Store(sums + 64); a21.Store(sums + 80); a30.Store(sums + 96); a31.Store(sums + 112);
+        a40.Store(sums + 128); a41.Store(sums + 144); a50.Store(sums + 160); a51.Store(sums + 176);
+        a60.Store(sums + 192); a61.Store(sums + 208); a70.Store(sums + 224); a71.Store(sums + 240);
+    }
+
+    /// <summary>The first <paramref name="kCount"/> channels of a tile's sums, activated, into y (channel j at y + j·OH·OW), masked past <paramref name="columns"/>.</summary>
+    private static void Write(float* sums, float* y, int ohw, int kCount, int columns, in ConvEpilogue act)
+    {
         var lanes = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         var m0 = Vector512.LessThan(lanes, Vector512.Create((float)columns));
         var m1 = Vector512.LessThan(lanes + Vector512.Create(16f), Vector512.Create((float)columns));
-        Store(y, a00, a01, columns, m0, m1, act);
-        if (kCount > 1) Store(y + ohw, a10, a11, columns, m0, m1, act);
-        if (kCount > 2) Store(y + 2 * ohw, a20, a21, columns, m0, m1, act);
-        if (kCount > 3) Store(y + 3 * ohw, a30, a31, columns, m0, m1, act);
-        if (kCount > 4) Store(y + 4 * ohw, a40, a41, columns, m0, m1, act);
-        if (kCount > 5) Store(y + 5 * ohw, a50, a51, columns, m0, m1, act);
-        if (kCount > 6) Store(y + 6 * ohw, a60, a61, columns, m0, m1, act);
-        if (kCount > 7) Store(y + 7 * ohw, a70, a71, columns, m0, m1, act);
+        for (int j = 0; j < kCount; j++)
+            Store(y + (long)j * ohw, Vector512.Load(sums + Columns * j), Vector512.Load(sums + Columns * j + 16), columns, m0, m1, act);
     }
 
     /// <summary>act(v0 | v1) into y[0, columns): vector activations in registers, the exponential ones by the scalar definition after the store.</summary>
