@@ -14,7 +14,7 @@ namespace NanoCam.Cpu.Simd.Conv;
 /// (as <see cref="DepthwiseConv"/> does), Hq × Wq with Wq = OW + ⌊(S−1)/sw⌋, so every tap reads one contiguous run:
 /// X_c[sh·oy + r, sw·ox + s] = P_c,(r mod sh),(s mod sw)[oy + ⌊r/sh⌋, ox + ⌊s/sw⌋]. A tile is 8 output channels × 32
 /// output columns of one row in sixteen AVX-512 accumulators: per tap two input vectors and eight broadcast weights
-/// (packed per call, zeros past K), sixteen FMAs. Bias starts the sums; the activation is applied before the store,
+/// (packed per call, zeros past K), sixteen FMAs; a last tile of at most 16 columns keeps one vector per channel. Bias starts the sums; the activation is applied before the store,
 /// masked past OW. Tiles split across the pool by (image, channel block, run of rows) when the work is large enough.
 /// </summary>
 public sealed unsafe class StemConv : IParallelBody
@@ -122,7 +122,8 @@ public sealed unsafe class StemConv : IParallelBody
         for (int oy = chunk * _rowsPerTask; oy < end; oy++)
             for (int ox = 0; ox < ow; ox += Columns)
             {
-                Accumulate(src + (long)oy * _wq + ox, _tapOffsets, taps, wBlock, bias, sums);
+                if (ow - ox > 16) Accumulate(src + (long)oy * _wq + ox, _tapOffsets, taps, wBlock, bias, sums);
+                else AccumulateOne(src + (long)oy * _wq + ox, _tapOffsets, taps, wBlock, bias, sums);
                 Write(sums, yBlock + (long)oy * ow + ox, ohw, kCount, Math.Min(Columns, ow - ox), _act);
             }
     }
@@ -163,6 +164,28 @@ public sealed unsafe class StemConv : IParallelBody
         a20.Store(sums + 64); a21.Store(sums + 80); a30.Store(sums + 96); a31.Store(sums + 112);
         a40.Store(sums + 128); a41.Store(sums + 144); a50.Store(sums + 160); a51.Store(sums + 176);
         a60.Store(sums + 192); a61.Store(sums + 208); a70.Store(sums + 224); a71.Store(sums + 240);
+    }
+
+    /// <summary>As <see cref="Accumulate"/> for a last tile of at most 16 columns: one vector per channel (the second half of each row of sums is left alone).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void AccumulateOne(float* src, int* taps, int tapCount, float* w, float* bias, float* sums)
+    {
+        Vector512<float> a0 = Vector512.Create(bias[0]), a1 = Vector512.Create(bias[1]), a2 = Vector512.Create(bias[2]), a3 = Vector512.Create(bias[3]);
+        Vector512<float> a4 = Vector512.Create(bias[4]), a5 = Vector512.Create(bias[5]), a6 = Vector512.Create(bias[6]), a7 = Vector512.Create(bias[7]);
+        for (int t = 0; t < tapCount; t++, w += Block)
+        {
+            var x0 = Vector512.Load(src + taps[t]);
+            a0 = Avx512F.FusedMultiplyAdd(x0, Vector512.Create(w[0]), a0);
+            a1 = Avx512F.FusedMultiplyAdd(x0, Vector512.Create(w[1]), a1);
+            a2 = Avx512F.FusedMultiplyAdd(x0, Vector512.Create(w[2]), a2);
+            a3 = Avx512F.FusedMultiplyAdd(x0, Vector512.Create(w[3]), a3);
+            a4 = Avx512F.FusedMultiplyAdd(x0, Vector512.Create(w[4]), a4);
+            a5 = Avx512F.FusedMultiplyAdd(x0, Vector512.Create(w[5]), a5);
+            a6 = Avx512F.FusedMultiplyAdd(x0, Vector512.Create(w[6]), a6);
+            a7 = Avx512F.FusedMultiplyAdd(x0, Vector512.Create(w[7]), a7);
+        }
+        a0.Store(sums); a1.Store(sums + 32); a2.Store(sums + 64); a3.Store(sums + 96);
+        a4.Store(sums + 128); a5.Store(sums + 160); a6.Store(sums + 192); a7.Store(sums + 224);
     }
 
     /// <summary>The first <paramref name="kCount"/> channels of a tile's sums, activated, into y (channel j at y + j·OH·OW), masked past <paramref name="columns"/>.</summary>
