@@ -23,7 +23,7 @@ public class ConvInferenceTests
         { 1, 512, 13, 1000, 1, 1, 0, 1, 1 },  // SqueezeNet conv10: 1000 rows, four row blocks, N = 169
         { 1, 64, 55, 16, 1, 1, 0, 1, 1 },     // a squeeze layer: N = 3025
         { 1, 40, 13, 20, 1, 1, 0, 1, 2 },     // 1×1, two groups of 10 rows: a short row panel, B read in place
-        { 1, 3, 35, 64, 3, 2, 0, 1, 1 },      // conv1's shape: K = 27, stride 2
+        { 1, 3, 35, 64, 3, 2, 0, 1, 1 },      // conv1's shape: K = 27, stride 2 (the direct stem kernel where AVX-512 runs)
         { 1, 64, 13, 256, 3, 1, 1, 1, 1 },    // a 13×13 expand (the implicit GEMM, or Winograd if it takes it)
         { 1, 24, 17, 40, 3, 2, 2, 2, 2 },     // groups, dilation, padding
         { 2, 16, 9, 24, 3, 1, 1, 1, 1 },      // two images filling the output
@@ -52,7 +52,7 @@ public class ConvInferenceTests
             foreach (var simd in EveryGemmPath)
             {
                 var prepared = simd.PrepareConv2dWeight(weight, g);
-                Assert.Equal(WinogradConv.Applies(g) || DepthwiseConv.Applies(g), prepared is null);
+                Assert.Equal(WinogradConv.Applies(g) || DepthwiseConv.Applies(g) || StemConv.Applies(g), prepared is null);
                 var actual = Tensor.Zeros(expected.Shape);
                 actual.Span.Fill(-7f);   // channels outside the slice must be left alone
                 simd.Conv2dInference(actual, offset, input, weight, b, g, epilogue, prepared);
@@ -82,12 +82,14 @@ public class ConvInferenceTests
     public void Conv2dInference_RefusesAWeightPreparedForAnotherGeometry()
     {
         var simd = EveryGemmPath[0];
-        var weight = SimdAgreementTests.Random(new Random(1), 8, 4, 1, 1);
-        var g = Conv2dGeometry.For(new Shape(1, 4, 6, 6), weight.Shape, 1, 0, 1, 1);
+        // Eight input channels: more than the direct stem kernel takes, so both geometries run the prepacked GEMM.
+        var weight = SimdAgreementTests.Random(new Random(1), 8, 8, 1, 1);
+        var g = Conv2dGeometry.For(new Shape(1, 8, 6, 6), weight.Shape, 1, 0, 1, 1);
         var prepared = simd.PrepareConv2dWeight(weight, g);
-        var other = Conv2dGeometry.For(new Shape(1, 4, 6, 6), new Shape(8, 4, 3, 3), 1, 1, 1, 1);
-        var ex = Assert.Throws<ArgumentException>(() => simd.Conv2dInference(Tensor.Zeros(1, 8, 6, 6), 0, Tensor.Zeros(1, 4, 6, 6),
-            Tensor.Zeros(8, 4, 3, 3), null, other, ConvEpilogue.None, prepared));
+        Assert.NotNull(prepared);
+        var other = Conv2dGeometry.For(new Shape(1, 8, 6, 6), new Shape(8, 8, 3, 3), 1, 1, 1, 1);
+        var ex = Assert.Throws<ArgumentException>(() => simd.Conv2dInference(Tensor.Zeros(1, 8, 6, 6), 0, Tensor.Zeros(1, 8, 6, 6),
+            Tensor.Zeros(8, 8, 3, 3), null, other, ConvEpilogue.None, prepared));
         Assert.Contains("prepared weight", ex.Message);
     }
 

@@ -9,16 +9,17 @@ public sealed unsafe partial class SimdKernels
     // weight is packed once (PrepareConv2dWeight) and each call runs PrepackedGemm: no packing of A, the bias and the
     // epilogue's activation applied to each finished block of C while it is in cache, C written straight into the output's
     // channel slice (a concat buffer). Winograd and depthwise geometries run the training forward into the slice and an
-    // activation pass over it.
+    // activation pass over it. Few input channels (a stem, C <= 4) run the direct StemConv instead.
 
     private IPrepackedGemm? _prepackedGemm;
+    private readonly StemConv _stem = new();
 
     private IPrepackedGemm InferenceGemm => _prepackedGemm ??= Simd.Gemm.PrepackedGemm.Create(MicroKernel);
 
     public PreparedConvWeight? PrepareConv2dWeight(Tensor weight, Conv2dGeometry g)
     {
         if (weight.Size != g.WeightSize) throw new ArgumentException($"conv2d prepare: weight has shape {weight.Shape}, expected {g.WeightShape}");
-        if (WinogradConv.Applies(g) || RunsDepthwise(g)) return null;
+        if (WinogradConv.Applies(g) || RunsDepthwise(g) || StemConv.Applies(g)) return null;
         int kg = g.OutputChannelsPerGroup, crs = g.InputChannelsPerGroup * g.KernelHeight * g.KernelWidth;
         var groups = new PackedWeights[g.Groups];
         for (int group = 0; group < g.Groups; group++)
@@ -50,6 +51,11 @@ public sealed unsafe partial class SimdKernels
         {
             float* bb = bias is null ? null : b;
             float* slice0 = y + (long)channelOffset * ohw;
+            if (StemConv.Applies(g))
+            {
+                _stem.Run(g, slice0, channels, x, w, bb, epilogue, _pool);
+                return;
+            }
             if (packed is null)
             {
                 if (RunsDepthwise(g) && _depthwise.TryForwardFused(g, slice0, x, w, bb, epilogue, _pool)) return;

@@ -241,7 +241,7 @@ public sealed unsafe class DepthwiseConv : IParallelBody
     /// P_b[j] = x[sw·j + b − pl] for j &lt; <paramref name="length"/> (0 outside the row). Stride 2 with AVX-512 pads the
     /// row into <paramref name="padded"/> and splits it 32 floats at a time (two-source permutes).
     /// </summary>
-    private static void PhaseRow(float* dst, long phaseStride, float* x, int width, int sw, int padLeft, int length, float* padded)
+    internal static void PhaseRow(float* dst, long phaseStride, float* x, int width, int sw, int padLeft, int length, float* padded)
     {
         if (sw == 1)
         {
