@@ -41,8 +41,10 @@ public class ConvInferenceTests
         var weight = SimdAgreementTests.Random(rng, k, c / groups, kernel, kernel);
         var bias = SimdAgreementTests.Random(rng, k);
         var g = Conv2dGeometry.For(input.Shape, weight.Shape, (stride, stride), (pad, pad, pad, pad), (dilation, dilation), groups);
-        // One image writes channels [5, 5 + K) of a wider output; several images fill the output.
-        int offset = n == 1 ? 5 : 0, channels = n == 1 ? k + 9 : k;
+        // Channels [5, 5 + K) of a wider output (each image its own slice, K + 9 planes apart), and, for several
+        // images, also the output they fill.
+        (int Offset, int Channels)[] layouts = n == 1 ? [(5, k + 9)] : [(0, k), (5, k + 9)];
+        foreach (var (offset, channels) in layouts)
         foreach (var (epilogue, b) in Epilogues(bias))
         {
             var expected = Tensor.Zeros(n, channels, g.OutputHeight, g.OutputWidth);
@@ -64,18 +66,27 @@ public class ConvInferenceTests
         }
     }
 
-    [Fact]
-    public void Conv2dInference_SeveralImagesIntoAWiderOutput_FallsBackToTheComposition()
+    [Theory]
+    [InlineData(1, 1)]   // 1×1, packed weights
+    [InlineData(3, 1)]   // 3×3 (Winograd or the implicit GEMM)
+    [InlineData(3, 8)]   // depthwise 3×3
+    public void Conv2dInference_SeveralImagesIntoAWiderOutput_WritesEachImagesSliceWithoutATemporary(int kernel, int groups)
     {
         var rng = new Random(9);
         var input = SimdAgreementTests.Random(rng, 3, 8, 7, 7);
-        var weight = SimdAgreementTests.Random(rng, 6, 8, 1, 1);
-        var g = Conv2dGeometry.For(input.Shape, weight.Shape, 1, 0, 1, 1);
-        var (expected, actual) = (Tensor.Zeros(3, 10, 7, 7), Tensor.Zeros(3, 10, 7, 7));
+        var weight = SimdAgreementTests.Random(rng, groups == 1 ? 6 : 8, 8 / groups, kernel, kernel);
+        var g = Conv2dGeometry.For(input.Shape, weight.Shape, 1, kernel / 2, 1, groups);
+        int k = g.OutputChannels;
+        var (expected, actual) = (Tensor.Zeros(3, k + 4, 7, 7), Tensor.Zeros(3, k + 4, 7, 7));
         NaiveKernels.Instance.Conv2dInference(expected, 4, input, weight, null, g, ConvEpilogue.Relu, null);
         var simd = EveryGemmPath[2];
-        simd.Conv2dInference(actual, 4, input, weight, null, g, ConvEpilogue.Relu, simd.PrepareConv2dWeight(weight, g));
-        AssertClose(expected, actual, 1e-5f, "three images at channel 4 of 10");
+        var prepared = simd.PrepareConv2dWeight(weight, g);
+        simd.Conv2dInference(actual, 4, input, weight, null, g, ConvEpilogue.Relu, prepared);
+        AssertClose(expected, actual, 1e-5f, $"three images at channel 4 of {k + 4}");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        simd.Conv2dInference(actual, 4, input, weight, null, g, ConvEpilogue.Relu, prepared);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AssertClose(expected, actual, 1e-5f, "second call");
     }
 
     [Fact]

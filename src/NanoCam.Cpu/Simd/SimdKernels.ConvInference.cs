@@ -31,16 +31,17 @@ public sealed unsafe partial class SimdKernels
     {
         var s = output.Shape;
         int channels = s.Rank == 4 ? s[1] : -1;
-        // Each image's K output planes must be one run of the output: one image, or a convolution that fills the output.
-        bool slice = s.Rank == 4 && s[0] == g.Batch && s[2] == g.OutputHeight && s[3] == g.OutputWidth
-            && channelOffset >= 0 && channelOffset + g.OutputChannels <= channels
-            && (g.Batch == 1 || channelOffset == 0 && channels == g.OutputChannels);
-        if (!slice)
+        bool fits = s.Rank == 4 && s[0] == g.Batch && s[2] == g.OutputHeight && s[3] == g.OutputWidth
+            && channelOffset >= 0 && channelOffset + g.OutputChannels <= channels;
+        if (!fits)
         {
-            // Several images into a wider output (or a bad shape, which the composition reports).
+            // A bad shape, which the composition reports.
             ComposedConvInference.Run(this, output, channelOffset, input, weight, bias, g, epilogue);
             return;
         }
+        // Whether the batch's K output planes are one run of the output (one image, or a convolution that fills the
+        // output); else each image writes its own channel slice, C planes apart.
+        bool oneRun = g.Batch == 1 || channelOffset == 0 && channels == g.OutputChannels;
         if (input.Size != g.InputSize) throw new ArgumentException($"conv2d: input has shape {input.Shape}, expected {g.InputShape}");
         if (weight.Size != g.WeightSize) throw new ArgumentException($"conv2d: weight has shape {weight.Shape}, expected {g.WeightShape}");
         var packed = prepared as PackedConvWeight;
@@ -58,9 +59,14 @@ public sealed unsafe partial class SimdKernels
             }
             if (packed is null)
             {
-                if (RunsDepthwise(g) && _depthwise.TryForwardFused(g, slice0, x, w, bb, epilogue, _pool)) return;
-                RunConv(ConvPass.Forward, g, slice0, x, w, bb);
-                new GemmEpilogue(null, epilogue).Apply(slice0, ohw, g.Batch * g.OutputChannels, 0, ohw);
+                if (oneRun)
+                {
+                    UnpackedInference(g, slice0, x, w, bb, epilogue);
+                    return;
+                }
+                var image = g with { Batch = 1 };
+                for (int n = 0; n < g.Batch; n++)
+                    UnpackedInference(image, slice0 + (long)n * channels * ohw, x + (long)n * g.InputChannels * hw, w, bb, epilogue);
                 return;
             }
             var geometry = g with { Batch = 1 };
@@ -74,6 +80,15 @@ public sealed unsafe partial class SimdKernels
                 else InferenceGemm.MultiplyIm2Col(yg, ohw, packed.Groups[group], xg, geometry, tail, _pool);
             }
         }
+    }
+
+    /// <summary>A convolution with no prepared weight (depthwise, Winograd, or a weight that is not constant) into one run of planes, then its epilogue.</summary>
+    private void UnpackedInference(Conv2dGeometry g, float* y, float* x, float* w, float* bias, ConvEpilogue epilogue)
+    {
+        if (RunsDepthwise(g) && _depthwise.TryForwardFused(g, y, x, w, bias, epilogue, _pool)) return;
+        RunConv(ConvPass.Forward, g, y, x, w, bias);
+        int ohw = g.OutputHeight * g.OutputWidth;
+        new GemmEpilogue(null, epilogue).Apply(y, ohw, g.Batch * g.OutputChannels, 0, ohw);
     }
 
     /// <summary>One packed weight matrix per channel group, for one geometry (batch aside) and one micro-kernel.</summary>
