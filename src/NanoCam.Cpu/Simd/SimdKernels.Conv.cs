@@ -104,9 +104,10 @@ public sealed unsafe partial class SimdKernels
             return;
         }
         long work = (long)g.Batch * g.OutputChannels * g.OutputHeight * g.OutputWidth * g.InputChannelsPerGroup * g.KernelHeight * g.KernelWidth;
-        // Up to 4 chunks of images a thread (each with its own scratch), taken one at a time: a helper that the OS
-        // deschedules holds a quarter of its share, not half the batch.
-        int chunks = _pool.Splits(work) && g.Batch > 1 ? Math.Min(4 * Threads, g.Batch) : 1;
+        // One chunk of images a thread, each with its own scratch. (Four a thread, so that a descheduled helper would
+        // hold a quarter of its share, made the 2-thread training step 15–30 % slower, quiet and loaded: the extra
+        // scratch and weight-gradient partials cost more than the finer split saved.)
+        int chunks = _pool.Splits(work) && g.Batch > 1 ? Math.Min(Threads, g.Batch) : 1;
         EnsureScratch(chunks, g, pass == ConvPass.BackwardWeight);
         _convJob.Set(this, pass, g, output, image, w, bias, chunks);
         if (chunks == 1)
