@@ -40,7 +40,7 @@ public static class ModelProfile
         double kernels = timer.Timings.Values.Sum(t => t.TotalMs) / passes;
         Console.WriteLine($"{model}, {(onnx.Fuse ? "fused" : "unfused")}, {threads} thread(s), {passes} passes after {warmup}: " +
             $"mean {mean:F3} ms, fastest {fastest:F3} ms; with kernels timed {timedMean:F3} ms, of it kernels {kernels:F3} ms " +
-            $"({timer.Timings.Values.Sum(t => t.Calls) / (double)passes:0} calls a pass)");
+            $"({timer.Timings.Values.Sum(t => t.Calls) / (double)passes:0} calls a pass); loops split {simd.SplitLoops}, held up {simd.HeldUpLoops}");
         Console.WriteLine($"{"ms/pass",9} {"share",6} {"calls",5} {"fastest",8}  kernel and first tensor's shape");
         foreach (var (name, t) in timer.Timings.OrderByDescending(kv => kv.Value.TotalMs))
             Console.WriteLine($"{t.TotalMs / passes,9:F4} {t.TotalMs / passes / kernels,6:P1} {t.Calls / (double)passes,5:0.#} {t.FastestMs,8:F4}  {name}");

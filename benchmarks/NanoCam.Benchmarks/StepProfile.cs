@@ -32,7 +32,7 @@ public static class StepProfile
         }
         double mean = all.Elapsed.TotalMilliseconds / steps, kernels = timer.Timings.Values.Sum(t => t.TotalMs) / steps;
         Console.WriteLine($"GAP-CNN training step, batch {TrainingStepBenchmarks.Batch}, {threads} thread(s), {steps} steps after {warmup}: " +
-            $"mean {mean:F3} ms, fastest {fastest:F3} ms, kernels {kernels:F3} ms a step");
+            $"mean {mean:F3} ms, fastest {fastest:F3} ms, kernels {kernels:F3} ms a step; loops split {simd.SplitLoops}, held up {simd.HeldUpLoops}");
         Console.WriteLine($"{"ms/step",9} {"calls",5} {"fastest",8}  kernel");
         foreach (var (name, t) in timer.Timings.OrderByDescending(kv => kv.Value.TotalMs))
             Console.WriteLine($"{t.TotalMs / steps,9:F3} {t.Calls / (double)steps,5:0.#} {t.FastestMs,8:F3}  {name}");

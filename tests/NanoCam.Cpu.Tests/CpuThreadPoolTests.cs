@@ -5,7 +5,8 @@ namespace NanoCam.Cpu.Tests;
 /// <summary>
 /// <see cref="CpuThreadPool"/>: every index of every loop runs exactly once, whichever threads take it — also when the
 /// caller finishes the loop before a helper has woken and takes that helper's permit back — and a failure on any thread,
-/// the caller's included, surfaces once the helpers have stopped.
+/// the caller's included, surfaces once the helpers have stopped; a loop a helper held up sends the next ones to the
+/// caller alone for a while.
 /// </summary>
 public sealed class CpuThreadPoolTests
 {
@@ -163,5 +164,41 @@ public sealed class CpuThreadPoolTests
             }
         });
         await task.WaitAsync(TimeSpan.FromMinutes(2));
+    }
+
+    [Fact]
+    public void AHelperHeldUp_SendsTheNextLoopsToTheCallerAlone_UntilTheBackOffEnds()
+    {
+        const int backOffMs = 1000;
+        using var pool = new CpuThreadPool(2, minBackOffMicroseconds: backOffMs * 1000);
+        int caller = Environment.CurrentManagedThreadId;
+        for (int attempt = 0; attempt < 20 && pool.HeldUpLoops == 0; attempt++)
+        {
+            var threadOf = new int[200];
+            pool.For(threadOf.Length, new SlowOnAHelper(caller, new int[threadOf.Length], threadOf));
+            // A helper that came too late for any index held nothing up: no back-off.
+            if (threadOf.All(id => id == caller)) Assert.Equal(0, pool.HeldUpLoops);
+        }
+        Assert.Equal(1, pool.HeldUpLoops);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        // The caller waited ~400 ms for the helper's index after ~1 ms of its own: the next loops run on the caller.
+        Assert.True(pool.BackingOff);
+        long split = pool.SplitLoops;
+        var inline = new int[64];
+        pool.For(inline.Length, new Recording(inline));
+        Assert.True(started.ElapsedMilliseconds < backOffMs, "the test thread itself was held up past the back-off");
+        Assert.All(inline, id => Assert.Equal(caller, id));
+        Assert.Equal(split, pool.SplitLoops);
+        Assert.False(pool.Splits(long.MaxValue));
+
+        // Once it has passed, loops are offered to the helper again.
+        Thread.Sleep(backOffMs + 50);
+        Assert.False(pool.BackingOff);
+        Assert.True(pool.Splits(long.MaxValue));
+        var hits = new int[64];
+        pool.For(hits.Length, new Counting(hits));
+        Assert.All(hits, h => Assert.Equal(1, h));
+        Assert.Equal(split + 1, pool.SplitLoops);
     }
 }

@@ -40,6 +40,9 @@ public sealed unsafe partial class SimdKernels : IKernels, IDisposable
     /// <summary>Kernel loops so far handed to the helper threads (the rest ran on the calling thread alone): a diagnostic.</summary>
     public long SplitLoops => _pool.SplitLoops;
 
+    /// <summary>Split kernel loops so far that waited for a helper which had lost its core, each followed by a back-off to the calling thread alone: a diagnostic.</summary>
+    public long HeldUpLoops => _pool.HeldUpLoops;
+
     /// <summary>The micro-kernel every GEMM and convolution of this instance runs.</summary>
     public MicroKernelChoice MicroKernel { get; }
 

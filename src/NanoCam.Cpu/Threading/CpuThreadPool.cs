@@ -16,6 +16,10 @@ public interface IParallelBody
 /// Built to hold up when other processes share the cores: the caller waits only for indices a helper has actually
 /// taken (a helper that wakes after the last index is handed out finds nothing and does not hold the loop), and after
 /// a short spin it blocks rather than spin, so a helper that was descheduled mid-index gets the caller's core.
+/// When a split loop still waits for a helper long after the caller's own share is done (the helper lost its core to
+/// another process), the pool backs off: for a while every loop runs on the caller alone, as with one thread, then it
+/// tries the helpers again; each failed try doubles the while (up to 32 times the first), a loop
+/// the helpers keep up with ends it. So on a shared machine two threads are not slower than one.
 /// Not re-entrant: one loop at a time per pool (a body must not call <see cref="For(int, IParallelBody)"/> on the same pool).
 /// </summary>
 public sealed class CpuThreadPool : IDisposable
@@ -45,10 +49,24 @@ public sealed class CpuThreadPool : IDisposable
     /// </summary>
     private const int JoinSpinMicroseconds = 100;
 
+    /// <summary>
+    /// A split loop counts as held up when the caller, its own indices done, waited longer than this beyond twice its
+    /// own share's time: a helper that lost its core to another process (a time slice is milliseconds), not the spread
+    /// of uneven indices on a quiet machine.
+    /// </summary>
+    private const int HeldUpMicroseconds = 250;
+
+    /// <summary>The first back-off after a held-up loop (by default): loops run on the caller alone for this long.</summary>
+    public const int DefaultMinBackOffMicroseconds = 2_000;
+
+    /// <summary>The longest back-off, in first back-offs: reached by doubling after each held-up try.</summary>
+    private const int MaxBackOffFactor = 32;
+
     private const long Closed = int.MaxValue;
 
     private static readonly long IdleSpinTicks = Stopwatch.Frequency * IdleSpinMicroseconds / 1_000_000;
     private static readonly long JoinSpinTicks = Stopwatch.Frequency * JoinSpinMicroseconds / 1_000_000;
+    private static readonly long HeldUpTicks = Stopwatch.Frequency * HeldUpMicroseconds / 1_000_000;
 
     private readonly Thread[] _workers;
     private readonly SemaphoreSlim _start = new(0);
@@ -62,16 +80,24 @@ public sealed class CpuThreadPool : IDisposable
     private int _count;
     private int _completed;
     private long _splitLoops;
+    private long _heldUpLoops;
+    // Until this timestamp loops run on the caller alone; the next back-off's length.
+    private long _backOffUntil;
+    private long _backOffTicks;
+    private readonly long _minBackOffTicks;
     private volatile bool _disposed;
     private volatile bool _failed;
     private Exception? _failure;
 
     /// <param name="threads">Threads that run a loop, the caller included.</param>
     /// <param name="serialWork">Work below which the work-aware calls run inline (tests pass 0 to split small loops too).</param>
-    public CpuThreadPool(int threads, long serialWork = DefaultSerialWork)
+    /// <param name="minBackOffMicroseconds">How long loops first run on the caller alone after a helper held one up.</param>
+    public CpuThreadPool(int threads, long serialWork = DefaultSerialWork, int minBackOffMicroseconds = DefaultMinBackOffMicroseconds)
     {
         if (threads < 1) throw new ArgumentException($"threads must be at least 1, got {threads}");
         if (serialWork < 0) throw new ArgumentException($"serialWork must not be negative, got {serialWork}");
+        if (minBackOffMicroseconds < 0) throw new ArgumentException($"minBackOffMicroseconds must not be negative, got {minBackOffMicroseconds}");
+        _minBackOffTicks = _backOffTicks = Stopwatch.Frequency * minBackOffMicroseconds / 1_000_000;
         Threads = threads;
         SerialWork = serialWork;
         _workers = new Thread[threads - 1];
@@ -91,6 +117,12 @@ public sealed class CpuThreadPool : IDisposable
     /// <summary>Loops so far that were offered to helpers (the rest ran inline on the caller): a diagnostic.</summary>
     public long SplitLoops => Interlocked.Read(ref _splitLoops);
 
+    /// <summary>Split loops so far in which the caller waited for a held-up helper, each followed by a back-off: a diagnostic.</summary>
+    public long HeldUpLoops => Interlocked.Read(ref _heldUpLoops);
+
+    /// <summary>Whether loops run on the caller alone now because a recent split loop was held up by a helper.</summary>
+    public bool BackingOff => Threads > 1 && Stopwatch.GetTimestamp() < Volatile.Read(ref _backOffUntil);
+
     /// <summary>
     /// The index count for a loop of <paramref name="work"/> units that splits into at most <paramref name="parts"/>
     /// independent pieces: 1 with one thread or below <see cref="SerialWork"/>; else at least one per thread, and more
@@ -103,8 +135,8 @@ public sealed class CpuThreadPool : IDisposable
         return (int)Math.Min(tasks, parts);
     }
 
-    /// <summary>Whether a loop of <paramref name="work"/> units is split across the pool at all.</summary>
-    public bool Splits(long work) => Threads > 1 && work >= SerialWork;
+    /// <summary>Whether a loop of <paramref name="work"/> units is split across the pool at all (not while backing off).</summary>
+    public bool Splits(long work) => Threads > 1 && work >= SerialWork && !BackingOff;
 
     /// <summary>Runs body.Execute(i) for i in [0, count): inline below <see cref="SerialWork"/>, else across the pool.</summary>
     public void For(int count, IParallelBody body, long work)
@@ -124,12 +156,13 @@ public sealed class CpuThreadPool : IDisposable
     public void For(int count, IParallelBody body)
     {
         if (count <= 0) return;
-        if (Threads == 1 || count == 1)
+        if (Threads == 1 || count == 1 || BackingOff)
         {
             for (int i = 0; i < count; i++) body.Execute(i);
             return;
         }
         Interlocked.Increment(ref _splitLoops);
+        long started = Stopwatch.GetTimestamp();
         _body = body;
         _count = count;
         _completed = 0;
@@ -139,12 +172,35 @@ public sealed class CpuThreadPool : IDisposable
         Interlocked.Exchange(ref _ticket, generation << 32);
         _start.Release(Math.Min(_workers.Length, count - 1));
         int mine = Drain(generation, body, count);
-        if (Interlocked.Add(ref _completed, mine) != count) Join(count);
+        if (Interlocked.Add(ref _completed, mine) != count)
+        {
+            long drained = Stopwatch.GetTimestamp();
+            Join(count);
+            Judge(drained - started, Stopwatch.GetTimestamp() - drained);
+        }
+        else _backOffTicks = _minBackOffTicks;
         // Close the loop before the next one's body is written; take back the permits of helpers that never woke.
         Interlocked.Exchange(ref _ticket, (generation << 32) | Closed);
         while (_start.Wait(0)) { }
         _body = null;
         if (_failure is { } failure) throw new AggregateException(failure);
+    }
+
+    /// <summary>
+    /// After a split loop: held up (the wait for a helper exceeded twice the caller's own share by
+    /// <see cref="HeldUpMicroseconds"/>) starts a back-off and doubles the next one; a loop the helpers kept up with
+    /// resets it to the shortest.
+    /// </summary>
+    private void Judge(long ownTicks, long waitTicks)
+    {
+        if (waitTicks <= 2 * ownTicks + HeldUpTicks)
+        {
+            _backOffTicks = _minBackOffTicks;
+            return;
+        }
+        Interlocked.Increment(ref _heldUpLoops);
+        Volatile.Write(ref _backOffUntil, Stopwatch.GetTimestamp() + _backOffTicks);
+        _backOffTicks = Math.Min(2 * _backOffTicks, MaxBackOffFactor * _minBackOffTicks);
     }
 
     /// <summary>Waits for the indices helpers have taken: a short spin, then blocked (the core goes to whoever needs it).</summary>
