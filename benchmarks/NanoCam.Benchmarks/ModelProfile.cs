@@ -8,11 +8,12 @@ using NanoCam.Onnx;
 namespace NanoCam.Benchmarks;
 
 /// <summary>
-/// `model-profile --model NAME [--threads T] [--passes N] [--warmup W] [--no-fuse]`: the no-grad forward pass of
+/// `model-profile --model NAME [--threads T] [--passes N] [--warmup W] [--serial-work U] [--no-fuse]`: the no-grad forward pass of
 /// <see cref="ModelZooBenchmarks"/> on one imported model (a name of <see cref="ZooModels.Discover"/>, e.g.
 /// zoo/mnasnet0_5), first timed alone (mean and fastest pass), then with every kernel call timed
 /// (<see cref="KernelTimer"/>): one line per kernel and input shape, slowest first, and the share of the pass spent
-/// outside kernels (the executor's own work). The figures to quote come from BenchmarkDotNet; this says where they go.
+/// outside kernels (the executor's own work). --serial-work sets <see cref="SimdKernels"/>' split threshold (multiply-adds)
+/// to try another. The figures to quote come from BenchmarkDotNet; this says where they go.
 /// </summary>
 public static class ModelProfile
 {
@@ -25,7 +26,7 @@ public static class ModelProfile
         var onnx = OnnxModel.Load(path);
         onnx.Fuse = !args.Contains("--no-fuse");
         var input = ZooModels.InputFor(path, onnx);
-        using var simd = new SimdKernels(threads);
+        using var simd = new SimdKernels(threads, serialWork: Option(args, "--serial-work", (int)Cpu.Threading.CpuThreadPool.DefaultSerialWork));
 
         var plainTape = new Tape(simd) { GradEnabled = false };
         for (int i = 0; i < warmup; i++) { plainTape.Reset(); onnx.Run(plainTape, input); }
