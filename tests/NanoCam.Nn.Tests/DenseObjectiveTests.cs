@@ -65,14 +65,7 @@ public sealed class DenseObjectiveTests
             var analytic = value.Grad!.ToArray();
             for (int j = 0; j < value.Size; j += Math.Max(1, value.Size / 6))
             {
-                const float h = 1e-3f;
-                float original = value.Span[j];
-                value.Span[j] = original + h;
-                double plus = Loss(objective, images, labels, indices);
-                value.Span[j] = original - h;
-                double minus = Loss(objective, images, labels, indices);
-                value.Span[j] = original;
-                double numeric = (plus - minus) / (2 * h);
+                double numeric = ParameterChecks.CentralDifference(value, j, 1e-3f, () => Loss(objective, images, labels, indices));
                 Assert.True(Math.Abs(numeric - analytic[j]) <= 5e-3 + 0.05 * Math.Abs(numeric), $"{architecture} {name}[{j}]: backward {analytic[j]}, finite difference {numeric}");
                 compared++;
             }

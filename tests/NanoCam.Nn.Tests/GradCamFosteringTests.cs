@@ -82,16 +82,7 @@ public sealed class GradCamFosteringTests(ITestOutputHelper output)
             var analytic = value.Grad!.ToArray();
             for (int j = 0; j < value.Size; j += Math.Max(1, value.Size / 6))
             {
-                double Difference(float h)
-                {
-                    float original = value.Span[j];
-                    value.Span[j] = original + h;
-                    double plus = Term(model, kernels, images, labels);
-                    value.Span[j] = original - h;
-                    double minus = Term(model, kernels, images, labels);
-                    value.Span[j] = original;
-                    return (plus - minus) / (2 * h);
-                }
+                double Difference(float h) => ParameterChecks.CentralDifference(value, j, h, () => Term(model, kernels, images, labels));
                 double numeric = Difference(1e-3f), half = Difference(5e-4f);
                 // A ReLU kink within h (of a layer or of the map) makes the two steps disagree: such an element says nothing.
                 if (Math.Abs(numeric - half) > 2e-3 + 0.02 * Math.Abs(numeric))
@@ -125,10 +116,7 @@ public sealed class GradCamFosteringTests(ITestOutputHelper output)
         var (images, labels) = TrainingTests.Quadrants(8, 5);
         var fostering = new CamFostering(model, 0.1f, InnerLayer, CamFosteringMethod.GradCam);
         var step = new TrainingStep(model, new Sgd(kernels, model.TrainableParameters(), 0.01f), kernels, fostering: fostering);
-        for (int i = 0; i < 3; i++) step.Run(images, labels);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++) step.Run(images, labels);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, ParameterChecks.SteadyStepBytes(step, images, labels));
         Assert.True(step.LastMeanEntropy > 0);
     }
 
