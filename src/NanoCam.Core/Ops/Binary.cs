@@ -34,8 +34,7 @@ public static partial class TapeOps
 public sealed class BinaryNode : Node
 {
     private static readonly string[] KindNames = Enum.GetNames<BinaryOp>();
-    private int[] _dims = [];
-    private Shape? _lastA, _lastB;
+    private BroadcastDims _dims;
 
     public override string Kind => KindNames[(int)Op];
     public BinaryOp Op { get; private set; }
@@ -46,14 +45,7 @@ public sealed class BinaryNode : Node
     {
         Op = op;
         SetInputs(a, b);
-        // Recompute the broadcast shape only when an operand's shape changed (keeps steady steps allocation-free).
-        if (Output is null || a.Shape != _lastA || b.Shape != _lastB)
-        {
-            _dims = TapeOps.BroadcastShape(a.Shape, b.Shape, KindNames[(int)op].ToLowerInvariant());
-            _lastA = a.Shape;
-            _lastB = b.Shape;
-        }
-        var output = EnsureOutput(tape, _dims);
+        var output = EnsureOutput(tape, _dims.Of(a.Shape, b.Shape, op, static op => KindNames[(int)op].ToLowerInvariant()));
         tape.Kernels.BinaryForward(op, output, a, b);
         return output;
     }
@@ -85,5 +77,26 @@ public sealed class BinaryNode : Node
                 _ => tape.Unary(tape.Div(tape.Mul(g, A), tape.Mul(B, B)), new Elementwise.Neg()),
             };
         return TapedGradients(dA is null ? null : tape.SumToShape(dA, A.Shape), dB is null ? null : tape.SumToShape(dB, B.Shape));
+    }
+}
+
+/// <summary>
+/// The broadcast shape of a binary node's operands, recomputed only when an operand's shape changed (a steady pass
+/// allocates nothing); <see cref="BinaryNode"/> and <see cref="BinaryFunctionNode{TOp}"/> keep one each.
+/// </summary>
+internal struct BroadcastDims
+{
+    private int[]? _dims;
+    private Shape? _a, _b;
+
+    /// <summary><see cref="TapeOps.BroadcastShape"/> of <paramref name="a"/> and <paramref name="b"/>; an error names the op by <paramref name="name"/>(<paramref name="op"/>).</summary>
+    public int[] Of<T>(Shape a, Shape b, T op, Func<T, string> name)
+    {
+        if (_dims is null || a != _a || b != _b)
+        {
+            _dims = TapeOps.BroadcastShape(a, b, name(op));
+            (_a, _b) = (a, b);
+        }
+        return _dims;
     }
 }

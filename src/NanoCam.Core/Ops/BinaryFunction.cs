@@ -19,8 +19,7 @@ public static partial class TapeOps
 /// </summary>
 public sealed class BinaryFunctionNode<TOp> : Node where TOp : struct, IBinaryFunction
 {
-    private int[] _dims = [];
-    private Shape? _lastA, _lastB;
+    private BroadcastDims _dims;
 
     public override string Kind => Op.Name;
     public TOp Op { get; private set; }
@@ -31,14 +30,7 @@ public sealed class BinaryFunctionNode<TOp> : Node where TOp : struct, IBinaryFu
     {
         Op = op;
         SetInputs(a, b);
-        // The broadcast shape is recomputed only when an operand's shape changed (steady steps allocate nothing).
-        if (Output is null || a.Shape != _lastA || b.Shape != _lastB)
-        {
-            _dims = TapeOps.BroadcastShape(a.Shape, b.Shape, op.Name);
-            _lastA = a.Shape;
-            _lastB = b.Shape;
-        }
-        var output = EnsureOutput(tape, _dims);
+        var output = EnsureOutput(tape, _dims.Of(a.Shape, b.Shape, op, static op => op.Name));
         tape.Kernels.BinaryForward(output, a, b, op);
         return output;
     }
