@@ -45,6 +45,7 @@ public sealed partial class NaiveKernels
         Normalize(output, input, gamma, beta, runningMean, savedInvStd);
     }
 
+    /// <summary>y = γ·(x − μ)·invStd + β, element by element as written (the SIMD kernel folds it into one scale and shift per channel).</summary>
     private static void Normalize(Tensor output, Tensor input, Tensor gamma, Tensor beta, Tensor mean, Tensor invStd)
     {
         var (batch, channels, plane) = Check.BatchNormLayout(input);
@@ -52,14 +53,10 @@ public sealed partial class NaiveKernels
         var y = output.Span;
         for (int n = 0; n < batch; n++)
         for (int c = 0; c < channels; c++)
+        for (int i = 0; i < plane; i++)
         {
-            float scale = gamma.Span[c] * invStd.Span[c];
-            float shift = beta.Span[c] - mean.Span[c] * scale;
-            for (int i = 0; i < plane; i++)
-            {
-                int at = (n * channels + c) * plane + i;
-                y[at] = x[at] * scale + shift;
-            }
+            int at = (n * channels + c) * plane + i;
+            y[at] = gamma.Span[c] * (x[at] - mean.Span[c]) * invStd.Span[c] + beta.Span[c];
         }
     }
 
