@@ -9,20 +9,8 @@ public sealed partial class NaiveKernels
         SoftmaxOrLogSoftmax(output, input, outer, classes, inner, log: false);
 
     /// <summary>dx_c += y_c · (dy_c − Σ_j dy_j y_j).</summary>
-    public void SoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner)
-    {
-        var dx = dInput.Span;
-        var dy = dOutput.Span;
-        var y = output.Span;
-        for (int o = 0; o < outer; o++)
-        for (int i = 0; i < inner; i++)
-        {
-            int start = o * classes * inner + i;
-            float dot = 0;
-            for (int c = 0; c < classes; c++) dot += dy[start + c * inner] * y[start + c * inner];
-            for (int c = 0; c < classes; c++) dx[start + c * inner] += y[start + c * inner] * (dy[start + c * inner] - dot);
-        }
-    }
+    public void SoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner) =>
+        SoftmaxOrLogSoftmaxBackward(dInput, dOutput, output, outer, classes, inner, log: false);
 
     /// <summary>y_c = x_c − max − log Σ_j e^{x_j − max}.</summary>
     public void LogSoftmaxForward(Tensor output, Tensor input, int outer, int classes, int inner) =>
@@ -48,7 +36,11 @@ public sealed partial class NaiveKernels
     }
 
     /// <summary>dx_c += dy_c − e^{y_c} · Σ_j dy_j.</summary>
-    public void LogSoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner)
+    public void LogSoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner) =>
+        SoftmaxOrLogSoftmaxBackward(dInput, dOutput, output, outer, classes, inner, log: true);
+
+    /// <summary>Both backwards over one reduction per position: Σ_j dy_j y_j (softmax) or Σ_j dy_j (log-softmax).</summary>
+    private static void SoftmaxOrLogSoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner, bool log)
     {
         var dx = dInput.Span;
         var dy = dOutput.Span;
@@ -57,9 +49,11 @@ public sealed partial class NaiveKernels
         for (int i = 0; i < inner; i++)
         {
             int start = o * classes * inner + i;
-            float sum = 0;
-            for (int c = 0; c < classes; c++) sum += dy[start + c * inner];
-            for (int c = 0; c < classes; c++) dx[start + c * inner] += dy[start + c * inner] - MathF.Exp(y[start + c * inner]) * sum;
+            float reduced = 0;
+            for (int c = 0; c < classes; c++) reduced += log ? dy[start + c * inner] : dy[start + c * inner] * y[start + c * inner];
+            for (int c = 0; c < classes; c++)
+                dx[start + c * inner] += log ? dy[start + c * inner] - MathF.Exp(y[start + c * inner]) * reduced
+                    : y[start + c * inner] * (dy[start + c * inner] - reduced);
         }
     }
 
