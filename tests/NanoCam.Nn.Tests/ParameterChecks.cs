@@ -1,3 +1,4 @@
+using NanoCam.Nn.Modules;
 using NanoCam.Nn.Training;
 
 namespace NanoCam.Nn.Tests;
@@ -18,6 +19,21 @@ internal static class ParameterChecks
         double minus = f();
         value.Span[j] = original;
         return (plus - minus) / (2 * h);
+    }
+
+    /// <summary>
+    /// Every <paramref name="parameters"/> element at a stride of size / <paramref name="perParameter"/> (at least 1), with
+    /// its tensor and its backward gradient, read when the walk reaches that parameter (as a loop over the parameters would).
+    /// </summary>
+    internal static IEnumerable<(string Name, Tensor Value, int Index, float Analytic)> SampledElements(
+        IEnumerable<(string Name, Parameter Parameter)> parameters, int perParameter)
+    {
+        foreach (var (name, parameter) in parameters)
+        {
+            var value = parameter.Value;
+            var analytic = value.Grad!.ToArray();
+            for (int j = 0; j < value.Size; j += Math.Max(1, value.Size / perParameter)) yield return (name, value, j, analytic[j]);
+        }
     }
 
     /// <summary>What five training steps allocate on the calling thread after three warm-up steps.</summary>
