@@ -31,25 +31,18 @@ public static partial class TapeOps
 }
 
 /// <summary>Element-wise a∘b with broadcasting; backward sums the gradient over the broadcast axes of each operand.</summary>
-public sealed class BinaryNode : Node
+public sealed class BinaryNode : BroadcastBinaryNode<BinaryOp>
 {
     private static readonly string[] KindNames = Enum.GetNames<BinaryOp>();
-    private BroadcastDims _dims;
 
     public override string Kind => KindNames[(int)Op];
-    public BinaryOp Op { get; private set; }
-    public Tensor A => Inputs[0];
-    public Tensor B => Inputs[1];
 
     internal Tensor Forward(Tape tape, BinaryOp op, Tensor a, Tensor b)
     {
-        Op = op;
-        SetInputs(a, b);
-        var output = EnsureOutput(tape, _dims.Of(a.Shape, b.Shape, op, static op => KindNames[(int)op].ToLowerInvariant()));
+        var output = Record(tape, op, a, b, static op => KindNames[(int)op].ToLowerInvariant());
         tape.Kernels.BinaryForward(op, output, a, b);
         return output;
     }
-
 
     public override void Backward(IKernels kernels)
     {
@@ -81,22 +74,29 @@ public sealed class BinaryNode : Node
 }
 
 /// <summary>
-/// The broadcast shape of a binary node's operands, recomputed only when an operand's shape changed (a steady pass
-/// allocates nothing); <see cref="BinaryNode"/> and <see cref="BinaryFunctionNode{TOp}"/> keep one each.
+/// An element-wise node of two operands broadcast NumPy-style (<see cref="BinaryNode"/>, <see cref="BinaryFunctionNode{TOp}"/>):
+/// the operation, a and b, and their broadcast shape, recomputed only when an operand's shape changed (a steady pass
+/// allocates nothing).
 /// </summary>
-internal struct BroadcastDims
+public abstract class BroadcastBinaryNode<TOp> : Node
 {
     private int[]? _dims;
-    private Shape? _a, _b;
+    private Shape? _lastA, _lastB;
 
-    /// <summary><see cref="TapeOps.BroadcastShape"/> of <paramref name="a"/> and <paramref name="b"/>; an error names the op by <paramref name="name"/>(<paramref name="op"/>).</summary>
-    public int[] Of<T>(Shape a, Shape b, T op, Func<T, string> name)
+    public TOp Op { get; private set; } = default!;
+    public Tensor A => Inputs[0];
+    public Tensor B => Inputs[1];
+
+    /// <summary>Records <paramref name="op"/>, a and b, and returns the output of their broadcast shape; an error names the op by <paramref name="name"/>(op).</summary>
+    private protected Tensor Record(Tape tape, TOp op, Tensor a, Tensor b, Func<TOp, string> name)
     {
-        if (_dims is null || a != _a || b != _b)
+        Op = op;
+        SetInputs(a, b);
+        if (_dims is null || a.Shape != _lastA || b.Shape != _lastB)
         {
-            _dims = TapeOps.BroadcastShape(a, b, name(op));
-            (_a, _b) = (a, b);
+            _dims = TapeOps.BroadcastShape(a.Shape, b.Shape, name(op));
+            (_lastA, _lastB) = (a.Shape, b.Shape);
         }
-        return _dims;
+        return EnsureOutput(tape, _dims);
     }
 }

@@ -17,20 +17,13 @@ public static partial class TapeOps
 /// y = f(a, b) with broadcasting through the backend's generic binary kernel; backward: each operand receives
 /// ∂f/∂operand · dy summed over the axes it was broadcast along.
 /// </summary>
-public sealed class BinaryFunctionNode<TOp> : Node where TOp : struct, IBinaryFunction
+public sealed class BinaryFunctionNode<TOp> : BroadcastBinaryNode<TOp> where TOp : struct, IBinaryFunction
 {
-    private BroadcastDims _dims;
-
     public override string Kind => Op.Name;
-    public TOp Op { get; private set; }
-    public Tensor A => Inputs[0];
-    public Tensor B => Inputs[1];
 
     internal Tensor Forward(Tape tape, Tensor a, Tensor b, TOp op)
     {
-        Op = op;
-        SetInputs(a, b);
-        var output = EnsureOutput(tape, _dims.Of(a.Shape, b.Shape, op, static op => op.Name));
+        var output = Record(tape, op, a, b, static op => op.Name);
         tape.Kernels.BinaryForward(output, a, b, op);
         return output;
     }
