@@ -1,8 +1,5 @@
-using BenchmarkDotNet.Attributes;
-using NanoCam.Benchmarks.Infrastructure;
 using NanoCam.Benchmarks.Onnx;
 using NanoCam.Cpu.Naive;
-using NanoCam.Cpu.Simd;
 using NanoCam.Cpu.Simd.Gemm;
 
 namespace NanoCam.Benchmarks;

@@ -1,12 +1,9 @@
-using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Perfolizer.Horology;
-using NanoCam.Benchmarks.Infrastructure;
-using NanoCam.Cpu.Simd;
 using NanoCam.Explain;
 using NanoCam.Explain.Methods;
 using NanoCam.Imaging;

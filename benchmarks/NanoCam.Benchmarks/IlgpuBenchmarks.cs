@@ -1,5 +1,3 @@
-using BenchmarkDotNet.Attributes;
-using NanoCam.Benchmarks.Infrastructure;
 using NanoCam.Gpu;
 
 namespace NanoCam.Benchmarks;

@@ -1,8 +1,5 @@
-using BenchmarkDotNet.Attributes;
 using NanoCam.Autodiff;
-using NanoCam.Benchmarks.Infrastructure;
 using NanoCam.Benchmarks.Onnx;
-using NanoCam.Cpu.Simd;
 using NanoCam.Imaging;
 using NanoCam.Onnx;
 

@@ -1,10 +1,8 @@
 using System.Globalization;
-using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
-using NanoCam.Benchmarks.Infrastructure;
 using NanoCam.Onnx;
 
 namespace NanoCam.Benchmarks;

@@ -1,9 +1,6 @@
-using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
-using NanoCam.Benchmarks.Infrastructure;
 using NanoCam.Benchmarks.Onnx;
 using NanoCam.Cpu.Naive;
-using NanoCam.Cpu.Simd;
 
 namespace NanoCam.Benchmarks;
 

@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 using NanoCam.Benchmarks;
-using NanoCam.Benchmarks.Infrastructure;
 
 // Every benchmark class in this assembly; pick with --filter (see benchmarks/README.md). The GFLOP/s column (and, for
 // the explanation benchmarks, the Overhead and × forward columns) is added
@@ -10,39 +9,23 @@ using NanoCam.Benchmarks.Infrastructure;
 // `model-profile` prints where an imported model's forward pass goes, kernel by kernel and shape by shape (ModelProfile);
 // `torchvision-zoo` checks the exported full-size torchvision classifiers against PyTorch (TorchvisionZoo);
 // `method-latency-estimate` times one call of every method-latency case and says how long that class's run will take.
-if (args.Length > 0 && args[0] == "step-profile")
+// Each tool's bad arguments or unreadable files end in one line and exit code 2.
+(string Name, Func<string[], int> Run)[] tools =
+[
+    ("step-profile", StepProfile.Run),
+    ("model-profile", ModelProfile.Run),
+    ("torchvision-zoo", TorchvisionZoo.Run),
+];
+foreach (var (name, run) in tools)
 {
+    if (args.Length == 0 || args[0] != name) continue;
     try
     {
-        return StepProfile.Run(args[1..]);
-    }
-    catch (ArgumentException e)
-    {
-        Console.Error.WriteLine($"step-profile: error: {e.Message}");
-        return 2;
-    }
-}
-if (args.Length > 0 && args[0] == "model-profile")
-{
-    try
-    {
-        return ModelProfile.Run(args[1..]);
+        return run(args[1..]);
     }
     catch (Exception e) when (e is ArgumentException or IOException or FormatException)
     {
-        Console.Error.WriteLine($"model-profile: error: {e.Message}");
-        return 2;
-    }
-}
-if (args.Length > 0 && args[0] == "torchvision-zoo")
-{
-    try
-    {
-        return TorchvisionZoo.Run(args[1..]);
-    }
-    catch (Exception e) when (e is ArgumentException or IOException or FormatException)
-    {
-        Console.Error.WriteLine($"torchvision-zoo: error: {e.Message}");
+        Console.Error.WriteLine($"{name}: error: {e.Message}");
         return 2;
     }
 }

@@ -1,4 +1,3 @@
-using BenchmarkDotNet.Attributes;
 using NanoCam.Data;
 
 namespace NanoCam.Benchmarks;

@@ -1,10 +1,7 @@
-using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using NanoCam.Autodiff;
-using NanoCam.Benchmarks.Infrastructure;
 using NanoCam.Benchmarks.Onnx;
 using NanoCam.Cli.Shared;
-using NanoCam.Cpu.Simd;
 using NanoCam.Explain;
 using NanoCam.Explain.Methods;
 using NanoCam.Imaging;

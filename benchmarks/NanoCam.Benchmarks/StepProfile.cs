@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using NanoCam.Benchmarks.Infrastructure;
-using NanoCam.Cpu.Simd;
 
 namespace NanoCam.Benchmarks;
 

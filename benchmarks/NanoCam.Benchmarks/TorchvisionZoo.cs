@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using NanoCam.Autodiff;
-using NanoCam.Cpu.Simd;
 using NanoCam.Explain;
 using NanoCam.Explain.Methods;
 using NanoCam.Imaging;

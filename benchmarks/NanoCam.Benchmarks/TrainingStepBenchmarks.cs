@@ -1,7 +1,4 @@
-using BenchmarkDotNet.Attributes;
-using NanoCam.Benchmarks.Infrastructure;
 using NanoCam.Cpu.Naive;
-using NanoCam.Cpu.Simd;
 using NanoCam.Nn.Models;
 using NanoCam.Nn.Optim;
 using NanoCam.Nn.Training;

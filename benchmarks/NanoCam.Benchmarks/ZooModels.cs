@@ -1,5 +1,4 @@
 using System.Text.Json;
-using NanoCam.Benchmarks.Infrastructure;
 using NanoCam.Imaging;
 using NanoCam.Onnx;
 

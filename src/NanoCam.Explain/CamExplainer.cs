@@ -405,9 +405,9 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         }
         // The activations are copied before the backward pass runs (a backward rule may reuse an output's buffer).
         bool single = !atInput && layers.Length == 1;
-        var singleActivations = single ? activationTensors[0].ToArray() : null;
+        var singleActivations = single ? HostCopy(activationTensors[0]) : null;
         var hostActivations = single ? null : new float[layers.Length][];
-        for (int l = 0; !single && l < layers.Length; l++) hostActivations![l] = activationTensors[l].ToArray();
+        for (int l = 0; !single && l < layers.Length; l++) hostActivations![l] = HostCopy(activationTensors[l]);
         float[]? inputGradient = null;
         if (withGradients)
         {
@@ -420,26 +420,39 @@ public sealed class CamExplainer(IExplainable model, IKernels kernels)
         }
 
         if (single)
-            return Make(layers[0], published[0].Shape, singleActivations!, withGradients ? published[0].Grad!.ToArray() : null, hostScores, classes, targets);
+            return Make(layers[0], published[0].Shape, singleActivations!, withGradients ? HostCopy(published[0].Grad!) : null, hostScores, classes, targets);
         var captured = new LayerCapture[layers.Length];
         for (int l = 0; l < layers.Length; l++)
-            captured[l] = Make(layers[l], published[l].Shape, hostActivations![l], withGradients ? published[l].Grad!.ToArray() : null, hostScores, classes, targets);
+            captured[l] = Make(layers[l], published[l].Shape, hostActivations![l], withGradients ? HostCopy(published[l].Grad!) : null, hostScores, classes, targets);
         if (atInput) return Make(InputLayer, input.Shape, input.ToArray(), inputGradient, hostScores, classes, targets) with { Additional = captured };
         return captured[0];
     }
 
-    /// <summary>A capture of <paramref name="name"/>: [N, K, h, w] as it is, tokens [N, T, D] laid out on their grid.</summary>
+    /// <summary>A capture of <paramref name="name"/> of shape <paramref name="s"/>, its values and gradients already copied by <see cref="HostCopy"/>.</summary>
     private static LayerCapture Make(string name, Shape s, float[] values, float[]? grads, float[] scores, int classes, int[] targets)
     {
         if (s.Rank == 4) return new(name, s[0], s[1], s[2], s[3], values, grads, scores, classes, targets);
-        var grid = TokenGrid.Of(s);
-        return new(name, s[0], s[2], grid.Side, grid.Side, grid.Lay(values), grads is null ? null : grid.Lay(grads), scores, classes, targets);
+        int side = TokenGrid.Of(s).Side;
+        return new(name, s[0], s[2], side, side, values, grads, scores, classes, targets);
+    }
+
+    /// <summary>
+    /// The host copy a capture keeps: [N, K, h, w] as it is; tokens [N, T, D] laid out on their grid, read through a
+    /// buffer kept from pass to pass (the laid-out array is the only new one).
+    /// </summary>
+    private float[] HostCopy(Tensor tensor)
+    {
+        if (tensor.Shape.Rank != 3) return tensor.ToArray();
+        if (_tokens.Length < tensor.Size) _tokens = new float[tensor.Size];
+        var tokens = _tokens.AsSpan(0, tensor.Size);
+        tensor.Buffer.CopyTo(tokens);
+        return TokenGrid.Of(tensor.Shape).Lay(tokens);
     }
 
     // What a pass needs besides its result, kept from pass to pass: the per-layer lists, the seed on the host and in the backend.
     private string[] _sources = [];
     private Tensor[] _published = [], _activationTensors = [];
-    private float[] _seed = [];
+    private float[] _seed = [], _tokens = [];
     private Tensor? _seedTensor;
 
     /// <summary>The reused lists of a pass to <paramref name="count"/> layers (their entries are overwritten by the pass).</summary>
@@ -625,7 +638,7 @@ public sealed record ExplainOptions(bool Raw = false, bool AugmentFlip = false, 
 /// A transformer's tokens [N, T, D] on their square grid, channels first: token 1 + i·side + j (after the class token,
 /// when there is one: T = side² + 1) goes to [n, :, i, j]; with T = side² every token is a cell.
 /// </summary>
-internal sealed record TokenGrid(int Batch, int Tokens, int Channels, int Side, int First)
+internal readonly record struct TokenGrid(int Batch, int Tokens, int Channels, int Side, int First)
 {
     public static TokenGrid Of(Shape tokens)
     {
@@ -637,7 +650,7 @@ internal sealed record TokenGrid(int Batch, int Tokens, int Channels, int Side, 
     }
 
     /// <summary>[N, T, D] → [N, D, side, side].</summary>
-    public float[] Lay(float[] tokens)
+    public float[] Lay(ReadOnlySpan<float> tokens)
     {
         int cells = Side * Side;
         var grid = new float[Batch * Channels * cells];

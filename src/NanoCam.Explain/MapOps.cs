@@ -148,15 +148,7 @@ public static class MapOps
     public static void PrincipalProjection(ReadOnlySpan<float> channels, int channelCount, int plane, Span<float> direction, Span<float> projection)
     {
         int k = channelCount;
-        var centred = new double[k * plane];
-        for (int c = 0; c < k; c++)
-        {
-            var a = channels.Slice(c * plane, plane);
-            double mean = 0;
-            foreach (var value in a) mean += value;
-            mean /= plane;
-            for (int p = 0; p < plane; p++) centred[c * plane + p] = a[p] - mean;
-        }
+        var centred = CentredPlanes(channels, k, plane, positionMajor: false);
         var covariance = new double[k * k]; // XᵀX
         for (int i = 0; i < k; i++)
             for (int j = i; j < k; j++)
@@ -171,7 +163,7 @@ public static class MapOps
         var v = new double[k];
         var next = new double[k];
         for (int i = 0; i < k; i++) v[i] = covariance[i * k + start];
-        if (!Normalize(v))
+        if (!ToUnitLength(v))
         {
             direction.Clear();
             projection.Clear();
@@ -185,7 +177,7 @@ public static class MapOps
                 for (int j = 0; j < k; j++) sum += covariance[i * k + j] * v[j];
                 next[i] = sum;
             }
-            if (!Normalize(next)) break;
+            if (!ToUnitLength(next)) break;
             double change = 0;
             for (int i = 0; i < k; i++) change = Math.Max(change, Math.Abs(next[i] - v[i]));
             (v, next) = (next, v);
@@ -205,7 +197,26 @@ public static class MapOps
         for (int p = 0; p < plane; p++) projection[p] = (float)(sign * proj[p]);
     }
 
-    private static bool Normalize(double[] v)
+    /// <summary>
+    /// K planes [K, hw], each minus its spatial mean, in double: channel-major [K, hw], or position-major [hw, K] when
+    /// <paramref name="positionMajor"/> (the centred X of Eigen-CAM and of KPCA-CAM).
+    /// </summary>
+    internal static double[] CentredPlanes(ReadOnlySpan<float> planes, int channels, int plane, bool positionMajor)
+    {
+        var centred = new double[channels * plane];
+        for (int c = 0; c < channels; c++)
+        {
+            var a = planes.Slice(c * plane, plane);
+            double mean = 0;
+            foreach (var value in a) mean += value;
+            mean /= plane;
+            for (int p = 0; p < plane; p++) centred[positionMajor ? p * channels + c : c * plane + p] = a[p] - mean;
+        }
+        return centred;
+    }
+
+    /// <summary>v / ‖v‖ in place; false (v left as it was) for a zero or non-finite norm.</summary>
+    internal static bool ToUnitLength(double[] v)
     {
         double norm = 0;
         foreach (var x in v) norm += x * x;

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using NanoCam.Cli.Shared;
 using NanoCam.Cpu.Simd;
 using NanoCam.Data;
@@ -47,15 +48,10 @@ public sealed class TopKLocalizationTests
     [Fact]
     public void EvalCommand_ReportsTop5_AndItsJsonKeys()
     {
-        var (code, stdout, stderr) = CliHarness.Run("eval", "--model", Path.Combine(CliHarness.Weights, "shapes-vgg.safetensors"),
-            "--data", "shapes#0-60", "--localization", "--topk", "5", "--json", "--threads", "1");
-        Assert.True(code == 0, stderr);
+        var (stdout, json, top1, top5) = EvalTop5(Path.Combine(CliHarness.Weights, "shapes-vgg.safetensors"), "shapes#0-60");
         Assert.Contains("top-5 localization accuracy", stdout);
-        using var json = CliHarness.LastLineJson(stdout);
-        double top1 = json.RootElement.GetProperty("localization_accuracy").GetDouble();
-        double top5 = json.RootElement.GetProperty("top5_localization_accuracy").GetDouble();
         Assert.InRange(top5, top1, 1.0);
-        Assert.Equal(1.0, json.RootElement.GetProperty("top5_accuracy").GetDouble());
+        Assert.Equal(1.0, json.GetProperty("top5_accuracy").GetDouble());
         var (bad, _, error) = CliHarness.Run("eval", "--model", Path.Combine(CliHarness.Weights, "shapes-vgg.safetensors"), "--topk", "7");
         Assert.Equal(1, bad);
         Assert.Equal("nanocam: error: --topk must be in 1…6 (the model has 6 classes), got 7", error.Trim());
@@ -65,27 +61,31 @@ public sealed class TopKLocalizationTests
     public void EvalCommand_LocalizesMnistDigits_ByTheirInkBoxes()
     {
         // MNIST ships no boxes; each digit's is the tight box of its ink (IdxDataset.GetBox), so localization runs on it.
-        var (code, stdout, stderr) = CliHarness.Run("eval", "--model", Path.Combine(CliHarness.Weights, "mnist-gapcnn.safetensors"),
-            "--data", "idx:/work/shared/data/mnist#0-100", "--localization", "--topk", "5", "--json", "--threads", "1");
-        Assert.True(code == 0, stderr);
+        var (stdout, _, top1, top5) = EvalTop5(Path.Combine(CliHarness.Weights, "mnist-gapcnn.safetensors"), "idx:/work/shared/data/mnist#0-100");
         Assert.Contains("/100; CAM", stdout);
-        using var json = CliHarness.LastLineJson(stdout);
-        double top1 = json.RootElement.GetProperty("localization_accuracy").GetDouble();
-        double top5 = json.RootElement.GetProperty("top5_localization_accuracy").GetDouble();
         Assert.InRange(top1, 0.0, 1.0);
         Assert.InRange(top5, top1, 1.0);
         // An imported graph without a CAM head (the shared MNIST CNN): localized with Grad-CAM against the same boxes.
-        var (imported, importedOut, importedError) = CliHarness.Run("eval", "--model", "/work/shared/data/models/mnist.onnx",
-            "--data", "idx:/work/shared/data/mnist#0-100", "--localization", "--topk", "5", "--json", "--threads", "1");
-        Assert.True(imported == 0, importedError);
+        var (importedOut, _, importedTop1, importedTop5) = EvalTop5("/work/shared/data/models/mnist.onnx", "idx:/work/shared/data/mnist#0-100");
         Assert.Contains("/100; Grad-CAM", importedOut);
-        using var importedJson = CliHarness.LastLineJson(importedOut);
-        Assert.InRange(importedJson.RootElement.GetProperty("top5_localization_accuracy").GetDouble(),
-            importedJson.RootElement.GetProperty("localization_accuracy").GetDouble(), 1.0);
+        Assert.InRange(importedTop5, importedTop1, 1.0);
         // Resized data: the boxes scale with the images; a model of fixed input size refuses another size.
         var (resized, _, error) = CliHarness.Run("eval", "--model", Path.Combine(CliHarness.Weights, "mnist-gapcnn.safetensors"),
             "--data", "idx:/work/shared/data/mnist#0-20@32", "--localization", "--threads", "1");
         Assert.NotEqual(0, resized);
         Assert.Contains("32", error);
+    }
+
+    /// <summary>
+    /// <c>nanocam eval --localization --topk 5 --json</c> on one thread, which must succeed: its stdout, its JSON line, and
+    /// the top-1 and top-5 localization accuracies read from it.
+    /// </summary>
+    private static (string Stdout, JsonElement Json, double Top1, double Top5) EvalTop5(string model, string data)
+    {
+        var (code, stdout, stderr) = CliHarness.Run("eval", "--model", model, "--data", data, "--localization", "--topk", "5", "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        using var document = CliHarness.LastLineJson(stdout);
+        var json = document.RootElement.Clone();
+        return (stdout, json, json.GetProperty("localization_accuracy").GetDouble(), json.GetProperty("top5_localization_accuracy").GetDouble());
     }
 }

@@ -20,6 +20,8 @@ public class BroadcastMulDivBackwardTests
         { [2, 7, 3], [7, 1] },            // a middle block with leading and trailing repeats
         { [5, 9], [9] },                  // trailing block, inner 1
         { [4, 3, 5], [4, 3, 5] },         // no broadcast: element-wise
+        { [3, 17, 16], [] },              // a rank-0 divisor (attention scores / √d in a ViT)
+        { [3, 4], [1, 1] },               // a one-element operand of the same rank
     };
 
     [Theory]

@@ -1,6 +1,6 @@
-using NanoCam.Cpu.Naive;
 using NanoCam.Cpu.Simd;
 using NanoCam.Cpu.Simd.Conv;
+using static NanoCam.Cpu.Tests.DepthwiseAgreement;
 using static NanoCam.Cpu.Tests.SimdAgreementTests;
 
 namespace NanoCam.Cpu.Tests;
@@ -13,7 +13,6 @@ namespace NanoCam.Cpu.Tests;
 /// </summary>
 public class DepthwiseConvTests
 {
-    private static readonly NaiveKernels Naive = NaiveKernels.Instance;
     private static readonly SimdKernels[] Simd = [new(threads: 1), new(threads: 2)];
 
     public static TheoryData<int, int> KernelsAndStrides => new() { { 3, 1 }, { 3, 2 }, { 5, 1 }, { 5, 2 }, { 7, 1 }, { 7, 2 } };
@@ -95,15 +94,7 @@ public class DepthwiseConvTests
     private static void AgreesWithNaive(Conv2dGeometry g, Tensor input, Tensor weight, Tensor? bias, string what = "")
     {
         Assert.True(DepthwiseConv.Applies(g), $"{g} should run on the depthwise kernel");
-        var expected = Tensor.Zeros(g.OutputShape);
-        Naive.Conv2dForward(expected, input, weight, bias, g);
-        foreach (var simd in Simd)
-        {
-            var actual = Tensor.Zeros(g.OutputShape);
-            actual.Span.Fill(float.NaN);   // every output is written
-            simd.Conv2dForward(actual, input, weight, bias, g);
-            AssertClose(expected, actual, 1e-5f, $"{what} {g} threads={simd.Threads}");
-        }
+        ForwardMatchesNaive(Simd, g, input, weight, bias, $"{what} {g}");
         InputGradientAgreesWithNaive(g, weight, what);
         WeightGradientAgreesWithNaive(g, input, what);
     }
@@ -115,7 +106,7 @@ public class DepthwiseConvTests
         var dOutput = Random(rng, g.OutputShape.ToArray());
         var start = Random(rng, g.WeightShape.ToArray());
         var expected = Clone(start);
-        Naive.Conv2dBackwardWeight(expected, dOutput, input, g);
+        Reference.Conv2dBackwardWeight(expected, dOutput, input, g);
         foreach (var simd in Simd)
         {
             var actual = Clone(start);
@@ -148,19 +139,6 @@ public class DepthwiseConvTests
     {
         var rng = new Random(g.InputWidth * 7 + g.KernelHeight);
         var dOutput = Random(rng, g.OutputShape.ToArray());
-        var start = Random(rng, g.InputShape.ToArray());
-        var added = Clone(start);
-        Naive.Conv2dBackwardInput(added, dOutput, weight, g);
-        var written = Tensor.Zeros(g.InputShape);
-        Naive.Conv2dBackwardInput(written, dOutput, weight, g);
-        foreach (var simd in Simd)
-        {
-            var actual = Clone(start);
-            simd.Conv2dBackwardInput(actual, dOutput, weight, g);
-            AssertClose(added, actual, 1e-5f, $"backward input, added, {what} {g} threads={simd.Threads}");
-            actual.Span.Fill(float.NaN);
-            simd.Conv2dBackwardInput(actual, dOutput, weight, g, accumulate: false);
-            AssertClose(written, actual, 1e-5f, $"backward input, written, {what} {g} threads={simd.Threads}");
-        }
+        InputGradientMatchesNaive(Simd, g, dOutput, Random(rng, g.InputShape.ToArray()), weight, $"{what} {g}");
     }
 }

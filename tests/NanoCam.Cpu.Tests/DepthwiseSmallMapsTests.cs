@@ -1,7 +1,7 @@
-using NanoCam.Cpu.Naive;
 using NanoCam.Cpu.Simd;
 using NanoCam.Cpu.Simd.Conv;
 using System.Runtime.Intrinsics.X86;
+using static NanoCam.Cpu.Tests.DepthwiseAgreement;
 using static NanoCam.Cpu.Tests.SimdAgreementTests;
 
 namespace NanoCam.Cpu.Tests;
@@ -14,7 +14,6 @@ namespace NanoCam.Cpu.Tests;
 /// </summary>
 public class DepthwiseSmallMapsTests
 {
-    private static readonly NaiveKernels Naive = NaiveKernels.Instance;
     private static readonly SimdKernels[] Simd = [new(threads: 1), new(threads: 2)];
 
     public static TheoryData<int, int, int, int, int, int, int, int, int, string> Cases => new()
@@ -47,15 +46,7 @@ public class DepthwiseSmallMapsTests
         Assert.True(DepthwiseConv.Applies(g), $"{what}: {g} is depthwise");
         Assert.True(DepthwiseSmallMaps.Applies(g) == Avx512F.IsSupported, $"{what}: {g} should run on the small-map kernel where AVX-512 runs");
 
-        var expected = Tensor.Zeros(g.OutputShape);
-        Naive.Conv2dForward(expected, input, weight, bias, g);
-        foreach (var simd in Simd)
-        {
-            var actual = Tensor.Zeros(g.OutputShape);
-            actual.Span.Fill(float.NaN);   // every output is written
-            simd.Conv2dForward(actual, input, weight, bias, g);
-            AssertClose(expected, actual, 1e-5f, $"forward, {what}, threads={simd.Threads}");
-        }
+        var expected = ForwardMatchesNaive(Simd, g, input, weight, bias, what);
 
         // Inference: each activation applied before the output is written, against the convolution then the plain activation.
         foreach (var epilogue in ConvInferenceTests.ActivationEpilogues.Append(ConvEpilogue.Relu).Append(ConvEpilogue.None))
@@ -73,20 +64,7 @@ public class DepthwiseSmallMapsTests
 
         if (!DepthwiseConv.AppliesBackwardInput(g)) return;
         var dOutput = Random(rng, g.OutputShape.ToArray());
-        var start = Random(rng, g.InputShape.ToArray());
-        var added = Clone(start);
-        Naive.Conv2dBackwardInput(added, dOutput, weight, g);
-        var written = Tensor.Zeros(g.InputShape);
-        Naive.Conv2dBackwardInput(written, dOutput, weight, g);
-        foreach (var simd in Simd)
-        {
-            var actual = Clone(start);
-            simd.Conv2dBackwardInput(actual, dOutput, weight, g);
-            AssertClose(added, actual, 1e-5f, $"backward input, added, {what}, threads={simd.Threads}");
-            actual.Span.Fill(float.NaN);
-            simd.Conv2dBackwardInput(actual, dOutput, weight, g, accumulate: false);
-            AssertClose(written, actual, 1e-5f, $"backward input, written, {what}, threads={simd.Threads}");
-        }
+        InputGradientMatchesNaive(Simd, g, dOutput, Random(rng, g.InputShape.ToArray()), weight, what);
     }
 
     [Fact]

@@ -164,16 +164,8 @@ public sealed class OnnxFullGradTests(ITestOutputHelper output)
     }
 
     /// <summary>The model with no bias layers listed: FullGrad is then its input-gradient term alone.</summary>
-    private sealed class WithoutBiases(IExplainable inner) : IExplainable, ISpatialBiases
+    private sealed class WithoutBiases(IExplainable inner) : ForwardingExplainable(inner), ISpatialBiases
     {
-        public Tensor Scores(Tape tape, Tensor input) => inner.Scores(tape, input);
-        public int Classes => inner.Classes;
-        public IReadOnlyList<string>? ClassNames => inner.ClassNames;
-        public CamHead? CamHead => inner.CamHead;
-        public string DefaultLayer => inner.DefaultLayer;
-        public int MaxBatch => inner.MaxBatch;
-        public string ActivationsOf(string layer) => inner.ActivationsOf(layer);
-        public string ResolveLayer(string layer) => inner.ResolveLayer(layer);
         public IReadOnlyList<LayerBias> SpatialBiases => [];
     }
 }

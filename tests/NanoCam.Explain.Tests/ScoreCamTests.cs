@@ -159,15 +159,5 @@ public class ScoreCamTests
     }
 
     /// <summary>A model as it is, except that its perturbed passes take any batch.</summary>
-    private sealed class Batched(OnnxExplainable inner) : IExplainable
-    {
-        public Tensor Scores(Tape tape, Tensor input) => inner.Scores(tape, input);
-        public int Classes => inner.Classes;
-        public IReadOnlyList<string>? ClassNames => inner.ClassNames;
-        public CamHead? CamHead => inner.CamHead;
-        public string DefaultLayer => inner.DefaultLayer;
-        public int MaxBatch => inner.MaxBatch;
-        public string ActivationsOf(string layer) => inner.ActivationsOf(layer);
-        public string ResolveLayer(string layer) => inner.ResolveLayer(layer);
-    }
+    private sealed class Batched(OnnxExplainable inner) : ForwardingExplainable(inner);
 }

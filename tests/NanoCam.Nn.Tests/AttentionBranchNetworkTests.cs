@@ -87,26 +87,6 @@ public sealed class AttentionBranchNetworkTests : IDisposable
         TapeGradientCheck.Check(NaiveKernels.Instance, tape => model.Call(tape, input), [input], h: 1e-2f, tolerance: 5e-3f);
     }
 
-    /// <summary>12×12 images with a bright 3×3 blob; the class is the blob's quadrant.</summary>
-    private static (Tensor Images, Tensor Labels) Quadrants(int count, int seed)
-    {
-        var rng = new Random(seed);
-        var images = Tensor.Zeros(count, 1, 12, 12);
-        var labels = Tensor.Zeros(count);
-        var x = images.Span;
-        for (int n = 0; n < count; n++)
-        {
-            int cls = rng.Next(4);
-            int top = (cls / 2) * 6 + rng.Next(4), left = (cls % 2) * 6 + rng.Next(4);
-            for (int i = 0; i < 144; i++) x[n * 144 + i] = (float)rng.NextDouble() * 0.3f;
-            for (int dy = 0; dy < 3; dy++)
-            for (int dx = 0; dx < 3; dx++)
-                x[n * 144 + (top + dy) * 12 + left + dx] = 1f;
-            labels.Span[n] = cls;
-        }
-        return (images, labels);
-    }
-
     [Fact]
     public void TrainingStep_OnATinyAbn_LowersTheSumOfBothBranchesLosses()
     {
@@ -116,7 +96,7 @@ public sealed class AttentionBranchNetworkTests : IDisposable
             new Sequential(new Conv2d(1, 8, 3, rng: rng), new ReLU()),
             new AttentionBranch(new Sequential(new Conv2d(8, 8, 3, padding: 1, rng: rng), new ReLU()), 8, 4, rng),
             new Sequential(new Conv2d(8, 16, 3, stride: 2, rng: rng), new ReLU()), 16, 4, rng);
-        var (images, labels) = Quadrants(128, 1);
+        var (images, labels) = TrainingTests.Quadrants(128, 1);
         var step = new TrainingStep(model, new Adam(kernels, model.TrainableParameters(), 3e-3f), kernels);
 
         float LossNow()

@@ -68,24 +68,12 @@ public class CamFosteringTests
         tape.Backward(new CamFostering(model, 1f).MeanEntropy(tape, labels));
         var checkedParameters = model.NamedParameters().Where(p => p.Parameter.Trainable).ToList();
         int compared = 0;
-        foreach (var (name, parameter) in checkedParameters)
+        foreach (var (name, value, j, analytic) in ParameterChecks.SampledElements(checkedParameters, 5))
         {
-            var value = parameter.Value;
-            var analytic = value.Grad!.ToArray();
-            for (int j = 0; j < value.Size; j += Math.Max(1, value.Size / 5))
-            {
-                const float h = 1e-3f;
-                float original = value.Span[j];
-                value.Span[j] = original + h;
-                double plus = Term(model, kernels, images, labels);
-                value.Span[j] = original - h;
-                double minus = Term(model, kernels, images, labels);
-                value.Span[j] = original;
-                double numeric = (plus - minus) / (2 * h);
-                Assert.True(Math.Abs(numeric - analytic[j]) <= 2e-3 + 0.05 * Math.Abs(numeric),
-                    $"{name}[{j}]: backward {analytic[j]}, finite difference {numeric}");
-                compared++;
-            }
+            double numeric = ParameterChecks.CentralDifference(value, j, 1e-3f, () => Term(model, kernels, images, labels));
+            Assert.True(Math.Abs(numeric - analytic) <= 2e-3 + 0.05 * Math.Abs(numeric),
+                $"{name}[{j}]: backward {analytic}, finite difference {numeric}");
+            compared++;
         }
         Assert.True(compared >= 30, $"only {compared} gradient elements compared");
         Assert.Contains(checkedParameters, p => p.Parameter.Value.Grad!.ToArray().Any(g => MathF.Abs(g) > 1e-3f));
@@ -127,10 +115,7 @@ public class CamFosteringTests
         var model = Architectures.Create("gapcnn", 1, 4, seed: 1);
         var (images, labels) = TrainingTests.Quadrants(8, 5);
         var step = new TrainingStep(model, new Sgd(kernels, model.TrainableParameters(), 0.01f), kernels, fostering: new CamFostering(model, 0.1f));
-        for (int i = 0; i < 3; i++) step.Run(images, labels);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++) step.Run(images, labels);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, ParameterChecks.SteadyStepBytes(step, images, labels));
         Assert.True(step.LastMeanEntropy > 0);
     }
 

@@ -59,23 +59,11 @@ public sealed class DenseObjectiveTests
         var checkedParameters = model.NamedParameters().Where(p => p.Name is "head.bias" or "head.weight" or "features.0.weight").ToList();
         Assert.Equal(3, checkedParameters.Count);
         int compared = 0;
-        foreach (var (name, parameter) in checkedParameters)
+        foreach (var (name, value, j, analytic) in ParameterChecks.SampledElements(checkedParameters, 6))
         {
-            var value = parameter.Value;
-            var analytic = value.Grad!.ToArray();
-            for (int j = 0; j < value.Size; j += Math.Max(1, value.Size / 6))
-            {
-                const float h = 1e-3f;
-                float original = value.Span[j];
-                value.Span[j] = original + h;
-                double plus = Loss(objective, images, labels, indices);
-                value.Span[j] = original - h;
-                double minus = Loss(objective, images, labels, indices);
-                value.Span[j] = original;
-                double numeric = (plus - minus) / (2 * h);
-                Assert.True(Math.Abs(numeric - analytic[j]) <= 5e-3 + 0.05 * Math.Abs(numeric), $"{architecture} {name}[{j}]: backward {analytic[j]}, finite difference {numeric}");
-                compared++;
-            }
+            double numeric = ParameterChecks.CentralDifference(value, j, 1e-3f, () => Loss(objective, images, labels, indices));
+            Assert.True(Math.Abs(numeric - analytic) <= 5e-3 + 0.05 * Math.Abs(numeric), $"{architecture} {name}[{j}]: backward {analytic}, finite difference {numeric}");
+            compared++;
         }
         Assert.True(compared >= 15, $"only {compared} gradient elements compared");
         Assert.Contains(checkedParameters, p => p.Parameter.Value.Grad!.ToArray().Any(g => MathF.Abs(g) > 1e-2f));

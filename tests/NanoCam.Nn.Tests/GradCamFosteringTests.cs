@@ -76,35 +76,21 @@ public sealed class GradCamFosteringTests(ITestOutputHelper output)
         tape.Backward(new CamFostering(model, 1f, InnerLayer, CamFosteringMethod.GradCam).MeanEntropy(tape, labels, logits));
         double worst = 0;
         int compared = 0, skipped = 0;
-        foreach (var (name, parameter) in model.NamedParameters().Where(p => p.Parameter.Trainable))
+        foreach (var (name, value, j, analytic) in ParameterChecks.SampledElements(model.NamedParameters().Where(p => p.Parameter.Trainable), 6))
         {
-            var value = parameter.Value;
-            var analytic = value.Grad!.ToArray();
-            for (int j = 0; j < value.Size; j += Math.Max(1, value.Size / 6))
+            double Difference(float h) => ParameterChecks.CentralDifference(value, j, h, () => Term(model, kernels, images, labels));
+            double numeric = Difference(1e-3f), half = Difference(5e-4f);
+            // A ReLU kink within h (of a layer or of the map) makes the two steps disagree: such an element says nothing.
+            if (Math.Abs(numeric - half) > 2e-3 + 0.02 * Math.Abs(numeric))
             {
-                double Difference(float h)
-                {
-                    float original = value.Span[j];
-                    value.Span[j] = original + h;
-                    double plus = Term(model, kernels, images, labels);
-                    value.Span[j] = original - h;
-                    double minus = Term(model, kernels, images, labels);
-                    value.Span[j] = original;
-                    return (plus - minus) / (2 * h);
-                }
-                double numeric = Difference(1e-3f), half = Difference(5e-4f);
-                // A ReLU kink within h (of a layer or of the map) makes the two steps disagree: such an element says nothing.
-                if (Math.Abs(numeric - half) > 2e-3 + 0.02 * Math.Abs(numeric))
-                {
-                    output.WriteLine($"{name}[{j}]: skipped, steps disagree ({numeric:G5} vs {half:G5}; backward {analytic[j]:G5})");
-                    skipped++;
-                    continue;
-                }
-                double error = Math.Abs(numeric - analytic[j]);
-                worst = Math.Max(worst, error / (1e-2 + Math.Abs(numeric)));
-                Assert.True(error <= 2e-3 + 0.05 * Math.Abs(numeric), $"{name}[{j}]: backward {analytic[j]}, finite difference {numeric}");
-                compared++;
+                output.WriteLine($"{name}[{j}]: skipped, steps disagree ({numeric:G5} vs {half:G5}; backward {analytic:G5})");
+                skipped++;
+                continue;
             }
+            double error = Math.Abs(numeric - analytic);
+            worst = Math.Max(worst, error / (1e-2 + Math.Abs(numeric)));
+            Assert.True(error <= 2e-3 + 0.05 * Math.Abs(numeric), $"{name}[{j}]: backward {analytic}, finite difference {numeric}");
+            compared++;
         }
         Assert.True(compared >= 30 && skipped <= 3, $"only {compared} gradient elements compared, {skipped} skipped");
         // The weights above A reach the entropy only through α = mean ∂y^c/∂A: their gradient is the second-order part.
@@ -125,10 +111,7 @@ public sealed class GradCamFosteringTests(ITestOutputHelper output)
         var (images, labels) = TrainingTests.Quadrants(8, 5);
         var fostering = new CamFostering(model, 0.1f, InnerLayer, CamFosteringMethod.GradCam);
         var step = new TrainingStep(model, new Sgd(kernels, model.TrainableParameters(), 0.01f), kernels, fostering: fostering);
-        for (int i = 0; i < 3; i++) step.Run(images, labels);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++) step.Run(images, labels);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, ParameterChecks.SteadyStepBytes(step, images, labels));
         Assert.True(step.LastMeanEntropy > 0);
     }
 

@@ -1,6 +1,3 @@
-using BenchmarkDotNet.Attributes;
-using NanoCam.Benchmarks.Infrastructure;
-using NanoCam.Cpu.Simd;
 using NanoCam.Explain;
 using NanoCam.Nn.Models;
 

@@ -1,11 +1,8 @@
-using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
-using NanoCam.Benchmarks.Infrastructure;
 using NanoCam.Cli.Shared;
-using NanoCam.Cpu.Simd;
 using NanoCam.Data;
 using NanoCam.Explain;
 using NanoCam.Explain.Methods;

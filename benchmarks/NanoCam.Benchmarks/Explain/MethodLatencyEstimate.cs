@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
-using BenchmarkDotNet.Attributes;
-using NanoCam.Benchmarks.Infrastructure;
-using NanoCam.Cpu.Simd;
 using NanoCam.Explain;
 
 namespace NanoCam.Benchmarks.Explain;

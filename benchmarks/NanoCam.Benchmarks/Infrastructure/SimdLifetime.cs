@@ -1,4 +1,3 @@
-using NanoCam.Cpu.Simd;
 
 namespace NanoCam.Benchmarks.Infrastructure;
 

@@ -17,7 +17,7 @@ public static class CamCommand
         var cls = CliOptions.Make<int?>("--class", "class to explain (default: the top prediction)", null);
         var output = CliOptions.Path("--out", "overlay PNG to write", PathRole.OutputFile, "cam.png");
         var saveMap = CliOptions.Path("--save-map", "also write the map as .npy (float32, H×W at the input resolution, min–max scaled to [0,1])", PathRole.OutputFile);
-        var colormap = CliOptions.Make("--colormap", $"colour map: {string.Join(", ", ColorMaps.Names)}", "jet");
+        var colormap = CliOptions.ColorMap();
         var threads = CliOptions.Threads();
         var device = CliOptions.Device();
         var command = new Command("cam", "Class activation map (Zhou et al. 2016) of a GAP-CNN for one image") { model, image, cls, output, saveMap, colormap, threads, device };

@@ -189,41 +189,24 @@ public static class EvaluateExplanationsCommand
     {
         var row = new Dictionary<string, object?> { ["method"] = r.Method, ["images"] = r.Images };
         if (r.Faithfulness is { } f)
-        {
-            row["deletion_auc"] = f.DeletionAuc;
-            row["insertion_auc"] = f.InsertionAuc;
-            row["average_drop_percent"] = f.AverageDrop;
-            row["average_increase_percent"] = f.IncreaseInConfidence;
-            row["road_most_relevant_first"] = f.RoadMostRelevantFirstMean;
-            row["road_least_relevant_first"] = f.RoadLeastRelevantFirstMean;
-            row["road_percents"] = f.RoadPercents;
-            row["road_most_relevant_first_by_percent"] = f.RoadMostRelevantFirst;
-            row["road_least_relevant_first_by_percent"] = f.RoadLeastRelevantFirst;
-        }
-        if (r.Localization is { } l)
-        {
-            row["pointing_game_percent"] = l.PointingGame;
-            row["localization_percent"] = l.Localization;
-        }
+            Put(row, ("deletion_auc", f.DeletionAuc), ("insertion_auc", f.InsertionAuc), ("average_drop_percent", f.AverageDrop),
+                ("average_increase_percent", f.IncreaseInConfidence), ("road_most_relevant_first", f.RoadMostRelevantFirstMean),
+                ("road_least_relevant_first", f.RoadLeastRelevantFirstMean), ("road_percents", f.RoadPercents),
+                ("road_most_relevant_first_by_percent", f.RoadMostRelevantFirst), ("road_least_relevant_first_by_percent", f.RoadLeastRelevantFirst));
+        if (r.Localization is { } l) Put(row, ("pointing_game_percent", l.PointingGame), ("localization_percent", l.Localization));
         if (r.Robustness is { } b)
-        {
-            row["max_sensitivity"] = b.MaxSensitivity;
-            row["avg_sensitivity"] = b.AverageSensitivity;
-            row["local_lipschitz"] = b.LocalLipschitz;
-        }
-        if (r.Complexity is { } c)
-        {
-            row["sparseness"] = c.Sparseness;
-            row["entropy"] = c.Entropy;
-        }
+            Put(row, ("max_sensitivity", b.MaxSensitivity), ("avg_sensitivity", b.AverageSensitivity), ("local_lipschitz", b.LocalLipschitz));
+        if (r.Complexity is { } c) Put(row, ("sparseness", c.Sparseness), ("entropy", c.Entropy));
         if (r.Sanity is { } s)
-        {
-            row["sanity_spearman"] = s.FullRandomization;
-            row["sanity_spearman_cascade_mean"] = s.CascadeMean;
-            row["sanity_fails"] = s.Fails;
-            row["sanity_spearman_by_layer"] = s.Cascade.Select(step => new Dictionary<string, object> { ["layer"] = step.Layer, ["spearman"] = step.Mean }).ToArray();
-        }
+            Put(row, ("sanity_spearman", s.FullRandomization), ("sanity_spearman_cascade_mean", s.CascadeMean), ("sanity_fails", s.Fails),
+                ("sanity_spearman_by_layer", s.Cascade.Select(step => new Dictionary<string, object> { ["layer"] = step.Layer, ["spearman"] = step.Mean }).ToArray()));
         row["ms_per_image"] = r.MillisecondsPerImage;
         return row;
+    }
+
+    /// <summary>Adds a metric family's keys to a JSON row, in the order given.</summary>
+    private static void Put(Dictionary<string, object?> row, params (string Key, object? Value)[] entries)
+    {
+        foreach (var (key, value) in entries) row[key] = value;
     }
 }

@@ -12,7 +12,7 @@ public static class ExplainCommand
 {
     public static Command Create()
     {
-        var model = CliOptions.Path("--model", "a NanoCam checkpoint (.safetensors) or an .onnx file", PathRole.Model, required: true);
+        var model = CliOptions.Model();
         var image = CliOptions.Path("--image", "image file to explain", PathRole.InputFile);
         var input = CliOptions.Path("--input", "a ready float32 tensor (.npy), no preprocessing: one image C×H×W or a batch N×C×H×W (one overlay per image: OUT_0.png, …)", PathRole.InputFile);
         var method = CliOptions.Make("--method", $"one of: {string.Join(", ", MethodList.All)}; a comma-separated list of them; or all. "
@@ -31,7 +31,7 @@ public static class ExplainCommand
         var augment = CliOptions.Make("--aug-smooth", "test-time augmentation: average with the horizontally flipped image's map", false);
         var eigen = CliOptions.Make("--eigen-smooth", "replace the weighted sum by its first principal component", false);
         var reshapeTokens = CliOptions.Make("--reshape-tokens", "a transformer layer's tokens [N, T, D] laid out on their square grid as [N, D, h, w], the class token dropped (pytorch-grad-cam's reshape_transform)", false);
-        var colormap = CliOptions.Make("--colormap", $"colour map: {string.Join(", ", ColorMaps.Names)}", "jet");
+        var colormap = CliOptions.ColorMap();
         var labels = CliOptions.Make<string?>("--labels", "class names, one per line (or a JSON array), for ONNX models", null);
         var steps = CliOptions.Make("--steps", "integrated-gradients: interpolation steps m of the Riemann sum", 32);
         var baseline = CliOptions.Make("--baseline", "integrated-gradients: black (a black image through the model's normalization), zero (the zero input), blur or noise", "black");

@@ -17,7 +17,7 @@ public static class ExplainDatasetCommand
 {
     public static Command Create()
     {
-        var model = CliOptions.Path("--model", "a NanoCam checkpoint (.safetensors) or an .onnx file", PathRole.Model, required: true);
+        var model = CliOptions.Model();
         var data = CliOptions.Required<string>("--data", $"images to explain: a data spec ({DataSpecForms}) or a folder of images (DIR/*.png, or DIR/CLASS/*.png for labelled images)");
         var split = CliOptions.Make("--split", "split of a data spec (train|test)", "test");
         var methods = CliOptions.Make("--methods", $"all, or a comma-separated list of: {string.Join(", ", MethodList.All)}", "gradcam");
@@ -33,7 +33,7 @@ public static class ExplainDatasetCommand
         var metrics = CliOptions.Make("--metrics", "add the metrics of evaluate-explanations per row: deletion / insertion AUC, confidence drop and increase, pointing game, localization", false);
         var steps = CliOptions.Make("--steps", "deletion / insertion steps with --metrics", 32);
         var csv = CliOptions.Make("--csv", "also write results.csv beside results.parquet (an unsharded run; shards: merge --csv)", false);
-        var labels = CliOptions.Path("--labels", "class names, one per line (or a JSON array), for ONNX models", PathRole.InputFile);
+        var labels = CliOptions.Labels();
         var threads = CliOptions.Threads();
         var device = CliOptions.Device();
         var preprocessing = new PreprocessingOptions();

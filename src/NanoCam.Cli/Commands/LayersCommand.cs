@@ -12,7 +12,7 @@ public static class LayersCommand
 {
     public static Command Create()
     {
-        var model = CliOptions.Path("--model", "a NanoCam checkpoint (.safetensors) or an .onnx file", PathRole.Model, required: true);
+        var model = CliOptions.Model();
         var every = CliOptions.Make("--all", "list every tensor of an ONNX graph, not only the 4-D ones a CAM can target", false);
         var command = new Command("layers", "List a model's layers with their output shapes (the names --layer accepts)") { model, every };
         command.SetAction(p => CliRunner.Guard(() =>

@@ -24,7 +24,7 @@ public static class PredictCommand
 
     public static Command Create()
     {
-        var model = CliOptions.Path("--model", "a NanoCam checkpoint (.safetensors) or an .onnx file", PathRole.Model, required: true);
+        var model = CliOptions.Model();
         var image = CliOptions.Path("--image", "an image file, or a folder: its image files in ordinal name order", PathRole.InputFileOrFolder);
         var input = CliOptions.Path("--input", "a ready float32 tensor (.npy), no preprocessing: one image C×H×W or a batch N×C×H×W", PathRole.InputFile);
         var labels = CliOptions.Path("--labels", "class names, one per line (or a JSON array), for ONNX models (default: the sidecar's, else labels.txt, imagenet_labels.txt or synset.txt beside the model)", PathRole.InputFile);

@@ -17,14 +17,14 @@ public static class ServeCommand
 {
     public static Command Create()
     {
-        var model = CliOptions.Path("--model", "a NanoCam checkpoint (.safetensors) or an .onnx file", PathRole.Model, required: true);
+        var model = CliOptions.Model();
         var port = CliOptions.Make("--port", "TCP port to listen on (0: a free port, printed on the first line)", 8080);
         var host = CliOptions.Make("--host", "address to bind: 127.0.0.1 (this machine only), localhost, or an IP address such as 0.0.0.0 (every interface)", "127.0.0.1");
         var images = CliOptions.Make<string?>("--images", "a folder whose image files the page offers (nothing outside it is ever read)", null);
         var maxUpload = CliOptions.Make("--max-upload-mb", "largest upload accepted, in MB (larger: 413)", 20);
         var maxPixels = CliOptions.Make("--max-pixels", "largest image accepted, width × height from its header, checked before decoding (larger: 413)", 40_000_000L);
-        var colormap = CliOptions.Make("--colormap", $"colour map of the overlays: {string.Join(", ", ColorMaps.Names)}", "jet");
-        var labels = CliOptions.Path("--labels", "class names, one per line (or a JSON array), for ONNX models", PathRole.InputFile);
+        var colormap = CliOptions.ColorMap("colour map of the overlays");
+        var labels = CliOptions.Labels();
         var threads = CliOptions.Threads();
         var preprocessing = new PreprocessingOptions();
         var command = new Command("serve", "Serve a local web page that explains a model's predictions live (top-5, any method and layer, overlay, raw map, channel weights)")

@@ -14,14 +14,14 @@ public static class WalkthroughCommand
 {
     public static Command Create()
     {
-        var model = CliOptions.Path("--model", "a NanoCam checkpoint (.safetensors) or an .onnx file", PathRole.Model, required: true);
+        var model = CliOptions.Model();
         var image = CliOptions.Path("--image", "image file (PNG, JPEG, BMP)", PathRole.InputFile, required: true);
         var cls = CliOptions.Make<int?>("--class", "class to explain (default: the top prediction)", null);
         var method = CliOptions.Make("--method", "cam or gradcam", "cam");
         var layer = CliOptions.Make<string?>("--layer", "target layer (see `nanocam layers`; default: the layer before the GAP classifier, else the last spatial layer)", null);
         var output = CliOptions.Path("--out", "directory to write index.html into", PathRole.OutputFolder, "walkthrough");
-        var colormap = CliOptions.Make("--colormap", $"colour map: {string.Join(", ", ColorMaps.Names)}", "jet");
-        var labels = CliOptions.Path("--labels", "class names, one per line (or a JSON array), for ONNX models", PathRole.InputFile);
+        var colormap = CliOptions.ColorMap();
+        var labels = CliOptions.Labels();
         var threads = CliOptions.Threads();
         var preprocessing = new PreprocessingOptions();
         var command = new Command("walkthrough", "Write a page that walks through CAM or Grad-CAM step by step, every intermediate shown")

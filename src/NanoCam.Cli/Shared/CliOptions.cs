@@ -22,4 +22,13 @@ public static class CliOptions
     public static Option<string> Device() => Make("--device", $"where kernels run: {Backends.DeviceHelp}", "cpu");
 
     public static Option<int> Threads() => Make("--threads", "CPU threads (0 = every core; 1 = bit-reproducible)", 0);
+
+    /// <summary>--model: the network to load, required.</summary>
+    public static PathOption Model() => Path("--model", "a NanoCam checkpoint (.safetensors) or an .onnx file", PathRole.Model, required: true);
+
+    /// <summary>--labels: a class-name file for an ONNX model, checked to exist.</summary>
+    public static PathOption Labels() => Path("--labels", "class names, one per line (or a JSON array), for ONNX models", PathRole.InputFile);
+
+    /// <summary>--colormap, "jet" by default; <paramref name="what"/> starts its description.</summary>
+    public static Option<string> ColorMap(string what = "colour map") => Make("--colormap", $"{what}: {string.Join(", ", Imaging.ColorMaps.Names)}", "jet");
 }

@@ -31,33 +31,18 @@ public static partial class TapeOps
 }
 
 /// <summary>Element-wise a∘b with broadcasting; backward sums the gradient over the broadcast axes of each operand.</summary>
-public sealed class BinaryNode : Node
+public sealed class BinaryNode : BroadcastBinaryNode<BinaryOp>
 {
     private static readonly string[] KindNames = Enum.GetNames<BinaryOp>();
-    private int[] _dims = [];
-    private Shape? _lastA, _lastB;
 
     public override string Kind => KindNames[(int)Op];
-    public BinaryOp Op { get; private set; }
-    public Tensor A => Inputs[0];
-    public Tensor B => Inputs[1];
 
     internal Tensor Forward(Tape tape, BinaryOp op, Tensor a, Tensor b)
     {
-        Op = op;
-        SetInputs(a, b);
-        // Recompute the broadcast shape only when an operand's shape changed (keeps steady steps allocation-free).
-        if (Output is null || a.Shape != _lastA || b.Shape != _lastB)
-        {
-            _dims = TapeOps.BroadcastShape(a.Shape, b.Shape, KindNames[(int)op].ToLowerInvariant());
-            _lastA = a.Shape;
-            _lastB = b.Shape;
-        }
-        var output = EnsureOutput(tape, _dims);
+        var output = Record(tape, op, a, b, static op => KindNames[(int)op].ToLowerInvariant());
         tape.Kernels.BinaryForward(op, output, a, b);
         return output;
     }
-
 
     public override void Backward(IKernels kernels)
     {
@@ -85,5 +70,33 @@ public sealed class BinaryNode : Node
                 _ => tape.Unary(tape.Div(tape.Mul(g, A), tape.Mul(B, B)), new Elementwise.Neg()),
             };
         return TapedGradients(dA is null ? null : tape.SumToShape(dA, A.Shape), dB is null ? null : tape.SumToShape(dB, B.Shape));
+    }
+}
+
+/// <summary>
+/// An element-wise node of two operands broadcast NumPy-style (<see cref="BinaryNode"/>, <see cref="BinaryFunctionNode{TOp}"/>):
+/// the operation, a and b, and their broadcast shape, recomputed only when an operand's shape changed (a steady pass
+/// allocates nothing).
+/// </summary>
+public abstract class BroadcastBinaryNode<TOp> : Node
+{
+    private int[]? _dims;
+    private Shape? _lastA, _lastB;
+
+    public TOp Op { get; private set; } = default!;
+    public Tensor A => Inputs[0];
+    public Tensor B => Inputs[1];
+
+    /// <summary>Records <paramref name="op"/>, a and b, and returns the output of their broadcast shape; an error names the op by <paramref name="name"/>(op).</summary>
+    private protected Tensor Record(Tape tape, TOp op, Tensor a, Tensor b, Func<TOp, string> name)
+    {
+        Op = op;
+        SetInputs(a, b);
+        if (_dims is null || a.Shape != _lastA || b.Shape != _lastB)
+        {
+            _dims = TapeOps.BroadcastShape(a.Shape, b.Shape, name(op));
+            (_lastA, _lastB) = (a.Shape, b.Shape);
+        }
+        return EnsureOutput(tape, _dims);
     }
 }

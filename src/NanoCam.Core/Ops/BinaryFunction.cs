@@ -17,28 +17,13 @@ public static partial class TapeOps
 /// y = f(a, b) with broadcasting through the backend's generic binary kernel; backward: each operand receives
 /// ∂f/∂operand · dy summed over the axes it was broadcast along.
 /// </summary>
-public sealed class BinaryFunctionNode<TOp> : Node where TOp : struct, IBinaryFunction
+public sealed class BinaryFunctionNode<TOp> : BroadcastBinaryNode<TOp> where TOp : struct, IBinaryFunction
 {
-    private int[] _dims = [];
-    private Shape? _lastA, _lastB;
-
     public override string Kind => Op.Name;
-    public TOp Op { get; private set; }
-    public Tensor A => Inputs[0];
-    public Tensor B => Inputs[1];
 
     internal Tensor Forward(Tape tape, Tensor a, Tensor b, TOp op)
     {
-        Op = op;
-        SetInputs(a, b);
-        // The broadcast shape is recomputed only when an operand's shape changed (steady steps allocate nothing).
-        if (Output is null || a.Shape != _lastA || b.Shape != _lastB)
-        {
-            _dims = TapeOps.BroadcastShape(a.Shape, b.Shape, op.Name);
-            _lastA = a.Shape;
-            _lastB = b.Shape;
-        }
-        var output = EnsureOutput(tape, _dims);
+        var output = Record(tape, op, a, b, static op => op.Name);
         tape.Kernels.BinaryForward(output, a, b, op);
         return output;
     }

@@ -16,20 +16,31 @@ public static partial class TapeOps
     }
 }
 
-/// <summary>2-D convolution: forward through the backend's Conv2dForward, backward to input, weight and bias.</summary>
-public sealed class Conv2dNode : Node
+/// <summary>A node of an input, a weight and an optional bias under a convolution's geometry (convolution and transposed convolution).</summary>
+public abstract class ConvolutionNode : Node
 {
-    public override string Kind => "Conv2d";
     public Conv2dGeometry Geometry { get; private set; }
     public Tensor Input => Inputs[0];
     public Tensor Weight => Inputs[1];
     public Tensor? Bias => Inputs.Length > 2 ? Inputs[2] : null;
 
-    internal Tensor Forward(Tape tape, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g)
+    /// <summary>Records the geometry and the inputs and returns the output of <paramref name="dims"/>.</summary>
+    private protected Tensor Record(Tape tape, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, ReadOnlySpan<int> dims)
     {
         Geometry = g;
         SetInputs(input, weight, bias);
-        var output = EnsureOutput(tape, [g.Batch, g.OutputChannels, g.OutputHeight, g.OutputWidth]);
+        return EnsureOutput(tape, dims);
+    }
+}
+
+/// <summary>2-D convolution: forward through the backend's Conv2dForward, backward to input, weight and bias.</summary>
+public sealed class Conv2dNode : ConvolutionNode
+{
+    public override string Kind => "Conv2d";
+
+    internal Tensor Forward(Tape tape, Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g)
+    {
+        var output = Record(tape, input, weight, bias, g, [g.Batch, g.OutputChannels, g.OutputHeight, g.OutputWidth]);
         tape.Kernels.Conv2dForward(output, input, weight, bias, g);
         return output;
     }

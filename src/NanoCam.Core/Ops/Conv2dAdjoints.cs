@@ -18,25 +18,47 @@ public static partial class TapeOps
 }
 
 /// <summary>
-/// z = convᵀ(g, w), the input gradient of a convolution. With ⟨dz, z⟩ = ⟨g, conv(dz, w)⟩ = ⟨w, weightGrad(g, dz)⟩:
-/// ∂L/∂g = conv(dz, w) and ∂L/∂w = weightGrad(g, input = dz).
+/// The two adjoints of a convolution as taped ops (its input and its weight gradient): each reads dy and one other
+/// operand under the convolution's geometry, and each backward rule adds a convolution to ∂L/∂dy.
 /// </summary>
-public sealed class Conv2dInputGradientNode : Node
+public abstract class Conv2dAdjointNode : Node
 {
     private ConstantCache? _scratch; // allocated on first use
 
-    public override string Kind => "Conv2dInputGradient";
     public Conv2dGeometry Geometry { get; private set; }
     public Tensor GradOutput => Inputs[0];
+
+    /// <summary>Records the geometry and the inputs (dy, then the other operand) and returns the output of <paramref name="dims"/>.</summary>
+    private protected Tensor Record(Tape tape, Tensor gradOutput, Tensor other, Conv2dGeometry g, ReadOnlySpan<int> dims)
+    {
+        Geometry = g;
+        SetInputs(gradOutput, other);
+        return EnsureOutput(tape, dims);
+    }
+
+    /// <summary>∂L/∂dy += conv(<paramref name="input"/>, <paramref name="weight"/>), through a buffer kept from pass to pass.</summary>
+    private protected void AddConvolution(IKernels kernels, Tensor gradOfGradOutput, Tensor input, Tensor weight)
+    {
+        var convolved = (_scratch ??= new()).Of(kernels, [Geometry.Batch, Geometry.OutputChannels, Geometry.OutputHeight, Geometry.OutputWidth]);
+        kernels.Conv2dForward(convolved, input, weight, null, Geometry);
+        kernels.AddScaled(gradOfGradOutput, convolved, 1f);
+    }
+}
+
+/// <summary>
+/// z = convᵀ(g, w), the input gradient of a convolution. With ⟨dz, z⟩ = ⟨g, conv(dz, w)⟩ = ⟨w, weightGrad(g, dz)⟩:
+/// ∂L/∂g = conv(dz, w) and ∂L/∂w = weightGrad(g, input = dz).
+/// </summary>
+public sealed class Conv2dInputGradientNode : Conv2dAdjointNode
+{
+    public override string Kind => "Conv2dInputGradient";
     public Tensor Weight => Inputs[1];
 
     internal Tensor Forward(Tape tape, Tensor gradOutput, Tensor weight, Conv2dGeometry g)
     {
         if (!g.IsOutputShape(gradOutput.Shape) || !g.IsWeightShape(weight.Shape))
             throw new ArgumentException($"conv2d input gradient: expected dy {g.OutputShape} and weight {g.WeightShape}, got {gradOutput.Shape} and {weight.Shape}");
-        Geometry = g;
-        SetInputs(gradOutput, weight);
-        var output = EnsureOutput(tape, [g.Batch, g.InputChannels, g.InputHeight, g.InputWidth]);
+        var output = Record(tape, gradOutput, weight, g, [g.Batch, g.InputChannels, g.InputHeight, g.InputWidth]);
         tape.Kernels.Conv2dBackwardInput(output, gradOutput, weight, g, accumulate: false);
         return output;
     }
@@ -44,12 +66,7 @@ public sealed class Conv2dInputGradientNode : Node
     public override void Backward(IKernels kernels)
     {
         var dz = Output.Grad!;
-        if (GradOf(GradOutput) is { } dg)
-        {
-            var convolved = (_scratch ??= new()).Of(kernels, [Geometry.Batch, Geometry.OutputChannels, Geometry.OutputHeight, Geometry.OutputWidth]);
-            kernels.Conv2dForward(convolved, dz, Weight, null, Geometry);
-            kernels.AddScaled(dg, convolved, 1f);
-        }
+        if (GradOf(GradOutput) is { } dg) AddConvolution(kernels, dg, dz, Weight);
         if (GradOf(Weight) is { } dw) kernels.Conv2dBackwardWeight(dw, GradOutput, dz, Geometry);
     }
 
@@ -64,22 +81,16 @@ public sealed class Conv2dInputGradientNode : Node
 /// v = weightGrad(g, x), the weight gradient of a convolution. With ⟨dv, v⟩ = ⟨g, conv(x, dv)⟩ = ⟨x, convᵀ(g, dv)⟩:
 /// ∂L/∂g = conv(x, dv) and ∂L/∂x = convᵀ(g, dv).
 /// </summary>
-public sealed class Conv2dWeightGradientNode : Node
+public sealed class Conv2dWeightGradientNode : Conv2dAdjointNode
 {
-    private ConstantCache? _scratch; // allocated on first use
-
     public override string Kind => "Conv2dWeightGradient";
-    public Conv2dGeometry Geometry { get; private set; }
-    public Tensor GradOutput => Inputs[0];
     public Tensor Input => Inputs[1];
 
     internal Tensor Forward(Tape tape, Tensor gradOutput, Tensor input, Conv2dGeometry g)
     {
         if (!g.IsOutputShape(gradOutput.Shape) || !g.IsInputShape(input.Shape))
             throw new ArgumentException($"conv2d weight gradient: expected dy {g.OutputShape} and input {g.InputShape}, got {gradOutput.Shape} and {input.Shape}");
-        Geometry = g;
-        SetInputs(gradOutput, input);
-        var output = EnsureOutput(tape, [g.OutputChannels, g.InputChannelsPerGroup, g.KernelHeight, g.KernelWidth]);
+        var output = Record(tape, gradOutput, input, g, [g.OutputChannels, g.InputChannelsPerGroup, g.KernelHeight, g.KernelWidth]);
         tape.Kernels.Fill(output, 0f);
         tape.Kernels.Conv2dBackwardWeight(output, gradOutput, input, g);
         return output;
@@ -88,12 +99,7 @@ public sealed class Conv2dWeightGradientNode : Node
     public override void Backward(IKernels kernels)
     {
         var dv = Output.Grad!;
-        if (GradOf(GradOutput) is { } dg)
-        {
-            var convolved = (_scratch ??= new()).Of(kernels, [Geometry.Batch, Geometry.OutputChannels, Geometry.OutputHeight, Geometry.OutputWidth]);
-            kernels.Conv2dForward(convolved, Input, dv, null, Geometry);
-            kernels.AddScaled(dg, convolved, 1f);
-        }
+        if (GradOf(GradOutput) is { } dg) AddConvolution(kernels, dg, Input, dv);
         if (GradOf(Input) is { } dx) kernels.Conv2dBackwardInput(dx, GradOutput, dv, Geometry, accumulate: true);
     }
 

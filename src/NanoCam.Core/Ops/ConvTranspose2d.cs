@@ -33,22 +33,16 @@ public static partial class TapeOps
 /// (Conv2dBackwardInput written, not added) plus the bias; backward is dx += conv(dy) (Conv2dForward), dW += the
 /// convolution's weight gradient with the roles swapped (its dOutput is x, its input is dy), dBias += Σ_{n,h,w} dy.
 /// </summary>
-public sealed class ConvTranspose2dNode : Node
+public sealed class ConvTranspose2dNode : ConvolutionNode
 {
     private Tensor? _biasColumn;   // bias seen as [Cout, 1, 1], to broadcast over [N, Cout, H', W']
     private Tensor? _inputGradient; // conv(dy) when dx already holds gradient (Conv2dForward writes, backward adds)
 
     public override string Kind => "ConvTranspose2d";
-    public Conv2dGeometry Geometry { get; private set; }
-    public Tensor Input => Inputs[0];
-    public Tensor Weight => Inputs[1];
-    public Tensor? Bias => Inputs.Length > 2 ? Inputs[2] : null;
 
     internal Tensor Forward(Tape tape, Tensor x, Tensor weight, Tensor? bias, Conv2dGeometry g)
     {
-        Geometry = g;
-        SetInputs(x, weight, bias);
-        var output = EnsureOutput(tape, [g.Batch, g.InputChannels, g.InputHeight, g.InputWidth]);
+        var output = Record(tape, x, weight, bias, g, [g.Batch, g.InputChannels, g.InputHeight, g.InputWidth]);
         // y = Wᵀ ⋆ x: the adjoint of the convolution y ↦ W ⋆ y, i.e. its backward-input pass, written whole.
         tape.Kernels.Conv2dBackwardInput(output, x, weight, g, accumulate: false);
         if (bias is not null)

@@ -35,6 +35,8 @@ public sealed class GatherNode : Node
     private Tensor? _scatter;
     // The data and output seen as [outer, size, inner] and [outer, indices, inner], kept while their buffers and shapes stay.
     private Tensor? _source, _target;
+    // Their gradients seen the same way (backward), kept likewise.
+    private Tensor? _dSource, _dTarget;
 
     public override string Kind => "Gather";
     public Tensor Input => Inputs[0];
@@ -77,10 +79,14 @@ public sealed class GatherNode : Node
     {
         if (GradOf(Input) is not { } dInput) return;
         var (outer, size, inner) = Blocks(Input);
-        var full = new Shape(outer, size, inner);
-        if (_scatter is null || _scatter.Shape != full) _scatter = kernels.Allocate(full);
-        var dSource = new Tensor(full, dInput.Buffer);
-        var dTarget = new Tensor(new Shape(outer, _indices.Length, inner), Output.Grad!.Buffer);
+        // A warm pass (the same shapes and gradient buffers) allocates nothing.
+        if (_scatter is null || !Is(_scatter.Shape, outer, size, inner)) _scatter = kernels.Allocate(new Shape(outer, size, inner));
+        if (_dSource is null || !ReferenceEquals(_dSource.Buffer, dInput.Buffer) || !Is(_dSource.Shape, outer, size, inner))
+            _dSource = new Tensor(new Shape(outer, size, inner), dInput.Buffer);
+        var dOutput = Output.Grad!;
+        if (_dTarget is null || !ReferenceEquals(_dTarget.Buffer, dOutput.Buffer) || !Is(_dTarget.Shape, outer, _indices.Length, inner))
+            _dTarget = new Tensor(new Shape(outer, _indices.Length, inner), dOutput.Buffer);
+        var (dSource, dTarget) = (_dSource, _dTarget);
         for (int j = 0; j < _indices.Length; j++)
         {
             kernels.Fill(_slice!, 0f);

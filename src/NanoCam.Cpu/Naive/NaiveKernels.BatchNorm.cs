@@ -27,13 +27,7 @@ public sealed partial class NaiveKernels
                 double d = x[(n * channels + c) * plane + i] - mean;
                 squares += d * d;
             }
-            double variance = squares / count;
-            savedMean.Span[c] = (float)mean;
-            savedInvStd.Span[c] = (float)(1 / Math.Sqrt(variance + epsilon));
-            // Running statistics use the unbiased variance, as PyTorch does.
-            double unbiased = count > 1 ? squares / (count - 1) : variance;
-            runningMean.Span[c] = (float)((1 - momentum) * runningMean.Span[c] + momentum * mean);
-            runningVar.Span[c] = (float)((1 - momentum) * runningVar.Span[c] + momentum * unbiased);
+            BatchNormStatistics.Record(c, mean, squares, count, savedMean, savedInvStd, runningMean, runningVar, momentum, epsilon);
         }
         Normalize(output, input, gamma, beta, savedMean, savedInvStd);
     }
@@ -41,10 +35,11 @@ public sealed partial class NaiveKernels
     public void BatchNormForwardInference(Tensor output, Tensor savedInvStd, Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float epsilon)
     {
         var (_, channels, _) = Check.BatchNormLayout(input);
-        for (int c = 0; c < channels; c++) savedInvStd.Span[c] = 1f / MathF.Sqrt(runningVar.Span[c] + epsilon);
+        BatchNormStatistics.InverseStd(savedInvStd, runningVar, channels, epsilon);
         Normalize(output, input, gamma, beta, runningMean, savedInvStd);
     }
 
+    /// <summary>y = γ·(x − μ)·invStd + β, element by element as written (the SIMD kernel folds it into one scale and shift per channel).</summary>
     private static void Normalize(Tensor output, Tensor input, Tensor gamma, Tensor beta, Tensor mean, Tensor invStd)
     {
         var (batch, channels, plane) = Check.BatchNormLayout(input);
@@ -52,14 +47,10 @@ public sealed partial class NaiveKernels
         var y = output.Span;
         for (int n = 0; n < batch; n++)
         for (int c = 0; c < channels; c++)
+        for (int i = 0; i < plane; i++)
         {
-            float scale = gamma.Span[c] * invStd.Span[c];
-            float shift = beta.Span[c] - mean.Span[c] * scale;
-            for (int i = 0; i < plane; i++)
-            {
-                int at = (n * channels + c) * plane + i;
-                y[at] = x[at] * scale + shift;
-            }
+            int at = (n * channels + c) * plane + i;
+            y[at] = gamma.Span[c] * (x[at] - mean.Span[c]) * invStd.Span[c] + beta.Span[c];
         }
     }
 

@@ -1,3 +1,5 @@
+using NanoCam.Elementwise;
+
 namespace NanoCam.Cpu.Naive;
 
 public sealed partial class NaiveKernels
@@ -57,46 +59,39 @@ public sealed partial class NaiveKernels
         _ => 1,
     };
 
+    /// <summary>a ∘ b for the four arithmetic ops, through the generic broadcast kernel and the ops' operator structs.</summary>
     public void BinaryForward(BinaryOp op, Tensor output, Tensor a, Tensor b)
     {
-        var map = new BroadcastMap(output.Shape, a.Shape, b.Shape);
-        var y = output.Span;
-        var av = a.Span;
-        var bv = b.Span;
-        for (int i = 0; i < y.Length; i++)
+        switch (op)
         {
-            var (ia, ib) = map.Offsets(i);
-            y[i] = op switch
-            {
-                BinaryOp.Add => av[ia] + bv[ib],
-                BinaryOp.Sub => av[ia] - bv[ib],
-                BinaryOp.Mul => av[ia] * bv[ib],
-                _ => av[ia] / bv[ib],
-            };
+            case BinaryOp.Add: BinaryForward(output, a, b, new Elementwise.Add()); break;
+            case BinaryOp.Sub: BinaryForward(output, a, b, new Elementwise.Subtract()); break;
+            case BinaryOp.Mul: BinaryForward(output, a, b, new Elementwise.Multiply()); break;
+            default: BinaryForward(output, a, b, new Elementwise.Divide()); break;
         }
     }
 
+    /// <summary>
+    /// ∂(a ∘ b) through the generic broadcast kernel; these derivatives read a and b only, so dOutput stands in for the
+    /// output y that this signature does not carry.
+    /// </summary>
     public void BinaryBackward(BinaryOp op, Tensor? dA, Tensor? dB, Tensor dOutput, Tensor a, Tensor b)
     {
-        var map = new BroadcastMap(dOutput.Shape, a.Shape, b.Shape);
-        var dy = dOutput.Span;
-        var av = a.Span;
-        var bv = b.Span;
-        var da = dA is null ? Span<float>.Empty : dA.Span;
-        var db = dB is null ? Span<float>.Empty : dB.Span;
-        for (int i = 0; i < dy.Length; i++)
+        switch (op)
         {
-            var (ia, ib) = map.Offsets(i);
-            // ∂(a∘b)/∂a and ∂(a∘b)/∂b; summing over the broadcast copies is what "+=" at ia/ib does.
-            (float ga, float gb) = op switch
-            {
-                BinaryOp.Add => (1f, 1f),
-                BinaryOp.Sub => (1f, -1f),
-                BinaryOp.Mul => (bv[ib], av[ia]),
-                _ => (1f / bv[ib], -av[ia] / (bv[ib] * bv[ib])),
-            };
-            if (dA is not null) da[ia] += ga * dy[i];
-            if (dB is not null) db[ib] += gb * dy[i];
+            case BinaryOp.Add: BinaryBackward(dA, dB, dOutput, a, b, dOutput, new Elementwise.Add()); break;
+            case BinaryOp.Sub: BinaryBackward(dA, dB, dOutput, a, b, dOutput, new Elementwise.Subtract()); break;
+            case BinaryOp.Mul: BinaryBackward(dA, dB, dOutput, a, b, dOutput, new Elementwise.Multiply()); break;
+            default: BinaryBackward(dA, dB, dOutput, a, b, dOutput, new QuotientOfOperands()); break;
         }
+    }
+
+    /// <summary>y = a/b with ∂y/∂a = 1/b and ∂y/∂b = −a/b² from the operands (Divide's −y/b reads y).</summary>
+    private readonly struct QuotientOfOperands : IBinaryFunction
+    {
+        public string Name => "Div";
+        public float Value(float a, float b) => a / b;
+        public float DerivativeA(float a, float b, float y) => 1f / b;
+        public float DerivativeB(float a, float b, float y) => -a / (b * b);
     }
 }

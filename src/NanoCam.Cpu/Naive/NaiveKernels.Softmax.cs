@@ -5,39 +5,19 @@ public sealed partial class NaiveKernels
     // Element (o, c, i) of an [outer, classes, inner] view sits at (o·classes + c)·inner + i.
 
     /// <summary>y_c = e^{x_c − max} / Σ_j e^{x_j − max} (max subtracted for stability).</summary>
-    public void SoftmaxForward(Tensor output, Tensor input, int outer, int classes, int inner)
-    {
-        var y = output.Span;
-        var x = input.Span;
-        for (int o = 0; o < outer; o++)
-        for (int i = 0; i < inner; i++)
-        {
-            int start = o * classes * inner + i;
-            float max = ClassMax(x, start, classes, inner);
-            float sum = 0;
-            for (int c = 0; c < classes; c++) sum += y[start + c * inner] = MathF.Exp(x[start + c * inner] - max);
-            for (int c = 0; c < classes; c++) y[start + c * inner] /= sum;
-        }
-    }
+    public void SoftmaxForward(Tensor output, Tensor input, int outer, int classes, int inner) =>
+        SoftmaxOrLogSoftmax(output, input, outer, classes, inner, log: false);
 
     /// <summary>dx_c += y_c · (dy_c − Σ_j dy_j y_j).</summary>
-    public void SoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner)
-    {
-        var dx = dInput.Span;
-        var dy = dOutput.Span;
-        var y = output.Span;
-        for (int o = 0; o < outer; o++)
-        for (int i = 0; i < inner; i++)
-        {
-            int start = o * classes * inner + i;
-            float dot = 0;
-            for (int c = 0; c < classes; c++) dot += dy[start + c * inner] * y[start + c * inner];
-            for (int c = 0; c < classes; c++) dx[start + c * inner] += y[start + c * inner] * (dy[start + c * inner] - dot);
-        }
-    }
+    public void SoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner) =>
+        SoftmaxOrLogSoftmaxBackward(dInput, dOutput, output, outer, classes, inner, log: false);
 
     /// <summary>y_c = x_c − max − log Σ_j e^{x_j − max}.</summary>
-    public void LogSoftmaxForward(Tensor output, Tensor input, int outer, int classes, int inner)
+    public void LogSoftmaxForward(Tensor output, Tensor input, int outer, int classes, int inner) =>
+        SoftmaxOrLogSoftmax(output, input, outer, classes, inner, log: true);
+
+    /// <summary>Both forwards over one normalizer Σ_j e^{x_j − max}: e^{x_c − max} / Σ, or (x_c − max) − log Σ.</summary>
+    private static void SoftmaxOrLogSoftmax(Tensor output, Tensor input, int outer, int classes, int inner, bool log)
     {
         var y = output.Span;
         var x = input.Span;
@@ -50,12 +30,17 @@ public sealed partial class NaiveKernels
             for (int c = 0; c < classes; c++) sum += MathF.Exp(x[start + c * inner] - max);
             // (x − max) − log Σ: subtracting max first keeps precision when |x| is large.
             float logSum = MathF.Log(sum);
-            for (int c = 0; c < classes; c++) y[start + c * inner] = x[start + c * inner] - max - logSum;
+            for (int c = 0; c < classes; c++)
+                y[start + c * inner] = log ? x[start + c * inner] - max - logSum : MathF.Exp(x[start + c * inner] - max) / sum;
         }
     }
 
     /// <summary>dx_c += dy_c − e^{y_c} · Σ_j dy_j.</summary>
-    public void LogSoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner)
+    public void LogSoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner) =>
+        SoftmaxOrLogSoftmaxBackward(dInput, dOutput, output, outer, classes, inner, log: true);
+
+    /// <summary>Both backwards over one reduction per position: Σ_j dy_j y_j (softmax) or Σ_j dy_j (log-softmax).</summary>
+    private static void SoftmaxOrLogSoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output, int outer, int classes, int inner, bool log)
     {
         var dx = dInput.Span;
         var dy = dOutput.Span;
@@ -64,9 +49,11 @@ public sealed partial class NaiveKernels
         for (int i = 0; i < inner; i++)
         {
             int start = o * classes * inner + i;
-            float sum = 0;
-            for (int c = 0; c < classes; c++) sum += dy[start + c * inner];
-            for (int c = 0; c < classes; c++) dx[start + c * inner] += dy[start + c * inner] - MathF.Exp(y[start + c * inner]) * sum;
+            float reduced = 0;
+            for (int c = 0; c < classes; c++) reduced += log ? dy[start + c * inner] : dy[start + c * inner] * y[start + c * inner];
+            for (int c = 0; c < classes; c++)
+                dx[start + c * inner] += log ? dy[start + c * inner] - MathF.Exp(y[start + c * inner]) * reduced
+                    : y[start + c * inner] * (dy[start + c * inner] - reduced);
         }
     }
 

@@ -25,12 +25,7 @@ public sealed partial class SimdKernels
                 var xs = x.Slice((n * channels + c) * plane, plane);
                 squares += SumOfSquaredDeviations(xs, mean);
             }
-            double variance = squares / count;
-            savedMean.Span[c] = mean;
-            savedInvStd.Span[c] = (float)(1 / Math.Sqrt(variance + epsilon));
-            double unbiased = count > 1 ? squares / (count - 1) : variance;
-            runningMean.Span[c] = (float)((1 - momentum) * runningMean.Span[c] + momentum * mean);
-            runningVar.Span[c] = (float)((1 - momentum) * runningVar.Span[c] + momentum * unbiased);
+            Naive.BatchNormStatistics.Record(c, mean, squares, count, savedMean, savedInvStd, runningMean, runningVar, momentum, epsilon);
         }
         Normalize(output, input, gamma, beta, savedMean, savedInvStd);
     }
@@ -45,7 +40,7 @@ public sealed partial class SimdKernels
     public void BatchNormForwardInference(Tensor output, Tensor savedInvStd, Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float epsilon)
     {
         var (_, channels, _) = Check.BatchNormLayout(input);
-        for (int c = 0; c < channels; c++) savedInvStd.Span[c] = 1f / MathF.Sqrt(runningVar.Span[c] + epsilon);
+        Naive.BatchNormStatistics.InverseStd(savedInvStd, runningVar, channels, epsilon);
         Normalize(output, input, gamma, beta, runningMean, savedInvStd);
     }
 

@@ -84,12 +84,8 @@ public sealed class FgCam : InputAttribution
     /// <summary>ReLU(Σ_c R_c): the relevance that reached each pixel, its channels summed, the negative part dropped.</summary>
     public override float[] MapOf(AttributionResult result, int n)
     {
-        var values = result.Of(n);
-        int plane = result.Height * result.Width;
-        var map = new float[plane];
-        for (int c = 0; c < result.Channels; c++)
-            for (int p = 0; p < plane; p++) map[p] += values[c * plane + p];
-        for (int p = 0; p < plane; p++) map[p] = MathF.Max(map[p], 0f);
+        var map = ChannelSum(result, n, absolute: false);
+        for (int p = 0; p < map.Length; p++) map[p] = MathF.Max(map[p], 0f);
         return map;
     }
 

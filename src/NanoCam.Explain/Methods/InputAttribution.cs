@@ -23,13 +23,16 @@ public abstract class InputAttribution
     /// The per-pixel map [H, W] of image n that overlays and the metrics read: Σ_c |a_c| (Captum's "absolute value"
     /// view) unless a method defines its own.
     /// </summary>
-    public virtual float[] MapOf(AttributionResult result, int n)
+    public virtual float[] MapOf(AttributionResult result, int n) => ChannelSum(result, n, absolute: true);
+
+    /// <summary>Σ_c a_c at every pixel of image n, or Σ_c |a_c| when <paramref name="absolute"/>.</summary>
+    private protected static float[] ChannelSum(AttributionResult result, int n, bool absolute)
     {
         var values = result.Of(n);
         int plane = result.Height * result.Width;
         var map = new float[plane];
         for (int c = 0; c < result.Channels; c++)
-            for (int p = 0; p < plane; p++) map[p] += MathF.Abs(values[c * plane + p]);
+            for (int p = 0; p < plane; p++) map[p] += absolute ? MathF.Abs(values[c * plane + p]) : values[c * plane + p];
         return map;
     }
 

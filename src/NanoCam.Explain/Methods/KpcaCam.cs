@@ -82,15 +82,7 @@ public sealed class KpcaCam(KpcaKernel kernel = KpcaKernel.Rbf, float? gamma = n
     public static void Project(ReadOnlySpan<float> planes, int channels, int plane, KpcaKernel kernel, float gamma, Span<float> projection)
     {
         // x_p: the centred activations of position p, stored position-major [hw, K].
-        var x = new double[plane * channels];
-        for (int k = 0; k < channels; k++)
-        {
-            var a = planes.Slice(k * plane, plane);
-            double mean = 0;
-            foreach (var v in a) mean += v;
-            mean /= plane;
-            for (int p = 0; p < plane; p++) x[p * channels + k] = a[p] - mean;
-        }
+        var x = MapOps.CentredPlanes(planes, channels, plane, positionMajor: true);
         var gram = new double[plane * plane];
         for (int p = 0; p < plane; p++)
             for (int q = p; q < plane; q++)
@@ -170,7 +162,7 @@ public sealed class KpcaCam(KpcaKernel kernel = KpcaKernel.Rbf, float? gamma = n
         var v = new double[size];
         var next = new double[size];
         for (int p = 0; p < size; p++) v[p] = matrix[p * size + start] + (p == start ? shift : 0);
-        if (!Normalize(v)) return (null, 0);
+        if (!MapOps.ToUnitLength(v)) return (null, 0);
         for (int iteration = 0; iteration < 2000; iteration++)
         {
             for (int p = 0; p < size; p++)
@@ -179,7 +171,7 @@ public sealed class KpcaCam(KpcaKernel kernel = KpcaKernel.Rbf, float? gamma = n
                 for (int q = 0; q < size; q++) sum += matrix[p * size + q] * v[q];
                 next[p] = sum;
             }
-            if (!Normalize(next)) return (null, 0);
+            if (!MapOps.ToUnitLength(next)) return (null, 0);
             double change = 0;
             for (int p = 0; p < size; p++) change = Math.Max(change, Math.Abs(next[p] - v[p]));
             (v, next) = (next, v);
@@ -193,15 +185,5 @@ public sealed class KpcaCam(KpcaKernel kernel = KpcaKernel.Rbf, float? gamma = n
             rayleigh += v[p] * sum;
         }
         return (v, rayleigh);
-    }
-
-    private static bool Normalize(double[] v)
-    {
-        double norm = 0;
-        foreach (var x in v) norm += x * x;
-        norm = Math.Sqrt(norm);
-        if (!(norm > 0)) return false;
-        for (int i = 0; i < v.Length; i++) v[i] /= norm;
-        return true;
     }
 }

@@ -33,13 +33,5 @@ public sealed class Lrp(LrpSettings? settings = null) : InputAttribution
     }
 
     /// <summary>Σ_c R_c at every pixel.</summary>
-    public override float[] MapOf(AttributionResult result, int n)
-    {
-        var values = result.Of(n);
-        int plane = result.Height * result.Width;
-        var map = new float[plane];
-        for (int c = 0; c < result.Channels; c++)
-            for (int p = 0; p < plane; p++) map[p] += values[c * plane + p];
-        return map;
-    }
+    public override float[] MapOf(AttributionResult result, int n) => ChannelSum(result, n, absolute: false);
 }
