@@ -10,27 +10,28 @@ namespace NanoCam.Cpu.Simd.Conv;
 /// Depthwise convolution on small feature maps (MobileNet's and MnasNet's 4×4 and 8×8 stages), sixteen output channels
 /// per AVX-512 vector instead of one plane per task: the per-plane set-up of <see cref="DepthwiseConv"/> (padded
 /// polyphase planes, tap table, copies) costs more than a 4×4 plane's arithmetic. A task takes one image and sixteen
-/// output channels k0 … k0 + 15: their zero-padded input planes are gathered into X[iy, ix, lane], their weights into
-/// W[r, s, lane], then, four output positions at a time,
+/// output channels k0 … k0 + 15: their zero-padded input planes are turned into X[iy, ix, lane] and their weights into
+/// W[r, s, lane] by 16×16 transposes (<see cref="PanelTranspose.Square16"/>), then, four output positions at a time,
 ///   Y[oy, ox, lane] = b[lane] + Σ_r Σ_s W[r, s, lane] · X[sh·oy + dh·r, sw·ox + dw·s, lane]   (r, s in order),
-/// the activation is applied to Y, and Y is scattered into the output planes (added to them when accumulating). Each
+/// the activation is applied to Y, and Y is turned back into the output planes by the same transposes (added to them when accumulating). Each
 /// output sums the plane path's terms (padding zeros included) in the plane path's order, in fused multiply-adds.
 /// </summary>
 public sealed unsafe class DepthwiseSmallMaps : IParallelBody
 {
     /// <summary>
-    /// Output positions (OH·OW) up to which this kernel runs. Measured against the plane path (1 thread, under load):
-    /// 5×5 on 576 channels at 4×4 29 against 166 µs, on 240 at 8×8 37 against 94, stride 2 on 96 at 16×16 → 8×8
-    /// 21 against 61; at 16×16 outputs they were even (5×5 on 72: 42 against 48; 3×3 on 88: 36 against 34).
+    /// Output positions (OH·OW) up to which this kernel runs. Measured against the plane path (1 thread, under load,
+    /// fastest of 200 calls): 5×5 on 72 channels at 16×16 21 against 41 µs, stride 2 on 48 from 32×32 → 16×16 26
+    /// against 48; at 32×32 outputs the plane path wins (3×3 on 48: 44 against 36 µs; stride 2 on 24 from 64×64: 52 against 44).
     /// </summary>
-    public const int MaxOutputs = 144;
+    public const int MaxOutputs = 256;
 
-    /// <summary>Padded input positions up to which this kernel runs (3×3 stride 2 from 32×32 ran 75 against 54 µs).</summary>
-    public const int MaxInputs = 400;
+    /// <summary>Padded input positions up to which this kernel runs (36×36: a 5×5 stride-2 convolution of a 32×32 map).</summary>
+    public const int MaxInputs = 1600;
 
     private const int Lanes = 16;
 
     [ThreadStatic] private static float[]? _scratch;
+    [ThreadStatic] private static (int, int, int, int, int, int) _layout;   // the padded layout whose zero border the scratch holds
 
     private Conv2dGeometry _g;
     private float* _y, _x, _w, _bias;
@@ -62,6 +63,9 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
     }
 
     /// <summary>Block i: image i / blocks-per-image, channels 16·(i mod blocks-per-image) onwards.</summary>
+    // Optimized from the first call: the first passes of a model (and a short benchmark under load, whose tier-up can
+    // come after it ends) otherwise run unoptimized code ten times slower.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int block)
     {
         ref readonly var g = ref _g;
@@ -69,28 +73,51 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
         int h = g.InputHeight, width = g.InputWidth, hw = h * width, oh = g.OutputHeight, ow = g.OutputWidth, ohw = oh * ow;
         int hp = h + g.PadTop + g.PadBottom, wp = width + g.PadLeft + g.PadRight;
         int kh = g.KernelHeight, kw = g.KernelWidth, taps = kh * kw, multiplier = g.OutputChannelsPerGroup;
-        float* xt = Scratch((long)(hp * wp + taps + ohw) * Lanes);
-        float* wt = xt + (long)hp * wp * Lanes, yt = wt + (long)taps * Lanes;
+        // X, then W and Y with whole 16-row blocks (transposed in place), then one 16×16 block for the input's transpose.
+        long xFloats = (long)hp * wp * Lanes, wFloats = (long)Blocks16(taps) * Lanes * Lanes;
+        float* xt = Scratch(xFloats + wFloats + (long)Blocks16(ohw) * Lanes * Lanes + Lanes * Lanes, (hp, wp, g.PadTop, g.PadLeft, h, width));
+        float* wt = xt + xFloats, yt = wt + wFloats, square = yt + (long)Blocks16(ohw) * Lanes * Lanes;
 
-        // Lane l is output channel k0 + l (missing lanes repeat the last one; their sums are dropped), reading input
-        // channel (k0 + l) / multiplier: gathered one input position and one tap at a time.
-        var lane = Vector512.Min(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(lanes - 1));
-        var channels = lane + Vector512.Create(k0);
-        var inputOffsets = channels / Vector512.Create(multiplier) * Vector512.Create(hw);
-        var weightOffsets = channels * Vector512.Create(taps);
+        // Lane l is output channel k0 + l; missing lanes read zeros (their sums are dropped). X's padding border is
+        // zero already when this thread's scratch last held the same layout (Scratch cleared it otherwise).
+        var channels = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) + Vector512.Create(k0);
+        var laneMask = MaskedTile8.Mask(lanes);
         float* image = _x + (long)n * g.InputChannels * hw;
-        new Span<float>(xt, g.PadTop * wp * Lanes).Clear();
-        for (int iy = 0; iy < h; iy++)
+        if (multiplier == 1)
         {
-            float* row = xt + (long)(g.PadTop + iy) * wp * Lanes;
-            new Span<float>(row, g.PadLeft * Lanes).Clear();
-            for (int ix = 0; ix < width; ix++)
-                Gather(image + iy * width + ix, inputOffsets).Store(row + (g.PadLeft + ix) * Lanes);
-            new Span<float>(row + (g.PadLeft + width) * Lanes, g.PadRight * Lanes).Clear();
+            // Sixteen input positions of the sixteen planes at a time: loaded as rows, turned so each position is a vector.
+            float* planes = image + (long)k0 * hw;
+            for (int p0 = 0; p0 < hw; p0 += Lanes)
+            {
+                int count = Math.Min(Lanes, hw - p0);
+                RowsIn(square, planes + p0, hw, lanes, count);
+                PanelTranspose.Square16(square, Lanes, square, Lanes);
+                for (int j = 0, iy = p0 / width, ix = p0 % width; j < count; j++)
+                {
+                    Vector512.Load(square + j * Lanes).Store(xt + ((long)(g.PadTop + iy) * wp + g.PadLeft + ix) * Lanes);
+                    if (++ix == width) (ix, iy) = (0, iy + 1);
+                }
+            }
         }
-        new Span<float>(xt + (long)(g.PadTop + h) * wp * Lanes, g.PadBottom * wp * Lanes).Clear();
-        for (int t = 0; t < taps; t++) Gather(_w + t, weightOffsets).Store(wt + t * Lanes);
-        var bias = _bias == null ? Vector512<float>.Zero : Gather(_bias, channels);
+        else
+        {
+            // Several outputs per input channel: lane l reads channel (k0 + l) / multiplier, one gather per position.
+            var clamped = Vector512.Min(channels, Vector512.Create(g.OutputChannels - 1));
+            var inputOffsets = clamped / Vector512.Create(multiplier) * Vector512.Create(hw);
+            for (int iy = 0; iy < h; iy++)
+            {
+                float* row = xt + ((long)(g.PadTop + iy) * wp + g.PadLeft) * Lanes;
+                for (int ix = 0; ix < width; ix++) Gather(image + iy * width + ix, inputOffsets).Store(row + ix * Lanes);
+            }
+        }
+        // The weights of the sixteen channels, [lanes × taps] in memory, turned into W[tap, lane] sixteen taps at a time.
+        for (int t0 = 0; t0 < taps; t0 += Lanes)
+        {
+            float* square16 = wt + (long)t0 * Lanes;
+            RowsIn(square16, _w + (long)k0 * taps + t0, taps, lanes, Math.Min(Lanes, taps - t0));
+            PanelTranspose.Square16(square16, Lanes, square16, Lanes);
+        }
+        var bias = _bias == null ? Vector512<float>.Zero : Avx512F.MaskLoad(_bias + k0, laneMask, Vector512<float>.Zero);
 
         // Y[oy, ox] = b + Σ_r Σ_s W[r, s] · X[sh·oy + dh·r, sw·ox + dw·s] over the padded map: four positions at a time.
         int sh = g.StrideHeight, sw = g.StrideWidth;
@@ -139,13 +166,41 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
         bool scalarAct = !VectorActivation.Vectorizes(act.Kind);
         if (!act.IsIdentity && !scalarAct)
             for (int p = 0; p < ohw; p++) VectorActivation.Apply(act, Vector512.Load(yt + p * Lanes)).Store(yt + p * Lanes);
-        for (int l = 0; l < lanes; l++)
+        // Y turned back sixteen positions at a time (rows past OH·OW are scratch: their lanes are not stored), each
+        // channel's run of positions written (or added) with a mask.
+        float* output = _y + ((long)n * g.OutputChannels + k0) * ohw;
+        for (int p0 = 0; p0 < ohw; p0 += Lanes)
         {
-            float* dst = _y + ((long)n * g.OutputChannels + k0 + l) * ohw;
-            if (_accumulate) for (int p = 0; p < ohw; p++) dst[p] += yt[p * Lanes + l];
-            else if (scalarAct) for (int p = 0; p < ohw; p++) dst[p] = act.Apply(yt[p * Lanes + l]);
-            else for (int p = 0; p < ohw; p++) dst[p] = yt[p * Lanes + l];
+            var mask = MaskedTile8.Mask(Math.Min(Lanes, ohw - p0));
+            PanelTranspose.Square16(square, Lanes, yt + (long)p0 * Lanes, Lanes);
+            for (int l = 0; l < lanes; l++)
+            {
+                float* dst = output + (long)l * ohw + p0;
+                var v = Vector512.Load(square + l * Lanes);
+                if (_accumulate) v += Avx512F.MaskLoad(dst, mask, Vector512<float>.Zero);
+                Avx512F.MaskStore(dst, mask, v);
+            }
         }
+        if (scalarAct)
+            for (int l = 0; l < lanes; l++)
+            {
+                float* dst = output + (long)l * ohw;
+                for (int p = 0; p < ohw; p++) dst[p] = act.Apply(dst[p]);
+            }
+    }
+
+    private static int Blocks16(int count) => (count + Lanes - 1) / Lanes;
+
+    /// <summary>
+    /// Rows [0, rows) of a 16×16 block: <paramref name="count"/> floats of source row l (<paramref name="stride"/> apart),
+    /// zeros past them; rows from <paramref name="rows"/> on are zeros.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowsIn(float* square, float* source, long stride, int rows, int count)
+    {
+        var mask = MaskedTile8.Mask(count);
+        for (int l = 0; l < rows; l++) Avx512F.MaskLoad(source + l * stride, mask, Vector512<float>.Zero).Store(square + l * Lanes);
+        for (int l = rows; l < Lanes; l++) Vector512<float>.Zero.Store(square + l * Lanes);
     }
 
     /// <summary>v[l] = source[offsets[l]] (two 8-lane AVX2 gathers: .NET has no 16-lane one).</summary>
@@ -153,11 +208,33 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
     private static Vector512<float> Gather(float* source, Vector512<int> offsets) =>
         Vector512.Create(Avx2.GatherVector256(source, offsets.GetLower(), 4), Avx2.GatherVector256(source, offsets.GetUpper(), 4));
 
-    /// <summary>The thread's scratch, grown to <paramref name="length"/> floats.</summary>
-    private static float* Scratch(long length)
+    /// <summary>
+    /// The thread's scratch, grown to <paramref name="length"/> floats; X's zero border (the padding of the padded
+    /// <paramref name="layout"/>: hp, wp, pt, pl, h, w) cleared unless the scratch already held that layout.
+    /// </summary>
+    private static float* Scratch(long length, (int Hp, int Wp, int Top, int Left, int H, int W) layout)
     {
         var buffer = _scratch;
-        if (buffer is null || buffer.Length < length) _scratch = buffer = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
-        return (float*)Unsafe.AsPointer(ref buffer[0]);
+        if (buffer is null || buffer.Length < length + Lanes)
+        {
+            _scratch = buffer = GC.AllocateUninitializedArray<float>(checked((int)length + Lanes), pinned: true);
+            _layout = default;
+        }
+        // 64-byte aligned: every vector of X, W and Y one cache line.
+        float* xt = (float*)(((nint)Unsafe.AsPointer(ref buffer[0]) + 63) & ~(nint)63);
+        if (_layout != layout)
+        {
+            var (hp, wp, top, left, h, w) = layout;
+            PanelCopy.Zero(xt, top * wp * Lanes);
+            for (int iy = 0; iy < h; iy++)
+            {
+                float* row = xt + (long)(top + iy) * wp * Lanes;
+                PanelCopy.Zero(row, left * Lanes);
+                PanelCopy.Zero(row + (left + w) * Lanes, (wp - left - w) * Lanes);
+            }
+            PanelCopy.Zero(xt + (long)(top + h) * wp * Lanes, (hp - top - h) * wp * Lanes);
+            _layout = layout;
+        }
+        return xt;
     }
 }
