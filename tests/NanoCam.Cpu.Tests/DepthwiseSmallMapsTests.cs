@@ -11,7 +11,8 @@ namespace NanoCam.Cpu.Tests;
 /// The channel-blocked depthwise kernel for small maps (DepthwiseSmallMaps: sixteen channels per vector) against the
 /// naive reference: channel counts that leave a partial block of 16, maps from 1×1 to the size limits, 3×3, 5×5 and 1×1
 /// kernels, stride 1 and 2, "same", uneven and no padding, dilation 2, two outputs per input channel, batch 1 and 3,
-/// 1 and 2 threads; forward, inference with every fused activation, and the stride-1 input gradient (added and written).
+/// 1 and 2 threads; forward, inference with every fused activation (weights turned per call and packed once), and the
+/// stride-1 input gradient (added and written).
 /// </summary>
 public class DepthwiseSmallMapsTests
 {
@@ -67,11 +68,16 @@ public class DepthwiseSmallMapsTests
             var activated = ConvInferenceTests.PlainActivation(epilogue, expected);
             foreach (var simd in Simd)
             {
-                var actual = Tensor.Zeros(g.OutputShape);
-                actual.Span.Fill(float.NaN);
-                Assert.Null(simd.PrepareConv2dWeight(weight, g));
-                simd.Conv2dInference(actual, 0, input, weight, bias, g, epilogue, null);
-                AssertClose(activated, actual, 1e-5f, $"inference {epilogue}, {what}, threads={simd.Threads}");
+                // The weights turned on each call, then packed once (the small-map kernel's layout, where it runs).
+                var prepared = simd.PrepareConv2dWeight(weight, g with { Batch = 1 });
+                Assert.Equal(Avx512F.IsSupported, prepared is not null);
+                foreach (var weights in new[] { null, prepared })
+                {
+                    var actual = Tensor.Zeros(g.OutputShape);
+                    actual.Span.Fill(float.NaN);
+                    simd.Conv2dInference(actual, 0, input, weight, bias, g, epilogue, weights);
+                    AssertClose(activated, actual, 1e-5f, $"inference {epilogue}, {what}, threads={simd.Threads}, packed={weights is not null}");
+                }
             }
         }
 
@@ -135,9 +141,13 @@ public class DepthwiseSmallMapsTests
         var output = Tensor.Zeros(g.OutputShape);
         using var simd = new SimdKernels(threads: 1);
         var hardSwish = new ConvEpilogue(EpilogueActivation.HardSwish);
-        simd.Conv2dInference(output, 0, input, weight, null, g, hardSwish, null);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        simd.Conv2dInference(output, 0, input, weight, null, g, hardSwish, null);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        var prepared = simd.PrepareConv2dWeight(weight, g);
+        foreach (var weights in new[] { null, prepared })
+        {
+            simd.Conv2dInference(output, 0, input, weight, null, g, hardSwish, weights);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            simd.Conv2dInference(output, 0, input, weight, null, g, hardSwish, weights);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
     }
 }

@@ -143,10 +143,11 @@ public sealed unsafe class DepthwiseConv : IParallelBody
     /// runs <paramref name="g"/> (the caller then runs it and the activation after); small maps run channel-blocked
     /// with the activation applied before the output is written (<see cref="DepthwiseSmallMaps"/>).
     /// </summary>
-    public bool TryForwardFused(in Conv2dGeometry g, float* y, float* x, float* w, float* bias, ConvEpilogue act, CpuThreadPool? pool)
+    /// <param name="packed">The weights packed for the small-map kernel (<see cref="DepthwiseSmallMaps.PackWeights"/>), or null.</param>
+    public bool TryForwardFused(in Conv2dGeometry g, float* y, float* x, float* w, float* bias, ConvEpilogue act, CpuThreadPool? pool, float* packed = null)
     {
         if (!DepthwiseSmallMaps.Applies(g)) return false;
-        _smallMaps.Run(g, y, x, w, bias, accumulate: false, act, pool);
+        _smallMaps.Run(g, y, x, w, bias, accumulate: false, act, pool, packed);
         return true;
     }
 

@@ -34,7 +34,7 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
     [ThreadStatic] private static (int, int, int, int, int, int) _layout;   // the padded layout whose zero border the scratch holds
 
     private Conv2dGeometry _g;
-    private float* _y, _x, _w, _bias;
+    private float* _y, _x, _w, _bias, _packed;
     private bool _accumulate;
     private ConvEpilogue _epilogue;
     private int _channelBlocks;
@@ -47,8 +47,10 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
     /// y = act(conv(x, w) + b), or y += conv(x, w) + b when accumulating (then act must be the identity), over the whole
     /// batch, blocks of sixteen channels split across <paramref name="pool"/>.
     /// </summary>
-    public void Run(in Conv2dGeometry g, float* y, float* x, float* w, float* bias, bool accumulate, ConvEpilogue act, CpuThreadPool? pool)
+    /// <param name="packed">The weights as <see cref="PackWeights"/> laid them out for this geometry, or null to turn them on each call.</param>
+    public void Run(in Conv2dGeometry g, float* y, float* x, float* w, float* bias, bool accumulate, ConvEpilogue act, CpuThreadPool? pool, float* packed = null)
     {
+        _packed = packed;
         if (accumulate && !act.IsIdentity) throw new ArgumentException("depthwise small maps: an activation cannot follow an accumulated sum");
         _epilogue = act;
         _g = g;
@@ -110,18 +112,15 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
                 for (int ix = 0; ix < width; ix++) Gather(image + iy * width + ix, inputOffsets).Store(row + ix * Lanes);
             }
         }
-        // The weights of the sixteen channels, [lanes × taps] in memory, turned into W[tap, lane] sixteen taps at a time.
-        for (int t0 = 0; t0 < taps; t0 += Lanes)
-        {
-            float* square16 = wt + (long)t0 * Lanes;
-            RowsIn(square16, _w + (long)k0 * taps + t0, taps, lanes, Math.Min(Lanes, taps - t0));
-            PanelTranspose.Square16(square16, Lanes, square16, Lanes);
-        }
+        // W[tap, lane]: packed once (PackWeights), or turned from the weights here.
+        if (_packed != null) wt = _packed + (long)(k0 / Lanes) * wFloats;
+        else TurnWeights(wt, _w + (long)k0 * taps, taps, lanes);
         var bias = _bias == null ? Vector512<float>.Zero : Avx512F.MaskLoad(_bias + k0, laneMask, Vector512<float>.Zero);
 
         // Y[oy, ox] = b + Σ_r Σ_s W[r, s] · X[sh·oy + dh·r, sw·ox + dw·s] over the padded map: four positions at a time.
         int sh = g.StrideHeight, sw = g.StrideWidth;
         long rowStep = (long)g.DilationHeight * wp * Lanes, tapStep = (long)g.DilationWidth * Lanes, step = (long)sw * Lanes;
+        int slide = sw == 1 && g.DilationWidth == 1 ? kw : 0;
         for (int oy = 0; oy < oh; oy++)
         {
             float* top = xt + (long)oy * sh * wp * Lanes;
@@ -131,6 +130,14 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
             {
                 var (a0, a1, a2, a3) = (bias, bias, bias, bias);
                 float* wv = wt;
+                if (slide == 3 || slide == 5)
+                {
+                    // Stride 1, 3 or 5 taps a row: the row's 6 or 8 input vectors loaded once for the four outputs.
+                    for (int r = 0; r < kh; r++, wv += kw * Lanes)
+                        if (slide == 3) Slide3(top + r * rowStep + ox * Lanes, wv, ref a0, ref a1, ref a2, ref a3);
+                        else Slide5(top + r * rowStep + ox * Lanes, wv, ref a0, ref a1, ref a2, ref a3);
+                }
+                else
                 for (int r = 0; r < kh; r++)
                 {
                     float* at = top + r * rowStep + ox * step;
@@ -189,6 +196,64 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
             }
     }
 
+    /// <summary>
+    /// One kernel row of 3 taps for outputs ox … ox + 3 at stride 1: a_o += Σ_s w[s]·x[o + s] (s in order, as the
+    /// generic loop), the six input vectors loaded once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Slide3(float* at, float* w, ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
+    {
+        var (x0, x1, x2, x3, x4, x5) = (Vector512.Load(at), Vector512.Load(at + 16), Vector512.Load(at + 32), Vector512.Load(at + 48), Vector512.Load(at + 64), Vector512.Load(at + 80));
+        var w0 = Vector512.Load(w);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w0, x0, a0), Vector512.FusedMultiplyAdd(w0, x1, a1), Vector512.FusedMultiplyAdd(w0, x2, a2), Vector512.FusedMultiplyAdd(w0, x3, a3));
+        var w1 = Vector512.Load(w + 16);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w1, x1, a0), Vector512.FusedMultiplyAdd(w1, x2, a1), Vector512.FusedMultiplyAdd(w1, x3, a2), Vector512.FusedMultiplyAdd(w1, x4, a3));
+        var w2 = Vector512.Load(w + 32);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w2, x2, a0), Vector512.FusedMultiplyAdd(w2, x3, a1), Vector512.FusedMultiplyAdd(w2, x4, a2), Vector512.FusedMultiplyAdd(w2, x5, a3));
+    }
+
+    /// <summary>One kernel row of 5 taps for outputs ox … ox + 3 at stride 1 (as <see cref="Slide3"/>), eight input vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Slide5(float* at, float* w, ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
+    {
+        var (x0, x1, x2, x3, x4, x5) = (Vector512.Load(at), Vector512.Load(at + 16), Vector512.Load(at + 32), Vector512.Load(at + 48), Vector512.Load(at + 64), Vector512.Load(at + 80));
+        var (x6, x7) = (Vector512.Load(at + 96), Vector512.Load(at + 112));
+        var w0 = Vector512.Load(w);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w0, x0, a0), Vector512.FusedMultiplyAdd(w0, x1, a1), Vector512.FusedMultiplyAdd(w0, x2, a2), Vector512.FusedMultiplyAdd(w0, x3, a3));
+        var w1 = Vector512.Load(w + 16);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w1, x1, a0), Vector512.FusedMultiplyAdd(w1, x2, a1), Vector512.FusedMultiplyAdd(w1, x3, a2), Vector512.FusedMultiplyAdd(w1, x4, a3));
+        var w2 = Vector512.Load(w + 32);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w2, x2, a0), Vector512.FusedMultiplyAdd(w2, x3, a1), Vector512.FusedMultiplyAdd(w2, x4, a2), Vector512.FusedMultiplyAdd(w2, x5, a3));
+        var w3 = Vector512.Load(w + 48);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w3, x3, a0), Vector512.FusedMultiplyAdd(w3, x4, a1), Vector512.FusedMultiplyAdd(w3, x5, a2), Vector512.FusedMultiplyAdd(w3, x6, a3));
+        var w4 = Vector512.Load(w + 64);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w4, x4, a0), Vector512.FusedMultiplyAdd(w4, x5, a1), Vector512.FusedMultiplyAdd(w4, x6, a2), Vector512.FusedMultiplyAdd(w4, x7, a3));
+    }
+
+    /// <summary>
+    /// The weights of <paramref name="g"/> as each channel block reads them, W[tap, lane] (rows past the taps and lanes
+    /// past the channels zero), one block after another, from a 64-byte boundary: what <see cref="Run"/> takes as packed.
+    /// </summary>
+    public static PackedDepthwiseWeights PackWeights(float* w, in Conv2dGeometry g)
+    {
+        int taps = g.KernelHeight * g.KernelWidth, blocks = Blocks16(g.OutputChannels), floats = Blocks16(taps) * Lanes * Lanes;
+        var packed = new PackedDepthwiseWeights((long)blocks * floats);
+        for (int block = 0; block < blocks; block++)
+            TurnWeights(packed.Pointer + (long)block * floats, w + (long)block * Lanes * taps, taps, Math.Min(Lanes, g.OutputChannels - block * Lanes));
+        return packed;
+    }
+
+    /// <summary>W[t, l] = w[l·taps + t] for l &lt; lanes (zero for the other lanes), sixteen taps at a time through a transpose.</summary>
+    private static void TurnWeights(float* wt, float* w, int taps, int lanes)
+    {
+        for (int t0 = 0; t0 < taps; t0 += Lanes)
+        {
+            float* square = wt + (long)t0 * Lanes;
+            RowsIn(square, w + t0, taps, lanes, Math.Min(Lanes, taps - t0));
+            PanelTranspose.Square16(square, Lanes, square, Lanes);
+        }
+    }
+
     private static int Blocks16(int count) => (count + Lanes - 1) / Lanes;
 
     /// <summary>
@@ -237,4 +302,20 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
         }
         return xt;
     }
+}
+
+/// <summary>Depthwise weights laid out for <see cref="DepthwiseSmallMaps"/> (pinned, from a 64-byte boundary).</summary>
+public sealed unsafe class PackedDepthwiseWeights
+{
+    private readonly float[] _data;
+    private readonly int _start;
+
+    internal PackedDepthwiseWeights(long floats)
+    {
+        _data = GC.AllocateArray<float>(checked((int)floats + 16), pinned: true);
+        _start = (int)((64 - (nint)Unsafe.AsPointer(ref _data[0]) % 64) % 64 / sizeof(float));
+    }
+
+    /// <summary>The first packed float.</summary>
+    public float* Pointer => (float*)Unsafe.AsPointer(ref _data[_start]);
 }
