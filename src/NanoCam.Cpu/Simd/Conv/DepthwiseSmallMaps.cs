@@ -120,7 +120,8 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
         // Y[oy, ox] = b + Σ_r Σ_s W[r, s] · X[sh·oy + dh·r, sw·ox + dw·s] over the padded map: four positions at a time.
         int sh = g.StrideHeight, sw = g.StrideWidth;
         long rowStep = (long)g.DilationHeight * wp * Lanes, tapStep = (long)g.DilationWidth * Lanes, step = (long)sw * Lanes;
-        int slide = sw == 1 && g.DilationWidth == 1 ? kw : 0;
+        // The row kernels below: 3 or 5 taps at stride 1 (3, 5) or 2 (−3, −5), else the generic loop (0).
+        int slide = g.DilationWidth != 1 || kw is not (3 or 5) ? 0 : sw == 1 ? kw : sw == 2 ? -kw : 0;
         for (int oy = 0; oy < oh; oy++)
         {
             float* top = xt + (long)oy * sh * wp * Lanes;
@@ -130,12 +131,17 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
             {
                 var (a0, a1, a2, a3) = (bias, bias, bias, bias);
                 float* wv = wt;
-                if (slide == 3 || slide == 5)
+                if (slide != 0)
                 {
-                    // Stride 1, 3 or 5 taps a row: the row's 6 or 8 input vectors loaded once for the four outputs.
+                    // 3 or 5 taps a row at stride 1 or 2: the row's input vectors (6, 8, 9 or 11) loaded once for the four outputs.
                     for (int r = 0; r < kh; r++, wv += kw * Lanes)
-                        if (slide == 3) Slide3(top + r * rowStep + ox * Lanes, wv, ref a0, ref a1, ref a2, ref a3);
-                        else Slide5(top + r * rowStep + ox * Lanes, wv, ref a0, ref a1, ref a2, ref a3);
+                    {
+                        float* at = top + r * rowStep + ox * step;
+                        if (slide == 3) Slide3(at, wv, ref a0, ref a1, ref a2, ref a3);
+                        else if (slide == 5) Slide5(at, wv, ref a0, ref a1, ref a2, ref a3);
+                        else if (slide == -3) Slide3Stride2(at, wv, ref a0, ref a1, ref a2, ref a3);
+                        else Slide5Stride2(at, wv, ref a0, ref a1, ref a2, ref a3);
+                    }
                 }
                 else
                 for (int r = 0; r < kh; r++)
@@ -252,6 +258,38 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
             RowsIn(square, w + t0, taps, lanes, Math.Min(Lanes, taps - t0));
             PanelTranspose.Square16(square, Lanes, square, Lanes);
         }
+    }
+
+    /// <summary>One kernel row of 3 taps for outputs ox … ox + 3 at stride 2: a_o += Σ_s w[s]·x[2o + s], nine input vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Slide3Stride2(float* at, float* w, ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
+    {
+        var (x0, x1, x2, x3, x4, x5) = (Vector512.Load(at), Vector512.Load(at + 16), Vector512.Load(at + 32), Vector512.Load(at + 48), Vector512.Load(at + 64), Vector512.Load(at + 80));
+        var (x6, x7, x8) = (Vector512.Load(at + 96), Vector512.Load(at + 112), Vector512.Load(at + 128));
+        var w0 = Vector512.Load(w);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w0, x0, a0), Vector512.FusedMultiplyAdd(w0, x2, a1), Vector512.FusedMultiplyAdd(w0, x4, a2), Vector512.FusedMultiplyAdd(w0, x6, a3));
+        var w1 = Vector512.Load(w + 16);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w1, x1, a0), Vector512.FusedMultiplyAdd(w1, x3, a1), Vector512.FusedMultiplyAdd(w1, x5, a2), Vector512.FusedMultiplyAdd(w1, x7, a3));
+        var w2 = Vector512.Load(w + 32);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w2, x2, a0), Vector512.FusedMultiplyAdd(w2, x4, a1), Vector512.FusedMultiplyAdd(w2, x6, a2), Vector512.FusedMultiplyAdd(w2, x8, a3));
+    }
+
+    /// <summary>One kernel row of 5 taps for outputs ox … ox + 3 at stride 2, eleven input vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Slide5Stride2(float* at, float* w, ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
+    {
+        var (x0, x1, x2, x3, x4, x5) = (Vector512.Load(at), Vector512.Load(at + 16), Vector512.Load(at + 32), Vector512.Load(at + 48), Vector512.Load(at + 64), Vector512.Load(at + 80));
+        var (x6, x7, x8, x9, x10) = (Vector512.Load(at + 96), Vector512.Load(at + 112), Vector512.Load(at + 128), Vector512.Load(at + 144), Vector512.Load(at + 160));
+        var w0 = Vector512.Load(w);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w0, x0, a0), Vector512.FusedMultiplyAdd(w0, x2, a1), Vector512.FusedMultiplyAdd(w0, x4, a2), Vector512.FusedMultiplyAdd(w0, x6, a3));
+        var w1 = Vector512.Load(w + 16);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w1, x1, a0), Vector512.FusedMultiplyAdd(w1, x3, a1), Vector512.FusedMultiplyAdd(w1, x5, a2), Vector512.FusedMultiplyAdd(w1, x7, a3));
+        var w2 = Vector512.Load(w + 32);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w2, x2, a0), Vector512.FusedMultiplyAdd(w2, x4, a1), Vector512.FusedMultiplyAdd(w2, x6, a2), Vector512.FusedMultiplyAdd(w2, x8, a3));
+        var w3 = Vector512.Load(w + 48);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w3, x3, a0), Vector512.FusedMultiplyAdd(w3, x5, a1), Vector512.FusedMultiplyAdd(w3, x7, a2), Vector512.FusedMultiplyAdd(w3, x9, a3));
+        var w4 = Vector512.Load(w + 64);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w4, x4, a0), Vector512.FusedMultiplyAdd(w4, x6, a1), Vector512.FusedMultiplyAdd(w4, x8, a2), Vector512.FusedMultiplyAdd(w4, x10, a3));
     }
 
     private static int Blocks16(int count) => (count + Lanes - 1) / Lanes;
