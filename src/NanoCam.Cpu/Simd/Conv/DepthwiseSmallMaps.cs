@@ -120,8 +120,8 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
         // Y[oy, ox] = b + Σ_r Σ_s W[r, s] · X[sh·oy + dh·r, sw·ox + dw·s] over the padded map: four positions at a time.
         int sh = g.StrideHeight, sw = g.StrideWidth;
         long rowStep = (long)g.DilationHeight * wp * Lanes, tapStep = (long)g.DilationWidth * Lanes, step = (long)sw * Lanes;
-        // The row kernels below: 3 or 5 taps at stride 1 (3, 5) or 2 (−3, −5), else the generic loop (0).
-        int slide = g.DilationWidth != 1 || kw is not (3 or 5) ? 0 : sw == 1 ? kw : sw == 2 ? -kw : 0;
+        // The row kernels below (3 or 5 taps at stride 1 or 2): their stride, else 0 (the generic loop).
+        int slide = g.DilationWidth == 1 && kw is 3 or 5 && sw is 1 or 2 ? sw : 0;
         for (int oy = 0; oy < oh; oy++)
         {
             float* top = xt + (long)oy * sh * wp * Lanes;
@@ -137,10 +137,8 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
                     for (int r = 0; r < kh; r++, wv += kw * Lanes)
                     {
                         float* at = top + r * rowStep + ox * step;
-                        if (slide == 3) Slide3(at, wv, ref a0, ref a1, ref a2, ref a3);
-                        else if (slide == 5) Slide5(at, wv, ref a0, ref a1, ref a2, ref a3);
-                        else if (slide == -3) Slide3Stride2(at, wv, ref a0, ref a1, ref a2, ref a3);
-                        else Slide5Stride2(at, wv, ref a0, ref a1, ref a2, ref a3);
+                        if (slide == 1) SlideStride1(at, wv, kw, ref a0, ref a1, ref a2, ref a3);
+                        else SlideStride2(at, wv, kw, ref a0, ref a1, ref a2, ref a3);
                     }
                 }
                 else
@@ -203,37 +201,44 @@ public sealed unsafe class DepthwiseSmallMaps : IParallelBody
     }
 
     /// <summary>
-    /// One kernel row of 3 taps for outputs ox … ox + 3 at stride 1: a_o += Σ_s w[s]·x[o + s] (s in order, as the
-    /// generic loop), the six input vectors loaded once.
+    /// One kernel row of <paramref name="kw"/> = 3 or 5 taps for outputs ox … ox + 3 at stride 1:
+    /// a_o += Σ_s w[s]·x[o + s] (s in order, as the generic loop), each of the 6 or 8 input vectors loaded once.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Slide3(float* at, float* w, ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
+    private static void SlideStride1(float* at, float* w, int kw, ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
     {
         var (x0, x1, x2, x3, x4, x5) = (Vector512.Load(at), Vector512.Load(at + 16), Vector512.Load(at + 32), Vector512.Load(at + 48), Vector512.Load(at + 64), Vector512.Load(at + 80));
-        var w0 = Vector512.Load(w);
-        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w0, x0, a0), Vector512.FusedMultiplyAdd(w0, x1, a1), Vector512.FusedMultiplyAdd(w0, x2, a2), Vector512.FusedMultiplyAdd(w0, x3, a3));
-        var w1 = Vector512.Load(w + 16);
-        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w1, x1, a0), Vector512.FusedMultiplyAdd(w1, x2, a1), Vector512.FusedMultiplyAdd(w1, x3, a2), Vector512.FusedMultiplyAdd(w1, x4, a3));
-        var w2 = Vector512.Load(w + 32);
-        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w2, x2, a0), Vector512.FusedMultiplyAdd(w2, x3, a1), Vector512.FusedMultiplyAdd(w2, x4, a2), Vector512.FusedMultiplyAdd(w2, x5, a3));
+        Tap(w, x0, x1, x2, x3, ref a0, ref a1, ref a2, ref a3);
+        Tap(w + 16, x1, x2, x3, x4, ref a0, ref a1, ref a2, ref a3);
+        Tap(w + 32, x2, x3, x4, x5, ref a0, ref a1, ref a2, ref a3);
+        if (kw == 3) return;
+        var (x6, x7) = (Vector512.Load(at + 96), Vector512.Load(at + 112));
+        Tap(w + 48, x3, x4, x5, x6, ref a0, ref a1, ref a2, ref a3);
+        Tap(w + 64, x4, x5, x6, x7, ref a0, ref a1, ref a2, ref a3);
     }
 
-    /// <summary>One kernel row of 5 taps for outputs ox … ox + 3 at stride 1 (as <see cref="Slide3"/>), eight input vectors.</summary>
+    /// <summary>As <see cref="SlideStride1"/> at stride 2: a_o += Σ_s w[s]·x[2o + s], 9 or 11 input vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Slide5(float* at, float* w, ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
+    private static void SlideStride2(float* at, float* w, int kw, ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
     {
         var (x0, x1, x2, x3, x4, x5) = (Vector512.Load(at), Vector512.Load(at + 16), Vector512.Load(at + 32), Vector512.Load(at + 48), Vector512.Load(at + 64), Vector512.Load(at + 80));
-        var (x6, x7) = (Vector512.Load(at + 96), Vector512.Load(at + 112));
-        var w0 = Vector512.Load(w);
-        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w0, x0, a0), Vector512.FusedMultiplyAdd(w0, x1, a1), Vector512.FusedMultiplyAdd(w0, x2, a2), Vector512.FusedMultiplyAdd(w0, x3, a3));
-        var w1 = Vector512.Load(w + 16);
-        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w1, x1, a0), Vector512.FusedMultiplyAdd(w1, x2, a1), Vector512.FusedMultiplyAdd(w1, x3, a2), Vector512.FusedMultiplyAdd(w1, x4, a3));
-        var w2 = Vector512.Load(w + 32);
-        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w2, x2, a0), Vector512.FusedMultiplyAdd(w2, x3, a1), Vector512.FusedMultiplyAdd(w2, x4, a2), Vector512.FusedMultiplyAdd(w2, x5, a3));
-        var w3 = Vector512.Load(w + 48);
-        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w3, x3, a0), Vector512.FusedMultiplyAdd(w3, x4, a1), Vector512.FusedMultiplyAdd(w3, x5, a2), Vector512.FusedMultiplyAdd(w3, x6, a3));
-        var w4 = Vector512.Load(w + 64);
-        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(w4, x4, a0), Vector512.FusedMultiplyAdd(w4, x5, a1), Vector512.FusedMultiplyAdd(w4, x6, a2), Vector512.FusedMultiplyAdd(w4, x7, a3));
+        var (x6, x7, x8) = (Vector512.Load(at + 96), Vector512.Load(at + 112), Vector512.Load(at + 128));
+        Tap(w, x0, x2, x4, x6, ref a0, ref a1, ref a2, ref a3);
+        Tap(w + 16, x1, x3, x5, x7, ref a0, ref a1, ref a2, ref a3);
+        Tap(w + 32, x2, x4, x6, x8, ref a0, ref a1, ref a2, ref a3);
+        if (kw == 3) return;
+        var (x9, x10) = (Vector512.Load(at + 144), Vector512.Load(at + 160));
+        Tap(w + 48, x3, x5, x7, x9, ref a0, ref a1, ref a2, ref a3);
+        Tap(w + 64, x4, x6, x8, x10, ref a0, ref a1, ref a2, ref a3);
+    }
+
+    /// <summary>One tap for four outputs: a_o += w · x_o.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tap(float* w, Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3,
+        ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
+    {
+        var wv = Vector512.Load(w);
+        (a0, a1, a2, a3) = (Vector512.FusedMultiplyAdd(wv, x0, a0), Vector512.FusedMultiplyAdd(wv, x1, a1), Vector512.FusedMultiplyAdd(wv, x2, a2), Vector512.FusedMultiplyAdd(wv, x3, a3));
     }
 
     /// <summary>
