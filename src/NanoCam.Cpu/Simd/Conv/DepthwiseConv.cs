@@ -213,11 +213,7 @@ public sealed unsafe class DepthwiseConv : IParallelBody
                 int dr = g.DilationHeight * r, ds = g.DilationWidth * s;
                 taps[r * kw + s] = checked((int)((dr % sh * sw + ds % sw) * planeFloats + (long)(dr / sh) * wq + ds / sw));
             }
-        float** sources = stackalloc float*[1];
-        float** weights = stackalloc float*[1];
-        sources[0] = phases;
-        weights[0] = w;
-        OutputRow(z, checked((int)outputs), sources, weights, 1, taps, kh * kw, bias);
+        OutputRow(z, checked((int)outputs), phases, w, taps, kh * kw, bias);
         for (int oy = 0; oy < oh; oy++)
         {
             if (accumulate)
@@ -287,8 +283,8 @@ public sealed unsafe class DepthwiseConv : IParallelBody
         PanelCopy.Zero(dst + first + copied, length - first - copied);
     }
 
-    /// <summary>One output row: out[ox] = bias + Σ over the valid kernel rows i and taps s of weights[i][s] · sources[i][taps[s] + ox].</summary>
-    private static void OutputRow(float* output, int ow, float** sources, float** weights, int rows, int* taps, int kw, float bias)
+    /// <summary>The outputs: out[ox] = bias + Σ_i weight[i] · source[taps[i] + ox] for ox &lt; <paramref name="ow"/>, taps in order.</summary>
+    private static void OutputRow(float* output, int ow, float* source, float* weight, int* taps, int count, float bias)
     {
         int ox = 0;
         if (Vector512.IsHardwareAccelerated)
@@ -297,91 +293,60 @@ public sealed unsafe class DepthwiseConv : IParallelBody
             {
                 var a0 = Vector512.Create(bias);
                 var (a1, a2, a3) = (a0, a0, a0);
-                for (int i = 0; i < rows; i++)
+                for (int i = 0; i < count; i++)
                 {
-                    float* source = sources[i] + ox, weight = weights[i];
-                    for (int s = 0; s < kw; s++)
-                    {
-                        var wv = Vector512.Create(weight[s]);
-                        float* at = source + taps[s];
-                        a0 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at), a0);
-                        a1 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at + 16), a1);
-                        a2 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at + 32), a2);
-                        a3 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at + 48), a3);
-                    }
+                    var wv = Vector512.Create(weight[i]);
+                    float* at = source + ox + taps[i];
+                    a0 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at), a0);
+                    a1 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at + 16), a1);
+                    a2 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at + 32), a2);
+                    a3 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at + 48), a3);
                 }
                 a0.Store(output + ox);
                 a1.Store(output + ox + 16);
                 a2.Store(output + ox + 32);
                 a3.Store(output + ox + 48);
             }
-            for (; ox + 16 <= ow; ox += 16) Vector16(output, ox, sources, weights, rows, taps, kw, bias);
+            for (; ox + 16 <= ow; ox += 16) Vector16(output + ox, source + ox, weight, taps, count, bias);
             if (ox < ow && ow >= 16)
             {
                 // The last 16 outputs again: the ones already written get the same values.
-                Vector16(output, ow - 16, sources, weights, rows, taps, kw, bias);
+                Vector16(output + ow - 16, source + ow - 16, weight, taps, count, bias);
                 return;
             }
         }
         if (Vector256.IsHardwareAccelerated)
         {
-            for (; ox + 16 <= ow; ox += 16)
-            {
-                var a0 = Vector256.Create(bias);
-                var a1 = a0;
-                for (int i = 0; i < rows; i++)
-                {
-                    float* source = sources[i] + ox, weight = weights[i];
-                    for (int s = 0; s < kw; s++)
-                    {
-                        var wv = Vector256.Create(weight[s]);
-                        a0 = Vector256.FusedMultiplyAdd(wv, Vector256.Load(source + taps[s]), a0);
-                        a1 = Vector256.FusedMultiplyAdd(wv, Vector256.Load(source + taps[s] + 8), a1);
-                    }
-                }
-                a0.Store(output + ox);
-                a1.Store(output + ox + 8);
-            }
-            for (; ox + 8 <= ow; ox += 8) Vector8(output, ox, sources, weights, rows, taps, kw, bias);
+            for (; ox + 8 <= ow; ox += 8) Vector8(output + ox, source + ox, weight, taps, count, bias);
             if (ox < ow && ow >= 8)
             {
-                Vector8(output, ow - 8, sources, weights, rows, taps, kw, bias);
+                Vector8(output + ow - 8, source + ow - 8, weight, taps, count, bias);
                 return;
             }
         }
         for (; ox < ow; ox++)
         {
             float sum = bias;
-            for (int i = 0; i < rows; i++)
-            {
-                float* source = sources[i] + ox, weight = weights[i];
-                for (int s = 0; s < kw; s++) sum += weight[s] * source[taps[s]];
-            }
+            for (int i = 0; i < count; i++) sum += weight[i] * source[taps[i] + ox];
             output[ox] = sum;
         }
     }
 
+    /// <summary>Sixteen outputs from <paramref name="source"/> on (a single accumulator).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Vector16(float* output, int ox, float** sources, float** weights, int rows, int* taps, int kw, float bias)
+    private static void Vector16(float* output, float* source, float* weight, int* taps, int count, float bias)
     {
         var acc = Vector512.Create(bias);
-        for (int i = 0; i < rows; i++)
-        {
-            float* source = sources[i] + ox, weight = weights[i];
-            for (int s = 0; s < kw; s++) acc = Vector512.FusedMultiplyAdd(Vector512.Create(weight[s]), Vector512.Load(source + taps[s]), acc);
-        }
-        acc.Store(output + ox);
+        for (int i = 0; i < count; i++) acc = Vector512.FusedMultiplyAdd(Vector512.Create(weight[i]), Vector512.Load(source + taps[i]), acc);
+        acc.Store(output);
     }
 
+    /// <summary>Eight outputs (AVX2 without AVX-512, or a map under 16 outputs).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Vector8(float* output, int ox, float** sources, float** weights, int rows, int* taps, int kw, float bias)
+    private static void Vector8(float* output, float* source, float* weight, int* taps, int count, float bias)
     {
         var acc = Vector256.Create(bias);
-        for (int i = 0; i < rows; i++)
-        {
-            float* source = sources[i] + ox, weight = weights[i];
-            for (int s = 0; s < kw; s++) acc = Vector256.FusedMultiplyAdd(Vector256.Create(weight[s]), Vector256.Load(source + taps[s]), acc);
-        }
-        acc.Store(output + ox);
+        for (int i = 0; i < count; i++) acc = Vector256.FusedMultiplyAdd(Vector256.Create(weight[i]), Vector256.Load(source + taps[i]), acc);
+        acc.Store(output);
     }
 }
