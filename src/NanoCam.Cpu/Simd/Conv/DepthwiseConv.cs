@@ -96,29 +96,17 @@ public sealed unsafe class DepthwiseConv : IParallelBody
             ref readonly var g = ref G;
             int h = g.InputHeight, width = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth, kh = g.KernelHeight, kw = g.KernelWidth;
             int sh = g.StrideHeight, sw = g.StrideWidth;
-            int rowReach = g.DilationHeight * (kh - 1) / sh, columnReach = g.DilationWidth * (kw - 1) / sw;
-            int wq = ow + columnReach, hq = oh + rowReach;
-            long planeFloats = (long)hq * wq + columnReach, outputs = (long)oh * wq;
-            int paddedRow = 32 * ((wq + 15) / 16);
-            float* phases = Scratch(sh * sw * planeFloats + outputs + paddedRow);
-            float* dyq = phases + sh * sw * planeFloats, padded = dyq + outputs;
+            var layout = new PhaseLayout(g);
+            int wq = layout.Wq;
+            long planeFloats = layout.PlaneFloats, outputs = layout.Outputs;
+            float* phases = layout.Scratch(out float* dyq);
             int taps = kh * kw;
             float* dw = DW + (long)k * taps;
             for (int n = 0; n < g.Batch; n++)
             {
                 float* x = X + ((long)n * g.InputChannels + k / g.OutputChannelsPerGroup) * h * width;
                 float* dy = DY + ((long)n * g.OutputChannels + k) * oh * ow;
-                for (int a = 0; a < sh; a++)
-                {
-                    for (int i = 0; i < hq; i++)
-                    {
-                        int iy = sh * i + a - g.PadTop;
-                        float* first = phases + a * sw * planeFloats + (long)i * wq;
-                        if ((uint)iy < (uint)h) PhaseRow(first, planeFloats, x + (long)iy * width, width, sw, g.PadLeft, wq, padded);
-                        else for (int b = 0; b < sw; b++) new Span<float>(first + b * planeFloats, wq).Clear();
-                    }
-                    for (int b = 0; b < sw; b++) new Span<float>(phases + (a * sw + b) * planeFloats + (long)hq * wq, columnReach).Clear();
-                }
+                layout.Split(g, phases, x);
                 for (int oy = 0; oy < oh; oy++)
                 {
                     new ReadOnlySpan<float>(dy + (long)oy * ow, ow).CopyTo(new Span<float>(dyq + (long)oy * wq, ow));
@@ -185,27 +173,12 @@ public sealed unsafe class DepthwiseConv : IParallelBody
 
     private static void Plane(in Conv2dGeometry g, float* y, float* x, float* w, float bias, bool accumulate)
     {
-        int h = g.InputHeight, width = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth, kh = g.KernelHeight, kw = g.KernelWidth;
-        int sh = g.StrideHeight, sw = g.StrideWidth;
-        int rowReach = g.DilationHeight * (kh - 1) / sh, columnReach = g.DilationWidth * (kw - 1) / sw;
-        int wq = ow + columnReach, hq = oh + rowReach;
-        // Each phase plane, then the columns the last outputs' farthest taps read past it.
-        long planeFloats = (long)hq * wq + columnReach, outputs = (long)oh * wq;
-        int paddedRow = 32 * ((wq + 15) / 16);
-        float* phases = Scratch(sh * sw * planeFloats + outputs + paddedRow);
-        float* z = phases + sh * sw * planeFloats, padded = z + outputs;
-        for (int a = 0; a < sh; a++)
-        {
-            for (int i = 0; i < hq; i++)
-            {
-                // Row i of the planes (a, ·) is padded row sh·i + a: input row sh·i + a − pt, split into its sw phases.
-                int iy = sh * i + a - g.PadTop;
-                float* first = phases + a * sw * planeFloats + (long)i * wq;
-                if ((uint)iy < (uint)h) PhaseRow(first, planeFloats, x + (long)iy * width, width, sw, g.PadLeft, wq, padded);
-                else for (int b = 0; b < sw; b++) PanelCopy.Zero(first + b * planeFloats, wq);
-            }
-            for (int b = 0; b < sw; b++) PanelCopy.Zero(phases + (a * sw + b) * planeFloats + (long)hq * wq, columnReach);
-        }
+        int oh = g.OutputHeight, ow = g.OutputWidth, kh = g.KernelHeight, kw = g.KernelWidth, sh = g.StrideHeight, sw = g.StrideWidth;
+        var layout = new PhaseLayout(g);
+        int wq = layout.Wq;
+        long planeFloats = layout.PlaneFloats, outputs = layout.Outputs;
+        float* phases = layout.Scratch(out float* z);
+        layout.Split(g, phases, x);
         int* taps = stackalloc int[kh * kw];
         for (int r = 0; r < kh; r++)
             for (int s = 0; s < kw; s++)
@@ -222,6 +195,57 @@ public sealed unsafe class DepthwiseConv : IParallelBody
                 System.Numerics.Tensors.TensorPrimitives.Add(target, new ReadOnlySpan<float>(z + (long)oy * wq, ow), target);
             }
             else PanelCopy.Copy(y + (long)oy * ow, z + (long)oy * wq, ow);
+        }
+    }
+
+    /// <summary>
+    /// The polyphase planes of one input plane (see the class summary): Wq × Hq each, then the columns the last outputs'
+    /// farthest taps read past it (PlaneFloats apart), followed in the thread's scratch by OH·Wq floats of rows (Z, or
+    /// dY in rows of Wq) and a padded input row for the stride-2 split.
+    /// </summary>
+    private readonly struct PhaseLayout
+    {
+        public readonly int Wq, Hq, ColumnReach;
+        public readonly long PlaneFloats, Outputs;
+        private readonly int _paddedRow, _phases;
+
+        public PhaseLayout(in Conv2dGeometry g)
+        {
+            int sh = g.StrideHeight, sw = g.StrideWidth;
+            ColumnReach = g.DilationWidth * (g.KernelWidth - 1) / sw;
+            Wq = g.OutputWidth + ColumnReach;
+            Hq = g.OutputHeight + g.DilationHeight * (g.KernelHeight - 1) / sh;
+            PlaneFloats = (long)Hq * Wq + ColumnReach;
+            Outputs = (long)g.OutputHeight * Wq;
+            _paddedRow = 32 * ((Wq + 15) / 16);
+            _phases = sh * sw;
+        }
+
+        /// <summary>The phase planes in the thread's scratch, and the OH·Wq rows after them (then the padded row).</summary>
+        public float* Scratch(out float* rows)
+        {
+            float* phases = DepthwiseConv.Scratch(_phases * PlaneFloats + Outputs + _paddedRow);
+            rows = phases + _phases * PlaneFloats;
+            return phases;
+        }
+
+        /// <summary>Splits input plane <paramref name="x"/> into its zero-padded phase planes at <paramref name="phases"/>.</summary>
+        public void Split(in Conv2dGeometry g, float* phases, float* x)
+        {
+            int sh = g.StrideHeight, sw = g.StrideWidth, h = g.InputHeight, width = g.InputWidth;
+            float* padded = phases + _phases * PlaneFloats + Outputs;
+            for (int a = 0; a < sh; a++)
+            {
+                for (int i = 0; i < Hq; i++)
+                {
+                    // Row i of the planes (a, ·) is padded row sh·i + a: input row sh·i + a − pt, split into its sw phases.
+                    int iy = sh * i + a - g.PadTop;
+                    float* first = phases + a * sw * PlaneFloats + (long)i * Wq;
+                    if ((uint)iy < (uint)h) PhaseRow(first, PlaneFloats, x + (long)iy * width, width, sw, g.PadLeft, Wq, padded);
+                    else for (int b = 0; b < sw; b++) PanelCopy.Zero(first + b * PlaneFloats, Wq);
+                }
+                for (int b = 0; b < sw; b++) PanelCopy.Zero(phases + (a * sw + b) * PlaneFloats + (long)Hq * Wq, ColumnReach);
+            }
         }
     }
 
