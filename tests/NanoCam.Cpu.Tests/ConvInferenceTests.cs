@@ -28,7 +28,8 @@ public class ConvInferenceTests
         { 1, 24, 17, 40, 3, 2, 2, 2, 2 },     // groups, dilation, padding
         { 2, 16, 9, 24, 3, 1, 1, 1, 1 },      // two images filling the output
         { 1, 32, 30, 32, 3, 1, 1, 1, 1 },     // Winograd's geometry: nothing prepared, ReLU as a pass
-        { 1, 24, 23, 24, 3, 2, 1, 1, 24 },    // depthwise 3×3 stride 2: the direct kernel, nothing prepared, ReLU as a pass
+        { 1, 24, 23, 24, 3, 2, 1, 1, 24 },    // depthwise 3×3 stride 2 to 12×12: the small-map kernel, weights packed once
+        { 1, 24, 40, 24, 3, 2, 1, 1, 24 },    // depthwise 3×3 stride 2 to 20×20: the plane kernel, nothing prepared, ReLU as a pass
         { 2, 16, 19, 16, 5, 1, 2, 1, 16 },    // depthwise 5×5, two images filling the output
     };
 
@@ -54,7 +55,8 @@ public class ConvInferenceTests
             foreach (var simd in EveryGemmPath)
             {
                 var prepared = simd.PrepareConv2dWeight(weight, g);
-                Assert.Equal(WinogradConv.Applies(g) || DepthwiseConv.Applies(g) || StemConv.Applies(g), prepared is null);
+                // Depthwise weights are packed for the small-map kernel where it runs, else nothing is prepared.
+                Assert.Equal(WinogradConv.Applies(g) || DepthwiseConv.Applies(g) && !DepthwiseSmallMaps.Applies(g) || StemConv.Applies(g), prepared is null);
                 var actual = Tensor.Zeros(expected.Shape);
                 actual.Span.Fill(-7f);   // channels outside the slice must be left alone
                 simd.Conv2dInference(actual, offset, input, weight, b, g, epilogue, prepared);

@@ -11,10 +11,13 @@ namespace NanoCam.Cpu.Tests;
 public sealed class GemmEdgeTileTests
 {
     [Theory]
-    [InlineData(16)]
-    [InlineData(29)]
-    [InlineData(40)]
-    public void ColumnsOfTheEdgePanel_EqualTheSameColumnsInAFullPanel_Bitwise(int edgeColumns)
+    [InlineData(16, 1f)]
+    [InlineData(29, 1f)]
+    [InlineData(40, 1f)]
+    [InlineData(16, 0.5f)]   // alpha ≠ 1: the kernel's own edge tile into a buffer, then scaled (not the masked tile into C)
+    [InlineData(29, 0.5f)]
+    [InlineData(40, 0.5f)]
+    public void ColumnsOfTheEdgePanel_EqualTheSameColumnsInAFullPanel_Bitwise(int edgeColumns, float alpha)
     {
         // The CPU's own kernel: 8×48 where AVX-512 runs (the narrow edge tiles), else 6×16 (its edge is the full tile).
         var simd = new SimdKernels(threads: 1);
@@ -32,10 +35,15 @@ public sealed class GemmEdgeTileTests
             for (int j = 0; j < wideN; j++) wideB.Span[p * wideN + j] = b.Span[p * n + Math.Min(j, n - 1)];
         var c = Tensor.Zeros(m, n);
         var wideC = Tensor.Zeros(m, wideN);
-        simd.Gemm(c, a, b, new GemmShape(m, n, k));
-        simd.Gemm(wideC, a, wideB, new GemmShape(m, wideN, k));
+        simd.Gemm(c, a, b, new GemmShape(m, n, k, Alpha: alpha));
+        simd.Gemm(wideC, a, wideB, new GemmShape(m, wideN, k, Alpha: alpha));
+        var unscaled = Tensor.Zeros(m, n);
+        simd.Gemm(unscaled, a, b, new GemmShape(m, n, k));
         for (int i = 0; i < m; i++)
             for (int j = nr; j < n; j++)
+            {
                 Assert.Equal(wideC.Span[i * wideN + j], c.Span[i * n + j]);
+                Assert.Equal(alpha * unscaled.Span[i * n + j], c.Span[i * n + j]);   // a power of two scales exactly
+            }
     }
 }

@@ -8,8 +8,9 @@ public sealed unsafe partial class SimdKernels
     // Inference convolution (no-grad passes). Where the implicit GEMM runs (every geometry Winograd does not take), the
     // weight is packed once (PrepareConv2dWeight) and each call runs PrepackedGemm: no packing of A, the bias and the
     // epilogue's activation applied to each finished block of C while it is in cache, C written straight into the output's
-    // channel slice (a concat buffer). Winograd and depthwise geometries run the training forward into the slice and an
-    // activation pass over it. Few input channels (a stem, C <= 4) run the direct StemConv instead.
+    // channel slice (a concat buffer). Depthwise convolutions on small maps get their weights packed once too
+    // (DepthwiseSmallMaps.PackWeights); other depthwise and Winograd geometries run the training forward into the slice
+    // and an activation pass over it. Few input channels (a stem, C <= 4) run the direct StemConv instead.
 
     private IPrepackedGemm? _prepackedGemm;
     private readonly StemConv _stem = new();
@@ -19,6 +20,8 @@ public sealed unsafe partial class SimdKernels
     public PreparedConvWeight? PrepareConv2dWeight(Tensor weight, Conv2dGeometry g)
     {
         if (weight.Size != g.WeightSize) throw new ArgumentException($"conv2d prepare: weight has shape {weight.Shape}, expected {g.WeightShape}");
+        if (RunsDepthwise(g) && DepthwiseSmallMaps.Applies(g))
+            fixed (float* w = weight.Data) return new DepthwiseConvWeight(g with { Batch = 1 }, DepthwiseSmallMaps.PackWeights(w, g));
         if (WinogradConv.Applies(g) || RunsDepthwise(g) || StemConv.Applies(g)) return null;
         int kg = g.OutputChannelsPerGroup, crs = g.InputChannelsPerGroup * g.KernelHeight * g.KernelWidth;
         var groups = new PackedWeights[g.Groups];
@@ -45,7 +48,9 @@ public sealed unsafe partial class SimdKernels
         if (input.Size != g.InputSize) throw new ArgumentException($"conv2d: input has shape {input.Shape}, expected {g.InputShape}");
         if (weight.Size != g.WeightSize) throw new ArgumentException($"conv2d: weight has shape {weight.Shape}, expected {g.WeightShape}");
         var packed = prepared as PackedConvWeight;
-        if (prepared is not null && (packed is null || packed.Geometry != g with { Batch = 1 } || packed.Groups[0].Mr != InferenceGemm.Mr))
+        var depthwise = prepared as DepthwiseConvWeight;
+        if (prepared is not null && (packed is null || packed.Geometry != g with { Batch = 1 } || packed.Groups[0].Mr != InferenceGemm.Mr)
+            && (depthwise is null || depthwise.Geometry != g with { Batch = 1 } || !RunsDepthwise(g)))
             throw new ArgumentException($"conv2d inference: the prepared weight was made for another geometry or backend than {g}");
         int ohw = g.OutputHeight * g.OutputWidth, hw = g.InputHeight * g.InputWidth, kg = g.OutputChannelsPerGroup, cg = g.InputChannelsPerGroup;
         fixed (float* y = output.Data, x = input.Data, w = weight.Data, b = bias is null ? null : bias.Data)
@@ -59,14 +64,15 @@ public sealed unsafe partial class SimdKernels
             }
             if (packed is null)
             {
+                float* turned = depthwise is null ? null : depthwise.Weights.Pointer;
                 if (oneRun)
                 {
-                    UnpackedInference(g, slice0, x, w, bb, epilogue);
+                    UnpackedInference(g, slice0, x, w, bb, epilogue, turned);
                     return;
                 }
                 var image = g with { Batch = 1 };
                 for (int n = 0; n < g.Batch; n++)
-                    UnpackedInference(image, slice0 + (long)n * channels * ohw, x + (long)n * g.InputChannels * hw, w, bb, epilogue);
+                    UnpackedInference(image, slice0 + (long)n * channels * ohw, x + (long)n * g.InputChannels * hw, w, bb, epilogue, turned);
                 return;
             }
             var geometry = g with { Batch = 1 };
@@ -83,12 +89,20 @@ public sealed unsafe partial class SimdKernels
     }
 
     /// <summary>A convolution with no prepared weight (depthwise, Winograd, or a weight that is not constant) into one run of planes, then its epilogue.</summary>
-    private void UnpackedInference(Conv2dGeometry g, float* y, float* x, float* w, float* bias, ConvEpilogue epilogue)
+    /// <param name="depthwiseWeights">The weights packed for the small-map depthwise kernel, or null.</param>
+    private void UnpackedInference(Conv2dGeometry g, float* y, float* x, float* w, float* bias, ConvEpilogue epilogue, float* depthwiseWeights = null)
     {
-        if (RunsDepthwise(g) && _depthwise.TryForwardFused(g, y, x, w, bias, epilogue, _pool)) return;
+        if (RunsDepthwise(g) && _depthwise.TryForwardFused(g, y, x, w, bias, epilogue, _pool, depthwiseWeights)) return;
         RunConv(ConvPass.Forward, g, y, x, w, bias);
         int ohw = g.OutputHeight * g.OutputWidth;
         new GemmEpilogue(null, epilogue).Apply(y, ohw, g.Batch * g.OutputChannels, 0, ohw);
+    }
+
+    /// <summary>A small-map depthwise convolution's weights in the kernel's channel-blocked layout, for one geometry (batch aside).</summary>
+    private sealed class DepthwiseConvWeight(Conv2dGeometry geometry, PackedDepthwiseWeights weights) : PreparedConvWeight
+    {
+        public Conv2dGeometry Geometry { get; } = geometry;
+        public PackedDepthwiseWeights Weights { get; } = weights;
     }
 
     /// <summary>One packed weight matrix per channel group, for one geometry (batch aside) and one micro-kernel.</summary>

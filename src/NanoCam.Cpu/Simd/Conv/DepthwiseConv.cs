@@ -96,29 +96,17 @@ public sealed unsafe class DepthwiseConv : IParallelBody
             ref readonly var g = ref G;
             int h = g.InputHeight, width = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth, kh = g.KernelHeight, kw = g.KernelWidth;
             int sh = g.StrideHeight, sw = g.StrideWidth;
-            int rowReach = g.DilationHeight * (kh - 1) / sh, columnReach = g.DilationWidth * (kw - 1) / sw;
-            int wq = ow + columnReach, hq = oh + rowReach;
-            long planeFloats = (long)hq * wq + columnReach, outputs = (long)oh * wq;
-            int paddedRow = 32 * ((wq + 15) / 16);
-            float* phases = Scratch(sh * sw * planeFloats + outputs + paddedRow);
-            float* dyq = phases + sh * sw * planeFloats, padded = dyq + outputs;
+            var layout = new PhaseLayout(g);
+            int wq = layout.Wq;
+            long planeFloats = layout.PlaneFloats, outputs = layout.Outputs;
+            float* phases = layout.Scratch(out float* dyq);
             int taps = kh * kw;
             float* dw = DW + (long)k * taps;
             for (int n = 0; n < g.Batch; n++)
             {
                 float* x = X + ((long)n * g.InputChannels + k / g.OutputChannelsPerGroup) * h * width;
                 float* dy = DY + ((long)n * g.OutputChannels + k) * oh * ow;
-                for (int a = 0; a < sh; a++)
-                {
-                    for (int i = 0; i < hq; i++)
-                    {
-                        int iy = sh * i + a - g.PadTop;
-                        float* first = phases + a * sw * planeFloats + (long)i * wq;
-                        if ((uint)iy < (uint)h) PhaseRow(first, planeFloats, x + (long)iy * width, width, sw, g.PadLeft, wq, padded);
-                        else for (int b = 0; b < sw; b++) new Span<float>(first + b * planeFloats, wq).Clear();
-                    }
-                    for (int b = 0; b < sw; b++) new Span<float>(phases + (a * sw + b) * planeFloats + (long)hq * wq, columnReach).Clear();
-                }
+                layout.Split(g, phases, x);
                 for (int oy = 0; oy < oh; oy++)
                 {
                     new ReadOnlySpan<float>(dy + (long)oy * ow, ow).CopyTo(new Span<float>(dyq + (long)oy * wq, ow));
@@ -143,10 +131,11 @@ public sealed unsafe class DepthwiseConv : IParallelBody
     /// runs <paramref name="g"/> (the caller then runs it and the activation after); small maps run channel-blocked
     /// with the activation applied before the output is written (<see cref="DepthwiseSmallMaps"/>).
     /// </summary>
-    public bool TryForwardFused(in Conv2dGeometry g, float* y, float* x, float* w, float* bias, ConvEpilogue act, CpuThreadPool? pool)
+    /// <param name="packed">The weights packed for the small-map kernel (<see cref="DepthwiseSmallMaps.PackWeights"/>), or null.</param>
+    public bool TryForwardFused(in Conv2dGeometry g, float* y, float* x, float* w, float* bias, ConvEpilogue act, CpuThreadPool? pool, float* packed = null)
     {
         if (!DepthwiseSmallMaps.Applies(g)) return false;
-        _smallMaps.Run(g, y, x, w, bias, accumulate: false, act, pool);
+        _smallMaps.Run(g, y, x, w, bias, accumulate: false, act, pool, packed);
         return true;
     }
 
@@ -184,27 +173,12 @@ public sealed unsafe class DepthwiseConv : IParallelBody
 
     private static void Plane(in Conv2dGeometry g, float* y, float* x, float* w, float bias, bool accumulate)
     {
-        int h = g.InputHeight, width = g.InputWidth, oh = g.OutputHeight, ow = g.OutputWidth, kh = g.KernelHeight, kw = g.KernelWidth;
-        int sh = g.StrideHeight, sw = g.StrideWidth;
-        int rowReach = g.DilationHeight * (kh - 1) / sh, columnReach = g.DilationWidth * (kw - 1) / sw;
-        int wq = ow + columnReach, hq = oh + rowReach;
-        // Each phase plane, then the columns the last outputs' farthest taps read past it.
-        long planeFloats = (long)hq * wq + columnReach, outputs = (long)oh * wq;
-        int paddedRow = 32 * ((wq + 15) / 16);
-        float* phases = Scratch(sh * sw * planeFloats + outputs + paddedRow);
-        float* z = phases + sh * sw * planeFloats, padded = z + outputs;
-        for (int a = 0; a < sh; a++)
-        {
-            for (int i = 0; i < hq; i++)
-            {
-                // Row i of the planes (a, ·) is padded row sh·i + a: input row sh·i + a − pt, split into its sw phases.
-                int iy = sh * i + a - g.PadTop;
-                float* first = phases + a * sw * planeFloats + (long)i * wq;
-                if ((uint)iy < (uint)h) PhaseRow(first, planeFloats, x + (long)iy * width, width, sw, g.PadLeft, wq, padded);
-                else for (int b = 0; b < sw; b++) PanelCopy.Zero(first + b * planeFloats, wq);
-            }
-            for (int b = 0; b < sw; b++) PanelCopy.Zero(phases + (a * sw + b) * planeFloats + (long)hq * wq, columnReach);
-        }
+        int oh = g.OutputHeight, ow = g.OutputWidth, kh = g.KernelHeight, kw = g.KernelWidth, sh = g.StrideHeight, sw = g.StrideWidth;
+        var layout = new PhaseLayout(g);
+        int wq = layout.Wq;
+        long planeFloats = layout.PlaneFloats, outputs = layout.Outputs;
+        float* phases = layout.Scratch(out float* z);
+        layout.Split(g, phases, x);
         int* taps = stackalloc int[kh * kw];
         for (int r = 0; r < kh; r++)
             for (int s = 0; s < kw; s++)
@@ -212,11 +186,7 @@ public sealed unsafe class DepthwiseConv : IParallelBody
                 int dr = g.DilationHeight * r, ds = g.DilationWidth * s;
                 taps[r * kw + s] = checked((int)((dr % sh * sw + ds % sw) * planeFloats + (long)(dr / sh) * wq + ds / sw));
             }
-        float** sources = stackalloc float*[1];
-        float** weights = stackalloc float*[1];
-        sources[0] = phases;
-        weights[0] = w;
-        OutputRow(z, checked((int)outputs), sources, weights, 1, taps, kh * kw, bias);
+        OutputRow(z, checked((int)outputs), phases, w, taps, kh * kw, bias);
         for (int oy = 0; oy < oh; oy++)
         {
             if (accumulate)
@@ -225,6 +195,57 @@ public sealed unsafe class DepthwiseConv : IParallelBody
                 System.Numerics.Tensors.TensorPrimitives.Add(target, new ReadOnlySpan<float>(z + (long)oy * wq, ow), target);
             }
             else PanelCopy.Copy(y + (long)oy * ow, z + (long)oy * wq, ow);
+        }
+    }
+
+    /// <summary>
+    /// The polyphase planes of one input plane (see the class summary): Wq × Hq each, then the columns the last outputs'
+    /// farthest taps read past it (PlaneFloats apart), followed in the thread's scratch by OH·Wq floats of rows (Z, or
+    /// dY in rows of Wq) and a padded input row for the stride-2 split.
+    /// </summary>
+    private readonly struct PhaseLayout
+    {
+        public readonly int Wq, Hq, ColumnReach;
+        public readonly long PlaneFloats, Outputs;
+        private readonly int _paddedRow, _phases;
+
+        public PhaseLayout(in Conv2dGeometry g)
+        {
+            int sh = g.StrideHeight, sw = g.StrideWidth;
+            ColumnReach = g.DilationWidth * (g.KernelWidth - 1) / sw;
+            Wq = g.OutputWidth + ColumnReach;
+            Hq = g.OutputHeight + g.DilationHeight * (g.KernelHeight - 1) / sh;
+            PlaneFloats = (long)Hq * Wq + ColumnReach;
+            Outputs = (long)g.OutputHeight * Wq;
+            _paddedRow = 32 * ((Wq + 15) / 16);
+            _phases = sh * sw;
+        }
+
+        /// <summary>The phase planes in the thread's scratch, and the OH·Wq rows after them (then the padded row).</summary>
+        public float* Scratch(out float* rows)
+        {
+            float* phases = DepthwiseConv.Scratch(_phases * PlaneFloats + Outputs + _paddedRow);
+            rows = phases + _phases * PlaneFloats;
+            return phases;
+        }
+
+        /// <summary>Splits input plane <paramref name="x"/> into its zero-padded phase planes at <paramref name="phases"/>.</summary>
+        public void Split(in Conv2dGeometry g, float* phases, float* x)
+        {
+            int sh = g.StrideHeight, sw = g.StrideWidth, h = g.InputHeight, width = g.InputWidth;
+            float* padded = phases + _phases * PlaneFloats + Outputs;
+            for (int a = 0; a < sh; a++)
+            {
+                for (int i = 0; i < Hq; i++)
+                {
+                    // Row i of the planes (a, ·) is padded row sh·i + a: input row sh·i + a − pt, split into its sw phases.
+                    int iy = sh * i + a - g.PadTop;
+                    float* first = phases + a * sw * PlaneFloats + (long)i * Wq;
+                    if ((uint)iy < (uint)h) PhaseRow(first, PlaneFloats, x + (long)iy * width, width, sw, g.PadLeft, Wq, padded);
+                    else for (int b = 0; b < sw; b++) PanelCopy.Zero(first + b * PlaneFloats, Wq);
+                }
+                for (int b = 0; b < sw; b++) PanelCopy.Zero(phases + (a * sw + b) * PlaneFloats + (long)Hq * Wq, ColumnReach);
+            }
         }
     }
 
@@ -286,8 +307,8 @@ public sealed unsafe class DepthwiseConv : IParallelBody
         PanelCopy.Zero(dst + first + copied, length - first - copied);
     }
 
-    /// <summary>One output row: out[ox] = bias + Σ over the valid kernel rows i and taps s of weights[i][s] · sources[i][taps[s] + ox].</summary>
-    private static void OutputRow(float* output, int ow, float** sources, float** weights, int rows, int* taps, int kw, float bias)
+    /// <summary>The outputs: out[ox] = bias + Σ_i weight[i] · source[taps[i] + ox] for ox &lt; <paramref name="ow"/>, taps in order.</summary>
+    private static void OutputRow(float* output, int ow, float* source, float* weight, int* taps, int count, float bias)
     {
         int ox = 0;
         if (Vector512.IsHardwareAccelerated)
@@ -296,91 +317,60 @@ public sealed unsafe class DepthwiseConv : IParallelBody
             {
                 var a0 = Vector512.Create(bias);
                 var (a1, a2, a3) = (a0, a0, a0);
-                for (int i = 0; i < rows; i++)
+                for (int i = 0; i < count; i++)
                 {
-                    float* source = sources[i] + ox, weight = weights[i];
-                    for (int s = 0; s < kw; s++)
-                    {
-                        var wv = Vector512.Create(weight[s]);
-                        float* at = source + taps[s];
-                        a0 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at), a0);
-                        a1 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at + 16), a1);
-                        a2 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at + 32), a2);
-                        a3 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at + 48), a3);
-                    }
+                    var wv = Vector512.Create(weight[i]);
+                    float* at = source + ox + taps[i];
+                    a0 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at), a0);
+                    a1 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at + 16), a1);
+                    a2 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at + 32), a2);
+                    a3 = Vector512.FusedMultiplyAdd(wv, Vector512.Load(at + 48), a3);
                 }
                 a0.Store(output + ox);
                 a1.Store(output + ox + 16);
                 a2.Store(output + ox + 32);
                 a3.Store(output + ox + 48);
             }
-            for (; ox + 16 <= ow; ox += 16) Vector16(output, ox, sources, weights, rows, taps, kw, bias);
+            for (; ox + 16 <= ow; ox += 16) Vector16(output + ox, source + ox, weight, taps, count, bias);
             if (ox < ow && ow >= 16)
             {
                 // The last 16 outputs again: the ones already written get the same values.
-                Vector16(output, ow - 16, sources, weights, rows, taps, kw, bias);
+                Vector16(output + ow - 16, source + ow - 16, weight, taps, count, bias);
                 return;
             }
         }
         if (Vector256.IsHardwareAccelerated)
         {
-            for (; ox + 16 <= ow; ox += 16)
-            {
-                var a0 = Vector256.Create(bias);
-                var a1 = a0;
-                for (int i = 0; i < rows; i++)
-                {
-                    float* source = sources[i] + ox, weight = weights[i];
-                    for (int s = 0; s < kw; s++)
-                    {
-                        var wv = Vector256.Create(weight[s]);
-                        a0 = Vector256.FusedMultiplyAdd(wv, Vector256.Load(source + taps[s]), a0);
-                        a1 = Vector256.FusedMultiplyAdd(wv, Vector256.Load(source + taps[s] + 8), a1);
-                    }
-                }
-                a0.Store(output + ox);
-                a1.Store(output + ox + 8);
-            }
-            for (; ox + 8 <= ow; ox += 8) Vector8(output, ox, sources, weights, rows, taps, kw, bias);
+            for (; ox + 8 <= ow; ox += 8) Vector8(output + ox, source + ox, weight, taps, count, bias);
             if (ox < ow && ow >= 8)
             {
-                Vector8(output, ow - 8, sources, weights, rows, taps, kw, bias);
+                Vector8(output + ow - 8, source + ow - 8, weight, taps, count, bias);
                 return;
             }
         }
         for (; ox < ow; ox++)
         {
             float sum = bias;
-            for (int i = 0; i < rows; i++)
-            {
-                float* source = sources[i] + ox, weight = weights[i];
-                for (int s = 0; s < kw; s++) sum += weight[s] * source[taps[s]];
-            }
+            for (int i = 0; i < count; i++) sum += weight[i] * source[taps[i] + ox];
             output[ox] = sum;
         }
     }
 
+    /// <summary>Sixteen outputs from <paramref name="source"/> on (a single accumulator).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Vector16(float* output, int ox, float** sources, float** weights, int rows, int* taps, int kw, float bias)
+    private static void Vector16(float* output, float* source, float* weight, int* taps, int count, float bias)
     {
         var acc = Vector512.Create(bias);
-        for (int i = 0; i < rows; i++)
-        {
-            float* source = sources[i] + ox, weight = weights[i];
-            for (int s = 0; s < kw; s++) acc = Vector512.FusedMultiplyAdd(Vector512.Create(weight[s]), Vector512.Load(source + taps[s]), acc);
-        }
-        acc.Store(output + ox);
+        for (int i = 0; i < count; i++) acc = Vector512.FusedMultiplyAdd(Vector512.Create(weight[i]), Vector512.Load(source + taps[i]), acc);
+        acc.Store(output);
     }
 
+    /// <summary>Eight outputs (AVX2 without AVX-512, or a map under 16 outputs).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Vector8(float* output, int ox, float** sources, float** weights, int rows, int* taps, int kw, float bias)
+    private static void Vector8(float* output, float* source, float* weight, int* taps, int count, float bias)
     {
         var acc = Vector256.Create(bias);
-        for (int i = 0; i < rows; i++)
-        {
-            float* source = sources[i] + ox, weight = weights[i];
-            for (int s = 0; s < kw; s++) acc = Vector256.FusedMultiplyAdd(Vector256.Create(weight[s]), Vector256.Load(source + taps[s]), acc);
-        }
-        acc.Store(output + ox);
+        for (int i = 0; i < count; i++) acc = Vector256.FusedMultiplyAdd(Vector256.Create(weight[i]), Vector256.Load(source + taps[i]), acc);
+        acc.Store(output);
     }
 }
