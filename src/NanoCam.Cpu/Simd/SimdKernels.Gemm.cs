@@ -55,9 +55,20 @@ public sealed unsafe partial class SimdKernels
                 PanelTranspose.Rows8(dst, 8, a + (long)first * lda, lda, k);
                 continue;
             }
-            for (int p = 0; p < k; p++)
-            for (int i = 0; i < 8; i++)
-                dst[p * 8 + i] = i >= valid ? 0f : s.TransposeA ? a[(long)p * lda + first + i] : a[(long)(first + i) * lda + p];
+            // The last, partial panel (its missing rows zero) or a transposed A: element by element.
+            new Span<float>(dst, 8 * k).Clear();
+            if (s.TransposeA)
+                for (int p = 0; p < k; p++)
+                {
+                    float* source = a + (long)p * lda + first;
+                    for (int i = 0; i < valid; i++) dst[p * 8 + i] = source[i];
+                }
+            else
+                for (int i = 0; i < valid; i++)
+                {
+                    float* source = a + (long)(first + i) * lda;
+                    for (int p = 0; p < k; p++) dst[p * 8 + i] = source[p];
+                }
         }
         long ldb = n;
         bool accumulate = s.Beta == 1f;

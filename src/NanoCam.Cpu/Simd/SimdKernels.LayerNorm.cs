@@ -124,7 +124,7 @@ public sealed unsafe partial class SimdKernels : ILayerNormKernels
         }
 
         /// <summary>Lanes [0, count) set (all for 16 or more, none for 0 or fewer), as float bit masks.</summary>
-        private static Vector512<float> Lanes(int count) =>
+        internal static Vector512<float> Lanes(int count) =>
             Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
     }
 }
