@@ -8,7 +8,7 @@ namespace NanoCam.Onnx.Tests;
 
 /// <summary>
 /// A Transpose that moves only axes of one element (a ViT's [1, 17, 32] → [17, 1, 32]) is a view of its input; any other
-/// permutation still gathers. Both against the element-by-element definition, and gradients flow through the view.
+/// permutation, and any with fusing off, still gathers. Both against the element-by-element definition, and gradients flow through the view.
 /// </summary>
 public sealed class TransposeViewTests
 {
@@ -54,6 +54,12 @@ public sealed class TransposeViewTests
             Assert.Equal(view, ReferenceEquals(y.Buffer, x.Buffer));
             Assert.Equal(view, !tape.Nodes.Any(n => n is RemapNode));
         }
+        // With fusing off the plain gather runs whatever the permutation.
+        model.Fuse = false;
+        var plainTape = new Tape(new SimdKernels(1)) { GradEnabled = false };
+        Assert.Equal(Reference(x, perm), model.Run(plainTape, x).ToArray());
+        Assert.Contains(plainTape.Nodes, n => n is RemapNode);
+        model.Fuse = true;
         // Gradients pass through the view (or the gather) back to x: ∂Σ(y·w)/∂x is w transposed back.
         var gradTape = new Tape(new SimdKernels(1));
         var input = Tensor.FromArray(x.ToArray(), dims);

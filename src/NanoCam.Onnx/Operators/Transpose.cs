@@ -13,9 +13,10 @@ internal static class Transpose
         // The work-out in a method of its own: its lambda's closure would otherwise be allocated on every call.
         var perm = c.TryRecall(out int[] recalled) ? recalled : c.Remember(Permutation(c, x));
         var t = c.Float(0);
-        if (KeepsOrder(t.Shape, perm))
+        if (c.Fuse && KeepsOrder(t.Shape, perm))
         {
-            // Only axes of one element move (a ViT's [1, 17, 32] → [17, 1, 32]): the same elements in the same order, a view.
+            // Only axes of one element move (a ViT's [1, 17, 32] → [17, 1, 32]): the same elements in the same order, a
+            // view (with fusing off, the plain gather runs, as the walkthrough shows it).
             Span<int> dims = stackalloc int[perm.Length];
             for (int k = 0; k < perm.Length; k++) dims[k] = t.Shape[perm[k]];
             return OnnxOperatorContext.Result(c.Tape.Reshape(t, dims), x.ElementType);
