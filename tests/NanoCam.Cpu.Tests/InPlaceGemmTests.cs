@@ -47,6 +47,26 @@ public sealed class InPlaceGemmTests
         }
     }
 
+    [Theory]
+    [InlineData(17, 96, 32)]
+    [InlineData(9, 53, 256)]    // the deepest product the in-place path takes: one depth block of the packed GEMM
+    [InlineData(9, 53, 300)]    // deeper: both paths packed, summed in two blocks
+    public void AProduct_GivesTheSameBits_InPlaceOrPacked(int m, int n, int k)
+    {
+        // Alpha 1/2 keeps a product on the packed GEMM; a power of two scales exactly, so the in-place product (alpha 1)
+        // halved must equal it to the bit: each element is the same chain of fused multiply-adds on either path.
+        var rng = new Random(k);
+        var a = SimdAgreementTests.Random(rng, m, k);
+        var b = SimdAgreementTests.Random(rng, k, n);
+        var simd = new SimdKernels(1);
+        var inPlace = Tensor.Zeros(m, n);
+        var packed = Tensor.Zeros(m, n);
+        simd.Gemm(inPlace, a, b, new GemmShape(m, n, k));
+        simd.Gemm(packed, a, b, new GemmShape(m, n, k, Alpha: 0.5f));
+        var (whole, half) = (inPlace.ToArray(), packed.ToArray());
+        for (int i = 0; i < whole.Length; i++) Assert.Equal(0.5f * whole[i], half[i]);
+    }
+
     [Fact]
     public void Batches_WithOwnAndSharedB_AgreeWithTheNaiveGemm()
     {

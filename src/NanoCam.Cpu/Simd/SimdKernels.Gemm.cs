@@ -21,8 +21,12 @@ public sealed unsafe partial class SimdKernels
     /// <summary>The most elements of op(A) the in-place path packs per product.</summary>
     private const int InPlaceMaxOperand = 16384;
 
-    /// <summary>The deepest product the in-place path runs as one depth block (an 8-row A panel of 32 KB).</summary>
-    private const int InPlaceMaxDepth = 1024;
+    /// <summary>
+    /// The deepest product the in-place path runs: one depth block of the packed GEMM (<see cref="SimdGemm{TKernel}"/>'s
+    /// 256), so that either path sums each element in one chain, p in order, and gives the same bits (a deeper product is
+    /// summed block by block there).
+    /// </summary>
+    private const int InPlaceMaxDepth = 256;
 
     /// <summary>
     /// Whether a product runs on the calling thread through the in-place tiles: AVX-512 in hardware, B stored as is, alpha 1,
