@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using NanoCam.Autodiff;
+using NanoCam.Ops;
 
 namespace NanoCam.Onnx;
 
@@ -115,6 +116,12 @@ internal sealed class OnnxInferencePlan
         /// <summary>The squeeze-excitation Mul that may scale this chain's result in place, if any.</summary>
         public ScaleStep? ScaledBy { get; set; }
         public int Offset { get; set; }
+
+        /// <summary>The patch layout of the last input geometry a patch embedding ran at (see <see cref="Patches"/>).</summary>
+        public Patches.Layout? PatchLayout { get; set; }
+
+        /// <summary>The last weight a patch embedding viewed as a 1×1 one, with that view.</summary>
+        public (Tensor Source, Tensor View)? PatchWeight { get; set; }
 
         /// <summary>Prepared weights per backend (a model may run on several), with the parameter version they were made at.</summary>
         public ConditionalWeakTable<IKernels, PreparedEntry> Prepared { get; } = [];
@@ -234,6 +241,8 @@ internal sealed class OnnxInferencePlan
             if (step.BatchNorm is not null && depth >= 1 && g.OutputChannels == step.Channels)
                 (w, bias) = FoldBatchNorm(step, w, bias);
             else if (step.BatchNorm is not null) depth = 0;
+            // A patch embedding (kernel = stride, no padding) is a 1×1 convolution over its patches laid out as channels.
+            if (Patches.Applies(g)) (x, w, g) = Patches.Of(tape, step, x, w, g);
             var epilogue = step.Activation is not null && depth == step.Stages.Count - 1 ? step.Activation.Epilogue : ConvEpilogue.None;
             var group = step.Group;
             bool direct = group is not null && Direct[group.Index] && depth == step.Stages.Count - 1 && g.OutputChannels == step.Channels;
@@ -344,6 +353,63 @@ internal sealed class OnnxInferencePlan
             step.Prepared.AddOrUpdate(tape.Kernels, new PreparedEntry(w, version, key, prepared));
             return prepared;
         }
+    }
+}
+
+/// <summary>
+/// A patch embedding (ViT's 16×16 stride-16 convolution: kernel = stride, no padding, one group) as one GEMM: the input
+/// [N, C, H, W] read as [N, C, OH, KH, OW, KW] and remapped to [N, C, KH, KW, OH, OW] (a transpose of KW against OW
+/// per row of patches), which is [N, C·KH·KW, OH, OW]: the patches as channels, so that the convolution is a 1×1 one by
+/// the weight viewed as [O, C·KH·KW, 1, 1] (the same memory, the same sums in the same order of terms per output).
+/// Taken from KW = 8 on, where the remap moves whole 8×8 blocks; narrower patches stay with the convolution kernel.
+/// </summary>
+internal static class Patches
+{
+    /// <summary>A patch remap for one input geometry.</summary>
+    internal sealed record Layout(Conv2dGeometry Geometry, RemapPlan Plan, Conv2dGeometry Pointwise);
+
+    public static bool Applies(in Conv2dGeometry g) =>
+        g.Groups == 1 && g.KernelWidth >= 8 && g.KernelHeight >= 1 && g.StrideHeight == g.KernelHeight && g.StrideWidth == g.KernelWidth
+        && g.PadTop == 0 && g.PadLeft == 0 && g.PadBottom == 0 && g.PadRight == 0 && g.DilationHeight == 1 && g.DilationWidth == 1
+        && g.OutputHeight > 0 && g.OutputWidth > 0;
+
+    /// <summary>The patches of <paramref name="x"/> as channels, the weight as a 1×1 one, and their geometry.</summary>
+    public static (Tensor Patches, Tensor Weight, Conv2dGeometry Geometry) Of(Tape tape, OnnxInferencePlan.ConvStep step, Tensor x, Tensor w, in Conv2dGeometry g)
+    {
+        var layout = step.PatchLayout;
+        if (layout is null || layout.Geometry != g) step.PatchLayout = layout = LayoutOf(g);
+        var remapped = tape.Remap(x, layout.Plan);
+        var p = layout.Pointwise;
+        var patches = tape.Reshape(remapped, [p.Batch, p.InputChannels, p.InputHeight, p.InputWidth]);
+        return (patches, PointwiseWeight(step, w, p.InputChannels), p);
+    }
+
+    /// <summary>The remap that lays the patches out as channels, and the 1×1 geometry over them.</summary>
+    internal static Layout LayoutOf(in Conv2dGeometry g)
+    {
+        var (h, w, kh, kw, oh, ow) = (g.InputHeight, g.InputWidth, g.KernelHeight, g.KernelWidth, g.OutputHeight, g.OutputWidth);
+        int channels = g.InputChannels;
+        // Output axes [N, C, KH, KW, OH, OW]: element (n, c, i, j, p, q) reads x[n, c, p·KH + i, q·KW + j].
+        var plan = new RemapPlan(
+        [
+            new RemapAxis(g.Batch, g.Batch, channels * h * w, 0, 1, BorderMode.Constant),
+            new RemapAxis(channels, channels, h * w, 0, 1, BorderMode.Constant),
+            new RemapAxis(kh, kh, w, 0, 1, BorderMode.Constant),
+            new RemapAxis(kw, kw, 1, 0, 1, BorderMode.Constant),
+            new RemapAxis(oh, oh, kh * w, 0, 1, BorderMode.Constant),
+            new RemapAxis(ow, ow, kw, 0, 1, BorderMode.Constant),
+        ]);
+        var pointwise = new Conv2dGeometry(g.Batch, channels * kh * kw, oh, ow, g.OutputChannels, 1, 1);
+        return new Layout(g, plan, pointwise);
+    }
+
+    /// <summary>The weight [O, C, KH, KW] viewed as [O, C·KH·KW, 1, 1] (kept while the weight tensor is the same one, so its prepared form is too).</summary>
+    private static Tensor PointwiseWeight(OnnxInferencePlan.ConvStep step, Tensor w, int depth)
+    {
+        if (step.PatchWeight is { } kept && ReferenceEquals(kept.Source, w)) return kept.View;
+        var view = new Tensor(new Shape(w.Shape[0], depth, 1, 1), w.Buffer) { Name = w.Name, IsParameter = w.IsParameter };
+        step.PatchWeight = (w, view);
+        return view;
     }
 }
 

@@ -47,6 +47,8 @@ public sealed partial class OnnxModel
     // The fusions a no-grad pass may make (Conv + BN + activation, convolutions written into their Concat, prepared weights).
     private readonly OnnxInferencePlan _inference;
     private readonly OnnxGeluFusion _gelus;
+    // Each MatMul by a constant weight with the Add that alone reads its output (see InferenceMatMulBiasNode).
+    private readonly Dictionary<OnnxNode, OnnxNode> _matMulBias = [];
     private int _parameterVersion;
     // The file's model with the float initializers' data dropped (the parameters hold it): what export writes back.
     private readonly ModelProto _proto;
@@ -81,7 +83,13 @@ public sealed partial class OnnxModel
             foreach (var output in node.Outputs)
                 if (output.Length > 0) _slotOf.TryAdd(output, _slotOf.Count);
         _inference = new OnnxInferencePlan(this);
-        _gelus = new OnnxGeluFusion(new OnnxFusionPatterns(this));
+        var patterns = new OnnxFusionPatterns(this);
+        _gelus = new OnnxGeluFusion(patterns);
+        // MatMul by a constant [K, N] weight whose only reader is an Add (of a bias, checked per pass): one node in a fused no-grad pass.
+        foreach (var node in nodes)
+            if (node is { OpType: "MatMul", Domain: "" or "ai.onnx", Inputs.Count: 2 } && _parameters.TryGetValue(node.Inputs[1], out var weight) && weight.Shape.Rank == 2
+                && patterns.OnlyReader(node.Outputs[0]) is { OpType: "Add", Domain: "" or "ai.onnx", Opset: >= 7, Inputs.Count: 2 } add && add.Inputs[0] != add.Inputs[1])
+                _matMulBias[node] = add;
         _batch = new Lazy<BatchAnalysis>(() => BatchAnalysis.Of(this));
     }
 
@@ -374,6 +382,8 @@ public sealed partial class OnnxModel
         public OnnxOperatorContext? Context;
         public readonly OnnxInferencePlan.Pass Plan = model._inference.NewPass(tape, model);
         public readonly int[] Gelus = model._gelus.NewPassState();
+        /// <summary>Per step of the plan: skipped in this pass (an Add whose MatMul ran with it as one node).</summary>
+        public bool[] Skip = [];
     }
 
     private readonly ConditionalWeakTable<Tape, PassState> _passStates = [];
@@ -512,6 +522,9 @@ public sealed partial class OnnxModel
         bool onHost = kernels.AllocatesOnHost();
         var slots = env.Slots;
         var probe = AllocationProbe;
+        if (state.Skip.Length != steps.Length) state.Skip = new bool[steps.Length];
+        else Array.Clear(state.Skip);
+        var skip = state.Skip;
         long mark = probe is null ? 0 : GC.GetAllocatedBytesForCurrentThread();
         for (int n = 0; n < liveNodes.Count; n++)
         {
@@ -521,6 +534,7 @@ public sealed partial class OnnxModel
                 probe(liveNodes[n - 1], now - mark);
                 mark = GC.GetAllocatedBytesForCurrentThread();
             }
+            if (skip[n]) continue;
             var step = steps[n];
             var node = step.Node;
             args.Clear();
@@ -568,6 +582,11 @@ public sealed partial class OnnxModel
                 if (publish && fused.Tensor is { } ft) tape.Publish(ft, fusedName);
                 continue;
             }
+            if (plan is not null && step.BiasAdd >= 0 && onHost && TryMatMulBias(tape, step, steps[step.BiasAdd], args, slots))
+            {
+                skip[step.BiasAdd] = true;
+                continue;
+            }
             var context = state.Context ??= new OnnxOperatorContext(tape, node, args, hostValues);
             context.MoveTo(node, args, hostValues);
             context.BatchStatistics = batchStatistics;
@@ -592,6 +611,29 @@ public sealed partial class OnnxModel
                 : StagedInitializer(name, InitializerValue(name, out _)!, kernels);
         }
         return outputs;
+    }
+
+    /// <summary>
+    /// A MatMul and the Add of a bias that alone reads it, run as one <see cref="InferenceMatMulBiasNode"/> when the
+    /// MatMul's output is not observed, x is a float tensor whose last axis is the weight's K, and the bias (a host value
+    /// known at fold time) is N values along the last axis; the result goes under the Add's output name.
+    /// </summary>
+    private static bool TryMatMulBias(Tape tape, PassStep step, PassStep addStep, List<OnnxValue?> args, OnnxValue?[] slots)
+    {
+        if (args[0] is not { ElementType: OnnxDataType.Float, Tensor: { } x } || args[1]?.Tensor is not { Shape.Rank: 2 } w) return false;
+        // The bias as the Add would read it: a host value, or what the pass computed (an Identity of a parameter).
+        int side = step.BiasSide;
+        var biasValue = addStep.Sources[side] == InputSource.Pass ? slots[addStep.Slots[side]] : addStep.Host[side];
+        if (biasValue is not { ElementType: OnnxDataType.Float, Tensor: { IsOnHost: true } bias }) return false;
+        int rank = x.Shape.Rank, n = w.Shape[1];
+        if (rank < 1 || x.Shape[rank - 1] != w.Shape[0] || bias.Shape.Rank < 1 || bias.Shape.Rank > rank || bias.Shape[bias.Shape.Rank - 1] != n || bias.Size != n) return false;
+        if (tape.IsObserved(step.Node.Outputs[0])) return false;
+        var add = addStep.Node;
+        var y = tape.Next<InferenceMatMulBiasNode>().Forward(tape, x, w, bias);
+        var value = OnnxValue.FromTensor(y);
+        if (addStep.OutputSlots[0] >= 0) slots[addStep.OutputSlots[0]] = value;
+        tape.Publish(y, add.Outputs[0]);
+        return true;
     }
 
     /// <summary>A value the environment does not hold (a tensor fused away): a known value, an initializer, or null.</summary>
@@ -642,6 +684,21 @@ public sealed partial class OnnxModel
             var outputSlots = new int[node.Outputs.Count];
             for (int i = 0; i < outputSlots.Length; i++) outputSlots[i] = node.Outputs[i].Length > 0 ? _slotOf[node.Outputs[i]] : -1;
             steps[n] = new PassStep(node, OnnxOperatorRegistry.Find(node.OpType), sources, host, inputSlots, outputSlots, _gelus.Covers(node), _inference.Covers(node));
+        }
+        // A MatMul fuses its bias Add when the Add is live and its other input a host value (an initializer or folded)
+        // or a value with a slot (computed earlier in the pass: an Identity of a parameter); the pass checks its shape.
+        if (_matMulBias.Count > 0)
+        {
+            var index = new Dictionary<OnnxNode, int>();
+            for (int n = 0; n < steps.Length; n++) index[steps[n].Node] = n;
+            for (int n = 0; n < steps.Length; n++)
+            {
+                if (!_matMulBias.TryGetValue(steps[n].Node, out var add) || !index.TryGetValue(add, out int a) || a <= n) continue;
+                int side = add.Inputs[0] == steps[n].Node.Outputs[0] ? 1 : 0;
+                if (steps[a].Sources[side] is InputSource.Known or InputSource.Initializer && steps[a].Host[side]?.Tensor is not null
+                    || steps[a].Sources[side] == InputSource.Pass && steps[a].Slots[side] >= 0)
+                    (steps[n].BiasAdd, steps[n].BiasSide) = (a, side);
+            }
         }
         return steps;
     }

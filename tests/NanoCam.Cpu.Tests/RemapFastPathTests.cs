@@ -165,4 +165,27 @@ public class RemapFastPathTests
         Check(new RemapPlan(Transpose([1, 37, 60, 30], [0, 2, 3, 1])), 37 * 60 * 30, RemapProgram.RowKernel.Transpose, "NCHW → NHWC, one row");
         Check(new RemapPlan([new RemapAxis(70000, 70000, 1, 0, 1, BorderMode.Constant), new RemapAxis(2, 1, 1, 0, 0, BorderMode.Constant)]), 70000, RemapProgram.RowKernel.RepeatEach, "repeat, one row");
     }
+    /// <summary>The axes that lay out the kh×kw patches of [n, c, h, w] as [n, c, kh, kw, OH, OW] (a patch embedding's remap).</summary>
+    private static RemapAxis[] PatchAxes(int n, int c, int h, int w, int kh, int kw) =>
+    [
+        new(n, n, c * h * w, 0, 1, BorderMode.Constant), new(c, c, h * w, 0, 1, BorderMode.Constant),
+        new(kh, kh, w, 0, 1, BorderMode.Constant), new(kw, kw, 1, 0, 1, BorderMode.Constant),
+        new(h / kh, h / kh, kh * w, 0, 1, BorderMode.Constant), new(w / kw, w / kw, kw, 0, 1, BorderMode.Constant),
+    ];
+
+    [Fact]
+    public void GatherTransposes_AgreeWithNaive()
+    {
+        // The unit-stride axis before two or more columns axes that do not merge: 8×8 blocks whose rows come from a table.
+        Check(new RemapPlan(PatchAxes(2, 3, 64, 64, 16, 16)), 2 * 3 * 64 * 64, RemapProgram.RowKernel.TransposeGather, "16×16 patches");
+        Check(new RemapPlan(PatchAxes(1, 2, 35, 37, 8, 8)), 2 * 35 * 37, RemapProgram.RowKernel.TransposeGather, "8×8 patches, rows and columns left over");
+        Check(new RemapPlan(PatchAxes(3, 1, 27, 27, 9, 9)), 27 * 27 * 3, RemapProgram.RowKernel.TransposeGather, "9×9 patches: block edges in rows and columns");
+        Check(new RemapPlan(Transpose([4, 6, 10], [2, 1, 0])), 240, RemapProgram.RowKernel.TransposeGather, "full reversal of three axes");
+        Check(new RemapPlan(Transpose([1, 40, 30, 20], [0, 3, 2, 1])), 24000, RemapProgram.RowKernel.TransposeGather, "one row split across threads");
+        // A column axis read backwards, and one that starts inside its input axis.
+        Check(new RemapPlan([new RemapAxis(10, 10, 1, 0, 1, BorderMode.Constant), new RemapAxis(6, 6, 10, 5, -1, BorderMode.Constant), new RemapAxis(4, 5, 60, 1, 1, BorderMode.Constant)]),
+            300, RemapProgram.RowKernel.TransposeGather, "flipped and offset columns");
+        // Under 8 columns in all: not a gather transpose (rows of strided segments).
+        Check(new RemapPlan(PatchAxes(1, 1, 18, 27, 9, 9)), 18 * 27, RemapProgram.RowKernel.Segments, "6 columns");
+    }
 }

@@ -16,6 +16,7 @@ public class SoftmaxForwardTests
     public static TheoryData<int, int, int> Shapes => new()
     {
         { 34, 17, 1 }, { 1, 1000, 1 }, { 5, 3, 1 }, { 7, 1, 1 }, { 2, 17, 17 }, { 3, 10, 37 }, { 1, 4, 4096 }, { 6, 1, 9 }, { 0, 5, 1 },
+        { 9, 16, 1 }, { 4, 33, 1 }, { 3, 48, 1 }, { 5, 63, 1 }, { 2, 64, 1 }, { 3, 65, 1 },
     };
 
     [Theory]

@@ -15,6 +15,10 @@ public sealed partial class Tape
 {
     private readonly List<Node> _nodes = [];
     private readonly Dictionary<string, Tensor> _named = [];
+    // Names published since the table was last brought up to date, in order: a pass that nobody reads by name (an
+    // imported model's no-grad forward) hashes none of them. Named, Find and the hooks' lookups see them all.
+    private readonly List<(string Name, Tensor Tensor)> _pending = [];
+    private NameTable? _table;
     private readonly Dictionary<string, Action<Tensor>> _forwardHooks = [];
     private readonly Dictionary<string, BackwardRule> _backwardRules = [];
     private readonly HashSet<string> _gradientTargets = [];
@@ -122,7 +126,31 @@ public sealed partial class Tape
     }
 
     /// <summary>The tensors published under a name in this pass (module outputs, ONNX tensor names).</summary>
-    public IReadOnlyDictionary<string, Tensor> Named => _named;
+    public IReadOnlyDictionary<string, Tensor> Named => _table ??= new NameTable(this);
+
+    /// <summary>Moves the names published since the last call into the table, in the order they were published.</summary>
+    private Dictionary<string, Tensor> NamesNow()
+    {
+        if (_pending.Count > 0)
+        {
+            foreach (var (name, tensor) in _pending) _named[name] = tensor;
+            _pending.Clear();
+        }
+        return _named;
+    }
+
+    /// <summary><see cref="Named"/>: the tape's names, brought up to date on every read.</summary>
+    private sealed class NameTable(Tape tape) : IReadOnlyDictionary<string, Tensor>
+    {
+        public Tensor this[string key] => tape.NamesNow()[key];
+        public IEnumerable<string> Keys => tape.NamesNow().Keys;
+        public IEnumerable<Tensor> Values => tape.NamesNow().Values;
+        public int Count => tape.NamesNow().Count;
+        public bool ContainsKey(string key) => tape.NamesNow().ContainsKey(key);
+        public bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out Tensor value) => tape.NamesNow().TryGetValue(key, out value);
+        public IEnumerator<KeyValuePair<string, Tensor>> GetEnumerator() => tape.NamesNow().GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
 
     /// <summary>Rewinds the tape for a new forward pass (keeping nodes and buffers for reuse).</summary>
     public void Reset()
@@ -130,6 +158,7 @@ public sealed partial class Tape
         _largestPassElements = Math.Max(_largestPassElements, TensorBytes / sizeof(float));
         _count = 0;
         _named.Clear();
+        _pending.Clear();
         _pass++;
         _draws = 0;
     }
@@ -166,7 +195,7 @@ public sealed partial class Tape
     public Tensor Publish(Tensor tensor, string name)
     {
         tensor.Name = name;
-        _named[name] = tensor;
+        _pending.Add((name, tensor));
         // Most passes have neither gradient targets nor hooks: skip the two lookups then.
         if (_gradientTargets.Count > 0 && GradEnabled && _gradientTargets.Contains(name)) tensor.RequiresGrad = true;
         if (_forwardHooks.Count > 0 && _forwardHooks.TryGetValue(name, out var hook)) hook(tensor);
@@ -174,9 +203,16 @@ public sealed partial class Tape
     }
 
     /// <summary>The tensor published under <paramref name="name"/> in this pass; its Grad holds ∂L/∂it after backward.</summary>
-    public Tensor Find(string name) =>
-        _named.TryGetValue(name, out var t) ? t
-        : throw new KeyNotFoundException($"no tensor named '{name}' in this forward pass; known names: {string.Join(", ", _named.Keys.Take(40))}{(_named.Count > 40 ? ", ..." : "")}");
+    public Tensor Find(string name)
+    {
+        // The newest publication of the name wins, as in the table: a few names are looked for among the pending ones
+        // without hashing every name of the pass.
+        for (int i = _pending.Count - 1; i >= 0; i--)
+            if (string.Equals(_pending[i].Name, name, StringComparison.Ordinal)) return _pending[i].Tensor;
+        var named = NamesNow();
+        return named.TryGetValue(name, out var t) ? t
+            : throw new KeyNotFoundException($"no tensor named '{name}' in this forward pass; known names: {string.Join(", ", named.Keys.Take(40))}{(named.Count > 40 ? ", ..." : "")}");
+    }
 
     /// <summary>Runs <paramref name="hook"/> on the tensor named <paramref name="name"/> right after it is computed.</summary>
     public void AddForwardHook(string name, Action<Tensor> hook) => _forwardHooks[name] = hook;

@@ -22,6 +22,12 @@ internal sealed unsafe class RemapProgram
         Transpose,
         /// <summary>y[m·L + l] = x[m·s] for m &lt; Primary (M), l &lt; Secondary (L), s = <see cref="PrimaryStride"/>.</summary>
         RepeatEach,
+        /// <summary>
+        /// y[r·C + c] = x[r + t[c]] for r &lt; Primary (R), c &lt; Secondary (C), t = <see cref="ColumnOffsets"/>: the
+        /// transpose when the columns span several axes that do not merge (a patch embedding's [C, KH, KW, OH, OW] from
+        /// NCHW: KW the rows, OH·OW the columns).
+        /// </summary>
+        TransposeGather,
     }
 
     /// <summary>A run of one row: a block copy, the fill, one input element repeated, a strided gather or the last axis's table.</summary>
@@ -84,6 +90,15 @@ internal sealed unsafe class RemapProgram
             (Primary, Secondary, SecondaryStride) = (r.Size, c.Size, c.Stride);
             baseOffset += r.Start + c.Start;
             kernelAxes = 2;
+        }
+        else if (GatherTransposeAxis(axes) is var g and >= 0)
+        {
+            Kernel = RowKernel.TransposeGather;
+            Primary = axes[g].Size;
+            baseOffset += axes[g].Start;
+            ColumnOffsets = ColumnTable(axes, g + 1);
+            Secondary = ColumnOffsets.Length;
+            kernelAxes = k - g;
         }
         else if (k >= 1)
         {
@@ -166,8 +181,54 @@ internal sealed unsafe class RemapProgram
     /// <summary>The last axis's offsets where <see cref="Segments"/> reads a table.</summary>
     public int[]? LastOffsets { get; }
 
+    /// <summary>For TransposeGather: each column's input offset (relative to the row's base).</summary>
+    public int[]? ColumnOffsets { get; }
+
     /// <summary>For RepeatEach: permute indices, vector q of output block picking input lane (q·W + t)/L (W = 16, then 8).</summary>
     private int[]? RepeatIndices { get; }
+
+    // The most columns a TransposeGather table holds (offsets are kept per column).
+    private const int MaxGatherColumns = 1 << 16;
+
+    /// <summary>
+    /// The axis a TransposeGather runs along, or −1: an axis of unit stride and 8 or more elements, not among the last two,
+    /// every axis after it without a border table and of 8 or more columns in all, the last one not of unit stride (else
+    /// its rows are block copies).
+    /// </summary>
+    private static int GatherTransposeAxis(List<Axis> axes)
+    {
+        int k = axes.Count;
+        if (k < 3 || axes[k - 1].Stride is 1 or 0) return -1;
+        long columns = 1;
+        for (int a = k - 1; a >= 1; a--)
+        {
+            var axis = axes[a];
+            if (axis.Table is not null) return -1;
+            columns *= axis.Size;
+            if (columns > MaxGatherColumns) return -1;
+            var candidate = axes[a - 1];
+            if (a - 1 <= k - 3 && candidate is { Table: null, Stride: 1, Size: >= 8 } && columns >= 8) return a - 1;
+        }
+        return -1;
+    }
+
+    /// <summary>The offsets of the axes from <paramref name="first"/> on, row-major over their coordinates.</summary>
+    private static int[] ColumnTable(List<Axis> axes, int first)
+    {
+        int count = 1;
+        for (int a = first; a < axes.Count; a++) count *= axes[a].Size;
+        var table = new int[count];
+        int n = 1;
+        table[0] = 0;
+        // Grow the table axis by axis: each new axis repeats the table so far at each of its offsets.
+        for (int a = first; a < axes.Count; a++)
+        {
+            var axis = axes[a];
+            for (int i = n * axis.Size - 1; i >= 0; i--) table[i] = table[i / axis.Size] + axis.Start + (i % axis.Size) * axis.Stride;
+            n *= axis.Size;
+        }
+        return table;
+    }
 
     private static bool Inside(RemapAxis axis)
     {
@@ -233,6 +294,7 @@ internal sealed unsafe class RemapProgram
         {
             case RowKernel.Segments: SegmentsRow(y, x + offset, p0, p1); break;
             case RowKernel.Transpose: TransposeRows(y, x + offset, Primary, Secondary, SecondaryStride, p0, p1); break;
+            case RowKernel.TransposeGather: GatherRows(y, x + offset, Secondary, ColumnOffsets!, p0, p1); break;
             default: RepeatEachRow(y, x + offset, p0, p1); break;
         }
     }
@@ -318,17 +380,54 @@ internal sealed unsafe class RemapProgram
         }
     }
 
-    /// <summary>The 8×8 block at <paramref name="source"/> (rows <paramref name="sourceStride"/> apart) transposed into <paramref name="destination"/>.</summary>
-    private static void Transpose8x8(float* source, int sourceStride, float* destination, int destinationStride)
+    /// <summary>y[r·C + c] = x[r + t[c]] for r in [r0, r1): 8×8 blocks whose eight source rows come from the table, the edges one by one.</summary>
+    internal static void GatherRows(float* y, float* x, int columns, int[] table, int r0, int r1)
     {
-        var r0 = Avx.LoadVector256(source);
-        var r1 = Avx.LoadVector256(source + sourceStride);
-        var r2 = Avx.LoadVector256(source + 2L * sourceStride);
-        var r3 = Avx.LoadVector256(source + 3L * sourceStride);
-        var r4 = Avx.LoadVector256(source + 4L * sourceStride);
-        var r5 = Avx.LoadVector256(source + 5L * sourceStride);
-        var r6 = Avx.LoadVector256(source + 6L * sourceStride);
-        var r7 = Avx.LoadVector256(source + 7L * sourceStride);
+        int r = r0;
+        fixed (int* t = table)
+        {
+            if (Avx.IsSupported)
+            {
+                for (; r + 8 <= r1; r += 8)
+                {
+                    int c = 0;
+                    for (; c + 8 <= columns; c += 8)
+                    {
+                        float* s = x + r;
+                        int* o = t + c;
+                        Transpose8x8(s + o[0], s + o[1], s + o[2], s + o[3], s + o[4], s + o[5], s + o[6], s + o[7], y + (long)r * columns + c, columns);
+                    }
+                    for (; c < columns; c++)
+                    {
+                        float* source = x + r + t[c];
+                        for (int i = 0; i < 8; i++) y[(long)(r + i) * columns + c] = source[i];
+                    }
+                }
+            }
+            for (; r < r1; r++)
+            {
+                float* row = y + (long)r * columns;
+                for (int c = 0; c < columns; c++) row[c] = x[r + t[c]];
+            }
+        }
+    }
+
+    /// <summary>The 8×8 block at <paramref name="source"/> (rows <paramref name="sourceStride"/> apart) transposed into <paramref name="destination"/>.</summary>
+    private static void Transpose8x8(float* source, int sourceStride, float* destination, int destinationStride) =>
+        Transpose8x8(source, source + sourceStride, source + 2L * sourceStride, source + 3L * sourceStride, source + 4L * sourceStride,
+            source + 5L * sourceStride, source + 6L * sourceStride, source + 7L * sourceStride, destination, destinationStride);
+
+    /// <summary>The 8×8 block of eight source rows of eight floats transposed into <paramref name="destination"/> (rows <paramref name="destinationStride"/> apart).</summary>
+    private static void Transpose8x8(float* s0, float* s1, float* s2, float* s3, float* s4, float* s5, float* s6, float* s7, float* destination, int destinationStride)
+    {
+        var r0 = Avx.LoadVector256(s0);
+        var r1 = Avx.LoadVector256(s1);
+        var r2 = Avx.LoadVector256(s2);
+        var r3 = Avx.LoadVector256(s3);
+        var r4 = Avx.LoadVector256(s4);
+        var r5 = Avx.LoadVector256(s5);
+        var r6 = Avx.LoadVector256(s6);
+        var r7 = Avx.LoadVector256(s7);
         // Pairs of rows interleaved, then pairs of pairs, then the 128-bit halves: column j of the block in register j.
         var t0 = Avx.UnpackLow(r0, r1);
         var t1 = Avx.UnpackHigh(r0, r1);

@@ -12,7 +12,29 @@ internal static class Transpose
         var x = c.Input(0);
         // The work-out in a method of its own: its lambda's closure would otherwise be allocated on every call.
         var perm = c.TryRecall(out int[] recalled) ? recalled : c.Remember(Permutation(c, x));
-        return OnnxOperatorContext.Result(c.Tape.Transpose(c.Float(0), perm), x.ElementType);
+        var t = c.Float(0);
+        if (c.Fuse && KeepsOrder(t.Shape, perm))
+        {
+            // Only axes of one element move (a ViT's [1, 17, 32] → [17, 1, 32]): the same elements in the same order, a
+            // view (with fusing off, the plain gather runs, as the walkthrough shows it).
+            Span<int> dims = stackalloc int[perm.Length];
+            for (int k = 0; k < perm.Length; k++) dims[k] = t.Shape[perm[k]];
+            return OnnxOperatorContext.Result(c.Tape.Reshape(t, dims), x.ElementType);
+        }
+        return OnnxOperatorContext.Result(c.Tape.Transpose(t, perm), x.ElementType);
+    }
+
+    /// <summary>Whether the axes of more than one element keep their order under <paramref name="perm"/>.</summary>
+    private static bool KeepsOrder(Shape shape, int[] perm)
+    {
+        int last = -1;
+        foreach (int a in perm)
+        {
+            if (shape[a] == 1) continue;
+            if (a < last) return false;
+            last = a;
+        }
+        return true;
     }
 
     private static int[] Permutation(OnnxOperatorContext c, OnnxValue x)

@@ -42,4 +42,10 @@ internal sealed class PassStep(OnnxNode node, OnnxOperator? op, InputSource[] so
 
     /// <summary>Per input: the host value when known at fold time (Known, or a Pass input the plan knows), the initializer's value, else null.</summary>
     public readonly OnnxValue?[] Host = host;
+
+    /// <summary>For a MatMul whose bias Add may run with it: the Add's step index, else −1 (see OnnxModel's MatMul + bias fusion).</summary>
+    public int BiasAdd = -1;
+
+    /// <summary>Which input of that Add is the bias.</summary>
+    public int BiasSide;
 }
