@@ -1,0 +1,431 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using NanoCam.Cpu.Threading;
+
+namespace NanoCam.Cpu.Simd.Conv;
+
+/// <summary>
+/// Forward 3×3, stride-1, undilated convolution of one image by Winograd F(4×4, 3×3), the products fused with the
+/// output transform (no M matrix in memory): a 4×4 output tile Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A from a 6×6 input tile d,
+///   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1],
+///   G = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1⁄24 1⁄12 ⅙; 1⁄24 −1⁄12 ⅙; 0 0 1],  Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
+/// (Lavin &amp; Gray 2016, points 0, ±1, ±2, ∞): 36 products per 16 outputs against the direct sum's 144, and against
+/// F(2×2)'s 64. For maps at most 64 wide (4·16 tile columns), sixteen tiles share a vector: a group is ⌊16/TW⌋ whole tile
+/// rows (TW tile columns), lane r·TW + tx. Per call:
+///   U_ξ[k, c] = (G g Gᵀ)_ξ, packed [ξ][k/8][c][k mod 8]       (filters; each thread a share of the 8-channel blocks)
+///   V_ξ[c, lanes] = (Bᵀ d B)_ξ, [group][ξ][c][16]              (inputs; each thread a share of the channels)
+///   for each 8-channel block and pair of groups: M_ξ = U_ξ V_ξ in 16 registers, 36 times, into an L1 scratch, then
+///   Y = Aᵀ M A + bias straight into the output rows              (each thread a share of the blocks)
+/// The inputs first go into the 24 phase planes Z_{a,j}[ty][tx] = x_padded[4ty + a, 4tx + j] (a &lt; 4, j &lt; 6), so that a
+/// tile element (i, j) of a group's lanes is one contiguous load. A split changes no sum: threads own whole channels.
+/// Scratch grows on demand and is then reused: a steady call allocates nothing.
+/// </summary>
+public sealed unsafe class Winograd4x4 : IParallelBody
+{
+    private const int Lanes = 16, Positions = 36, KBlock = 8;
+
+    /// <summary>Floats of one block's M scratch for one group: 8 channels × 36 positions × 16 lanes.</summary>
+    private const int MFloats = KBlock * Positions * Lanes;
+
+    private float[] _u = [], _v = [], _tasks = [];
+    private int[] _indices = [];
+    private Conv2dGeometry _g;
+    private float* _x, _y, _w, _bias, _uBase, _vBase, _taskBase;
+    private int* _outputIndex;
+    private int _th, _tw, _rowsPerGroup, _groups, _kBlocks, _cPadded, _taskCount, _columnVectors, _phase;
+    private long _zPlane, _taskFloats;
+
+    /// <summary>
+    /// Whether <see cref="Forward"/> takes this geometry: one image, one group, a 3×3 stride-1 undilated kernel, at least
+    /// 16 channels both sides, an output 4 to 64 wide and at least 4 high, AVX-512.
+    /// </summary>
+    public static bool Applies(in Conv2dGeometry g) =>
+        Avx512F.IsSupported && g.Batch == 1 && g.Groups == 1
+        && g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideHeight == 1 && g.StrideWidth == 1
+        && g.DilationHeight == 1 && g.DilationWidth == 1
+        && g.InputChannels >= 16 && g.OutputChannels >= 16
+        && g.OutputWidth is >= 4 and <= 4 * Lanes && g.OutputHeight >= 4;
+
+    /// <summary>y = conv(x, w) + bias for the one image of <paramref name="g"/> (NCHW; bias may be null).</summary>
+    public void Forward(in Conv2dGeometry g, float* y, float* x, float* w, float* bias, CpuThreadPool? pool)
+    {
+        if (!Applies(g)) throw new ArgumentException($"Winograd F(4×4, 3×3): {g} does not run here");
+        long direct = (long)g.OutputChannels * g.OutputHeight * g.OutputWidth * g.InputChannels * 9;
+        if (pool is not null && !pool.Splits(direct)) pool = null;
+        int c = g.InputChannels, k = g.OutputChannels;
+        _th = (g.OutputHeight + 3) / 4;
+        _tw = (g.OutputWidth + 3) / 4;
+        _rowsPerGroup = Lanes / _tw;
+        _groups = (_th + _rowsPerGroup - 1) / _rowsPerGroup;
+        _kBlocks = (k + KBlock - 1) / KBlock;
+        _cPadded = (c + 1) & ~1;
+        _taskCount = pool is null ? 1 : Math.Min(pool.Threads, _kBlocks);
+        _columnVectors = (g.OutputWidth + Lanes - 1) / Lanes;
+        // A phase plane: rows 0..th written, then the rows the last group's spare lanes read (never stored), and the
+        // 16 floats the last row's store runs past.
+        _zPlane = (long)(_groups * _rowsPerGroup + 2) * _tw + Lanes;
+        long zFloats = 24 * _zPlane;
+        _taskFloats = Math.Max(zFloats, 2L * MFloats);
+        Grow(ref _u, (long)Positions * _kBlocks * _cPadded * KBlock);
+        Grow(ref _v, (long)_groups * Positions * c * Lanes);
+        Grow(ref _tasks, _taskCount * _taskFloats);
+        if (_indices.Length < _rowsPerGroup * _columnVectors * Lanes) _indices = GC.AllocateUninitializedArray<int>(_rowsPerGroup * _columnVectors * Lanes, pinned: true);
+        _g = g;
+        _x = x;
+        _y = y;
+        _w = w;
+        _bias = bias;
+        _uBase = Pointer(_u);
+        _vBase = Pointer(_v);
+        _taskBase = Pointer(_tasks);
+        _outputIndex = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_indices));
+        // Output permutation: lane e of row vector q (column 16q + e) takes lane r·TW + 4q + ⌊e/4⌋ of o[i][e mod 4];
+        // bit 4 picks the odd column of each pair (see WriteRows).
+        for (int r = 0; r < _rowsPerGroup; r++)
+        for (int q = 0; q < _columnVectors; q++)
+        for (int e = 0; e < Lanes; e++)
+            _outputIndex[(r * _columnVectors + q) * Lanes + e] = ((e & 1) << 4) | ((r * _tw + 4 * q + (e >> 2)) & 15);
+        for (_phase = 0; _phase < 2; _phase++)
+        {
+            if (pool is null) for (int t = 0; t < _taskCount; t++) Execute(t);
+            else pool.For(_taskCount, this);
+        }
+    }
+
+    private static void Grow(ref float[] buffer, long length)
+    {
+        if (buffer.Length < length) buffer = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
+    }
+
+    private static float* Pointer(float[] buffer) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+
+    private (int First, int End) Split(int count, int task) =>
+        ((int)((long)count * task / _taskCount), (int)((long)count * (task + 1) / _taskCount));
+
+    /// <summary>Phase 0: the task's filter blocks and input channels; phase 1: its output-channel blocks.</summary>
+    public void Execute(int task)
+    {
+        float* scratch = _taskBase + task * _taskFloats;
+        if (_phase == 0)
+        {
+            var (k0, k1) = Split(_kBlocks, task);
+            for (int kb = k0; kb < k1; kb++) Filters(kb);
+            var (c0, c1) = Split(_g.InputChannels, task);
+            new Span<float>(scratch, (int)(24 * _zPlane)).Clear();
+            for (int c = c0; c < c1; c++) Inputs(c, scratch);
+        }
+        else
+        {
+            var (k0, k1) = Split(_kBlocks, task);
+            for (int kb = k0; kb < k1; kb++) Block(kb, scratch);
+        }
+    }
+
+    /// <summary>U for output channels [8kb, 8kb + 8) (zeros past K) and every input channel, two channels a vector.</summary>
+    private void Filters(int kb)
+    {
+        int c = _g.InputChannels, k = _g.OutputChannels, cp = _cPadded;
+        var lane = Vector256<int>.Indices;
+        var kk = Vector256.Create(kb * KBlock) + lane;
+        var valid = Vector256.LessThan(kk, Vector256.Create(k));
+        var rows = Vector256.ConditionalSelect(valid, kk, Vector256<int>.Zero) * Vector256.Create(c * 9);
+        Vector512<float>* x = stackalloc Vector512<float>[18];
+        for (int c0 = 0; c0 < cp; c0 += 2)
+        {
+            // Lanes 0..7: channel c0, filters 8kb..8kb+7; lanes 8..15 channel c0 + 1 (zeros past C).
+            var lo = rows + Vector256.Create(c0 * 9);
+            bool second = c0 + 1 < c;
+            var hi = second ? lo + Vector256.Create(9) : lo;
+            var loMask = valid.AsSingle();
+            var hiMask = second ? loMask : Vector256<float>.Zero;
+            float* u = _uBase + (long)kb * cp * KBlock + c0 * KBlock;
+            long uStride = (long)_kBlocks * cp * KBlock;
+            // X = G g column by column, then each row of X through G again.
+            for (int s = 0; s < 3; s++)
+                GApply(Tap(_w + s, lo, hi, loMask, hiMask), Tap(_w + 3 + s, lo, hi, loMask, hiMask), Tap(_w + 6 + s, lo, hi, loMask, hiMask),
+                    out x[s], out x[3 + s], out x[6 + s], out x[9 + s], out x[12 + s], out x[15 + s]);
+            for (int a = 0; a < 6; a++)
+            {
+                GApply(x[3 * a], x[3 * a + 1], x[3 * a + 2], out var u0, out var u1, out var u2, out var u3, out var u4, out var u5);
+                float* row = u + 6 * a * uStride;
+                u0.Store(row); u1.Store(row + uStride); u2.Store(row + 2 * uStride);
+                u3.Store(row + 3 * uStride); u4.Store(row + 4 * uStride); u5.Store(row + 5 * uStride);
+            }
+        }
+    }
+
+    /// <summary>Tap t of 16 filters (w = weight + t): the low half at the float offsets lo, the high half at hi, masked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Tap(float* w, Vector256<int> lo, Vector256<int> hi, Vector256<float> loMask, Vector256<float> hiMask) =>
+        Vector512.Create(Avx2.GatherVector256(w, lo, 4) & loMask, Avx2.GatherVector256(w, hi, 4) & hiMask);
+
+    /// <summary>G·(g0, g1, g2): ¼g0, −⅙(g0 + g1 + g2), −⅙(g0 − g1 + g2), g0/24 + g1/12 + g2/6, g0/24 − g1/12 + g2/6, g2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GApply(Vector512<float> g0, Vector512<float> g1, Vector512<float> g2,
+        out Vector512<float> u0, out Vector512<float> u1, out Vector512<float> u2, out Vector512<float> u3, out Vector512<float> u4, out Vector512<float> u5)
+    {
+        var sixth = Vector512.Create(-1f / 6);
+        var s = g0 + g2;
+        u0 = g0 * Vector512.Create(0.25f);
+        u1 = (s + g1) * sixth;
+        u2 = (s - g1) * sixth;
+        var p = g0 * Vector512.Create(1f / 24) + g2 * Vector512.Create(1f / 6);
+        var q = g1 * Vector512.Create(1f / 12);
+        u3 = p + q;
+        u4 = p - q;
+        u5 = g2;
+    }
+
+    /// <summary>Bᵀ·(z0..z5): 4z0 − 5z2 + z4, (z4 − 4z2) ± (z3 − 4z1), (z4 − z2) ± 2(z3 − z1), 4z1 − 5z3 + z5.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BtApply(Vector512<float> z0, Vector512<float> z1, Vector512<float> z2, Vector512<float> z3, Vector512<float> z4, Vector512<float> z5,
+        out Vector512<float> o0, out Vector512<float> o1, out Vector512<float> o2, out Vector512<float> o3, out Vector512<float> o4, out Vector512<float> o5)
+    {
+        var four = Vector512.Create(4f);
+        var five = Vector512.Create(5f);
+        var a = z4 - four * z2;
+        var b = z3 - four * z1;
+        var c = z4 - z2;
+        var d = (z3 - z1) * Vector512.Create(2f);
+        o0 = four * z0 - five * z2 + z4;
+        o1 = a + b;
+        o2 = a - b;
+        o3 = c + d;
+        o4 = c - d;
+        o5 = four * z1 - five * z3 + z5;
+    }
+
+    /// <summary>Aᵀ·(z0..z5): z0 + (z1 + z2) + (z3 + z4), (z1 − z2) + 2(z3 − z4), (z1 + z2) + 4(z3 + z4), (z1 − z2) + 8(z3 − z4) + z5.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AtApply(Vector512<float> z0, Vector512<float> z1, Vector512<float> z2, Vector512<float> z3, Vector512<float> z4, Vector512<float> z5,
+        out Vector512<float> o0, out Vector512<float> o1, out Vector512<float> o2, out Vector512<float> o3)
+    {
+        var s1 = z1 + z2;
+        var d1 = z1 - z2;
+        var s2 = z3 + z4;
+        var d2 = z3 - z4;
+        o0 = z0 + s1 + s2;
+        o1 = d1 + d2 * Vector512.Create(2f);
+        o2 = s1 + s2 * Vector512.Create(4f);
+        o3 = d1 + d2 * Vector512.Create(8f) + z5;
+    }
+
+    /// <summary>
+    /// V for input channel c: the channel's phase planes Z_{a,j} (a padded input row 4ty + a split by column mod 4, with
+    /// the two overlapping phases j = 4, 5), then per group the 36 tile elements as contiguous loads and Bᵀ d B.
+    /// </summary>
+    private void Inputs(int c, float* z)
+    {
+        var g = _g;
+        int h = g.InputHeight, w = g.InputWidth, pt = g.PadTop, pl = g.PadLeft, tw = _tw;
+        long zPlane = _zPlane;
+        float* plane = _x + (long)c * h * w;
+        var lane = Vector512<int>.Indices;
+        // Padded column p = 16q + lane of a row holds x[iy, p − pl] where 0 ≤ p − pl < w.
+        var m0 = Inside(lane, pl, w);
+        var m1 = Inside(lane + Vector512.Create(16), pl, w);
+        var m2 = Inside(lane + Vector512.Create(32), pl, w);
+        var m3 = Inside(lane + Vector512.Create(48), pl, w);
+        var m4 = Inside(lane + Vector512.Create(64), pl, w);
+        for (int ty = 0; ty <= _th; ty++)
+        for (int a = 0; a < 4; a++)
+        {
+            int iy = 4 * ty + a - pt;
+            float* dst = z + a * 6 * zPlane + (long)ty * tw;
+            if ((uint)iy >= (uint)h)
+            {
+                for (int j = 0; j < 6; j++) Vector512<float>.Zero.Store(dst + j * zPlane);
+                continue;
+            }
+            float* row = plane + (long)iy * w - pl;
+            var v0 = Avx512F.MaskLoad(row, m0, Vector512<float>.Zero);
+            var v1 = Avx512F.MaskLoad(row + 16, m1, Vector512<float>.Zero);
+            var v2 = Avx512F.MaskLoad(row + 32, m2, Vector512<float>.Zero);
+            var v3 = Avx512F.MaskLoad(row + 48, m3, Vector512<float>.Zero);
+            var v4 = Avx512F.MaskLoad(row + 64, m4, Vector512<float>.Zero);
+            for (int j = 0; j < 6; j++)
+            {
+                // Lane tx takes padded column s = 4tx + j: from v0|v1 below 32, v2|v3 below 64, else v4.
+                var s = lane * Vector512.Create(4) + Vector512.Create(j);
+                var low = Avx512F.PermuteVar16x32x2(v0, s, v1);
+                var mid = Avx512F.PermuteVar16x32x2(v2, s, v3);
+                var top = Avx512F.PermuteVar16x32(v4, s);
+                var pick = Vector512.ConditionalSelect(Vector512.LessThan(s, Vector512.Create(32)).AsSingle(), low,
+                    Vector512.ConditionalSelect(Vector512.LessThan(s, Vector512.Create(64)).AsSingle(), mid, top));
+                pick.Store(dst + j * zPlane);
+            }
+        }
+        int cCount = g.InputChannels, rpg = _rowsPerGroup;
+        Vector512<float>* t = stackalloc Vector512<float>[36];
+        for (int group = 0; group < _groups; group++)
+        {
+            long ty0 = (long)group * rpg;
+            for (int i = 0; i < 6; i++)
+            {
+                // Element (i, j) of lane r·TW + tx: Z_{i mod 4, j}[ty0 + r + ⌊i/4⌋][tx], one run of 16 floats.
+                float* src = z + (i & 3) * 6 * zPlane + (ty0 + (i >> 2)) * tw;
+                BtApply(Vector512.Load(src), Vector512.Load(src + zPlane), Vector512.Load(src + 2 * zPlane),
+                    Vector512.Load(src + 3 * zPlane), Vector512.Load(src + 4 * zPlane), Vector512.Load(src + 5 * zPlane),
+                    out t[6 * i], out t[6 * i + 1], out t[6 * i + 2], out t[6 * i + 3], out t[6 * i + 4], out t[6 * i + 5]);
+            }
+            long positionStride = (long)cCount * Lanes;
+            float* v = _vBase + (long)group * Positions * positionStride + (long)c * Lanes;
+            for (int b = 0; b < 6; b++)
+            {
+                BtApply(t[b], t[6 + b], t[12 + b], t[18 + b], t[24 + b], t[30 + b], out var o0, out var o1, out var o2, out var o3, out var o4, out var o5);
+                o0.Store(v + b * positionStride);
+                o1.Store(v + (6 + b) * positionStride);
+                o2.Store(v + (12 + b) * positionStride);
+                o3.Store(v + (18 + b) * positionStride);
+                o4.Store(v + (24 + b) * positionStride);
+                o5.Store(v + (30 + b) * positionStride);
+            }
+        }
+    }
+
+    private static Vector512<float> Inside(Vector512<int> column, int pl, int w) =>
+        (Vector512.GreaterThanOrEqual(column, Vector512.Create(pl)) & Vector512.LessThan(column, Vector512.Create(pl + w))).AsSingle();
+
+    /// <summary>Output channels [8kb, 8kb + 8): per pair of groups the 36 products into the task's M scratch, then the output transform.</summary>
+    private void Block(int kb, float* m)
+    {
+        int c = _g.InputChannels;
+        long positionStride = (long)c * Lanes, groupFloats = Positions * positionStride, uPosition = (long)_kBlocks * _cPadded * KBlock;
+        float* u = _uBase + (long)kb * _cPadded * KBlock;
+        for (int group = 0; group < _groups; group += 2)
+        {
+            float* v = _vBase + group * groupFloats;
+            bool two = group + 1 < _groups;
+            for (int p = 0; p < Positions; p++)
+            {
+                if (two) ProductsTwo(v + p * positionStride, v + groupFloats + p * positionStride, u + p * uPosition, c, m + p * Lanes, m + MFloats + p * Lanes);
+                else ProductsOne(v + p * positionStride, u + p * uPosition, c, m + p * Lanes);
+            }
+            Outputs(kb, group, m);
+            if (two) Outputs(kb, group + 1, m + MFloats);
+        }
+    }
+
+    /// <summary>
+    /// M_ξ for 8 output channels and two groups: sixteen sums over c of U_ξ[k, c]·V_ξ[c, lanes], channel kk's written
+    /// to m0 and m1 at kk·36·16.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void ProductsTwo(float* v0, float* v1, float* u, int c, float* m0, float* m1)
+    {
+        Vector512<float> a00 = default, a10 = default, a20 = default, a30 = default, a40 = default, a50 = default, a60 = default, a70 = default;
+        Vector512<float> a01 = default, a11 = default, a21 = default, a31 = default, a41 = default, a51 = default, a61 = default, a71 = default;
+        for (int i = 0; i < c; i++, v0 += Lanes, v1 += Lanes, u += KBlock)
+        {
+            var x0 = Vector512.Load(v0);
+            var x1 = Vector512.Load(v1);
+            var w = Vector512.Create(u[0]);
+            a00 = Avx512F.FusedMultiplyAdd(x0, w, a00); a01 = Avx512F.FusedMultiplyAdd(x1, w, a01);
+            w = Vector512.Create(u[1]);
+            a10 = Avx512F.FusedMultiplyAdd(x0, w, a10); a11 = Avx512F.FusedMultiplyAdd(x1, w, a11);
+            w = Vector512.Create(u[2]);
+            a20 = Avx512F.FusedMultiplyAdd(x0, w, a20); a21 = Avx512F.FusedMultiplyAdd(x1, w, a21);
+            w = Vector512.Create(u[3]);
+            a30 = Avx512F.FusedMultiplyAdd(x0, w, a30); a31 = Avx512F.FusedMultiplyAdd(x1, w, a31);
+            w = Vector512.Create(u[4]);
+            a40 = Avx512F.FusedMultiplyAdd(x0, w, a40); a41 = Avx512F.FusedMultiplyAdd(x1, w, a41);
+            w = Vector512.Create(u[5]);
+            a50 = Avx512F.FusedMultiplyAdd(x0, w, a50); a51 = Avx512F.FusedMultiplyAdd(x1, w, a51);
+            w = Vector512.Create(u[6]);
+            a60 = Avx512F.FusedMultiplyAdd(x0, w, a60); a61 = Avx512F.FusedMultiplyAdd(x1, w, a61);
+            w = Vector512.Create(u[7]);
+            a70 = Avx512F.FusedMultiplyAdd(x0, w, a70); a71 = Avx512F.FusedMultiplyAdd(x1, w, a71);
+        }
+        const int s = Positions * Lanes;
+        a00.Store(m0); a10.Store(m0 + s); a20.Store(m0 + 2 * s); a30.Store(m0 + 3 * s);
+        a40.Store(m0 + 4 * s); a50.Store(m0 + 5 * s); a60.Store(m0 + 6 * s); a70.Store(m0 + 7 * s);
+        a01.Store(m1); a11.Store(m1 + s); a21.Store(m1 + 2 * s); a31.Store(m1 + 3 * s);
+        a41.Store(m1 + 4 * s); a51.Store(m1 + 5 * s); a61.Store(m1 + 6 * s); a71.Store(m1 + 7 * s);
+    }
+
+    /// <summary>As <see cref="ProductsTwo"/> for a last, single group.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void ProductsOne(float* v, float* u, int c, float* m)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int i = 0; i < c; i++, v += Lanes, u += KBlock)
+        {
+            var x = Vector512.Load(v);
+            a0 = Avx512F.FusedMultiplyAdd(x, Vector512.Create(u[0]), a0);
+            a1 = Avx512F.FusedMultiplyAdd(x, Vector512.Create(u[1]), a1);
+            a2 = Avx512F.FusedMultiplyAdd(x, Vector512.Create(u[2]), a2);
+            a3 = Avx512F.FusedMultiplyAdd(x, Vector512.Create(u[3]), a3);
+            a4 = Avx512F.FusedMultiplyAdd(x, Vector512.Create(u[4]), a4);
+            a5 = Avx512F.FusedMultiplyAdd(x, Vector512.Create(u[5]), a5);
+            a6 = Avx512F.FusedMultiplyAdd(x, Vector512.Create(u[6]), a6);
+            a7 = Avx512F.FusedMultiplyAdd(x, Vector512.Create(u[7]), a7);
+        }
+        const int s = Positions * Lanes;
+        a0.Store(m); a1.Store(m + s); a2.Store(m + 2 * s); a3.Store(m + 3 * s);
+        a4.Store(m + 4 * s); a5.Store(m + 5 * s); a6.Store(m + 6 * s); a7.Store(m + 7 * s);
+    }
+
+    /// <summary>Y = Aᵀ M A + bias for the block's channels (below K) and one group's tiles, into the output rows.</summary>
+    private void Outputs(int kb, int group, float* m)
+    {
+        var g = _g;
+        int oh = g.OutputHeight, ow = g.OutputWidth, rpg = _rowsPerGroup, ty0 = group * rpg, rows = Math.Min(rpg, _th - ty0);
+        int kEnd = Math.Min(KBlock, g.OutputChannels - kb * KBlock);
+        long plane = (long)oh * ow;
+        Vector512<float>* t = stackalloc Vector512<float>[24];
+        Vector512<float>* o = stackalloc Vector512<float>[16];
+        for (int kk = 0; kk < kEnd; kk++)
+        {
+            int k = kb * KBlock + kk;
+            float* mk = m + kk * Positions * Lanes;
+            for (int a = 0; a < 6; a++)
+            {
+                float* r = mk + 6 * a * Lanes;
+                AtApply(Vector512.Load(r), Vector512.Load(r + Lanes), Vector512.Load(r + 2 * Lanes), Vector512.Load(r + 3 * Lanes),
+                    Vector512.Load(r + 4 * Lanes), Vector512.Load(r + 5 * Lanes), out t[4 * a], out t[4 * a + 1], out t[4 * a + 2], out t[4 * a + 3]);
+            }
+            var bias = Vector512.Create(_bias == null ? 0f : _bias[k]);
+            for (int j = 0; j < 4; j++)
+            {
+                AtApply(t[j], t[4 + j], t[8 + j], t[12 + j], t[16 + j], t[20 + j], out var o0, out var o1, out var o2, out var o3);
+                o[j] = o0 + bias;
+                o[4 + j] = o1 + bias;
+                o[8 + j] = o2 + bias;
+                o[12 + j] = o3 + bias;
+            }
+            WriteRows(_y + k * plane, o, ty0, rows, oh, ow);
+        }
+    }
+
+    /// <summary>
+    /// The tiles' 4×4 outputs o[4i + j] (lane r·TW + tx) into rows 4(ty0 + r) + i: column 16q + e of a row is lane
+    /// r·TW + 4q + ⌊e/4⌋ of o[4i + (e mod 4)], two two-source permutes and a select per 16 columns.
+    /// </summary>
+    private void WriteRows(float* y, Vector512<float>* o, int ty0, int rows, int oh, int ow)
+    {
+        var lane = Vector512<int>.Indices;
+        var even = Vector512.Equals(lane & Vector512.Create(2), Vector512<int>.Zero).AsSingle();
+        int vectors = _columnVectors;
+        for (int r = 0; r < rows; r++)
+        for (int i = 0; i < 4; i++)
+        {
+            int oy = 4 * (ty0 + r) + i;
+            if (oy >= oh) break;
+            float* row = y + (long)oy * ow;
+            var a = o[4 * i];
+            var b = o[4 * i + 1];
+            var c = o[4 * i + 2];
+            var d = o[4 * i + 3];
+            for (int q = 0; q < vectors; q++)
+            {
+                var index = Vector512.Load(_outputIndex + (r * vectors + q) * Lanes);
+                var value = Vector512.ConditionalSelect(even, Avx512F.PermuteVar16x32x2(a, index, b), Avx512F.PermuteVar16x32x2(c, index, d));
+                int count = ow - Lanes * q;
+                if (count >= Lanes) value.Store(row + Lanes * q);
+                else Avx512F.MaskStore(row + Lanes * q, Vector512.LessThan(lane, Vector512.Create(count)).AsSingle(), value);
+            }
+        }
+    }
+}
