@@ -78,6 +78,43 @@ public class Winograd4x4Tests
     }
 
     [Fact]
+    public void Forward_WeightsChangedInPlace_UsesTheNewWeights()
+    {
+        // The transformed filters are kept between calls: a weight changed in place (a training step), one element
+        // only, anywhere, must be seen; and so must the old weights again, and another layer of the same shape.
+        var rng = new Random(11);
+        var input = Random(rng, 1, 32, 27, 27);
+        var weight = Random(rng, 64, 32, 3, 3);
+        var other = Random(rng, 64, 32, 3, 3);
+        var g = Conv2dGeometry.For(input.Shape, weight.Shape, stride: 1, padding: 1);
+        var original = weight.ToArray();
+        foreach (var simd in Backends)
+        {
+            Check(simd, weight);
+            weight.Span[weight.Size - 1] += 0.5f;
+            Check(simd, weight);
+            weight.Span[0] = -weight.Span[0];
+            Check(simd, weight);
+            Check(simd, other);
+            original.CopyTo(weight.Span);
+            Check(simd, weight);
+        }
+
+        void Check(SimdKernels simd, Tensor w)
+        {
+            var expected = Tensor.Zeros(g.OutputShape);
+            NaiveKernels.Instance.Conv2dForward(expected, input, w, null, g);
+            var actual = Tensor.Zeros(g.OutputShape);
+            simd.Conv2dForward(actual, input, w, null, g);
+            var e = expected.ToArray();
+            var a = actual.ToArray();
+            float scale = 1 + e.Max(MathF.Abs);
+            for (int i = 0; i < e.Length; i++)
+                Assert.True(MathF.Abs(e[i] - a[i]) <= 1e-5f * scale, $"threads={simd.Threads}: element {i}: naive {e[i]:G7}, F(4×4) {a[i]:G7}");
+        }
+    }
+
+    [Fact]
     public void Forward_AfterWarmUp_AllocatesNothing()
     {
         var g = Conv2dGeometry.For(new Shape(1, 16, 55, 55), new Shape(64, 16, 3, 3), stride: 1, padding: 1);

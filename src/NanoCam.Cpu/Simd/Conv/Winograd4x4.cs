@@ -23,7 +23,10 @@ namespace NanoCam.Cpu.Simd.Conv;
 ///   Y = Aᵀ M A + bias straight into the output rows              (each thread a share of the blocks)
 /// The inputs first go into the 24 phase planes Z_{a,j}[ty][tx] = x_padded[4ty + a, 4tx + j] (a &lt; 4, j &lt; 6), so that a
 /// tile element (i, j) of a group's lanes is one contiguous load. A split changes no sum: threads own whole channels.
-/// Scratch grows on demand and is then reused: a steady call allocates nothing.
+/// U is kept for the next calls in one of <see cref="Banks"/> slots with a copy of the weights it came from, and reused
+/// when a later call's weights equal that copy bit for bit (an inference pass: its weights never change; a training step
+/// changes them in place, which the comparison sees at its first elements). Scratch grows on demand and is then reused:
+/// a steady call allocates nothing (with at most <see cref="Banks"/> distinct weight shapes sharing the slots in turn).
 /// </summary>
 public sealed unsafe class Winograd4x4 : IParallelBody
 {
@@ -32,13 +35,19 @@ public sealed unsafe class Winograd4x4 : IParallelBody
     /// <summary>Floats of one block's M scratch for one group: 8 channels × 36 positions × 16 lanes.</summary>
     private const int MFloats = KBlock * Positions * Lanes;
 
-    private float[] _u = [], _v = [], _tasks = [];
+    /// <summary>Transformed filter banks kept: SqueezeNet has 8 layers that run here.</summary>
+    private const int Banks = 16;
+
+    private readonly FilterBank[] _banks = new FilterBank[Banks];
+    private int _nextBank;
+    private bool _transformFilters;
+    private float[] _v = [], _tasks = [];
     private int[] _indices = [];
     private Conv2dGeometry _g;
     private float* _x, _y, _w, _bias, _uBase, _vBase, _taskBase;
     private int* _outputIndex;
     private int _th, _tw, _rowsPerGroup, _groups, _kBlocks, _cPadded, _taskCount, _columnVectors, _phase;
-    private long _zPlane, _taskFloats;
+    private long _zPlane, _taskFloats, _uPosition, _vPosition;
 
     /// <summary>Most input channels: the rounding error grows with the sum's length (against the direct sum, relative to
     /// the output's largest magnitude, random data: 4.5e-6 at 32 and 6e-6 at 64 channels, 1.7e-5 at 256), and F(2×2)'s is 7e-7.</summary>
@@ -76,8 +85,20 @@ public sealed unsafe class Winograd4x4 : IParallelBody
         _zPlane = (long)(_groups * _rowsPerGroup + 2) * _tw + Lanes;
         long zFloats = 24 * _zPlane;
         _taskFloats = Math.Max(zFloats, 2L * MFloats);
-        Grow(ref _u, (long)Positions * _kBlocks * _cPadded * KBlock);
-        Grow(ref _v, (long)_groups * Positions * c * Lanes);
+        _uPosition = Skew((long)_kBlocks * _cPadded * KBlock);
+        _vPosition = Skew((long)c * Lanes);
+        var bank = Find(w, k, c, _uPosition);
+        _transformFilters = bank is null;
+        if (bank is null)
+        {
+            bank = _banks[_nextBank] ??= new FilterBank();
+            _nextBank = (_nextBank + 1) % Banks;
+            (bank.K, bank.C, bank.UPosition) = (k, c, _uPosition);
+            Grow(ref bank.Weights, (long)k * c * 9);
+            new ReadOnlySpan<float>(w, k * c * 9).CopyTo(bank.Weights);
+            Grow(ref bank.U, Positions * _uPosition);
+        }
+        Grow(ref _v, _groups * Positions * _vPosition);
         Grow(ref _tasks, _taskCount * _taskFloats);
         if (_indices.Length < _rowsPerGroup * _columnVectors * Lanes) _indices = GC.AllocateUninitializedArray<int>(_rowsPerGroup * _columnVectors * Lanes, pinned: true);
         _g = g;
@@ -85,7 +106,7 @@ public sealed unsafe class Winograd4x4 : IParallelBody
         _y = y;
         _w = w;
         _bias = bias;
-        _uBase = Pointer(_u);
+        _uBase = Pointer(bank.U);
         _vBase = Pointer(_v);
         _taskBase = Pointer(_tasks);
         _outputIndex = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_indices));
@@ -100,6 +121,35 @@ public sealed unsafe class Winograd4x4 : IParallelBody
             if (pool is null) for (int t = 0; t < _taskCount; t++) Execute(t);
             else pool.For(_taskCount, this);
         }
+    }
+
+    /// <summary>A kept U and the weights it was transformed from.</summary>
+    private sealed class FilterBank
+    {
+        public int K, C;
+        public long UPosition;
+        public float[] Weights = [], U = [];
+    }
+
+    /// <summary>The kept bank transformed from weights bitwise equal to w's, if any.</summary>
+    private FilterBank? Find(float* w, int k, int c, long uPosition)
+    {
+        var bytes = new ReadOnlySpan<byte>(w, k * c * 9 * sizeof(float));
+        foreach (var bank in _banks)
+            if (bank is not null && bank.K == k && bank.C == c && bank.UPosition == uPosition
+                && bytes.SequenceEqual(MemoryMarshal.AsBytes(bank.Weights.AsSpan(0, k * c * 9))))
+                return bank;
+        return null;
+    }
+
+    /// <summary>
+    /// The distance between two positions' matrices: a whole and odd number of cache lines, so that the 36 streams a
+    /// transform writes at once fall in different cache sets (as WinogradConv's; 64 channels × 16 lanes is 4 KB).
+    /// </summary>
+    private static long Skew(long floats)
+    {
+        long lines = (floats + 15) / 16;
+        return 16 * (lines % 2 == 0 ? lines + 1 : lines);
     }
 
     private static void Grow(ref float[] buffer, long length)
@@ -119,7 +169,7 @@ public sealed unsafe class Winograd4x4 : IParallelBody
         if (_phase == 0)
         {
             var (k0, k1) = Split(_kBlocks, task);
-            for (int kb = k0; kb < k1; kb++) Filters(kb);
+            if (_transformFilters) for (int kb = k0; kb < k1; kb++) Filters(kb);
             var (c0, c1) = Split(_g.InputChannels, task);
             new Span<float>(scratch, (int)(24 * _zPlane)).Clear();
             for (int c = c0; c < c1; c++) Inputs(c, scratch);
@@ -149,7 +199,7 @@ public sealed unsafe class Winograd4x4 : IParallelBody
             var loMask = valid.AsSingle();
             var hiMask = second ? loMask : Vector256<float>.Zero;
             float* u = _uBase + (long)kb * cp * KBlock + c0 * KBlock;
-            long uStride = (long)_kBlocks * cp * KBlock;
+            long uStride = _uPosition;
             // X = G g column by column, then each row of X through G again.
             for (int s = 0; s < 3; s++)
                 GApply(Tap(_w + s, lo, hi, loMask, hiMask), Tap(_w + 3 + s, lo, hi, loMask, hiMask), Tap(_w + 6 + s, lo, hi, loMask, hiMask),
@@ -276,8 +326,8 @@ public sealed unsafe class Winograd4x4 : IParallelBody
                     Vector512.Load(src + 3 * zPlane), Vector512.Load(src + 4 * zPlane), Vector512.Load(src + 5 * zPlane),
                     out t[6 * i], out t[6 * i + 1], out t[6 * i + 2], out t[6 * i + 3], out t[6 * i + 4], out t[6 * i + 5]);
             }
-            long positionStride = (long)cCount * Lanes;
-            float* v = _vBase + (long)group * Positions * positionStride + (long)c * Lanes;
+            long positionStride = _vPosition;
+            float* v = _vBase + group * Positions * positionStride + (long)c * Lanes;
             for (int b = 0; b < 6; b++)
             {
                 BtApply(t[b], t[6 + b], t[12 + b], t[18 + b], t[24 + b], t[30 + b], out var o0, out var o1, out var o2, out var o3, out var o4, out var o5);
@@ -298,7 +348,7 @@ public sealed unsafe class Winograd4x4 : IParallelBody
     private void Block(int kb, float* m)
     {
         int c = _g.InputChannels;
-        long positionStride = (long)c * Lanes, groupFloats = Positions * positionStride, uPosition = (long)_kBlocks * _cPadded * KBlock;
+        long positionStride = _vPosition, groupFloats = Positions * positionStride, uPosition = _uPosition;
         float* u = _uBase + (long)kb * _cPadded * KBlock;
         for (int group = 0; group < _groups; group += 2)
         {
