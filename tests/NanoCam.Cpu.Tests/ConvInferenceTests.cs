@@ -54,7 +54,7 @@ public class ConvInferenceTests
             foreach (var simd in EveryGemmPath)
             {
                 var prepared = simd.PrepareConv2dWeight(weight, g);
-                Assert.Equal(WinogradConv.Applies(g) || DepthwiseConv.Applies(g) || StemConv.Applies(g), prepared is null);
+                Assert.Equal(WinogradConv.Applies(g) || Winograd4x4.Applies(g) || DepthwiseConv.Applies(g) || StemConv.Applies(g), prepared is null);
                 var actual = Tensor.Zeros(expected.Shape);
                 actual.Span.Fill(-7f);   // channels outside the slice must be left alone
                 simd.Conv2dInference(actual, offset, input, weight, b, g, epilogue, prepared);

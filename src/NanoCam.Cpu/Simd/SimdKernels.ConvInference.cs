@@ -19,7 +19,7 @@ public sealed unsafe partial class SimdKernels
     public PreparedConvWeight? PrepareConv2dWeight(Tensor weight, Conv2dGeometry g)
     {
         if (weight.Size != g.WeightSize) throw new ArgumentException($"conv2d prepare: weight has shape {weight.Shape}, expected {g.WeightShape}");
-        if (WinogradConv.Applies(g) || RunsDepthwise(g) || StemConv.Applies(g)) return null;
+        if (WinogradConv.Applies(g) || Winograd4x4.Applies(g) || RunsDepthwise(g) || StemConv.Applies(g)) return null;
         int kg = g.OutputChannelsPerGroup, crs = g.InputChannelsPerGroup * g.KernelHeight * g.KernelWidth;
         var groups = new PackedWeights[g.Groups];
         for (int group = 0; group < g.Groups; group++)

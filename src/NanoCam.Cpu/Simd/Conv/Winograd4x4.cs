@@ -17,16 +17,16 @@ namespace NanoCam.Cpu.Simd.Conv;
 /// largest error a third of the classic 0, ±1, ±2, ∞'s): 36 products per 16 outputs against the direct sum's 144, and against
 /// F(2×2)'s 64. For maps at most 64 wide (4·16 tile columns), sixteen tiles share a vector: a group is ⌊16/TW⌋ whole tile
 /// rows (TW tile columns), lane r·TW + tx. Per call:
-///   U_ξ[k, c] = (G g Gᵀ)_ξ, packed [ξ][k/8][c][k mod 8]       (filters; each thread a share of the 8-channel blocks)
 ///   V_ξ[c, lanes] = (Bᵀ d B)_ξ, [group][ξ][c][16]              (inputs; each thread a share of the channels)
-///   for each 8-channel block and pair of groups: M_ξ = U_ξ V_ξ in 16 registers, 36 times, into an L1 scratch, then
-///   Y = Aᵀ M A + bias straight into the output rows              (each thread a share of the blocks)
+///   for each 8-channel block (each thread a share of the blocks): its U_ξ[k, c] = (G g Gᵀ)_ξ as [ξ][c][k mod 8], then
+///   per pair of groups M_ξ = U_ξ V_ξ in 16 registers, 36 times, into an L1 scratch, and Y = Aᵀ M A + bias straight
+///   into the output rows.
 /// The inputs first go into the 24 phase planes Z_{a,j}[ty][tx] = x_padded[4ty + a, 4tx + j] (a &lt; 4, j &lt; 6), so that a
 /// tile element (i, j) of a group's lanes is one contiguous load. A split changes no sum: threads own whole channels.
-/// U is kept for the next calls in one of <see cref="Banks"/> slots with a copy of the weights it came from, and reused
-/// when a later call's weights equal that copy bit for bit (an inference pass: its weights never change; a training step
-/// changes them in place, which the comparison sees at its first elements). Scratch grows on demand and is then reused:
-/// a steady call allocates nothing (with at most <see cref="Banks"/> distinct weight shapes sharing the slots in turn).
+/// U is 4× the weights (2.4 MB at 64 → 256 channels), so it is made per 8-channel block just before that block's products,
+/// into the task's own scratch (36 × C × 8 floats, in L2), never for the whole layer: kept in full between calls (with
+/// a bitwise check of the weights) it ran 2.2× slower in a whole SqueezeNet pass than when timed alone, as the layers'
+/// U, weights and copies no longer fit the caches. Scratch grows on demand and is then reused: a steady call allocates nothing.
 /// </summary>
 public sealed unsafe class Winograd4x4 : IParallelBody
 {
@@ -35,16 +35,10 @@ public sealed unsafe class Winograd4x4 : IParallelBody
     /// <summary>Floats of one block's M scratch for one group: 8 channels × 36 positions × 16 lanes.</summary>
     private const int MFloats = KBlock * Positions * Lanes;
 
-    /// <summary>Transformed filter banks kept: SqueezeNet has 8 layers that run here.</summary>
-    private const int Banks = 16;
-
-    private readonly FilterBank[] _banks = new FilterBank[Banks];
-    private int _nextBank;
-    private bool _transformFilters;
     private float[] _v = [], _tasks = [];
     private int[] _indices = [];
     private Conv2dGeometry _g;
-    private float* _x, _y, _w, _bias, _uBase, _vBase, _taskBase;
+    private float* _x, _y, _w, _bias, _vBase, _taskBase;
     private int* _outputIndex;
     private int _th, _tw, _rowsPerGroup, _groups, _kBlocks, _cPadded, _taskCount, _columnVectors, _phase;
     private long _zPlane, _taskFloats, _uPosition, _vPosition;
@@ -84,20 +78,10 @@ public sealed unsafe class Winograd4x4 : IParallelBody
         // 16 floats the last row's store runs past.
         _zPlane = (long)(_groups * _rowsPerGroup + 2) * _tw + Lanes;
         long zFloats = 24 * _zPlane;
-        _taskFloats = Math.Max(zFloats, 2L * MFloats);
-        _uPosition = Skew((long)_kBlocks * _cPadded * KBlock);
+        _uPosition = Skew((long)_cPadded * KBlock);
+        // Phase 0 uses the phase planes; phase 1 a block's U, then the M scratch of two groups.
+        _taskFloats = Math.Max(zFloats, Positions * _uPosition + 2L * MFloats);
         _vPosition = Skew((long)c * Lanes);
-        var bank = Find(w, k, c, _uPosition);
-        _transformFilters = bank is null;
-        if (bank is null)
-        {
-            bank = _banks[_nextBank] ??= new FilterBank();
-            _nextBank = (_nextBank + 1) % Banks;
-            (bank.K, bank.C, bank.UPosition) = (k, c, _uPosition);
-            Grow(ref bank.Weights, (long)k * c * 9);
-            new ReadOnlySpan<float>(w, k * c * 9).CopyTo(bank.Weights);
-            Grow(ref bank.U, Positions * _uPosition);
-        }
         Grow(ref _v, _groups * Positions * _vPosition);
         Grow(ref _tasks, _taskCount * _taskFloats);
         if (_indices.Length < _rowsPerGroup * _columnVectors * Lanes) _indices = GC.AllocateUninitializedArray<int>(_rowsPerGroup * _columnVectors * Lanes, pinned: true);
@@ -106,7 +90,6 @@ public sealed unsafe class Winograd4x4 : IParallelBody
         _y = y;
         _w = w;
         _bias = bias;
-        _uBase = Pointer(bank.U);
         _vBase = Pointer(_v);
         _taskBase = Pointer(_tasks);
         _outputIndex = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_indices));
@@ -121,25 +104,6 @@ public sealed unsafe class Winograd4x4 : IParallelBody
             if (pool is null) for (int t = 0; t < _taskCount; t++) Execute(t);
             else pool.For(_taskCount, this);
         }
-    }
-
-    /// <summary>A kept U and the weights it was transformed from.</summary>
-    private sealed class FilterBank
-    {
-        public int K, C;
-        public long UPosition;
-        public float[] Weights = [], U = [];
-    }
-
-    /// <summary>The kept bank transformed from weights bitwise equal to w's, if any.</summary>
-    private FilterBank? Find(float* w, int k, int c, long uPosition)
-    {
-        var bytes = new ReadOnlySpan<byte>(w, k * c * 9 * sizeof(float));
-        foreach (var bank in _banks)
-            if (bank is not null && bank.K == k && bank.C == c && bank.UPosition == uPosition
-                && bytes.SequenceEqual(MemoryMarshal.AsBytes(bank.Weights.AsSpan(0, k * c * 9))))
-                return bank;
-        return null;
     }
 
     /// <summary>
@@ -162,14 +126,12 @@ public sealed unsafe class Winograd4x4 : IParallelBody
     private (int First, int End) Split(int count, int task) =>
         ((int)((long)count * task / _taskCount), (int)((long)count * (task + 1) / _taskCount));
 
-    /// <summary>Phase 0: the task's filter blocks and input channels; phase 1: its output-channel blocks.</summary>
+    /// <summary>Phase 0: the task's share of the input channels; phase 1: its share of the output-channel blocks.</summary>
     public void Execute(int task)
     {
         float* scratch = _taskBase + task * _taskFloats;
         if (_phase == 0)
         {
-            var (k0, k1) = Split(_kBlocks, task);
-            if (_transformFilters) for (int kb = k0; kb < k1; kb++) Filters(kb);
             var (c0, c1) = Split(_g.InputChannels, task);
             new Span<float>(scratch, (int)(24 * _zPlane)).Clear();
             for (int c = c0; c < c1; c++) Inputs(c, scratch);
@@ -177,12 +139,16 @@ public sealed unsafe class Winograd4x4 : IParallelBody
         else
         {
             var (k0, k1) = Split(_kBlocks, task);
-            for (int kb = k0; kb < k1; kb++) Block(kb, scratch);
+            for (int kb = k0; kb < k1; kb++)
+            {
+                Filters(kb, scratch);
+                Block(kb, scratch, scratch + Positions * _uPosition);
+            }
         }
     }
 
-    /// <summary>U for output channels [8kb, 8kb + 8) (zeros past K) and every input channel, two channels a vector.</summary>
-    private void Filters(int kb)
+    /// <summary>U for output channels [8kb, 8kb + 8) (zeros past K) and every input channel into u, two channels a vector.</summary>
+    private void Filters(int kb, float* uBlock)
     {
         int c = _g.InputChannels, k = _g.OutputChannels, cp = _cPadded;
         var lane = Vector256<int>.Indices;
@@ -198,7 +164,7 @@ public sealed unsafe class Winograd4x4 : IParallelBody
             var hi = second ? lo + Vector256.Create(9) : lo;
             var loMask = valid.AsSingle();
             var hiMask = second ? loMask : Vector256<float>.Zero;
-            float* u = _uBase + (long)kb * cp * KBlock + c0 * KBlock;
+            float* u = uBlock + c0 * KBlock;
             long uStride = _uPosition;
             // X = G g column by column, then each row of X through G again.
             for (int s = 0; s < 3; s++)
@@ -345,11 +311,10 @@ public sealed unsafe class Winograd4x4 : IParallelBody
         (Vector512.GreaterThanOrEqual(column, Vector512.Create(pl)) & Vector512.LessThan(column, Vector512.Create(pl + w))).AsSingle();
 
     /// <summary>Output channels [8kb, 8kb + 8): per pair of groups the 36 products into the task's M scratch, then the output transform.</summary>
-    private void Block(int kb, float* m)
+    private void Block(int kb, float* u, float* m)
     {
         int c = _g.InputChannels;
         long positionStride = _vPosition, groupFloats = Positions * positionStride, uPosition = _uPosition;
-        float* u = _uBase + (long)kb * _cPadded * KBlock;
         for (int group = 0; group < _groups; group += 2)
         {
             float* v = _vBase + group * groupFloats;
