@@ -122,17 +122,6 @@ public class Winograd4x4Tests
         var (input, weight, bias) = (Random(rng, 1, 16, 55, 55), Random(rng, 64, 16, 3, 3), Random(rng, 64));
         var output = Tensor.Zeros(g.OutputShape);
         foreach (var simd in Backends)
-        {
-            simd.Conv2dForward(output, input, weight, bias, g);
-            // The fewest bytes of three warm calls (see WinogradConvTests.Forward_AfterWarmUp_AllocatesNothing).
-            long fewest = long.MaxValue;
-            for (int call = 0; call < 3; call++)
-            {
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                simd.Conv2dForward(output, input, weight, bias, g);
-                fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
-            }
-            Assert.Equal(0, fewest);
-        }
+            Assert.Equal(0, WarmAllocations.Fewest(() => simd.Conv2dForward(output, input, weight, bias, g)));
     }
 }
