@@ -36,7 +36,10 @@ public sealed unsafe class Winograd4x4 : IParallelBody
     private const int MFloats = KBlock * Positions * Lanes;
 
     private float[] _v = [], _tasks = [];
-    private int[] _indices = [];
+    private int[] _indices = [], _stepArray = [];
+    private readonly float[] _zeroArray = GC.AllocateArray<float>(KBlock, pinned: true);
+    private int* _steps;
+    private float* _zeros;
     private Conv2dGeometry _g;
     private float* _x, _y, _w, _bias, _vBase, _taskBase;
     private int* _outputIndex;
@@ -93,6 +96,13 @@ public sealed unsafe class Winograd4x4 : IParallelBody
         _vBase = Pointer(_v);
         _taskBase = Pointer(_tasks);
         _outputIndex = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_indices));
+        if (_stepArray.Length < c)
+        {
+            _stepArray = GC.AllocateUninitializedArray<int>(c, pinned: true);
+            for (int i = 0; i < c; i++) _stepArray[i] = i * Lanes;
+        }
+        _steps = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_stepArray));
+        _zeros = Pointer(_zeroArray);
         // Output permutation: lane e of row vector q (column 16q + e) takes lane r·TW + 4q + ⌊e/4⌋ of o[i][e mod 4];
         // bit 4 picks the odd column of each pair (see WriteRows).
         for (int r = 0; r < _rowsPerGroup; r++)
@@ -321,71 +331,13 @@ public sealed unsafe class Winograd4x4 : IParallelBody
             bool two = group + 1 < _groups;
             for (int p = 0; p < Positions; p++)
             {
-                if (two) ProductsTwo(v + p * positionStride, v + groupFloats + p * positionStride, u + p * uPosition, c, m + p * Lanes, m + MFloats + p * Lanes);
-                else ProductsOne(v + p * positionStride, u + p * uPosition, c, m + p * Lanes);
+                // M_ξ of 8 channels (channel kk at kk·36·16) for one or two groups, the steps c at 16c.
+                if (two) BroadcastFma.Two(v + p * positionStride, _steps, c, groupFloats, u + p * uPosition, _zeros, m + p * Lanes, Positions * Lanes, MFloats);
+                else BroadcastFma.One(v + p * positionStride, _steps, c, u + p * uPosition, _zeros, m + p * Lanes, Positions * Lanes);
             }
             Outputs(kb, group, m);
             if (two) Outputs(kb, group + 1, m + MFloats);
         }
-    }
-
-    /// <summary>
-    /// M_ξ for 8 output channels and two groups: sixteen sums over c of U_ξ[k, c]·V_ξ[c, lanes], channel kk's written
-    /// to m0 and m1 at kk·36·16.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void ProductsTwo(float* v0, float* v1, float* u, int c, float* m0, float* m1)
-    {
-        Vector512<float> a00 = default, a10 = default, a20 = default, a30 = default, a40 = default, a50 = default, a60 = default, a70 = default;
-        Vector512<float> a01 = default, a11 = default, a21 = default, a31 = default, a41 = default, a51 = default, a61 = default, a71 = default;
-        for (int i = 0; i < c; i++, v0 += Lanes, v1 += Lanes, u += KBlock)
-        {
-            var x0 = Vector512.Load(v0);
-            var x1 = Vector512.Load(v1);
-            var w = Vector512.Create(u[0]);
-            a00 = Avx512F.FusedMultiplyAdd(x0, w, a00); a01 = Avx512F.FusedMultiplyAdd(x1, w, a01);
-            w = Vector512.Create(u[1]);
-            a10 = Avx512F.FusedMultiplyAdd(x0, w, a10); a11 = Avx512F.FusedMultiplyAdd(x1, w, a11);
-            w = Vector512.Create(u[2]);
-            a20 = Avx512F.FusedMultiplyAdd(x0, w, a20); a21 = Avx512F.FusedMultiplyAdd(x1, w, a21);
-            w = Vector512.Create(u[3]);
-            a30 = Avx512F.FusedMultiplyAdd(x0, w, a30); a31 = Avx512F.FusedMultiplyAdd(x1, w, a31);
-            w = Vector512.Create(u[4]);
-            a40 = Avx512F.FusedMultiplyAdd(x0, w, a40); a41 = Avx512F.FusedMultiplyAdd(x1, w, a41);
-            w = Vector512.Create(u[5]);
-            a50 = Avx512F.FusedMultiplyAdd(x0, w, a50); a51 = Avx512F.FusedMultiplyAdd(x1, w, a51);
-            w = Vector512.Create(u[6]);
-            a60 = Avx512F.FusedMultiplyAdd(x0, w, a60); a61 = Avx512F.FusedMultiplyAdd(x1, w, a61);
-            w = Vector512.Create(u[7]);
-            a70 = Avx512F.FusedMultiplyAdd(x0, w, a70); a71 = Avx512F.FusedMultiplyAdd(x1, w, a71);
-        }
-        const int s = Positions * Lanes;
-        a00.Store(m0); a10.Store(m0 + s); a20.Store(m0 + 2 * s); a30.Store(m0 + 3 * s);
-        a40.Store(m0 + 4 * s); a50.Store(m0 + 5 * s); a60.Store(m0 + 6 * s); a70.Store(m0 + 7 * s);
-        a01.Store(m1); a11.Store(m1 + s); a21.Store(m1 + 2 * s); a31.Store(m1 + 3 * s);
-        a41.Store(m1 + 4 * s); a51.Store(m1 + 5 * s); a61.Store(m1 + 6 * s); a71.Store(m1 + 7 * s);
-    }
-
-    /// <summary>As <see cref="ProductsTwo"/> for a last, single group.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void ProductsOne(float* v, float* u, int c, float* m)
-    {
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        for (int i = 0; i < c; i++, v += Lanes, u += KBlock)
-        {
-            var x = Vector512.Load(v);
-            a0 = Avx512F.FusedMultiplyAdd(x, Vector512.Create(u[0]), a0);
-            a1 = Avx512F.FusedMultiplyAdd(x, Vector512.Create(u[1]), a1);
-            a2 = Avx512F.FusedMultiplyAdd(x, Vector512.Create(u[2]), a2);
-            a3 = Avx512F.FusedMultiplyAdd(x, Vector512.Create(u[3]), a3);
-            a4 = Avx512F.FusedMultiplyAdd(x, Vector512.Create(u[4]), a4);
-            a5 = Avx512F.FusedMultiplyAdd(x, Vector512.Create(u[5]), a5);
-            a6 = Avx512F.FusedMultiplyAdd(x, Vector512.Create(u[6]), a6);
-            a7 = Avx512F.FusedMultiplyAdd(x, Vector512.Create(u[7]), a7);
-        }
-        const int s = Positions * Lanes;
-        a0.Store(m); a1.Store(m + s); a2.Store(m + 2 * s); a3.Store(m + 3 * s);
-        a4.Store(m + 4 * s); a5.Store(m + 5 * s); a6.Store(m + 6 * s); a7.Store(m + 7 * s);
     }
 
     /// <summary>Y = Aᵀ M A + bias for the block's channels (below K) and one group's tiles, into the output rows.</summary>
