@@ -17,14 +17,14 @@ namespace NanoCam.Cpu.Simd.Conv;
 /// largest error a third of the classic 0, ±1, ±2, ∞'s): 36 products per 16 outputs against the direct sum's 144, and against
 /// F(2×2)'s 64. For maps at most 64 wide (4·16 tile columns), sixteen tiles share a vector: a group is ⌊16/TW⌋ whole tile
 /// rows (TW tile columns), lane r·TW + tx. Per call:
-///   V_ξ[c, lanes] = (Bᵀ d B)_ξ, [group][ξ][c][16]              (inputs; each thread a share of the channels)
-///   for each 8-channel block (each thread a share of the blocks): its U_ξ[k, c] = (G g Gᵀ)_ξ as [ξ][c][k mod 8], then
+///   V_ξ[c, lanes] = (Bᵀ d B)_ξ, [group][ξ][c][16]              (inputs; each index a run of channels)
+///   for each 8-channel block (each index a run of blocks): its U_ξ[k, c] = (G g Gᵀ)_ξ as [ξ][c][k mod 8], then
 ///   per pair of groups M_ξ = U_ξ V_ξ in 16 registers, 36 times, into an L1 scratch, and Y = Aᵀ M A + bias straight
 ///   into the output rows.
 /// The inputs first go into the 24 phase planes Z_{a,j}[ty][tx] = x_padded[4ty + a, 4tx + j] (a &lt; 4, j &lt; 6), so that a
-/// tile element (i, j) of a group's lanes is one contiguous load. A split changes no sum: threads own whole channels.
+/// tile element (i, j) of a group's lanes is one contiguous load. A split changes no sum: an index owns whole channels.
 /// U is 4× the weights (2.4 MB at 64 → 256 channels), so it is made per 8-channel block just before that block's products,
-/// into the task's own scratch (36 × C × 8 floats, in L2), never for the whole layer: kept in full between calls (with
+/// into the thread's own scratch (36 × C × 8 floats, in L2), never for the whole layer: kept in full between calls (with
 /// a bitwise check of the weights) it ran 2.2× slower in a whole SqueezeNet pass than when timed alone, as the layers'
 /// U, weights and copies no longer fit the caches. Scratch grows on demand and is then reused: a steady call allocates nothing.
 /// </summary>
@@ -35,15 +35,21 @@ public sealed unsafe class Winograd4x4 : IParallelBody
     /// <summary>Floats of one block's M scratch for one group: 8 channels × 36 positions × 16 lanes.</summary>
     private const int MFloats = KBlock * Positions * Lanes;
 
-    private float[] _v = [], _tasks = [];
+    private float[] _v = [];
+
+    /// <summary>
+    /// Each thread's scratch (phase planes; a block's U and M): an index's scratch lives only while it runs, so indices
+    /// may outnumber threads (a helper that wakes late still finds some) without a buffer each.
+    /// </summary>
+    [ThreadStatic] private static float[]? t_scratch;
     private int[] _indices = [], _stepArray = [];
     private readonly float[] _zeroArray = GC.AllocateArray<float>(KBlock, pinned: true);
     private int* _steps;
     private float* _zeros;
     private Conv2dGeometry _g;
-    private float* _x, _y, _w, _bias, _vBase, _taskBase;
+    private float* _x, _y, _w, _bias, _vBase;
     private int* _outputIndex;
-    private int _th, _tw, _rowsPerGroup, _groups, _kBlocks, _cPadded, _taskCount, _columnVectors, _phase;
+    private int _th, _tw, _rowsPerGroup, _groups, _kBlocks, _cPadded, _inputTasks, _blockTasks, _columnVectors, _phase;
     private long _zPlane, _taskFloats, _uPosition, _vPosition;
 
     /// <summary>Most input channels: the rounding error grows with the sum's length (against the direct sum, relative to
@@ -75,7 +81,9 @@ public sealed unsafe class Winograd4x4 : IParallelBody
         _groups = (_th + _rowsPerGroup - 1) / _rowsPerGroup;
         _kBlocks = (k + KBlock - 1) / KBlock;
         _cPadded = (c + 1) & ~1;
-        _taskCount = pool is null ? 1 : Math.Min(pool.Threads, _kBlocks);
+        // Several indices a thread (TasksFor), taken in turn: under load a helper that wakes late still gets a share.
+        _inputTasks = pool is null ? 1 : pool.TasksFor(direct, c);
+        _blockTasks = pool is null ? 1 : pool.TasksFor(direct, _kBlocks);
         _columnVectors = (g.OutputWidth + Lanes - 1) / Lanes;
         // A phase plane: rows 0..th written, then the rows the last group's spare lanes read (never stored), and the
         // 16 floats the last row's store runs past.
@@ -86,7 +94,6 @@ public sealed unsafe class Winograd4x4 : IParallelBody
         _taskFloats = Math.Max(zFloats, Positions * _uPosition + 2L * MFloats);
         _vPosition = Skew((long)c * Lanes);
         Grow(ref _v, _groups * Positions * _vPosition);
-        Grow(ref _tasks, _taskCount * _taskFloats);
         if (_indices.Length < _rowsPerGroup * _columnVectors * Lanes) _indices = GC.AllocateUninitializedArray<int>(_rowsPerGroup * _columnVectors * Lanes, pinned: true);
         _g = g;
         _x = x;
@@ -94,7 +101,6 @@ public sealed unsafe class Winograd4x4 : IParallelBody
         _w = w;
         _bias = bias;
         _vBase = Pointer(_v);
-        _taskBase = Pointer(_tasks);
         _outputIndex = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_indices));
         if (_stepArray.Length < c)
         {
@@ -111,8 +117,9 @@ public sealed unsafe class Winograd4x4 : IParallelBody
             _outputIndex[(r * _columnVectors + q) * Lanes + e] = ((e & 1) << 4) | ((r * _tw + 4 * q + (e >> 2)) & 15);
         for (_phase = 0; _phase < 2; _phase++)
         {
-            if (pool is null) for (int t = 0; t < _taskCount; t++) Execute(t);
-            else pool.For(_taskCount, this);
+            int tasks = _phase == 0 ? _inputTasks : _blockTasks;
+            if (pool is null) for (int t = 0; t < tasks; t++) Execute(t);
+            else pool.For(tasks, this);
         }
     }
 
@@ -133,22 +140,23 @@ public sealed unsafe class Winograd4x4 : IParallelBody
 
     private static float* Pointer(float[] buffer) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
 
-    private (int First, int End) Split(int count, int task) =>
-        ((int)((long)count * task / _taskCount), (int)((long)count * (task + 1) / _taskCount));
+    private static (int First, int End) Split(int count, int task, int tasks) =>
+        ((int)((long)count * task / tasks), (int)((long)count * (task + 1) / tasks));
 
-    /// <summary>Phase 0: the task's share of the input channels; phase 1: its share of the output-channel blocks.</summary>
+    /// <summary>Phase 0: index task's run of input channels; phase 1: its run of output-channel blocks (scratch: the thread's own).</summary>
     public void Execute(int task)
     {
-        float* scratch = _taskBase + task * _taskFloats;
+        if (t_scratch is null || t_scratch.Length < _taskFloats) t_scratch = GC.AllocateUninitializedArray<float>(checked((int)_taskFloats), pinned: true);
+        float* scratch = Pointer(t_scratch);
         if (_phase == 0)
         {
-            var (c0, c1) = Split(_g.InputChannels, task);
+            var (c0, c1) = Split(_g.InputChannels, task, _inputTasks);
             new Span<float>(scratch, (int)(24 * _zPlane)).Clear();
             for (int c = c0; c < c1; c++) Inputs(c, scratch);
         }
         else
         {
-            var (k0, k1) = Split(_kBlocks, task);
+            var (k0, k1) = Split(_kBlocks, task, _blockTasks);
             for (int kb = k0; kb < k1; kb++)
             {
                 Filters(kb, scratch);
@@ -320,7 +328,7 @@ public sealed unsafe class Winograd4x4 : IParallelBody
     private static Vector512<float> Inside(Vector512<int> column, int pl, int w) =>
         (Vector512.GreaterThanOrEqual(column, Vector512.Create(pl)) & Vector512.LessThan(column, Vector512.Create(pl + w))).AsSingle();
 
-    /// <summary>Output channels [8kb, 8kb + 8): per pair of groups the 36 products into the task's M scratch, then the output transform.</summary>
+    /// <summary>Output channels [8kb, 8kb + 8): per pair of groups the 36 products into the M scratch, then the output transform.</summary>
     private void Block(int kb, float* u, float* m)
     {
         int c = _g.InputChannels;
