@@ -80,8 +80,8 @@ public class Winograd4x4Tests
     [Fact]
     public void Forward_WeightsChangedInPlace_UsesTheNewWeights()
     {
-        // The transformed filters are kept between calls: a weight changed in place (a training step), one element
-        // only, anywhere, must be seen; and so must the old weights again, and another layer of the same shape.
+        // No transformed filter may outlive its call: a weight changed in place (a training step), one element only,
+        // anywhere, must be seen; and so must the old weights again, and another layer of the same shape.
         var rng = new Random(11);
         var input = Random(rng, 1, 32, 27, 27);
         var weight = Random(rng, 64, 32, 3, 3);
