@@ -56,7 +56,7 @@ public class ConvInferenceTests
             {
                 var prepared = simd.PrepareConv2dWeight(weight, g);
                 // Depthwise weights are packed for the small-map kernel where it runs, else nothing is prepared.
-                Assert.Equal(WinogradConv.Applies(g) || DepthwiseConv.Applies(g) && !DepthwiseSmallMaps.Applies(g) || StemConv.Applies(g), prepared is null);
+                Assert.Equal(WinogradConv.Applies(g) || Winograd4x4.Applies(g) || DepthwiseConv.Applies(g) && !DepthwiseSmallMaps.Applies(g) || StemConv.Applies(g), prepared is null);
                 var actual = Tensor.Zeros(expected.Shape);
                 actual.Span.Fill(-7f);   // channels outside the slice must be left alone
                 simd.Conv2dInference(actual, offset, input, weight, b, g, epilogue, prepared);

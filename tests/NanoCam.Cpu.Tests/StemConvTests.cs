@@ -100,10 +100,8 @@ public class StemConvTests
             var g = Conv2dGeometry.For(input.Shape, weight.Shape, stride, kernel / 2, 1, 1);
             var output = Tensor.Zeros(g.OutputShape);
             var act = new ConvEpilogue(EpilogueActivation.HardSwish);
-            simd.Conv2dInference(output, 0, input, weight, bias, g, act, null);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            simd.Conv2dInference(output, 0, input, weight, bias, g, act, null);
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            // The fewest bytes of three warm calls: one measured call failed once in a 301-test run (the runtime's own work).
+            Assert.Equal(0, WarmAllocations.Fewest(() => simd.Conv2dInference(output, 0, input, weight, bias, g, act, null)));
         }
     }
 }

@@ -79,19 +79,6 @@ public class WinogradConvTests
         var (input, weight, bias) = (Random(rng, 1, 64, 56, 56), Random(rng, 64, 64, 3, 3), Random(rng, 64));
         var output = Tensor.Zeros(g.OutputShape);
         foreach (var simd in EveryGemmPath)
-        {
-            simd.Conv2dForward(output, input, weight, bias, g);
-            // The fewest bytes any of three warm calls allocated: scratch allocated per call shows in every call, while
-            // the runtime's own occasional work on this thread (tiered re-compilation, lock inflation on a loaded
-            // machine: 7 KB once in a full-solution run) does not fail the test.
-            long fewest = long.MaxValue;
-            for (int call = 0; call < 3; call++)
-            {
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                simd.Conv2dForward(output, input, weight, bias, g);
-                fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
-            }
-            Assert.Equal(0, fewest);
-        }
+            Assert.Equal(0, WarmAllocations.Fewest(() => simd.Conv2dForward(output, input, weight, bias, g)));
     }
 }

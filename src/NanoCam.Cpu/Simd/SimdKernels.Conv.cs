@@ -147,6 +147,12 @@ public sealed unsafe partial class SimdKernels
             new Span<float>(image + first * imageFloats, checked((int)((end - first) * imageFloats))).Clear();
             pass = ConvPass.BackwardInput;
         }
+        if (pass == ConvPass.Forward && Winograd4x4.Applies(g))
+        {
+            // One image (an inference pass): F(4×4, 3×3) with the products fused into the output transform.
+            scratch.Winograd4.Forward(g, output, image, w, bias, pool);
+            return;
+        }
         if (pass == ConvPass.Forward && WinogradConv.Applies(g))
         {
             scratch.Winograd.Forward(g, first, end, output, image, w, bias, pool);
@@ -303,12 +309,14 @@ public sealed unsafe partial class SimdKernels
         private float[] _partial = [];
         private int _partialLength;
         private WinogradConv? _winograd;
+        private Winograd4x4? _winograd4;
         private DilatedPhases? _phases;
 
         public IPackedGemm Gemm { get; } = PackedGemm.Create(microKernel);
         public Im2ColJob Patches { get; } = new();
         public GemmWorkspace Workspace { get; } = new();
         public WinogradConv Winograd => _winograd ??= new WinogradConv(microKernel);
+        public Winograd4x4 Winograd4 => _winograd4 ??= new Winograd4x4();
         public DilatedPhases Phases => _phases ??= new DilatedPhases();
         public bool HasPartial => _partialLength > 0;
         public float* PartialWeightPointer => Pointer(_partial);

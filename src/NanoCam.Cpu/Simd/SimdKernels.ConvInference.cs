@@ -22,7 +22,7 @@ public sealed unsafe partial class SimdKernels
         if (weight.Size != g.WeightSize) throw new ArgumentException($"conv2d prepare: weight has shape {weight.Shape}, expected {g.WeightShape}");
         if (RunsDepthwise(g) && DepthwiseSmallMaps.Applies(g))
             fixed (float* w = weight.Data) return new DepthwiseConvWeight(g with { Batch = 1 }, DepthwiseSmallMaps.PackWeights(w, g));
-        if (WinogradConv.Applies(g) || RunsDepthwise(g) || StemConv.Applies(g)) return null;
+        if (WinogradConv.Applies(g) || Winograd4x4.Applies(g) || RunsDepthwise(g) || StemConv.Applies(g)) return null;
         int kg = g.OutputChannelsPerGroup, crs = g.InputChannelsPerGroup * g.KernelHeight * g.KernelWidth;
         var groups = new PackedWeights[g.Groups];
         for (int group = 0; group < g.Groups; group++)

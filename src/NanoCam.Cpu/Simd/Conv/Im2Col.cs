@@ -24,12 +24,7 @@ public static unsafe class Im2Col
         for (int r = 0; r < g.KernelHeight; r++)
         for (int s = 0; s < g.KernelWidth; s++)
         {
-            float* row = col + ((c * g.KernelHeight + r) * g.KernelWidth + s) * (rowStride > 0 ? rowStride : (long)oh * ow);
-            float* plane = image + (long)c * h * w;
-            int dx = s * g.DilationWidth - g.PadLeft;
-            // Output columns whose input column ox·sw + dx is inside [0, w).
-            int first = dx >= 0 ? 0 : (-dx + g.StrideWidth - 1) / g.StrideWidth;
-            int last = w - 1 - dx < 0 ? -1 : Math.Min(ow - 1, (w - 1 - dx) / g.StrideWidth);
+            Tap(col, image, c, r, s, g, rowStride, out float* row, out float* plane, out int dx, out int first, out int last);
             for (int oy = 0; oy < oh; oy++)
             {
                 float* dst = row + oy * ow;
@@ -151,11 +146,7 @@ public static unsafe class Im2Col
         for (int r = 0; r < g.KernelHeight; r++)
         for (int s = 0; s < g.KernelWidth; s++)
         {
-            float* row = col + ((c * g.KernelHeight + r) * g.KernelWidth + s) * (rowStride > 0 ? rowStride : (long)oh * ow);
-            float* plane = image + (long)c * h * w;
-            int dx = s * g.DilationWidth - g.PadLeft;
-            int first = dx >= 0 ? 0 : (-dx + g.StrideWidth - 1) / g.StrideWidth;
-            int last = w - 1 - dx < 0 ? -1 : Math.Min(ow - 1, (w - 1 - dx) / g.StrideWidth);
+            Tap(col, image, c, r, s, g, rowStride, out float* row, out float* plane, out int dx, out int first, out int last);
             if (last < first) continue;
             for (int oy = 0; oy < oh; oy++)
             {
@@ -167,6 +158,21 @@ public static unsafe class Im2Col
                 else for (int ox = first; ox <= last; ox++) dst[ox * g.StrideWidth] += src[ox];
             }
         }
+    }
+
+    /// <summary>
+    /// Patch row (c, r, s) of col (rows rowStride floats apart, OH·OW when 0), channel c's input plane, the column shift
+    /// dx = s·dw − pl, and the output columns [first, last] whose input column ox·sw + dx lies inside [0, W).
+    /// </summary>
+    private static void Tap(float* col, float* image, int c, int r, int s, in Conv2dGeometry g, long rowStride,
+        out float* row, out float* plane, out int dx, out int first, out int last)
+    {
+        int ow = g.OutputWidth, w = g.InputWidth;
+        row = col + ((c * g.KernelHeight + r) * g.KernelWidth + s) * (rowStride > 0 ? rowStride : (long)g.OutputHeight * ow);
+        plane = image + (long)c * g.InputHeight * w;
+        dx = s * g.DilationWidth - g.PadLeft;
+        first = dx >= 0 ? 0 : (-dx + g.StrideWidth - 1) / g.StrideWidth;
+        last = w - 1 - dx < 0 ? -1 : Math.Min(ow - 1, (w - 1 - dx) / g.StrideWidth);
     }
 
     /// <summary>dst[i] += src[i] for i &lt; length: a row of a few to a few dozen floats, inline (a library call costs more).</summary>

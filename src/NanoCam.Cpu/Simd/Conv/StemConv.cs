@@ -122,70 +122,11 @@ public sealed unsafe class StemConv : IParallelBody
         for (int oy = chunk * _rowsPerTask; oy < end; oy++)
             for (int ox = 0; ox < ow; ox += Columns)
             {
-                if (ow - ox > 16) Accumulate(src + (long)oy * _wq + ox, _tapOffsets, taps, wBlock, bias, sums);
-                else AccumulateOne(src + (long)oy * _wq + ox, _tapOffsets, taps, wBlock, bias, sums);
+                // The sums (channel j at 32j), kept apart from the epilogue so that they stay in registers through the taps.
+                if (ow - ox > 16) BroadcastFma.Two(src + (long)oy * _wq + ox, _tapOffsets, taps, 16, wBlock, bias, sums, Columns, 16);
+                else BroadcastFma.One(src + (long)oy * _wq + ox, _tapOffsets, taps, wBlock, bias, sums, Columns);
                 Write(sums, yBlock + (long)oy * ow + ox, ohw, kCount, Math.Min(Columns, ow - ox), _act);
             }
-    }
-
-    /// <summary>
-    /// One tile: the sixteen sums (8 channels × 2 vectors) over every tap, written to <paramref name="sums"/> (channel j at
-    /// 32·j). Kept apart from the epilogue so that the accumulators stay in registers through the loop.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Accumulate(float* src, int* taps, int tapCount, float* w, float* bias, float* sums)
-    {
-        Vector512<float> a00 = Vector512.Create(bias[0]), a10 = Vector512.Create(bias[1]), a20 = Vector512.Create(bias[2]), a30 = Vector512.Create(bias[3]);
-        Vector512<float> a40 = Vector512.Create(bias[4]), a50 = Vector512.Create(bias[5]), a60 = Vector512.Create(bias[6]), a70 = Vector512.Create(bias[7]);
-        Vector512<float> a01 = a00, a11 = a10, a21 = a20, a31 = a30, a41 = a40, a51 = a50, a61 = a60, a71 = a70;
-        for (int t = 0; t < tapCount; t++, w += Block)
-        {
-            float* p = src + taps[t];
-            var x0 = Vector512.Load(p);
-            var x1 = Vector512.Load(p + 16);
-            var v = Vector512.Create(w[0]);
-            a00 = Avx512F.FusedMultiplyAdd(x0, v, a00); a01 = Avx512F.FusedMultiplyAdd(x1, v, a01);
-            v = Vector512.Create(w[1]);
-            a10 = Avx512F.FusedMultiplyAdd(x0, v, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v, a11);
-            v = Vector512.Create(w[2]);
-            a20 = Avx512F.FusedMultiplyAdd(x0, v, a20); a21 = Avx512F.FusedMultiplyAdd(x1, v, a21);
-            v = Vector512.Create(w[3]);
-            a30 = Avx512F.FusedMultiplyAdd(x0, v, a30); a31 = Avx512F.FusedMultiplyAdd(x1, v, a31);
-            v = Vector512.Create(w[4]);
-            a40 = Avx512F.FusedMultiplyAdd(x0, v, a40); a41 = Avx512F.FusedMultiplyAdd(x1, v, a41);
-            v = Vector512.Create(w[5]);
-            a50 = Avx512F.FusedMultiplyAdd(x0, v, a50); a51 = Avx512F.FusedMultiplyAdd(x1, v, a51);
-            v = Vector512.Create(w[6]);
-            a60 = Avx512F.FusedMultiplyAdd(x0, v, a60); a61 = Avx512F.FusedMultiplyAdd(x1, v, a61);
-            v = Vector512.Create(w[7]);
-            a70 = Avx512F.FusedMultiplyAdd(x0, v, a70); a71 = Avx512F.FusedMultiplyAdd(x1, v, a71);
-        }
-        a00.Store(sums); a01.Store(sums + 16); a10.Store(sums + 32); a11.Store(sums + 48);
-        a20.Store(sums + 64); a21.Store(sums + 80); a30.Store(sums + 96); a31.Store(sums + 112);
-        a40.Store(sums + 128); a41.Store(sums + 144); a50.Store(sums + 160); a51.Store(sums + 176);
-        a60.Store(sums + 192); a61.Store(sums + 208); a70.Store(sums + 224); a71.Store(sums + 240);
-    }
-
-    /// <summary>As <see cref="Accumulate"/> for a last tile of at most 16 columns: one vector per channel (the second half of each row of sums is left alone).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void AccumulateOne(float* src, int* taps, int tapCount, float* w, float* bias, float* sums)
-    {
-        Vector512<float> a0 = Vector512.Create(bias[0]), a1 = Vector512.Create(bias[1]), a2 = Vector512.Create(bias[2]), a3 = Vector512.Create(bias[3]);
-        Vector512<float> a4 = Vector512.Create(bias[4]), a5 = Vector512.Create(bias[5]), a6 = Vector512.Create(bias[6]), a7 = Vector512.Create(bias[7]);
-        for (int t = 0; t < tapCount; t++, w += Block)
-        {
-            var x0 = Vector512.Load(src + taps[t]);
-            a0 = Avx512F.FusedMultiplyAdd(x0, Vector512.Create(w[0]), a0);
-            a1 = Avx512F.FusedMultiplyAdd(x0, Vector512.Create(w[1]), a1);
-            a2 = Avx512F.FusedMultiplyAdd(x0, Vector512.Create(w[2]), a2);
-            a3 = Avx512F.FusedMultiplyAdd(x0, Vector512.Create(w[3]), a3);
-            a4 = Avx512F.FusedMultiplyAdd(x0, Vector512.Create(w[4]), a4);
-            a5 = Avx512F.FusedMultiplyAdd(x0, Vector512.Create(w[5]), a5);
-            a6 = Avx512F.FusedMultiplyAdd(x0, Vector512.Create(w[6]), a6);
-            a7 = Avx512F.FusedMultiplyAdd(x0, Vector512.Create(w[7]), a7);
-        }
-        a0.Store(sums); a1.Store(sums + 32); a2.Store(sums + 64); a3.Store(sums + 96);
-        a4.Store(sums + 128); a5.Store(sums + 160); a6.Store(sums + 192); a7.Store(sums + 224);
     }
 
     /// <summary>The first <paramref name="kCount"/> channels of a tile's sums, activated, into y (channel j at y + j·OH·OW), masked past <paramref name="columns"/>.</summary>
