@@ -18,7 +18,7 @@ public interface IParallelBody
 /// a short spin it blocks rather than spin, so a helper that was descheduled mid-index gets the caller's core.
 /// When a split loop still waits for a helper long after the caller's own share is done (the helper lost its core to
 /// another process), the pool backs off: for a while every loop runs on the caller alone, as with one thread, then it
-/// tries the helpers again; each failed try doubles the while (up to 32 times the first), a loop
+/// tries the helpers again (the indices stay the same, so the results do too); each failed try doubles the while (up to 32 times the first), a loop
 /// the helpers keep up with ends it. So on a shared machine two threads are not slower than one.
 /// Not re-entrant: one loop at a time per pool (a body must not call <see cref="For(int, IParallelBody)"/> on the same pool).
 /// </summary>
@@ -135,8 +135,12 @@ public sealed class CpuThreadPool : IDisposable
         return (int)Math.Min(tasks, parts);
     }
 
-    /// <summary>Whether a loop of <paramref name="work"/> units is split across the pool at all (not while backing off).</summary>
-    public bool Splits(long work) => Threads > 1 && work >= SerialWork && !BackingOff;
+    /// <summary>
+    /// Whether a loop of <paramref name="work"/> units is split into indices for the pool: a rule of the work alone, so a
+    /// kernel's decomposition (and with it its arithmetic) is the same in every call; a back-off changes only which
+    /// thread runs the indices.
+    /// </summary>
+    public bool Splits(long work) => Threads > 1 && work >= SerialWork;
 
     /// <summary>Runs body.Execute(i) for i in [0, count): inline below <see cref="SerialWork"/>, else across the pool.</summary>
     public void For(int count, IParallelBody body, long work)
