@@ -6,7 +6,7 @@ using static NanoCam.Cpu.Tests.SimdAgreementTests;
 namespace NanoCam.Cpu.Tests;
 
 /// <summary>
-/// The one-image Winograd F(4×4, 3×3) forward (Winograd4x4, taken by SimdKernels' forward for a batch of one) against
+/// The one-image Winograd F(4×4, 3×3) forward (Winograd4x4, taken by SimdKernels' inference convolution in no-grad passes, image by image) against
 /// the naive direct sum: SqueezeNet's 55², 27² and 13² expand layers, odd map sizes (partial last tiles in both
 /// directions, groups of tile rows with spare lanes), no and uneven padding, output widths 8 and 64 (1 and 16 tile
 /// columns), input and output channels that fill or leave a partial block (17, 20, 33); 1 and 2 threads, which must
@@ -51,7 +51,7 @@ public class Winograd4x4Tests
         {
             var actual = Tensor.Zeros(g.OutputShape);
             actual.Span.Fill(float.NaN);   // every output element must be written
-            simd.Conv2dForward(actual, input, weight, bias, g);
+            simd.Conv2dInference(actual, 0, input, weight, bias, g, ConvEpilogue.None, null);
             var a = actual.ToArray();
             for (int i = 0; i < e.Length; i++)
                 Assert.True(MathF.Abs(e[i] - a[i]) <= 1e-5f * scale, $"{g} threads={simd.Threads}: element {i}: naive {e[i]:G7}, F(4×4) {a[i]:G7}");
@@ -105,7 +105,7 @@ public class Winograd4x4Tests
             var expected = Tensor.Zeros(g.OutputShape);
             NaiveKernels.Instance.Conv2dForward(expected, input, w, null, g);
             var actual = Tensor.Zeros(g.OutputShape);
-            simd.Conv2dForward(actual, input, w, null, g);
+            simd.Conv2dInference(actual, 0, input, w, null, g, ConvEpilogue.None, null);
             var e = expected.ToArray();
             var a = actual.ToArray();
             float scale = 1 + e.Max(MathF.Abs);
@@ -122,6 +122,32 @@ public class Winograd4x4Tests
         var (input, weight, bias) = (Random(rng, 1, 16, 55, 55), Random(rng, 64, 16, 3, 3), Random(rng, 64));
         var output = Tensor.Zeros(g.OutputShape);
         foreach (var simd in Backends)
-            Assert.Equal(0, WarmAllocations.Fewest(() => simd.Conv2dForward(output, input, weight, bias, g)));
+            Assert.Equal(0, WarmAllocations.Fewest(() => simd.Conv2dInference(output, 0, input, weight, bias, g, ConvEpilogue.None, null)));
+    }
+
+    [Fact]
+    public void ABatch_GivesEachImageTheBitsItHasAlone()
+    {
+        // Inference runs F(4×4) image by image, so an explanation's batched passes match its one-image pass exactly.
+        var rng = new Random(3);
+        var batch = Random(rng, 3, 16, 27, 27);
+        var weight = Random(rng, 32, 16, 3, 3);
+        var bias = Random(rng, 32);
+        var g = Conv2dGeometry.For(batch.Shape, weight.Shape, stride: 1, padding: 1);
+        var image = g with { Batch = 1 };
+        Assert.Equal(WinogradTransforms.IsSupported, Winograd4x4.Applies(image));
+        foreach (var simd in Backends)
+        {
+            var all = Tensor.Zeros(g.OutputShape);
+            simd.Conv2dInference(all, 0, batch, weight, bias, g, ConvEpilogue.None, null);
+            int inFloats = 16 * 27 * 27, outFloats = 32 * 27 * 27;
+            for (int n = 0; n < 3; n++)
+            {
+                var one = Tensor.FromArray(batch.ToArray().AsSpan(n * inFloats, inFloats).ToArray(), 1, 16, 27, 27);
+                var alone = Tensor.Zeros(image.OutputShape);
+                simd.Conv2dInference(alone, 0, one, weight, bias, image, ConvEpilogue.None, null);
+                Assert.Equal(alone.ToArray(), all.ToArray().AsSpan(n * outFloats, outFloats).ToArray());
+            }
+        }
     }
 }

@@ -147,12 +147,6 @@ public sealed unsafe partial class SimdKernels
             new Span<float>(image + first * imageFloats, checked((int)((end - first) * imageFloats))).Clear();
             pass = ConvPass.BackwardInput;
         }
-        if (pass == ConvPass.Forward && Winograd4x4.Applies(g))
-        {
-            // One image (an inference pass): F(4×4, 3×3) with the products fused into the output transform.
-            scratch.Winograd4.Forward(g, output, image, w, bias, pool);
-            return;
-        }
         if (pass == ConvPass.Forward && WinogradConv.Applies(g))
         {
             scratch.Winograd.Forward(g, first, end, output, image, w, bias, pool);

@@ -93,7 +93,16 @@ public sealed unsafe partial class SimdKernels
     private void UnpackedInference(Conv2dGeometry g, float* y, float* x, float* w, float* bias, ConvEpilogue epilogue, float* depthwiseWeights = null)
     {
         if (RunsDepthwise(g) && _depthwise.TryForwardFused(g, y, x, w, bias, epilogue, _pool, depthwiseWeights)) return;
-        RunConv(ConvPass.Forward, g, y, x, w, bias);
+        var image = g with { Batch = 1 };
+        if (Winograd4x4.Applies(image))
+        {
+            // F(4×4, 3×3), image by image whatever the batch, so an image's output has the same bits in any batch.
+            // Gradient passes keep the F(2×2) path of the training forward (batch-invariant there too).
+            EnsureScratch(1, image, false);
+            long imageIn = (long)g.InputChannels * g.InputHeight * g.InputWidth, imageOut = (long)g.OutputChannels * g.OutputHeight * g.OutputWidth;
+            for (int n = 0; n < g.Batch; n++) _convScratch[0].Winograd4.Forward(image, y + n * imageOut, x + n * imageIn, w, bias, _pool);
+        }
+        else RunConv(ConvPass.Forward, g, y, x, w, bias);
         int ohw = g.OutputHeight * g.OutputWidth;
         new GemmEpilogue(null, epilogue).Apply(y, ohw, g.Batch * g.OutputChannels, 0, ohw);
     }
