@@ -190,12 +190,7 @@ public class VectorFunctionTests(ITestOutputHelper log)
         {
             // x = −8.003, −7.993, …: no point within 1e-3 of a kink (0, ±1, ±2.5, ±3).
             var x = Enumerable.Range(0, 1601).Select(i => -8.003f + i * 0.01f).ToArray();
-            var y = x.Select(op.Value).ToArray();
-            var dx = Tensor.Zeros(x.Length);
-            var ones = Tensor.Zeros(x.Length);
-            ones.Span.Fill(1f);
-            new SimdKernels(threads: 1).UnaryBackward(dx, ones, Tensor.FromArray(x, x.Length), Tensor.FromArray(y, y.Length), op);
-            var kernel = dx.ToArray();
+            var (y, kernel) = KernelDerivative(op, x);
             const double h = 1e-4;
             double worstDifference = 0, worstScalar = 0;
             for (int i = 0; i < x.Length; i++)
@@ -214,18 +209,23 @@ public class VectorFunctionTests(ITestOutputHelper log)
         }
     }
 
+    /// <summary>y = f(x) (scalar) and f'(x, y) through the SIMD kernel's backward: dx = 0 + f'(x, y)·1.</summary>
+    private static (float[] Y, float[] Derivative) KernelDerivative<TOp>(TOp op, float[] x) where TOp : struct, IVectorUnaryGradient
+    {
+        var y = x.Select(op.Value).ToArray();
+        var dx = Tensor.Zeros(x.Length);
+        var ones = Tensor.Zeros(x.Length);
+        ones.Span.Fill(1f);
+        new SimdKernels(threads: 1).UnaryBackward(dx, ones, Tensor.FromArray(x, x.Length), Tensor.FromArray(y, y.Length), op);
+        return (y, dx.ToArray());
+    }
+
     private void MeasureDerivative<TOp>(TOp op, Func<double, double> reference, double bound, bool ulpsOfOne = false) where TOp : struct, IVectorUnaryGradient
     {
         double Error(float value, double r) => ulpsOfOne ? Math.Abs(value - r) * (1 << 24) : Ulps(value, r);
         var x = Grid().Where(v => MathF.Abs(v) < 1e3f).ToArray();
         int n = x.Length & ~15;
-        var y = x.Select(op.Value).ToArray();
-        // Through the kernel: dx = 0 + f'(x, y)·1.
-        var dx = Tensor.Zeros(x.Length);
-        var ones = Tensor.Zeros(x.Length);
-        ones.Span.Fill(1f);
-        new SimdKernels(threads: 1).UnaryBackward(dx, ones, Tensor.FromArray(x, x.Length), Tensor.FromArray(y, y.Length), op);
-        var kernel = dx.ToArray();
+        var (y, kernel) = KernelDerivative(op, x);
         double worst = 0, worstScalar = 0;
         float worstAt = 0;
         for (int i = 0; i < x.Length; i++)
