@@ -8,9 +8,9 @@ public readonly struct Relu : IVectorUnaryGradient
 {
     public string Name => "Relu";
     public float Value(float x) => x <= 0 ? 0f : x;
-    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.ConditionalSelect(TLanes.LessThanOrEqual(x, TLanes.Zero), TLanes.Zero, x);
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereLessThanOrEqual(x, TLanes.Zero, TLanes.Zero, x);
     public float Derivative(float x, float y) => x > 0 ? 1f : 0f;
-    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.ConditionalSelect(TLanes.GreaterThan(x, TLanes.Zero), TLanes.Create(1f), TLanes.Zero);
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereGreaterThan(x, TLanes.Zero, TLanes.Create(1f), TLanes.Zero);
 }
 
 /// <summary>y = x for x &gt; 0, else α·x; dy/dx = 1 or α.</summary>
@@ -19,9 +19,9 @@ public readonly struct LeakyRelu(float alpha) : IVectorUnaryGradient
     public float Alpha { get; } = alpha;
     public string Name => "LeakyRelu";
     public float Value(float x) => x > 0 ? x : Alpha * x;
-    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.ConditionalSelect(TLanes.GreaterThan(x, TLanes.Zero), x, TLanes.Create(Alpha) * x);
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereGreaterThan(x, TLanes.Zero, x, TLanes.Create(Alpha) * x);
     public float Derivative(float x, float y) => x > 0 ? 1f : Alpha;
-    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.ConditionalSelect(TLanes.GreaterThan(x, TLanes.Zero), TLanes.Create(1f), TLanes.Create(Alpha));
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereGreaterThan(x, TLanes.Zero, TLanes.Create(1f), TLanes.Create(Alpha));
 }
 
 /// <summary>y = σ(x) = 1/(1 + e^−x); dy/dx = σ(x)·σ(−x).</summary>
@@ -53,7 +53,7 @@ public readonly struct Clip(float low, float high) : IVectorUnaryGradient
     public float Value(float x) => MathF.Min(MathF.Max(x, Low), High);
     public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.Min(TLanes.Max(x, TLanes.Create(Low)), TLanes.Create(High));
     public float Derivative(float x, float y) => x >= Low && x <= High ? 1f : 0f;
-    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.GreaterThanOrEqual(x, TLanes.Create(Low)) & TLanes.LessThanOrEqual(x, TLanes.Create(High)) & TLanes.Create(1f);
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereGreaterThanOrEqual(x, TLanes.Create(Low), TLanes.SelectWhereLessThanOrEqual(x, TLanes.Create(High), TLanes.Create(1f), TLanes.Zero), TLanes.Zero);
 }
 
 /// <summary>y = max(0, min(1, α·x + β)) (ONNX HardSigmoid, default α = 0.2, β = 0.5); dy/dx = α inside (0, 1), else 0.</summary>
@@ -63,7 +63,7 @@ public readonly struct HardSigmoid(float alpha, float beta) : IVectorUnaryGradie
     public float Beta { get; } = beta;
     public string Name => "HardSigmoid";
     public float Value(float x) => MathF.Max(0f, MathF.Min(1f, Alpha * x + Beta));
-    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.Max(TLanes.Zero, TLanes.Min(TLanes.Create(1f), TLanes.Create(Alpha) * x + TLanes.Create(Beta)));
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.Max(TLanes.Min(TLanes.Create(Alpha) * x + TLanes.Create(Beta), 1f), 0f);
     public float Derivative(float x, float y)
     {
         float z = Alpha * x + Beta;
@@ -73,7 +73,7 @@ public readonly struct HardSigmoid(float alpha, float beta) : IVectorUnaryGradie
     public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes>
     {
         var z = TLanes.Create(Alpha) * x + TLanes.Create(Beta);
-        return TLanes.GreaterThan(z, TLanes.Zero) & TLanes.LessThan(z, TLanes.Create(1f)) & TLanes.Create(Alpha);
+        return TLanes.SelectWhereGreaterThan(z, TLanes.Zero, TLanes.SelectWhereLessThan(z, TLanes.Create(1f), TLanes.Create(Alpha), TLanes.Zero), TLanes.Zero);
     }
 }
 
@@ -85,10 +85,10 @@ public readonly struct HardSwish : IVectorUnaryGradient
 {
     public string Name => "HardSwish";
     public float Value(float x) => x * MathF.Max(0f, MathF.Min(6f, x + 3f)) / 6f;   // x + 3 is exact near −3, x/6 + 1/2 is not
-    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => x * TLanes.Max(TLanes.Zero, TLanes.Min(TLanes.Create(6f), x + TLanes.Create(3f))) / TLanes.Create(6f);
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => x * TLanes.Max(TLanes.Min(x + TLanes.Create(3f), 6f), 0f) / TLanes.Create(6f);
     public float Derivative(float x, float y) => x < -3f ? 0f : x <= 3f ? x / 3f + 0.5f : 1f;
-    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.ConditionalSelect(TLanes.LessThan(x, TLanes.Create(-3f)), TLanes.Zero,
-        TLanes.ConditionalSelect(TLanes.LessThanOrEqual(x, TLanes.Create(3f)), x / TLanes.Create(3f) + TLanes.Create(0.5f), TLanes.Create(1f)));
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereLessThan(x, TLanes.Create(-3f), TLanes.Zero,
+        TLanes.SelectWhereLessThanOrEqual(x, TLanes.Create(3f), x / TLanes.Create(3f) + TLanes.Create(0.5f), TLanes.Create(1f)));
 }
 
 /// <summary>y = ln(1 + e^x), computed as max(x, 0) + ln(1 + e^−|x|); dy/dx = σ(x).</summary>
@@ -126,9 +126,9 @@ public readonly struct Elu(float alpha) : IVectorUnaryGradient
     public float Alpha { get; } = alpha;
     public string Name => "Elu";
     public float Value(float x) => x > 0 ? x : Alpha * ScalarMath.ExpM1(x);
-    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.ConditionalSelect(TLanes.GreaterThan(x, TLanes.Zero), x, TLanes.Create(Alpha) * VectorMath.ExpM1(x));
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereGreaterThan(x, TLanes.Zero, x, TLanes.Create(Alpha) * VectorMath.ExpM1(x));
     public float Derivative(float x, float y) => x > 0 ? 1f : Alpha * MathF.Exp(x);
-    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.ConditionalSelect(TLanes.GreaterThan(x, TLanes.Zero), TLanes.Create(1f), TLanes.Create(Alpha) * TLanes.Exp(x));
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereGreaterThan(x, TLanes.Zero, TLanes.Create(1f), TLanes.Create(Alpha) * TLanes.Exp(x));
 }
 
 /// <summary>
@@ -141,9 +141,9 @@ public readonly struct Selu(float alpha, float gamma) : IVectorUnaryGradient
     public float Gamma { get; } = gamma;
     public string Name => "Selu";
     public float Value(float x) => Gamma * (x > 0 ? x : Alpha * ScalarMath.ExpM1(x));
-    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.Create(Gamma) * TLanes.ConditionalSelect(TLanes.GreaterThan(x, TLanes.Zero), x, TLanes.Create(Alpha) * VectorMath.ExpM1(x));
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.Create(Gamma) * TLanes.SelectWhereGreaterThan(x, TLanes.Zero, x, TLanes.Create(Alpha) * VectorMath.ExpM1(x));
     public float Derivative(float x, float y) => Gamma * (x > 0 ? 1f : Alpha * MathF.Exp(x));
-    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.Create(Gamma) * TLanes.ConditionalSelect(TLanes.GreaterThan(x, TLanes.Zero), TLanes.Create(1f), TLanes.Create(Alpha) * TLanes.Exp(x));
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.Create(Gamma) * TLanes.SelectWhereGreaterThan(x, TLanes.Zero, TLanes.Create(1f), TLanes.Create(Alpha) * TLanes.Exp(x));
 }
 
 /// <summary>y = max(0, x) + min(0, α(e^(x/α) − 1)) (Barron 2017); dy/dx = 1 for x &gt; 0, else e^(x/α).</summary>
@@ -152,9 +152,9 @@ public readonly struct Celu(float alpha) : IVectorUnaryGradient
     public float Alpha { get; } = alpha;
     public string Name => "Celu";
     public float Value(float x) => x > 0 ? x : Alpha * ScalarMath.ExpM1(x / Alpha);
-    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.ConditionalSelect(TLanes.GreaterThan(x, TLanes.Zero), x, TLanes.Create(Alpha) * VectorMath.ExpM1(x / TLanes.Create(Alpha)));
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereGreaterThan(x, TLanes.Zero, x, TLanes.Create(Alpha) * VectorMath.ExpM1(x / TLanes.Create(Alpha)));
     public float Derivative(float x, float y) => x > 0 ? 1f : MathF.Exp(x / Alpha);
-    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.ConditionalSelect(TLanes.GreaterThan(x, TLanes.Zero), TLanes.Create(1f), TLanes.Exp(x / TLanes.Create(Alpha)));
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereGreaterThan(x, TLanes.Zero, TLanes.Create(1f), TLanes.Exp(x / TLanes.Create(Alpha)));
 }
 
 /// <summary>y = x·tanh(softplus(x)) (Misra 2019); dy/dx = tanh(sp) + x·(1 − tanh²(sp))·σ(x), sp = softplus(x).</summary>
@@ -250,7 +250,7 @@ public readonly struct HardSigmoidGate(float alpha, float beta) : IVectorUnaryGr
     public float Beta { get; } = beta;
     public string Name => "HardSigmoidGate";
     public float Value(float x) => x * MathF.Max(0f, MathF.Min(1f, Alpha * x + Beta));
-    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => x * TLanes.Max(TLanes.Zero, TLanes.Min(TLanes.Create(1f), TLanes.Create(Alpha) * x + TLanes.Create(Beta)));
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => x * TLanes.Max(TLanes.Min(TLanes.Create(Alpha) * x + TLanes.Create(Beta), 1f), 0f);
     public float Derivative(float x, float y)
     {
         float z = Alpha * x + Beta;
@@ -260,7 +260,7 @@ public readonly struct HardSigmoidGate(float alpha, float beta) : IVectorUnaryGr
     public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes>
     {
         var z = TLanes.Create(Alpha) * x + TLanes.Create(Beta);
-        var inside = TLanes.GreaterThan(z, TLanes.Zero) & TLanes.LessThan(z, TLanes.Create(1f));
-        return TLanes.Max(TLanes.Zero, TLanes.Min(TLanes.Create(1f), z)) + (inside & (x * TLanes.Create(Alpha)));
+        var inside = TLanes.SelectWhereGreaterThan(z, TLanes.Zero, TLanes.SelectWhereLessThan(z, TLanes.Create(1f), x * TLanes.Create(Alpha), TLanes.Zero), TLanes.Zero);
+        return TLanes.Max(TLanes.Min(z, 1f), 0f) + inside;
     }
 }

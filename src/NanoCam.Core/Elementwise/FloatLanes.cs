@@ -4,10 +4,16 @@ namespace NanoCam.Elementwise;
 
 // The vector bodies of the element-wise functions (VectorMath, the activation structs) are written once, generic over
 // the lane width: Lanes512 where AVX-512 runs in hardware, Lanes256 elsewhere. Each member is the Vector512 or Vector256
-// operation of the same name; the JIT compiles one copy per width with every call inlined, as if written by hand.
+// operation of the same name (a SelectWhere… is its comparison and ConditionalSelect in one expression); the JIT compiles
+// one copy per width with every call inlined, as if written by hand.
 
 /// <summary>A vector of float lanes of one width, with the operations the vector bodies are written in (static abstract, so generic code is specialised per width).</summary>
-/// <remarks>Comparisons return masks (all bits set where true) in the same type, as Vector512's do.</remarks>
+/// <remarks>
+/// A comparison never leaves this type as a mask: each select compares and picks in one expression inside the width's
+/// struct, so the JIT keeps the compare-and-blend it emits for hand-written Vector512 code (a mask carried through the
+/// wrapper costs a mask-to-vector move and a bitwise select per vector). Likewise a constant passed as a Create'd value
+/// reaches Min/Max as a local, which costs the NaN and −0 fix-ups of a general min; Min(x, bound) keeps it a constant.
+/// </remarks>
 public unsafe interface IFloatLanes<TLanes> where TLanes : struct, IFloatLanes<TLanes>
 {
     /// <summary>The number of lanes.</summary>
@@ -29,11 +35,17 @@ public unsafe interface IFloatLanes<TLanes> where TLanes : struct, IFloatLanes<T
     static abstract TLanes operator *(TLanes a, TLanes b);
     static abstract TLanes operator /(TLanes a, TLanes b);
     static abstract TLanes operator -(TLanes a);
-    static abstract TLanes operator &(TLanes a, TLanes b);
 
     static abstract TLanes Abs(TLanes x);
     static abstract TLanes Min(TLanes a, TLanes b);
     static abstract TLanes Max(TLanes a, TLanes b);
+
+    /// <summary>Min(x, bound) for a bound fixed where the body is written (a literal): the JIT then sees the constant and emits one min instruction, as for a Vector512 constant.</summary>
+    static abstract TLanes Min(TLanes x, float bound);
+
+    /// <summary>Max(x, bound) for a literal bound, as <see cref="Min(TLanes, float)"/>.</summary>
+    static abstract TLanes Max(TLanes x, float bound);
+
     static abstract TLanes CopySign(TLanes value, TLanes sign);
     static abstract TLanes Exp(TLanes x);
     static abstract TLanes Log(TLanes x);
@@ -41,15 +53,24 @@ public unsafe interface IFloatLanes<TLanes> where TLanes : struct, IFloatLanes<T
     /// <summary>a·b + c rounded once.</summary>
     static abstract TLanes FusedMultiplyAdd(TLanes a, TLanes b, TLanes c);
 
-    /// <summary>ifTrue where the mask's bits are set, else ifFalse (bitwise).</summary>
-    static abstract TLanes ConditionalSelect(TLanes mask, TLanes ifTrue, TLanes ifFalse);
+    /// <summary>Lane by lane: a = b ? ifTrue : ifFalse.</summary>
+    static abstract TLanes SelectWhereEqual(TLanes a, TLanes b, TLanes ifTrue, TLanes ifFalse);
 
-    static abstract TLanes Equals(TLanes a, TLanes b);
-    static abstract TLanes LessThan(TLanes a, TLanes b);
-    static abstract TLanes LessThanOrEqual(TLanes a, TLanes b);
-    static abstract TLanes GreaterThan(TLanes a, TLanes b);
-    static abstract TLanes GreaterThanOrEqual(TLanes a, TLanes b);
-    static abstract TLanes IsNaN(TLanes x);
+    /// <summary>Lane by lane: a &lt; b ? ifTrue : ifFalse (NaN: ifFalse).</summary>
+    static abstract TLanes SelectWhereLessThan(TLanes a, TLanes b, TLanes ifTrue, TLanes ifFalse);
+
+    /// <summary>Lane by lane: a ≤ b ? ifTrue : ifFalse (NaN: ifFalse).</summary>
+    static abstract TLanes SelectWhereLessThanOrEqual(TLanes a, TLanes b, TLanes ifTrue, TLanes ifFalse);
+
+    /// <summary>Lane by lane: a &gt; b ? ifTrue : ifFalse (NaN: ifFalse).</summary>
+    static abstract TLanes SelectWhereGreaterThan(TLanes a, TLanes b, TLanes ifTrue, TLanes ifFalse);
+
+    /// <summary>Lane by lane: a ≥ b ? ifTrue : ifFalse (NaN: ifFalse).</summary>
+    static abstract TLanes SelectWhereGreaterThanOrEqual(TLanes a, TLanes b, TLanes ifTrue, TLanes ifFalse);
+
+    /// <summary>Lane by lane: x is NaN ? ifNaN : otherwise.</summary>
+    static abstract TLanes SelectWhereNaN(TLanes x, TLanes ifNaN, TLanes otherwise);
+
     static abstract bool LessThanAll(TLanes a, TLanes b);
     static abstract bool GreaterThanOrEqualAny(TLanes a, TLanes b);
 }
@@ -75,23 +96,23 @@ public readonly unsafe struct Lanes512(Vector512<float> vector) : IFloatLanes<La
     public static Lanes512 operator *(Lanes512 a, Lanes512 b) => new(a.Vector * b.Vector);
     public static Lanes512 operator /(Lanes512 a, Lanes512 b) => new(a.Vector / b.Vector);
     public static Lanes512 operator -(Lanes512 a) => new(-a.Vector);
-    public static Lanes512 operator &(Lanes512 a, Lanes512 b) => new(a.Vector & b.Vector);
 
     public static Lanes512 Abs(Lanes512 x) => new(Vector512.Abs(x.Vector));
     public static Lanes512 Min(Lanes512 a, Lanes512 b) => new(Vector512.Min(a.Vector, b.Vector));
     public static Lanes512 Max(Lanes512 a, Lanes512 b) => new(Vector512.Max(a.Vector, b.Vector));
+    public static Lanes512 Min(Lanes512 x, float bound) => new(Vector512.Min(x.Vector, Vector512.Create(bound)));
+    public static Lanes512 Max(Lanes512 x, float bound) => new(Vector512.Max(x.Vector, Vector512.Create(bound)));
     public static Lanes512 CopySign(Lanes512 value, Lanes512 sign) => new(Vector512.CopySign(value.Vector, sign.Vector));
     public static Lanes512 Exp(Lanes512 x) => new(Vector512.Exp(x.Vector));
     public static Lanes512 Log(Lanes512 x) => new(Vector512.Log(x.Vector));
     public static Lanes512 FusedMultiplyAdd(Lanes512 a, Lanes512 b, Lanes512 c) => new(Vector512.FusedMultiplyAdd(a.Vector, b.Vector, c.Vector));
-    public static Lanes512 ConditionalSelect(Lanes512 mask, Lanes512 ifTrue, Lanes512 ifFalse) => new(Vector512.ConditionalSelect(mask.Vector, ifTrue.Vector, ifFalse.Vector));
 
-    public static Lanes512 Equals(Lanes512 a, Lanes512 b) => new(Vector512.Equals(a.Vector, b.Vector));
-    public static Lanes512 LessThan(Lanes512 a, Lanes512 b) => new(Vector512.LessThan(a.Vector, b.Vector));
-    public static Lanes512 LessThanOrEqual(Lanes512 a, Lanes512 b) => new(Vector512.LessThanOrEqual(a.Vector, b.Vector));
-    public static Lanes512 GreaterThan(Lanes512 a, Lanes512 b) => new(Vector512.GreaterThan(a.Vector, b.Vector));
-    public static Lanes512 GreaterThanOrEqual(Lanes512 a, Lanes512 b) => new(Vector512.GreaterThanOrEqual(a.Vector, b.Vector));
-    public static Lanes512 IsNaN(Lanes512 x) => new(Vector512.IsNaN(x.Vector));
+    public static Lanes512 SelectWhereEqual(Lanes512 a, Lanes512 b, Lanes512 ifTrue, Lanes512 ifFalse) => new(Vector512.ConditionalSelect(Vector512.Equals(a.Vector, b.Vector), ifTrue.Vector, ifFalse.Vector));
+    public static Lanes512 SelectWhereLessThan(Lanes512 a, Lanes512 b, Lanes512 ifTrue, Lanes512 ifFalse) => new(Vector512.ConditionalSelect(Vector512.LessThan(a.Vector, b.Vector), ifTrue.Vector, ifFalse.Vector));
+    public static Lanes512 SelectWhereLessThanOrEqual(Lanes512 a, Lanes512 b, Lanes512 ifTrue, Lanes512 ifFalse) => new(Vector512.ConditionalSelect(Vector512.LessThanOrEqual(a.Vector, b.Vector), ifTrue.Vector, ifFalse.Vector));
+    public static Lanes512 SelectWhereGreaterThan(Lanes512 a, Lanes512 b, Lanes512 ifTrue, Lanes512 ifFalse) => new(Vector512.ConditionalSelect(Vector512.GreaterThan(a.Vector, b.Vector), ifTrue.Vector, ifFalse.Vector));
+    public static Lanes512 SelectWhereGreaterThanOrEqual(Lanes512 a, Lanes512 b, Lanes512 ifTrue, Lanes512 ifFalse) => new(Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(a.Vector, b.Vector), ifTrue.Vector, ifFalse.Vector));
+    public static Lanes512 SelectWhereNaN(Lanes512 x, Lanes512 ifNaN, Lanes512 otherwise) => new(Vector512.ConditionalSelect(Vector512.IsNaN(x.Vector), ifNaN.Vector, otherwise.Vector));
     public static bool LessThanAll(Lanes512 a, Lanes512 b) => Vector512.LessThanAll(a.Vector, b.Vector);
     public static bool GreaterThanOrEqualAny(Lanes512 a, Lanes512 b) => Vector512.GreaterThanOrEqualAny(a.Vector, b.Vector);
 }
@@ -117,23 +138,23 @@ public readonly unsafe struct Lanes256(Vector256<float> vector) : IFloatLanes<La
     public static Lanes256 operator *(Lanes256 a, Lanes256 b) => new(a.Vector * b.Vector);
     public static Lanes256 operator /(Lanes256 a, Lanes256 b) => new(a.Vector / b.Vector);
     public static Lanes256 operator -(Lanes256 a) => new(-a.Vector);
-    public static Lanes256 operator &(Lanes256 a, Lanes256 b) => new(a.Vector & b.Vector);
 
     public static Lanes256 Abs(Lanes256 x) => new(Vector256.Abs(x.Vector));
     public static Lanes256 Min(Lanes256 a, Lanes256 b) => new(Vector256.Min(a.Vector, b.Vector));
     public static Lanes256 Max(Lanes256 a, Lanes256 b) => new(Vector256.Max(a.Vector, b.Vector));
+    public static Lanes256 Min(Lanes256 x, float bound) => new(Vector256.Min(x.Vector, Vector256.Create(bound)));
+    public static Lanes256 Max(Lanes256 x, float bound) => new(Vector256.Max(x.Vector, Vector256.Create(bound)));
     public static Lanes256 CopySign(Lanes256 value, Lanes256 sign) => new(Vector256.CopySign(value.Vector, sign.Vector));
     public static Lanes256 Exp(Lanes256 x) => new(Vector256.Exp(x.Vector));
     public static Lanes256 Log(Lanes256 x) => new(Vector256.Log(x.Vector));
     public static Lanes256 FusedMultiplyAdd(Lanes256 a, Lanes256 b, Lanes256 c) => new(Vector256.FusedMultiplyAdd(a.Vector, b.Vector, c.Vector));
-    public static Lanes256 ConditionalSelect(Lanes256 mask, Lanes256 ifTrue, Lanes256 ifFalse) => new(Vector256.ConditionalSelect(mask.Vector, ifTrue.Vector, ifFalse.Vector));
 
-    public static Lanes256 Equals(Lanes256 a, Lanes256 b) => new(Vector256.Equals(a.Vector, b.Vector));
-    public static Lanes256 LessThan(Lanes256 a, Lanes256 b) => new(Vector256.LessThan(a.Vector, b.Vector));
-    public static Lanes256 LessThanOrEqual(Lanes256 a, Lanes256 b) => new(Vector256.LessThanOrEqual(a.Vector, b.Vector));
-    public static Lanes256 GreaterThan(Lanes256 a, Lanes256 b) => new(Vector256.GreaterThan(a.Vector, b.Vector));
-    public static Lanes256 GreaterThanOrEqual(Lanes256 a, Lanes256 b) => new(Vector256.GreaterThanOrEqual(a.Vector, b.Vector));
-    public static Lanes256 IsNaN(Lanes256 x) => new(Vector256.IsNaN(x.Vector));
+    public static Lanes256 SelectWhereEqual(Lanes256 a, Lanes256 b, Lanes256 ifTrue, Lanes256 ifFalse) => new(Vector256.ConditionalSelect(Vector256.Equals(a.Vector, b.Vector), ifTrue.Vector, ifFalse.Vector));
+    public static Lanes256 SelectWhereLessThan(Lanes256 a, Lanes256 b, Lanes256 ifTrue, Lanes256 ifFalse) => new(Vector256.ConditionalSelect(Vector256.LessThan(a.Vector, b.Vector), ifTrue.Vector, ifFalse.Vector));
+    public static Lanes256 SelectWhereLessThanOrEqual(Lanes256 a, Lanes256 b, Lanes256 ifTrue, Lanes256 ifFalse) => new(Vector256.ConditionalSelect(Vector256.LessThanOrEqual(a.Vector, b.Vector), ifTrue.Vector, ifFalse.Vector));
+    public static Lanes256 SelectWhereGreaterThan(Lanes256 a, Lanes256 b, Lanes256 ifTrue, Lanes256 ifFalse) => new(Vector256.ConditionalSelect(Vector256.GreaterThan(a.Vector, b.Vector), ifTrue.Vector, ifFalse.Vector));
+    public static Lanes256 SelectWhereGreaterThanOrEqual(Lanes256 a, Lanes256 b, Lanes256 ifTrue, Lanes256 ifFalse) => new(Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(a.Vector, b.Vector), ifTrue.Vector, ifFalse.Vector));
+    public static Lanes256 SelectWhereNaN(Lanes256 x, Lanes256 ifNaN, Lanes256 otherwise) => new(Vector256.ConditionalSelect(Vector256.IsNaN(x.Vector), ifNaN.Vector, otherwise.Vector));
     public static bool LessThanAll(Lanes256 a, Lanes256 b) => Vector256.LessThanAll(a.Vector, b.Vector);
     public static bool GreaterThanOrEqualAny(Lanes256 a, Lanes256 b) => Vector256.GreaterThanOrEqualAny(a.Vector, b.Vector);
 }

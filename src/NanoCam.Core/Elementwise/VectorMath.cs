@@ -20,9 +20,9 @@ public static class VectorMath
         var t = TLanes.Abs(x);
         var small = x * ErfOverT(x * x);
         if (TLanes.LessThanAll(t, TLanes.Create(1f))) return small;
-        var tc = TLanes.Min(t, TLanes.Create(4f));
+        var tc = TLanes.Min(t, 4f);
         var big = TLanes.Create(1f) - TLanes.Exp(-(tc * tc)) * ScaledErfc(tc);
-        return TLanes.ConditionalSelect(TLanes.LessThan(t, TLanes.Create(1f)), small, TLanes.CopySign(big, x));
+        return TLanes.SelectWhereLessThan(t, TLanes.Create(1f), small, TLanes.CopySign(big, x));
     }
 
     /// <summary>
@@ -35,25 +35,23 @@ public static class VectorMath
     {
         var one = TLanes.Create(1f);
         var half = TLanes.Create(0.5f);
-        var ax = TLanes.Min(TLanes.Abs(x), TLanes.Create(15f));   // Φ(−15) underflows: clamped, −∞ and +∞ stay finite
+        var ax = TLanes.Min(TLanes.Abs(x), 15f);   // Φ(−15) underflows: clamped, −∞ and +∞ stay finite
         var t = ax * TLanes.Create(0.70710677f);
         var hi = ax * ax;
         var erfSmall = t * ErfOverT(hi * half);
         var cut = TLanes.Create(0.5f);
-        var below = TLanes.LessThan(t, cut);
-        var negative = TLanes.LessThan(x, TLanes.Zero);
         if (TLanes.LessThanAll(t, cut))
-            return TLanes.ConditionalSelect(negative, half * (one - erfSmall), half + half * erfSmall);
+            return TLanes.SelectWhereLessThan(x, TLanes.Zero, half * (one - erfSmall), half + half * erfSmall);
         var lo = TLanes.FusedMultiplyAdd(ax, ax, -hi);
         var gauss = TLanes.Exp(-half * hi) * (one - half * lo);
-        var scaled = ScaledErfc(TLanes.Max(t, cut));
+        var scaled = ScaledErfc(TLanes.Max(t, 0.5f));
         if (TLanes.GreaterThanOrEqualAny(t, TLanes.Create(4f)))
-            scaled = TLanes.ConditionalSelect(TLanes.LessThan(t, TLanes.Create(4f)), scaled, ScaledErfcTail(t));
-        var erfc = TLanes.ConditionalSelect(below, one - erfSmall, gauss * scaled);
-        var erf = TLanes.ConditionalSelect(below, erfSmall, one - erfc);
-        var cdf = TLanes.ConditionalSelect(negative, half * erfc, half + half * erf);
+            scaled = TLanes.SelectWhereLessThan(t, TLanes.Create(4f), scaled, ScaledErfcTail(t));
+        var erfc = TLanes.SelectWhereLessThan(t, cut, one - erfSmall, gauss * scaled);
+        var erf = TLanes.SelectWhereLessThan(t, cut, erfSmall, one - erfc);
+        var cdf = TLanes.SelectWhereLessThan(x, TLanes.Zero, half * erfc, half + half * erf);
         // NaN compares false everywhere above and would come out as a number: keep it.
-        return TLanes.ConditionalSelect(TLanes.IsNaN(x), x, cdf);
+        return TLanes.SelectWhereNaN(x, x, cdf);
     }
 
     /// <summary>
@@ -72,10 +70,10 @@ public static class VectorMath
         var small = TLanes.FusedMultiplyAdd(x * s, r, x);
         var limit = TLanes.Create(0.55f);
         if (TLanes.LessThanAll(ax, limit)) return small;
-        var e = TLanes.Exp(TLanes.Create(-2f) * TLanes.Min(ax, TLanes.Create(9f)));
+        var e = TLanes.Exp(TLanes.Create(-2f) * TLanes.Min(ax, 9f));
         var one = TLanes.Create(1f);
         var big = TLanes.CopySign((one - e) / (one + e), x);
-        return TLanes.ConditionalSelect(TLanes.LessThan(ax, limit), small, big);
+        return TLanes.SelectWhereLessThan(ax, limit, small, big);
     }
 
     /// <summary>σ(x) = (x ≥ 0 ? 1 : e)/(1 + e) with e = e^−|x| ≤ 1, as <see cref="ScalarMath.Sigmoid"/>.</summary>
@@ -83,7 +81,7 @@ public static class VectorMath
     {
         var e = TLanes.Exp(-TLanes.Abs(x));
         var one = TLanes.Create(1f);
-        return TLanes.ConditionalSelect(TLanes.GreaterThanOrEqual(x, TLanes.Zero), one, e) / (one + e);
+        return TLanes.SelectWhereGreaterThanOrEqual(x, TLanes.Zero, one, e) / (one + e);
     }
 
     /// <summary>ln(1 + e^x) = max(x, 0) + ln(1 + e^−|x|), the logarithm with Kahan's correction as <see cref="ScalarMath.Log1P"/>.</summary>
@@ -92,8 +90,8 @@ public static class VectorMath
         var z = TLanes.Exp(-TLanes.Abs(x));
         var u = TLanes.Create(1f) + z;
         var d = u - TLanes.Create(1f);
-        var log1p = TLanes.ConditionalSelect(TLanes.Equals(d, TLanes.Zero), z, TLanes.Log(u) * z / d);
-        return TLanes.Max(x, TLanes.Zero) + log1p;
+        var log1p = TLanes.SelectWhereEqual(d, TLanes.Zero, z, TLanes.Log(u) * z / d);
+        return TLanes.Max(x, 0f) + log1p;
     }
 
     /// <summary>e^x − 1 with Kahan's correction (u − 1)·x/ln u, u = e^x (as <see cref="ScalarMath.ExpM1"/>), for x ≤ 0 lanes; others are not used.</summary>
@@ -102,8 +100,8 @@ public static class VectorMath
         var u = TLanes.Exp(x);
         var um1 = u - TLanes.Create(1f);
         var r = um1 * x / TLanes.Log(u);
-        r = TLanes.ConditionalSelect(TLanes.Equals(um1, TLanes.Create(-1f)), um1, r);
-        return TLanes.ConditionalSelect(TLanes.Equals(um1, TLanes.Zero), x, r);
+        r = TLanes.SelectWhereEqual(um1, TLanes.Create(-1f), um1, r);
+        return TLanes.SelectWhereEqual(um1, TLanes.Zero, x, r);
     }
 
     /// <summary>
@@ -112,7 +110,7 @@ public static class VectorMath
     /// </summary>
     public static TLanes Mish<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes>
     {
-        var e = TLanes.Exp(TLanes.Min(x, TLanes.Create(20f)));
+        var e = TLanes.Exp(TLanes.Min(x, 20f));
         var n = e * (e + TLanes.Create(2f));
         return x * (n / (n + TLanes.Create(2f)));
     }
@@ -124,7 +122,7 @@ public static class VectorMath
     /// </summary>
     public static TLanes MishDerivative<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes>
     {
-        var e = TLanes.Exp(TLanes.Min(x, TLanes.Create(20f)));
+        var e = TLanes.Exp(TLanes.Min(x, 20f));
         var n = e * (e + TLanes.Create(2f));
         var d = n + TLanes.Create(2f);
         return n / d + TLanes.Create(4f) * x * (e * (TLanes.Create(1f) + e)) / (d * d);
@@ -149,7 +147,7 @@ public static class VectorMath
     /// <summary>erf'(x) = (2/√π)·e^−x², with x² = hi + lo (FMA): e^−hi·(1 − lo), so the tail keeps its digits.</summary>
     public static TLanes ErfDerivative<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes>
     {
-        var ax = TLanes.Min(TLanes.Abs(x), TLanes.Create(11f));   // e^−121 underflows; x² stays finite
+        var ax = TLanes.Min(TLanes.Abs(x), 11f);   // e^−121 underflows; x² stays finite
         var hi = ax * ax;
         var lo = TLanes.FusedMultiplyAdd(ax, ax, -hi);
         return TLanes.Create(1.1283791670955126f) * TLanes.Exp(-hi) * (TLanes.Create(1f) - lo);
@@ -158,7 +156,7 @@ public static class VectorMath
     /// <summary>GELU'(x) = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π), with x² = hi + lo (FMA) as in <see cref="NormalCdf{TLanes}(TLanes)"/>.</summary>
     public static TLanes GeluDerivative<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes>
     {
-        var ax = TLanes.Min(TLanes.Abs(x), TLanes.Create(15f));   // φ(15) underflows; x² stays finite
+        var ax = TLanes.Min(TLanes.Abs(x), 15f);   // φ(15) underflows; x² stays finite
         var hi = ax * ax;
         var lo = TLanes.FusedMultiplyAdd(ax, ax, -hi);
         var half = TLanes.Create(0.5f);
