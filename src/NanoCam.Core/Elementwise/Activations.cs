@@ -87,6 +87,7 @@ public readonly struct HardSwish : IVectorUnaryGradient
     public float Value(float x) => x * MathF.Max(0f, MathF.Min(6f, x + 3f)) / 6f;   // x + 3 is exact near −3, x/6 + 1/2 is not
     public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => x * TLanes.Max(TLanes.Min(x + TLanes.Create(3f), 6f), 0f) / TLanes.Create(6f);
     public float Derivative(float x, float y) => x < -3f ? 0f : x <= 3f ? x / 3f + 0.5f : 1f;
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereLessThan(x, TLanes.Create(-3f), TLanes.Zero,
         TLanes.SelectWhereLessThanOrEqual(x, TLanes.Create(3f), x / TLanes.Create(3f) + TLanes.Create(0.5f), TLanes.Create(1f)));
 }

@@ -77,6 +77,7 @@ public static class VectorMath
     }
 
     /// <summary>σ(x) = (x ≥ 0 ? 1 : e)/(1 + e) with e = e^−|x| ≤ 1, as <see cref="ScalarMath.Sigmoid"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]   // small: inlined into the kernel loop, as the Vector512 body was
     public static TLanes Sigmoid<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes>
     {
         var e = TLanes.Exp(-TLanes.Abs(x));
@@ -129,6 +130,7 @@ public static class VectorMath
     }
 
     /// <summary>σ'(x) = e/(1 + e)² with e = e^−|x|, as <see cref="ScalarMath.SigmoidDerivative"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]   // small: inlined into the kernel loop, as the Vector512 body was
     public static TLanes SigmoidDerivative<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes>
     {
         var e = TLanes.Exp(-TLanes.Abs(x));
@@ -137,6 +139,7 @@ public static class VectorMath
     }
 
     /// <summary>tanh'(x) = 4e/(1 + e)² with e = e^−2|x|, as <see cref="ScalarMath.TanhDerivative"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]   // small: inlined into the kernel loop, as the Vector512 body was
     public static TLanes TanhDerivative<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes>
     {
         var e = TLanes.Exp(TLanes.Create(-2f) * TLanes.Abs(x));
@@ -145,6 +148,7 @@ public static class VectorMath
     }
 
     /// <summary>erf'(x) = (2/√π)·e^−x², with x² = hi + lo (FMA): e^−hi·(1 − lo), so the tail keeps its digits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]   // small: inlined into the kernel loop, as the Vector512 body was
     public static TLanes ErfDerivative<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes>
     {
         var ax = TLanes.Min(TLanes.Abs(x), 11f);   // e^−121 underflows; x² stays finite
