@@ -84,9 +84,9 @@ public class VectorFunctionTests(ITestOutputHelper log)
         var narrow = new float[n];
         for (int i = 0; i < n; i += 16)
         {
-            op.Value(Vector512.Create(x.AsSpan(i, 16))).CopyTo(wide, i);
-            op.Value(Vector256.Create(x.AsSpan(i, 8))).CopyTo(narrow, i);
-            op.Value(Vector256.Create(x.AsSpan(i + 8, 8))).CopyTo(narrow, i + 8);
+            op.VectorValue<Lanes512>(Vector512.Create(x.AsSpan(i, 16))).Vector.CopyTo(wide, i);
+            op.VectorValue<Lanes256>(Vector256.Create(x.AsSpan(i, 8))).Vector.CopyTo(narrow, i);
+            op.VectorValue<Lanes256>(Vector256.Create(x.AsSpan(i + 8, 8))).Vector.CopyTo(narrow, i + 8);
         }
         var output = Tensor.Zeros(x.Length);
         new SimdKernels(threads: 1).UnaryForward(output, Tensor.FromArray(x, x.Length), op);
@@ -114,24 +114,110 @@ public class VectorFunctionTests(ITestOutputHelper log)
         // measured (scalar derivatives in brackets): Relu 0 (0), Sigmoid 5.09 (4.11), Tanh 5.09 (3.84), Erf 4.00 (64.0, its
         // float x² in the tail), Gelu 2.12 (1.98) and Silu 2.87 (2.90) in ulps of 1
         { "Relu", 0 }, { "Sigmoid", 5.5 }, { "Tanh", 5.5 }, { "Erf", 4.5 }, { "Gelu", 2.5 }, { "Silu", 3 },
+        // measured (scalar derivatives in brackets): Softplus 3.24 (2.13), Mish 3.10 (9.49) in ulps of 1, Elu 2.71 (1.19),
+        // Selu 2.92 (1.86), Celu 36.05 at x = −118.7 (37.05: x/α rounded, then e^(x/α) with |x/α| ≈ 79), Softsign 3.35 (3.35),
+        // LeakyRelu, Clip and HardSigmoid 0 (0), HardSwish and HardSigmoidGate 1.33 (1.33) in ulps of 1
+        { "Softplus", 3.5 }, { "Mish", 3.5 }, { "Elu", 3 }, { "Selu", 3.5 }, { "Celu", 36.5 }, { "Softsign", 3.5 },
+        { "LeakyRelu", 0 }, { "Clip", 0 }, { "HardSigmoid", 0 }, { "HardSwish", 1.5 }, { "HardSigmoidGate", 1.5 },
     };
+
+    /// <summary>The derivatives of the definitions, in double, for the functions with a vector derivative.</summary>
+    private static double SigmoidPrime(double x) { double e = Math.Exp(-Math.Abs(x)); return e / ((1 + e) * (1 + e)); }
+    private static double MishPrime(double x) { double t = Math.Tanh(Softplus(x)); return t + x * (1 - t * t) * Sigmoid(x); }
 
     [Theory]
     [MemberData(nameof(DerivativeBounds))]
     public void VectorDerivative_IsWithinItsUlpBound_OfTheDoubleReference(string function, double bound)
     {
-        static double SigmoidPrime(double x) { double e = Math.Exp(-Math.Abs(x)); return e / ((1 + e) * (1 + e)); }
         switch (function)
         {
             case "Relu": MeasureDerivative(new Relu(), x => x > 0 ? 1 : 0, bound); break;
             case "Sigmoid": MeasureDerivative(new Sigmoid(), SigmoidPrime, bound); break;
             case "Tanh": MeasureDerivative(new Tanh(), x => { double e = Math.Exp(-2 * Math.Abs(x)); return 4 * e / ((1 + e) * (1 + e)); }, bound); break;
             case "Erf": MeasureDerivative(new Erf(), x => 2 / Math.Sqrt(Math.PI) * Math.Exp(-x * x), bound); break;
-            // Φ + x·φ and σ + x·σ' pass through zero (at x ≈ −0.75 and −1.28): counted in ulps of 1, the size of their terms.
+            // Φ + x·φ, σ + x·σ' and Mish' pass through zero (at x ≈ −0.75, −1.28 and −1.19): counted in ulps of 1, the size of their terms.
             case "Gelu": MeasureDerivative(new Gelu(), x => NormalCdf(x) + x * Math.Exp(-x * x / 2) / Math.Sqrt(2 * Math.PI), bound, ulpsOfOne: true); break;
             case "Silu": MeasureDerivative(new Silu(), x => Sigmoid(x) + x * SigmoidPrime(x), bound, ulpsOfOne: true); break;
+            case "Mish": MeasureDerivative(new Mish(), MishPrime, bound, ulpsOfOne: true); break;
+            case "Softplus": MeasureDerivative(new Softplus(), Sigmoid, bound); break;
+            case "Elu": MeasureDerivative(new Elu(0.7f), x => x > 0 ? 1 : 0.7f * Math.Exp(x), bound); break;
+            case "Selu": MeasureDerivative(new Selu(1.6732632f, 1.050701f), x => 1.050701f * (x > 0 ? 1 : 1.6732632f * Math.Exp(x)), bound); break;
+            case "Celu": MeasureDerivative(new Celu(1.5f), x => x > 0 ? 1 : Math.Exp(x / 1.5f), bound); break;
+            case "Softsign": MeasureDerivative(new Softsign(), x => 1 / ((1 + Math.Abs(x)) * (1 + Math.Abs(x))), bound); break;
+            case "LeakyRelu": MeasureDerivative(new LeakyRelu(0.1f), x => x > 0 ? 1 : 0.1f, bound); break;
+            case "Clip": MeasureDerivative(new Clip(-1f, 6f), x => x >= -1 && x <= 6 ? 1 : 0, bound); break;
+            case "HardSigmoid": MeasureDerivative(new HardSigmoid(0.2f, 0.5f), x => 0.2f * (float)x + 0.5f is > 0f and < 1f ? 0.2f : 0, bound); break;
+            // The middle piece x/3 + 1/2 crosses zero at −1.5: ulps of 1.
+            case "HardSwish": MeasureDerivative(new HardSwish(), x => x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1, bound, ulpsOfOne: true); break;
+            case "HardSigmoidGate":
+                MeasureDerivative(new HardSigmoidGate(1f / 6, 0.5f), x =>
+                {
+                    float z = 1f / 6 * (float)x + 0.5f;   // the kinks where the float z reaches 0 and 1, as the function has them
+                    return Math.Clamp(x / 6 + 0.5, 0, 1) + (z is > 0f and < 1f ? x / 6 : 0);
+                }, bound, ulpsOfOne: true);
+                break;
             default: throw new ArgumentException(function);
         }
+    }
+
+    /// <summary>
+    /// Every vector derivative against central differences (h = 1e-4) of the function's definition in double, away from
+    /// its kinks, and against the scalar <see cref="IUnaryFunction.Derivative"/>: through the kernel (Vector512 here) and
+    /// Vector256 called directly.
+    /// </summary>
+    [Fact]
+    public void VectorDerivative_MatchesCentralDifferences_AndTheScalarDerivative()
+    {
+        Check(new Relu(), x => Math.Max(x, 0));
+        Check(new LeakyRelu(0.1f), x => x > 0 ? x : 0.1f * x);
+        Check(new Sigmoid(), Sigmoid);
+        Check(new Tanh(), Math.Tanh);
+        Check(new Clip(-1f, 2.5f), x => Math.Clamp(x, -1f, 2.5f));
+        Check(new HardSigmoid(0.2f, 0.5f), x => Math.Clamp(0.2f * x + 0.5f, 0, 1));
+        Check(new HardSwish(), x => x * Math.Clamp(x + 3, 0, 6) / 6);
+        Check(new Softplus(), Softplus);
+        Check(new Softsign(), x => x / (1 + Math.Abs(x)));
+        Check(new Elu(0.7f), x => x > 0 ? x : 0.7f * ExpM1(x));
+        Check(new Selu(1.6732632f, 1.050701f), x => 1.050701f * (x > 0 ? x : 1.6732632f * ExpM1(x)));
+        Check(new Celu(1.5f), x => x > 0 ? x : 1.5f * ExpM1(x / 1.5f));
+        Check(new Mish(), x => x * Math.Tanh(Softplus(x)));
+        Check(new Erf(), Erf);
+        Check(new Gelu(), x => x * NormalCdf(x));
+        Check(new Silu(), x => x * Sigmoid(x));
+        Check(new HardSigmoidGate(1f / 6, 0.5f), x => x * Math.Clamp(x / 6 + 0.5, 0, 1));
+
+        void Check<TOp>(TOp op, Func<double, double> definition) where TOp : struct, IVectorUnaryGradient
+        {
+            // x = −8.003, −7.993, …: no point within 1e-3 of a kink (0, ±1, ±2.5, ±3).
+            var x = Enumerable.Range(0, 1601).Select(i => -8.003f + i * 0.01f).ToArray();
+            var (y, kernel) = KernelDerivative(op, x);
+            const double h = 1e-4;
+            double worstDifference = 0, worstScalar = 0;
+            for (int i = 0; i < x.Length; i++)
+            {
+                double fd = (definition(x[i] + h) - definition(x[i] - h)) / (2 * h);
+                float narrow = op.VectorDerivative<Lanes256>(Vector256.Create(x[i]), Vector256.Create(y[i]))[0], scalar = op.Derivative(x[i], y[i]);
+                foreach (var vector in (ReadOnlySpan<float>)[kernel[i], narrow])
+                {
+                    double difference = Math.Abs(vector - fd) / (1 + Math.Abs(fd)), fromScalar = Math.Abs(vector - scalar) / (1 + Math.Abs(scalar));
+                    (worstDifference, worstScalar) = (Math.Max(worstDifference, difference), Math.Max(worstScalar, fromScalar));
+                    Assert.True(difference <= 2e-6, $"{op.Name}'({x[i]:R}) = {vector:R}, central difference {fd:R}");
+                    Assert.True(fromScalar <= 1e-6, $"{op.Name}'({x[i]:R}) = {vector:R}, scalar derivative {scalar:R}");
+                }
+            }
+            log.WriteLine($"{op.Name}': max |vector − central difference|/(1 + |·|) = {worstDifference:E2}, from the scalar derivative {worstScalar:E2}");
+        }
+    }
+
+    /// <summary>y = f(x) (scalar) and f'(x, y) through the SIMD kernel's backward: dx = 0 + f'(x, y)·1.</summary>
+    private static (float[] Y, float[] Derivative) KernelDerivative<TOp>(TOp op, float[] x) where TOp : struct, IVectorUnaryGradient
+    {
+        var y = x.Select(op.Value).ToArray();
+        var dx = Tensor.Zeros(x.Length);
+        var ones = Tensor.Zeros(x.Length);
+        ones.Span.Fill(1f);
+        new SimdKernels(threads: 1).UnaryBackward(dx, ones, Tensor.FromArray(x, x.Length), Tensor.FromArray(y, y.Length), op);
+        return (y, dx.ToArray());
     }
 
     private void MeasureDerivative<TOp>(TOp op, Func<double, double> reference, double bound, bool ulpsOfOne = false) where TOp : struct, IVectorUnaryGradient
@@ -139,13 +225,7 @@ public class VectorFunctionTests(ITestOutputHelper log)
         double Error(float value, double r) => ulpsOfOne ? Math.Abs(value - r) * (1 << 24) : Ulps(value, r);
         var x = Grid().Where(v => MathF.Abs(v) < 1e3f).ToArray();
         int n = x.Length & ~15;
-        var y = x.Select(op.Value).ToArray();
-        // Through the kernel: dx = 0 + f'(x, y)·1.
-        var dx = Tensor.Zeros(x.Length);
-        var ones = Tensor.Zeros(x.Length);
-        ones.Span.Fill(1f);
-        new SimdKernels(threads: 1).UnaryBackward(dx, ones, Tensor.FromArray(x, x.Length), Tensor.FromArray(y, y.Length), op);
-        var kernel = dx.ToArray();
+        var (y, kernel) = KernelDerivative(op, x);
         double worst = 0, worstScalar = 0;
         float worstAt = 0;
         for (int i = 0; i < x.Length; i++)
@@ -153,7 +233,7 @@ public class VectorFunctionTests(ITestOutputHelper log)
             double r = reference(x[i]), e = Error(kernel[i], r);
             if (i + 8 <= n)
             {
-                var narrow = op.Derivative(Vector256.Create(x.AsSpan(i, 8)), Vector256.Create(y.AsSpan(i, 8)))[0];
+                var narrow = op.VectorDerivative<Lanes256>(Vector256.Create(x.AsSpan(i, 8)), Vector256.Create(y.AsSpan(i, 8)))[0];
                 e = Math.Max(e, Error(narrow, r));
             }
             if (e > worst) (worst, worstAt) = (e, x[i]);
@@ -175,8 +255,8 @@ public class VectorFunctionTests(ITestOutputHelper log)
         {
             var lanes = new float[16];
             specials.CopyTo(lanes, 0);
-            var wide = op.Value(Vector512.Create(lanes));
-            var narrow = op.Value(Vector256.Create(lanes.AsSpan(0, 8)));
+            var wide = op.VectorValue<Lanes512>(Vector512.Create(lanes));
+            var narrow = op.VectorValue<Lanes256>(Vector256.Create(lanes.AsSpan(0, 8)));
             for (int i = 0; i < specials.Length; i++)
             {
                 float s = op.Value(specials[i]);

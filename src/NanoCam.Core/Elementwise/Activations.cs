@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace NanoCam.Elementwise;
 
 // Activation functions: y = f(x) and dy/dx beside it. At a kink the derivative follows PyTorch (ReLU'(0) = 0, Clip
@@ -10,22 +8,20 @@ public readonly struct Relu : IVectorUnaryGradient
 {
     public string Name => "Relu";
     public float Value(float x) => x <= 0 ? 0f : x;
-    public Vector512<float> Value(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.LessThanOrEqual(x, Vector512<float>.Zero), Vector512<float>.Zero, x);
-    public Vector256<float> Value(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.LessThanOrEqual(x, Vector256<float>.Zero), Vector256<float>.Zero, x);
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereLessThanOrEqual(x, TLanes.Zero, TLanes.Zero, x);
     public float Derivative(float x, float y) => x > 0 ? 1f : 0f;
-    public Vector512<float> Derivative(Vector512<float> x, Vector512<float> y) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), Vector512.Create(1f), Vector512<float>.Zero);
-    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256.Create(1f), Vector256<float>.Zero);
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereGreaterThan(x, TLanes.Zero, TLanes.Create(1f), TLanes.Zero);
 }
 
 /// <summary>y = x for x &gt; 0, else α·x; dy/dx = 1 or α.</summary>
-public readonly struct LeakyRelu(float alpha) : IVectorUnaryFunction
+public readonly struct LeakyRelu(float alpha) : IVectorUnaryGradient
 {
     public float Alpha { get; } = alpha;
     public string Name => "LeakyRelu";
     public float Value(float x) => x > 0 ? x : Alpha * x;
-    public Vector512<float> Value(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, Vector512.Create(Alpha) * x);
-    public Vector256<float> Value(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, Vector256.Create(Alpha) * x);
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereGreaterThan(x, TLanes.Zero, x, TLanes.Create(Alpha) * x);
     public float Derivative(float x, float y) => x > 0 ? 1f : Alpha;
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereGreaterThan(x, TLanes.Zero, TLanes.Create(1f), TLanes.Create(Alpha));
 }
 
 /// <summary>y = σ(x) = 1/(1 + e^−x); dy/dx = σ(x)·σ(−x).</summary>
@@ -33,11 +29,9 @@ public readonly struct Sigmoid : IVectorUnaryGradient
 {
     public string Name => "Sigmoid";
     public float Value(float x) => ScalarMath.Sigmoid(x);
-    public Vector512<float> Value(Vector512<float> x) => VectorMath.Sigmoid(x);
-    public Vector256<float> Value(Vector256<float> x) => VectorMath.Sigmoid(x);
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => VectorMath.Sigmoid(x);
     public float Derivative(float x, float y) => ScalarMath.SigmoidDerivative(x);
-    public Vector512<float> Derivative(Vector512<float> x, Vector512<float> y) => VectorMath.SigmoidDerivative(x);
-    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => VectorMath.SigmoidDerivative(x);
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => VectorMath.SigmoidDerivative(x);
 }
 
 /// <summary>y = tanh x; dy/dx = 1 − tanh² x.</summary>
@@ -45,38 +39,41 @@ public readonly struct Tanh : IVectorUnaryGradient
 {
     public string Name => "Tanh";
     public float Value(float x) => MathF.Tanh(x);
-    public Vector512<float> Value(Vector512<float> x) => VectorMath.Tanh(x);
-    public Vector256<float> Value(Vector256<float> x) => VectorMath.Tanh(x);
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => VectorMath.Tanh(x);
     public float Derivative(float x, float y) => ScalarMath.TanhDerivative(x);
-    public Vector512<float> Derivative(Vector512<float> x, Vector512<float> y) => VectorMath.TanhDerivative(x);
-    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => VectorMath.TanhDerivative(x);
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => VectorMath.TanhDerivative(x);
 }
 
 /// <summary>y = min(max(x, low), high) (ONNX Clip; ReLU6 is Clip(0, 6)); dy/dx = [low ≤ x ≤ high].</summary>
-public readonly struct Clip(float low, float high) : IVectorUnaryFunction
+public readonly struct Clip(float low, float high) : IVectorUnaryGradient
 {
     public float Low { get; } = low;
     public float High { get; } = high;
     public string Name => "Clip";
     public float Value(float x) => MathF.Min(MathF.Max(x, Low), High);
-    public Vector512<float> Value(Vector512<float> x) => Vector512.Min(Vector512.Max(x, Vector512.Create(Low)), Vector512.Create(High));
-    public Vector256<float> Value(Vector256<float> x) => Vector256.Min(Vector256.Max(x, Vector256.Create(Low)), Vector256.Create(High));
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.Min(TLanes.Max(x, TLanes.Create(Low)), TLanes.Create(High));
     public float Derivative(float x, float y) => x >= Low && x <= High ? 1f : 0f;
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereGreaterThanOrEqual(x, TLanes.Create(Low), TLanes.SelectWhereLessThanOrEqual(x, TLanes.Create(High), TLanes.Create(1f), TLanes.Zero), TLanes.Zero);
 }
 
 /// <summary>y = max(0, min(1, α·x + β)) (ONNX HardSigmoid, default α = 0.2, β = 0.5); dy/dx = α inside (0, 1), else 0.</summary>
-public readonly struct HardSigmoid(float alpha, float beta) : IVectorUnaryFunction
+public readonly struct HardSigmoid(float alpha, float beta) : IVectorUnaryGradient
 {
     public float Alpha { get; } = alpha;
     public float Beta { get; } = beta;
     public string Name => "HardSigmoid";
     public float Value(float x) => MathF.Max(0f, MathF.Min(1f, Alpha * x + Beta));
-    public Vector512<float> Value(Vector512<float> x) => Vector512.Max(Vector512<float>.Zero, Vector512.Min(Vector512.Create(1f), Vector512.Create(Alpha) * x + Vector512.Create(Beta)));
-    public Vector256<float> Value(Vector256<float> x) => Vector256.Max(Vector256<float>.Zero, Vector256.Min(Vector256.Create(1f), Vector256.Create(Alpha) * x + Vector256.Create(Beta)));
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.Max(TLanes.Min(TLanes.Create(Alpha) * x + TLanes.Create(Beta), 1f), 0f);
     public float Derivative(float x, float y)
     {
         float z = Alpha * x + Beta;
         return z > 0f && z < 1f ? Alpha : 0f;
+    }
+
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes>
+    {
+        var z = TLanes.Create(Alpha) * x + TLanes.Create(Beta);
+        return TLanes.SelectWhereGreaterThan(z, TLanes.Zero, TLanes.SelectWhereLessThan(z, TLanes.Create(1f), TLanes.Create(Alpha), TLanes.Zero), TLanes.Zero);
     }
 }
 
@@ -84,88 +81,95 @@ public readonly struct HardSigmoid(float alpha, float beta) : IVectorUnaryFuncti
 /// y = x · HardSigmoid(1/6, 1/2)(x) = x · max(0, min(1, x/6 + 1/2)); dy/dx = 0 below −3, x/3 + 1/2 on [−3, 3], 1 above
 /// (PyTorch's hardswish_backward, bounds included in the middle piece).
 /// </summary>
-public readonly struct HardSwish : IVectorUnaryFunction
+public readonly struct HardSwish : IVectorUnaryGradient
 {
     public string Name => "HardSwish";
     public float Value(float x) => x * MathF.Max(0f, MathF.Min(6f, x + 3f)) / 6f;   // x + 3 is exact near −3, x/6 + 1/2 is not
-    public Vector512<float> Value(Vector512<float> x) => x * Vector512.Max(Vector512<float>.Zero, Vector512.Min(Vector512.Create(6f), x + Vector512.Create(3f))) / Vector512.Create(6f);
-    public Vector256<float> Value(Vector256<float> x) => x * Vector256.Max(Vector256<float>.Zero, Vector256.Min(Vector256.Create(6f), x + Vector256.Create(3f))) / Vector256.Create(6f);
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => x * TLanes.Max(TLanes.Min(x + TLanes.Create(3f), 6f), 0f) / TLanes.Create(6f);
     public float Derivative(float x, float y) => x < -3f ? 0f : x <= 3f ? x / 3f + 0.5f : 1f;
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereLessThan(x, TLanes.Create(-3f), TLanes.Zero,
+        TLanes.SelectWhereLessThanOrEqual(x, TLanes.Create(3f), x / TLanes.Create(3f) + TLanes.Create(0.5f), TLanes.Create(1f)));
 }
 
 /// <summary>y = ln(1 + e^x), computed as max(x, 0) + ln(1 + e^−|x|); dy/dx = σ(x).</summary>
-public readonly struct Softplus : IVectorUnaryFunction
+public readonly struct Softplus : IVectorUnaryGradient
 {
     public string Name => "Softplus";
     public float Value(float x) => ScalarMath.Softplus(x);
-    public Vector512<float> Value(Vector512<float> x) => VectorMath.Softplus(x);
-    public Vector256<float> Value(Vector256<float> x) => VectorMath.Softplus(x);
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => VectorMath.Softplus(x);
     public float Derivative(float x, float y) => ScalarMath.Sigmoid(x);
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => VectorMath.Sigmoid(x);
 }
 
 /// <summary>y = x/(1 + |x|); dy/dx = 1/(1 + |x|)².</summary>
-public readonly struct Softsign : IVectorUnaryFunction
+public readonly struct Softsign : IVectorUnaryGradient
 {
     public string Name => "Softsign";
     public float Value(float x) => x / (1f + MathF.Abs(x));
-    public Vector512<float> Value(Vector512<float> x) => x / (Vector512.Create(1f) + Vector512.Abs(x));
-    public Vector256<float> Value(Vector256<float> x) => x / (Vector256.Create(1f) + Vector256.Abs(x));
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => x / (TLanes.Create(1f) + TLanes.Abs(x));
     public float Derivative(float x, float y)
     {
         float d = 1f + MathF.Abs(x);
         return 1f / (d * d);
     }
+
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes>
+    {
+        var d = TLanes.Create(1f) + TLanes.Abs(x);
+        return TLanes.Create(1f) / (d * d);
+    }
 }
 
 /// <summary>y = x for x &gt; 0, else α(e^x − 1) (Clevert et al. 2016); dy/dx = 1, else α·e^x.</summary>
-public readonly struct Elu(float alpha) : IVectorUnaryFunction
+public readonly struct Elu(float alpha) : IVectorUnaryGradient
 {
     public float Alpha { get; } = alpha;
     public string Name => "Elu";
     public float Value(float x) => x > 0 ? x : Alpha * ScalarMath.ExpM1(x);
-    public Vector512<float> Value(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, Vector512.Create(Alpha) * VectorMath.ExpM1(x));
-    public Vector256<float> Value(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, Vector256.Create(Alpha) * VectorMath.ExpM1(x));
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereGreaterThan(x, TLanes.Zero, x, TLanes.Create(Alpha) * VectorMath.ExpM1(x));
     public float Derivative(float x, float y) => x > 0 ? 1f : Alpha * MathF.Exp(x);
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereGreaterThan(x, TLanes.Zero, TLanes.Create(1f), TLanes.Create(Alpha) * TLanes.Exp(x));
 }
 
 /// <summary>
 /// y = γ·(x for x &gt; 0, else α(e^x − 1)) (Klambauer et al. 2017; ONNX's defaults α ≈ 1.6733, γ ≈ 1.0507);
 /// dy/dx = γ, else γ·α·e^x.
 /// </summary>
-public readonly struct Selu(float alpha, float gamma) : IVectorUnaryFunction
+public readonly struct Selu(float alpha, float gamma) : IVectorUnaryGradient
 {
     public float Alpha { get; } = alpha;
     public float Gamma { get; } = gamma;
     public string Name => "Selu";
     public float Value(float x) => Gamma * (x > 0 ? x : Alpha * ScalarMath.ExpM1(x));
-    public Vector512<float> Value(Vector512<float> x) => Vector512.Create(Gamma) * Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, Vector512.Create(Alpha) * VectorMath.ExpM1(x));
-    public Vector256<float> Value(Vector256<float> x) => Vector256.Create(Gamma) * Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, Vector256.Create(Alpha) * VectorMath.ExpM1(x));
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.Create(Gamma) * TLanes.SelectWhereGreaterThan(x, TLanes.Zero, x, TLanes.Create(Alpha) * VectorMath.ExpM1(x));
     public float Derivative(float x, float y) => Gamma * (x > 0 ? 1f : Alpha * MathF.Exp(x));
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.Create(Gamma) * TLanes.SelectWhereGreaterThan(x, TLanes.Zero, TLanes.Create(1f), TLanes.Create(Alpha) * TLanes.Exp(x));
 }
 
 /// <summary>y = max(0, x) + min(0, α(e^(x/α) − 1)) (Barron 2017); dy/dx = 1 for x &gt; 0, else e^(x/α).</summary>
-public readonly struct Celu(float alpha) : IVectorUnaryFunction
+public readonly struct Celu(float alpha) : IVectorUnaryGradient
 {
     public float Alpha { get; } = alpha;
     public string Name => "Celu";
     public float Value(float x) => x > 0 ? x : Alpha * ScalarMath.ExpM1(x / Alpha);
-    public Vector512<float> Value(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, Vector512.Create(Alpha) * VectorMath.ExpM1(x / Vector512.Create(Alpha)));
-    public Vector256<float> Value(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, Vector256.Create(Alpha) * VectorMath.ExpM1(x / Vector256.Create(Alpha)));
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereGreaterThan(x, TLanes.Zero, x, TLanes.Create(Alpha) * VectorMath.ExpM1(x / TLanes.Create(Alpha)));
     public float Derivative(float x, float y) => x > 0 ? 1f : MathF.Exp(x / Alpha);
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => TLanes.SelectWhereGreaterThan(x, TLanes.Zero, TLanes.Create(1f), TLanes.Exp(x / TLanes.Create(Alpha)));
 }
 
 /// <summary>y = x·tanh(softplus(x)) (Misra 2019); dy/dx = tanh(sp) + x·(1 − tanh²(sp))·σ(x), sp = softplus(x).</summary>
-public readonly struct Mish : IVectorUnaryFunction
+public readonly struct Mish : IVectorUnaryGradient
 {
     public string Name => "Mish";
     public float Value(float x) => x * MathF.Tanh(ScalarMath.Softplus(x));
-    public Vector512<float> Value(Vector512<float> x) => VectorMath.Mish(x);
-    public Vector256<float> Value(Vector256<float> x) => VectorMath.Mish(x);
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => VectorMath.Mish(x);
     public float Derivative(float x, float y)
     {
         float t = MathF.Tanh(ScalarMath.Softplus(x));
         return t + x * (1f - t * t) * ScalarMath.Sigmoid(x);
     }
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => VectorMath.MishDerivative(x);
 }
 
 /// <summary>y = erf(x) = (2/√π) ∫_0^x e^−t² dt (see <see cref="ScalarMath.ErfDouble"/>); dy/dx = (2/√π)·e^−x².</summary>
@@ -173,11 +177,9 @@ public readonly struct Erf : IVectorUnaryGradient
 {
     public string Name => "Erf";
     public float Value(float x) => ScalarMath.Erf(x);
-    public Vector512<float> Value(Vector512<float> x) => VectorMath.Erf(x);
-    public Vector256<float> Value(Vector256<float> x) => VectorMath.Erf(x);
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => VectorMath.Erf(x);
     public float Derivative(float x, float y) => 1.1283791670955126f * MathF.Exp(-x * x);
-    public Vector512<float> Derivative(Vector512<float> x, Vector512<float> y) => VectorMath.ErfDerivative(x);
-    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => VectorMath.ErfDerivative(x);
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => VectorMath.ErfDerivative(x);
 }
 
 /// <summary>
@@ -188,11 +190,9 @@ public readonly struct Gelu : IVectorUnaryGradient
 {
     public string Name => "Gelu";
     public float Value(float x) => x * NormalCdf(x);
-    public Vector512<float> Value(Vector512<float> x) => x * VectorMath.NormalCdf(x);
-    public Vector256<float> Value(Vector256<float> x) => x * VectorMath.NormalCdf(x);
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => x * VectorMath.NormalCdf(x);
     public float Derivative(float x, float y) => NormalCdf(x) + x * 0.3989422804014327f * MathF.Exp(-0.5f * x * x);
-    public Vector512<float> Derivative(Vector512<float> x, Vector512<float> y) => VectorMath.GeluDerivative(x);
-    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => VectorMath.GeluDerivative(x);
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => VectorMath.GeluDerivative(x);
 
     /// <summary>Φ(x) = 0.5·(1 + erf(x/√2)) = 0.5·erfc(−x/√2).</summary>
     private static float NormalCdf(float x)
@@ -236,28 +236,32 @@ public readonly struct Silu : IVectorUnaryGradient
 {
     public string Name => "Silu";
     public float Value(float x) => x * ScalarMath.Sigmoid(x);
-    public Vector512<float> Value(Vector512<float> x) => x * VectorMath.Sigmoid(x);
-    public Vector256<float> Value(Vector256<float> x) => x * VectorMath.Sigmoid(x);
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => x * VectorMath.Sigmoid(x);
     public float Derivative(float x, float y) => ScalarMath.Sigmoid(x) + x * ScalarMath.SigmoidDerivative(x);
-    public Vector512<float> Derivative(Vector512<float> x, Vector512<float> y) => VectorMath.Sigmoid(x) + x * VectorMath.SigmoidDerivative(x);
-    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => VectorMath.Sigmoid(x) + x * VectorMath.SigmoidDerivative(x);
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes> => VectorMath.Sigmoid(x) + x * VectorMath.SigmoidDerivative(x);
 }
 
 /// <summary>
 /// y = x·max(0, min(1, α·x + β)): the ONNX pattern Mul(x, HardSigmoid(x)) that exporters write for HardSwish before
 /// opset 14 (α = 1/6, β = 1/2); dy/dx = HardSigmoid(x) + x·α inside (0, 1).
 /// </summary>
-public readonly struct HardSigmoidGate(float alpha, float beta) : IVectorUnaryFunction
+public readonly struct HardSigmoidGate(float alpha, float beta) : IVectorUnaryGradient
 {
     public float Alpha { get; } = alpha;
     public float Beta { get; } = beta;
     public string Name => "HardSigmoidGate";
     public float Value(float x) => x * MathF.Max(0f, MathF.Min(1f, Alpha * x + Beta));
-    public Vector512<float> Value(Vector512<float> x) => x * Vector512.Max(Vector512<float>.Zero, Vector512.Min(Vector512.Create(1f), Vector512.Create(Alpha) * x + Vector512.Create(Beta)));
-    public Vector256<float> Value(Vector256<float> x) => x * Vector256.Max(Vector256<float>.Zero, Vector256.Min(Vector256.Create(1f), Vector256.Create(Alpha) * x + Vector256.Create(Beta)));
+    public TLanes VectorValue<TLanes>(TLanes x) where TLanes : struct, IFloatLanes<TLanes> => x * TLanes.Max(TLanes.Min(TLanes.Create(Alpha) * x + TLanes.Create(Beta), 1f), 0f);
     public float Derivative(float x, float y)
     {
         float z = Alpha * x + Beta;
         return MathF.Max(0f, MathF.Min(1f, z)) + (z > 0f && z < 1f ? x * Alpha : 0f);
+    }
+
+    public TLanes VectorDerivative<TLanes>(TLanes x, TLanes y) where TLanes : struct, IFloatLanes<TLanes>
+    {
+        var z = TLanes.Create(Alpha) * x + TLanes.Create(Beta);
+        var inside = TLanes.SelectWhereGreaterThan(z, TLanes.Zero, TLanes.SelectWhereLessThan(z, TLanes.Create(1f), x * TLanes.Create(Alpha), TLanes.Zero), TLanes.Zero);
+        return TLanes.Max(TLanes.Min(z, 1f), 0f) + inside;
     }
 }

@@ -5,10 +5,10 @@ using NanoCam.Elementwise;
 namespace NanoCam.Cpu.Simd;
 
 // The generic element-wise kernels. Each is a job generic over the operator struct, so the JIT compiles one loop per
-// function with Value/Derivative inlined; a function with a vector body (IVectorUnaryFunction) runs its forward in
-// Vector512 (or Vector256) lanes. Work is split across the pool in contiguous ranges; a broadcasting backward splits
-// along an axis where each broadcast operand varies, so no two tasks add into one gradient element and every
-// element's additions happen in the same order at any thread count.
+// function with Value/Derivative inlined; a function with a vector body (IVectorUnaryFunction) runs in Vector512 (or
+// Vector256) lanes, one loop generic over the width (IFloatLanes). Work is split across the pool in contiguous ranges;
+// a broadcasting backward splits along an axis where each broadcast operand varies, so no two tasks add into one
+// gradient element and every element's additions happen in the same order at any thread count.
 
 public sealed unsafe partial class SimdKernels
 {
@@ -102,32 +102,28 @@ public sealed unsafe partial class SimdKernels
     {
         protected override void Forward(int start, int end)
         {
-            var op = Op;
-            float* y = Y, x = X;
-            int i = start;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                for (; i + 16 <= end; i += 16) op.Value(Vector512.Load(x + i)).Store(y + i);
-                if (i == end) return;
-                float* lanes = stackalloc float[16];
-                Vector512<float>.Zero.Store(lanes);
-                for (int k = i; k < end; k++) lanes[k - i] = x[k];
-                op.Value(Vector512.Load(lanes)).Store(lanes);
-                for (int k = i; k < end; k++) y[k] = lanes[k - i];
-            }
-            else if (Vector256.IsHardwareAccelerated)
-            {
-                for (; i + 8 <= end; i += 8) op.Value(Vector256.Load(x + i)).Store(y + i);
-                if (i == end) return;
-                float* lanes = stackalloc float[8];
-                Vector256<float>.Zero.Store(lanes);
-                for (int k = i; k < end; k++) lanes[k - i] = x[k];
-                op.Value(Vector256.Load(lanes)).Store(lanes);
-                for (int k = i; k < end; k++) y[k] = lanes[k - i];
-            }
+            if (Lanes512.IsHardwareAccelerated) Forward<Lanes512>(start, end);
+            else if (Lanes256.IsHardwareAccelerated) Forward<Lanes256>(start, end);
             else base.Forward(start, end);
         }
+
+        private void Forward<TLanes>(int start, int end) where TLanes : struct, IFloatLanes<TLanes>
+        {
+            var op = Op;
+            float* y = Y, x = X;
+            int i = start, width = TLanes.Count;
+            for (; i + width <= end; i += width) op.VectorValue(TLanes.Load(x + i)).Store(y + i);
+            if (i == end) return;
+            float* lanes = stackalloc float[MaxLanes];
+            TLanes.Zero.Store(lanes);
+            for (int k = i; k < end; k++) lanes[k - i] = x[k];
+            op.VectorValue(TLanes.Load(lanes)).Store(lanes);
+            for (int k = i; k < end; k++) y[k] = lanes[k - i];
+        }
     }
+
+    /// <summary>The widest vector the element-wise jobs run (<see cref="Lanes512"/>), for their zero-padded tails on the stack.</summary>
+    private const int MaxLanes = 16;
 
     /// <summary>
     /// The backward of a function whose derivative has a vector body: dx += f'(x, y)·dy sixteen (or eight) lanes at a
@@ -137,34 +133,25 @@ public sealed unsafe partial class SimdKernels
     {
         protected override void Backward(int start, int end)
         {
+            if (Lanes512.IsHardwareAccelerated) Backward<Lanes512>(start, end);
+            else if (Lanes256.IsHardwareAccelerated) Backward<Lanes256>(start, end);
+            else base.Backward(start, end);
+        }
+
+        private void Backward<TLanes>(int start, int end) where TLanes : struct, IFloatLanes<TLanes>
+        {
             var op = Op;
             float* y = Y, x = X, dy = DY, dx = DX;
-            int i = start;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                for (; i + 16 <= end; i += 16)
-                    (Vector512.Load(dx + i) + op.Derivative(Vector512.Load(x + i), Vector512.Load(y + i)) * Vector512.Load(dy + i)).Store(dx + i);
-                if (i == end) return;
-                float* lanes = stackalloc float[32];
-                Vector512<float>.Zero.Store(lanes);
-                Vector512<float>.Zero.Store(lanes + 16);
-                for (int k = i; k < end; k++) (lanes[k - i], lanes[16 + k - i]) = (x[k], y[k]);
-                op.Derivative(Vector512.Load(lanes), Vector512.Load(lanes + 16)).Store(lanes);
-                for (int k = i; k < end; k++) dx[k] += lanes[k - i] * dy[k];
-            }
-            else if (Vector256.IsHardwareAccelerated)
-            {
-                for (; i + 8 <= end; i += 8)
-                    (Vector256.Load(dx + i) + op.Derivative(Vector256.Load(x + i), Vector256.Load(y + i)) * Vector256.Load(dy + i)).Store(dx + i);
-                if (i == end) return;
-                float* lanes = stackalloc float[16];
-                Vector256<float>.Zero.Store(lanes);
-                Vector256<float>.Zero.Store(lanes + 8);
-                for (int k = i; k < end; k++) (lanes[k - i], lanes[8 + k - i]) = (x[k], y[k]);
-                op.Derivative(Vector256.Load(lanes), Vector256.Load(lanes + 8)).Store(lanes);
-                for (int k = i; k < end; k++) dx[k] += lanes[k - i] * dy[k];
-            }
-            else base.Backward(start, end);
+            int i = start, width = TLanes.Count;
+            for (; i + width <= end; i += width)
+                (TLanes.Load(dx + i) + op.VectorDerivative(TLanes.Load(x + i), TLanes.Load(y + i)) * TLanes.Load(dy + i)).Store(dx + i);
+            if (i == end) return;
+            float* lanes = stackalloc float[2 * MaxLanes];
+            TLanes.Zero.Store(lanes);
+            TLanes.Zero.Store(lanes + width);
+            for (int k = i; k < end; k++) (lanes[k - i], lanes[width + k - i]) = (x[k], y[k]);
+            op.VectorDerivative(TLanes.Load(lanes), TLanes.Load(lanes + width)).Store(lanes);
+            for (int k = i; k < end; k++) dx[k] += lanes[k - i] * dy[k];
         }
     }
 

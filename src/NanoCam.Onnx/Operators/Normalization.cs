@@ -9,7 +9,7 @@ namespace NanoCam.Onnx.Operators;
 /// (population) variance over a set of axes: LayerNormalization over the axes from axis on (Ba et al. 2016),
 /// GroupNormalization over each group of channels and the spatial axes (Wu and He 2018), InstanceNormalization over
 /// the spatial axes of each channel (Ulyanov et al. 2016). Composed of tape ops, so the backward pass is theirs; a fused
-/// no-grad pass runs LayerNormalization as one kernel where the backend has one (<see cref="ILayerNormKernels"/>).
+/// pass runs LayerNormalization as one kernel forward and backward where the backend has them (<see cref="ILayerNormKernels"/>).
 /// </summary>
 internal static class Normalization
 {
@@ -58,20 +58,20 @@ internal static class Normalization
     }
 
     /// <summary>
-    /// Y from the backend's one-kernel layer normalization (<see cref="ILayerNormKernels"/>), in a no-grad pass that may
-    /// fuse, when γ and β hold one value per normalized element and the node does not ask for Mean and InvStdDev; else null.
+    /// Y from the backend's one-kernel layer normalization (<see cref="TapeOps.LayerNorm"/>), in a pass that may fuse,
+    /// when γ and β hold one value per normalized element and the node does not ask for Mean and InvStdDev; else null.
     /// </summary>
     private static Tensor? Fused(OnnxOperatorContext c, Tensor x, int first)
     {
         var tape = c.Tape;
-        if (!c.Fuse || tape.GradEnabled || tape.Kernels is not ILayerNormKernels) return null;
+        if (!c.Fuse || tape.Kernels is not ILayerNormKernels) return null;
         for (int o = 1; o < c.Node.Outputs.Count; o++)
             if (c.Node.Outputs[o].Length > 0) return null;
         int size = x.Shape.Product(first, x.Shape.Rank);
         var scale = c.Float(1);
         var bias = c.OptionalFloat(2);
         if (scale.Size != size || bias is not null && bias.Size != size) return null;
-        return tape.Next<LayerNormNode>().Forward(tape, x, scale, bias, size, Epsilon(c));
+        return tape.LayerNorm(x, scale, bias, size, Epsilon(c));
     }
 
     private static OnnxValue RunGroup(OnnxOperatorContext c)
@@ -135,25 +135,4 @@ internal static class Normalization
         return stash is OnnxDataType.Float or OnnxDataType.Double ? stash
             : throw c.Unsupported($"stash_type {stash.Spelling()} (NanoCam computes the statistics in FLOAT or DOUBLE only)");
     }
-}
-
-/// <summary>
-/// LayerNormalization's Y in one kernel (<see cref="ILayerNormKernels.LayerNormForward"/>), for no-grad passes only:
-/// it keeps nothing for backward, and a pass that records gradients runs the composed tape ops instead.
-/// </summary>
-internal sealed class LayerNormNode : Node
-{
-    public override string Kind => "LayerNormalization";
-
-    public Tensor Forward(Tape tape, Tensor x, Tensor scale, Tensor? bias, int size, float epsilon)
-    {
-        if (bias is null) SetInputs(x, scale);
-        else SetInputs(x, scale, bias);
-        var output = EnsureOutput(tape, x.Shape.Dims);
-        ((ILayerNormKernels)tape.Kernels).LayerNormForward(output, x, scale, bias, size, epsilon);
-        return output;
-    }
-
-    public override void Backward(IKernels kernels) =>
-        throw new InvalidOperationException("the one-kernel layer normalization runs only in no-grad passes and has no backward rule");
 }
