@@ -306,10 +306,16 @@ public sealed class FusionTests(ITestOutputHelper output)
         model.Fuse = false;
         var plainTape = new Tape(kernels) { GradEnabled = false };
         for (int pass = 0; pass < 2; pass++) { plainTape.Reset(); model.Run(plainTape, input); }
-        plainTape.Reset();
-        long plainBefore = GC.GetAllocatedBytesForCurrentThread();
-        model.Run(plainTape, input);
-        long plain = GC.GetAllocatedBytesForCurrentThread() - plainBefore;
+        // The fewest of three warm passes, as above: a one-off allocation of the runtime on this thread (tiering a
+        // method up) is not the executor's (a fresh clone's CI once read 472 B here, no node allocating, then 0 B).
+        long plain = long.MaxValue;
+        for (int pass = 0; pass < 3; pass++)
+        {
+            plainTape.Reset();
+            long plainBefore = GC.GetAllocatedBytesForCurrentThread();
+            model.Run(plainTape, input);
+            plain = Math.Min(plain, GC.GetAllocatedBytesForCurrentThread() - plainBefore);
+        }
         output.WriteLine($"{file}: unfused warm pass {plain:N0} B");
         if (plain > 0) output.WriteLine(AllocationsByNode(model, plainTape, input));
         Assert.Equal(0, plain);
