@@ -85,9 +85,7 @@ public class ConvInferenceTests
         var prepared = simd.PrepareConv2dWeight(weight, g);
         simd.Conv2dInference(actual, 4, input, weight, null, g, ConvEpilogue.Relu, prepared);
         AssertClose(expected, actual, 1e-5f, $"three images at channel 4 of {k + 4}");
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        simd.Conv2dInference(actual, 4, input, weight, null, g, ConvEpilogue.Relu, prepared);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, WarmAllocations.Fewest(() => simd.Conv2dInference(actual, 4, input, weight, null, g, ConvEpilogue.Relu, prepared)));
         AssertClose(expected, actual, 1e-5f, "second call");
     }
 
